@@ -1,0 +1,195 @@
+/**
+ * L1 throughput: our LRU store, our W-TinyLFU store, raw lru-cache and bentocache (memory L1 only),
+ * side by side in one process, interleaved round by round; medians of ≥ 5 rounds, ratios vs raw lru-cache.
+ * Writes bench/results/l1-throughput.json.
+ *
+ *   npx tsx bench/l1-throughput.ts            # 9 rounds
+ *   npx tsx bench/l1-throughput.ts --quick    # 5 short rounds
+ *
+ * Workloads (capacity 10,000 everywhere; keys precomputed, Zipf s = 0.99):
+ * - "get hit": lookups over 10,000 resident keys — every lookup hits.
+ * - "read-through": get, and set on a miss, over 100,000 keys — roughly 60-70% hits, so evictions and
+ *   admissions are part of it.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { BentoCache, bentostore } from "bentocache";
+import { memoryDriver } from "bentocache/drivers/memory";
+import { LRUCache } from "lru-cache";
+import type { L1Store } from "../src/l1/l1-store.js";
+import { LruL1Store } from "../src/l1/lru-l1-store.js";
+import { TinyLfuL1Store } from "../src/l1/tiny-lfu-l1-store.js";
+import {
+  formatTable,
+  measureThroughput,
+  type ThroughputCase,
+  type ThroughputResult,
+} from "./support/measure-throughput.js";
+import { REPO_ROOT } from "./support/traces.js";
+import { zipfKeys } from "./support/zipf-keys.js";
+
+const CAPACITY = 10_000;
+const KEY_COUNT = 1 << 20;
+const MASK = KEY_COUNT - 1;
+const quick = process.argv.includes("--quick");
+const options = quick ? { rounds: 5, roundMs: 60 } : { rounds: 9, roundMs: 150 };
+
+interface Value {
+  readonly id: number;
+}
+
+const hitKeys = zipfKeys({ count: KEY_COUNT, distinct: CAPACITY, seed: 7 });
+const mixedKeys = zipfKeys({ count: KEY_COUNT, distinct: 10 * CAPACITY, seed: 11 });
+const value: Value = Object.freeze({ id: 1 });
+
+/** A sync case over a store with our port; `cursor` carries on where the last round stopped. */
+function storeCase(
+  name: string,
+  store: L1Store<Value>,
+  keys: ReadonlyArray<string>,
+  readThrough: boolean,
+): ThroughputCase {
+  let cursor = 0;
+  return {
+    name,
+    run: readThrough
+      ? (ops) => {
+          for (let i = 0; i < ops; i++) {
+            const key = keys[cursor++ & MASK]!;
+            if (store.get(key) === undefined) store.set(key, value);
+          }
+        }
+      : (ops) => {
+          let found = 0;
+          for (let i = 0; i < ops; i++) if (store.get(keys[cursor++ & MASK]!) !== undefined) found++;
+          if (found !== ops) throw new Error(`${name}: expected only hits`);
+        },
+  };
+}
+
+function lruCacheCase(
+  keys: ReadonlyArray<string>,
+  readThrough: boolean,
+  prefill: ReadonlyArray<string>,
+): ThroughputCase {
+  const cache = new LRUCache<string, Value>({ max: CAPACITY });
+  for (const key of prefill) cache.set(key, value);
+  let cursor = 0;
+  return {
+    name: "lru-cache (raw)",
+    run: readThrough
+      ? (ops) => {
+          for (let i = 0; i < ops; i++) {
+            const key = keys[cursor++ & MASK]!;
+            if (cache.get(key) === undefined) cache.set(key, value);
+          }
+        }
+      : (ops) => {
+          let found = 0;
+          for (let i = 0; i < ops; i++) if (cache.get(keys[cursor++ & MASK]!) !== undefined) found++;
+          if (found !== ops) throw new Error("lru-cache: expected only hits");
+        },
+  };
+}
+
+/**
+ * bentocache configured as fairly as it allows for an L1 hit: one store, memory L1 only (no L2, no bus),
+ * `serialize: false` (values kept by reference, like ours), same capacity, a long ttl so nothing expires.
+ */
+async function bentoCase(keys: ReadonlyArray<string>, prefill: ReadonlyArray<string>): Promise<ThroughputCase> {
+  const bento = new BentoCache({
+    default: "memory",
+    ttl: "1h",
+    stores: { memory: bentostore().useL1Layer(memoryDriver({ maxItems: CAPACITY, serialize: false })) },
+  });
+  let misses = 0;
+  const factory = (): Value => {
+    misses++;
+    return value;
+  };
+  for (const key of prefill) await bento.set({ key, value });
+  let cursor = 0;
+  return {
+    name: "bentocache getOrSet (L1 hit)",
+    run: async (ops) => {
+      for (let i = 0; i < ops; i++) await bento.getOrSet({ key: keys[cursor++ & MASK]!, factory });
+      if (misses !== 0) throw new Error("bentocache: expected only hits");
+    },
+  };
+}
+
+function prefilled<S extends L1Store<Value>>(store: S, keys: ReadonlyArray<string>): S {
+  for (const key of keys) store.set(key, value);
+  return store;
+}
+
+const resident = Array.from({ length: CAPACITY }, (_, i) => `key:${i}`);
+
+interface Section {
+  readonly workload: string;
+  readonly results: ThroughputResult[];
+}
+const sections: Section[] = [];
+
+sections.push({
+  workload: "get hit (10k resident keys)",
+  results: await measureThroughput(
+    [
+      lruCacheCase(hitKeys, false, resident),
+      storeCase("LruL1Store", prefilled(new LruL1Store<Value>({ capacity: CAPACITY }), resident), hitKeys, false),
+      storeCase(
+        "TinyLfuL1Store",
+        prefilled(new TinyLfuL1Store<Value>({ capacity: CAPACITY }), resident),
+        hitKeys,
+        false,
+      ),
+      await bentoCase(hitKeys, resident),
+    ],
+    options,
+  ),
+});
+
+sections.push({
+  workload: "read-through get/set (100k keys)",
+  results: await measureThroughput(
+    [
+      lruCacheCase(mixedKeys, true, []),
+      storeCase("LruL1Store", new LruL1Store<Value>({ capacity: CAPACITY }), mixedKeys, true),
+      storeCase("TinyLfuL1Store", new TinyLfuL1Store<Value>({ capacity: CAPACITY }), mixedKeys, true),
+    ],
+    options,
+  ),
+});
+
+const rows: string[][] = [];
+const json: Array<Record<string, unknown>> = [];
+for (const section of sections) {
+  const baseline = section.results.find((r) => r.name === "lru-cache (raw)")!.opsPerSec;
+  for (const r of section.results) {
+    const ratio = r.opsPerSec / baseline;
+    rows.push([section.workload, r.name, (r.opsPerSec / 1e6).toFixed(2), `${(ratio * 100).toFixed(0)}%`]);
+    json.push({
+      workload: section.workload,
+      case: r.name,
+      opsPerSec: Math.round(r.opsPerSec),
+      vsLruCache: ratio,
+      rounds: r.rounds.map(Math.round),
+      opsPerRound: r.opsPerRound,
+    });
+  }
+}
+console.log(formatTable(["workload", "case", "M ops/s (median)", "vs lru-cache"], rows));
+
+const tinyHit = json.find((r) => r.case === "TinyLfuL1Store" && String(r.workload).startsWith("get hit"))!;
+const tinyMixed = json.find((r) => r.case === "TinyLfuL1Store" && String(r.workload).startsWith("read-through"))!;
+const goal = 0.5;
+const met = (tinyHit.vsLruCache as number) >= goal && (tinyMixed.vsLruCache as number) >= goal;
+console.log(`\nGoal: TinyLfuL1Store ≥ ${goal * 100}% of lru-cache — ${met ? "met" : "NOT met"}.`);
+
+const resultsDir = path.join(REPO_ROOT, "bench/results");
+await mkdir(resultsDir, { recursive: true });
+await writeFile(
+  path.join(resultsDir, "l1-throughput.json"),
+  `${JSON.stringify({ generatedAt: new Date().toISOString(), node: process.version, quick, capacity: CAPACITY, rows: json, goalMet: met }, null, 2)}\n`,
+);
+console.log("Wrote bench/results/l1-throughput.json.");

@@ -1,0 +1,377 @@
+/**
+ * Push invalidation between two processes (DESIGN.md §6: p99 lag < 5 ms on loopback).
+ *
+ * 1. Lag: process A updates documents one after another; process B timestamps each invalidation as its router
+ *    drops the entry. Both stamp with `performance.timeOrigin + performance.now()` (one wall clock, sub-ms precision),
+ *    and the k-th invalidation of a key in B is matched with the k-th write of that key in A. Lag is measured from
+ *    the moment A's `update()` resolved (it can be negative: Redis pushes as it executes the write, before A hears
+ *    back) and, for context, from the moment A called `update()` (which includes the Postgres commit).
+ * 2. Read-heavy mix: B reads random documents (L1 ttl 2 s) while A writes 1% of the operations, with push on and
+ *    with push off. A read is stale when it returned a rev older than the newest write A had resolved when the read
+ *    started; "beyond 50 ms" counts those that started more than 50 ms after that write resolved.
+ *
+ *   npm run bench -- push-lag [--quick]
+ *
+ * Uses DATABASE_URL / REDIS_URL, else the local servers.
+ */
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import type { Runtime } from "../src/index.js";
+import { createRuntime, defineDocument, postgresModule, redisModule, silentLogger } from "../src/index.js";
+import { InvalidationRouter } from "../src/invalidation/invalidation-router.js";
+import { fmt, percentile, printTable, writeResults } from "./support/measure.js";
+
+const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const TABLE = "bench_push_lag";
+const WINDOW_MS = 50;
+
+const products = defineDocument({
+  name: "products",
+  fields: z.object({ name: z.string(), price: z.number().int() }),
+  cache: { ttl: "5m", l1: { ttl: "2s", capacity: 1_000 } },
+});
+
+/** One shared wall clock, in ms, for stamps compared across processes. */
+const stamp = () => performance.timeOrigin + performance.now();
+
+interface PeerConfig {
+  readonly namespace: string;
+  readonly push: boolean;
+}
+
+// ───────────────────────────── child: one runtime, driven over stdin/stdout ─────────────────────────────
+
+async function runPeer(config: PeerConfig): Promise<void> {
+  /** B's view: every key its router was handed, with when (after the L1 entry was dropped). */
+  const arrivals: Array<[string, number]> = [];
+  const original = InvalidationRouter.prototype.invalidate;
+  InvalidationRouter.prototype.invalidate = function (this: InvalidationRouter, keys) {
+    original.call(this, keys);
+    const at = stamp();
+    if (keys !== null) for (const key of keys) arrivals.push([key.slice(key.lastIndexOf("{") + 1, -1), at]);
+  };
+  const runtime: Runtime = createRuntime({
+    modules: [
+      postgresModule({ url: DATABASE_URL, documents: { products: { table: TABLE } } }),
+      redisModule({
+        url: REDIS_URL,
+        caches: { products: { namespace: config.namespace, invalidationPush: config.push } },
+      }),
+    ],
+    logger: silentLogger,
+  });
+  await runtime.start();
+  const ctx = runtime.context();
+  const docs = ctx.document.command(products);
+  const query = ctx.document.query(products);
+  const revs = new Map<string, number>();
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  const ops: Record<string, (args: Record<string, number | string[]>) => Promise<unknown>> = {
+    async create({ count }) {
+      const ids: string[] = [];
+      for (let i = 0; i < (count as number); i++) {
+        const doc = await docs.create({ name: `p${i}`, price: i });
+        revs.set(doc.id, doc.rev);
+        ids.push(doc.id);
+      }
+      return ids;
+    },
+    async adopt({ ids }) {
+      for (const id of ids as string[]) revs.set(id, (await query.get(id)).rev);
+      return null;
+    },
+    /** Sequential updates cycling through the ids: [id, rev, startedAt, resolvedAt] per write. */
+    async writeSeq({ ids, count }) {
+      const list = ids as string[];
+      const out: Array<[string, number, number, number]> = [];
+      for (let i = 0; i < (count as number); i++) {
+        const id = list[i % list.length] as string;
+        const startedAt = stamp();
+        const doc = await docs.update(id, revs.get(id) as number, { price: i });
+        out.push([id, doc.rev, startedAt, stamp()]);
+        revs.set(id, doc.rev);
+      }
+      return out;
+    },
+    /** Paced random updates for `durationMs`: [id, rev, resolvedAt] per write. */
+    async writeLoop({ ids, durationMs, perSecond }) {
+      const list = ids as string[];
+      const out: Array<[string, number, number]> = [];
+      const start = performance.now();
+      for (let i = 0; performance.now() - start < (durationMs as number); i++) {
+        const id = list[Math.floor(Math.random() * list.length)] as string;
+        const doc = await docs.update(id, revs.get(id) as number, { price: i });
+        revs.set(id, doc.rev);
+        out.push([id, doc.rev, stamp()]);
+        const due = start + ((i + 1) * 1_000) / (perSecond as number);
+        await sleep(Math.max(0, due - performance.now()));
+      }
+      return out;
+    },
+    /** Random reads for `durationMs` with `concurrency` loops: [id, rev, startedAt] per read, and L1 counters. */
+    async readLoop({ ids, durationMs, concurrency, record }) {
+      const list = ids as string[];
+      const out: Array<[string, number, number]> = [];
+      const before = query.stats().l1;
+      const end = performance.now() + (durationMs as number);
+      let reads = 0;
+      await Promise.all(
+        Array.from({ length: concurrency as number }, async () => {
+          while (performance.now() < end) {
+            const id = list[Math.floor(Math.random() * list.length)] as string;
+            const startedAt = stamp();
+            const doc = await query.get(id);
+            reads++;
+            if (record) out.push([id, doc.rev, startedAt]);
+            // Yield now and then so invalidations are handled while the loop runs hot on L1 hits.
+            if (reads % 64 === 0) await new Promise((resolve) => setImmediate(resolve));
+          }
+        }),
+      );
+      const after = query.stats().l1;
+      const hits = (after?.hits ?? 0) - (before?.hits ?? 0);
+      const misses = (after?.misses ?? 0) - (before?.misses ?? 0);
+      return { reads, hits, misses, log: out };
+    },
+    async arrivals() {
+      return arrivals.splice(0);
+    },
+    async stats() {
+      return runtime.stats().caches.products?.push;
+    },
+    async stop() {
+      await runtime.stop();
+      setImmediate(() => process.exit(0));
+      return null;
+    },
+  };
+  const send = (message: unknown) => process.stdout.write(`${JSON.stringify(message)}\n`);
+  createInterface({ input: process.stdin }).on("line", (line) => {
+    const { seq, op, args } = JSON.parse(line) as { seq: number; op: string; args: Record<string, number | string[]> };
+    const run = ops[op];
+    if (run === undefined) return send({ seq, error: `unknown op ${op}` });
+    run(args).then(
+      (value) => send({ seq, value }),
+      (error: unknown) => send({ seq, error: String(error) }),
+    );
+  });
+  send({ ready: true });
+}
+
+// ───────────────────────────── parent ─────────────────────────────
+
+interface Peer {
+  call<T>(op: string, args?: Record<string, unknown>): Promise<T>;
+  stop(): Promise<void>;
+}
+
+async function spawnPeer(config: PeerConfig): Promise<Peer> {
+  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url)], {
+    env: { ...process.env, PUSH_LAG_PEER: JSON.stringify(config) },
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const waiting = new Map<number, (message: { value?: unknown; error?: string }) => void>();
+  let ready: () => void = () => {};
+  const started = new Promise<void>((resolve, reject) => {
+    ready = resolve;
+    child.once("exit", (code) => reject(new Error(`peer exited (${code})`)));
+  });
+  createInterface({ input: child.stdout }).on("line", (line) => {
+    const message = JSON.parse(line) as { ready?: boolean; seq?: number; value?: unknown; error?: string };
+    if (message.ready) return ready();
+    waiting.get(message.seq as number)?.(message);
+    waiting.delete(message.seq as number);
+  });
+  await started;
+  let seq = 0;
+  const call = <T>(op: string, args: Record<string, unknown> = {}) =>
+    new Promise<T>((resolve, reject) => {
+      const id = ++seq;
+      waiting.set(id, (m) => (m.error === undefined ? resolve(m.value as T) : reject(new Error(m.error))));
+      child.stdin.write(`${JSON.stringify({ seq: id, op, args })}\n`);
+    });
+  return {
+    call,
+    async stop() {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      await call("stop").catch(() => {});
+      await exited;
+    },
+  };
+}
+
+async function lagPhase(writes: number) {
+  const namespace = `bench:push-lag:${process.pid}:lag`;
+  const a = await spawnPeer({ namespace, push: true });
+  const b = await spawnPeer({ namespace, push: true });
+  try {
+    const ids = await a.call<string[]>("create", { count: 100 });
+    await b.call("arrivals");
+    const log = await a.call<Array<[string, number, number, number]>>("writeSeq", { ids, count: writes });
+    // Let the last invalidations land.
+    let arrivals: Array<[string, number]> = [];
+    for (let i = 0; i < 50 && arrivals.length < writes; i++) {
+      arrivals = arrivals.concat(await b.call<Array<[string, number]>>("arrivals"));
+      if (arrivals.length < writes) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const byId = new Map<string, number[]>();
+    for (const [id, at] of arrivals) {
+      const list = byId.get(id) ?? [];
+      list.push(at);
+      byId.set(id, list);
+    }
+    const seen = new Map<string, number>();
+    const fromResolved: number[] = [];
+    const fromStart: number[] = [];
+    let missing = 0;
+    for (const [id, , startedAt, resolvedAt] of log) {
+      const k = seen.get(id) ?? 0;
+      seen.set(id, k + 1);
+      const at = byId.get(id)?.[k];
+      if (at === undefined) {
+        missing++;
+        continue;
+      }
+      fromResolved.push(at - resolvedAt);
+      fromStart.push(at - startedAt);
+    }
+    const summary = (values: number[]) => ({
+      p50: percentile(values, 50),
+      p99: percentile(values, 99),
+      max: Math.max(...values),
+    });
+    return {
+      writes,
+      received: arrivals.length,
+      missing,
+      fromResolved: summary(fromResolved),
+      fromStart: summary(fromStart),
+    };
+  } finally {
+    await Promise.all([a.stop(), b.stop()]);
+  }
+}
+
+async function mixPhase(push: boolean, durationMs: number) {
+  const namespace = `bench:push-lag:${process.pid}:${push ? "on" : "off"}`;
+  const a = await spawnPeer({ namespace, push });
+  const b = await spawnPeer({ namespace, push });
+  try {
+    const ids = await a.call<string[]>("create", { count: 200 });
+    await b.call("adopt", { ids });
+    await b.call("readLoop", { ids, durationMs: 300, concurrency: 4, record: false }); // warm L1
+    const calibration = await b.call<{ reads: number }>("readLoop", {
+      ids,
+      durationMs: 1_000,
+      concurrency: 4,
+      record: false,
+    });
+    // 1% writes: one write per 99 reads, at B's measured read rate.
+    const perSecond = Math.max(1, calibration.reads / 99);
+    const [written, read] = await Promise.all([
+      a.call<Array<[string, number, number]>>("writeLoop", { ids, durationMs, perSecond }),
+      b.call<{ reads: number; hits: number; misses: number; log: Array<[string, number, number]> }>("readLoop", {
+        ids,
+        durationMs,
+        concurrency: 4,
+        record: true,
+      }),
+    ]);
+    const writesById = new Map<string, Array<[number, number]>>();
+    for (const [id, rev, resolvedAt] of written) {
+      const list = writesById.get(id) ?? [];
+      list.push([resolvedAt, rev]);
+      writesById.set(id, list);
+    }
+    let stale = 0;
+    let staleBeyondWindow = 0;
+    let worstMs = 0;
+    for (const [id, rev, startedAt] of read.log) {
+      const list = writesById.get(id);
+      if (list === undefined) continue;
+      // The oldest write this read missed: how long it had been resolved when the read started.
+      const missed = list.filter(([resolvedAt, r]) => resolvedAt < startedAt && r > rev);
+      if (missed.length === 0) continue;
+      stale++;
+      const age = startedAt - (missed[0] as [number, number])[0];
+      worstMs = Math.max(worstMs, age);
+      if (age > WINDOW_MS) staleBeyondWindow++;
+    }
+    const pushStats = await b.call<{ state: string; dropped: number }>("stats");
+    return {
+      push,
+      reads: read.reads,
+      writes: written.length,
+      writeShare: written.length / (written.length + read.reads),
+      l1HitRatio: read.hits / Math.max(1, read.hits + read.misses),
+      stale,
+      staleBeyondWindow,
+      worstStaleMs: worstMs,
+      state: pushStats?.state,
+      dropped: pushStats?.dropped,
+    };
+  } finally {
+    await Promise.all([a.stop(), b.stop()]);
+  }
+}
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes("--quick");
+  const writes = quick ? 2_000 : 10_000;
+  const durationMs = quick ? 4_000 : 10_000;
+  console.log(`push-lag: Postgres ${DATABASE_URL.replace(/\/\/[^@]*@/, "//…@")}, Redis ${REDIS_URL}`);
+  const lag = await lagPhase(writes);
+  const on = await mixPhase(true, durationMs);
+  const off = await mixPhase(false, durationMs);
+
+  printTable(
+    `Invalidation lag, A's write → B's L1 entry dropped (${lag.writes} writes, ${lag.received} received, ${lag.missing} unmatched; ms)`,
+    ["measured from", "p50", "p99", "max"],
+    [
+      [
+        "A's update() resolved",
+        fmt(lag.fromResolved.p50, 3),
+        fmt(lag.fromResolved.p99, 3),
+        fmt(lag.fromResolved.max, 3),
+      ],
+      ["A's update() called", fmt(lag.fromStart.p50, 3), fmt(lag.fromStart.p99, 3), fmt(lag.fromStart.max, 3)],
+    ],
+  );
+  printTable(
+    `Read-heavy mix on B (4 readers, 200 documents, l1.ttl 2 s, ${durationMs / 1_000} s; writes on A)`,
+    [
+      "push",
+      "reads",
+      "writes",
+      "write share",
+      "L1 hit ratio",
+      "stale reads",
+      `stale > ${WINDOW_MS} ms`,
+      "worst stale ms",
+    ],
+    [on, off].map((r) => [
+      r.push ? `on (${r.state})` : "off",
+      String(r.reads),
+      String(r.writes),
+      `${fmt(r.writeShare * 100, 2)}%`,
+      `${fmt(r.l1HitRatio * 100, 2)}%`,
+      String(r.stale),
+      String(r.staleBeyondWindow),
+      fmt(r.worstStaleMs, 1),
+    ]),
+  );
+  const goal = lag.fromResolved.p99 < 5;
+  console.log(
+    `\ngoal p99 < 5 ms (from write resolved): ${goal ? "met" : "NOT met"} (${fmt(lag.fromResolved.p99, 3)} ms)`,
+  );
+  const file = writeResults("push-lag", { quick, windowMs: WINDOW_MS, lag, mix: { on, off } });
+  console.log(`results: ${file}`);
+}
+
+const peer = process.env.PUSH_LAG_PEER;
+if (peer !== undefined) await runPeer(JSON.parse(peer) as PeerConfig);
+else await main();

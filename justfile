@@ -1,0 +1,33 @@
+# stratacache tasks. `just --list` shows them; every recipe is a thin wrapper over package.json / .ci.
+
+# Run the cache-reads recipe (PGlite and the in-process L2 unless DATABASE_URL / REDIS_URL are set)
+run:
+    npm start
+
+# Unit, property and integration tests (integration suites find Postgres/Redis or say loudly why they skip)
+test:
+    npm test
+
+# Benchmarks; arguments pass through, e.g. `just bench l1`
+bench *args:
+    npm run bench -- {{args}}
+
+lint:
+    npm run lint
+
+# What CI runs: provision services, install, lint, typecheck, test, "N passed, N failed"
+ci:
+    .ci/run
+
+# Run every recipe under examples/recipes (each has its own justfile with `run`)
+recipes:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    ran=0
+    for dir in examples/recipes/*/; do
+      [ -f "$dir/justfile" ] || continue  # shared helpers, not a recipe
+      echo "==> ${dir%/}"
+      (cd "$dir" && just run)
+      ran=$((ran + 1))
+    done
+    echo "ran $ran recipe(s)"

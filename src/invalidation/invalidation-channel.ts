@@ -1,0 +1,76 @@
+/**
+ * Push invalidation: a channel that tells this process, as soon as the cache server sees a write, which L2 keys
+ * changed, so other replicas' L1 entries are dropped at once instead of aging out.
+ *
+ * Staleness bounds of an L1 entry with push on (DESIGN.md §3, invariant 3):
+ * - healthy channel: the push latency (the write reaching Redis, then the invalidation reaching us);
+ * - channel fault (close, reconnect, error, protocol error): none beyond the fault itself — any loss synchronously
+ *   disarms the channel, bumps its epoch and flushes L1; a silent fault (a server or link that stops answering) is
+ *   caught by the heartbeat, so it is bounded by `heartbeatIntervalMs + heartbeatTimeoutMs`;
+ * - a write that never reached Redis (a failed write-through): the L2 ttl, as without L1.
+ * `l1.ttl` is then only a backstop (it may be long), not the staleness budget it is with push off.
+ *
+ * While disarmed, L1 is flushed and closed: reads go to L2 and do not fill L1. The channel re-arms only once it is
+ * subscribed again, so no invalidation can fall into the gap between a reconnect and the subscription.
+ */
+
+/** Why an armed channel was lost. */
+export type DisarmReason = "close" | "error" | "heartbeat" | "protocol";
+
+/** What the channel drives (the invalidation router of one cache backend). */
+export interface InvalidationListener {
+  /** Keys written since the last message (one-shot); `null` means everything (FLUSHALL / FLUSHDB). */
+  invalidate(keys: ReadonlyArray<string> | null): void;
+  /** The channel is subscribed: invalidations will arrive from now on; L1 may fill again. */
+  armed(epoch: number): void;
+  /** The channel was lost (called synchronously on detection): L1 must be flushed and closed. */
+  disarmed(reason: DisarmReason, epoch: number): void;
+  /** The server cannot push (too old, refused, unsupported client): L1 reverts to TTL-only. Called once. */
+  unsupported(reason: string): void;
+}
+
+export type ChannelState = "disarmed" | "armed" | "unsupported";
+
+/** Counters of the channel itself (arming and losing); what it delivers is counted by the router. */
+export interface ChannelStats {
+  readonly state: ChannelState;
+  /** Bumped on every loss: a fill that began in an older epoch must not populate L1. */
+  readonly epoch: number;
+  readonly armings: number;
+  readonly disarmings: number;
+  readonly lastDisarm: DisarmReason | undefined;
+  /** Set once the channel gave up for good (state "unsupported"). */
+  readonly unsupportedReason: string | undefined;
+}
+
+/** One push channel per cache server. */
+export interface InvalidationChannel {
+  readonly state: ChannelState;
+  /**
+   * Connects and arms; keeps reconnecting (capped exponential backoff with jitter) until `stop()`.
+   * Resolves once the first attempt settled (armed, failed or unsupported); never rejects.
+   */
+  start(listener: InvalidationListener): Promise<void>;
+  /** Closes the connection and cancels every timer. Idempotent. */
+  stop(): Promise<void>;
+  stats(): ChannelStats;
+}
+
+/** Timing of a push channel. */
+export interface PushTiming {
+  /** Pause between heartbeat PINGs (default 1000 ms). */
+  readonly heartbeatIntervalMs: number;
+  /** A PING (or a handshake step) unanswered this long loses the channel (default 2000 ms). */
+  readonly heartbeatTimeoutMs: number;
+  /** First reconnect delay; doubles per failed attempt, with jitter (default 50 ms). */
+  readonly reconnectBaseMs: number;
+  /** Cap on the reconnect delay (default 1000 ms). */
+  readonly reconnectMaxMs: number;
+}
+
+export const DEFAULT_PUSH_TIMING: PushTiming = {
+  heartbeatIntervalMs: 1_000,
+  heartbeatTimeoutMs: 2_000,
+  reconnectBaseMs: 50,
+  reconnectMaxMs: 1_000,
+};

@@ -1,0 +1,111 @@
+import type { Logger } from "../runtime/logger.js";
+import { parseEntryKey } from "./entry-key.js";
+import type { DisarmReason, InvalidationChannel, InvalidationListener } from "./invalidation-channel.js";
+import type { PushStats } from "./push-stats.js";
+
+/** The L1 hooks of one document (the read-through coordinator implements them). */
+export interface LocalCache {
+  /** Drops one L1 entry and voids any fill in flight for it. */
+  invalidateLocal(id: string): void;
+  /** Drops every L1 entry and voids every fill in flight. */
+  flushLocal(): void;
+  /** Closed: reads bypass L1 and do not fill it (closing also flushes). */
+  setL1Open(open: boolean): void;
+}
+
+interface Target {
+  readonly cache: LocalCache;
+  readonly l1: { readonly size: number };
+}
+
+/**
+ * Delivers one cache server's push channel to the L1 of every push-enabled document on it: an invalidated entry key
+ * drops that document's entry; a flush or a loss of the channel reaches them all. Documents attach lazily (on first
+ * use) and start in the channel's current state, so one registered while disarmed never fills L1 unguarded.
+ */
+export class InvalidationRouter implements InvalidationListener {
+  /** Entry prefix (`<namespace>:<fingerprint>:d:`) → document. */
+  readonly #byPrefix = new Map<string, Target>();
+  #invalidations = 0;
+  #dropped = 0;
+  #flushDisarm = 0;
+  #flushAll = 0;
+
+  constructor(
+    readonly channel: InvalidationChannel,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): Promise<void> {
+    return this.channel.start(this);
+  }
+
+  /** Routes invalidations of keys under `entryPrefix` to `cache`, and sets its L1 to the channel's state. */
+  attach(entryPrefix: string, cache: LocalCache, l1: { readonly size: number }): void {
+    this.#byPrefix.set(entryPrefix, { cache, l1 });
+    const state = this.channel.state;
+    if (state === "armed" || state === "unsupported") {
+      // Void fills begun before the attachment: they were not covered by this channel.
+      cache.flushLocal();
+      cache.setL1Open(true);
+    } else {
+      cache.setL1Open(false);
+    }
+  }
+
+  invalidate(keys: ReadonlyArray<string> | null): void {
+    if (keys === null) {
+      this.#flushAll++;
+      for (const target of this.#byPrefix.values()) target.cache.flushLocal();
+      return;
+    }
+    this.#invalidations += keys.length;
+    for (const key of keys) {
+      const parsed = parseEntryKey(key);
+      if (parsed === undefined) continue; // a kv key, or another document shape's entry
+      const target = this.#byPrefix.get(parsed.prefix);
+      if (target === undefined) continue;
+      const before = target.l1.size;
+      target.cache.invalidateLocal(parsed.id);
+      this.#dropped += before - target.l1.size;
+    }
+  }
+
+  armed(epoch: number): void {
+    // Fills that began while disarmed read L2 when no invalidation could reach us: void them, then open.
+    for (const target of this.#byPrefix.values()) {
+      target.cache.flushLocal();
+      target.cache.setL1Open(true);
+    }
+    this.logger.info("push invalidation armed", { epoch });
+  }
+
+  disarmed(reason: DisarmReason, epoch: number): void {
+    this.#flushDisarm++;
+    for (const target of this.#byPrefix.values()) target.cache.setL1Open(false);
+    this.logger.warn("push invalidation lost; L1 flushed and bypassed until it re-arms", { reason, epoch });
+  }
+
+  unsupported(reason: string): void {
+    // TTL-only, as with push off: l1.ttl bounds staleness again.
+    for (const target of this.#byPrefix.values()) target.cache.setL1Open(true);
+    this.logger.warn("push invalidation unavailable; L1 stays TTL-only (l1.ttl bounds cross-replica staleness)", {
+      reason,
+    });
+  }
+
+  stats(): PushStats {
+    const channel = this.channel.stats();
+    return {
+      state: channel.state,
+      epoch: channel.epoch,
+      armings: channel.armings,
+      disarmings: channel.disarmings,
+      lastDisarm: channel.lastDisarm,
+      invalidations: this.#invalidations,
+      dropped: this.#dropped,
+      flushes: { disarm: this.#flushDisarm, flushall: this.#flushAll },
+      unsupportedReason: channel.unsupportedReason,
+    };
+  }
+}

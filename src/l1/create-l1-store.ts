@@ -1,0 +1,59 @@
+import { describeValue, expectConfigObject, rejectUnknownKeys } from "../spec/config-object.js";
+import { type Duration, parseDuration } from "../spec/duration.js";
+import { ConfigurationError } from "../spec/errors.js";
+import type { L1PolicyName, L1Store, L1StoreFactory, L1StoreOptions } from "./l1-store.js";
+import { LruL1Store } from "./lru-l1-store.js";
+import { TinyLfuL1Store } from "./tiny-lfu-l1-store.js";
+
+export interface CreateL1StoreOptions {
+  /** `"lru"` (default), `"tinylfu"`, or a factory for a custom store. */
+  readonly policy?: L1PolicyName | L1StoreFactory;
+  /** Maximum number of entries: an integer >= 1 (>= 2 for tinylfu). */
+  readonly capacity: number;
+  /** Default and maximum lifetime of an entry; absent means entries live until evicted or invalidated. */
+  readonly ttl?: Duration;
+  /** Milliseconds clock; defaults to `performance.now`. */
+  readonly now?: () => number;
+}
+
+const KNOWN_KEYS: ReadonlyArray<string> = ["policy", "capacity", "ttl", "now"];
+
+/**
+ * Builds a standalone in-process store — the one the document L1 uses. Options are checked here, once:
+ * a bad one throws ConfigurationError naming it (`capacity`, `ttl`, `policy`, `now`).
+ */
+export function createL1Store<V = unknown>(options: CreateL1StoreOptions): L1Store<V> {
+  const config = expectConfigObject(options, "", '{ policy: "tinylfu", capacity: 1024, ttl: "2s" }');
+  rejectUnknownKeys(config, KNOWN_KEYS, "");
+  const policy = config.policy ?? "lru";
+  if (policy !== "lru" && policy !== "tinylfu" && typeof policy !== "function") {
+    throw new ConfigurationError(
+      "policy",
+      `must be "lru", "tinylfu" or a store factory function (got ${describeValue(policy)})`,
+    );
+  }
+  const minimum = policy === "tinylfu" ? 2 : 1;
+  const capacity = config.capacity;
+  if (typeof capacity !== "number" || !Number.isSafeInteger(capacity) || capacity < minimum) {
+    const why = policy === "tinylfu" ? " with the tinylfu policy" : "";
+    throw new ConfigurationError("capacity", `must be an integer >= ${minimum}${why} (got ${describeValue(capacity)})`);
+  }
+  const ttlMs = config.ttl === undefined ? undefined : parseDuration(config.ttl, "ttl");
+  const now = config.now;
+  if (now !== undefined && typeof now !== "function") {
+    throw new ConfigurationError("now", `must be a function returning milliseconds (got ${describeValue(now)})`);
+  }
+  const resolved: L1StoreOptions = { capacity, ttlMs, now: now as (() => number) | undefined };
+  if (policy === "lru") return new LruL1Store<V>(resolved);
+  if (policy === "tinylfu") return new TinyLfuL1Store<V>(resolved);
+  const store = (policy as L1StoreFactory)(resolved);
+  if (
+    typeof store !== "object" ||
+    store === null ||
+    typeof store.get !== "function" ||
+    typeof store.set !== "function"
+  ) {
+    throw new ConfigurationError("policy", `factory must return an L1Store (got ${describeValue(store)})`);
+  }
+  return store as L1Store<V>;
+}

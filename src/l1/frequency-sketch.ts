@@ -1,0 +1,169 @@
+/**
+ * TinyLFU's popularity estimate: a count-min sketch of 4-bit counters with a doorkeeper in front.
+ *
+ * - Counters are packed eight to a 32-bit word. The four counters of one key live in one 64-byte block
+ *   (16 words; each hash function owns 4 of them), so an increment or an estimate touches one cache line.
+ * - The doorkeeper is a Bloom filter (2 bits per key): a key's first sighting in a sample period only sets
+ *   its bits, so one-hit wonders never reach the counters. An estimate is the smallest counter, plus one
+ *   when the doorkeeper has seen the key.
+ * - Every `sampleSize` (10 × capacity) increments, all counters are halved and the doorkeeper is cleared,
+ *   so old popularity decays ("reset" in the TinyLFU paper). That pause is a linear walk bounded by the
+ *   table size, which grows with capacity only up to MAX_TABLE_WORDS (4 MiB, about a millisecond to halve;
+ *   reached at 512k entries); larger caches share counters, trading a little accuracy for a bounded pause.
+ * - Keys are hashed with a per-instance random seed, so an attacker cannot precompute colliding keys
+ *   offline. (The store's random admission of warm candidates is the defence that does not rely on this.)
+ *
+ * Callers hash a key once with `hash()` and pass the 32-bit result to `increment` and `frequency`, so
+ * resident entries (which keep their hash) are never rehashed.
+ */
+export class FrequencySketch {
+  /** Increments between two halvings. */
+  readonly sampleSize: number;
+  readonly #table: Uint32Array;
+  readonly #blockMask: number;
+  readonly #doorkeeper: Uint32Array;
+  readonly #doorkeeperShift: number;
+  readonly #seed: number;
+  #additions = 0;
+  #resets = 0;
+
+  /** `seed` is for tests that need reproducible hashes; by default every sketch draws its own. */
+  constructor(capacity: number, seed: number = randomSeed()) {
+    const size = Math.max(1, Math.floor(capacity));
+    this.sampleSize = 10 * size;
+    // 16 counters (8 bytes) per entry, like Caffeine; at least one block.
+    const words = clamp(ceilingPowerOfTwo(size) * 2, BLOCK_WORDS, MAX_TABLE_WORDS);
+    this.#table = new Uint32Array(words);
+    this.#blockMask = words / BLOCK_WORDS - 1;
+    // 128 doorkeeper bits (16 bytes) per entry. A false positive lets a newcomer look one access more
+    // popular than it is, which is enough to win admission against an equally popular victim: at 32 bits
+    // per entry that churn cost ~1.5 points on the looping trace (see bench/l1-policies.ts).
+    const bits = clamp(ceilingPowerOfTwo(size * 128), 1024, MAX_DOORKEEPER_BITS);
+    this.#doorkeeper = new Uint32Array(bits >>> 5);
+    this.#doorkeeperShift = 32 - Math.log2(bits);
+    this.#seed = seed | 0;
+  }
+
+  /** How many times the sketch has been halved. */
+  get resets(): number {
+    return this.#resets;
+  }
+
+  /** Seeded 32-bit hash of a string, two UTF-16 units per round (Murmur3's mixing), no allocation. */
+  hash(key: string): number {
+    let h = this.#seed;
+    const length = key.length;
+    const even = length & ~1;
+    let i = 0;
+    for (; i < even; i += 2) {
+      h = mixRound(h, key.charCodeAt(i) | (key.charCodeAt(i + 1) << 16));
+      h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64;
+    }
+    if (i < length) h = mixRound(h, key.charCodeAt(i));
+    h ^= length;
+    // fmix32: every input bit affects every output bit, so any slice of the result is usable as an index.
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    return h ^ (h >>> 16);
+  }
+
+  /** Records one access of the key with hash `h`. */
+  increment(h: number): void {
+    if (this.#admitToDoorkeeper(h)) {
+      const block = (h & this.#blockMask) << 4;
+      const spread = rehash(h);
+      const table = this.#table;
+      for (let i = 0; i < 4; i++) {
+        const bits = spread >>> (i << 3);
+        const word = block + (i << 2) + (bits & 3);
+        const shift = ((bits >>> 2) & 7) << 2;
+        const value = table[word]!;
+        if (((value >>> shift) & 15) !== 15) table[word] = value + (1 << shift);
+      }
+    }
+    if (++this.#additions >= this.sampleSize) this.#reset();
+  }
+
+  /** Estimated accesses of the key with hash `h` in the recent past: 0 … 16. */
+  frequency(h: number): number {
+    const block = (h & this.#blockMask) << 4;
+    const spread = rehash(h);
+    const table = this.#table;
+    let min = 15;
+    for (let i = 0; i < 4; i++) {
+      const bits = spread >>> (i << 3);
+      const count = (table[block + (i << 2) + (bits & 3)]! >>> (((bits >>> 2) & 7) << 2)) & 15;
+      if (count < min) min = count;
+    }
+    return this.#doorkeeperContains(h) ? min + 1 : min;
+  }
+
+  /** Sets the key's doorkeeper bits; returns whether they were all set already (a repeat sighting). */
+  #admitToDoorkeeper(h: number): boolean {
+    const shift = this.#doorkeeperShift;
+    const a = Math.imul(h, 0x9e3779b1) >>> shift;
+    const b = Math.imul(h, 0x85ebca77) >>> shift;
+    const door = this.#doorkeeper;
+    const wordA = door[a >>> 5]!;
+    const maskA = 1 << (a & 31);
+    const wordB = door[b >>> 5]!;
+    const maskB = 1 << (b & 31);
+    if ((wordA & maskA) !== 0 && (wordB & maskB) !== 0) return true;
+    door[a >>> 5] = wordA | maskA;
+    door[b >>> 5] = door[b >>> 5]! | maskB;
+    return false;
+  }
+
+  #doorkeeperContains(h: number): boolean {
+    const shift = this.#doorkeeperShift;
+    const a = Math.imul(h, 0x9e3779b1) >>> shift;
+    const b = Math.imul(h, 0x85ebca77) >>> shift;
+    const door = this.#doorkeeper;
+    return (door[a >>> 5]! & (1 << (a & 31))) !== 0 && (door[b >>> 5]! & (1 << (b & 31))) !== 0;
+  }
+
+  /** Halves every counter (all eight nibbles of a word at once) and forgets the doorkeeper. */
+  #reset(): void {
+    const table = this.#table;
+    for (let i = 0; i < table.length; i++) table[i] = (table[i]! >>> 1) & 0x77777777;
+    this.#doorkeeper.fill(0);
+    this.#additions >>>= 1;
+    this.#resets++;
+  }
+}
+
+/** 16 words = 64 bytes: one cache line holds all four counters of a key. */
+const BLOCK_WORDS = 16;
+/** 4 MiB of counters: the most a halving ever walks. */
+const MAX_TABLE_WORDS = 1 << 20;
+/** 4 MiB of doorkeeper bits: clearing it is a memset. */
+const MAX_DOORKEEPER_BITS = 1 << 25;
+
+function mixRound(h: number, k: number): number {
+  k = Math.imul(k, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  return h ^ Math.imul(k, 0x1b873593);
+}
+
+/**
+ * Chooses the counters inside the block. The block comes from the low bits of `h`; rotating first makes
+ * the counter choice depend on the high bits, so keys sharing a block rarely share counters.
+ */
+function rehash(h: number): number {
+  h = Math.imul((h >>> 16) | (h << 16), 0x31848bab);
+  return h ^ (h >>> 14);
+}
+
+function ceilingPowerOfTwo(n: number): number {
+  return n <= 1 ? 1 : 2 ** Math.ceil(Math.log2(n));
+}
+
+function clamp(n: number, min: number, max: number): number {
+  return Math.min(Math.max(n, min), max);
+}
+
+function randomSeed(): number {
+  return (Math.random() * 0x1_0000_0000) | 0;
+}

@@ -1,0 +1,411 @@
+import { checkL1StoreOptions } from "./check-l1-store-options.js";
+import { FrequencySketch } from "./frequency-sketch.js";
+import { toL1Stats } from "./l1-stats.js";
+import type { L1Stats, L1Store, L1StoreOptions } from "./l1-store.js";
+import { LinkedSlots } from "./linked-slots.js";
+
+export interface TinyLfuL1StoreOptions extends L1StoreOptions {
+  /** Float in [0, 1); drives the random admission of warm candidates. Defaults to `Math.random`. */
+  readonly random?: () => number;
+  /** Hash seed of the frequency sketch; random per store by default (tests pin it). */
+  readonly seed?: number;
+  /** Resize the admission window by hill climbing (default true); false keeps it at its initial size. */
+  readonly adaptive?: boolean;
+}
+
+// Regions, also the ids of their lists in `LinkedSlots`.
+const WINDOW = 0;
+const PROBATION = 1;
+const PROTECTED = 2;
+
+/** The window starts at 1% of capacity (Caffeine's default); the main area splits 20% probation / 80% protected. */
+const INITIAL_WINDOW = 0.01;
+const PROTECTED_SHARE = 0.8;
+/** A rejected candidate at least this popular is admitted anyway with probability 1/128 (hash-flooding defence). */
+const WARM_CANDIDATE = 6;
+const WARM_ADMISSION = 1 / 128;
+/** Hill climbing, Caffeine's constants: step 6.25% of capacity, restart on a 5-point swing, else decay 2%. */
+const STEP_SHARE = 0.0625;
+const RESTART_THRESHOLD = 0.05;
+const STEP_DECAY = 0.98;
+/** Entries moved between regions per adaptation step; the rest of a large step carries over. */
+const TRANSFER_LIMIT = 1000;
+
+/**
+ * W-TinyLFU (Einziger, Friedman, Manes: "TinyLFU: A Highly Efficient Cache Admission Policy"), laid out
+ * like Caffeine's:
+ *
+ * - New entries enter a small LRU *admission window*. The window's overflow becomes a *candidate* for
+ *   the main area, a segmented LRU: *probation* (entries seen once in main) and *protected* (80% of main;
+ *   a probation hit is promoted there, the protected LRU is demoted back to probation).
+ * - When the store is over capacity, the candidate competes with probation's LRU (the *victim*): the one
+ *   the FrequencySketch estimates as less popular is evicted, ties going to the victim — so a scan of
+ *   one-off keys passes through the window without displacing the popular set.
+ * - The window's share adapts by hill climbing: every sample period (10 × capacity lookups) the hit rate
+ *   is compared with the previous period's; the window keeps moving in the same direction while that
+ *   helps, reverses when it hurts, with a decaying step (recency-heavy workloads get a larger window).
+ *
+ * Storage is preallocated at construction (slot arrays, typed-array links, expiry times, and the key
+ * hashes, so a resident entry is never rehashed): a hit and an overwrite allocate nothing.
+ */
+export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
+  readonly capacity: number;
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  readonly #index = new Map<string, number>();
+  readonly #keys: Array<string | undefined>;
+  readonly #values: Array<V | undefined>;
+  readonly #hashes: Int32Array;
+  readonly #expiresAt: Float64Array;
+  readonly #region: Uint8Array;
+  readonly #lists: LinkedSlots;
+  /** Stack of unused slots. One slot more than capacity: a new entry is linked before the eviction it causes. */
+  readonly #free: Int32Array;
+  #freeCount: number;
+  readonly #sketch: FrequencySketch;
+
+  #windowSize = 0;
+  #protectedSize = 0;
+  #windowMax: number;
+  #protectedMax: number;
+
+  readonly #adaptive: boolean;
+  #sampleHits = 0;
+  #sampleMisses = 0;
+  #previousHitRate = 0;
+  #stepSize: number;
+  /** Window resize still to apply, in entries (positive grows the window). */
+  #adjustment = 0;
+
+  #hits = 0;
+  #misses = 0;
+  #evictions = 0;
+  #expirations = 0;
+  #invalidations = 0;
+
+  constructor(options: TinyLfuL1StoreOptions) {
+    const { capacity, ttlMs, now } = checkL1StoreOptions(options, 2);
+    this.capacity = capacity;
+    this.#ttlMs = ttlMs;
+    this.#now = now;
+    this.#random = options.random ?? Math.random;
+    this.#adaptive = options.adaptive ?? true;
+    this.#sketch = new FrequencySketch(capacity, options.seed);
+
+    const slots = capacity + 1;
+    this.#keys = new Array<string | undefined>(slots).fill(undefined);
+    this.#values = new Array<V | undefined>(slots).fill(undefined);
+    this.#hashes = new Int32Array(slots);
+    this.#expiresAt = new Float64Array(slots);
+    this.#region = new Uint8Array(slots);
+    this.#lists = new LinkedSlots(slots, 3);
+    this.#free = new Int32Array(slots);
+    this.#freeCount = 0;
+    this.#resetFreeSlots();
+
+    this.#windowMax = Math.max(1, capacity - Math.floor((1 - INITIAL_WINDOW) * capacity));
+    this.#protectedMax = Math.floor(PROTECTED_SHARE * (capacity - this.#windowMax));
+    // Caffeine starts by shrinking the window: most workloads favour frequency.
+    this.#stepSize = -STEP_SHARE * capacity;
+  }
+
+  get size(): number {
+    return this.#index.size;
+  }
+
+  /** Current maximum size of the admission window (it moves when `adaptive`). */
+  get windowCapacity(): number {
+    return this.#windowMax;
+  }
+
+  /** The estimated recent popularity of `key` (0 … 16), as the admission policy sees it. */
+  frequency(key: string): number {
+    const slot = this.#index.get(key);
+    return this.#sketch.frequency(slot === undefined ? this.#sketch.hash(key) : this.#hashes[slot]!);
+  }
+
+  get(key: string): V | undefined {
+    const slot = this.#index.get(key);
+    if (slot === undefined) return this.#miss();
+    const expiresAt = this.#expiresAt[slot]!;
+    if (expiresAt !== Number.POSITIVE_INFINITY && expiresAt < this.#now()) {
+      this.#remove(slot);
+      this.#expirations++;
+      return this.#miss();
+    }
+    this.#hits++;
+    this.#sampleHits++;
+    this.#onAccess(slot);
+    return this.#values[slot];
+  }
+
+  /**
+   * `ttlMs` shortens the default lifetime for this entry (never lengthens it). A `ttlMs` that is not
+   * positive means the value is already dead: any entry for `key` is dropped, uncounted.
+   * Overwriting a resident key counts as an access to it.
+   */
+  set(key: string, value: V, ttlMs?: number): void {
+    let ttl = this.#ttlMs;
+    if (ttlMs !== undefined) {
+      if (!(ttlMs > 0)) {
+        const slot = this.#index.get(key);
+        if (slot !== undefined) this.#remove(slot);
+        return;
+      }
+      if (ttlMs < ttl) ttl = ttlMs;
+    }
+    const expiresAt = ttl === Number.POSITIVE_INFINITY ? ttl : this.#now() + ttl;
+    const slot = this.#index.get(key);
+    if (slot !== undefined) {
+      this.#values[slot] = value;
+      this.#expiresAt[slot] = expiresAt;
+      this.#onAccess(slot);
+      return;
+    }
+    this.#add(key, value, expiresAt);
+  }
+
+  invalidate(key: string): boolean {
+    const slot = this.#index.get(key);
+    if (slot === undefined) return false;
+    this.#remove(slot);
+    this.#invalidations++;
+    return true;
+  }
+
+  /** Drops every entry; counters, the frequency history and the window size are kept. */
+  clear(): void {
+    this.#index.clear();
+    this.#keys.fill(undefined);
+    this.#values.fill(undefined);
+    this.#lists.clear();
+    this.#resetFreeSlots();
+    this.#windowSize = 0;
+    this.#protectedSize = 0;
+  }
+
+  stats(): L1Stats {
+    return toL1Stats({
+      size: this.#index.size,
+      capacity: this.capacity,
+      hits: this.#hits,
+      misses: this.#misses,
+      evictions: this.#evictions,
+      expirations: this.#expirations,
+      invalidations: this.#invalidations,
+    });
+  }
+
+  #miss(): undefined {
+    this.#misses++;
+    this.#sampleMisses++;
+    if (
+      this.#adaptive &&
+      (this.#sampleHits + this.#sampleMisses >= this.#sketch.sampleSize ||
+        this.#adjustment !== 0 ||
+        this.#protectedSize > this.#protectedMax)
+    ) {
+      this.#climb();
+    }
+    return undefined;
+  }
+
+  /** A hit or an overwrite: count it in the sketch and refresh the entry's position in its region. */
+  #onAccess(slot: number): void {
+    this.#sketch.increment(this.#hashes[slot]!);
+    const region = this.#region[slot];
+    if (region === WINDOW) {
+      this.#lists.moveToEnd(WINDOW, slot);
+    } else if (region === PROTECTED) {
+      this.#lists.moveToEnd(PROTECTED, slot);
+    } else {
+      // A second access in main proves the entry: promote it, demoting protected's LRU if that overflows.
+      this.#lists.moveToEnd(PROTECTED, slot);
+      this.#region[slot] = PROTECTED;
+      this.#protectedSize++;
+      if (this.#protectedSize > this.#protectedMax) this.#demoteProtected();
+    }
+  }
+
+  #add(key: string, value: V, expiresAt: number): void {
+    const slot = this.#free[--this.#freeCount]!;
+    const hash = this.#sketch.hash(key);
+    this.#sketch.increment(hash);
+    this.#keys[slot] = key;
+    this.#values[slot] = value;
+    this.#hashes[slot] = hash;
+    this.#expiresAt[slot] = expiresAt;
+    this.#region[slot] = WINDOW;
+    this.#index.set(key, slot);
+    this.#lists.append(WINDOW, slot);
+    this.#windowSize++;
+    this.#evict();
+  }
+
+  /**
+   * Moves the window's overflow to probation as candidates, then, while over capacity, evicts the less
+   * popular of the first candidate and probation's LRU (Caffeine's `evictEntries`, for unit weights).
+   */
+  #evict(): void {
+    const lists = this.#lists;
+    let candidate = -1;
+    while (this.#windowSize > this.#windowMax) {
+      const slot = lists.first(WINDOW);
+      lists.moveToEnd(PROBATION, slot);
+      this.#region[slot] = PROBATION;
+      this.#windowSize--;
+      if (candidate === -1) candidate = slot;
+    }
+    while (this.#index.size > this.capacity) {
+      // With nothing leaving the window, its LRU entry competes in place.
+      if (candidate === -1) candidate = lists.first(WINDOW);
+      const victim = this.#victim();
+      if (candidate === -1 || candidate === victim) {
+        this.#remove(victim);
+        this.#evictions++;
+        candidate = -1;
+      } else if (this.#isExpired(candidate)) {
+        this.#removeExpired(candidate);
+      } else if (this.#isExpired(victim)) {
+        this.#removeExpired(victim);
+      } else if (this.#admit(this.#hashes[candidate]!, this.#hashes[victim]!)) {
+        this.#remove(victim);
+        this.#evictions++;
+      } else {
+        const next = lists.after(candidate);
+        this.#remove(candidate);
+        this.#evictions++;
+        candidate = next;
+      }
+    }
+  }
+
+  /** Main's least valuable entry: probation's LRU, else protected's, else (main empty) the window's. */
+  #victim(): number {
+    const lists = this.#lists;
+    let victim = lists.first(PROBATION);
+    if (victim === -1) victim = lists.first(PROTECTED);
+    if (victim === -1) victim = lists.first(WINDOW);
+    return victim;
+  }
+
+  /**
+   * TinyLFU admission: the candidate enters main only if it is more popular than the victim. A warm
+   * candidate that loses still gets in once in a while: an attacker who inflates the victims' counts
+   * (hash flooding) would otherwise freeze the main area and starve every newcomer.
+   */
+  #admit(candidateHash: number, victimHash: number): boolean {
+    const candidateFrequency = this.#sketch.frequency(candidateHash);
+    const victimFrequency = this.#sketch.frequency(victimHash);
+    if (candidateFrequency > victimFrequency) return true;
+    return candidateFrequency >= WARM_CANDIDATE && this.#random() < WARM_ADMISSION;
+  }
+
+  #isExpired(slot: number): boolean {
+    const expiresAt = this.#expiresAt[slot]!;
+    return expiresAt !== Number.POSITIVE_INFINITY && expiresAt < this.#now();
+  }
+
+  /** A dead entry found while evicting goes first, whatever its popularity: it is purged, not evicted. */
+  #removeExpired(slot: number): void {
+    this.#remove(slot);
+    this.#expirations++;
+  }
+
+  #remove(slot: number): void {
+    this.#lists.unlink(slot);
+    const region = this.#region[slot];
+    if (region === WINDOW) this.#windowSize--;
+    else if (region === PROTECTED) this.#protectedSize--;
+    this.#index.delete(this.#keys[slot]!);
+    this.#keys[slot] = undefined;
+    this.#values[slot] = undefined;
+    this.#free[this.#freeCount++] = slot;
+  }
+
+  #demoteProtected(): void {
+    const slot = this.#lists.first(PROTECTED);
+    this.#lists.moveToEnd(PROBATION, slot);
+    this.#region[slot] = PROBATION;
+    this.#protectedSize--;
+  }
+
+  /** Hill climbing (Caffeine's `climb`): decide a resize once per sample, then apply it in bounded steps. */
+  #climb(): void {
+    const requests = this.#sampleHits + this.#sampleMisses;
+    if (requests >= this.#sketch.sampleSize) {
+      const hitRate = this.#sampleHits / requests;
+      const change = hitRate - this.#previousHitRate;
+      const amount = change >= 0 ? this.#stepSize : -this.#stepSize;
+      this.#stepSize =
+        Math.abs(change) >= RESTART_THRESHOLD
+          ? STEP_SHARE * this.capacity * (amount >= 0 ? 1 : -1)
+          : STEP_DECAY * amount;
+      this.#previousHitRate = hitRate;
+      this.#adjustment = Math.trunc(amount);
+      this.#sampleHits = 0;
+      this.#sampleMisses = 0;
+    }
+    if (this.#adjustment > 0) this.#growWindow();
+    else if (this.#adjustment < 0) this.#shrinkWindow();
+    this.#demoteOverflow();
+  }
+
+  /** Moves capacity from protected to the window, and main's LRU entries with it (probation's first). */
+  #growWindow(): void {
+    const quota = Math.min(this.#adjustment, this.#protectedMax);
+    const lists = this.#lists;
+    let moved = 0;
+    let mainEmpty = false;
+    while (moved < quota && moved < TRANSFER_LIMIT) {
+      let slot = lists.first(PROBATION);
+      if (slot === -1) {
+        slot = lists.first(PROTECTED);
+        if (slot === -1) {
+          mainEmpty = true;
+          break;
+        }
+        this.#protectedSize--;
+      }
+      lists.moveToEnd(WINDOW, slot);
+      this.#region[slot] = WINDOW;
+      this.#windowSize++;
+      moved++;
+    }
+    // Capacity follows the entries moved; what the transfer limit held back is owed to the next call.
+    const applied = mainEmpty ? quota : moved;
+    this.#windowMax += applied;
+    this.#protectedMax -= applied;
+    this.#adjustment = quota - applied;
+  }
+
+  /** Moves capacity from the window to protected, and the window's overflow to probation. */
+  #shrinkWindow(): void {
+    const target = this.#windowMax - Math.min(-this.#adjustment, this.#windowMax - 1);
+    const lists = this.#lists;
+    for (let moved = 0; this.#windowSize > target && moved < TRANSFER_LIMIT; moved++) {
+      const slot = lists.first(WINDOW);
+      lists.moveToEnd(PROBATION, slot);
+      this.#region[slot] = PROBATION;
+      this.#windowSize--;
+    }
+    const windowMax = Math.max(target, this.#windowSize);
+    this.#protectedMax += this.#windowMax - windowMax;
+    this.#adjustment = target - windowMax;
+    this.#windowMax = windowMax;
+  }
+
+  /** Demotes protected's LRU entries while protected is over its share (bounded; the rest waits). */
+  #demoteOverflow(): void {
+    for (let moved = 0; this.#protectedSize > this.#protectedMax && moved < TRANSFER_LIMIT; moved++) {
+      this.#demoteProtected();
+    }
+  }
+
+  #resetFreeSlots(): void {
+    const slots = this.#free.length;
+    for (let i = 0; i < slots; i++) this.#free[i] = slots - 1 - i;
+    this.#freeCount = slots;
+  }
+}

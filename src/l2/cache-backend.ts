@@ -1,0 +1,52 @@
+import type { InvalidationChannel } from "../invalidation/invalidation-channel.js";
+import type { CachePort } from "./cache-port.js";
+import type { DocumentEntryStore } from "./document-entry.js";
+
+/** One routed cache: a namespace in a backend. */
+export interface CacheNamespace {
+  /** The route name (`CacheSpec.name`). */
+  readonly name: string;
+  readonly namespace: string;
+  /** Whether this route asked for push invalidation (served by its backend's `invalidation` channel). */
+  readonly invalidationPush?: boolean;
+  /** The key/value port; `defaultTtlMs` applies to sets without their own ttl. */
+  kv(defaultTtlMs: number): CachePort;
+  /** Versioned entries of the document whose schema has this fingerprint. */
+  entries(fingerprint: string): DocumentEntryStore;
+  /** The key prefix of those entries, e.g. for CLIENT TRACKING BCAST PREFIX. */
+  entryPrefix(fingerprint: string): string;
+}
+
+/** An opened cache module: Redis, or the in-process store. */
+export interface CacheBackend {
+  readonly kind: string;
+  /** Route names this backend serves. */
+  readonly names: ReadonlyArray<string>;
+  namespace(name: string): CacheNamespace | undefined;
+  /** The push invalidation channel, when at least one route asked for push (not started: the runtime starts it). */
+  readonly invalidation?: InvalidationChannel;
+  /** Closes what the backend opened, its invalidation channel included. */
+  close(): Promise<void>;
+}
+
+/** Key layout shared by every backend: `<namespace>:<fingerprint>:d:{<id>}`; braces are a cluster hash tag. */
+export function entryPrefix(namespace: string, fingerprint: string): string {
+  return `${namespace}:${fingerprint}:d:`;
+}
+
+/** Idle clocks of sliding entries: `<namespace>|idle:<fingerprint>:{<id>}` — same slot, outside `<namespace>:`. */
+export function idleClockPrefix(namespace: string, fingerprint: string): string {
+  return `${namespace}|idle:${fingerprint}:`;
+}
+
+/**
+ * Version floors (see fence-script.ts): `<namespace>|floor:<fingerprint>:{<id>}` — the newest version a writer put,
+ * so the fence outlives an evicted entry. Same slot as the entry, outside the tracked `<namespace>:` prefix.
+ */
+export function versionFloorPrefix(namespace: string, fingerprint: string): string {
+  return `${namespace}|floor:${fingerprint}:`;
+}
+
+export function kvPrefix(namespace: string): string {
+  return `${namespace}:kv:`;
+}

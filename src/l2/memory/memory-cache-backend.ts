@@ -1,0 +1,262 @@
+import type { Clock } from "../../runtime/clock.js";
+import { parseDuration } from "../../spec/duration.js";
+import type { CacheBackend, CacheNamespace } from "../cache-backend.js";
+import { entryPrefix, idleClockPrefix, kvPrefix, versionFloorPrefix } from "../cache-backend.js";
+import type { CachePort, CacheSetOptions, CacheValue } from "../cache-port.js";
+import { decodeCacheValue, encodeCacheValue } from "../cache-value-codec.js";
+import type { DocumentEntry, DocumentEntryStore, EntryPut, EntryRead, PutResult } from "../document-entry.js";
+import { isNewer, TOMBSTONE_REV } from "../document-entry.js";
+import { decodeEntry, encodeEntry, encodeTombstone, envelopeVersion } from "../entry-envelope.js";
+
+/**
+ * An in-process L2 with Redis' semantics for what stratacache uses: per-key expiry, the same envelope bytes and
+ * the same set-if-newer fence (run synchronously, hence atomically). For one process, tests, and the embedded
+ * default. Values are stored encoded, as Redis would hold them, so a hit decodes exactly like a Redis hit.
+ */
+export class MemoryCacheBackend implements CacheBackend {
+  readonly kind = "memory";
+  readonly names: ReadonlyArray<string>;
+  readonly #keyspace: MemoryKeyspace;
+  readonly #namespaces = new Map<string, MemoryNamespace>();
+
+  constructor(routes: ReadonlyMap<string, string>, clock: Clock, maxEntries: number) {
+    this.names = [...routes.keys()];
+    this.#keyspace = new MemoryKeyspace(clock, maxEntries);
+    for (const [name, namespace] of routes)
+      this.#namespaces.set(name, new MemoryNamespace(name, namespace, this.#keyspace));
+  }
+
+  namespace(name: string): CacheNamespace | undefined {
+    return this.#namespaces.get(name);
+  }
+
+  /** The raw keyspace, for tests that plant corrupt bytes. */
+  get keyspace(): MemoryKeyspace {
+    return this.#keyspace;
+  }
+
+  async close(): Promise<void> {
+    this.#keyspace.clear();
+  }
+}
+
+/** A Map with lazy per-key expiry and a size bound (oldest-written key evicted first). */
+export class MemoryKeyspace {
+  readonly #data = new Map<string, { value: string | Buffer; expiresAt: number }>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly maxEntries: number,
+  ) {}
+
+  get(key: string): string | Buffer | undefined {
+    const slot = this.#data.get(key);
+    if (!slot) return undefined;
+    if (slot.expiresAt <= this.clock.now()) {
+      this.#data.delete(key);
+      return undefined;
+    }
+    return slot.value;
+  }
+
+  set(key: string, value: string | Buffer, ttlMs: number): void {
+    this.#data.delete(key); // re-insert at the end: Map order is write order
+    this.#data.set(key, { value, expiresAt: this.clock.now() + ttlMs });
+    if (this.#data.size > this.maxEntries) {
+      const oldest = this.#data.keys().next();
+      if (!oldest.done) this.#data.delete(oldest.value);
+    }
+  }
+
+  delete(key: string): boolean {
+    return this.get(key) !== undefined && this.#data.delete(key);
+  }
+
+  clear(): void {
+    this.#data.clear();
+  }
+}
+
+class MemoryNamespace implements CacheNamespace {
+  readonly #entries = new Map<string, MemoryEntryStore>();
+
+  constructor(
+    readonly name: string,
+    readonly namespace: string,
+    private readonly keyspace: MemoryKeyspace,
+  ) {}
+
+  kv(defaultTtlMs: number): CachePort {
+    return new MemoryKvStore(this.keyspace, kvPrefix(this.namespace), defaultTtlMs);
+  }
+
+  entries(fingerprint: string): DocumentEntryStore {
+    let store = this.#entries.get(fingerprint);
+    if (!store) {
+      store = new MemoryEntryStore(
+        this.keyspace,
+        this.entryPrefix(fingerprint),
+        idleClockPrefix(this.namespace, fingerprint),
+        versionFloorPrefix(this.namespace, fingerprint),
+        fingerprint,
+      );
+      this.#entries.set(fingerprint, store);
+    }
+    return store;
+  }
+
+  entryPrefix(fingerprint: string): string {
+    return entryPrefix(this.namespace, fingerprint);
+  }
+}
+
+class MemoryEntryStore implements DocumentEntryStore {
+  constructor(
+    private readonly keyspace: MemoryKeyspace,
+    private readonly prefix: string,
+    private readonly clockPrefix: string,
+    private readonly floorPrefix: string,
+    private readonly fingerprint: string,
+  ) {}
+
+  async read(id: string, slideMs = 0): Promise<EntryRead> {
+    return this.#read(id, slideMs);
+  }
+
+  async readMany(ids: ReadonlyArray<string>, slideMs = 0): Promise<EntryRead[]> {
+    return ids.map((id) => this.#read(id, slideMs));
+  }
+
+  async put(id: string, entry: DocumentEntry, ttlMs: number, slideMs = 0): Promise<PutResult> {
+    const envelope = encodeEntry(this.fingerprint, entry);
+    return this.#put(id, entry.incarnation, entry.rev, entry.freshUntil, envelope, ttlMs, slideMs, false);
+  }
+
+  async writeThrough(id: string, entry: DocumentEntry, ttlMs: number, slideMs = 0): Promise<PutResult> {
+    const envelope = encodeEntry(this.fingerprint, entry);
+    return this.#put(id, entry.incarnation, entry.rev, entry.freshUntil, envelope, ttlMs, slideMs, true);
+  }
+
+  async putMany(items: ReadonlyArray<EntryPut>, slideMs = 0): Promise<PutResult[]> {
+    return items.map(({ id, entry, ttlMs }) =>
+      this.#put(
+        id,
+        entry.incarnation,
+        entry.rev,
+        entry.freshUntil,
+        encodeEntry(this.fingerprint, entry),
+        ttlMs,
+        slideMs,
+        false,
+      ),
+    );
+  }
+
+  async tombstone(id: string, incarnation: number, ttlMs: number, slideMs = 0): Promise<PutResult> {
+    const envelope = encodeTombstone(this.fingerprint, incarnation, Date.now());
+    return this.#put(id, incarnation, TOMBSTONE_REV, 0, envelope, ttlMs, slideMs, true);
+  }
+
+  /** Same semantics as SLIDING_READ_LUA: an entry whose idle clock ran out is a miss; a read restarts the clock. */
+  #read(id: string, slideMs: number): EntryRead {
+    const raw = this.keyspace.get(`${this.prefix}{${id}}`);
+    if (raw === undefined) return "miss";
+    if (slideMs > 0) {
+      const clock = `${this.clockPrefix}{${id}}`;
+      if (this.keyspace.get(clock) === undefined) return "miss";
+      this.keyspace.set(clock, "1", slideMs);
+    }
+    return decodeEntry(this.fingerprint, typeof raw === "string" ? raw : raw.toString("utf8"));
+  }
+
+  /** The same decision as the Lua fence (fence-script.ts). */
+  #put(
+    id: string,
+    incarnation: number,
+    rev: number,
+    freshUntil: number,
+    envelope: string,
+    ttlMs: number,
+    slideMs: number,
+    raiseFloor: boolean,
+  ): PutResult {
+    const floorKey = `${this.floorPrefix}{${id}}`;
+    const floor = this.keyspace.get(floorKey);
+    if (typeof floor === "string") {
+      const [floorIncarnation, floorRev] = floor.split("|");
+      const fi = Number(floorIncarnation);
+      const fr = floorRev === "T" ? TOMBSTONE_REV : Number(floorRev);
+      if (fi > incarnation || (fi === incarnation && (fr === TOMBSTONE_REV || fr > rev))) return "rejected";
+    }
+    const key = `${this.prefix}{${id}}`;
+    const raw = this.keyspace.get(key);
+    if (raw !== undefined) {
+      const current = envelopeVersion(this.fingerprint, typeof raw === "string" ? raw : raw.toString("utf8"));
+      if (current) {
+        const tombstoned = current.rev === TOMBSTONE_REV && current.incarnation === incarnation;
+        if (tombstoned || !isNewer(incarnation, rev, freshUntil, current)) return "rejected";
+      }
+    }
+    this.keyspace.set(key, envelope, Math.max(1, Math.ceil(ttlMs)));
+    if (raiseFloor)
+      this.keyspace.set(floorKey, `${incarnation}|${rev === TOMBSTONE_REV ? "T" : rev}`, Math.max(1, Math.ceil(ttlMs)));
+    if (slideMs > 0) {
+      const clock = `${this.clockPrefix}{${id}}`;
+      if (rev === TOMBSTONE_REV) this.keyspace.delete(clock);
+      else this.keyspace.set(clock, "1", slideMs);
+    }
+    return "stored";
+  }
+}
+
+class MemoryKvStore implements CachePort {
+  constructor(
+    private readonly keyspace: MemoryKeyspace,
+    private readonly prefix: string,
+    private readonly defaultTtlMs: number,
+  ) {}
+
+  async get<T = CacheValue>(key: string): Promise<T | undefined> {
+    return this.#get(key) as T | undefined;
+  }
+
+  async getMany<T = CacheValue>(keys: ReadonlyArray<string>): Promise<Array<T | undefined>> {
+    return keys.map((key) => this.#get(key) as T | undefined);
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return this.keyspace.get(this.prefix + key) !== undefined;
+  }
+
+  async set(key: string, value: CacheValue, options?: CacheSetOptions): Promise<void> {
+    this.keyspace.set(this.prefix + key, encodeCacheValue(value), this.#ttl(options));
+  }
+
+  async setMany(
+    entries: ReadonlyArray<readonly [key: string, value: CacheValue]>,
+    options?: CacheSetOptions,
+  ): Promise<void> {
+    const ttl = this.#ttl(options);
+    const encoded = entries.map(([key, value]) => [this.prefix + key, encodeCacheValue(value)] as const);
+    for (const [key, bytes] of encoded) this.keyspace.set(key, bytes, ttl);
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return this.keyspace.delete(this.prefix + key);
+  }
+
+  async deleteMany(keys: ReadonlyArray<string>): Promise<number> {
+    let removed = 0;
+    for (const key of keys) if (this.keyspace.delete(this.prefix + key)) removed++;
+    return removed;
+  }
+
+  #get(key: string): unknown {
+    const raw = this.keyspace.get(this.prefix + key);
+    return raw === undefined || typeof raw === "string" ? undefined : decodeCacheValue(raw);
+  }
+
+  #ttl(options: CacheSetOptions | undefined): number {
+    return options?.ttl === undefined ? this.defaultTtlMs : parseDuration(options.ttl, "ttl");
+  }
+}

@@ -1,0 +1,45 @@
+import {
+  checkKnownKeys,
+  checkName,
+  checkNamespace,
+  checkObject,
+  checkPositiveInt,
+} from "../../runtime/check-options.js";
+import type { CacheModule, ModuleEnv } from "../../runtime/module.js";
+import { ConfigurationError } from "../../spec/errors.js";
+import { MemoryCacheBackend } from "./memory-cache-backend.js";
+
+export interface MemoryCacheOptions {
+  /** Key prefix, as with Redis (default: the cache name). */
+  readonly namespace?: string;
+}
+
+export interface MemoryCacheModuleOptions {
+  readonly caches: Readonly<Record<string, MemoryCacheOptions>>;
+  /** Bound on stored keys across all namespaces (default 100,000; oldest-written evicted first). */
+  readonly maxEntries?: number;
+}
+
+/** An in-process L2 (one process only: other replicas cannot see it). */
+export function memoryCacheModule(options: MemoryCacheModuleOptions): CacheModule {
+  const opts = checkObject(options, "memoryCacheModule");
+  checkKnownKeys(opts, ["caches", "maxEntries"], "memoryCacheModule");
+  const maxEntries =
+    opts.maxEntries === undefined ? 100_000 : checkPositiveInt(opts.maxEntries, "memoryCacheModule.maxEntries");
+  const routes = new Map<string, string>();
+  for (const [name, value] of Object.entries(checkObject(opts.caches, "memoryCacheModule.caches"))) {
+    const path = `memoryCacheModule.caches.${name}`;
+    checkName(name, path);
+    const cache = checkObject(value, path);
+    checkKnownKeys(cache, ["namespace"], path);
+    routes.set(name, cache.namespace === undefined ? name : checkNamespace(cache.namespace, `${path}.namespace`));
+  }
+  if (routes.size === 0) throw new ConfigurationError("memoryCacheModule.caches", "must route at least one cache");
+  return {
+    kind: "cache",
+    names: [...routes.keys()],
+    async open(env: ModuleEnv) {
+      return new MemoryCacheBackend(routes, env.clock, maxEntries);
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import type { Cluster, Redis } from "ioredis";
+import type { InvalidationChannel } from "../../invalidation/invalidation-channel.js";
+import type { Logger } from "../../runtime/logger.js";
+import { StrataError } from "../../spec/errors.js";
+import type { CacheBackend, CacheNamespace } from "../cache-backend.js";
+import { entryPrefix, idleClockPrefix, kvPrefix, versionFloorPrefix } from "../cache-backend.js";
+import type { CachePort } from "../cache-port.js";
+import type { DocumentEntryStore } from "../document-entry.js";
+import { RedisEntryStore } from "./redis-entry-store.js";
+import { RedisKvStore } from "./redis-kv-store.js";
+
+export interface RedisCacheRoute {
+  readonly namespace: string;
+  readonly invalidationPush: boolean;
+}
+
+/**
+ * The opened Redis module: one client shared by every namespace it routes.
+ * A client the user passed in is left open on close(); one we created from a url is quit.
+ */
+export class RedisCacheBackend implements CacheBackend {
+  readonly kind = "redis";
+  readonly names: ReadonlyArray<string>;
+  readonly #namespaces = new Map<string, RedisNamespace>();
+
+  constructor(
+    readonly client: Redis | Cluster,
+    routes: ReadonlyMap<string, RedisCacheRoute>,
+    private readonly owned: boolean,
+    readonly timeoutMs: number,
+    private readonly logger: Logger,
+    readonly invalidation?: InvalidationChannel,
+  ) {
+    this.names = [...routes.keys()];
+    for (const [name, route] of routes) {
+      this.#namespaces.set(name, new RedisNamespace(name, route, this));
+    }
+  }
+
+  namespace(name: string): RedisNamespace | undefined {
+    return this.#namespaces.get(name);
+  }
+
+  async close(): Promise<void> {
+    await this.invalidation?.stop();
+    if (!this.owned) return;
+    try {
+      await this.client.quit();
+    } catch (error) {
+      // Already closed or unreachable: disconnect so no reconnect timer outlives the runtime.
+      this.logger.debug("redis quit failed; disconnecting", { error: String(error) });
+      this.client.disconnect();
+    }
+  }
+}
+
+class RedisNamespace implements CacheNamespace {
+  readonly namespace: string;
+  readonly invalidationPush: boolean;
+  readonly #entries = new Map<string, RedisEntryStore>();
+
+  constructor(
+    readonly name: string,
+    route: RedisCacheRoute,
+    private readonly backend: RedisCacheBackend,
+  ) {
+    this.namespace = route.namespace;
+    this.invalidationPush = route.invalidationPush;
+  }
+
+  kv(defaultTtlMs: number): CachePort {
+    return new RedisKvStore(this.backend.client, kvPrefix(this.namespace), defaultTtlMs, this.backend.timeoutMs);
+  }
+
+  entries(fingerprint: string): DocumentEntryStore {
+    let store = this.#entries.get(fingerprint);
+    if (!store) {
+      store = new RedisEntryStore(
+        this.backend.client,
+        this.entryPrefix(fingerprint),
+        idleClockPrefix(this.namespace, fingerprint),
+        versionFloorPrefix(this.namespace, fingerprint),
+        fingerprint,
+        this.backend.timeoutMs,
+      );
+      this.#entries.set(fingerprint, store);
+    }
+    return store;
+  }
+
+  entryPrefix(fingerprint: string): string {
+    return entryPrefix(this.namespace, fingerprint);
+  }
+}
+
+/** Wraps a store failure for callers of the raw key/value port. */
+export function unavailable(operation: string, error: unknown): StrataError {
+  return new StrataError(
+    "UNAVAILABLE",
+    `redis ${operation} failed: ${error instanceof Error ? error.message : String(error)}`,
+    {
+      cause: error,
+    },
+  );
+}

@@ -1,0 +1,42 @@
+import type { ChainableCommander, Cluster, Redis } from "ioredis";
+import { FENCED_PUT_LUA, SLIDING_READ_LUA } from "./fence-script.js";
+
+/** The arguments of FENCED_PUT_LUA, in order (see fence-script.ts). */
+export type FencedPutArgs = [
+  key: string,
+  floorKey: string,
+  clockKey: string,
+  envelope: string,
+  ttlMs: number,
+  fingerprint: string,
+  incarnation: number,
+  rev: string,
+  freshUntil: number,
+  slideMs: number,
+  raiseFloor: "1" | "0",
+];
+
+/** Our Lua scripts, registered on the client (EVALSHA, with ioredis reloading a script on NOSCRIPT). */
+interface StrataCommands {
+  strataFencedPut(...args: FencedPutArgs): Promise<number>;
+  /** `numKeys` entry/clock keys, then the window. */
+  strataSlidingRead(numKeys: number, ...keysThenWindow: Array<string | number>): Promise<Array<string | null>>;
+}
+export type FencedClient = (Redis | Cluster) & StrataCommands;
+export type FencedPipeline = ChainableCommander & {
+  strataFencedPut(...args: FencedPutArgs): ChainableCommander;
+};
+
+export function withFence(client: Redis | Cluster): FencedClient {
+  if (!("strataFencedPut" in client)) {
+    client.defineCommand("strataFencedPut", { lua: FENCED_PUT_LUA, numberOfKeys: 3 });
+    client.defineCommand("strataSlidingRead", { lua: SLIDING_READ_LUA });
+  }
+  return client as FencedClient;
+}
+
+/** Whether calls on this client need our own deadline: true when it has no `commandTimeout` of its own. */
+export function lacksCommandTimeout(client: Redis | Cluster): boolean {
+  const options = client.isCluster ? (client as Cluster).options.redisOptions : (client as Redis).options;
+  return !options?.commandTimeout;
+}

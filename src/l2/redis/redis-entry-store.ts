@@ -1,0 +1,173 @@
+import type { Cluster, Redis } from "ioredis";
+import type { DocumentEntry, DocumentEntryStore, EntryPut, EntryRead, PutResult } from "../document-entry.js";
+import { decodeEntry, encodeEntry, encodeTombstone } from "../entry-envelope.js";
+import { groupBySlot } from "./hash-slot.js";
+import type { FencedClient, FencedPipeline, FencedPutArgs } from "./redis-commands.js";
+import { lacksCommandTimeout, withFence } from "./redis-commands.js";
+import { withTimeout } from "./with-timeout.js";
+
+/**
+ * Versioned entries of one document in one Redis namespace. Reads are GET/MGET (or one script when sliding);
+ * writes go through the Lua fence.
+ */
+export class RedisEntryStore implements DocumentEntryStore {
+  readonly #client: FencedClient;
+  readonly #cluster: boolean;
+  readonly #ownDeadline: boolean;
+
+  constructor(
+    client: Redis | Cluster,
+    private readonly prefix: string,
+    private readonly clockPrefix: string,
+    private readonly floorPrefix: string,
+    private readonly fingerprint: string,
+    private readonly timeoutMs: number,
+  ) {
+    this.#client = withFence(client);
+    this.#cluster = client.isCluster;
+    this.#ownDeadline = lacksCommandTimeout(client);
+  }
+
+  key(id: string): string {
+    return `${this.prefix}{${id}}`;
+  }
+
+  clockKey(id: string): string {
+    return `${this.clockPrefix}{${id}}`;
+  }
+
+  floorKey(id: string): string {
+    return `${this.floorPrefix}{${id}}`;
+  }
+
+  async read(id: string, slideMs = 0): Promise<EntryRead> {
+    if (slideMs > 0) return (await this.readMany([id], slideMs))[0] ?? "miss";
+    const raw = await this.#bound(this.#client.get(this.key(id)), "GET");
+    return raw === null ? "miss" : decodeEntry(this.fingerprint, raw);
+  }
+
+  async readMany(ids: ReadonlyArray<string>, slideMs = 0): Promise<EntryRead[]> {
+    const out = new Array<EntryRead>(ids.length);
+    const keys = ids.map((id) => this.key(id));
+    await Promise.all(
+      groupBySlot(keys, this.#cluster).map(async (group) => {
+        let raws: Array<string | null>;
+        if (slideMs > 0) {
+          const args: Array<string | number> = [];
+          for (const i of group) args.push(keys[i]!, this.clockKey(ids[i]!));
+          args.push(slideMs);
+          raws = await this.#bound(this.#client.strataSlidingRead(group.length * 2, ...args), "sliding read");
+        } else {
+          raws = await this.#bound(this.#client.mget(group.map((i) => keys[i]!)), "MGET");
+        }
+        group.forEach((index, j) => {
+          const raw = raws[j];
+          out[index] = typeof raw === "string" ? decodeEntry(this.fingerprint, raw) : "miss";
+        });
+      }),
+    );
+    return out;
+  }
+
+  put(id: string, entry: DocumentEntry, ttlMs: number, slideMs = 0): Promise<PutResult> {
+    return this.#putOne(id, entry, ttlMs, slideMs, "0");
+  }
+
+  writeThrough(id: string, entry: DocumentEntry, ttlMs: number, slideMs = 0): Promise<PutResult> {
+    return this.#putOne(id, entry, ttlMs, slideMs, "1");
+  }
+
+  async putMany(items: ReadonlyArray<EntryPut>, slideMs = 0): Promise<PutResult[]> {
+    const keys = items.map((item) => this.key(item.id));
+    const out = new Array<PutResult>(items.length);
+    await Promise.all(
+      groupBySlot(keys, this.#cluster).map(async (group) => {
+        const pipeline = this.#client.pipeline() as FencedPipeline;
+        for (const i of group) {
+          const { id, entry, ttlMs } = items[i]!;
+          const envelope = encodeEntry(this.fingerprint, entry);
+          pipeline.strataFencedPut(
+            ...this.#fenceArgs(
+              id,
+              envelope,
+              ttlMs,
+              entry.incarnation,
+              String(entry.rev),
+              entry.freshUntil,
+              slideMs,
+              "0",
+            ),
+          );
+        }
+        const replies = await this.#bound(pipeline.exec(), "pipelined fenced put");
+        group.forEach((index, j) => {
+          const reply = replies?.[j];
+          if (!reply) throw new Error("redis pipeline returned no reply");
+          if (reply[0]) throw reply[0];
+          out[index] = reply[1] === 1 ? "stored" : "rejected";
+        });
+      }),
+    );
+    return out;
+  }
+
+  async tombstone(id: string, incarnation: number, ttlMs: number, slideMs = 0): Promise<PutResult> {
+    const envelope = encodeTombstone(this.fingerprint, incarnation, Date.now());
+    const call = this.#client.strataFencedPut(
+      ...this.#fenceArgs(id, envelope, ttlMs, incarnation, "T", 0, slideMs, "1"),
+    );
+    return (await this.#bound(call, "tombstone")) === 1 ? "stored" : "rejected";
+  }
+
+  async #putOne(
+    id: string,
+    entry: DocumentEntry,
+    ttlMs: number,
+    slideMs: number,
+    raiseFloor: "0" | "1",
+  ): Promise<PutResult> {
+    const envelope = encodeEntry(this.fingerprint, entry);
+    const args = this.#fenceArgs(
+      id,
+      envelope,
+      ttlMs,
+      entry.incarnation,
+      String(entry.rev),
+      entry.freshUntil,
+      slideMs,
+      raiseFloor,
+    );
+    return (await this.#bound(this.#client.strataFencedPut(...args), "fenced put")) === 1 ? "stored" : "rejected";
+  }
+
+  /** One fenced put's keys and arguments (fence-script.ts); the clock key is ignored by the script unless sliding. */
+  #fenceArgs(
+    id: string,
+    envelope: string,
+    ttlMs: number,
+    incarnation: number,
+    rev: string,
+    freshUntil: number,
+    slideMs: number,
+    raiseFloor: "0" | "1",
+  ): FencedPutArgs {
+    const ttl = Math.max(1, Math.ceil(ttlMs));
+    return [
+      this.key(id),
+      this.floorKey(id),
+      this.clockKey(id),
+      envelope,
+      ttl,
+      this.fingerprint,
+      incarnation,
+      rev,
+      freshUntil,
+      slideMs,
+      raiseFloor,
+    ];
+  }
+
+  #bound<T>(promise: Promise<T>, operation: string): Promise<T> {
+    return this.#ownDeadline ? withTimeout(promise, this.timeoutMs, operation) : promise;
+  }
+}

@@ -1,0 +1,103 @@
+import type { Cluster, Redis } from "ioredis";
+import { parseDuration } from "../../spec/duration.js";
+import type { CachePort, CacheSetOptions, CacheValue } from "../cache-port.js";
+import { decodeCacheValue, encodeCacheValue } from "../cache-value-codec.js";
+import { groupBySlot } from "./hash-slot.js";
+import { unavailable } from "./redis-cache-backend.js";
+import { lacksCommandTimeout } from "./redis-commands.js";
+import { withTimeout } from "./with-timeout.js";
+
+/** The key/value port over one Redis namespace. Failures reject with StrataError("UNAVAILABLE"). */
+export class RedisKvStore implements CachePort {
+  readonly #cluster: boolean;
+  readonly #ownDeadline: boolean;
+
+  constructor(
+    private readonly client: Redis | Cluster,
+    private readonly prefix: string,
+    private readonly defaultTtlMs: number,
+    private readonly timeoutMs: number,
+  ) {
+    this.#cluster = client.isCluster;
+    this.#ownDeadline = lacksCommandTimeout(client);
+  }
+
+  async get<T = CacheValue>(key: string): Promise<T | undefined> {
+    const raw = await this.#call(this.client.getBuffer(this.#key(key)), "GET");
+    return raw === null ? undefined : (decodeCacheValue(raw) as T | undefined);
+  }
+
+  async getMany<T = CacheValue>(keys: ReadonlyArray<string>): Promise<Array<T | undefined>> {
+    const full = keys.map((key) => this.#key(key));
+    const out = new Array<T | undefined>(keys.length);
+    await Promise.all(
+      groupBySlot(full, this.#cluster).map(async (group) => {
+        const raws = await this.#call(this.client.mgetBuffer(group.map((i) => full[i]!)), "MGET");
+        group.forEach((index, j) => {
+          const raw = raws[j];
+          out[index] = raw ? (decodeCacheValue(raw) as T | undefined) : undefined;
+        });
+      }),
+    );
+    return out;
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return (await this.#call(this.client.exists(this.#key(key)), "EXISTS")) === 1;
+  }
+
+  async set(key: string, value: CacheValue, options?: CacheSetOptions): Promise<void> {
+    const bytes = encodeCacheValue(value);
+    await this.#call(this.client.set(this.#key(key), bytes, "PX", this.#ttl(options)), "SET");
+  }
+
+  async setMany(
+    entries: ReadonlyArray<readonly [key: string, value: CacheValue]>,
+    options?: CacheSetOptions,
+  ): Promise<void> {
+    const ttl = this.#ttl(options);
+    // Encode everything first: a value that cannot be serialised refuses the whole batch before anything is sent.
+    const encoded = entries.map(([key, value]) => [this.#key(key), encodeCacheValue(value)] as const);
+    await Promise.all(
+      groupBySlot(
+        encoded.map(([key]) => key),
+        this.#cluster,
+      ).map(async (group) => {
+        const pipeline = this.client.multi();
+        for (const i of group) pipeline.set(encoded[i]![0], encoded[i]![1], "PX", ttl);
+        const replies = await this.#call(pipeline.exec(), "SET (pipelined)");
+        for (const reply of replies ?? []) if (reply[0]) throw unavailable("SET (pipelined)", reply[0]);
+      }),
+    );
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return (await this.#call(this.client.del(this.#key(key)), "DEL")) === 1;
+  }
+
+  async deleteMany(keys: ReadonlyArray<string>): Promise<number> {
+    const full = keys.map((key) => this.#key(key));
+    const counts = await Promise.all(
+      groupBySlot(full, this.#cluster).map((group) =>
+        this.#call(this.client.del(...group.map((i) => full[i]!)), "DEL"),
+      ),
+    );
+    return counts.reduce((sum, n) => sum + n, 0);
+  }
+
+  #key(key: string): string {
+    return this.prefix + key;
+  }
+
+  #ttl(options: CacheSetOptions | undefined): number {
+    return options?.ttl === undefined ? this.defaultTtlMs : parseDuration(options.ttl, "ttl");
+  }
+
+  async #call<T>(promise: Promise<T>, operation: string): Promise<T> {
+    try {
+      return await (this.#ownDeadline ? withTimeout(promise, this.timeoutMs, operation) : promise);
+    } catch (error) {
+      throw unavailable(operation, error);
+    }
+  }
+}

@@ -1,0 +1,149 @@
+import { Cluster, Redis } from "ioredis";
+import type { PushTiming } from "../../invalidation/invalidation-channel.js";
+import { DEFAULT_PUSH_TIMING } from "../../invalidation/invalidation-channel.js";
+import { RedisTrackingChannel } from "../../invalidation/redis/redis-tracking-channel.js";
+import {
+  checkKnownKeys,
+  checkName,
+  checkNamespace,
+  checkObject,
+  checkPositiveInt,
+} from "../../runtime/check-options.js";
+import type { CacheModule, ModuleEnv } from "../../runtime/module.js";
+import { ConfigurationError } from "../../spec/errors.js";
+import type { RedisCacheRoute } from "./redis-cache-backend.js";
+import { RedisCacheBackend } from "./redis-cache-backend.js";
+
+export interface RedisCacheOptions {
+  /** Key prefix of this cache, e.g. `"app:products"`. */
+  readonly namespace: string;
+  /** Drop L1 entries on other replicas the moment Redis sees a write (CLIENT TRACKING); default false. */
+  readonly invalidationPush?: boolean;
+}
+
+export interface RedisModuleOptions {
+  /** `redis://…` to let stratacache own the connection; or `client` to share yours (left open on stop). */
+  readonly url?: string;
+  readonly client?: Redis | Cluster;
+  /** Route name (`CacheSpec.name`) → namespace. */
+  readonly caches: Readonly<Record<string, RedisCacheOptions>>;
+  /** Bound on every Redis call, in ms (default 250). A read that times out falls through to Postgres. */
+  readonly timeoutMs?: number;
+  /** Timing of the push invalidation channel (used when a cache has `invalidationPush`); see PushTiming. */
+  readonly invalidation?: Partial<PushTiming>;
+}
+
+const DEFAULT_TIMEOUT_MS = 250;
+
+/** Wires cache names to Redis namespaces. Options are validated now; the connection opens at `runtime.start()`. */
+export function redisModule(options: RedisModuleOptions): CacheModule {
+  const opts = checkObject(options, "redisModule");
+  checkKnownKeys(opts, ["url", "client", "caches", "timeoutMs", "invalidation"], "redisModule");
+  const hasUrl = opts.url !== undefined;
+  const hasClient = opts.client !== undefined;
+  if (hasUrl === hasClient) throw new ConfigurationError("redisModule", "needs exactly one of url or client");
+  if (hasUrl && (typeof opts.url !== "string" || !/^rediss?:\/\//.test(opts.url))) {
+    throw new ConfigurationError("redisModule.url", "must be a redis:// or rediss:// url");
+  }
+  if (hasClient && !(opts.client instanceof Redis || opts.client instanceof Cluster)) {
+    throw new ConfigurationError("redisModule.client", "must be an ioredis Redis or Cluster client");
+  }
+  const timeoutMs =
+    opts.timeoutMs === undefined ? DEFAULT_TIMEOUT_MS : checkPositiveInt(opts.timeoutMs, "redisModule.timeoutMs");
+  const routes = new Map<string, RedisCacheRoute>();
+  const caches = checkObject(opts.caches, "redisModule.caches");
+  for (const [name, value] of Object.entries(caches)) {
+    const path = `redisModule.caches.${name}`;
+    checkName(name, path);
+    const cache = checkObject(value, path);
+    checkKnownKeys(cache, ["namespace", "invalidationPush"], path);
+    const push = cache.invalidationPush ?? false;
+    if (typeof push !== "boolean") throw new ConfigurationError(`${path}.invalidationPush`, "must be a boolean");
+    routes.set(name, { namespace: checkNamespace(cache.namespace, `${path}.namespace`), invalidationPush: push });
+  }
+  if (routes.size === 0) throw new ConfigurationError("redisModule.caches", "must route at least one cache");
+  const timing = checkPushTiming(opts.invalidation);
+  const pushPrefixes = [...routes.values()].filter((r) => r.invalidationPush).map((r) => `${r.namespace}:`);
+
+  return {
+    kind: "cache",
+    names: [...routes.keys()],
+    async open(env: ModuleEnv) {
+      const client = (opts.client as Redis | Cluster | undefined) ?? connect(opts.url as string, timeoutMs);
+      const invalidation =
+        pushPrefixes.length === 0
+          ? undefined
+          : new RedisTrackingChannel({
+              connect: () => trackingConnection(opts.url as string | undefined, client, timing),
+              prefixes: pushPrefixes,
+              ...(client instanceof Cluster
+                ? { unsupported: "a Cluster client (tracking needs one connection per master; not yet supported)" }
+                : {}),
+              timing,
+              random: env.clock.random,
+              logger: env.logger,
+            });
+      const backend = new RedisCacheBackend(client, routes, !hasClient, timeoutMs, env.logger, invalidation);
+      if (!hasClient) await firstConnect(client as Redis, timeoutMs, env);
+      return backend;
+    },
+  };
+}
+
+function connect(url: string, timeoutMs: number): Redis {
+  return new Redis(url, {
+    lazyConnect: true,
+    commandTimeout: timeoutMs,
+    connectTimeout: Math.max(1_000, timeoutMs * 4),
+    // Fail fast while disconnected: a read should fall through to Postgres, not wait in a queue.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2_000),
+  });
+}
+
+/**
+ * The push channel's own connection (never the shared one: it enters subscriber mode). No ioredis reconnects or
+ * resubscription: the channel reconnects itself, because a new connection needs the whole tracking handshake again.
+ */
+function trackingConnection(url: string | undefined, client: Redis | Cluster, timing: PushTiming): Redis {
+  const options = {
+    lazyConnect: true,
+    connectTimeout: timing.heartbeatTimeoutMs,
+    connectionName: "stratacache:invalidation",
+    retryStrategy: () => null,
+    autoResubscribe: false,
+    maxRetriesPerRequest: 0,
+  };
+  return url !== undefined ? new Redis(url, options) : (client as Redis).duplicate(options);
+}
+
+function checkPushTiming(value: unknown): PushTiming {
+  if (value === undefined) return DEFAULT_PUSH_TIMING;
+  const path = "redisModule.invalidation";
+  const opts = checkObject(value, path);
+  const keys = Object.keys(DEFAULT_PUSH_TIMING) as Array<keyof PushTiming>;
+  checkKnownKeys(opts, keys, path);
+  const timing = { ...DEFAULT_PUSH_TIMING };
+  for (const key of keys) {
+    if (opts[key] !== undefined) timing[key] = checkPositiveInt(opts[key], `${path}.${key}`);
+  }
+  if (timing.reconnectMaxMs < timing.reconnectBaseMs) {
+    throw new ConfigurationError(`${path}.reconnectMaxMs`, "must be at least reconnectBaseMs");
+  }
+  return timing;
+}
+
+/** Redis being down must not stop the runtime (reads fall through); say so loudly and keep reconnecting. */
+async function firstConnect(client: Redis, timeoutMs: number, env: ModuleEnv): Promise<void> {
+  // ioredis emits 'error' on every failed attempt; without a listener Node would print each one.
+  client.on("error", (error: Error) => env.logger.debug("redis connection error", { error: error.message }));
+  try {
+    await client.connect();
+  } catch (error) {
+    env.logger.warn("redis is unreachable at start; reads go to Postgres until it answers", {
+      error: error instanceof Error ? error.message : String(error),
+      timeoutMs,
+    });
+  }
+}

@@ -1,0 +1,125 @@
+import type { Clock } from "../../runtime/clock.js";
+import type { Logger } from "../../runtime/logger.js";
+
+/** A post-commit cache write that failed and is retried until it lands or is superseded. */
+export interface PendingWrite {
+  readonly incarnation: number;
+  readonly rev: number;
+  run(): Promise<unknown>;
+}
+
+export interface RetrierOptions {
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly maxAttempts: number;
+  /** After giving up, the id stays "suspect" (reads bypass L2) this long: until any stale entry has expired. */
+  readonly quarantineMs: number;
+}
+
+/**
+ * Retries failed write-throughs with capped exponential backoff and jitter. While an id has a write pending here
+ * it is "suspect": the coordinator reads it from Postgres and does not trust or fill L2, which keeps
+ * read-your-writes even though L2 may still hold the older version. A committed write is never turned into an error.
+ */
+export class WriteThroughRetrier {
+  readonly #pending = new Map<string, { write: PendingWrite; attempt: number; timer: NodeJS.Timeout | undefined }>();
+  readonly #quarantine = new Map<string, number>();
+  #stopped = false;
+
+  constructor(
+    private readonly document: string,
+    private readonly options: RetrierOptions,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  isSuspect(id: string): boolean {
+    if (this.#pending.has(id)) return true;
+    const until = this.#quarantine.get(id);
+    if (until === undefined) return false;
+    if (until > this.clock.now()) return true;
+    this.#quarantine.delete(id);
+    return false;
+  }
+
+  /** Hands over a failed write; a pending write of an older version for the same id is replaced. */
+  schedule(id: string, write: PendingWrite): void {
+    if (this.#stopped) return;
+    const current = this.#pending.get(id);
+    if (current && !isAtLeast(write, current.write)) return; // the pending one is newer: it covers this one
+    if (current?.timer) clearTimeout(current.timer);
+    const slot = { write, attempt: 0, timer: undefined as NodeJS.Timeout | undefined };
+    this.#pending.set(id, slot);
+    this.#arm(id, slot);
+  }
+
+  /** A write of (incarnation, rev) for `id` landed: pending writes it supersedes are dropped. */
+  landed(id: string, incarnation: number, rev: number): void {
+    const current = this.#pending.get(id);
+    if (current && isAtLeast({ incarnation, rev }, current.write)) {
+      if (current.timer) clearTimeout(current.timer);
+      this.#pending.delete(id);
+    }
+  }
+
+  get size(): number {
+    return this.#pending.size;
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    if (this.#pending.size > 0) {
+      this.logger.warn(
+        "runtime stopping with cache write-throughs still failing; L2 may hold older versions until ttl",
+        {
+          document: this.document,
+          ids: this.#pending.size,
+        },
+      );
+    }
+    for (const slot of this.#pending.values()) if (slot.timer) clearTimeout(slot.timer);
+    this.#pending.clear();
+  }
+
+  #arm(id: string, slot: { write: PendingWrite; attempt: number; timer: NodeJS.Timeout | undefined }): void {
+    const { baseDelayMs, maxDelayMs } = this.options;
+    const delay = Math.min(maxDelayMs, baseDelayMs * 2 ** slot.attempt) * (0.5 + this.clock.random() / 2);
+    slot.timer = setTimeout(() => {
+      slot.timer = undefined;
+      void this.#attempt(id, slot);
+    }, delay);
+    slot.timer.unref?.();
+  }
+
+  async #attempt(id: string, slot: { write: PendingWrite; attempt: number; timer: NodeJS.Timeout | undefined }) {
+    if (this.#pending.get(id) !== slot) return;
+    try {
+      await slot.write.run();
+      if (this.#pending.get(id) === slot) this.#pending.delete(id);
+      this.logger.info("cache write-through landed after retry", {
+        document: this.document,
+        id,
+        attempts: slot.attempt + 1,
+      });
+    } catch (error) {
+      if (this.#pending.get(id) !== slot || this.#stopped) return;
+      slot.attempt++;
+      if (slot.attempt >= this.options.maxAttempts) {
+        this.#pending.delete(id);
+        this.#quarantine.set(id, this.clock.now() + this.options.quarantineMs);
+        this.logger.error("cache write-through gave up; id reads bypass L2 until its entries expire", {
+          document: this.document,
+          id,
+          error: error instanceof Error ? error.message : String(error),
+        });
+        return;
+      }
+      this.logger.warn("cache write-through failed; retrying", { document: this.document, id, attempt: slot.attempt });
+      this.#arm(id, slot);
+    }
+  }
+}
+
+function isAtLeast(a: { incarnation: number; rev: number }, b: { incarnation: number; rev: number }): boolean {
+  return a.incarnation !== b.incarnation ? a.incarnation > b.incarnation : a.rev >= b.rev;
+}

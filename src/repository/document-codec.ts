@@ -1,0 +1,64 @@
+import type { DocumentMeta } from "../spec/document-spec.js";
+import type { StoredRow } from "./document-repository.js";
+
+/** A read document before typing: the fields plus meta, deep-frozen. */
+export type FrozenDocument = DocumentMeta & Readonly<Record<string, unknown>>;
+
+/** Builds the document a caller sees: meta first, then the fields (meta wins over a field of the same name). */
+export function documentFromRow(row: StoredRow): FrozenDocument {
+  const doc: Record<string, unknown> = {
+    id: row.id,
+    rev: row.rev,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    ...row.data,
+  };
+  doc.id = row.id;
+  doc.rev = row.rev;
+  doc.createdAt = row.createdAt;
+  doc.updatedAt = row.updatedAt;
+  return freezeDocument(doc);
+}
+
+/**
+ * The L2 body of a document: the document itself as JSON, timestamps as epoch milliseconds. Decoding is one
+ * JSON.parse plus two Dates, with no copy; rev and incarnation are also in the envelope header, for the fence.
+ */
+export function encodeBody(row: StoredRow): string {
+  return JSON.stringify({
+    ...row.data,
+    id: row.id,
+    rev: row.rev,
+    createdAt: row.createdAt.getTime(),
+    updatedAt: row.updatedAt.getTime(),
+  });
+}
+
+/** The document in a body, or `undefined` when the body is not one (truncated, foreign, another id or rev). */
+export function decodeBody(body: string, id: string, rev: number): FrozenDocument | undefined {
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (typeof doc !== "object" || doc === null || doc.id !== id || doc.rev !== rev) return undefined;
+  const { createdAt, updatedAt } = doc;
+  if (typeof createdAt !== "number" || typeof updatedAt !== "number") return undefined;
+  doc.createdAt = new Date(createdAt);
+  doc.updatedAt = new Date(updatedAt);
+  return freezeDocument(doc);
+}
+
+function freezeDocument(doc: Record<string, unknown>): FrozenDocument {
+  return deepFreeze(doc) as FrozenDocument;
+}
+
+/** Freezes plain objects and arrays all the way down (Dates are frozen as objects; their time is left as is). */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key in value) deepFreeze(value[key]);
+  }
+  return value;
+}

@@ -1,0 +1,84 @@
+import type { Doc, DocumentSpec } from "../spec/document-spec.js";
+import { NotFoundError } from "../spec/errors.js";
+import type { DocumentStats } from "./cached/document-stats.js";
+import type { ReadOptions, ReadThroughCoordinator } from "./cached/read-through-coordinator.js";
+import { checkDocumentId } from "./document-id.js";
+import type { TransactionScope } from "./document-repository.js";
+
+export type { ReadOptions };
+
+/** Reads of one document type (`ctx.document.query(spec)`). Every read is served from the nearest correct tier. */
+export interface DocumentQuery<S extends DocumentSpec = DocumentSpec> {
+  /** The document; NotFoundError when it does not exist. */
+  get(id: string, options?: ReadOptions): Promise<Doc<S>>;
+  /** The document, or `undefined`. */
+  find(id: string, options?: ReadOptions): Promise<Doc<S> | undefined>;
+  /** Documents in the order asked (duplicates allowed); NotFoundError listing every missing id. */
+  getMany(ids: ReadonlyArray<string>, options?: ReadOptions): Promise<Array<Doc<S>>>;
+  /** Like getMany, with `undefined` where a document does not exist. */
+  findMany(ids: ReadonlyArray<string>, options?: ReadOptions): Promise<Array<Doc<S> | undefined>>;
+  /** L1 only, synchronous: the cached document or `undefined`. For hot paths that cannot await. */
+  peek(id: string): Doc<S> | undefined;
+  /** Counters of this document on this runtime (shared by every context). */
+  stats(): DocumentStats;
+}
+
+export class CachedDocumentQuery<S extends DocumentSpec> implements DocumentQuery<S> {
+  readonly #direct: boolean;
+
+  constructor(
+    private readonly coordinator: ReadThroughCoordinator,
+    private readonly scope: TransactionScope,
+  ) {
+    this.#direct = scope.inTransaction;
+  }
+
+  get(id: string, options?: ReadOptions): Promise<Doc<S>> {
+    // The L1 hit path: no validation (only checked ids are ever stored), no allocation beyond the promise.
+    if (options === undefined && !this.#direct) {
+      const hit = this.coordinator.peek(id);
+      if (hit !== undefined) return Promise.resolve(hit as Doc<S>);
+    }
+    return this.#get(id, options);
+  }
+
+  async find(id: string, options?: ReadOptions): Promise<Doc<S> | undefined> {
+    const key = checkDocumentId(this.coordinator.document, id);
+    return (await this.coordinator.get(this.scope, key, options)) as Doc<S> | undefined;
+  }
+
+  async getMany(ids: ReadonlyArray<string>, options?: ReadOptions): Promise<Array<Doc<S>>> {
+    const docs = await this.findMany(ids, options);
+    const missing: string[] = [];
+    docs.forEach((doc, i) => {
+      const id = ids[i] as string;
+      if (doc === undefined && !missing.includes(id)) missing.push(id);
+    });
+    if (missing.length > 0) throw new NotFoundError(this.coordinator.document, missing);
+    return docs as Array<Doc<S>>;
+  }
+
+  async findMany(ids: ReadonlyArray<string>, options?: ReadOptions): Promise<Array<Doc<S> | undefined>> {
+    if (!Array.isArray(ids)) throw new TypeError("ids must be an array");
+    const keys = ids.map((id, i) => checkDocumentId(this.coordinator.document, id, [i]));
+    if (keys.length === 0) return [];
+    const unique = [...new Set(keys)];
+    const found = await this.coordinator.getMany(this.scope, unique, options);
+    return keys.map((key) => found.get(key) as Doc<S> | undefined);
+  }
+
+  peek(id: string): Doc<S> | undefined {
+    return this.coordinator.peek(id) as Doc<S> | undefined;
+  }
+
+  stats(): DocumentStats {
+    return this.coordinator.stats();
+  }
+
+  async #get(id: string, options: ReadOptions | undefined): Promise<Doc<S>> {
+    const key = checkDocumentId(this.coordinator.document, id);
+    const doc = await this.coordinator.get(this.scope, key, options);
+    if (doc === undefined) throw new NotFoundError(this.coordinator.document, [id]);
+    return doc as Doc<S>;
+  }
+}

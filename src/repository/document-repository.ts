@@ -1,0 +1,77 @@
+/**
+ * The storage port the cached layer sits on: row-level operations on one document table.
+ * Adapters (Postgres over `pg`, Postgres over PGlite) live in `postgres/`.
+ */
+
+/** One stored document as the database returns it. `data` holds the document's fields (unvalidated). */
+export interface StoredRow {
+  readonly id: string;
+  /** Starts at 1; +1 per update. */
+  readonly rev: number;
+  /**
+   * Grows with every insert into the table (a sequence). A row deleted and created again under the same id gets a
+   * larger incarnation, so cache fences order versions by (incarnation, rev) and never let an old life win.
+   */
+  readonly incarnation: number;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+export interface ReadOptions {
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Runs after a transaction commits (never after a rollback). Errors are logged, never rethrown. */
+export type AfterCommitHook = () => void | Promise<void>;
+
+/**
+ * A unit of work. Inside `Database.transaction`, every repository call made with the same scope runs in that
+ * transaction; `afterCommit` hooks run once it has committed.
+ */
+export interface TransactionScope {
+  readonly inTransaction: boolean;
+  afterCommit(hook: AfterCommitHook): void;
+}
+
+/** Row operations on one table. Ids must already be validated UUIDs (the adapter re-checks and refuses others). */
+export interface DocumentRepository {
+  readonly document: string;
+  /** The row, or `undefined`. */
+  get(scope: TransactionScope, id: string, options?: ReadOptions): Promise<StoredRow | undefined>;
+  /** The rows that exist, in no particular order, in exactly one query (`WHERE id = ANY($1)`). */
+  getMany(scope: TransactionScope, ids: ReadonlyArray<string>, options?: ReadOptions): Promise<StoredRow[]>;
+  /** Inserts at rev 1. A taken id → ConflictError. */
+  insert(scope: TransactionScope, id: string | undefined, data: Readonly<Record<string, unknown>>): Promise<StoredRow>;
+  /**
+   * Merges `patch` (validated by the caller) into the fields, top-level keys only, when the row is at `rev`; one
+   * statement, so no read-modify-write window. Missing → NotFoundError; other rev → ConflictError with the current rev.
+   */
+  update(
+    scope: TransactionScope,
+    id: string,
+    rev: number,
+    patch: Readonly<Record<string, unknown>>,
+  ): Promise<StoredRow>;
+  /** Deletes the row (at `rev`, when given) and returns it. Missing → NotFoundError; other rev → ConflictError. */
+  delete(scope: TransactionScope, id: string, rev: number | undefined): Promise<StoredRow>;
+}
+
+/** A connection to one database, owning transactions and creating repositories for tables. */
+export interface Database {
+  /** A scope for work outside any transaction (each call autocommits). */
+  readonly autocommit: TransactionScope;
+  /** Runs `fn` in a transaction; commits when it resolves, rolls back when it throws, then runs afterCommit hooks. */
+  transaction<T>(fn: (scope: TransactionScope) => Promise<T>): Promise<T>;
+  repository(document: string, table: TableRef): DocumentRepository;
+  /** Creates missing tables (idempotent; never drops or alters data). */
+  migrate(tables: ReadonlyArray<TableRef>): Promise<void>;
+  /** Fails with a clear message when the server does not answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface TableRef {
+  readonly schema: string;
+  readonly table: string;
+}

@@ -1,0 +1,108 @@
+/**
+ * `SqlDriver` over a node-postgres `Pool`.
+ *
+ * Exports: `pgDriver(options: PgDriverOptions): SqlDriver`, `PgDriverOptions`.
+ * - `{ url }`: we create the pool (with a bounded connect timeout) and end it on `close()`.
+ * - `{ pool }`: the caller's pool; we never end it and never attach listeners to it.
+ */
+import pg from "pg";
+import type { SqlDriver, SqlExecutor, SqlResult, SqlRow } from "./sql-driver.js";
+import { sqlStateOf } from "./sql-state.js";
+
+export type PgDriverOptions =
+  | {
+      readonly url: string;
+      /** Max pool size (default 10). */
+      readonly max?: number | undefined;
+      /** How long acquiring a new connection may take (default 5000 ms), so an unreachable server fails fast. */
+      readonly connectTimeoutMs?: number | undefined;
+    }
+  | { readonly pool: pg.Pool };
+
+const defaultConnectTimeoutMs = 5_000;
+
+export function pgDriver(options: PgDriverOptions): SqlDriver {
+  if ("pool" in options) return new PgDriver(options.pool, false);
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? defaultConnectTimeoutMs,
+  });
+  // An idle client losing its connection emits on the pool; unhandled, that would crash the process. The next
+  // checkout simply opens a new connection.
+  pool.on("error", () => {});
+  return new PgDriver(pool, true);
+}
+
+class PgDriver implements SqlDriver {
+  readonly endpoint: string;
+  #closed = false;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly owned: boolean,
+  ) {
+    this.endpoint = describeEndpoint(pool);
+  }
+
+  async query<R extends SqlRow>(text: string, params?: ReadonlyArray<unknown>): Promise<SqlResult<R>> {
+    const result = await this.pool.query<R>(text, params as unknown[] | undefined);
+    return { rows: result.rows };
+  }
+
+  async transaction<T>(fn: (executor: SqlExecutor) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    const executor: SqlExecutor = {
+      query: async <R extends SqlRow>(text: string, params?: ReadonlyArray<unknown>) => {
+        const result = await client.query<R>(text, params as unknown[] | undefined);
+        return { rows: result.rows };
+      },
+    };
+    // A connection that failed BEGIN/COMMIT/ROLLBACK without a server error is in an unknown state: destroy it
+    // instead of returning it to the pool.
+    let broken: Error | undefined;
+    const control = (statement: string) =>
+      client.query(statement).catch((error: unknown) => {
+        if (sqlStateOf(error) === undefined) broken = error instanceof Error ? error : new Error(String(error));
+        throw error;
+      });
+    try {
+      await control("BEGIN");
+      let value: T;
+      try {
+        value = await fn(executor);
+      } catch (error) {
+        await control("ROLLBACK").catch(() => {});
+        throw error;
+      }
+      // A failed COMMIT (deferred constraint, serialization failure) has ended the transaction server-side.
+      await control("COMMIT");
+      return value;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.owned) await this.pool.end();
+  }
+}
+
+/** `host:port` from the pool's settings, never the password. */
+function describeEndpoint(pool: pg.Pool): string {
+  const options = pool.options;
+  let host = options.host;
+  let port = options.port === undefined ? undefined : String(options.port);
+  if (options.connectionString) {
+    try {
+      const url = new URL(options.connectionString);
+      host = decodeURIComponent(url.hostname) || url.searchParams.get("host") || host;
+      port = url.port || port;
+    } catch {
+      // Not a URL (e.g. a keyword/value string): fall back to the discrete settings.
+    }
+  }
+  return `${host || process.env.PGHOST || "localhost"}:${port || process.env.PGPORT || "5432"}`;
+}

@@ -1,0 +1,84 @@
+/**
+ * `SqlDriver` over PGlite (Postgres compiled to WASM, in process): the embedded default and a second engine for tests.
+ *
+ * Exports: `pgliteDriver(options?: PgliteDriverOptions): SqlDriver`, `PgliteDriverOptions`, `PGliteLike`.
+ * - `{ pglite }`: the caller's instance; we never close it.
+ * - `{}` / `{ dataDir }`: we create one on first use (in memory unless `dataDir` is given) and close it on `close()`.
+ *
+ * `@electric-sql/pglite` is an optional peer: `PGliteLike` is the structural slice we use (a `PGlite` instance fits
+ * it), and the package is only loaded, by dynamic `import()`, when we are asked to create an instance.
+ */
+import type { SqlDriver, SqlExecutor, SqlResult, SqlRow } from "./sql-driver.js";
+
+/** What we need from a PGlite transaction (and from PGlite itself). */
+export interface PGliteQueryable {
+  query<T>(query: string, params?: unknown[]): Promise<{ rows: T[] }>;
+}
+
+/** The part of `PGlite` we use. */
+export interface PGliteLike extends PGliteQueryable {
+  transaction<T>(callback: (tx: PGliteQueryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+  readonly closed: boolean;
+}
+
+export interface PgliteDriverOptions {
+  readonly pglite?: PGliteLike | undefined;
+  /** Where a PGlite we create keeps its files (default: in memory). Ignored when `pglite` is given. */
+  readonly dataDir?: string | undefined;
+}
+
+export function pgliteDriver(options: PgliteDriverOptions = {}): SqlDriver {
+  return new PgliteDriver(options);
+}
+
+class PgliteDriver implements SqlDriver {
+  readonly endpoint: string;
+  readonly #owned: boolean;
+  #instance: Promise<PGliteLike> | undefined;
+  #closed = false;
+
+  constructor(private readonly options: PgliteDriverOptions) {
+    this.#owned = options.pglite === undefined;
+    this.#instance = options.pglite ? Promise.resolve(options.pglite) : undefined;
+    this.endpoint = `pglite:${options.pglite ? "supplied" : (options.dataDir ?? "memory")}`;
+  }
+
+  async query<R extends SqlRow>(text: string, params?: ReadonlyArray<unknown>): Promise<SqlResult<R>> {
+    const db = await this.#db();
+    const result = await db.query<R>(text, params ? [...params] : undefined);
+    return { rows: result.rows };
+  }
+
+  async transaction<T>(fn: (executor: SqlExecutor) => Promise<T>): Promise<T> {
+    const db = await this.#db();
+    // PGlite's own transaction() issues BEGIN/COMMIT/ROLLBACK and holds its exclusive lock meanwhile.
+    return db.transaction((tx) =>
+      fn({
+        query: async <R extends SqlRow>(text: string, params?: ReadonlyArray<unknown>) => {
+          const result = await tx.query<R>(text, params ? [...params] : undefined);
+          return { rows: result.rows };
+        },
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (!this.#owned || this.#instance === undefined) return;
+    const db = await this.#instance.catch(() => undefined);
+    if (db && !db.closed) await db.close();
+  }
+
+  #db(): Promise<PGliteLike> {
+    if (this.#closed) return Promise.reject(new Error(`${this.endpoint} is closed`));
+    this.#instance ??= createPglite(this.options.dataDir);
+    return this.#instance;
+  }
+}
+
+async function createPglite(dataDir: string | undefined): Promise<PGliteLike> {
+  const { PGlite } = await import("@electric-sql/pglite");
+  return PGlite.create(dataDir);
+}

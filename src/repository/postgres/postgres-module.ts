@@ -1,0 +1,93 @@
+import type pg from "pg";
+import { checkKnownKeys, checkName, checkObject } from "../../runtime/check-options.js";
+import type { DocumentsModule, ModuleEnv } from "../../runtime/module.js";
+import { ConfigurationError } from "../../spec/errors.js";
+import type { TableRef } from "../document-repository.js";
+import { pgDriver } from "./pg-driver.js";
+import type { PGliteLike } from "./pglite-driver.js";
+import { pgliteDriver } from "./pglite-driver.js";
+import { qualifiedTableName } from "./quote-ident.js";
+import { createSqlDatabase } from "./sql-database.js";
+import type { SqlDriver } from "./sql-driver.js";
+
+export interface PostgresDocumentOptions {
+  /** Table name (default: the document name). */
+  readonly table?: string;
+  /** Schema (default `public`). */
+  readonly schema?: string;
+}
+
+export interface PostgresModuleOptions {
+  /** `postgres://…`: stratacache owns the pool and ends it on stop(). */
+  readonly url?: string;
+  /** Your `pg.Pool`; left open on stop(). */
+  readonly pool?: pg.Pool;
+  /** A PGlite instance (left open on stop()), or `true` for an in-memory one stratacache creates and closes. */
+  readonly pglite?: PGliteLike | true;
+  /** Document name → table. */
+  readonly documents: Readonly<Record<string, PostgresDocumentOptions>>;
+  /** Create missing tables at start (default true). Never drops or alters. */
+  readonly migrate?: boolean;
+  /** Called with each statement's text before it is sent (statistics, tests). */
+  readonly onQuery?: (sql: string) => void;
+}
+
+/** Routes documents to tables in one Postgres database. Validated now; connects at `runtime.start()`. */
+export function postgresModule(options: PostgresModuleOptions): DocumentsModule {
+  const opts = checkObject(options, "postgresModule");
+  checkKnownKeys(opts, ["url", "pool", "pglite", "documents", "migrate", "onQuery"], "postgresModule");
+  const sources = ["url", "pool", "pglite"].filter((key) => opts[key] !== undefined);
+  if (sources.length !== 1) throw new ConfigurationError("postgresModule", "needs exactly one of url, pool or pglite");
+  if (opts.url !== undefined && (typeof opts.url !== "string" || !/^postgres(ql)?:\/\//.test(opts.url))) {
+    throw new ConfigurationError("postgresModule.url", "must be a postgres:// or postgresql:// url");
+  }
+  if (opts.pglite !== undefined && opts.pglite !== true && typeof (opts.pglite as PGliteLike).query !== "function") {
+    throw new ConfigurationError("postgresModule.pglite", "must be a PGlite instance or true");
+  }
+  if (opts.pool !== undefined && typeof (opts.pool as pg.Pool).connect !== "function") {
+    throw new ConfigurationError("postgresModule.pool", "must be a pg.Pool");
+  }
+  const migrate = opts.migrate ?? true;
+  if (typeof migrate !== "boolean") throw new ConfigurationError("postgresModule.migrate", "must be a boolean");
+  if (opts.onQuery !== undefined && typeof opts.onQuery !== "function") {
+    throw new ConfigurationError("postgresModule.onQuery", "must be a function");
+  }
+  const routes = new Map<string, TableRef>();
+  for (const [name, value] of Object.entries(checkObject(opts.documents, "postgresModule.documents"))) {
+    const path = `postgresModule.documents.${name}`;
+    checkName(name, path);
+    const doc = checkObject(value, path);
+    checkKnownKeys(doc, ["table", "schema"], path);
+    const table: TableRef = {
+      table: identifier(doc.table ?? name, `${path}.table`),
+      schema: identifier(doc.schema ?? "public", `${path}.schema`),
+    };
+    qualifiedTableName(table); // refuses names Postgres would truncate or cannot quote
+    routes.set(name, table);
+  }
+  if (routes.size === 0) throw new ConfigurationError("postgresModule.documents", "must route at least one document");
+
+  return {
+    kind: "documents",
+    routes,
+    migrate,
+    async open(env: ModuleEnv) {
+      return createSqlDatabase({
+        driver: driverFor(options),
+        logger: env.logger,
+        onQuery: options.onQuery,
+      });
+    },
+  };
+}
+
+function driverFor(options: PostgresModuleOptions): SqlDriver {
+  if (options.url !== undefined) return pgDriver({ url: options.url });
+  if (options.pool !== undefined) return pgDriver({ pool: options.pool });
+  return pgliteDriver(options.pglite === true ? {} : { pglite: options.pglite });
+}
+
+function identifier(value: unknown, path: string): string {
+  if (typeof value !== "string" || value.length === 0) throw new ConfigurationError(path, "must be a non-empty string");
+  return value;
+}

@@ -1,0 +1,142 @@
+/**
+ * `DocumentRepository` over one table, for any `SqlDriver` (created by `Database.repository`).
+ *
+ * Exports: `SqlDocumentRepository`.
+ *
+ * Every id and rev is checked before SQL is built, so bad input sends nothing. Writes are single statements guarded by
+ * `rev`, so there is no read-modify-write window; only a write that matched nothing pays a second query, to tell
+ * "missing" from "stale". `updated_at` on update is `clock_timestamp()`, not `now()`: `now()` is the transaction's
+ * start, so a transaction that began before a concurrent update committed would stamp an older time on a newer rev;
+ * the statement's own clock, taken while holding the row lock, keeps `updated_at` increasing with `rev`. Inserts use
+ * the column defaults (`now()`), making `created_at` = `updated_at` at rev 1.
+ */
+import { ConflictError, NotFoundError } from "../../spec/errors.js";
+import { abortableCall } from "../abortable.js";
+import { checkDocumentId as checkId, checkRev } from "../document-id.js";
+import type { DocumentRepository, ReadOptions, StoredRow, TableRef, TransactionScope } from "../document-repository.js";
+import { qualifiedTableName } from "./quote-ident.js";
+import type { SqlExecutor, SqlRow } from "./sql-driver.js";
+import { resolveScope } from "./sql-scope.js";
+import { SqlState, sqlStateOf } from "./sql-state.js";
+import { rowColumns, toNumber, toStoredRow } from "./stored-row.js";
+
+interface Statements {
+  readonly get: string;
+  readonly getMany: string;
+  readonly insert: string;
+  readonly update: string;
+  readonly delete: string;
+  readonly deleteAtRev: string;
+  readonly currentRev: string;
+}
+
+export class SqlDocumentRepository implements DocumentRepository {
+  readonly #sql: Statements;
+
+  constructor(
+    /** The database whose scopes this repository accepts. */
+    private readonly owner: object,
+    readonly document: string,
+    table: TableRef,
+  ) {
+    const t = qualifiedTableName(table);
+    this.#sql = {
+      get: `SELECT ${rowColumns} FROM ${t} WHERE id = $1`,
+      getMany: `SELECT ${rowColumns} FROM ${t} WHERE id = ANY($1::uuid[])`,
+      insert: `INSERT INTO ${t} (id, rev, data) VALUES (COALESCE($1::uuid, gen_random_uuid()), 1, $2::jsonb) RETURNING ${rowColumns}`,
+      update: `UPDATE ${t} SET data = data || $3::jsonb, rev = rev + 1, updated_at = clock_timestamp() WHERE id = $1 AND rev = $2 RETURNING ${rowColumns}`,
+      delete: `DELETE FROM ${t} WHERE id = $1 RETURNING ${rowColumns}`,
+      deleteAtRev: `DELETE FROM ${t} WHERE id = $1 AND rev = $2 RETURNING ${rowColumns}`,
+      currentRev: `SELECT rev FROM ${t} WHERE id = $1`,
+    };
+  }
+
+  async get(scope: TransactionScope, id: string, options?: ReadOptions): Promise<StoredRow | undefined> {
+    const key = checkId(this.document, id);
+    const executor = this.#executor(scope);
+    const result = await abortableCall(() => executor.query(this.#sql.get, [key]), options?.signal);
+    const row = result.rows[0];
+    return row === undefined ? undefined : toStoredRow(row);
+  }
+
+  async getMany(scope: TransactionScope, ids: ReadonlyArray<string>, options?: ReadOptions): Promise<StoredRow[]> {
+    const keys = [...new Set(ids.map((id, index) => checkId(this.document, id, ["ids", index])))];
+    const executor = this.#executor(scope);
+    if (keys.length === 0) return abortableCall(() => Promise.resolve([]), options?.signal);
+    const result = await abortableCall(() => executor.query(this.#sql.getMany, [keys]), options?.signal);
+    return result.rows.map(toStoredRow);
+  }
+
+  async insert(
+    scope: TransactionScope,
+    id: string | undefined,
+    data: Readonly<Record<string, unknown>>,
+  ): Promise<StoredRow> {
+    const key = id === undefined ? null : checkId(this.document, id);
+    const executor = this.#executor(scope);
+    try {
+      const result = await executor.query(this.#sql.insert, [key, JSON.stringify(data)]);
+      return this.#returned(result.rows, key ?? "(generated)");
+    } catch (error) {
+      if (key !== null && sqlStateOf(error) === SqlState.uniqueViolation) {
+        throw new ConflictError(this.document, key, `${this.document} ${key} already exists`);
+      }
+      throw error;
+    }
+  }
+
+  async update(
+    scope: TransactionScope,
+    id: string,
+    rev: number,
+    patch: Readonly<Record<string, unknown>>,
+  ): Promise<StoredRow> {
+    const key = checkId(this.document, id);
+    const expected = checkRev(this.document, rev);
+    const executor = this.#executor(scope);
+    const result = await executor.query(this.#sql.update, [key, expected, JSON.stringify(patch)]);
+    if (result.rows.length > 0) return this.#returned(result.rows, key);
+    throw await this.#writeMissed(executor, key, expected, "update");
+  }
+
+  async delete(scope: TransactionScope, id: string, rev: number | undefined): Promise<StoredRow> {
+    const key = checkId(this.document, id);
+    const expected = rev === undefined ? undefined : checkRev(this.document, rev);
+    const executor = this.#executor(scope);
+    const result =
+      expected === undefined
+        ? await executor.query(this.#sql.delete, [key])
+        : await executor.query(this.#sql.deleteAtRev, [key, expected]);
+    if (result.rows.length > 0) return this.#returned(result.rows, key);
+    if (expected === undefined) throw new NotFoundError(this.document, [key]);
+    throw await this.#writeMissed(executor, key, expected, "delete");
+  }
+
+  #executor(scope: TransactionScope): SqlExecutor {
+    return resolveScope(scope, this.owner).executor;
+  }
+
+  #returned(rows: SqlRow[], id: string): StoredRow {
+    const row = rows[0];
+    if (row === undefined) throw new Error(`${this.document} ${id}: the statement returned no row`);
+    return toStoredRow(row);
+  }
+
+  /** A guarded write matched nothing: one read decides between "gone" and "someone else's rev". */
+  async #writeMissed(
+    executor: SqlExecutor,
+    id: string,
+    expected: number,
+    action: string,
+  ): Promise<NotFoundError | ConflictError> {
+    const current = (await executor.query(this.#sql.currentRev, [id])).rows[0];
+    if (current === undefined) return new NotFoundError(this.document, [id]);
+    const currentRev = toNumber(current.rev, "rev");
+    return new ConflictError(
+      this.document,
+      id,
+      `${this.document} ${id}: cannot ${action} at rev ${expected}, the current rev is ${currentRev}`,
+      currentRev,
+    );
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * The query port the SQL repository runs on, so one implementation serves every Postgres engine.
+ *
+ * Exports: `SqlRow`, `SqlResult`, `SqlExecutor`, `SqlDriver`.
+ * Adapters: `pgDriver` (node-postgres pool, `pg-driver.ts`), `pgliteDriver` (in-process WASM Postgres, `pglite-driver.ts`).
+ */
+
+export type SqlRow = Record<string, unknown>;
+
+export interface SqlResult<R extends SqlRow = SqlRow> {
+  readonly rows: R[];
+}
+
+/** Runs one statement with positional parameters (`$1`, `$2`, …). Errors carry the server's SQLSTATE in `code`. */
+export interface SqlExecutor {
+  query<R extends SqlRow = SqlRow>(text: string, params?: ReadonlyArray<unknown>): Promise<SqlResult<R>>;
+}
+
+export interface SqlDriver extends SqlExecutor {
+  /** Where the server is, safe to print (`host:port`, never credentials). */
+  readonly endpoint: string;
+  /**
+   * Runs `fn` on one connection inside BEGIN … COMMIT; rolls back and rethrows when `fn` throws or COMMIT fails.
+   * Resolves only once COMMIT has succeeded.
+   */
+  transaction<T>(fn: (executor: SqlExecutor) => Promise<T>): Promise<T>;
+  /** Releases what the driver created; a pool or PGlite instance supplied by the caller stays open. Idempotent. */
+  close(): Promise<void>;
+}

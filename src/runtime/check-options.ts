@@ -1,0 +1,39 @@
+import { describeValue, expectConfigObject, rejectUnknownKeys } from "../spec/config-object.js";
+import { ConfigurationError } from "../spec/errors.js";
+
+/** Module options are checked once, at construction: an unknown key is a typo (with a hint), not something to ignore. */
+export function checkObject(value: unknown, path: string): Record<string, unknown> {
+  return expectConfigObject(value, path, "{ … }") as Record<string, unknown>;
+}
+
+export function checkKnownKeys(value: Record<string, unknown>, allowed: ReadonlyArray<string>, path: string): void {
+  rejectUnknownKeys(value, allowed, path);
+}
+
+export function checkName(value: unknown, path: string): string {
+  if (typeof value !== "string" || !/^[a-z][a-z0-9_]*$/.test(value)) {
+    throw new ConfigurationError(path, `must match /^[a-z][a-z0-9_]*$/ (got ${describeValue(value)})`);
+  }
+  return value;
+}
+
+/** A Redis key namespace: printable, no spaces, no braces (they would break the cluster hash tag). */
+export function checkNamespace(value: unknown, path: string): string {
+  if (
+    typeof value !== "string" ||
+    value.length === 0 ||
+    value.length > 200 ||
+    !/^[\x21-\x7e]+$/.test(value) ||
+    /[{}]/.test(value)
+  ) {
+    throw new ConfigurationError(path, "must be a non-empty printable string without spaces or braces");
+  }
+  return value;
+}
+
+export function checkPositiveInt(value: unknown, path: string): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
+    throw new ConfigurationError(path, "must be a positive integer");
+  }
+  return value;
+}

@@ -1,0 +1,106 @@
+import type { CachePort } from "../l2/cache-port.js";
+import type { DocumentCommand } from "../repository/document-command.js";
+import { CachedDocumentCommand } from "../repository/document-command.js";
+import type { DocumentQuery } from "../repository/document-query.js";
+import { CachedDocumentQuery } from "../repository/document-query.js";
+import type { Database, TransactionScope } from "../repository/document-repository.js";
+import type { CacheSpec, DocumentSpec } from "../spec/document-spec.js";
+import { ConfigurationError } from "../spec/errors.js";
+import type { DocumentRegistry } from "./document-registry.js";
+
+/** A unit of application work: the ports it reads and writes through. Cheap to create; ports are memoized. */
+export interface Context {
+  readonly document: {
+    query<S extends DocumentSpec>(spec: S): DocumentQuery<S>;
+    command<S extends DocumentSpec>(spec: S): DocumentCommand<S>;
+  };
+  /** The raw key/value port of a routed cache, by cache spec or cache name. */
+  cache(target: CacheSpec | string): CachePort;
+  /**
+   * Runs `fn` in one database transaction. Writes inside reach the caches only after commit; reads inside go to
+   * Postgres and never fill caches; a rollback changes no cache. A nested call is a savepoint: its failure rolls back only its own work.
+   */
+  transaction<T>(fn: (tx: Context) => Promise<T>): Promise<T>;
+}
+
+export class RuntimeContext implements Context {
+  readonly #queries = new Map<DocumentSpec, DocumentQuery>();
+  readonly #commands = new Map<DocumentSpec, DocumentCommand>();
+  readonly document: Context["document"];
+
+  constructor(
+    private readonly registry: DocumentRegistry,
+    private readonly tx: { readonly scope: TransactionScope; readonly database: Database } | undefined,
+    private readonly ensureRunning: () => void,
+  ) {
+    this.document = {
+      query: <S extends DocumentSpec>(spec: S) => this.#query(spec),
+      command: <S extends DocumentSpec>(spec: S) => this.#command(spec),
+    };
+  }
+
+  cache(target: CacheSpec | string): CachePort {
+    this.ensureRunning();
+    const name = typeof target === "string" ? target : target?.name;
+    if (typeof name !== "string") throw new ConfigurationError("cache", "expects a cache spec or a cache name");
+    const namespace = this.registry.cacheNamespace(name);
+    if (namespace === undefined) {
+      throw new ConfigurationError(
+        `caches.${name}`,
+        "has no route: add it to redisModule({ caches }) or memoryCacheModule({ caches })",
+      );
+    }
+    const ttlMs = typeof target === "string" ? DEFAULT_KV_TTL_MS : target.ttlMs;
+    return namespace.kv(ttlMs);
+  }
+
+  async transaction<T>(fn: (tx: Context) => Promise<T>): Promise<T> {
+    this.ensureRunning();
+    // Nested: the database turns it into a savepoint of the outer transaction.
+    // A transaction spans one database: the first postgresModule's (the only one, in most apps).
+    const database = this.tx?.database ?? this.registry.primaryDatabase();
+    return database.transaction((scope) =>
+      fn(new RuntimeContext(this.registry, { scope, database }, this.ensureRunning)),
+    );
+  }
+
+  #query<S extends DocumentSpec>(spec: S): DocumentQuery<S> {
+    let port = this.#queries.get(spec);
+    if (port === undefined) {
+      this.ensureRunning();
+      const document = this.registry.resolve(spec);
+      port = new CachedDocumentQuery<S>(document.coordinator, this.#scopeFor(document.database, spec));
+      this.#queries.set(spec, port);
+    }
+    return port as DocumentQuery<S>;
+  }
+
+  #command<S extends DocumentSpec>(spec: S): DocumentCommand<S> {
+    let port = this.#commands.get(spec);
+    if (port === undefined) {
+      this.ensureRunning();
+      const document = this.registry.resolve(spec);
+      port = new CachedDocumentCommand<S>(
+        document.coordinator,
+        document.repository,
+        document.schemas,
+        this.#scopeFor(document.database, spec),
+      );
+      this.#commands.set(spec, port);
+    }
+    return port as DocumentCommand<S>;
+  }
+
+  #scopeFor(database: Database, spec: DocumentSpec): TransactionScope {
+    if (this.tx === undefined) return database.autocommit;
+    if (this.tx.database !== database) {
+      throw new ConfigurationError(
+        `documents.${spec.name}`,
+        "lives in another database than this transaction; a transaction spans one postgresModule",
+      );
+    }
+    return this.tx.scope;
+  }
+}
+
+const DEFAULT_KV_TTL_MS = 5 * 60_000;

@@ -1,0 +1,153 @@
+import type { z } from "zod";
+import { createL1Store } from "../l1/create-l1-store.js";
+import type { L1Store } from "../l1/l1-store.js";
+import type { CacheBackend, CacheNamespace } from "../l2/cache-backend.js";
+import type { BackgroundRefresher } from "../repository/cached/background-refresher.js";
+import { ReadThroughCoordinator } from "../repository/cached/read-through-coordinator.js";
+import type { FrozenDocument } from "../repository/document-codec.js";
+import type { CommandSchemas } from "../repository/document-command.js";
+import type { Database, DocumentRepository, TableRef } from "../repository/document-repository.js";
+import type { DocumentSpec } from "../spec/document-spec.js";
+import { ConfigurationError } from "../spec/errors.js";
+import type { Clock } from "./clock.js";
+import type { Logger } from "./logger.js";
+
+/** Everything one document type has on one runtime, shared by the ports of every context. */
+export interface DocumentRuntime {
+  readonly spec: DocumentSpec;
+  readonly database: Database;
+  readonly repository: DocumentRepository;
+  readonly coordinator: ReadThroughCoordinator;
+  readonly schemas: CommandSchemas;
+  readonly cache: CacheNamespace | undefined;
+  /** The document's L1 (also reachable through the coordinator); undefined without one. */
+  readonly l1: L1Store<FrozenDocument> | undefined;
+}
+
+export interface DocumentRoute {
+  readonly database: Database;
+  readonly table: TableRef;
+}
+
+/**
+ * Resolves specs to their routes on first use and keeps one DocumentRuntime per document name.
+ * The same name used with a different shape is a configuration error, not a silent second cache.
+ */
+export class DocumentRegistry {
+  readonly #documents = new Map<string, DocumentRuntime>();
+  readonly #warnedUncached = new Set<string>();
+  /** Runs XFetch background refreshes for every document of the runtime. */
+  refresher: BackgroundRefresher | undefined;
+
+  constructor(
+    private readonly databases: ReadonlyArray<Database>,
+    private readonly routes: ReadonlyMap<string, DocumentRoute>,
+    private readonly caches: ReadonlyArray<CacheBackend>,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    /** Called once per document, when it is first resolved (push invalidation attaches here). */
+    private readonly onDocument?: (document: DocumentRuntime) => void,
+  ) {}
+
+  resolve(spec: DocumentSpec): DocumentRuntime {
+    const known = this.#documents.get(spec.name);
+    if (known !== undefined) {
+      if (known.spec !== spec && known.spec.fingerprint !== spec.fingerprint) {
+        throw new ConfigurationError(
+          `documents.${spec.name}`,
+          "is used with two different field shapes in one runtime; define the document once and share the spec",
+        );
+      }
+      return known;
+    }
+    if (
+      typeof spec !== "object" ||
+      spec === null ||
+      typeof spec.name !== "string" ||
+      typeof spec.fingerprint !== "string"
+    ) {
+      throw new ConfigurationError("spec", "must be a DocumentSpec made by defineDocument()");
+    }
+    const route = this.routes.get(spec.name);
+    if (route === undefined) {
+      throw new ConfigurationError(
+        `documents.${spec.name}`,
+        `has no route: add { ${spec.name}: { table: "${spec.name}" } } to postgresModule({ documents })`,
+      );
+    }
+    const cache = this.#cacheFor(spec);
+    const entries = cache?.entries(spec.fingerprint);
+    const l1Spec = spec.cache?.l1;
+    const l1 =
+      entries !== undefined && l1Spec !== undefined
+        ? (createL1Store({
+            policy: l1Spec.policy,
+            capacity: l1Spec.capacity,
+            ttl: l1Spec.ttlMs,
+            now: this.clock.now,
+          }) as L1Store<FrozenDocument>)
+        : undefined;
+    const repository = route.database.repository(spec.name, route.table);
+    const coordinator = new ReadThroughCoordinator({
+      document: spec.name,
+      repository,
+      autocommit: route.database.autocommit,
+      cache: spec.cache,
+      entries,
+      l1,
+      refresher: this.refresher,
+      clock: this.clock,
+      logger: this.logger,
+    });
+    const fields = spec.fields as z.ZodObject;
+    const runtime: DocumentRuntime = {
+      spec,
+      database: route.database,
+      repository,
+      coordinator,
+      schemas: { create: fields, patch: fields.partial() },
+      cache,
+      l1,
+    };
+    this.onDocument?.(runtime);
+    this.#documents.set(spec.name, runtime);
+    return runtime;
+  }
+
+  /** The database of the first postgresModule: where `ctx.transaction` runs. */
+  primaryDatabase(): Database {
+    const database = this.databases[0];
+    if (database === undefined) throw new ConfigurationError("modules", "include no postgresModule");
+    return database;
+  }
+
+  get documents(): ReadonlyMap<string, DocumentRuntime> {
+    return this.#documents;
+  }
+
+  /** The routed cache namespace for a cache name, or undefined. */
+  cacheNamespace(name: string): CacheNamespace | undefined {
+    for (const backend of this.caches) {
+      const namespace = backend.namespace(name);
+      if (namespace !== undefined) return namespace;
+    }
+    return undefined;
+  }
+
+  stop(): void {
+    for (const document of this.#documents.values()) document.coordinator.stop();
+  }
+
+  #cacheFor(spec: DocumentSpec): CacheNamespace | undefined {
+    if (spec.cache === undefined) return undefined;
+    const namespace = this.cacheNamespace(spec.cache.name);
+    if (namespace === undefined && !this.#warnedUncached.has(spec.name)) {
+      this.#warnedUncached.add(spec.name);
+      this.logger.warn("document has a cache spec but no cache module routes its cache name; reads go to Postgres", {
+        document: spec.name,
+        cache: spec.cache.name,
+      });
+    }
+    return namespace;
+  }
+}

@@ -1,0 +1,218 @@
+import { InvalidationRouter } from "../invalidation/invalidation-router.js";
+import type { PushStats } from "../invalidation/push-stats.js";
+import { PUSH_OFF } from "../invalidation/push-stats.js";
+import type { CacheBackend } from "../l2/cache-backend.js";
+import { BackgroundRefresher } from "../repository/cached/background-refresher.js";
+import type { DocumentStats } from "../repository/cached/document-stats.js";
+import type { Database } from "../repository/document-repository.js";
+import { ConfigurationError, RuntimeStateError } from "../spec/errors.js";
+import type { Clock } from "./clock.js";
+import { systemClock } from "./clock.js";
+import type { Context } from "./context.js";
+import { RuntimeContext } from "./context.js";
+import type { DocumentRoute, DocumentRuntime } from "./document-registry.js";
+import { DocumentRegistry } from "./document-registry.js";
+import type { Logger } from "./logger.js";
+import { consoleLogger } from "./logger.js";
+import type { CacheModule, DocumentsModule, ModuleEnv, RuntimeModule } from "./module.js";
+
+export interface RuntimeOptions {
+  /** `postgresModule(...)` (at least one) and any cache modules (`redisModule`, `memoryCacheModule`). */
+  readonly modules: ReadonlyArray<RuntimeModule>;
+  /** Where absorbed failures are reported (default: warnings and errors to stderr). */
+  readonly logger?: Logger;
+  /** Time and randomness (default: Date.now and Math.random); inject for deterministic tests. */
+  readonly clock?: Clock;
+  /** Most XFetch background refreshes in flight at once, across documents (default 64); excess elections are dropped. */
+  readonly refreshConcurrency?: number;
+}
+
+/** What `runtime.stats()` returns. */
+export interface RuntimeStats {
+  readonly state: RuntimeState;
+  /** Per document used so far on this runtime. */
+  readonly documents: Readonly<Record<string, DocumentStats & { readonly cache: string | undefined }>>;
+  /** Per routed cache name: which backend serves it, and whether push invalidation keeps its L1 honest. */
+  readonly caches: Readonly<
+    Record<string, { readonly backend: string; readonly namespace: string; readonly push: PushStats }>
+  >;
+}
+
+export type RuntimeState = "created" | "starting" | "started" | "stopping" | "stopped";
+
+export interface Runtime {
+  /** Connects, migrates the tables it owns, opens caches. Fails fast when Postgres is unreachable. */
+  start(): Promise<void>;
+  /** Closes what the runtime opened (never a pool or client passed in). Idempotent. */
+  stop(): Promise<void>;
+  context(): Context;
+  /** `runtime.context().transaction(fn)`. */
+  transaction<T>(fn: (tx: Context) => Promise<T>): Promise<T>;
+  stats(): RuntimeStats;
+  readonly state: RuntimeState;
+}
+
+export function createRuntime(options: RuntimeOptions): Runtime {
+  if (typeof options !== "object" || options === null || !Array.isArray(options.modules)) {
+    throw new ConfigurationError("modules", "must be an array of modules");
+  }
+  const documentModules: DocumentsModule[] = [];
+  const cacheModules: CacheModule[] = [];
+  options.modules.forEach((module, i) => {
+    if (module?.kind === "documents") documentModules.push(module);
+    else if (module?.kind === "cache") cacheModules.push(module);
+    else throw new ConfigurationError(`modules[${i}]`, "is not a stratacache module");
+  });
+  if (documentModules.length === 0) throw new ConfigurationError("modules", "must include a postgresModule");
+  checkUnique(
+    documentModules.flatMap((m) => [...m.routes.keys()]),
+    "documents",
+  );
+  checkUnique(
+    cacheModules.flatMap((m) => m.names),
+    "caches",
+  );
+  const refreshConcurrency = options.refreshConcurrency ?? 64;
+  if (!Number.isSafeInteger(refreshConcurrency) || refreshConcurrency < 1) {
+    throw new ConfigurationError("refreshConcurrency", "must be a positive integer");
+  }
+  return new StrataRuntime(
+    documentModules,
+    cacheModules,
+    options.logger ?? consoleLogger,
+    options.clock ?? systemClock,
+    refreshConcurrency,
+  );
+}
+
+function checkUnique(names: ReadonlyArray<string>, what: string): void {
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) throw new ConfigurationError(`${what}.${name}`, "is routed by two modules");
+    seen.add(name);
+  }
+}
+
+class StrataRuntime implements Runtime {
+  #state: RuntimeState = "created";
+  #databases: Database[] = [];
+  #caches: CacheBackend[] = [];
+  /** Push invalidation, per backend that has a channel. */
+  #push = new Map<CacheBackend, InvalidationRouter>();
+  #registry: DocumentRegistry | undefined;
+  #refresher: BackgroundRefresher | undefined;
+  #root: RuntimeContext | undefined;
+  #stopping: Promise<void> | undefined;
+  readonly #ensureRunning = () => {
+    if (this.#state !== "started") throw new RuntimeStateError(`runtime is ${this.#state}; call start() first`);
+  };
+
+  constructor(
+    private readonly documentModules: ReadonlyArray<DocumentsModule>,
+    private readonly cacheModules: ReadonlyArray<CacheModule>,
+    private readonly logger: Logger,
+    private readonly clock: Clock,
+    private readonly refreshConcurrency: number,
+  ) {}
+
+  get state(): RuntimeState {
+    return this.#state;
+  }
+
+  async start(): Promise<void> {
+    if (this.#state !== "created") throw new RuntimeStateError(`start() called on a runtime that is ${this.#state}`);
+    this.#state = "starting";
+    const env: ModuleEnv = { logger: this.logger, clock: this.clock };
+    const routes = new Map<string, DocumentRoute>();
+    try {
+      for (const module of this.documentModules) {
+        const database = await module.open(env);
+        this.#databases.push(database);
+        await database.ping();
+        if (module.migrate) await database.migrate([...module.routes.values()]);
+        for (const [name, table] of module.routes) routes.set(name, { database, table });
+      }
+      for (const module of this.cacheModules) this.#caches.push(await module.open(env));
+      for (const backend of this.#caches) {
+        if (backend.invalidation) this.#push.set(backend, new InvalidationRouter(backend.invalidation, this.logger));
+      }
+      // Arms before the first read can fill L1; never fails start (the channel retries or degrades to TTL-only).
+      await Promise.all([...this.#push.values()].map((router) => router.start()));
+    } catch (error) {
+      await this.#closeAll();
+      this.#state = "stopped";
+      throw error;
+    }
+    this.#refresher = new BackgroundRefresher(this.refreshConcurrency, this.logger);
+    this.#registry = new DocumentRegistry(this.#databases, routes, this.#caches, this.clock, this.logger, (document) =>
+      this.#attachPush(document),
+    );
+    this.#registry.refresher = this.#refresher;
+    this.#root = new RuntimeContext(this.#registry, undefined, this.#ensureRunning);
+    this.#state = "started";
+  }
+
+  stop(): Promise<void> {
+    if (this.#stopping) return this.#stopping;
+    if (this.#state === "created") {
+      this.#state = "stopped";
+      return Promise.resolve();
+    }
+    this.#state = "stopping";
+    this.#stopping = (async () => {
+      this.#registry?.stop();
+      await this.#refresher?.drain(5_000);
+      await this.#closeAll();
+      this.#state = "stopped";
+    })();
+    return this.#stopping;
+  }
+
+  context(): Context {
+    this.#ensureRunning();
+    return new RuntimeContext(this.#registry as DocumentRegistry, undefined, this.#ensureRunning);
+  }
+
+  transaction<T>(fn: (tx: Context) => Promise<T>): Promise<T> {
+    this.#ensureRunning();
+    return (this.#root as RuntimeContext).transaction(fn);
+  }
+
+  stats(): RuntimeStats {
+    const documents: Record<string, DocumentStats & { cache: string | undefined }> = {};
+    for (const [name, document] of this.#registry?.documents ?? []) {
+      documents[name] = { ...document.coordinator.stats(), cache: document.cache?.name };
+    }
+    const caches: Record<string, { backend: string; namespace: string; push: PushStats }> = {};
+    for (const backend of this.#caches) {
+      const router = this.#push.get(backend);
+      for (const name of backend.names) {
+        const namespace = backend.namespace(name);
+        if (!namespace) continue;
+        const push = router !== undefined && namespace.invalidationPush === true ? router.stats() : PUSH_OFF;
+        caches[name] = { backend: backend.kind, namespace: namespace.namespace, push };
+      }
+    }
+    return { state: this.#state, documents, caches };
+  }
+
+  /** Puts a push-enabled document under its backend's channel (a document without L1 has nothing to drop). */
+  #attachPush(document: DocumentRuntime): void {
+    const cache = document.cache;
+    if (cache?.invalidationPush !== true || document.l1 === undefined) return;
+    for (const [backend, router] of this.#push) {
+      if (backend.namespace(cache.name) === cache) {
+        router.attach(cache.entryPrefix(document.spec.fingerprint), document.coordinator, document.l1);
+      }
+    }
+  }
+
+  async #closeAll(): Promise<void> {
+    const closing = [...this.#caches.map((c) => c.close()), ...this.#databases.map((d) => d.close())];
+    this.#caches = [];
+    this.#databases = [];
+    for (const result of await Promise.allSettled(closing)) {
+      if (result.status === "rejected") this.logger.warn("error while closing", { error: String(result.reason) });
+    }
+  }
+}

@@ -1,0 +1,90 @@
+import { parseCacheSpec } from "./cache-spec.js";
+import { describeValue, expectConfigObject, rejectUnknownKeys } from "./config-object.js";
+import type { CacheSpecInput, DocumentFields, DocumentSpec } from "./document-spec.js";
+import { ConfigurationError } from "./errors.js";
+import { schemaFingerprint } from "./schema-fingerprint.js";
+
+/** What `defineDocument` accepts. */
+export interface DefineDocumentInput<F extends DocumentFields = DocumentFields> {
+  /** Lowercase identifier (`/^[a-z][a-z0-9_]*$/`, at most 63 characters): it may name a Postgres table. */
+  readonly name: string;
+  /** The document's own fields; `id`, `rev`, `createdAt` and `updatedAt` are added by stratacache. */
+  readonly fields: F;
+  /** Omit to leave the document uncached; `{}` caches it with every default. */
+  readonly cache?: CacheSpecInput;
+}
+
+export const DOCUMENT_NAME_PATTERN = /^[a-z][a-z0-9_]*$/;
+/** Postgres truncates identifiers beyond 63 bytes; two long names could silently collide. */
+export const DOCUMENT_NAME_MAX_LENGTH = 63;
+/** Field names stratacache owns on every document. */
+export const RESERVED_FIELD_NAMES: ReadonlyArray<string> = Object.freeze(["id", "rev", "createdAt", "updatedAt"]);
+
+const KEYS = ["name", "fields", "cache"] as const;
+
+/**
+ * Declares a document type. Everything is validated here, at module load, so a bad spec fails the
+ * deploy rather than the first read: a ConfigurationError names the offending path (`name`, `fields.id`,
+ * `cache.l1.ttl`, …). The result is frozen and carries the fields' schema fingerprint.
+ */
+export function defineDocument<F extends DocumentFields>(input: DefineDocumentInput<F>): DocumentSpec<F> {
+  const spec = expectConfigObject(input, "", '{ name: "products", fields: z.object({ … }) }');
+  rejectUnknownKeys(spec, KEYS, "");
+
+  const name = parseName(spec.name);
+  const fields = parseFields(spec.fields) as F;
+  const cache = spec.cache === undefined ? undefined : parseCacheSpec(spec.cache, name);
+  return Object.freeze({ name, fields, cache, fingerprint: schemaFingerprint(fields) });
+}
+
+function parseName(value: unknown): string {
+  if (typeof value !== "string") {
+    throw new ConfigurationError("name", `must be a string (got ${describeValue(value)})`);
+  }
+  if (!DOCUMENT_NAME_PATTERN.test(value)) {
+    throw new ConfigurationError(
+      "name",
+      `must start with a lowercase letter and contain only lowercase letters, digits and "_" (got ${describeValue(value)})`,
+    );
+  }
+  if (value.length > DOCUMENT_NAME_MAX_LENGTH) {
+    throw new ConfigurationError(
+      "name",
+      `must be at most ${DOCUMENT_NAME_MAX_LENGTH} characters (got ${value.length})`,
+    );
+  }
+  return value;
+}
+
+function parseFields(value: unknown): DocumentFields {
+  // Structural rather than `instanceof`: two copies of zod in node_modules must not make a valid
+  // schema look foreign. `safeParse` and `shape` are what the rest of stratacache relies on.
+  if (!isZodObject(value)) {
+    const type = zodType(value);
+    const got = type === undefined ? describeValue(value) : `a zod ${type}`;
+    throw new ConfigurationError("fields", `must be a zod object such as z.object({ … }) (got ${got})`);
+  }
+  for (const reserved of RESERVED_FIELD_NAMES) {
+    if (Object.hasOwn(value.shape, reserved)) {
+      throw new ConfigurationError(
+        `fields.${reserved}`,
+        `is reserved: every document gets ${RESERVED_FIELD_NAMES.join(", ")} from stratacache`,
+      );
+    }
+  }
+  return value;
+}
+
+function isZodObject(value: unknown): value is DocumentFields {
+  if (zodType(value) !== "object") return false;
+  const candidate = value as Partial<Record<"shape" | "safeParse", unknown>>;
+  return typeof candidate.shape === "object" && candidate.shape !== null && typeof candidate.safeParse === "function";
+}
+
+/** The zod 4 `def.type` of a schema ("object", "string", …), or undefined for anything else. */
+function zodType(value: unknown): string | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const internals = (value as { _zod?: { def?: { type?: unknown } } })._zod;
+  const type = internals?.def?.type;
+  return typeof type === "string" ? type : undefined;
+}

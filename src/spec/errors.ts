@@ -1,0 +1,97 @@
+/** Stable, machine-readable error codes. Never renamed once published. */
+export type StrataErrorCode =
+  | "CONFIGURATION"
+  | "VALIDATION"
+  | "NOT_FOUND"
+  | "CONFLICT"
+  | "UNAVAILABLE"
+  | "ABORTED"
+  | "STOPPED";
+
+/** Base of every error stratacache throws on purpose. Switch on `code`, not on the class name. */
+export class StrataError extends Error {
+  readonly code: StrataErrorCode;
+
+  constructor(code: StrataErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** A spec, module or option is invalid. `path` names the offending setting (e.g. `cache.l1.ttl`). */
+export class ConfigurationError extends StrataError {
+  readonly path: string;
+  readonly rule: string;
+
+  constructor(path: string, rule: string) {
+    super("CONFIGURATION", path ? `${path} ${rule}` : rule);
+    this.path = path;
+    this.rule = rule;
+  }
+}
+
+/** One problem found while validating input; `path` is the dotted path into the payload. */
+export interface ValidationIssue {
+  readonly path: ReadonlyArray<string | number>;
+  readonly message: string;
+  readonly code: string;
+}
+
+/** A payload, patch or id was refused. Nothing was written. */
+export class ValidationError extends StrataError {
+  readonly document: string;
+  readonly issues: ReadonlyArray<ValidationIssue>;
+
+  constructor(document: string, issues: ReadonlyArray<ValidationIssue>, what = "input") {
+    const first = issues[0];
+    const where = first && first.path.length > 0 ? ` at ${first.path.join(".")}` : "";
+    super("VALIDATION", `invalid ${document} ${what}${where}: ${first?.message ?? "rejected"}`);
+    this.document = document;
+    this.issues = issues;
+  }
+}
+
+/** One or more documents do not exist. `missing` lists the ids in the order they were asked for. */
+export class NotFoundError extends StrataError {
+  readonly document: string;
+  readonly missing: ReadonlyArray<string>;
+
+  constructor(document: string, missing: ReadonlyArray<string>) {
+    super(
+      "NOT_FOUND",
+      missing.length === 1 ? `${document} ${missing[0]} not found` : `${document}: ${missing.length} ids not found`,
+    );
+    this.document = document;
+    this.missing = missing;
+  }
+}
+
+/** An optimistic write lost: the expected `rev` was not current, or the id already exists. */
+export class ConflictError extends StrataError {
+  readonly document: string;
+  readonly id: string;
+  /** The rev the row has now, when it still exists. */
+  readonly currentRev: number | undefined;
+
+  constructor(document: string, id: string, message: string, currentRev?: number) {
+    super("CONFLICT", message);
+    this.document = document;
+    this.id = id;
+    this.currentRev = currentRev;
+  }
+}
+
+/** A runtime that is not started (or already stopped) was asked to work. */
+export class RuntimeStateError extends StrataError {
+  constructor(message: string) {
+    super("STOPPED", message);
+  }
+}
+
+/** The caller's AbortSignal fired before the operation finished. */
+export class AbortError extends StrataError {
+  constructor(reason?: unknown) {
+    super("ABORTED", "the operation was aborted", { cause: reason });
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * The versioned-entry contract, run against both backends: the Lua fence in a real Redis and the in-process store.
+ * Versions are (incarnation, rev); a tombstone fences every fill of its incarnation; corrupt bytes are misses that
+ * the next write replaces.
+ */
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CacheBackend } from "../../src/l2/cache-backend.js";
+import type { DocumentEntry, DocumentEntryStore } from "../../src/l2/document-entry.js";
+import { encodeEntry } from "../../src/l2/entry-envelope.js";
+import { memoryCacheModule } from "../../src/l2/memory/memory-cache-module.js";
+import { redisModule } from "../../src/l2/redis/redis-module.js";
+import { systemClock } from "../../src/runtime/clock.js";
+import { silentLogger } from "../../src/runtime/logger.js";
+import { integrationEnv } from "../support/services.js";
+
+const env = await integrationEnv({ redis: true });
+const FP = "abcdef012345";
+
+function entry(
+  incarnation: number,
+  rev: number,
+  freshUntil = Date.now() + 60_000,
+  body = `{"rev":${rev}}`,
+): DocumentEntry {
+  return { incarnation, rev, fetchedAt: Date.now(), delta: 3, freshUntil, body };
+}
+
+type Backend = {
+  name: string;
+  open(): Promise<{
+    backend: CacheBackend;
+    raw(key: string, value: string): Promise<void>;
+    evict(key: string): Promise<void>;
+  }>;
+};
+
+const backends: Backend[] = [
+  {
+    name: "memory",
+    async open() {
+      const backend = await memoryCacheModule({ caches: { products: { namespace: `mem${Math.random()}` } } }).open({
+        logger: silentLogger,
+        clock: systemClock,
+      });
+      const keyspace = (
+        backend as unknown as { keyspace: { set(k: string, v: string, t: number): void; delete(k: string): boolean } }
+      ).keyspace;
+      return {
+        backend,
+        raw: async (key, value) => keyspace.set(key, value, 60_000),
+        evict: async (key) => void keyspace.delete(key),
+      };
+    },
+  },
+  {
+    name: "redis",
+    async open() {
+      const url = env.redisUrl as string;
+      const backend = await redisModule({ url, caches: { products: { namespace: `l2t:${Math.random()}` } } }).open({
+        logger: silentLogger,
+        clock: systemClock,
+      });
+      const raw = new Redis(url);
+      opened.push(async () => raw.quit().then(() => undefined));
+      return {
+        backend,
+        raw: async (key, value) => void (await raw.set(key, value, "PX", 60_000)),
+        evict: async (key) => void (await raw.del(key)),
+      };
+    },
+  },
+];
+const opened: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const close of opened) await close();
+});
+
+describe.skipIf(env.skip).each(backends)("document entries on $name", (kind) => {
+  let store: DocumentEntryStore;
+  let raw: (key: string, value: string) => Promise<void>;
+  let evict: (key: string) => Promise<void>;
+  let prefix: string;
+
+  beforeAll(async () => {
+    const opened_ = await kind.open();
+    opened.push(() => opened_.backend.close());
+    const namespace = opened_.backend.namespace("products");
+    if (!namespace) throw new Error("no namespace");
+    store = namespace.entries(FP);
+    prefix = namespace.entryPrefix(FP);
+    raw = opened_.raw;
+    evict = opened_.evict;
+  });
+
+  const fresh = () => `00000000-0000-4000-8000-${String(Math.floor(Math.random() * 1e12)).padStart(12, "0")}`;
+
+  it("stores, reads back, and reports a miss for an absent id", async () => {
+    const id = fresh();
+    expect(await store.read(id)).toBe("miss");
+    expect(await store.put(id, entry(1, 1), 60_000)).toBe("stored");
+    const read = await store.read(id);
+    expect(read).toMatchObject({ incarnation: 1, rev: 1, delta: 3, body: '{"rev":1}' });
+  });
+
+  it("never lets an older rev overwrite a newer one, and lets a newer one in", async () => {
+    const id = fresh();
+    await store.put(id, entry(1, 3), 60_000);
+    expect(await store.put(id, entry(1, 2), 60_000)).toBe("rejected");
+    expect(await store.put(id, entry(1, 4), 60_000)).toBe("stored");
+    expect(await store.read(id)).toMatchObject({ rev: 4 });
+  });
+
+  it("lets an equal version in only to extend freshness", async () => {
+    const id = fresh();
+    const now = Date.now();
+    await store.put(id, entry(1, 2, now + 10_000), 60_000);
+    expect(await store.put(id, entry(1, 2, now + 5_000), 60_000)).toBe("rejected");
+    expect(await store.put(id, entry(1, 2, now + 20_000), 60_000)).toBe("stored");
+    expect(await store.read(id)).toMatchObject({ rev: 2, freshUntil: now + 20_000 });
+  });
+
+  it("a tombstone fences every fill of its incarnation, and a new incarnation replaces it", async () => {
+    const id = fresh();
+    await store.put(id, entry(5, 7), 60_000);
+    expect(await store.tombstone(id, 5, 60_000)).toBe("stored");
+    expect(await store.read(id)).toBe("tombstone");
+    expect(await store.put(id, entry(5, 7), 60_000)).toBe("rejected");
+    expect(await store.put(id, entry(5, 99), 60_000)).toBe("rejected");
+    expect(await store.put(id, entry(4, 100), 60_000)).toBe("rejected");
+    expect(await store.put(id, entry(6, 1), 60_000)).toBe("stored");
+    expect(await store.read(id)).toMatchObject({ incarnation: 6, rev: 1 });
+    // A late tombstone of the old life does not erase the new one.
+    expect(await store.tombstone(id, 5, 60_000)).toBe("rejected");
+  });
+
+  it("keeps fencing stale fills after a write-through's entry is evicted (the version floor)", async () => {
+    const id = fresh();
+    await store.put(id, entry(1, 1), 60_000);
+    expect(await store.writeThrough(id, entry(1, 2), 60_000)).toBe("stored");
+    await evict(`${prefix}{${id}}`);
+    expect(await store.read(id)).toBe("miss");
+    // A reader that fetched rev 1 before the write committed now tries to fill: the floor says rev 2 was written.
+    expect(await store.put(id, entry(1, 1), 60_000)).toBe("rejected");
+    expect(await store.put(id, entry(1, 2), 60_000)).toBe("stored");
+    expect(await store.read(id)).toMatchObject({ rev: 2 });
+    // Plain fills never raise the floor: after evicting a filled rev 3, a rev-2 fill may land (no writer wrote 3).
+    expect(await store.put(id, entry(1, 3), 60_000)).toBe("stored");
+    await evict(`${prefix}{${id}}`);
+    expect(await store.put(id, entry(1, 2), 60_000)).toBe("stored");
+  });
+
+  it("keeps fencing fills of a deleted incarnation after its tombstone is evicted", async () => {
+    const id = fresh();
+    await store.put(id, entry(3, 4), 60_000);
+    expect(await store.tombstone(id, 3, 60_000)).toBe("stored");
+    await evict(`${prefix}{${id}}`);
+    expect(await store.putMany([{ id, entry: entry(3, 4), ttlMs: 60_000 }])).toEqual(["rejected"]);
+    expect(await store.put(id, entry(4, 1), 60_000)).toBe("stored");
+  });
+
+  it("treats garbage, old formats, truncation and foreign fingerprints as corrupt, and overwrites them", async () => {
+    const cases = [
+      "\u0000\u00ff garbage",
+      `s0|${FP}|1|1|1|1|1|{}`,
+      `s1|${FP}|1|1|1|1`,
+      `s1|zzzzzzzzzzzz|1|9|1|1|${Date.now() + 60_000}|{}`,
+      `s1|${FP}|x|1|1|1|1|{}`,
+    ];
+    for (const bytes of cases) {
+      const id = fresh();
+      await raw(`${prefix}{${id}}`, bytes);
+      expect(await store.read(id), bytes).toBe("corrupt");
+      expect(await store.put(id, entry(1, 1), 60_000), bytes).toBe("stored");
+      expect(await store.read(id)).toMatchObject({ rev: 1 });
+    }
+  });
+
+  it("reads many in order, mixing hits, misses and corrupt entries", async () => {
+    const a = fresh();
+    const b = fresh();
+    const c = fresh();
+    await store.put(a, entry(1, 1), 60_000);
+    await raw(`${prefix}{${c}}`, "junk");
+    const reads = await store.readMany([b, a, c, a]);
+    expect(reads[0]).toBe("miss");
+    expect(reads[1]).toMatchObject({ rev: 1 });
+    expect(reads[2]).toBe("corrupt");
+    expect(reads[3]).toMatchObject({ rev: 1 });
+  });
+
+  it("puts many, each through the fence", async () => {
+    const a = fresh();
+    const b = fresh();
+    await store.put(a, entry(1, 5), 60_000);
+    const results = await store.putMany([
+      { id: a, entry: entry(1, 4), ttlMs: 60_000 },
+      { id: b, entry: entry(1, 1), ttlMs: 60_000 },
+    ]);
+    expect(results).toEqual(["rejected", "stored"]);
+    expect(await store.readMany([a, b])).toMatchObject([{ rev: 5 }, { rev: 1 }]);
+  });
+
+  it("keeps the body opaque: a body containing the separator round-trips", async () => {
+    const id = fresh();
+    const body = '{"name":"a|b|c","price":1}';
+    await store.put(id, entry(2, 1, Date.now() + 60_000, body), 60_000);
+    expect(await store.read(id)).toMatchObject({ body });
+    expect(encodeEntry(FP, entry(2, 1, 1, body)).endsWith(body)).toBe(true);
+  });
+});

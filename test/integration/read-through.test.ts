@@ -1,0 +1,364 @@
+/**
+ * Read-through over real Postgres and Redis (DESIGN.md §3, invariants 1, 2, 4, 5): fill, hit, write-through,
+ * tombstones, getMany batching, the stale-fill race, corrupt entries, a Redis that dies mid-run, stampedes.
+ */
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Runtime } from "../../src/index.js";
+import { NotFoundError, ValidationError } from "../../src/index.js";
+import { type RedisProcess, startRedis } from "../support/redis.js";
+import { integrationEnv } from "../support/services.js";
+import { productSpec, QueryCounter, sleep, startRuntime } from "../support/strata.js";
+import { createProxy, proxiedUrl, type TcpProxy } from "../support/tcp-proxy.js";
+
+const env = await integrationEnv({ postgres: true });
+const products = productSpec({ ttl: "5m" });
+
+describe.skipIf(env.skip)("read-through L2 on Redis", () => {
+  let redis: RedisProcess;
+  let raw: Redis;
+  let runtime: Runtime;
+  const counter = new QueryCounter();
+  const namespace = `rt:${randomUUID().slice(0, 8)}`;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    raw = new Redis(redis.url);
+    runtime = await startRuntime({
+      databaseUrl: env.postgres!.url,
+      redis: redis.url,
+      namespace,
+      onQuery: counter.onQuery,
+    });
+  });
+  afterAll(async () => {
+    await runtime?.stop();
+    raw?.disconnect();
+    await redis?.stop();
+  });
+
+  const commandCount = async (name: string) => {
+    const info = await raw.info("commandstats");
+    const match = new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(info);
+    return match ? Number(match[1]) : 0;
+  };
+  const entryKey = (id: string) => `${namespace}:products:${products.fingerprint}:d:{${id}}`;
+
+  it("misses once, fills L2 with the fetched rev, then hits without touching Postgres", async () => {
+    const ctx = runtime.context();
+    const created = await ctx.document.command(products).create({ name: "Widget", price: 10 });
+    expect(await raw.exists(entryKey(created.id))).toBe(0); // a create fills nothing: reads do
+    counter.reset();
+    const query = ctx.document.query(products);
+    const before = query.stats();
+    const first = await query.get(created.id);
+    expect(first).toMatchObject({ id: created.id, rev: 1, name: "Widget", price: 10 });
+    expect(first.createdAt).toBeInstanceOf(Date);
+    expect(counter.selects).toBe(1);
+    expect(await raw.get(entryKey(created.id))).toMatch(/^s1\|[0-9a-f]{12}\|\d+\|1\|/);
+    const second = await query.get(created.id);
+    expect(second).toEqual(first);
+    expect(counter.selects).toBe(1);
+    const after = query.stats();
+    expect(after.l2.hits - before.l2.hits).toBe(1);
+    expect(after.source.fills - before.source.fills).toBe(1);
+    expect(Object.isFrozen(second)).toBe(true);
+  });
+
+  it("an update writes the new version through: the next read is a hit with the new price", async () => {
+    const ctx = runtime.context();
+    const docs = ctx.document.command(products);
+    const query = ctx.document.query(products);
+    const created = await docs.create({ name: "Gadget", price: 10 });
+    await query.get(created.id);
+    const updated = await docs.update(created.id, created.rev, { price: 12 });
+    expect(updated).toMatchObject({ rev: 2, price: 12, name: "Gadget" });
+    counter.reset();
+    const fresh = await query.get(created.id);
+    expect(fresh.price).toBe(12);
+    expect(fresh.rev).toBe(2);
+    expect(counter.selects).toBe(0); // served by the write-through entry
+  });
+
+  it("a delete leaves a tombstone: reads find nothing and a stale fill cannot resurrect it", async () => {
+    const ctx = runtime.context();
+    const docs = ctx.document.command(products);
+    const query = ctx.document.query(products);
+    const created = await docs.create({ name: "Doomed", price: 1 });
+    await query.get(created.id);
+    await docs.delete(created.id, created.rev);
+    expect(await raw.get(entryKey(created.id))).toMatch(/\|T\|/);
+    expect(await query.find(created.id)).toBeUndefined();
+    await expect(query.get(created.id)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it("getMany with partial hits: one MGET, one SQL query, order and duplicates kept", async () => {
+    const ctx = runtime.context();
+    const docs = ctx.document.command(products);
+    const query = ctx.document.query(products);
+    const made = [];
+    for (let i = 0; i < 6; i++) made.push(await docs.create({ name: `p${i}`, price: i }));
+    // Half cold: drop their entries.
+    for (const doc of made.slice(3)) await raw.del(entryKey(doc.id));
+    counter.reset();
+    const mgetBefore = await commandCount("mget");
+    const ids = [made[5]!.id, made[0]!.id, made[3]!.id, made[0]!.id, made[4]!.id, made[1]!.id, made[2]!.id];
+    const got = await query.getMany(ids);
+    expect(got.map((d) => d.id)).toEqual(ids);
+    expect(got.map((d) => d.price)).toEqual([5, 0, 3, 0, 4, 1, 2]);
+    expect(counter.selects).toBe(1);
+    expect((await commandCount("mget")) - mgetBefore).toBe(1);
+    // The cold ones are filled now: a second call touches no SQL.
+    counter.reset();
+    await query.getMany(ids);
+    expect(counter.selects).toBe(0);
+  });
+
+  it("getMany names every missing id; findMany gives undefined in place", async () => {
+    const query = runtime.context().document.query(products);
+    const docs = runtime.context().document.command(products);
+    const a = await docs.create({ name: "a", price: 1 });
+    const ghost1 = randomUUID();
+    const ghost2 = randomUUID();
+    const error = await query.getMany([ghost1, a.id, ghost2, ghost1]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect((error as NotFoundError).missing).toEqual([ghost1, ghost2]);
+    const found = await query.findMany([ghost1, a.id]);
+    expect(found[0]).toBeUndefined();
+    expect(found[1]?.id).toBe(a.id);
+  });
+
+  it("refuses bad ids before any query or cache call", async () => {
+    const query = runtime.context().document.query(products);
+    counter.reset();
+    const getBefore = await commandCount("get");
+    for (const bad of ["'; DROP TABLE products; --", "1 OR 1=1", "", "not-a-uuid"]) {
+      await expect(query.get(bad)).rejects.toBeInstanceOf(ValidationError);
+      await expect(query.getMany([randomUUID(), bad])).rejects.toBeInstanceOf(ValidationError);
+    }
+    expect(counter.statements).toHaveLength(0);
+    expect(await commandCount("get")).toBe(getBefore);
+  });
+
+  it("1,000 concurrent gets of one cold id issue exactly one Postgres query", async () => {
+    const docs = runtime.context().document.command(products);
+    const query = runtime.context().document.query(products);
+    const created = await docs.create({ name: "Hot", price: 3 });
+    await raw.del(entryKey(created.id));
+    counter.reset();
+    const collapsedBefore = query.stats().source.collapsed;
+    const results = await Promise.all(Array.from({ length: 1000 }, () => query.get(created.id)));
+    expect(new Set(results.map((d) => d.rev))).toEqual(new Set([1]));
+    expect(counter.selects).toBe(1);
+    expect(query.stats().source.collapsed - collapsedBefore).toBe(999);
+  });
+
+  it("1,000 concurrent getMany calls of cold ids issue exactly one Postgres query", async () => {
+    const docs = runtime.context().document.command(products);
+    const query = runtime.context().document.query(products);
+    const a = await docs.create({ name: "A", price: 1 });
+    const b = await docs.create({ name: "B", price: 2 });
+    await raw.del(entryKey(a.id), entryKey(b.id));
+    counter.reset();
+    const results = await Promise.all(
+      Array.from({ length: 1000 }, (_, i) => query.getMany(i % 2 ? [a.id, b.id] : [b.id, a.id])),
+    );
+    expect(results.every((r, i) => r[0]?.id === (i % 2 ? a.id : b.id) && r.length === 2)).toBe(true);
+    expect(counter.selects).toBe(1);
+    // The first call took both ids into one batch; every later call joined its flights.
+    expect(query.stats().source.batchFetches).toBeGreaterThanOrEqual(1);
+  });
+
+  it("followers share the leader's error", async () => {
+    const query = runtime.context().document.query(products);
+    const id = randomUUID();
+    counter.reset();
+    const results = await Promise.allSettled(Array.from({ length: 50 }, () => query.get(id)));
+    expect(results.every((r) => r.status === "rejected" && r.reason instanceof NotFoundError)).toBe(true);
+    expect(counter.selects).toBe(1);
+  });
+
+  it("a leader aborted by its signal does not fail its followers", async () => {
+    const docs = runtime.context().document.command(products);
+    const query = runtime.context().document.query(products);
+    const created = await docs.create({ name: "Shared", price: 4 });
+    await raw.del(entryKey(created.id));
+    const controller = new AbortController();
+    const leader = query.get(created.id, { signal: controller.signal });
+    const followers = Array.from({ length: 5 }, () => query.get(created.id));
+    controller.abort();
+    await expect(leader).rejects.toMatchObject({ code: "ABORTED" });
+    const shared = await Promise.all(followers);
+    expect(shared.every((d) => d.price === 4)).toBe(true);
+  });
+
+  it("corrupt entries are misses, counted, never returned, and overwritten by the next fill", async () => {
+    const docs = runtime.context().document.command(products);
+    const query = runtime.context().document.query(products);
+    const created = await docs.create({ name: "Fragile", price: 9 });
+    const fp = products.fingerprint;
+    const far = Date.now() + 600_000;
+    const plants = [
+      Buffer.from([0, 255, 1, 2, 3]),
+      `s0|${fp}|1|1|1|1|${far}|{"i":"${created.id}"}`,
+      `s1|${fp}|1|1|1|1|${far}|{"i":"${created.id}","c":1,"u`,
+      `s1|ffffffffffff|1|1|1|1|${far}|{"i":"${created.id}","c":1,"u":1,"d":{"name":"evil","price":0}}`,
+      `s1|${fp}|1|1|1|1|${far}|{"i":"${randomUUID()}","c":1,"u":1,"d":{"name":"other","price":0}}`,
+    ];
+    for (const bytes of plants) {
+      await raw.set(entryKey(created.id), bytes);
+      const before = query.stats().l2.corrupt;
+      const doc = await query.get(created.id);
+      expect(doc).toMatchObject({ name: "Fragile", price: 9 });
+      expect(query.stats().l2.corrupt - before).toBe(1);
+      expect(await raw.get(entryKey(created.id))).toMatch(new RegExp(`^s1\\|${fp}\\|`));
+      expect((await query.get(created.id)).name).toBe("Fragile");
+    }
+  });
+
+  it("an entry of another schema is never read: the fingerprint is part of the key", async () => {
+    const other = productSpec({ ttl: "5m" }, "products");
+    expect(other.fingerprint).toBe(products.fingerprint);
+    const { z } = await import("zod");
+    const { defineDocument } = await import("../../src/index.js");
+    const reshaped = defineDocument({ name: "products", fields: z.object({ name: z.string(), price: z.string() }) });
+    expect(reshaped.fingerprint).not.toBe(products.fingerprint);
+  });
+
+  it("transactions: writes reach the cache only after commit; rollback leaves it untouched; reads inside never fill", async () => {
+    const ctx = runtime.context();
+    const docs = ctx.document.command(products);
+    const query = ctx.document.query(products);
+    const created = await docs.create({ name: "Tx", price: 1 });
+    await query.get(created.id);
+    await expect(
+      runtime.transaction(async (tx) => {
+        await tx.document.command(products).update(created.id, 1, { price: 2 });
+        expect((await tx.document.query(products).get(created.id)).price).toBe(2); // inside: sees its own write
+        expect((await query.get(created.id)).price).toBe(1); // outside: still the committed version
+        throw new Error("roll back");
+      }),
+    ).rejects.toThrow("roll back");
+    expect((await query.get(created.id)).price).toBe(1);
+    expect(await raw.get(entryKey(created.id))).toMatch(/^s1\|[0-9a-f]{12}\|\d+\|1\|/); // still rev 1
+
+    const fillsBefore = query.stats().source.fills;
+    await raw.del(entryKey(created.id));
+    await runtime.transaction(async (tx) => {
+      await tx.document.query(products).get(created.id);
+      await tx.document.command(products).update(created.id, 1, { price: 3 });
+    });
+    expect(query.stats().source.fills).toBe(fillsBefore); // the read inside did not fill
+    expect(await raw.get(entryKey(created.id))).toMatch(/^s1\|[0-9a-f]{12}\|\d+\|2\|\d+\|0\|/); // rev 2, delta 0
+    expect((await query.get(created.id)).price).toBe(3);
+  });
+});
+
+describe.skipIf(env.skip)("the stale-fill race (invariant 1)", () => {
+  let redis: RedisProcess;
+  let proxy: TcpProxy;
+  let reader: Runtime;
+  let writer: Runtime;
+  const namespace = `race:${randomUUID().slice(0, 8)}`;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    const pgUrl = new URL(env.postgres!.url);
+    proxy = await createProxy({ host: pgUrl.hostname, port: Number(pgUrl.port || 5432) });
+    reader = await startRuntime({ databaseUrl: proxiedUrl(env.postgres!.url, proxy), redis: redis.url, namespace });
+    writer = await startRuntime({ databaseUrl: env.postgres!.url, redis: redis.url, namespace });
+  });
+  afterAll(async () => {
+    await reader?.stop();
+    await writer?.stop();
+    await proxy?.close();
+    await redis?.stop();
+  });
+
+  /** The reader fetches rev 1 slowly (its Postgres link is delayed); the writer commits in between. */
+  async function race(write: (id: string) => Promise<void>) {
+    const raw = new Redis(redis.url);
+    try {
+      const created = await writer.context().document.command(products).create({ name: "Race", price: 1 });
+      await raw.del(`${namespace}:products:${products.fingerprint}:d:{${created.id}}`);
+      const query = reader.context().document.query(products);
+      await query.find(randomUUID()); // warm the reader's pool so the delay hits the query, not the connect
+      proxy.delay(400);
+      const rejectedBefore = query.stats().source.fillsRejected;
+      const slowRead = query.get(created.id).catch((e: unknown) => e);
+      await sleep(600); // the SELECT has run on the server (≈400 ms); its reply is still on the wire
+      await write(created.id);
+      const stale = await slowRead;
+      proxy.delay(0);
+      return { created, stale, query, rejected: query.stats().source.fillsRejected - rejectedBefore };
+    } finally {
+      raw.disconnect();
+    }
+  }
+
+  it("a slow reader's fill of rev N is refused after a writer committed N+1", async () => {
+    const docs = writer.context().document.command(products);
+    const { created, stale, query, rejected } = await race(async (id) => {
+      await docs.update(id, 1, { price: 2 });
+    });
+    expect(stale).toMatchObject({ rev: 1, price: 1 }); // it really read the old version
+    expect(rejected).toBe(1);
+    const next = await query.get(created.id);
+    expect(next).toMatchObject({ rev: 2, price: 2 });
+  });
+
+  it("a slow reader's fill cannot resurrect a document deleted meanwhile", async () => {
+    const docs = writer.context().document.command(products);
+    const { created, stale, query, rejected } = await race(async (id) => {
+      await docs.delete(id, 1);
+    });
+    expect(stale).toMatchObject({ rev: 1 });
+    expect(rejected).toBe(1);
+    expect(await query.find(created.id)).toBeUndefined();
+  });
+});
+
+describe.skipIf(env.skip)("a Redis that fails (invariant 4)", () => {
+  let redis: RedisProcess;
+  let runtime: Runtime;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    runtime = await startRuntime({ databaseUrl: env.postgres!.url, redis: redis.url, redisTimeoutMs: 200 });
+  });
+  afterAll(async () => {
+    await runtime?.stop();
+    await redis?.stop();
+  });
+
+  it("reads keep succeeding from Postgres while Redis is down, and hits resume when it is back", async () => {
+    const docs = runtime.context().document.command(products);
+    const query = runtime.context().document.query(products);
+    const created = await docs.create({ name: "Sturdy", price: 5 });
+    await query.get(created.id); // miss, fill
+    await query.get(created.id); // hit
+    expect(query.stats().l2.hits).toBeGreaterThanOrEqual(1);
+
+    await redis.kill();
+    const errorsBefore = query.stats().l2.errors;
+    for (let i = 0; i < 5; i++) expect((await query.get(created.id)).price).toBe(5);
+    const updated = await docs.update(created.id, 1, { price: 6 }); // the write commits; its write-through fails
+    expect(updated.price).toBe(6);
+    expect((await query.get(created.id)).price).toBe(6); // read-your-writes holds without L2
+    expect(query.stats().l2.errors).toBeGreaterThan(errorsBefore);
+    expect(query.stats().source.writeThroughFailures).toBeGreaterThanOrEqual(1);
+
+    await redis.restart();
+    const deadline = Date.now() + 10_000;
+    let hitsNow = query.stats().l2.hits;
+    while (Date.now() < deadline) {
+      const doc = await query.get(created.id);
+      expect(doc.price).toBe(6);
+      if (query.stats().l2.hits > hitsNow) break;
+      hitsNow = query.stats().l2.hits;
+      await sleep(100);
+    }
+    expect(query.stats().l2.hits).toBeGreaterThan(hitsNow);
+  });
+});

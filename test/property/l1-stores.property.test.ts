@@ -1,0 +1,271 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { L1Store } from "../../src/l1/l1-store.js";
+import { LruL1Store } from "../../src/l1/lru-l1-store.js";
+import { TinyLfuL1Store } from "../../src/l1/tiny-lfu-l1-store.js";
+
+type Op =
+  | { readonly kind: "get"; readonly key: string }
+  | { readonly kind: "set"; readonly key: string; readonly value: number; readonly ttl: number | undefined }
+  | { readonly kind: "invalidate"; readonly key: string }
+  | { readonly kind: "clear" }
+  | { readonly kind: "tick"; readonly ms: number };
+
+// A small key space, so that keys come back, collide with capacity and get evicted.
+const key = fc.integer({ min: 0, max: 11 }).map((n) => `k${n}`);
+const op: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 6, arbitrary: key.map((k) => ({ kind: "get" as const, key: k })) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant("set" as const),
+      key,
+      value: fc.integer(),
+      ttl: fc.option(fc.integer({ min: -5, max: 60 }), { nil: undefined }),
+    }),
+  },
+  { weight: 2, arbitrary: key.map((k) => ({ kind: "invalidate" as const, key: k })) },
+  { weight: 1, arbitrary: fc.constant({ kind: "clear" as const }) },
+  { weight: 2, arbitrary: fc.integer({ min: 0, max: 40 }).map((ms) => ({ kind: "tick" as const, ms })) },
+);
+const defaultTtl = fc.option(fc.integer({ min: 1, max: 50 }), { nil: undefined });
+
+/**
+ * Exact reference for LruL1Store: entries in recency order (least recent first), each with its deadline.
+ * Mirrors lru-cache: a dead entry is dropped when looked up; capacity evicts the least recent, dead or not.
+ */
+class LruModel {
+  readonly entries: Array<{ key: string; value: number; deadline: number }> = [];
+  hits = 0;
+  misses = 0;
+  evictions = 0;
+  expirations = 0;
+  invalidations = 0;
+
+  constructor(
+    readonly capacity: number,
+    readonly ttl: number | undefined,
+  ) {}
+
+  get(key: string, now: number): number | undefined {
+    const i = this.entries.findIndex((e) => e.key === key);
+    if (i < 0) {
+      this.misses++;
+      return undefined;
+    }
+    const [entry] = this.entries.splice(i, 1);
+    if (entry!.deadline < now) {
+      this.expirations++;
+      this.misses++;
+      return undefined;
+    }
+    this.entries.push(entry!);
+    this.hits++;
+    return entry!.value;
+  }
+
+  set(key: string, value: number, ttl: number | undefined, now: number): void {
+    const i = this.entries.findIndex((e) => e.key === key);
+    if (ttl !== undefined && ttl <= 0) {
+      if (i >= 0) this.entries.splice(i, 1);
+      return;
+    }
+    const lifetime = Math.min(ttl ?? Number.POSITIVE_INFINITY, this.ttl ?? Number.POSITIVE_INFINITY);
+    if (i >= 0) this.entries.splice(i, 1);
+    this.entries.push({ key, value, deadline: now + lifetime });
+    if (this.entries.length > this.capacity) {
+      this.entries.shift();
+      this.evictions++;
+    }
+  }
+
+  invalidate(key: string): boolean {
+    const i = this.entries.findIndex((e) => e.key === key);
+    if (i < 0) return false;
+    this.entries.splice(i, 1);
+    this.invalidations++;
+    return true;
+  }
+}
+
+describe("LruL1Store against an exact LRU model", () => {
+  it("agrees on every result, the size and every counter, with ttl and a fake clock", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 6 }),
+        defaultTtl,
+        fc.array(op, { maxLength: 120 }),
+        (capacity, ttl, ops) => {
+          let now = 100;
+          const store = new LruL1Store<number>({ capacity, ttlMs: ttl, now: () => now });
+          const model = new LruModel(capacity, ttl);
+          for (const o of ops) {
+            switch (o.kind) {
+              case "get":
+                expect(store.get(o.key)).toBe(model.get(o.key, now));
+                break;
+              case "set":
+                store.set(o.key, o.value, o.ttl);
+                model.set(o.key, o.value, o.ttl, now);
+                break;
+              case "invalidate":
+                expect(store.invalidate(o.key)).toBe(model.invalidate(o.key));
+                break;
+              case "clear":
+                store.clear();
+                model.entries.length = 0;
+                break;
+              case "tick":
+                now += o.ms;
+                break;
+            }
+            expect(store.size).toBe(model.entries.length);
+          }
+          expect(store.stats()).toMatchObject({
+            size: model.entries.length,
+            hits: model.hits,
+            misses: model.misses,
+            evictions: model.evictions,
+            expirations: model.expirations,
+            invalidations: model.invalidations,
+          });
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe.each([
+  [
+    "lru",
+    (capacity: number, ttl: number | undefined, now: () => number) =>
+      new LruL1Store<number>({ capacity, ttlMs: ttl, now }),
+  ],
+  [
+    "tinylfu",
+    (capacity: number, ttl: number | undefined, now: () => number) =>
+      new TinyLfuL1Store<number>({ capacity: Math.max(2, capacity), ttlMs: ttl, now }),
+  ],
+] as const)("%s store invariants", (_name, make) => {
+  it("never exceeds capacity, never returns a stale or dead value, and keeps its counters consistent", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 8 }),
+        defaultTtl,
+        fc.array(op, { maxLength: 150 }),
+        (capacity, ttl, ops) => {
+          let now = 0;
+          const store: L1Store<number> = make(capacity, ttl, () => now);
+          // What the store may return for each key: the last value set and when it dies.
+          const latest = new Map<string, { value: number; deadline: number }>();
+          let lookups = 0;
+          let invalidations = 0;
+          for (const o of ops) {
+            switch (o.kind) {
+              case "get": {
+                lookups++;
+                const got = store.get(o.key);
+                const expected = latest.get(o.key);
+                if (got !== undefined) {
+                  expect(expected).toBeDefined();
+                  expect(got).toBe(expected!.value);
+                  expect(now).toBeLessThanOrEqual(expected!.deadline);
+                } else if (expected !== undefined && now > expected.deadline) {
+                  latest.delete(o.key);
+                }
+                break;
+              }
+              case "set": {
+                store.set(o.key, o.value, o.ttl);
+                if (o.ttl !== undefined && o.ttl <= 0) {
+                  latest.delete(o.key);
+                } else {
+                  const lifetime = Math.min(o.ttl ?? Number.POSITIVE_INFINITY, ttl ?? Number.POSITIVE_INFINITY);
+                  latest.set(o.key, { value: o.value, deadline: now + lifetime });
+                  // Just set: readable now (a freshly set entry may only be evicted by a later insertion).
+                  lookups++;
+                  expect(store.get(o.key)).toBe(o.value);
+                }
+                break;
+              }
+              case "invalidate": {
+                const removed = store.invalidate(o.key);
+                if (removed) invalidations++;
+                latest.delete(o.key);
+                expect(store.get(o.key)).toBeUndefined();
+                lookups++;
+                break;
+              }
+              case "clear":
+                store.clear();
+                latest.clear();
+                expect(store.size).toBe(0);
+                break;
+              case "tick":
+                now += o.ms;
+                break;
+            }
+            expect(store.size).toBeLessThanOrEqual(store.capacity);
+          }
+          const stats = store.stats();
+          expect(stats.hits + stats.misses).toBe(lookups);
+          expect(stats.invalidations).toBe(invalidations);
+          expect(stats.size).toBe(store.size);
+          expect(stats.hitRate).toBe(lookups === 0 ? 0 : stats.hits / lookups);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("keeps a working set that fits, forever, without ttl", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 50 }),
+        fc.array(fc.nat(), { minLength: 1, maxLength: 500 }),
+        (capacity, picks) => {
+          const store = make(capacity, undefined, () => 0);
+          const keys = Array.from({ length: store.capacity }, (_, i) => `w${i}`);
+          for (const k of keys) store.set(k, 1);
+          for (const p of picks) expect(store.get(keys[p % keys.length]!)).toBe(1);
+          expect(store.stats().evictions).toBe(0);
+        },
+      ),
+    );
+  });
+});
+
+describe("TinyLfuL1Store under random traffic", () => {
+  it("stays within capacity and its regions stay consistent under skewed traffic with adaptation", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 64 }),
+        fc.array(fc.integer({ min: 0, max: 300 }), { minLength: 1, maxLength: 3000 }),
+        fc.integer(),
+        (capacity, draws, seed) => {
+          const store = new TinyLfuL1Store<number>({ capacity, seed });
+          const values = new Map<string, number>();
+          for (const [i, d] of draws.entries()) {
+            const k = `k${Math.floor(Math.sqrt(d * d * d) / 50)}`; // skewed towards small ids
+            const got = store.get(k);
+            if (got === undefined) {
+              store.set(k, i);
+              values.set(k, i);
+            } else {
+              expect(got).toBe(values.get(k));
+            }
+            expect(store.size).toBeLessThanOrEqual(capacity);
+          }
+          expect(store.windowCapacity).toBeGreaterThanOrEqual(1);
+          expect(store.windowCapacity).toBeLessThan(capacity);
+          const stats = store.stats();
+          expect(stats.hits + stats.misses).toBe(draws.length);
+          // Every eviction is of an entry that was added: size = adds − evictions.
+          expect(stats.size).toBe(stats.misses - stats.evictions);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * Builders shared by the runtime-level integration tests: a products document, runtimes wired to the file's
+ * Postgres database and Redis, a manual clock, and a statement counter.
+ */
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import type { CacheSpecInput, Clock, Logger, Runtime, RuntimeModule } from "../../src/index.js";
+import {
+  createRuntime,
+  defineDocument,
+  memoryCacheModule,
+  postgresModule,
+  redisModule,
+  silentLogger,
+} from "../../src/index.js";
+
+export const productFields = z.object({
+  name: z.string(),
+  price: z.number().int(),
+  tags: z.array(z.string()).optional(),
+});
+
+export function productSpec(cache: CacheSpecInput | undefined = {}, name = "products") {
+  return defineDocument({ name, fields: productFields, ...(cache === undefined ? {} : { cache }) });
+}
+
+/** Counts statements by kind; `selects` counts reads of the document table only. */
+export class QueryCounter {
+  readonly statements: string[] = [];
+  readonly onQuery = (sql: string) => {
+    this.statements.push(sql);
+  };
+  get selects(): number {
+    return this.statements.filter((sql) => /^\s*select\b/i.test(sql) && /\bfrom\b/i.test(sql)).length;
+  }
+  reset(): void {
+    this.statements.length = 0;
+  }
+}
+
+/** A clock the test moves by hand; `random` is a seeded LCG. */
+export class ManualClock implements Clock {
+  #now: number;
+  #seed: number;
+  constructor(start = Date.UTC(2026, 0, 1), seed = 42) {
+    this.#now = start;
+    this.#seed = seed;
+  }
+  now = (): number => this.#now;
+  random = (): number => {
+    this.#seed = (this.#seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return this.#seed / 2 ** 31;
+  };
+  advance(ms: number): void {
+    this.#now += ms;
+  }
+}
+
+export interface RuntimeWiring {
+  readonly databaseUrl: string;
+  /** A redis:// url, or "memory" for the in-process L2, or undefined for no cache module. */
+  readonly redis: string | "memory" | undefined;
+  readonly namespace?: string;
+  readonly documents?: ReadonlyArray<string>;
+  readonly onQuery?: (sql: string) => void;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly redisTimeoutMs?: number;
+  readonly invalidationPush?: boolean;
+  readonly refreshConcurrency?: number;
+}
+
+/** A started runtime routing `products` (and any other names given) to tables of the file's database. */
+export async function startRuntime(wiring: RuntimeWiring): Promise<Runtime> {
+  const names = wiring.documents ?? ["products"];
+  const namespace = wiring.namespace ?? `t:${randomUUID().slice(0, 8)}`;
+  const modules: RuntimeModule[] = [
+    postgresModule({
+      url: wiring.databaseUrl,
+      documents: Object.fromEntries(names.map((name) => [name, { table: name }])),
+      ...(wiring.onQuery ? { onQuery: wiring.onQuery } : {}),
+    }),
+  ];
+  const caches = Object.fromEntries(names.map((name) => [name, { namespace: `${namespace}:${name}` }]));
+  if (wiring.redis === "memory") modules.push(memoryCacheModule({ caches }));
+  else if (wiring.redis !== undefined) {
+    const push = wiring.invalidationPush ?? false;
+    modules.push(
+      redisModule({
+        url: wiring.redis,
+        caches: Object.fromEntries(Object.entries(caches).map(([k, v]) => [k, { ...v, invalidationPush: push }])),
+        ...(wiring.redisTimeoutMs ? { timeoutMs: wiring.redisTimeoutMs } : {}),
+      }),
+    );
+  }
+  const runtime = createRuntime({
+    modules,
+    logger: wiring.logger ?? silentLogger,
+    ...(wiring.clock ? { clock: wiring.clock } : {}),
+    ...(wiring.refreshConcurrency ? { refreshConcurrency: wiring.refreshConcurrency } : {}),
+  });
+  await runtime.start();
+  return runtime;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,96 @@
+/** Module and runtime options are validated when they are built: every bad option is a ConfigurationError naming it. */
+import { describe, expect, it } from "vitest";
+import { ConfigurationError, createRuntime, memoryCacheModule, postgresModule, redisModule } from "../../src/index.js";
+
+function configError(fn: () => unknown): ConfigurationError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigurationError);
+    return error as ConfigurationError;
+  }
+  throw new Error("expected a ConfigurationError");
+}
+
+const documents = { products: { table: "products" } };
+const caches = { products: { namespace: "app:products" } };
+
+describe("postgresModule options", () => {
+  it("accepts url, pglite, and table/schema routes", () => {
+    expect(postgresModule({ url: "postgres://x@h/db", documents }).routes.get("products")).toEqual({
+      table: "products",
+      schema: "public",
+    });
+    expect(postgresModule({ pglite: true, documents: { products: { schema: "s" } } }).routes.get("products")).toEqual({
+      table: "products",
+      schema: "s",
+    });
+  });
+
+  it.each([
+    [{ documents }, "postgresModule"],
+    [{ url: "postgres://h/db", pglite: true, documents }, "postgresModule"],
+    [{ url: "mysql://h/db", documents }, "postgresModule.url"],
+    [{ url: "postgres://h/db", documents: {} }, "postgresModule.documents"],
+    [{ url: "postgres://h/db", documents: { Products: {} } }, "postgresModule.documents.Products"],
+    [{ url: "postgres://h/db", documents: { products: { tabel: "x" } } }, "postgresModule.documents.products.tabel"],
+    [{ url: "postgres://h/db", documents: { products: { table: "" } } }, "postgresModule.documents.products.table"],
+    [{ url: "postgres://h/db", documents: { products: { table: "x".repeat(70) } } }, undefined],
+    [{ url: "postgres://h/db", documents, migrate: "yes" }, "postgresModule.migrate"],
+    [{ url: "postgres://h/db", documents, migrat: true }, "postgresModule.migrat"],
+  ])("refuses %j", (options, path) => {
+    const error = configError(() => postgresModule(options as never));
+    if (path) expect(error.path).toBe(path);
+  });
+});
+
+describe("redisModule options", () => {
+  it("accepts a url and routes", () => {
+    expect(redisModule({ url: "redis://127.0.0.1:6379", caches }).names).toEqual(["products"]);
+  });
+
+  it.each([
+    [{ caches }, "redisModule"],
+    [{ url: "http://x", caches }, "redisModule.url"],
+    [{ url: "redis://x", caches: {} }, "redisModule.caches"],
+    [{ url: "redis://x", caches: { products: {} } }, "redisModule.caches.products.namespace"],
+    [{ url: "redis://x", caches: { products: { namespace: "a b" } } }, "redisModule.caches.products.namespace"],
+    [{ url: "redis://x", caches: { products: { namespace: "a{b}" } } }, "redisModule.caches.products.namespace"],
+    [
+      { url: "redis://x", caches: { products: { namespace: "a", invalidationPush: "yes" } } },
+      "redisModule.caches.products.invalidationPush",
+    ],
+    [{ url: "redis://x", caches: { products: { namespace: "a", push: true } } }, "redisModule.caches.products.push"],
+    [{ url: "redis://x", caches, timeoutMs: 0 }, "redisModule.timeoutMs"],
+    [{ url: "redis://x", client: {}, caches }, "redisModule"],
+  ])("refuses %j", (options, path) => {
+    expect(configError(() => redisModule(options as never)).path).toBe(path);
+  });
+});
+
+describe("memoryCacheModule options", () => {
+  it("defaults the namespace to the cache name", async () => {
+    expect(memoryCacheModule({ caches: { products: {} } }).names).toEqual(["products"]);
+  });
+  it.each([
+    [{ caches: {} }, "memoryCacheModule.caches"],
+    [{ caches: { products: { ns: "x" } } }, "memoryCacheModule.caches.products.ns"],
+    [{ caches, maxEntries: -1 }, "memoryCacheModule.maxEntries"],
+  ])("refuses %j", (options, path) => {
+    expect(configError(() => memoryCacheModule(options as never)).path).toBe(path);
+  });
+});
+
+describe("createRuntime options", () => {
+  const pgm = postgresModule({ pglite: true, documents });
+  it.each([
+    [{ modules: [] }, "modules"],
+    [{ modules: [memoryCacheModule({ caches })] }, "modules"],
+    [{ modules: [pgm, {}] }, "modules[1]"],
+    [{ modules: [pgm, postgresModule({ pglite: true, documents })] }, "documents.products"],
+    [{ modules: [pgm, memoryCacheModule({ caches }), memoryCacheModule({ caches })] }, "caches.products"],
+    [{ modules: [pgm], refreshConcurrency: 0 }, "refreshConcurrency"],
+  ])("refuses %#", (options, path) => {
+    expect(configError(() => createRuntime(options as never)).path).toBe(path);
+  });
+});
