@@ -10,13 +10,18 @@
  * - "get hit": lookups over 10,000 resident keys — every lookup hits.
  * - "read-through": get, and set on a miss, over 100,000 keys — roughly 60-70% hits, so evictions and
  *   admissions are part of it.
+ * - "query.get L1 hit": the whole library path — `ctx.document.query(spec).get(id)` served from L1 (PGlite and
+ *   the in-process L2 behind it, never reached) — over 1,000 resident documents, against raw lru-cache `get` and
+ *   bentocache `getOrSet` on the same keys. Both stratacache and bentocache pay for a promise per call.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { BentoCache, bentostore } from "bentocache";
 import { memoryDriver } from "bentocache/drivers/memory";
 import { LRUCache } from "lru-cache";
-import type { L1Store } from "../src/l1/l1-store.js";
+import { z } from "zod";
+import { createRuntime, defineDocument, memoryCacheModule, postgresModule } from "../src/index.js";
+import type { L1PolicyName, L1Store } from "../src/l1/l1-store.js";
 import { LruL1Store } from "../src/l1/lru-l1-store.js";
 import { TinyLfuL1Store } from "../src/l1/tiny-lfu-l1-store.js";
 import {
@@ -96,11 +101,15 @@ function lruCacheCase(
  * bentocache configured as fairly as it allows for an L1 hit: one store, memory L1 only (no L2, no bus),
  * `serialize: false` (values kept by reference, like ours), same capacity, a long ttl so nothing expires.
  */
-async function bentoCase(keys: ReadonlyArray<string>, prefill: ReadonlyArray<string>): Promise<ThroughputCase> {
+async function bentoCase(
+  keys: ReadonlyArray<string>,
+  prefill: ReadonlyArray<string>,
+  capacity = CAPACITY,
+): Promise<ThroughputCase> {
   const bento = new BentoCache({
     default: "memory",
     ttl: "1h",
-    stores: { memory: bentostore().useL1Layer(memoryDriver({ maxItems: CAPACITY, serialize: false })) },
+    stores: { memory: bentostore().useL1Layer(memoryDriver({ maxItems: capacity, serialize: false })) },
   });
   let misses = 0;
   const factory = (): Value => {
@@ -160,6 +169,81 @@ sections.push({
     options,
   ),
 });
+
+/**
+ * The library's own hit path: one runtime per policy, documents created and read once (so L1 holds them), then
+ * `query.get` over Zipf-distributed ids. The case fails if anything but an L1 hit happened while it ran.
+ */
+const DOCS = 1_000;
+const docKeys = zipfKeys({ count: KEY_COUNT, distinct: DOCS, seed: 13 });
+
+async function queryGetCase(policy: L1PolicyName) {
+  const spec = defineDocument({
+    name: "bench_docs",
+    fields: z.object({ n: z.number().int() }),
+    cache: { ttl: "1h", l1: { ttl: "30m", capacity: 2 * DOCS, policy } },
+  });
+  const runtime = createRuntime({
+    modules: [
+      postgresModule({ pglite: true, documents: { bench_docs: { table: "bench_docs" } } }),
+      memoryCacheModule({ caches: { bench_docs: { namespace: "bench" } } }),
+    ],
+  });
+  await runtime.start();
+  const command = runtime.context().document.command(spec);
+  const ids: string[] = [];
+  for (let n = 0; n < DOCS; n++) ids.push((await command.create({ n })).id);
+  const query = runtime.context().document.query(spec);
+  for (const id of ids) await query.get(id);
+  // Map the Zipf key `key:<rank>` to a document id once, so the loop only indexes arrays.
+  const idOf = docKeys.map((key) => ids[Number(key.slice(4))]!);
+  const before = query.stats();
+  let cursor = 0;
+  const testCase: ThroughputCase = {
+    name: `query.get L1 hit (${policy})`,
+    run: async (ops) => {
+      for (let i = 0; i < ops; i++) await query.get(idOf[cursor++ & MASK]!);
+    },
+  };
+  const check = () => {
+    const after = query.stats();
+    if (
+      after.l2.hits + after.l2.misses !== before.l2.hits + before.l2.misses ||
+      after.source.fetches !== before.source.fetches
+    )
+      throw new Error(`query.get (${policy}): a read left L1`);
+  };
+  return { testCase, idOf, check, stop: () => runtime.stop() };
+}
+
+const lruPath = await queryGetCase("lru");
+const tinyPath = await queryGetCase("tinylfu");
+const rawForDocs = new LRUCache<string, Value>({ max: 2 * DOCS });
+for (const id of lruPath.idOf) rawForDocs.set(id, value);
+let rawCursor = 0;
+sections.push({
+  workload: `query.get L1 hit (${DOCS} docs)`,
+  results: await measureThroughput(
+    [
+      {
+        name: "lru-cache (raw)",
+        run: (ops) => {
+          let found = 0;
+          for (let i = 0; i < ops; i++) if (rawForDocs.get(lruPath.idOf[rawCursor++ & MASK]!) !== undefined) found++;
+          if (found !== ops) throw new Error("lru-cache: expected only hits");
+        },
+      },
+      lruPath.testCase,
+      tinyPath.testCase,
+      await bentoCase(lruPath.idOf, [...new Set(lruPath.idOf)], 2 * DOCS),
+    ],
+    options,
+  ),
+});
+lruPath.check();
+tinyPath.check();
+await lruPath.stop();
+await tinyPath.stop();
 
 const rows: string[][] = [];
 const json: Array<Record<string, unknown>> = [];

@@ -34,10 +34,10 @@ export class CachedDocumentQuery<S extends DocumentSpec> implements DocumentQuer
   }
 
   get(id: string, options?: ReadOptions): Promise<Doc<S>> {
-    // The L1 hit path: no validation (only checked ids are ever stored), no allocation beyond the promise.
+    // The L1 hit path: no validation (only checked ids are ever stored) and no allocation (see l1-slot.ts).
     if (options === undefined && !this.#direct) {
-      const hit = this.coordinator.peek(id);
-      if (hit !== undefined) return Promise.resolve(hit as Doc<S>);
+      const hit = this.coordinator.peekResolved(id);
+      if (hit !== undefined) return hit as Promise<Doc<S>>;
     }
     return this.#get(id, options);
   }

@@ -3,8 +3,8 @@ import { createL1Store } from "../l1/create-l1-store.js";
 import type { L1Store } from "../l1/l1-store.js";
 import type { CacheBackend, CacheNamespace } from "../l2/cache-backend.js";
 import type { BackgroundRefresher } from "../repository/cached/background-refresher.js";
+import type { L1Slot } from "../repository/cached/l1-slot.js";
 import { ReadThroughCoordinator } from "../repository/cached/read-through-coordinator.js";
-import type { FrozenDocument } from "../repository/document-codec.js";
 import type { CommandSchemas } from "../repository/document-command.js";
 import type { Database, DocumentRepository, TableRef } from "../repository/document-repository.js";
 import type { DocumentSpec } from "../spec/document-spec.js";
@@ -21,7 +21,7 @@ export interface DocumentRuntime {
   readonly schemas: CommandSchemas;
   readonly cache: CacheNamespace | undefined;
   /** The document's L1 (also reachable through the coordinator); undefined without one. */
-  readonly l1: L1Store<FrozenDocument> | undefined;
+  readonly l1: L1Store<L1Slot> | undefined;
 }
 
 export interface DocumentRoute {
@@ -85,7 +85,7 @@ export class DocumentRegistry {
             capacity: l1Spec.capacity,
             ttl: l1Spec.ttlMs,
             now: this.clock.now,
-          }) as L1Store<FrozenDocument>)
+          }) as L1Store<L1Slot>)
         : undefined;
     const repository = route.database.repository(spec.name, route.table);
     const coordinator = new ReadThroughCoordinator({

@@ -15,8 +15,8 @@ import { createL1Store } from "../../src/l1/create-l1-store.js";
 import type { L1Store } from "../../src/l1/l1-store.js";
 import type { DocumentEntryStore } from "../../src/l2/document-entry.js";
 import { MemoryCacheBackend } from "../../src/l2/memory/memory-cache-backend.js";
+import type { L1Slot } from "../../src/repository/cached/l1-slot.js";
 import { ReadThroughCoordinator } from "../../src/repository/cached/read-through-coordinator.js";
-import type { FrozenDocument } from "../../src/repository/document-codec.js";
 import { CachedDocumentCommand } from "../../src/repository/document-command.js";
 import { CachedDocumentQuery } from "../../src/repository/document-query.js";
 import type { Database } from "../../src/repository/document-repository.js";
@@ -96,7 +96,7 @@ describe("read-through coordinator under scheduled concurrency", () => {
           const repository = database.repository("products", tableRef);
           const backend = new MemoryCacheBackend(new Map([["products", "prop"]]), systemClock, 10_000);
           const inner = backend.namespace("products")!.entries(products.fingerprint);
-          const l1 = createL1Store({ policy: "lru", capacity: 64, ttl: 60_000 }) as L1Store<FrozenDocument>;
+          const l1 = createL1Store({ policy: "lru", capacity: 64, ttl: 60_000 }) as L1Store<L1Slot>;
           const coordinator = new ReadThroughCoordinator({
             document: "products",
             repository,
@@ -211,7 +211,7 @@ describe("read-through coordinator under scheduled concurrency", () => {
               const cached = l1.get(id);
               if (cached !== undefined) {
                 expect(truth, `L1 holds deleted ${id.slice(-2)}\n${String(s)}`).toBeDefined();
-                expect(cached.rev, String(s)).toBe(Number(truth!.rev));
+                expect(cached.doc.rev, String(s)).toBe(Number(truth!.rev));
               }
             }
           };

@@ -11,6 +11,7 @@ import type { DocumentRepository, StoredRow, TransactionScope } from "../documen
 import type { BackgroundRefresher } from "./background-refresher.js";
 import type { DocumentStats } from "./document-stats.js";
 import { DocumentCounters } from "./document-stats.js";
+import { type L1Slot, l1Slot } from "./l1-slot.js";
 import { WriteThroughRetrier } from "./write-through-retrier.js";
 import { xfetchElected } from "./xfetch.js";
 
@@ -30,7 +31,7 @@ export interface CoordinatorParts {
   /** L2; undefined when the document is not cached or no backend routes its cache. */
   readonly entries: DocumentEntryStore | undefined;
   /** L1; undefined unless the cache spec asks for it (and L2 is routed). */
-  readonly l1: L1Store<FrozenDocument> | undefined;
+  readonly l1: L1Store<L1Slot> | undefined;
   /** Runs XFetch background refreshes; shared by every document of the runtime. */
   readonly refresher: BackgroundRefresher | undefined;
   readonly clock: Clock;
@@ -110,7 +111,12 @@ export class ReadThroughCoordinator {
 
   /** Synchronous L1 lookup (`query.peek`). */
   peek(id: string): FrozenDocument | undefined {
-    return this.parts.l1?.get(id);
+    return this.parts.l1?.get(id)?.doc;
+  }
+
+  /** The L1 hit path of `query.get`: a promise already settled to the cached document, or undefined on a miss. */
+  peekResolved(id: string): Promise<FrozenDocument> | undefined {
+    return this.parts.l1?.get(id)?.resolved;
   }
 
   /** One document, or undefined when it does not exist. `id` must already be a checked, lower-case UUID. */
@@ -119,7 +125,7 @@ export class ReadThroughCoordinator {
     const l1 = this.parts.l1;
     if (l1 !== undefined) {
       const hit = l1.get(id);
-      if (hit !== undefined) return Promise.resolve(hit);
+      if (hit !== undefined) return hit.resolved;
     }
     const flight = this.#flights.get(id);
     let work: Promise<FrozenDocument | undefined>;
@@ -150,7 +156,7 @@ export class ReadThroughCoordinator {
     for (const id of ids) {
       const hit = l1?.get(id);
       if (hit !== undefined) {
-        found.set(id, hit);
+        found.set(id, hit.doc);
         continue;
       }
       const flight = this.#flights.get(id);
@@ -452,7 +458,7 @@ export class ReadThroughCoordinator {
     if (l1 !== undefined) {
       for (const row of rows) {
         const cached = l1.get(row.id);
-        if (cached !== undefined && cached.rev !== row.rev) this.invalidateLocal(row.id);
+        if (cached !== undefined && cached.doc.rev !== row.rev) this.invalidateLocal(row.id);
       }
     }
   }
@@ -579,10 +585,10 @@ export class ReadThroughCoordinator {
     this.#endFill(id, token);
     if (!valid) return;
     // L1 never outlives L2 freshness; the store caps it further at l1.ttl.
-    if (!Number.isFinite(freshUntil)) l1.set(id, doc);
+    if (!Number.isFinite(freshUntil)) l1.set(id, l1Slot(doc));
     else {
       const remaining = freshUntil - this.parts.clock.now();
-      if (remaining > 0) l1.set(id, doc, remaining);
+      if (remaining > 0) l1.set(id, l1Slot(doc), remaining);
     }
   }
 
