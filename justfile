@@ -24,10 +24,15 @@ recipes:
     #!/usr/bin/env bash
     set -euo pipefail
     ran=0
+    skipped=0
     for dir in examples/recipes/*/; do
       [ -f "$dir/justfile" ] || continue  # shared helpers, not a recipe
       echo "==> ${dir%/}"
-      (cd "$dir" && just run)
+      # Exit code 2: the recipe needs a server this machine cannot provide (it says which); count it as skipped.
+      status=0
+      (cd "$dir" && just run) || status=$?
+      if [ "$status" -eq 2 ]; then skipped=$((skipped + 1)); continue; fi
+      [ "$status" -eq 0 ] || exit "$status"
       ran=$((ran + 1))
     done
-    echo "ran $ran recipe(s)"
+    echo "ran $ran recipe(s), skipped $skipped"

@@ -12,12 +12,13 @@ import { TOMBSTONE_REV } from "./document-entry.js";
  */
 export const ENVELOPE_TAG = "s1";
 
+/** Times are written as whole milliseconds (an injected clock may return fractions; the header holds digits only). */
 export function encodeEntry(fingerprint: string, entry: DocumentEntry): string {
-  return `${ENVELOPE_TAG}|${fingerprint}|${entry.incarnation}|${entry.rev}|${entry.fetchedAt}|${entry.delta}|${entry.freshUntil}|${entry.body}`;
+  return `${ENVELOPE_TAG}|${fingerprint}|${entry.incarnation}|${entry.rev}|${Math.floor(entry.fetchedAt)}|${Math.ceil(entry.delta)}|${Math.floor(entry.freshUntil)}|${entry.body}`;
 }
 
 export function encodeTombstone(fingerprint: string, incarnation: number, now: number): string {
-  return `${ENVELOPE_TAG}|${fingerprint}|${incarnation}|T|${now}|0|0|`;
+  return `${ENVELOPE_TAG}|${fingerprint}|${incarnation}|T|${Math.floor(now)}|0|0|`;
 }
 
 /** Header fields of a decoded entry, or why it is not one. */

@@ -38,8 +38,9 @@ export class CachedDocumentQuery<S extends DocumentSpec> implements DocumentQuer
     if (options === undefined && !this.#direct) {
       const hit = this.coordinator.peekResolved(id);
       if (hit !== undefined) return hit as Promise<Doc<S>>;
+      return this.#get(id, options, true);
     }
-    return this.#get(id, options);
+    return this.#get(id, options, false);
   }
 
   async find(id: string, options?: ReadOptions): Promise<Doc<S> | undefined> {
@@ -75,9 +76,10 @@ export class CachedDocumentQuery<S extends DocumentSpec> implements DocumentQuer
     return this.coordinator.stats();
   }
 
-  async #get(id: string, options: ReadOptions | undefined): Promise<Doc<S>> {
+  /** `l1Missed`: `id` itself was just looked up in L1; the canonical key needs no second lookup unless it differs. */
+  async #get(id: string, options: ReadOptions | undefined, l1Missed: boolean): Promise<Doc<S>> {
     const key = checkDocumentId(this.coordinator.document, id);
-    const doc = await this.coordinator.get(this.scope, key, options);
+    const doc = await this.coordinator.get(this.scope, key, options, l1Missed && key === id);
     if (doc === undefined) throw new NotFoundError(this.coordinator.document, [id]);
     return doc as Doc<S>;
   }

@@ -50,7 +50,11 @@ describe.skipIf(env.skip).each(["lru", "tinylfu"] as const)("L1 (%s) through the
     const docs = a.context().document.command(spec);
     const query = a.context().document.query(spec);
     const created = await docs.create({ name: "hot", price: 1 });
+    const missesBefore = query.stats().l1!.misses;
     const first = await query.get(created.id);
+    expect(query.stats().l1!.misses - missesBefore).toBe(1); // one lookup, one miss — not one per layer
+    const upper = await query.get(created.id.toUpperCase()); // a non-canonical id finds the same entry
+    expect(upper).toBe(first);
     const before = await redisReads();
     const hitsBefore = query.stats().l1!.hits;
     for (let i = 0; i < 100; i++) expect(await query.get(created.id)).toBe(first);

@@ -134,6 +134,25 @@ describe.skipIf(env.skip).each(backends)("document entries on $name", (kind) => 
     expect(await store.tombstone(id, 5, 60_000)).toBe("rejected");
   });
 
+  it("stores fractional times (an age-based lifetime, a fractional clock) as whole milliseconds, readable back", async () => {
+    const id = fresh();
+    const now = Date.now() + 0.37;
+    const fractional: DocumentEntry = {
+      incarnation: 1,
+      rev: 1,
+      fetchedAt: now,
+      delta: 0.4,
+      freshUntil: now + 0.1 * 18_000_003,
+      body: "{}",
+    };
+    expect(await store.put(id, fractional, 60_000)).toBe("stored");
+    expect(await store.read(id)).toMatchObject({
+      fetchedAt: Math.floor(now),
+      delta: 1,
+      freshUntil: Math.floor(now + 0.1 * 18_000_003),
+    });
+  });
+
   it("keeps fencing stale fills after a write-through's entry is evicted (the version floor)", async () => {
     const id = fresh();
     await store.put(id, entry(1, 1), 60_000);

@@ -19,7 +19,7 @@ export interface SourceStats {
   readonly fetches: number;
   /** `id = ANY($1)` reads from Postgres (one per getMany batch). */
   readonly batchFetches: number;
-  /** Reads that joined a fetch already in flight instead of starting one. */
+  /** Reads that joined a read of the same id already in flight (its L2 lookup or Postgres fetch) instead of starting one. */
   readonly collapsed: number;
   /** Fills after a Postgres read that landed in L2. */
   readonly fills: number;

@@ -38,6 +38,9 @@ export interface CoordinatorParts {
   readonly logger: Logger;
 }
 
+/** How many expected XFetch leads before freshness ends an L1 copy lets go (P(elected) ≈ e^-L1_LEAD there). */
+const L1_LEAD = 3;
+
 type Docs = Map<string, FrozenDocument | undefined>;
 
 /** A getMany batch in flight: joiners look their id up in the batch's result. */
@@ -119,11 +122,19 @@ export class ReadThroughCoordinator {
     return this.parts.l1?.get(id)?.resolved;
   }
 
-  /** One document, or undefined when it does not exist. `id` must already be a checked, lower-case UUID. */
-  get(scope: TransactionScope, id: string, options: ReadOptions | undefined): Promise<FrozenDocument | undefined> {
+  /**
+   * One document, or undefined when it does not exist. `id` must already be a checked, lower-case UUID.
+   * `l1Missed`: the caller has just looked `id` up in L1 and missed (so the miss is not counted twice).
+   */
+  get(
+    scope: TransactionScope,
+    id: string,
+    options: ReadOptions | undefined,
+    l1Missed = false,
+  ): Promise<FrozenDocument | undefined> {
     if (scope.inTransaction || options?.skipCache === true) return this.#direct(scope, id, options?.signal);
     const l1 = this.parts.l1;
-    if (l1 !== undefined) {
+    if (l1 !== undefined && !l1Missed) {
       const hit = l1.get(id);
       if (hit !== undefined) return hit.resolved;
     }
@@ -284,7 +295,7 @@ export class ReadThroughCoordinator {
             const verdict = this.#judge(entry);
             if (verdict === "background") this.#refreshLater([id]);
             if (verdict === "hit" || verdict === "background") {
-              this.#finishFill(id, token, doc, entry.freshUntil);
+              this.#finishFill(id, token, doc, this.#l1Horizon(entry));
               return doc;
             }
             fallback = { doc, entry };
@@ -308,7 +319,7 @@ export class ReadThroughCoordinator {
       let freshUntil = Number.POSITIVE_INFINITY;
       if (trusted && readOk) {
         const entry = this.#entryFor(row, started);
-        freshUntil = entry.freshUntil;
+        freshUntil = this.#l1Horizon(entry);
         await this.#fill([{ id, entry, ttlMs: this.#physicalTtl(entry) }], started);
       }
       this.#finishFill(id, token, doc, freshUntil);
@@ -326,6 +337,8 @@ export class ReadThroughCoordinator {
     /** Ids to read from Postgres, and which of those may be filled (their L2 read worked and they are not suspect). */
     const fetch: string[] = [];
     const fillable = new Set<string>();
+    /** Until when L1 may hold each id that was found (see #l1Horizon). */
+    const freshUntil = new Map<string, number>();
     let fallbacks: Map<string, Fallback> | undefined;
     let background: string[] | undefined;
     if (entries === undefined) {
@@ -347,6 +360,7 @@ export class ReadThroughCoordinator {
           const verdict = this.#judge(entry);
           if (verdict === "hit" || verdict === "background") {
             docs.set(id, doc);
+            freshUntil.set(id, this.#l1Horizon(entry));
             if (verdict === "background") {
               if (background === undefined) background = [];
               background.push(id);
@@ -363,7 +377,6 @@ export class ReadThroughCoordinator {
     }
     if (background !== undefined) this.#refreshLater(background);
 
-    const freshUntil = new Map<string, number>();
     if (fetch.length > 0) {
       const started = this.parts.clock.now();
       let rows: StoredRow[] | undefined;
@@ -383,7 +396,7 @@ export class ReadThroughCoordinator {
           docs.set(id, row === undefined ? undefined : documentFromRow(row));
           if (row !== undefined && fillable.has(id)) {
             const entry = this.#entryFor(row, started);
-            freshUntil.set(id, entry.freshUntil);
+            freshUntil.set(id, this.#l1Horizon(entry));
             puts.push({ id, entry, ttlMs: this.#physicalTtl(entry) });
           }
         }
@@ -419,6 +432,16 @@ export class ReadThroughCoordinator {
       return "inline";
     }
     return "hit";
+  }
+
+  /**
+   * Until when L1 may serve this entry. With early refresh, L1 lets go a few expected recompute leads
+   * (`L1_LEAD × beta × delta`) before freshness ends, so the last reads before expiry reach L2 and can be elected;
+   * otherwise every L1 would expire exactly at the horizon and XFetch would never get a say.
+   */
+  #l1Horizon(entry: DocumentEntry): number {
+    if (this.#beta === 0 || entry.delta === 0) return entry.freshUntil;
+    return entry.freshUntil - L1_LEAD * this.#beta * entry.delta;
   }
 
   /** XFetch election (see xfetch.ts). */
@@ -537,7 +560,8 @@ export class ReadThroughCoordinator {
       incarnation: row.incarnation,
       rev: row.rev,
       fetchedAt: now,
-      delta: Math.max(0, now - started),
+      // At least 1 ms: the clock counts whole milliseconds, and a delta of 0 would switch XFetch off for the entry.
+      delta: Math.max(1, now - started),
       freshUntil: now + this.#lifetime(row, now),
       body: encodeBody(row),
     };
