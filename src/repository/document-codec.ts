@@ -56,9 +56,26 @@ function freezeDocument(doc: Record<string, unknown>): FrozenDocument {
 
 /** Freezes plain objects and arrays all the way down (Dates are frozen as objects; their time is left as is). */
 export function deepFreeze<T>(value: T): T {
-  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const key in value) deepFreeze(value[key]);
-  }
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) freezeTree(value);
   return value;
+}
+
+/**
+ * The hot part of every decode: recursion only into unfrozen objects (most fields are primitives, so no call per
+ * field), and an index loop for arrays (for…in would enumerate their indices as strings).
+ */
+function freezeTree(value: object): void {
+  Object.freeze(value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item === "object" && item !== null && !Object.isFrozen(item)) freezeTree(item);
+    }
+    return;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    const item = record[key];
+    if (typeof item === "object" && item !== null && !Object.isFrozen(item)) freezeTree(item);
+  }
 }
