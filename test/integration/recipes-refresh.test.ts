@@ -3,21 +3,13 @@
  * servers — checking the lines that prove each capability. Each recipe also throws (non-zero exit) when the
  * capability misbehaves, which fails `execFile` here.
  */
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { runRecipe } from "../support/recipes.js";
 import { integrationEnv } from "../support/services.js";
 
-const run = promisify(execFile);
 const env = await integrationEnv({ postgres: true, redis: true });
 
-async function recipe(name: string, extraEnv: Record<string, string>) {
-  const { stdout } = await run("npx", ["tsx", `examples/recipes/${name}/app.ts`], {
-    env: { ...process.env, ...extraEnv },
-    timeout: 60_000,
-  });
-  return stdout;
-}
+const recipe = runRecipe;
 
 const embedded = { STRATA_ENGINES: "embedded" };
 const servers = () => ({ DATABASE_URL: env.postgres!.url, REDIS_URL: env.redisUrl! });

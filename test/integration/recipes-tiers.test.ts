@@ -3,26 +3,16 @@
  * real Postgres + Redis, checking the lines that carry their promises. Each recipe also throws on its own when the
  * behaviour is not as promised, so a zero exit code is itself part of the check.
  */
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { runRecipe } from "../support/recipes.js";
 import { redisServerVersion } from "../support/redis.js";
 import { integrationEnv, requireServices, servicesUnavailable } from "../support/services.js";
 
-const run = promisify(execFile);
 const env = await integrationEnv({ postgres: true, redis: true });
 /** The embedded push run spawns its own redis-server; without the binary it can only exit 2. */
 const canSpawnRedis = (await redisServerVersion()) !== undefined;
 
-/** Runs a recipe; `REDIS_URL` / `DATABASE_URL` from the test's own environment are never inherited by accident. */
-async function recipe(name: string, extraEnv: Record<string, string>) {
-  const { REDIS_URL: _r, DATABASE_URL: _d, STRATA_ENGINES: _e, ...inherited } = process.env;
-  const { stdout } = await run("npx", ["tsx", `examples/recipes/${name}/app.ts`], {
-    env: { ...inherited, ...extraEnv },
-    timeout: 60_000,
-  });
-  return stdout;
-}
+const recipe = runRecipe;
 
 function l1Expectations(out: string) {
   for (const policy of ["lru", "tinylfu"]) {

@@ -2,21 +2,13 @@
  * The recipes are how users learn the library, and `npm start` is the README's first command: run them for real,
  * on the embedded default and on the real servers, and check what they print.
  */
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { runRecipe } from "../support/recipes.js";
 import { integrationEnv } from "../support/services.js";
 
-const run = promisify(execFile);
 const env = await integrationEnv({ postgres: true, redis: true });
 
-async function recipe(name: string, extraEnv: Record<string, string>) {
-  const { stdout } = await run("npx", ["tsx", `examples/recipes/${name}/app.ts`], {
-    env: { ...process.env, ...extraEnv },
-    timeout: 60_000,
-  });
-  return stdout;
-}
+const recipe = runRecipe;
 
 describe("cache-reads recipe", () => {
   it("runs on the embedded default (PGlite + in-process L2)", async () => {

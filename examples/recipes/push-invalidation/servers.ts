@@ -16,9 +16,9 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
-import pg from "pg";
 import type { PostgresDocumentOptions, RuntimeModule } from "../../../src/index.js";
 import { postgresModule } from "../../../src/index.js";
+import { postgresAnswers, redact } from "../shared/engines.js";
 
 const LOCAL_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres";
 const LOCAL_REDIS = "redis://127.0.0.1:6379";
@@ -236,22 +236,4 @@ function quickClient(url: string, timeoutMs: number): Redis {
   });
   client.on("error", () => {}); // reported through the failed command instead
   return client;
-}
-
-async function postgresAnswers(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
-  client.on("error", () => {});
-  try {
-    await client.connect();
-    await client.query("SELECT 1");
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
 }

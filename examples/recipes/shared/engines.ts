@@ -42,7 +42,8 @@ export async function pickEngines(): Promise<Engines> {
   };
 }
 
-async function postgresAnswers(url: string): Promise<boolean> {
+/** Whether a Postgres server answers `SELECT 1` at `url` within a second. */
+export async function postgresAnswers(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
   client.on("error", () => {});
   try {
@@ -74,6 +75,7 @@ async function redisAnswers(url: string): Promise<boolean> {
   }
 }
 
-function redact(url: string): string {
+/** The url with its password masked, for printing. */
+export function redact(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
 }

@@ -85,19 +85,7 @@ export class RedisEntryStore implements DocumentEntryStore {
         const pipeline = this.#client.pipeline() as FencedPipeline;
         for (const i of group) {
           const { id, entry, ttlMs } = items[i]!;
-          const envelope = encodeEntry(this.fingerprint, entry);
-          pipeline.strataFencedPut(
-            ...this.#fenceArgs(
-              id,
-              envelope,
-              ttlMs,
-              entry.incarnation,
-              String(entry.rev),
-              entry.freshUntil,
-              slideMs,
-              "0",
-            ),
-          );
+          pipeline.strataFencedPut(...this.#entryArgs(id, entry, ttlMs, slideMs, "0"));
         }
         const replies = await this.#bound(pipeline.exec(), "pipelined fenced put");
         group.forEach((index, j) => {
@@ -126,18 +114,14 @@ export class RedisEntryStore implements DocumentEntryStore {
     slideMs: number,
     raiseFloor: "0" | "1",
   ): Promise<PutResult> {
+    const call = this.#client.strataFencedPut(...this.#entryArgs(id, entry, ttlMs, slideMs, raiseFloor));
+    return (await this.#bound(call, "fenced put")) === 1 ? "stored" : "rejected";
+  }
+
+  #entryArgs(id: string, entry: DocumentEntry, ttlMs: number, slideMs: number, raiseFloor: "0" | "1"): FencedPutArgs {
     const envelope = encodeEntry(this.fingerprint, entry);
-    const args = this.#fenceArgs(
-      id,
-      envelope,
-      ttlMs,
-      entry.incarnation,
-      String(entry.rev),
-      entry.freshUntil,
-      slideMs,
-      raiseFloor,
-    );
-    return (await this.#bound(this.#client.strataFencedPut(...args), "fenced put")) === 1 ? "stored" : "rejected";
+    const rev = String(entry.rev);
+    return this.#fenceArgs(id, envelope, ttlMs, entry.incarnation, rev, entry.freshUntil, slideMs, raiseFloor);
   }
 
   /** One fenced put's keys and arguments (fence-script.ts); the clock key is ignored by the script unless sliding. */
