@@ -1,7 +1,8 @@
 /**
  * A seeded, randomized run of concurrent readers and writers on a few ids, over real Postgres and Redis, on two
  * runtimes sharing both. The check (invariants 1–3 without L1): once a write has resolved, no read that starts
- * afterwards — on either runtime — returns an older rev. Every read is checked.
+ * afterwards returns an older rev — on the writing runtime, ever; on the other, only within one fetch already in
+ * flight (see CROSS_REPLICA_WINDOW_MS). Every read is checked.
  */
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -24,6 +25,14 @@ function prng(seed: number) {
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
 }
+
+/**
+ * Read-your-writes is exact on the writing runtime (a write detaches the id's read in flight there). Another runtime
+ * sees the write from L2 at once — except a read that joins a read of its own already in flight when the write
+ * resolved (invariant 5, single flight), which returns what that read found: stale by at most one fetch. The window
+ * is generous for loaded CI machines; a stale entry left in L2 would keep failing reads long after it.
+ */
+const CROSS_REPLICA_WINDOW_MS = 500;
 
 describe.skipIf(env.skip)("read-through under concurrent readers and writers", () => {
   let redis: RedisProcess;
@@ -48,6 +57,9 @@ describe.skipIf(env.skip)("read-through under concurrent readers and writers", (
       const runtimes = [a, b];
       const ids: string[] = [];
       const committed = new Map<string, number>();
+      /** When and on which runtime each `id:rev` write resolved. */
+      const resolved = new Map<string, { at: number; on: "A" | "B" }>();
+      let joinedEarlierFlight = 0;
       for (let i = 0; i < 3; i++) {
         const doc = await a
           .context()
@@ -66,10 +78,21 @@ describe.skipIf(env.skip)("read-through under concurrent readers and writers", (
         for (let n = 0; n < 60; n++) {
           const id = ids[Math.floor(random() * ids.length)]!;
           const runtime = runtimes[Math.floor(random() * 2)]!;
+          const here = runtime === a ? "A" : "B";
           const floor = committed.get(id)!;
+          const startedAt = performance.now();
           const doc = await runtime.context().document.query(products).get(id);
           reads++;
-          if (doc.rev < floor) violations.push(`read rev ${doc.rev} of ${id} after rev ${floor} had resolved`);
+          if (doc.rev < floor) {
+            // The oldest write this read missed: a replica may miss it only by joining a read of its own that was
+            // already in flight when the write resolved (single flight), so only for about one fetch.
+            const missed = resolved.get(`${id}:${doc.rev + 1}`);
+            const what = `read rev ${doc.rev} of ${id} on ${here} after rev ${floor} had resolved`;
+            if (missed === undefined || missed.on === here) violations.push(`${what} (written on this runtime)`);
+            else if (startedAt - missed.at > CROSS_REPLICA_WINDOW_MS)
+              violations.push(`${what}, ${Math.round(startedAt - missed.at)} ms after the write on the other runtime`);
+            else joinedEarlierFlight++;
+          }
           if (random() < 0.2) await sleep(Math.floor(random() * 3));
         }
       };
@@ -82,6 +105,7 @@ describe.skipIf(env.skip)("read-through under concurrent readers and writers", (
           try {
             const doc = await ctx.document.command(products).update(id, current.rev, { price: current.price + 1 });
             writes++;
+            resolved.set(`${id}:${doc.rev}`, { at: performance.now(), on: runtime === a ? "A" : "B" });
             committed.set(id, Math.max(committed.get(id)!, doc.rev));
           } catch (error) {
             if (!(error instanceof ConflictError)) throw error;
@@ -94,6 +118,8 @@ describe.skipIf(env.skip)("read-through under concurrent readers and writers", (
       await Promise.all([reader(), reader(), reader(), reader(), writer(), writer(), writer()]);
       raw.disconnect();
       expect(violations).toEqual([]);
+      // Joining a read in flight is rare; were it common, something other than single flight would be at work.
+      expect(joinedEarlierFlight).toBeLessThan(reads / 20);
       expect(reads).toBe(240);
       expect(writes + conflicts).toBe(60);
       expect(writes).toBeGreaterThan(10);

@@ -308,6 +308,46 @@ describe.skipIf(env.skip)("the stale-fill race (invariant 1)", () => {
     expect(next).toMatchObject({ rev: 2, price: 2 });
   });
 
+  it("the version floor refuses the slow fill even when the written-through entry was evicted meanwhile", async () => {
+    const docs = writer.context().document.command(products);
+    const raw = new Redis(redis.url);
+    try {
+      const { created, stale, query, rejected } = await race(async (id) => {
+        await docs.update(id, 1, { price: 2 });
+        await raw.del(`${namespace}:products:${products.fingerprint}:d:{${id}}`); // as maxmemory eviction would
+      });
+      expect(stale).toMatchObject({ rev: 1, price: 1 });
+      expect(rejected).toBe(1);
+      expect(await query.get(created.id)).toMatchObject({ rev: 2, price: 2 });
+    } finally {
+      raw.disconnect();
+    }
+  });
+
+  it("read-your-writes: a read that starts after a local write never joins the read in flight before it", async () => {
+    const raw = new Redis(redis.url);
+    try {
+      const created = await writer.context().document.command(products).create({ name: "Join", price: 1 });
+      await raw.del(`${namespace}:products:${products.fingerprint}:d:{${created.id}}`);
+      const ctx = reader.context();
+      await ctx.document.query(products).find(randomUUID()); // warm the pool
+      proxy.delay(400);
+      const slowRead = ctx.document.query(products).get(created.id);
+      // At ≈400 ms the SELECT runs and its reply (rev 1) is queued for ≈400 ms more; undelay the link after that,
+      // so the update below (on another pooled connection) commits while the read is still in flight.
+      await sleep(550);
+      proxy.delay(0);
+      const updated = await ctx.document.command(products).update(created.id, 1, { price: 2 });
+      const after = await ctx.document.query(products).get(created.id);
+      expect(after).toMatchObject({ rev: updated.rev, price: 2 });
+      expect(await slowRead).toMatchObject({ rev: 1 }); // the earlier read keeps what it found
+      expect(await ctx.document.query(products).get(created.id)).toMatchObject({ rev: 2 });
+    } finally {
+      proxy.delay(0);
+      raw.disconnect();
+    }
+  });
+
   it("a slow reader's fill cannot resurrect a document deleted meanwhile", async () => {
     const docs = writer.context().document.command(products);
     const { created, stale, query, rejected } = await race(async (id) => {

@@ -141,8 +141,14 @@ export class ReadThroughCoordinator {
     const flight = this.#flights.get(id);
     let work: Promise<FrozenDocument | undefined>;
     if (flight === undefined) {
-      work = this.#load(id); // removes itself from #flights when it settles
-      this.#flights.set(id, work);
+      const load = this.#load(id);
+      this.#flights.set(id, load);
+      // Unregister when settled — unless a write or an invalidation already detached it (see invalidateLocal).
+      const settle = () => {
+        if (this.#flights.get(id) === load) this.#flights.delete(id);
+      };
+      load.then(settle, settle);
+      work = load;
     } else {
       this.counters.collapsed++;
       work = flight instanceof BatchFlight ? flight.docs.then((docs) => docs.get(id)) : flight;
@@ -240,9 +246,13 @@ export class ReadThroughCoordinator {
     this.invalidateLocal(row.id);
   }
 
-  /** Drops the L1 entry of `id` and voids any fill in flight for it (local writes and push invalidations). */
+  /**
+   * Drops the L1 entry of `id`, voids any fill in flight for it, and detaches its read in flight, so that no read
+   * starting from now joins a fetch that may predate the write (local writes and push invalidations).
+   */
   invalidateLocal(id: string): void {
     this.#fillTokens.delete(id);
+    this.#flights.delete(id);
     this.parts.l1?.invalidate(id);
   }
 
@@ -274,60 +284,55 @@ export class ReadThroughCoordinator {
 
   /** The single flight of one id. Registered in #flights by the caller; it removes itself when it settles. */
   async #load(id: string): Promise<FrozenDocument | undefined> {
-    try {
-      const token = this.#beginFill(id);
-      const entries = this.parts.entries;
-      const trusted = entries !== undefined && !this.#retrier.isSuspect(id);
-      let fallback: Fallback | undefined;
-      let readOk = false;
-      if (trusted) {
-        let read: EntryRead | undefined;
-        try {
-          read = await entries.read(id, this.#slideMs);
-          readOk = true;
-        } catch (error) {
-          this.#l2Error("read", error);
-        }
-        if (read !== undefined) {
-          const doc = this.#decode(id, read);
-          if (doc !== undefined) {
-            const entry = read as DocumentEntry;
-            const verdict = this.#judge(entry);
-            if (verdict === "background") this.#refreshLater([id]);
-            if (verdict === "hit" || verdict === "background") {
-              this.#finishFill(id, token, doc, this.#l1Horizon(entry));
-              return doc;
-            }
-            fallback = { doc, entry };
-          }
-        }
-      }
-      const started = this.parts.clock.now();
-      let row: StoredRow | undefined;
+    const token = this.#beginFill(id);
+    const entries = this.parts.entries;
+    const trusted = entries !== undefined && !this.#retrier.isSuspect(id);
+    let fallback: Fallback | undefined;
+    let readOk = false;
+    if (trusted) {
+      let read: EntryRead | undefined;
       try {
-        row = await this.parts.repository.get(this.parts.autocommit, id);
+        read = await entries.read(id, this.#slideMs);
+        readOk = true;
       } catch (error) {
-        this.#endFill(id, token);
-        return this.#fallBack(fallback, error);
+        this.#l2Error("read", error);
       }
-      this.counters.fetches++;
-      if (row === undefined) {
-        this.#endFill(id, token);
-        return undefined;
+      if (read !== undefined) {
+        const doc = this.#decode(id, read);
+        if (doc !== undefined) {
+          const entry = read as DocumentEntry;
+          const verdict = this.#judge(entry);
+          if (verdict === "background") this.#refreshLater([id]);
+          if (verdict === "hit" || verdict === "background") {
+            this.#finishFill(id, token, doc, this.#l1Horizon(entry));
+            return doc;
+          }
+          fallback = { doc, entry };
+        }
       }
-      const doc = documentFromRow(row);
-      let freshUntil = Number.POSITIVE_INFINITY;
-      if (trusted && readOk) {
-        const entry = this.#entryFor(row, started);
-        freshUntil = this.#l1Horizon(entry);
-        await this.#fill([{ id, entry, ttlMs: this.#physicalTtl(entry) }], started);
-      }
-      this.#finishFill(id, token, doc, freshUntil);
-      return doc;
-    } finally {
-      // Nothing else can have registered a flight for this id while ours was registered.
-      this.#flights.delete(id);
     }
+    const started = this.parts.clock.now();
+    let row: StoredRow | undefined;
+    try {
+      row = await this.parts.repository.get(this.parts.autocommit, id);
+    } catch (error) {
+      this.#endFill(id, token);
+      return this.#fallBack(fallback, error);
+    }
+    this.counters.fetches++;
+    if (row === undefined) {
+      this.#endFill(id, token);
+      return undefined;
+    }
+    const doc = documentFromRow(row);
+    let freshUntil = Number.POSITIVE_INFINITY;
+    if (trusted && readOk) {
+      const entry = this.#entryFor(row, started);
+      freshUntil = this.#l1Horizon(entry);
+      await this.#fill([{ id, entry, ttlMs: this.#physicalTtl(entry) }], started);
+    }
+    this.#finishFill(id, token, doc, freshUntil);
+    return doc;
   }
 
   async #loadBatch(ids: ReadonlyArray<string>): Promise<Docs> {
