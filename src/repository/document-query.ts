@@ -1,6 +1,8 @@
+import type { L1Store } from "../l1/l1-store.js";
 import type { Doc, DocumentSpec } from "../spec/document-spec.js";
 import { NotFoundError } from "../spec/errors.js";
 import type { DocumentStats } from "./cached/document-stats.js";
+import type { L1Slot } from "./cached/l1-slot.js";
 import type { ReadOptions, ReadThroughCoordinator } from "./cached/read-through-coordinator.js";
 import { checkDocumentId } from "./document-id.js";
 import type { TransactionScope } from "./document-repository.js";
@@ -24,20 +26,22 @@ export interface DocumentQuery<S extends DocumentSpec = DocumentSpec> {
 }
 
 export class CachedDocumentQuery<S extends DocumentSpec> implements DocumentQuery<S> {
-  readonly #direct: boolean;
+  /** The L1 store when reads here may use it (not inside a transaction): held directly, for the hit path. */
+  readonly #l1: L1Store<L1Slot> | undefined;
 
   constructor(
     private readonly coordinator: ReadThroughCoordinator,
     private readonly scope: TransactionScope,
   ) {
-    this.#direct = scope.inTransaction;
+    this.#l1 = scope.inTransaction ? undefined : coordinator.l1;
   }
 
   get(id: string, options?: ReadOptions): Promise<Doc<S>> {
     // The L1 hit path: no validation (only checked ids are ever stored) and no allocation (see l1-slot.ts).
-    if (options === undefined && !this.#direct) {
-      const hit = this.coordinator.peekResolved(id);
-      if (hit !== undefined) return hit as Promise<Doc<S>>;
+    const l1 = this.#l1;
+    if (options === undefined && l1 !== undefined) {
+      const hit = l1.get(id);
+      if (hit !== undefined) return hit.resolved as Promise<Doc<S>>;
       return this.#get(id, options, true);
     }
     return this.#get(id, options, false);

@@ -10,6 +10,8 @@ import type { Database, DocumentRepository, TableRef } from "../repository/docum
 import type { DocumentSpec } from "../spec/document-spec.js";
 import { ConfigurationError } from "../spec/errors.js";
 import type { Clock } from "./clock.js";
+import { systemClock } from "./clock.js";
+import { coarseNow } from "./coarse-clock.js";
 import type { Logger } from "./logger.js";
 
 /** Everything one document type has on one runtime, shared by the ports of every context. */
@@ -84,7 +86,8 @@ export class DocumentRegistry {
             policy: l1Spec.policy,
             capacity: l1Spec.capacity,
             ttl: l1Spec.ttlMs,
-            now: this.clock.now,
+            // The default clock is coarsened on the L1 hit path (see coarse-clock.ts); an injected one is exact.
+            now: this.clock === systemClock ? coarseNow : this.clock.now,
           }) as L1Store<L1Slot>)
         : undefined;
     const repository = route.database.repository(spec.name, route.table);

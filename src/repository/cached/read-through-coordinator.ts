@@ -117,9 +117,9 @@ export class ReadThroughCoordinator {
     return this.parts.l1?.get(id)?.doc;
   }
 
-  /** The L1 hit path of `query.get`: a promise already settled to the cached document, or undefined on a miss. */
-  peekResolved(id: string): Promise<FrozenDocument> | undefined {
-    return this.parts.l1?.get(id)?.resolved;
+  /** The L1 store, for the query port's hit path (`slot.resolved` is a promise already settled to the document). */
+  get l1(): L1Store<L1Slot> | undefined {
+    return this.parts.l1;
   }
 
   /**
