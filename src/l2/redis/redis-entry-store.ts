@@ -1,6 +1,7 @@
 import type { Cluster, Redis } from "ioredis";
 import type { DocumentEntry, DocumentEntryStore, EntryPut, EntryRead, PutResult } from "../document-entry.js";
 import { decodeEntry, encodeEntry, encodeTombstone } from "../entry-envelope.js";
+import { GetBatcher } from "./get-batcher.js";
 import { groupBySlot } from "./hash-slot.js";
 import type { FencedClient, FencedPipeline, FencedPutArgs } from "./redis-commands.js";
 import { lacksCommandTimeout, withFence } from "./redis-commands.js";
@@ -42,9 +43,24 @@ export class RedisEntryStore implements DocumentEntryStore {
 
   async read(id: string, slideMs = 0): Promise<EntryRead> {
     if (slideMs > 0) return (await this.readMany([id], slideMs))[0] ?? "miss";
-    const raw = await this.#bound(this.#client.get(this.key(id)), "GET");
+    const raw = await this.#gets.get(this.key(id));
     return raw === null ? "miss" : decodeEntry(this.fingerprint, raw);
   }
+
+  /** Single reads of one tick, as one GET (alone) or one MGET per hash slot. */
+  readonly #gets = new GetBatcher(async (keys) => {
+    if (keys.length === 1) return [await this.#bound(this.#client.get(keys[0]!), "GET")];
+    const out = new Array<string | null>(keys.length);
+    await Promise.all(
+      groupBySlot(keys, this.#cluster).map(async (group) => {
+        const values = await this.#bound(this.#client.mget(group.map((i) => keys[i]!)), "MGET");
+        group.forEach((index, j) => {
+          out[index] = values[j] ?? null;
+        });
+      }),
+    );
+    return out;
+  });
 
   async readMany(ids: ReadonlyArray<string>, slideMs = 0): Promise<EntryRead[]> {
     const out = new Array<EntryRead>(ids.length);

@@ -1,0 +1,62 @@
+/**
+ * Coalesces the single-key reads issued in one tick into one multi-key read.
+ *
+ * Under concurrency most of the cost of an L2 hit is per command, not per key: a command object, a timer, and a
+ * socket write (a system call) each. A read that finds no other read of this batcher in flight is sent at once (a
+ * lone or sequential reader pays nothing); reads that start while others are in flight — typically the
+ * continuations of a burst of replies — are queued and flushed together on `process.nextTick`, which runs once the
+ * current microtask burst is done.
+ */
+export class GetBatcher {
+  #keys: string[] = [];
+  #waiters: Array<Waiter> = [];
+  #scheduled = false;
+  /** Multi-key reads sent and not yet answered. */
+  #inFlight = 0;
+
+  /** `fetch` reads many keys in one go (one value or null per key, in order). */
+  constructor(private readonly fetch: (keys: string[]) => Promise<ReadonlyArray<string | null>>) {}
+
+  get(key: string): Promise<string | null> {
+    return new Promise<string | null>((resolve, reject) => {
+      this.#keys.push(key);
+      this.#waiters.push({ resolve, reject });
+      if (this.#inFlight === 0) this.#flush();
+      else if (!this.#scheduled) {
+        this.#scheduled = true;
+        process.nextTick(this.#flush);
+      }
+    });
+  }
+
+  readonly #flush = (): void => {
+    const keys = this.#keys;
+    const waiters = this.#waiters;
+    this.#keys = [];
+    this.#waiters = [];
+    this.#scheduled = false;
+    if (keys.length === 0) return;
+    this.#inFlight++;
+    let call: Promise<ReadonlyArray<string | null>>;
+    try {
+      call = this.fetch(keys);
+    } catch (error) {
+      call = Promise.reject(error);
+    }
+    call.then(
+      (values) => {
+        this.#inFlight--;
+        for (let i = 0; i < waiters.length; i++) waiters[i]!.resolve(values[i] ?? null);
+      },
+      (error: unknown) => {
+        this.#inFlight--;
+        for (const waiter of waiters) waiter.reject(error);
+      },
+    );
+  };
+}
+
+interface Waiter {
+  resolve(value: string | null): void;
+  reject(error: unknown): void;
+}
