@@ -124,6 +124,9 @@ describe.skipIf(env.skip)("push invalidation across runtimes", () => {
     const two = await docs.create({ name: "Del", price: 2 });
     await warm(b, pushProducts, one.id);
     await warm(b, pushProducts, two.id);
+    expect(peekRev(b, pushProducts, one.id)).toBe(1);
+    expect(peekRev(b, pushProducts, two.id)).toBe(1);
+    const droppedBefore = b.stats().caches.products!.push.dropped;
     const key = entryKey(namespace, pushProducts, one.id);
     await raw.set(key, (await raw.get(key)) as string); // same value: still a write
     await raw.del(entryKey(namespace, pushProducts, two.id));
@@ -131,6 +134,9 @@ describe.skipIf(env.skip)("push invalidation across runtimes", () => {
       () => peekRev(b, pushProducts, one.id) === undefined && peekRev(b, pushProducts, two.id) === undefined,
       { timeoutMs: 2_000, intervalMs: 1, message: "out-of-band writes did not reach B's L1" },
     );
+    expect(peekRev(b, pushProducts, one.id)).toBeUndefined();
+    expect(peekRev(b, pushProducts, two.id)).toBeUndefined();
+    expect(b.stats().caches.products!.push.dropped - droppedBefore).toBe(2);
   });
 
   it("with push off, the same write on A is not seen by B's L1 (push is what drops it)", async () => {

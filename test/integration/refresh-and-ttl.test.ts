@@ -384,6 +384,7 @@ describe.skipIf(env.skip)("grace (stale-if-error)", () => {
       redis: "memory",
       documents: [name],
       clock,
+      queryTimeoutMs: 500,
     });
   });
   afterAll(async () => {
@@ -410,6 +411,26 @@ describe.skipIf(env.skip)("grace (stale-if-error)", () => {
     const fresh = await waitForValue(() => query.get(created.id));
     expect(fresh).toMatchObject({ rev: 1, name: "graceful" });
     expect(query.stats().source.fills).toBeGreaterThanOrEqual(2);
+  });
+
+  it("a Postgres that hangs (blackholed link) counts as failed after queryTimeoutMs: stale within grace", async () => {
+    const docs = runtime.context().document.command(spec);
+    const query = runtime.context().document.query(spec);
+    const created = await docs.create({ name: "hung", price: 1 });
+    await query.get(created.id);
+    const serves = query.stats().refresh.staleServes;
+    clock.advance(15_000); // past freshness, within grace
+    proxy.blackhole(); // connections stay open; nothing comes back
+    try {
+      const stale = await query.get(created.id);
+      expect(stale).toMatchObject({ rev: 1, name: "hung" });
+      expect(query.stats().refresh.staleServes).toBe(serves + 1);
+      clock.advance(30_000); // past grace: the timeout reaches the caller
+      await expect(query.get(created.id)).rejects.toThrow(/timeout/i);
+    } finally {
+      proxy.restore();
+    }
+    expect(await waitForValue(() => query.get(created.id))).toMatchObject({ rev: 1, name: "hung" });
   });
 });
 

@@ -68,6 +68,7 @@ export interface RuntimeWiring {
   readonly redisTimeoutMs?: number;
   readonly invalidationPush?: boolean;
   readonly refreshConcurrency?: number;
+  readonly queryTimeoutMs?: number;
 }
 
 /** A started runtime routing `products` (and any other names given) to tables of the file's database. */
@@ -79,6 +80,7 @@ export async function startRuntime(wiring: RuntimeWiring): Promise<Runtime> {
       url: wiring.databaseUrl,
       documents: Object.fromEntries(names.map((name) => [name, { table: name }])),
       ...(wiring.onQuery ? { onQuery: wiring.onQuery } : {}),
+      ...(wiring.queryTimeoutMs ? { queryTimeoutMs: wiring.queryTimeoutMs } : {}),
     }),
   ];
   const caches = Object.fromEntries(names.map((name) => [name, { namespace: `${namespace}:${name}` }]));

@@ -38,6 +38,8 @@ describe("postgresModule options", () => {
     [{ url: "postgres://h/db", documents: { products: { table: "x".repeat(70) } } }, undefined],
     [{ url: "postgres://h/db", documents, migrate: "yes" }, "postgresModule.migrate"],
     [{ url: "postgres://h/db", documents, migrat: true }, "postgresModule.migrat"],
+    [{ url: "postgres://h/db", documents, queryTimeoutMs: 0 }, "postgresModule.queryTimeoutMs"],
+    [{ url: "postgres://h/db", documents, queryTimeoutMs: "5s" }, "postgresModule.queryTimeoutMs"],
   ])("refuses %j", (options, path) => {
     const error = configError(() => postgresModule(options as never));
     if (path) expect(error.path).toBe(path);

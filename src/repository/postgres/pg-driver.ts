@@ -16,6 +16,8 @@ export type PgDriverOptions =
       readonly max?: number | undefined;
       /** How long acquiring a new connection may take (default 5000 ms), so an unreachable server fails fast. */
       readonly connectTimeoutMs?: number | undefined;
+      /** Client-side bound on each statement (pg `query_timeout`), so a hung server fails reads instead of hanging them. */
+      readonly queryTimeoutMs?: number | undefined;
     }
   | { readonly pool: pg.Pool };
 
@@ -27,6 +29,7 @@ export function pgDriver(options: PgDriverOptions): SqlDriver {
     connectionString: options.url,
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? defaultConnectTimeoutMs,
+    ...(options.queryTimeoutMs === undefined ? {} : { query_timeout: options.queryTimeoutMs }),
   });
   // An idle client losing its connection emits on the pool; unhandled, that would crash the process. The next
   // checkout simply opens a new connection.

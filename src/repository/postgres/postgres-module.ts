@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { checkKnownKeys, checkName, checkObject } from "../../runtime/check-options.js";
+import { checkKnownKeys, checkName, checkObject, checkPositiveInt } from "../../runtime/check-options.js";
 import type { DocumentsModule, ModuleEnv } from "../../runtime/module.js";
 import { ConfigurationError } from "../../spec/errors.js";
 import type { TableRef } from "../document-repository.js";
@@ -30,12 +30,24 @@ export interface PostgresModuleOptions {
   readonly migrate?: boolean;
   /** Called with each statement's text before it is sent (statistics, tests). */
   readonly onQuery?: (sql: string) => void;
+  /**
+   * With `url`: how long one statement may take before it fails on the client (default 10000 ms), so a hung or
+   * partitioned server turns into an error — which `grace` can answer with a stale entry — instead of a read that
+   * never returns. A `pool` you pass keeps its own `query_timeout`; PGlite runs in-process and has none.
+   */
+  readonly queryTimeoutMs?: number;
 }
+
+const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
 
 /** Routes documents to tables in one Postgres database. Validated now; connects at `runtime.start()`. */
 export function postgresModule(options: PostgresModuleOptions): DocumentsModule {
   const opts = checkObject(options, "postgresModule");
-  checkKnownKeys(opts, ["url", "pool", "pglite", "documents", "migrate", "onQuery"], "postgresModule");
+  checkKnownKeys(
+    opts,
+    ["url", "pool", "pglite", "documents", "migrate", "onQuery", "queryTimeoutMs"],
+    "postgresModule",
+  );
   const sources = ["url", "pool", "pglite"].filter((key) => opts[key] !== undefined);
   if (sources.length !== 1) throw new ConfigurationError("postgresModule", "needs exactly one of url, pool or pglite");
   if (opts.url !== undefined && (typeof opts.url !== "string" || !/^postgres(ql)?:\/\//.test(opts.url))) {
@@ -52,6 +64,10 @@ export function postgresModule(options: PostgresModuleOptions): DocumentsModule 
   if (opts.onQuery !== undefined && typeof opts.onQuery !== "function") {
     throw new ConfigurationError("postgresModule.onQuery", "must be a function");
   }
+  const queryTimeoutMs =
+    opts.queryTimeoutMs === undefined
+      ? DEFAULT_QUERY_TIMEOUT_MS
+      : checkPositiveInt(opts.queryTimeoutMs, "postgresModule.queryTimeoutMs");
   const routes = new Map<string, TableRef>();
   for (const [name, value] of Object.entries(checkObject(opts.documents, "postgresModule.documents"))) {
     const path = `postgresModule.documents.${name}`;
@@ -73,7 +89,7 @@ export function postgresModule(options: PostgresModuleOptions): DocumentsModule 
     migrate,
     async open(env: ModuleEnv) {
       return createSqlDatabase({
-        driver: driverFor(options),
+        driver: driverFor(options, queryTimeoutMs),
         logger: env.logger,
         onQuery: options.onQuery,
       });
@@ -81,8 +97,8 @@ export function postgresModule(options: PostgresModuleOptions): DocumentsModule 
   };
 }
 
-function driverFor(options: PostgresModuleOptions): SqlDriver {
-  if (options.url !== undefined) return pgDriver({ url: options.url });
+function driverFor(options: PostgresModuleOptions, queryTimeoutMs: number): SqlDriver {
+  if (options.url !== undefined) return pgDriver({ url: options.url, queryTimeoutMs });
   if (options.pool !== undefined) return pgDriver({ pool: options.pool });
   return pgliteDriver(options.pglite === true ? {} : { pglite: options.pglite });
 }
