@@ -5,6 +5,7 @@ import type { CacheBackend } from "../l2/cache-backend.js";
 import { BackgroundRefresher } from "../repository/cached/background-refresher.js";
 import type { DocumentStats } from "../repository/cached/document-stats.js";
 import type { Database } from "../repository/document-repository.js";
+import type { DocumentSpec } from "../spec/document-spec.js";
 import { ConfigurationError, RuntimeStateError } from "../spec/errors.js";
 import type { Clock } from "./clock.js";
 import { systemClock } from "./clock.js";
@@ -25,6 +26,11 @@ export interface RuntimeOptions {
   readonly clock?: Clock;
   /** Most XFetch background refreshes in flight at once, across documents (default 64); excess elections are dropped. */
   readonly refreshConcurrency?: number;
+  /**
+   * The documents this application uses. Optional: a document is otherwise wired on first use. Listed here,
+   * each is wired by `start()`, which then fails fast — and opens nothing — when one has no table route.
+   */
+  readonly documents?: ReadonlyArray<DocumentSpec>;
 }
 
 /** What `runtime.stats()` returns. */
@@ -76,12 +82,22 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   if (!Number.isSafeInteger(refreshConcurrency) || refreshConcurrency < 1) {
     throw new ConfigurationError("refreshConcurrency", "must be a positive integer");
   }
+  const documents = options.documents ?? [];
+  if (!Array.isArray(documents))
+    throw new ConfigurationError("documents", "must be an array of defineDocument() specs");
+  documents.forEach((spec: unknown, i) => {
+    const candidate = spec as Partial<DocumentSpec> | null;
+    if (typeof candidate !== "object" || candidate === null || typeof candidate.fingerprint !== "string") {
+      throw new ConfigurationError(`documents[${i}]`, "is not a defineDocument() spec");
+    }
+  });
   return new StrataRuntime(
     documentModules,
     cacheModules,
     options.logger ?? consoleLogger,
     options.clock ?? systemClock,
     refreshConcurrency,
+    documents,
   );
 }
 
@@ -113,6 +129,7 @@ class StrataRuntime implements Runtime {
     private readonly logger: Logger,
     private readonly clock: Clock,
     private readonly refreshConcurrency: number,
+    private readonly documents: ReadonlyArray<DocumentSpec>,
   ) {}
 
   get state(): RuntimeState {
@@ -148,6 +165,14 @@ class StrataRuntime implements Runtime {
       this.#attachPush(document),
     );
     this.#registry.refresher = this.#refresher;
+    try {
+      for (const spec of this.documents) this.#registry.resolve(spec); // throws ConfigurationError without a route
+    } catch (error) {
+      this.#registry.stop();
+      await this.#closeAll();
+      this.#state = "stopped";
+      throw error;
+    }
     this.#root = new RuntimeContext(this.#registry, undefined, this.#ensureRunning);
     this.#state = "started";
   }

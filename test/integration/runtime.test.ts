@@ -54,6 +54,34 @@ describe("runtime lifecycle", () => {
     await expect(runtime.start()).rejects.toBeInstanceOf(RuntimeStateError);
   });
 
+  it("with documents listed, start() wires them and fails fast on one without a route, opening nothing", async () => {
+    const orders = defineDocument({ name: "orders", fields: productSpec().fields });
+    const failing = createRuntime({
+      modules: [postgresModule({ pglite: true, documents: { products: {} } })],
+      documents: [products, orders],
+      logger: silentLogger,
+    });
+    const error = await failing.start().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as ConfigurationError).path).toBe("documents.orders");
+    expect(failing.state).toBe("stopped");
+    expect(() => failing.context()).toThrow(RuntimeStateError);
+
+    const fine = createRuntime({
+      modules: [postgresModule({ pglite: true, documents: { products: {} } })],
+      documents: [products],
+      logger: silentLogger,
+    });
+    await fine.start();
+    try {
+      expect(fine.stats().documents.products).toBeDefined(); // wired at start, before any use
+    } finally {
+      await fine.stop();
+    }
+    const modules = [postgresModule({ pglite: true, documents: { products: {} } })];
+    expect(() => createRuntime({ modules, documents: [{ name: "x" } as never] })).toThrow(/documents\[0\]/);
+  });
+
   it("names the document and the missing route for an unrouted spec", async () => {
     const runtime = createRuntime({
       modules: [postgresModule({ pglite: true, documents: { products: {} } })],
