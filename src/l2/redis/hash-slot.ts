@@ -31,6 +31,7 @@ export function hashSlot(key: string): number {
 
 /** Indices of `keys` grouped by slot; a single group (all indices) for a standalone server. */
 export function groupBySlot(keys: ReadonlyArray<string>, cluster: boolean): Array<number[]> {
+  if (keys.length === 0) return []; // no batch at all: Redis refuses MGET/DEL without keys
   if (!cluster) return [keys.map((_, i) => i)];
   const groups = new Map<number, number[]>();
   keys.forEach((key, i) => {
