@@ -10,9 +10,14 @@ export function isDocumentId(value: unknown): value is string {
   return typeof value === "string" && UUID.test(value);
 }
 
-/** The id in canonical (lower-case) form, as Postgres returns it; throws `ValidationError` otherwise. */
-export function checkDocumentId(document: string, id: unknown, path: ReadonlyArray<string | number> = ["id"]): string {
+/**
+ * The id in canonical (lower-case) form, as Postgres returns it; throws `ValidationError` otherwise.
+ * `index` (and `list`): the position in a list of ids, named in the error's path (`[3]`, `["ids", 3]`) instead of
+ * `id`. Plain arguments, so a valid id costs no allocation.
+ */
+export function checkDocumentId(document: string, id: unknown, index?: number, list?: string): string {
   if (!isDocumentId(id)) {
+    const path = index === undefined ? ["id"] : list === undefined ? [index] : [list, index];
     throw new ValidationError(
       document,
       [{ path, message: `expected a UUID (8-4-4-4-12 hex digits), got ${describe(id)}`, code: "invalid_id" }],

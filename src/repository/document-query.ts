@@ -65,7 +65,7 @@ export class CachedDocumentQuery<S extends DocumentSpec> implements DocumentQuer
 
   async findMany(ids: ReadonlyArray<string>, options?: ReadOptions): Promise<Array<Doc<S> | undefined>> {
     if (!Array.isArray(ids)) throw new TypeError("ids must be an array");
-    const keys = ids.map((id, i) => checkDocumentId(this.coordinator.document, id, [i]));
+    const keys = ids.map((id, i) => checkDocumentId(this.coordinator.document, id, i));
     if (keys.length === 0) return [];
     const unique = [...new Set(keys)];
     const found = await this.coordinator.getMany(this.scope, unique, options);

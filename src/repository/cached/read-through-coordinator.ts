@@ -301,7 +301,7 @@ export class ReadThroughCoordinator {
         const doc = this.#decode(id, read);
         if (doc !== undefined) {
           const entry = read as DocumentEntry;
-          const verdict = this.#judge(entry);
+          const verdict = this.#judge(entry, this.parts.clock.now());
           if (verdict === "background") this.#refreshLater([id]);
           if (verdict === "hit" || verdict === "background") {
             this.#finishFill(id, token, doc, this.#l1Horizon(entry));
@@ -356,16 +356,17 @@ export class ReadThroughCoordinator {
       } catch (error) {
         this.#l2Error("readMany", error);
       }
+      const now = this.parts.clock.now(); // one clock read per batch, not per entry
       for (let i = 0; i < trusted.length; i++) {
         const id = trusted[i] as string;
         const read = reads?.[i];
         const doc = read === undefined ? undefined : this.#decode(id, read);
         if (doc !== undefined) {
           const entry = read as DocumentEntry;
-          const verdict = this.#judge(entry);
+          const verdict = this.#judge(entry, now);
           if (verdict === "hit" || verdict === "background") {
             docs.set(id, doc);
-            freshUntil.set(id, this.#l1Horizon(entry));
+            if (tokens !== undefined) freshUntil.set(id, this.#l1Horizon(entry));
             if (verdict === "background") {
               if (background === undefined) background = [];
               background.push(id);
@@ -420,8 +421,7 @@ export class ReadThroughCoordinator {
   }
 
   /** What to do with a decodable entry: serve it, serve it and refresh in the background, or refetch now. */
-  #judge(entry: DocumentEntry): "hit" | "background" | "inline" | "stale" {
-    const now = this.parts.clock.now();
+  #judge(entry: DocumentEntry, now: number): "hit" | "background" | "inline" | "stale" {
     if (entry.freshUntil <= now) {
       this.counters.l2Stale++;
       this.counters.l2Misses++;

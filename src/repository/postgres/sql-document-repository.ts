@@ -60,7 +60,7 @@ export class SqlDocumentRepository implements DocumentRepository {
   }
 
   async getMany(scope: TransactionScope, ids: ReadonlyArray<string>, options?: ReadOptions): Promise<StoredRow[]> {
-    const keys = [...new Set(ids.map((id, index) => checkId(this.document, id, ["ids", index])))];
+    const keys = [...new Set(ids.map((id, index) => checkId(this.document, id, index, "ids")))];
     const executor = this.#executor(scope);
     if (keys.length === 0) return abortableCall(() => Promise.resolve([]), options?.signal);
     const result = await abortableCall(() => executor.query(this.#sql.getMany, [keys]), options?.signal);
