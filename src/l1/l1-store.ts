@@ -17,6 +17,11 @@ export interface L1Stats {
 export interface L1Store<V = unknown> {
   /** The live value, or `undefined` on a miss. An expired entry is a miss, counted as an expiration. */
   get(key: string): V | undefined;
+  /**
+   * The live value without counting a lookup or touching recency or frequency — for the library's own checks
+   * (e.g. after a background refresh), so they do not skew stats or the policy. Optional for custom stores.
+   */
+  peek?(key: string): V | undefined;
   /** Stores `value`; `ttlMs` (when given) shortens the store's default lifetime for this entry. */
   set(key: string, value: V, ttlMs?: number): void;
   /** Removes `key`; returns whether an entry was removed. Counted as an invalidation when it was. */

@@ -59,6 +59,10 @@ export class LruL1Store<V = unknown> implements L1Store<V> {
     return value;
   }
 
+  peek(key: string): V | undefined {
+    return this.#cache.peek(key); // lru-cache's peek: no recency update, and a stale entry reads as undefined
+  }
+
   /**
    * `undefined` is not storable (lru-cache treats it as a delete), and a `ttlMs` that is not positive
    * means the value is already dead: both just drop any entry for `key`, uncounted.

@@ -140,6 +140,14 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     return this.#values[slot];
   }
 
+  peek(key: string): V | undefined {
+    const slot = this.#index.get(key);
+    if (slot === undefined) return undefined;
+    const expiresAt = this.#expiresAt[slot]!;
+    if (expiresAt !== Number.POSITIVE_INFINITY && expiresAt < this.#now()) return undefined;
+    return this.#values[slot];
+  }
+
   /**
    * `ttlMs` shortens the default lifetime for this entry (never lengthens it). A `ttlMs` that is not
    * positive means the value is already dead: any entry for `key` is dropped, uncounted.

@@ -30,6 +30,18 @@ describe.each(stores)("%s store", (_name, make) => {
     expect(store.capacity).toBe(10);
   });
 
+  it("peek returns the live value without counting a lookup", () => {
+    const clock = fakeClock(0);
+    const store = make({ capacity: 10, ttlMs: 100, now: clock.now });
+    store.set("a", "1");
+    expect(store.peek?.("a")).toBe("1");
+    expect(store.peek?.("b")).toBeUndefined();
+    expect(store.stats()).toMatchObject({ hits: 0, misses: 0 });
+    clock.advance(101);
+    expect(store.peek?.("a")).toBeUndefined(); // expired: not live
+    expect(store.stats()).toMatchObject({ hits: 0, misses: 0 });
+  });
+
   it("overwrites a key in place", () => {
     const store = make({ capacity: 4 });
     store.set("a", "1");

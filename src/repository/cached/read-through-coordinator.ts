@@ -485,7 +485,7 @@ export class ReadThroughCoordinator {
     const l1 = this.parts.l1;
     if (l1 !== undefined) {
       for (const row of rows) {
-        const cached = l1.get(row.id);
+        const cached = l1.peek === undefined ? l1.get(row.id) : l1.peek(row.id);
         if (cached !== undefined && cached.doc.rev !== row.rev) this.invalidateLocal(row.id);
       }
     }
