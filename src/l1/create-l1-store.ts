@@ -47,13 +47,20 @@ export function createL1Store<V = unknown>(options: CreateL1StoreOptions): L1Sto
   if (policy === "lru") return new LruL1Store<V>(resolved);
   if (policy === "tinylfu") return new TinyLfuL1Store<V>(resolved);
   const store = (policy as L1StoreFactory)(resolved);
-  if (
-    typeof store !== "object" ||
-    store === null ||
-    typeof store.get !== "function" ||
-    typeof store.set !== "function"
-  ) {
+  if (typeof store !== "object" || store === null) {
     throw new ConfigurationError("policy", `factory must return an L1Store (got ${describeValue(store)})`);
+  }
+  // Everything the runtime calls; checked now, so a partial store fails at wiring and never after a commit.
+  const missing = STORE_METHODS.filter(
+    (method) => typeof (store as unknown as Record<string, unknown>)[method] !== "function",
+  );
+  if (missing.length > 0) {
+    throw new ConfigurationError(
+      "policy",
+      `factory must return an L1Store; its result lacks ${missing.map((m) => `${m}()`).join(", ")}`,
+    );
   }
   return store as L1Store<V>;
 }
+
+const STORE_METHODS = ["get", "set", "invalidate", "clear", "stats"] as const;

@@ -73,7 +73,8 @@ export class CachedDocumentQuery<S extends DocumentSpec> implements DocumentQuer
   }
 
   peek(id: string): Doc<S> | undefined {
-    return this.coordinator.peek(id) as Doc<S> | undefined;
+    // Inside a transaction reads go to Postgres only; the shared L1 could hold a version this transaction replaced.
+    return this.#l1 === undefined ? undefined : (this.coordinator.peek(id) as Doc<S> | undefined);
   }
 
   stats(): DocumentStats {

@@ -62,6 +62,10 @@ describe.skipIf(env.skip).each(["lru", "tinylfu"] as const)("L1 (%s) through the
     expect(query.stats().l1!.hits - hitsBefore).toBe(100);
     expect(query.peek(created.id)).toBe(first);
     expect(Object.isFrozen(first)).toBe(true);
+    // Inside a transaction reads are Postgres-only: peek sees no L1 there.
+    await a.context().transaction(async (tx) => {
+      expect(tx.document.query(spec).peek(created.id)).toBeUndefined();
+    });
   });
 
   it("getMany takes what L1 has and asks L2 only for the rest", async () => {

@@ -59,6 +59,13 @@ describe("createL1Store", () => {
     expect(rejection({ policy: () => ({}) as L1Store, capacity: 3 }).path).toBe("policy");
   });
 
+  it("refuses a store lacking any method the runtime calls, naming them", () => {
+    const partial = { get: () => undefined, set: () => {} } as unknown as L1Store;
+    const error = rejection({ policy: () => partial, capacity: 3 });
+    expect(error.path).toBe("policy");
+    expect(error.message).toMatch(/lacks invalidate\(\), clear\(\), stats\(\)/);
+  });
+
   it.each([
     [{ capacity: 0 }, "capacity"],
     [{ capacity: -1 }, "capacity"],

@@ -20,29 +20,41 @@ export class BackgroundRefresher {
   }
 
   /**
-   * Starts `refresh` for `keys` unless one of them is already refreshing or the cap is reached.
-   * Returns whether it started; `onFailure` is called (after logging) when it rejects.
+   * Starts one `refresh` for those of `keys` that are not refreshing already, as many as the cap leaves room for
+   * (in order); `refresh` receives their indices in `keys`. Returns how many were taken — the rest are dropped.
+   * `onFailure` is called (after logging) when the refresh rejects.
    */
-  start(keys: ReadonlyArray<string>, refresh: () => Promise<void>, onFailure: (error: unknown) => void): boolean {
-    if (this.#stopped || this.#running.size + keys.length > this.maxConcurrent) return false;
-    for (const key of keys) if (this.#running.has(key)) return false;
-    for (const key of keys) this.#running.add(key);
+  start(
+    keys: ReadonlyArray<string>,
+    refresh: (taken: ReadonlyArray<number>) => Promise<void>,
+    onFailure: (error: unknown) => void,
+  ): number {
+    if (this.#stopped) return 0;
+    const taken: number[] = [];
+    const room = this.maxConcurrent - this.#running.size;
+    for (let i = 0; i < keys.length && taken.length < room; i++) {
+      const key = keys[i] as string;
+      if (this.#running.has(key)) continue;
+      this.#running.add(key);
+      taken.push(i);
+    }
+    if (taken.length === 0) return 0;
     const task = (async () => {
       try {
-        await refresh();
+        await refresh(taken);
       } catch (error) {
         this.logger.warn("background refresh failed; the cached entry stays until it expires", {
-          keys: keys.length === 1 ? keys[0] : keys.length,
+          keys: taken.length === 1 ? keys[taken[0] as number] : taken.length,
           error: error instanceof Error ? error.message : String(error),
         });
         onFailure(error);
       } finally {
-        for (const key of keys) this.#running.delete(key);
+        for (const i of taken) this.#running.delete(keys[i] as string);
       }
     })();
     this.#inFlight.add(task);
     void task.then(() => this.#inFlight.delete(task));
-    return true;
+    return taken.length;
   }
 
   /** Stops accepting refreshes and waits (up to `timeoutMs`) for those in flight. */
@@ -57,7 +69,7 @@ export class BackgroundRefresher {
     await Promise.race([Promise.allSettled([...this.#inFlight]), deadline]);
     clearTimeout(timer);
     if (this.#inFlight.size > 0) {
-      this.logger.warn("runtime stopped with background refreshes still running; their results are discarded", {
+      this.logger.warn("stopping with background refreshes still running; they end on their own (queryTimeoutMs)", {
         running: this.#inFlight.size,
       });
     }

@@ -455,21 +455,21 @@ export class ReadThroughCoordinator {
   }
 
   /**
-   * Hands `ids` to the background refresher. When it declines (one is already refreshing, or the cap is reached) the
-   * election is dropped: the entry is still fresh, and a later hit will be elected again.
+   * Hands `ids` to the background refresher. An id it declines (already refreshing, or the cap is reached) is a
+   * dropped election: the entry is still fresh, and a later hit will be elected again.
    */
   #refreshLater(ids: ReadonlyArray<string>): void {
     const refresher = this.parts.refresher;
     if (refresher === undefined) return;
     const keys = ids.map((id) => `${this.parts.document}:${id}`);
-    const started = refresher.start(
+    const taken = refresher.start(
       keys,
-      () => this.#refresh(ids),
+      (indices) => this.#refresh(indices.map((i) => ids[i] as string)),
       () => {
         this.counters.refreshFailures++;
       },
     );
-    if (!started) this.counters.refreshDropped++;
+    this.counters.refreshDropped += ids.length - taken;
   }
 
   /** A background refresh: read Postgres, fill through the fence, and drop L1 copies a newer rev supersedes. */
