@@ -23,7 +23,7 @@ import { type RedisProcess, startRedis } from "../support/redis.js";
 import { integrationEnv } from "../support/services.js";
 import { ManualClock, productSpec, sleep } from "../support/strata.js";
 
-const env = await integrationEnv({ redis: true });
+const env = await integrationEnv({ redis: true, privateRedis: true });
 const FP = "abcdef012345";
 
 interface OpenedBackend {

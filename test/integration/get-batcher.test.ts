@@ -8,7 +8,7 @@ import { GetBatcher } from "../../src/l2/redis/get-batcher.js";
 import { type RedisProcess, startRedis } from "../support/redis.js";
 import { integrationEnv } from "../support/services.js";
 
-const env = await integrationEnv({ redis: true });
+const env = await integrationEnv({ redis: true, privateRedis: true });
 
 describe.skipIf(env.skip)("GetBatcher", () => {
   let redis: RedisProcess;

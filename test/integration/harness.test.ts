@@ -12,7 +12,7 @@ import { type RedisProcess, redisServerVersion, startRedis } from "../support/re
 import { integrationEnv, ServicesUnavailableError, servicesUnavailable } from "../support/services.js";
 import { createProxy, proxiedUrl, type TcpProxy } from "../support/tcp-proxy.js";
 
-const env = await integrationEnv({ postgres: true, redis: true });
+const env = await integrationEnv({ postgres: true, redis: true, privateRedis: true });
 
 const redisVersion = await redisServerVersion();
 if (!redisVersion) servicesUnavailable("harness: private redis-server tests", "redis-server is not on PATH");

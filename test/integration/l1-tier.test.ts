@@ -11,7 +11,7 @@ import { type RedisProcess, startRedis } from "../support/redis.js";
 import { integrationEnv } from "../support/services.js";
 import { ManualClock, productSpec, startRuntime } from "../support/strata.js";
 
-const env = await integrationEnv({ postgres: true });
+const env = await integrationEnv({ postgres: true, privateRedis: true });
 
 describe.skipIf(env.skip).each(["lru", "tinylfu"] as const)("L1 (%s) through the coordinator", (policy) => {
   const name = `l1_${policy}`;

@@ -19,7 +19,7 @@ import { type RedisProcess, startRedis } from "../support/redis.js";
 import { integrationEnv } from "../support/services.js";
 import { productSpec, QueryCounter, startRuntime } from "../support/strata.js";
 
-const env = await integrationEnv({ postgres: true });
+const env = await integrationEnv({ postgres: true, privateRedis: true });
 const FP = "abcdef012345";
 const FENCE_SHA = createHash("sha1").update(FENCED_PUT_LUA).digest("hex");
 const SLIDING_SHA = createHash("sha1").update(SLIDING_READ_LUA).digest("hex");

@@ -22,7 +22,7 @@ import {
 import { startRedis } from "../support/redis.js";
 import { integrationEnv } from "../support/services.js";
 
-const env = await integrationEnv({ postgres: true });
+const env = await integrationEnv({ postgres: true, privateRedis: true });
 
 describe.skipIf(env.skip)("push invalidation under faults", () => {
   const cleanup: Array<() => Promise<void> | void> = [];

@@ -22,7 +22,7 @@ import { integrationEnv } from "../support/services.js";
 import { productSpec, sleep } from "../support/strata.js";
 import { createProxy, proxiedUrl } from "../support/tcp-proxy.js";
 
-const env = await integrationEnv({ postgres: true });
+const env = await integrationEnv({ postgres: true, privateRedis: true });
 const gadgets = productSpec({ ttl: "5m", l1: { ttl: "1m", capacity: 100 } }, "gadgets");
 
 describe.skipIf(env.skip)("push invalidation across runtimes", () => {

@@ -10,7 +10,7 @@ import { type Peer, spawnPeer } from "../support/push-peers.js";
 import { type RedisProcess, startRedis } from "../support/redis.js";
 import { integrationEnv } from "../support/services.js";
 
-const env = await integrationEnv({ postgres: true });
+const env = await integrationEnv({ postgres: true, privateRedis: true });
 
 describe.skipIf(env.skip)("push invalidation across processes", () => {
   let redis: RedisProcess;

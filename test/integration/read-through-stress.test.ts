@@ -12,7 +12,7 @@ import { type RedisProcess, startRedis } from "../support/redis.js";
 import { integrationEnv } from "../support/services.js";
 import { productSpec, sleep, startRuntime } from "../support/strata.js";
 
-const env = await integrationEnv({ postgres: true });
+const env = await integrationEnv({ postgres: true, privateRedis: true });
 const products = productSpec({ ttl: "5m" });
 
 function prng(seed: number) {

@@ -12,7 +12,7 @@ import { integrationEnv } from "../support/services.js";
 import { productSpec, QueryCounter, sleep, startRuntime } from "../support/strata.js";
 import { createProxy, proxiedUrl, type TcpProxy } from "../support/tcp-proxy.js";
 
-const env = await integrationEnv({ postgres: true });
+const env = await integrationEnv({ postgres: true, privateRedis: true });
 const products = productSpec({ ttl: "5m" });
 
 describe.skipIf(env.skip)("read-through L2 on Redis", () => {

@@ -14,7 +14,7 @@ import { integrationEnv } from "../support/services.js";
 import { ManualClock, productSpec, QueryCounter, startRuntime } from "../support/strata.js";
 import { createProxy, proxiedUrl, type TcpProxy } from "../support/tcp-proxy.js";
 
-const env = await integrationEnv({ postgres: true });
+const env = await integrationEnv({ postgres: true, privateRedis: true });
 
 /** A clock whose time moves by `fetchCostMs` whenever a document SELECT is sent, and whose random is settable. */
 class FetchClock extends ManualClock {

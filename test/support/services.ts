@@ -14,7 +14,7 @@
 import { relative } from "node:path";
 import { afterAll, expect } from "vitest";
 import { locatePostgres, type PostgresServer, type TestDatabase } from "./postgres.js";
-import { locateRedis, type RedisService } from "./redis.js";
+import { locateRedis, type RedisService, redisServerVersion } from "./redis.js";
 
 /** CI sets `STRATA_REQUIRE_SERVICES=1`: a missing service is then a failure, never a skip. */
 export const requireServices: boolean = process.env.STRATA_REQUIRE_SERVICES === "1";
@@ -54,6 +54,11 @@ export interface IntegrationEnvOptions {
   postgres?: boolean;
   /** A Redis server URL (a private spawned server unless `REDIS_URL` is set). */
   redis?: boolean;
+  /**
+   * The file spawns its own servers with `startRedis()` (fault tests kill, pause and restart them), so it needs
+   * the `redis-server` binary itself: without it the file skips loudly, like any missing service.
+   */
+  privateRedis?: boolean;
   /** Name for the skip banner; defaults to the test file's path. */
   name?: string;
 }
@@ -103,6 +108,9 @@ export async function integrationEnv(options: IntegrationEnvOptions): Promise<In
     redis = service;
     if (service) cleanups.push(() => service.stop());
     else missing.push(`redis — ${redisSearch.tried.join("; ")}`);
+  }
+  if (options.privateRedis && (await redisServerVersion()) === undefined) {
+    missing.push("redis-server — not on PATH, and this file spawns private servers (startRedis) for its tests");
   }
   if (pgSearch) {
     const server = pgSearch.server;
