@@ -86,6 +86,27 @@ describe.skipIf(env.skip)("push invalidation under faults", () => {
     await invalidationWorks(a, b);
   });
 
+  it("a foreign payload on __redis__:invalidate is a protocol error: disarmed, flushed, re-armed", async () => {
+    const { redis, a, b } = await pair();
+    const id = await warmOne(a, b);
+    const before = pushStats(b);
+    // Anyone allowed to PUBLISH can do this; the channel must not trust it, nor stay broken.
+    await redis.cli("PUBLISH", "__redis__:invalidate", "not-a-key-list");
+    await waitUntil(() => pushStats(b).disarmings > before.disarmings, {
+      timeoutMs: 1_000,
+      intervalMs: 1,
+      message: "the foreign payload was never noticed",
+    });
+    expect(pushStats(b)).toMatchObject({ lastDisarm: "protocol", flushes: { disarm: before.flushes.disarm + 1 } });
+    expect(peekRev(b, pushProducts, id)).toBeUndefined();
+    await waitUntil(() => pushStats(b).state === "armed", {
+      timeoutMs: 2_000,
+      intervalMs: 2,
+      message: "not re-armed after the protocol error",
+    });
+    await invalidationWorks(a, b);
+  });
+
   it("redis-server restart: disarmed and flushed, re-armed once it is back, invalidations work again", async () => {
     const { redis, a, b } = await pair();
     const id = await warmOne(a, b);
