@@ -3,6 +3,7 @@
  * fresh Postgres databases, and the skip/fail policy. If these lie, every fault test built on them lies.
  */
 import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
@@ -116,6 +117,7 @@ describe.skipIf(!canSpawn)("createProxy", () => {
   afterEach(() => {
     proxy?.restore();
     proxy?.delay(0);
+    proxy?.releaseReplies();
   });
   afterAll(async () => {
     await proxy?.close();
@@ -186,6 +188,33 @@ describe.skipIf(!canSpawn)("createProxy", () => {
     proxy.delay(0);
     expect(await redis.ping()).toBe("PONG");
     expect(() => proxy.delay(-1)).toThrow(RangeError);
+  });
+
+  it("holdReplies() lets requests run on the server but keeps their replies until releaseReplies()", async () => {
+    const url = proxiedUrl(server.url, proxy);
+    const redis = track(client(url));
+    await redis.connect();
+    proxy.holdReplies();
+    let answered = false;
+    const pending = redis.set("harness:held", "1").then((reply) => {
+      answered = true;
+      return reply;
+    });
+    // The SET executed (seen directly on the server) while its reply is still held.
+    const deadline = Date.now() + 2_000;
+    while ((await server.cli("GET", "harness:held")) !== "1" && Date.now() < deadline) await sleep(5);
+    expect(await server.cli("GET", "harness:held")).toBe("1");
+    while (proxy.heldReplies === 0 && Date.now() < deadline) await sleep(5);
+    expect(proxy.heldReplies).toBeGreaterThan(0);
+    expect(answered).toBe(false);
+    const fresh = track(client(url)); // a connection opened after holdReplies() passes freely
+    await fresh.connect();
+    expect(await fresh.ping()).toBe("PONG");
+    expect(answered).toBe(false);
+    proxy.releaseReplies();
+    expect(await pending).toBe("OK");
+    expect(proxy.heldReplies).toBe(0);
+    expect(await redis.ping()).toBe("PONG"); // no longer holding
   });
 
   it("close() ends connections and frees the listener", async () => {

@@ -288,14 +288,14 @@ describe.skipIf(env.skip)("the stale-fill race (invariant 1)", () => {
       const created = await writer.context().document.command(products).create({ name: "Race", price: 1 });
       await raw.del(`${namespace}:products:${products.fingerprint}:d:{${created.id}}`);
       const query = reader.context().document.query(products);
-      await query.find(randomUUID()); // warm the reader's pool so the delay hits the query, not the connect
-      proxy.delay(400);
+      await query.find(randomUUID()); // warm the reader's pool: its SELECT goes over this open connection
+      proxy.holdReplies();
       const rejectedBefore = query.stats().source.fillsRejected;
       const slowRead = query.get(created.id).catch((e: unknown) => e);
-      await sleep(600); // the SELECT has run on the server (≈400 ms); its reply is still on the wire
+      await until(() => proxy.heldReplies > 0); // the SELECT has run on the server; its reply (rev 1) is held
       await write(created.id);
+      proxy.releaseReplies();
       const stale = await slowRead;
-      proxy.delay(0);
       return { created, stale, query, rejected: query.stats().source.fillsRejected - rejectedBefore };
     } finally {
       raw.disconnect();
@@ -335,20 +335,18 @@ describe.skipIf(env.skip)("the stale-fill race (invariant 1)", () => {
       const created = await writer.context().document.command(products).create({ name: "Join", price: 1 });
       await raw.del(`${namespace}:products:${products.fingerprint}:d:{${created.id}}`);
       const ctx = reader.context();
-      await ctx.document.query(products).find(randomUUID()); // warm the pool
-      proxy.delay(400);
+      await ctx.document.query(products).find(randomUUID()); // warm the pool: one open connection
+      proxy.holdReplies(); // on that connection only; the update below gets a new one
       const slowRead = ctx.document.query(products).get(created.id);
-      // At ≈400 ms the SELECT runs and its reply (rev 1) is queued for ≈400 ms more; undelay the link after that,
-      // so the update below (on another pooled connection) commits while the read is still in flight.
-      await sleep(550);
-      proxy.delay(0);
+      await until(() => proxy.heldReplies > 0); // the SELECT ran (rev 1); its reply is held: the read is in flight
       const updated = await ctx.document.command(products).update(created.id, 1, { price: 2 });
       const after = await ctx.document.query(products).get(created.id);
       expect(after).toMatchObject({ rev: updated.rev, price: 2 });
+      proxy.releaseReplies();
       expect(await slowRead).toMatchObject({ rev: 1 }); // the earlier read keeps what it found
       expect(await ctx.document.query(products).get(created.id)).toMatchObject({ rev: 2 });
     } finally {
-      proxy.delay(0);
+      proxy.releaseReplies();
       raw.disconnect();
     }
   });
@@ -460,3 +458,12 @@ describe.skipIf(env.skip)("a write-through that fails after commit is retried (i
     expect(await mine.get(created.id)).toMatchObject({ rev: 2 });
   });
 });
+
+/** Polls `condition` every few ms until it holds (or fails the test after 5 s). */
+async function until(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met within 5 s");
+    await sleep(2);
+  }
+}

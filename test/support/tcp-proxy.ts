@@ -8,6 +8,7 @@
  *   proxy.blackhole();  // live connections go silent (bytes dropped); new ones hang; until restore()
  *   proxy.restore();
  *   proxy.delay(50);    // every chunk waits 50 ms, both directions, order kept; 0 = off
+ *   proxy.holdReplies(); // on the connections open now, replies are kept (requests still pass) until releaseReplies()
  *   await proxy.close();
  *
  * The listening socket stays bound while cut, so the port cannot be taken by anyone else.
@@ -30,6 +31,15 @@ export interface TcpProxy {
   restore(): void;
   /** Delays every chunk by `ms` in both directions, preserving order; 0 turns it off. */
   delay(ms: number): void;
+  /**
+   * On the connections open now, keeps every server→client chunk (requests still reach the server, which executes
+   * them), so a test knows for certain that a statement ran while its reply is unseen; connections opened later
+   * pass freely. `heldReplies` counts kept chunks.
+   */
+  holdReplies(): void;
+  /** Delivers the kept replies, in order, and stops holding. */
+  releaseReplies(): void;
+  readonly heldReplies: number;
   /** Closes the listener and every connection. Idempotent. */
   close(): Promise<void>;
 }
@@ -41,6 +51,8 @@ interface Link {
   upstream: Socket;
   /** Set when the link was blackholed: it can never carry a consistent stream again. */
   silenced: boolean;
+  /** Replies are being kept (holdReplies). */
+  holding: boolean;
 }
 
 /** Rewrites a `postgres://` / `redis://` URL's host and port to the proxy's (credentials, path and query kept). */
@@ -58,10 +70,14 @@ export async function createProxy(target: { host: string; port: number }): Promi
   let mode: Mode = "open";
   let delayMs = 0;
   let closed = false;
+  let heldCount = 0;
+  /** Per reply stream: delivers what it kept. */
+  const releasers = new Set<() => void>();
 
   /** Forwards `from` → `to`, through an ordered queue when delayed, honouring backpressure. */
-  const forward = (link: Link, from: Socket, to: Socket) => {
+  const forward = (link: Link, from: Socket, to: Socket, replies: boolean) => {
     const queue: { due: number; chunk: Buffer }[] = [];
+    const held: Buffer[] = [];
     let timer: NodeJS.Timeout | undefined;
     let draining = false;
     const write = (chunk: Buffer) => {
@@ -82,8 +98,20 @@ export async function createProxy(target: { host: string; port: number }): Promi
       const next = queue[0];
       if (next) timer = setTimeout(pump, Math.max(0, next.due - now));
     };
+    if (replies) {
+      const release = () => {
+        for (const chunk of held.splice(0)) write(chunk);
+      };
+      releasers.add(release);
+      from.on("close", () => releasers.delete(release));
+    }
     from.on("data", (chunk: Buffer) => {
       if (link.silenced) return;
+      if (replies && link.holding) {
+        held.push(chunk);
+        heldCount++;
+        return;
+      }
       if (delayMs === 0 && queue.length === 0) return write(chunk);
       queue.push({ due: Date.now() + delayMs, chunk });
       if (!timer) pump();
@@ -109,7 +137,7 @@ export async function createProxy(target: { host: string; port: number }): Promi
       return;
     }
     const upstream = new Socket();
-    const link: Link = { client, upstream, silenced: false };
+    const link: Link = { client, upstream, silenced: false, holding: false };
     links.add(link);
     upstream.on("error", () => client.destroy());
     client.on("error", () => upstream.destroy());
@@ -120,8 +148,8 @@ export async function createProxy(target: { host: string; port: number }): Promi
     };
     client.on("close", drop);
     upstream.on("close", drop);
-    forward(link, client, upstream);
-    forward(link, upstream, client);
+    forward(link, client, upstream, false);
+    forward(link, upstream, client, true);
     upstream.connect(target.port, target.host);
   });
   server.on("error", () => {});
@@ -161,6 +189,17 @@ export async function createProxy(target: { host: string; port: number }): Promi
         for (const socket of held) socket.destroy();
       }
       mode = "open";
+    },
+    holdReplies() {
+      for (const link of links) link.holding = true;
+    },
+    releaseReplies() {
+      for (const link of links) link.holding = false;
+      heldCount = 0;
+      for (const release of releasers) release();
+    },
+    get heldReplies() {
+      return heldCount;
     },
     delay(ms: number) {
       if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`delay must be >= 0 ms, got ${ms}`);
