@@ -8,55 +8,79 @@
  * deleted by an operator — between a write-through and a slow reader's stale fill: without it, an absent entry
  * would let the older version in.
  *
- * KEYS[1] entry key   KEYS[2] version-floor key   KEYS[3] idle-clock key (used when ARGV[7] > 0)
- * ARGV[1] new envelope   ARGV[2] physical ttl (ms)   ARGV[3] fingerprint
- * ARGV[4] incarnation    ARGV[5] rev, or "T" for a tombstone   ARGV[6] freshUntil
- * ARGV[7] sliding window (ms), 0 when not sliding   ARGV[8] "1" when a writer puts (raise the floor)
- * Returns 1 when stored, 0 when a version at least as new is there.
+ * put(entry key, floor key, idle-clock key, envelope, physical ttl ms, fingerprint, incarnation, rev or "T",
+ *     freshUntil, sliding window ms (0: not sliding), "1" when a writer puts (raise the floor))
+ * returns 1 when stored, 0 when a version at least as new is there.
  */
-export const FENCED_PUT_LUA = `
-local ni = tonumber(ARGV[4])
-local floor = redis.call('GET', KEYS[2])
-if floor then
-  local fi, fr = string.match(floor, '^(%d+)|([%dT]+)$')
-  if fi then
-    fi = tonumber(fi)
-    if fi > ni then return 0 end
-    if fi == ni then
-      if fr == 'T' then return 0 end
-      if ARGV[5] ~= 'T' and tonumber(fr) > tonumber(ARGV[5]) then return 0 end
-    end
-  end
-end
-local cur = redis.call('GET', KEYS[1])
-if cur then
-  local fp, inc, rev, fu = string.match(cur, '^s1|([^|]*)|(%d+)|([%dT]+)|%d+|%d+|(%d+)|')
-  if fp == ARGV[3] then
-    local ci = tonumber(inc)
-    if ci > ni then return 0 end
-    if ci == ni then
-      if rev == 'T' then return 0 end
-      if ARGV[5] ~= 'T' then
-        local cr = tonumber(rev)
-        local nr = tonumber(ARGV[5])
-        if cr > nr then return 0 end
-        if cr == nr and tonumber(fu) >= tonumber(ARGV[6]) then return 0 end
+const FENCE_FUNCTION = `
+local function put(ek, fk, ck, envelope, ttl, fp, inc, rev, fresh, slide, raise)
+  local ni = tonumber(inc)
+  local floor = redis.call('GET', fk)
+  if floor then
+    local fi, fr = string.match(floor, '^(%d+)|([%dT]+)$')
+    if fi then
+      fi = tonumber(fi)
+      if fi > ni then return 0 end
+      if fi == ni then
+        if fr == 'T' then return 0 end
+        if rev ~= 'T' and tonumber(fr) > tonumber(rev) then return 0 end
       end
     end
   end
-end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-if ARGV[8] == '1' then
-  redis.call('SET', KEYS[2], ARGV[4] .. '|' .. ARGV[5], 'PX', ARGV[2])
-end
-if tonumber(ARGV[7]) > 0 then
-  if ARGV[5] == 'T' then
-    redis.call('DEL', KEYS[3])
-  else
-    redis.call('SET', KEYS[3], '1', 'PX', ARGV[7])
+  local cur = redis.call('GET', ek)
+  if cur then
+    local cfp, ci, cr, cfu = string.match(cur, '^s1|([^|]*)|(%d+)|([%dT]+)|%d+|%d+|(%d+)|')
+    if cfp == fp then
+      ci = tonumber(ci)
+      if ci > ni then return 0 end
+      if ci == ni then
+        if cr == 'T' then return 0 end
+        if rev ~= 'T' then
+          cr = tonumber(cr)
+          local nr = tonumber(rev)
+          if cr > nr then return 0 end
+          if cr == nr and tonumber(cfu) >= tonumber(fresh) then return 0 end
+        end
+      end
+    end
   end
+  redis.call('SET', ek, envelope, 'PX', ttl)
+  if raise == '1' then
+    redis.call('SET', fk, inc .. '|' .. rev, 'PX', ttl)
+  end
+  if tonumber(slide) > 0 then
+    if rev == 'T' then
+      redis.call('DEL', ck)
+    else
+      redis.call('SET', ck, '1', 'PX', slide)
+    end
+  end
+  return 1
 end
-return 1`;
+`;
+
+/**
+ * One fenced put. KEYS: entry, floor, idle clock. ARGV: envelope, ttl, fingerprint, incarnation, rev, freshUntil,
+ * sliding window, raise-floor flag (see `put` above).
+ */
+export const FENCED_PUT_LUA = `${FENCE_FUNCTION}
+return put(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8])`;
+
+/**
+ * Many fenced puts in one script call (all keys in one hash slot): a Lua call costs Redis several microseconds, so a
+ * batch fill of 100 entries pays it once, not 100 times. KEYS: entry, floor, clock per item; ARGV: the window, then
+ * envelope, ttl, incarnation, rev, freshUntil per item (fingerprint and raise flag are shared: ARGV[2], ARGV[3]).
+ * Returns one 1/0 per item.
+ */
+export const FENCED_PUT_MANY_LUA = `${FENCE_FUNCTION}
+local out = {}
+local slide, fp, raise = ARGV[1], ARGV[2], ARGV[3]
+for i = 0, #KEYS / 3 - 1 do
+  local k, a = i * 3, 3 + i * 5
+  out[i + 1] = put(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], ARGV[a + 1], ARGV[a + 2], fp, ARGV[a + 3], ARGV[a + 4],
+    ARGV[a + 5], slide, raise)
+end
+return out`;
 
 /**
  * A sliding read: for each (entry, idle-clock) key pair, the entry when its idle clock is still running — and the

@@ -1,5 +1,5 @@
-import type { ChainableCommander, Cluster, Redis } from "ioredis";
-import { FENCED_PUT_LUA, SLIDING_READ_LUA } from "./fence-script.js";
+import type { Cluster, Redis } from "ioredis";
+import { FENCED_PUT_LUA, FENCED_PUT_MANY_LUA, SLIDING_READ_LUA } from "./fence-script.js";
 
 /** The arguments of FENCED_PUT_LUA, in order (see fence-script.ts). */
 export type FencedPutArgs = [
@@ -19,17 +19,17 @@ export type FencedPutArgs = [
 /** Our Lua scripts, registered on the client (EVALSHA, with ioredis reloading a script on NOSCRIPT). */
 interface StrataCommands {
   strataFencedPut(...args: FencedPutArgs): Promise<number>;
+  /** `numKeys` entry/floor/clock keys (3 per item), then the window, fingerprint, raise flag and 5 values per item. */
+  strataFencedPutMany(numKeys: number, ...keysThenArgs: Array<string | number>): Promise<number[]>;
   /** `numKeys` entry/clock keys, then the window. */
   strataSlidingRead(numKeys: number, ...keysThenWindow: Array<string | number>): Promise<Array<string | null>>;
 }
 export type FencedClient = (Redis | Cluster) & StrataCommands;
-export type FencedPipeline = ChainableCommander & {
-  strataFencedPut(...args: FencedPutArgs): ChainableCommander;
-};
 
 export function withFence(client: Redis | Cluster): FencedClient {
   if (!("strataFencedPut" in client)) {
     client.defineCommand("strataFencedPut", { lua: FENCED_PUT_LUA, numberOfKeys: 3 });
+    client.defineCommand("strataFencedPutMany", { lua: FENCED_PUT_MANY_LUA });
     client.defineCommand("strataSlidingRead", { lua: SLIDING_READ_LUA });
   }
   return client as FencedClient;

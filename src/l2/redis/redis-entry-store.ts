@@ -3,7 +3,7 @@ import type { DocumentEntry, DocumentEntryStore, EntryPut, EntryRead, PutResult 
 import { decodeEntry, encodeEntry, encodeTombstone } from "../entry-envelope.js";
 import { GetBatcher } from "./get-batcher.js";
 import { groupBySlot } from "./hash-slot.js";
-import type { FencedClient, FencedPipeline, FencedPutArgs } from "./redis-commands.js";
+import type { FencedClient, FencedPutArgs } from "./redis-commands.js";
 import { lacksCommandTimeout, withFence } from "./redis-commands.js";
 import { withTimeout } from "./with-timeout.js";
 
@@ -98,17 +98,24 @@ export class RedisEntryStore implements DocumentEntryStore {
     const out = new Array<PutResult>(items.length);
     await Promise.all(
       groupBySlot(keys, this.#cluster).map(async (group) => {
-        const pipeline = this.#client.pipeline() as FencedPipeline;
+        // One script call per slot (see FENCED_PUT_MANY_LUA): keys first, then shared and per-item arguments.
+        const keyArgs: string[] = [];
+        const valueArgs: Array<string | number> = [slideMs, this.fingerprint, "0"];
         for (const i of group) {
           const { id, entry, ttlMs } = items[i]!;
-          pipeline.strataFencedPut(...this.#entryArgs(id, entry, ttlMs, slideMs, "0"));
+          keyArgs.push(this.key(id), this.floorKey(id), this.clockKey(id));
+          valueArgs.push(
+            encodeEntry(this.fingerprint, entry),
+            Math.max(1, Math.ceil(ttlMs)),
+            entry.incarnation,
+            String(entry.rev),
+            entry.freshUntil,
+          );
         }
-        const replies = await this.#bound(pipeline.exec(), "pipelined fenced put");
+        const call = this.#client.strataFencedPutMany(keyArgs.length, ...keyArgs, ...valueArgs);
+        const replies = await this.#bound(call, "fenced put of many");
         group.forEach((index, j) => {
-          const reply = replies?.[j];
-          if (!reply) throw new Error("redis pipeline returned no reply");
-          if (reply[0]) throw reply[0];
-          out[index] = reply[1] === 1 ? "stored" : "rejected";
+          out[index] = replies[j] === 1 ? "stored" : "rejected";
         });
       }),
     );
