@@ -1,6 +1,15 @@
 /** Module and runtime options are validated when they are built: every bad option is a ConfigurationError naming it. */
+
 import { describe, expect, it } from "vitest";
-import { ConfigurationError, createRuntime, memoryCacheModule, postgresModule, redisModule } from "../../src/index.js";
+import { z } from "zod";
+import {
+  ConfigurationError,
+  createRuntime,
+  defineDocument,
+  memoryCacheModule,
+  postgresModule,
+  redisModule,
+} from "../../src/index.js";
 
 function configError(fn: () => unknown): ConfigurationError {
   try {
@@ -80,6 +89,28 @@ describe("memoryCacheModule options", () => {
     [{ caches, maxEntries: -1 }, "memoryCacheModule.maxEntries"],
   ])("refuses %j", (options, path) => {
     expect(configError(() => memoryCacheModule(options as never)).path).toBe(path);
+  });
+});
+
+describe("cache route names", () => {
+  it("accept every name a cache spec accepts, on both cache modules", () => {
+    const spec = defineDocument({
+      name: "products",
+      fields: z.object({ n: z.number() }),
+      cache: { name: "App:Products.v2-x_y" },
+    });
+    const name = spec.cache!.name;
+    expect(redisModule({ url: "redis://x", caches: { [name]: { namespace: "a" } } }).names).toEqual([name]);
+    expect(memoryCacheModule({ caches: { [name]: {} } }).names).toEqual([name]);
+  });
+  it.each(["9lives", "a b", "", "a{b}", "x".repeat(129)])("refuse %j, like a cache spec does", (name) => {
+    expect(() => defineDocument({ name: "p", fields: z.object({}), cache: { name } })).toThrow(ConfigurationError);
+    expect(configError(() => memoryCacheModule({ caches: { [name]: {} } })).path).toBe(
+      `memoryCacheModule.caches.${name}`,
+    );
+    expect(configError(() => redisModule({ url: "redis://x", caches: { [name]: { namespace: "a" } } })).path).toBe(
+      `redisModule.caches.${name}`,
+    );
   });
 });
 

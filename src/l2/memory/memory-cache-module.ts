@@ -1,6 +1,6 @@
 import {
+  checkCacheName,
   checkKnownKeys,
-  checkName,
   checkNamespace,
   checkObject,
   checkPositiveInt,
@@ -29,7 +29,7 @@ export function memoryCacheModule(options: MemoryCacheModuleOptions): CacheModul
   const routes = new Map<string, string>();
   for (const [name, value] of Object.entries(checkObject(opts.caches, "memoryCacheModule.caches"))) {
     const path = `memoryCacheModule.caches.${name}`;
-    checkName(name, path);
+    checkCacheName(name, path);
     const cache = checkObject(value, path);
     checkKnownKeys(cache, ["namespace"], path);
     routes.set(name, cache.namespace === undefined ? name : checkNamespace(cache.namespace, `${path}.namespace`));

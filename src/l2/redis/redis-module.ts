@@ -3,8 +3,8 @@ import type { PushTiming } from "../../invalidation/invalidation-channel.js";
 import { DEFAULT_PUSH_TIMING } from "../../invalidation/invalidation-channel.js";
 import { RedisTrackingChannel } from "../../invalidation/redis/redis-tracking-channel.js";
 import {
+  checkCacheName,
   checkKnownKeys,
-  checkName,
   checkNamespace,
   checkObject,
   checkPositiveInt,
@@ -54,7 +54,7 @@ export function redisModule(options: RedisModuleOptions): CacheModule {
   const caches = checkObject(opts.caches, "redisModule.caches");
   for (const [name, value] of Object.entries(caches)) {
     const path = `redisModule.caches.${name}`;
-    checkName(name, path);
+    checkCacheName(name, path);
     const cache = checkObject(value, path);
     checkKnownKeys(cache, ["namespace", "invalidationPush"], path);
     const push = cache.invalidationPush ?? false;
