@@ -63,7 +63,7 @@ export interface DocumentEntryStore {
    * older fills for `ttlMs` even if the entry itself is evicted or deleted in the meantime.
    */
   writeThrough(id: string, entry: DocumentEntry, ttlMs: number, slideMs?: number): Promise<PutResult>;
-  /** Many fenced puts in one pipeline; one result per item, in order. */
+  /** Many fenced puts, one round trip per hash slot; one result per item, in order. */
   putMany(items: ReadonlyArray<EntryPut>, slideMs?: number): Promise<PutResult[]>;
   /** Marks the incarnation deleted (entry and version floor); it outlives fills in flight for `ttlMs`. */
   tombstone(id: string, incarnation: number, ttlMs: number, slideMs?: number): Promise<PutResult>;

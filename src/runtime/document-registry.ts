@@ -87,7 +87,7 @@ export class DocumentRegistry {
             capacity: l1Spec.capacity,
             ttl: l1Spec.ttlMs,
             // The default clock is coarsened on the L1 hit path (see coarse-clock.ts); an injected one is exact.
-            now: this.clock === systemClock ? coarseNow : this.clock.now,
+            now: this.clock === systemClock ? coarseNow : () => this.clock.now(),
           }) as L1Store<L1Slot>)
         : undefined;
     const repository = route.database.repository(spec.name, route.table);

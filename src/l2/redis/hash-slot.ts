@@ -1,6 +1,6 @@
 /**
  * Redis Cluster hash slots (CRC16/XMODEM of the key, or of its `{hash tag}`, mod 16384), so multi-key reads and
- * pipelined writes can be split into one round trip per slot. Only used when the client is a Cluster.
+ * multi-key writes can be split into one round trip per slot. Only used when the client is a Cluster.
  */
 const TABLE = (() => {
   const table = new Uint16Array(256);

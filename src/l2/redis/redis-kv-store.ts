@@ -65,8 +65,8 @@ export class RedisKvStore implements CachePort {
       ).map(async (group) => {
         const pipeline = this.client.multi();
         for (const i of group) pipeline.set(encoded[i]![0], encoded[i]![1], "PX", ttl);
-        const replies = await this.#call(pipeline.exec(), "SET (pipelined)");
-        for (const reply of replies ?? []) if (reply[0]) throw unavailable("SET (pipelined)", reply[0]);
+        const replies = await this.#call(pipeline.exec(), "SET (MULTI)");
+        for (const reply of replies ?? []) if (reply[0]) throw unavailable("SET (MULTI)", reply[0]);
       }),
     );
   }

@@ -349,7 +349,8 @@ export class ReadThroughCoordinator {
     if (entries === undefined) {
       fetch.push(...ids);
     } else {
-      const trusted = this.#retrier.size === 0 ? ids : ids.filter((id) => !this.#retrier.isSuspect(id));
+      // Suspect ids (a write-through pending or given up on) are read from Postgres and never filled.
+      const trusted = this.#retrier.idle ? ids : ids.filter((id) => !this.#retrier.isSuspect(id));
       let reads: EntryRead[] | undefined;
       try {
         reads = await entries.readMany(trusted, this.#slideMs);
@@ -389,8 +390,13 @@ export class ReadThroughCoordinator {
       try {
         rows = await this.parts.repository.getMany(this.parts.autocommit, fetch);
       } catch (error) {
-        // Every id needs a usable fallback, or the whole batch fails like the query did.
-        for (const id of fetch) docs.set(id, this.#fallBack(fallbacks?.get(id), error));
+        // Every id needs a usable fallback, or the whole batch fails like the query did (releasing its fill tokens).
+        try {
+          for (const id of fetch) docs.set(id, this.#fallBack(fallbacks?.get(id), error));
+        } catch (failure) {
+          if (tokens !== undefined) for (let i = 0; i < ids.length; i++) this.#endFill(ids[i]!, tokens[i]!);
+          throw failure;
+        }
       }
       if (rows !== undefined) {
         this.counters.batchFetches++;

@@ -62,8 +62,13 @@ export class WriteThroughRetrier {
     }
   }
 
-  get size(): number {
-    return this.#pending.size;
+  /** Whether any id is suspect (pending or quarantined): when not, batch reads skip the per-id check. */
+  get idle(): boolean {
+    if (this.#pending.size > 0) return false;
+    if (this.#quarantine.size === 0) return true;
+    const now = this.clock.now();
+    for (const [id, until] of this.#quarantine) if (until <= now) this.#quarantine.delete(id);
+    return this.#quarantine.size === 0;
   }
 
   stop(): void {
@@ -79,6 +84,7 @@ export class WriteThroughRetrier {
     }
     for (const slot of this.#pending.values()) if (slot.timer) clearTimeout(slot.timer);
     this.#pending.clear();
+    this.#quarantine.clear();
   }
 
   #arm(id: string, slot: { write: PendingWrite; attempt: number; timer: NodeJS.Timeout | undefined }): void {
