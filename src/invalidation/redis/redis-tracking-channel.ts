@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
+import { backoffDelay } from "../../runtime/backoff.js";
 import type { Logger } from "../../runtime/logger.js";
-import { backoffDelay } from "../backoff.js";
 import type {
   ChannelState,
   ChannelStats,

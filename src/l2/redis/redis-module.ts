@@ -80,7 +80,7 @@ export function redisModule(options: RedisModuleOptions): CacheModule {
                 ? { unsupported: "a Cluster client (tracking needs one connection per master; not yet supported)" }
                 : {}),
               timing,
-              random: env.clock.random,
+              random: () => env.clock.random(),
               logger: env.logger,
             });
       const backend = new RedisCacheBackend(client, routes, !hasClient, timeoutMs, env.logger, invalidation);

@@ -1,3 +1,4 @@
+import { backoffDelay } from "../../runtime/backoff.js";
 import type { Clock } from "../../runtime/clock.js";
 import type { Logger } from "../../runtime/logger.js";
 
@@ -89,7 +90,7 @@ export class WriteThroughRetrier {
 
   #arm(id: string, slot: { write: PendingWrite; attempt: number; timer: NodeJS.Timeout | undefined }): void {
     const { baseDelayMs, maxDelayMs } = this.options;
-    const delay = Math.min(maxDelayMs, baseDelayMs * 2 ** slot.attempt) * (0.5 + this.clock.random() / 2);
+    const delay = backoffDelay(slot.attempt, baseDelayMs, maxDelayMs, () => this.clock.random());
     slot.timer = setTimeout(() => {
       slot.timer = undefined;
       void this.#attempt(id, slot);
