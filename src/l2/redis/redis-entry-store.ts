@@ -50,6 +50,7 @@ export class RedisEntryStore implements DocumentEntryStore {
   /** Single reads of one tick, as one GET (alone) or one MGET per hash slot. */
   readonly #gets = new GetBatcher(async (keys) => {
     if (keys.length === 1) return [await this.#bound(this.#client.get(keys[0]!), "GET")];
+    if (!this.#cluster) return this.#bound(this.#client.mget(keys), "MGET"); // one slot space: no regrouping
     const out = new Array<string | null>(keys.length);
     await Promise.all(
       groupBySlot(keys, this.#cluster).map(async (group) => {
@@ -63,8 +64,13 @@ export class RedisEntryStore implements DocumentEntryStore {
   });
 
   async readMany(ids: ReadonlyArray<string>, slideMs = 0): Promise<EntryRead[]> {
-    const out = new Array<EntryRead>(ids.length);
     const keys = ids.map((id) => this.key(id));
+    if (!this.#cluster && slideMs === 0 && keys.length > 0) {
+      // One server: a single MGET in the callers' order, decoded in place.
+      const raws = await this.#bound(this.#client.mget(keys), "MGET");
+      return raws.map((raw) => (typeof raw === "string" ? decodeEntry(this.fingerprint, raw) : "miss"));
+    }
+    const out = new Array<EntryRead>(ids.length);
     await Promise.all(
       groupBySlot(keys, this.#cluster).map(async (group) => {
         let raws: Array<string | null>;
