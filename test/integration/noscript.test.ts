@@ -17,7 +17,7 @@ import { silentLogger } from "../../src/runtime/logger.js";
 import type { Runtime } from "../../src/runtime/runtime.js";
 import { type RedisProcess, startRedis } from "../support/redis.js";
 import { integrationEnv } from "../support/services.js";
-import { productSpec, QueryCounter, startRuntime } from "../support/strata.js";
+import { entryKey, productSpec, QueryCounter, startRuntime } from "../support/strata.js";
 
 const env = await integrationEnv({ postgres: true, privateRedis: true });
 const FP = "abcdef012345";
@@ -157,7 +157,7 @@ describe.skipIf(env.skip)("NOSCRIPT after SCRIPT FLUSH", () => {
     const counter = new QueryCounter();
     const namespace = `rt:${randomUUID().slice(0, 8)}`;
     let runtime: Runtime;
-    const entryKey = (id: string) => `${namespace}:products:${products.fingerprint}:d:{${id}}`;
+    const entryKeyOf = (id: string) => entryKey(namespace, products, id);
 
     beforeAll(async () => {
       runtime = await startRuntime({
@@ -177,14 +177,14 @@ describe.skipIf(env.skip)("NOSCRIPT after SCRIPT FLUSH", () => {
       const query = ctx.document.query(products);
       const created = await docs.create({ name: "Widget", price: 10 });
       expect(await query.get(created.id)).toMatchObject({ rev: 1, price: 10 }); // fills L2 through the fence
-      expect(await raw.get(entryKey(created.id))).toMatch(/^s1\|[0-9a-f]{12}\|\d+\|1\|/);
+      expect(await raw.get(entryKeyOf(created.id))).toMatch(/^s1\|[0-9a-f]{12}\|\d+\|1\|/);
       await flush();
       const before = await noscripts();
       const failuresBefore = query.stats().source.writeThroughFailures;
       const updated = await docs.update(created.id, created.rev, { price: 12 });
       expect(updated).toMatchObject({ rev: 2, price: 12 });
       expect(await noscripts()).toBeGreaterThan(before);
-      expect(await raw.get(entryKey(created.id))).toMatch(/^s1\|[0-9a-f]{12}\|\d+\|2\|/);
+      expect(await raw.get(entryKeyOf(created.id))).toMatch(/^s1\|[0-9a-f]{12}\|\d+\|2\|/);
       expect(query.stats().source.writeThroughFailures).toBe(failuresBefore);
       counter.reset();
       expect(await query.get(created.id)).toMatchObject({ rev: 2, price: 12 });
@@ -203,10 +203,10 @@ describe.skipIf(env.skip)("NOSCRIPT after SCRIPT FLUSH", () => {
       await docs.delete(created.id, created.rev);
       expect(await noscripts()).toBeGreaterThan(before);
       expect(query.stats().source.writeThroughFailures).toBe(failuresBefore);
-      expect(await raw.get(entryKey(created.id))).toMatch(new RegExp(`^s1\\|${products.fingerprint}\\|\\d+\\|T\\|`));
+      expect(await raw.get(entryKeyOf(created.id))).toMatch(new RegExp(`^s1\\|${products.fingerprint}\\|\\d+\\|T\\|`));
       // A tombstone reads as a miss (Postgres confirms the absence) and is not replaced by it.
       expect(await query.find(created.id)).toBeUndefined();
-      expect(await raw.get(entryKey(created.id))).toMatch(/\|T\|/);
+      expect(await raw.get(entryKeyOf(created.id))).toMatch(/\|T\|/);
     });
   });
 });

@@ -8,18 +8,10 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Runtime } from "../../src/index.js";
 import { waitUntil } from "../support/net.js";
-import {
-  entryKey,
-  peekRev,
-  pushProducts,
-  pushStats,
-  startPushRuntime,
-  waitForState,
-  warm,
-} from "../support/push-runtime.js";
+import { peekRev, pushProducts, pushStats, startPushRuntime, waitForState, warm } from "../support/push-runtime.js";
 import { type RedisProcess, startRedis } from "../support/redis.js";
 import { integrationEnv } from "../support/services.js";
-import { productSpec, sleep } from "../support/strata.js";
+import { entryKey, productSpec, sleep } from "../support/strata.js";
 import { createProxy, proxiedUrl } from "../support/tcp-proxy.js";
 
 const env = await integrationEnv({ postgres: true, privateRedis: true });

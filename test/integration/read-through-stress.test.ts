@@ -10,7 +10,7 @@ import type { Runtime } from "../../src/index.js";
 import { ConflictError } from "../../src/index.js";
 import { type RedisProcess, startRedis } from "../support/redis.js";
 import { integrationEnv } from "../support/services.js";
-import { productSpec, sleep, startRuntime } from "../support/strata.js";
+import { entryKey, productSpec, sleep, startRuntime } from "../support/strata.js";
 
 const env = await integrationEnv({ postgres: true, privateRedis: true });
 const products = productSpec({ ttl: "5m" });
@@ -112,7 +112,7 @@ describe.skipIf(env.skip)("read-through under concurrent readers and writers", (
             conflicts++;
           }
           // Now and then, drop an entry behind the cache's back so fills race writes.
-          if (random() < 0.3) await raw.del(`${namespace}:products:${products.fingerprint}:d:{${id}}`);
+          if (random() < 0.3) await raw.del(entryKey(namespace, products, id));
         }
       };
       await Promise.all([reader(), reader(), reader(), reader(), writer(), writer(), writer()]);

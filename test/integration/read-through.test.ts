@@ -9,7 +9,7 @@ import type { Runtime } from "../../src/index.js";
 import { NotFoundError, ValidationError } from "../../src/index.js";
 import { type RedisProcess, startRedis } from "../support/redis.js";
 import { integrationEnv } from "../support/services.js";
-import { productSpec, QueryCounter, sleep, startRuntime } from "../support/strata.js";
+import { entryKey, productSpec, QueryCounter, sleep, startRuntime } from "../support/strata.js";
 import { createProxy, proxiedUrl, type TcpProxy } from "../support/tcp-proxy.js";
 
 const env = await integrationEnv({ postgres: true, privateRedis: true });
@@ -43,12 +43,12 @@ describe.skipIf(env.skip)("read-through L2 on Redis", () => {
     const match = new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(info);
     return match ? Number(match[1]) : 0;
   };
-  const entryKey = (id: string) => `${namespace}:products:${products.fingerprint}:d:{${id}}`;
+  const entryKeyOf = (id: string) => entryKey(namespace, products, id);
 
   it("misses once, fills L2 with the fetched rev, then hits without touching Postgres", async () => {
     const ctx = runtime.context();
     const created = await ctx.document.command(products).create({ name: "Widget", price: 10 });
-    expect(await raw.exists(entryKey(created.id))).toBe(0); // a create fills nothing: reads do
+    expect(await raw.exists(entryKeyOf(created.id))).toBe(0); // a create fills nothing: reads do
     counter.reset();
     const query = ctx.document.query(products);
     const before = query.stats();
@@ -56,7 +56,7 @@ describe.skipIf(env.skip)("read-through L2 on Redis", () => {
     expect(first).toMatchObject({ id: created.id, rev: 1, name: "Widget", price: 10 });
     expect(first.createdAt).toBeInstanceOf(Date);
     expect(counter.selects).toBe(1);
-    expect(await raw.get(entryKey(created.id))).toMatch(/^s1\|[0-9a-f]{12}\|\d+\|1\|/);
+    expect(await raw.get(entryKeyOf(created.id))).toMatch(/^s1\|[0-9a-f]{12}\|\d+\|1\|/);
     const second = await query.get(created.id);
     expect(second).toEqual(first);
     expect(counter.selects).toBe(1);
@@ -88,7 +88,7 @@ describe.skipIf(env.skip)("read-through L2 on Redis", () => {
     const created = await docs.create({ name: "Doomed", price: 1 });
     await query.get(created.id);
     await docs.delete(created.id, created.rev);
-    expect(await raw.get(entryKey(created.id))).toMatch(/\|T\|/);
+    expect(await raw.get(entryKeyOf(created.id))).toMatch(/\|T\|/);
     expect(await query.find(created.id)).toBeUndefined();
     await expect(query.get(created.id)).rejects.toBeInstanceOf(NotFoundError);
   });
@@ -101,7 +101,7 @@ describe.skipIf(env.skip)("read-through L2 on Redis", () => {
     for (let i = 0; i < 6; i++) made.push(await docs.create({ name: `p${i}`, price: i }));
     // Creates do not fill L2: read the first half so they are warm, and leave the rest cold.
     for (const doc of made.slice(0, 3)) await query.get(doc.id);
-    for (const doc of made.slice(3)) expect(await raw.exists(entryKey(doc.id))).toBe(0);
+    for (const doc of made.slice(3)) expect(await raw.exists(entryKeyOf(doc.id))).toBe(0);
     counter.reset();
     const mgetBefore = await commandCount("mget");
     const before = query.stats().l2;
@@ -150,7 +150,7 @@ describe.skipIf(env.skip)("read-through L2 on Redis", () => {
     const docs = runtime.context().document.command(products);
     const query = runtime.context().document.query(products);
     const created = await docs.create({ name: "Hot", price: 3 });
-    await raw.del(entryKey(created.id));
+    await raw.del(entryKeyOf(created.id));
     counter.reset();
     const collapsedBefore = query.stats().source.collapsed;
     const results = await Promise.all(Array.from({ length: 1000 }, () => query.get(created.id)));
@@ -164,7 +164,7 @@ describe.skipIf(env.skip)("read-through L2 on Redis", () => {
     const query = runtime.context().document.query(products);
     const a = await docs.create({ name: "A", price: 1 });
     const b = await docs.create({ name: "B", price: 2 });
-    await raw.del(entryKey(a.id), entryKey(b.id));
+    await raw.del(entryKeyOf(a.id), entryKeyOf(b.id));
     counter.reset();
     const results = await Promise.all(
       Array.from({ length: 1000 }, (_, i) => query.getMany(i % 2 ? [a.id, b.id] : [b.id, a.id])),
@@ -188,7 +188,7 @@ describe.skipIf(env.skip)("read-through L2 on Redis", () => {
     const docs = runtime.context().document.command(products);
     const query = runtime.context().document.query(products);
     const created = await docs.create({ name: "Shared", price: 4 });
-    await raw.del(entryKey(created.id));
+    await raw.del(entryKeyOf(created.id));
     const controller = new AbortController();
     const leader = query.get(created.id, { signal: controller.signal });
     const followers = Array.from({ length: 5 }, () => query.get(created.id));
@@ -212,12 +212,12 @@ describe.skipIf(env.skip)("read-through L2 on Redis", () => {
       `s1|${fp}|1|1|1|1|${far}|{"i":"${randomUUID()}","c":1,"u":1,"d":{"name":"other","price":0}}`,
     ];
     for (const bytes of plants) {
-      await raw.set(entryKey(created.id), bytes);
+      await raw.set(entryKeyOf(created.id), bytes);
       const before = query.stats().l2.corrupt;
       const doc = await query.get(created.id);
       expect(doc).toMatchObject({ name: "Fragile", price: 9 });
       expect(query.stats().l2.corrupt - before).toBe(1);
-      expect(await raw.get(entryKey(created.id))).toMatch(new RegExp(`^s1\\|${fp}\\|`));
+      expect(await raw.get(entryKeyOf(created.id))).toMatch(new RegExp(`^s1\\|${fp}\\|`));
       expect((await query.get(created.id)).name).toBe("Fragile");
     }
   });
@@ -246,16 +246,16 @@ describe.skipIf(env.skip)("read-through L2 on Redis", () => {
       }),
     ).rejects.toThrow("roll back");
     expect((await query.get(created.id)).price).toBe(1);
-    expect(await raw.get(entryKey(created.id))).toMatch(/^s1\|[0-9a-f]{12}\|\d+\|1\|/); // still rev 1
+    expect(await raw.get(entryKeyOf(created.id))).toMatch(/^s1\|[0-9a-f]{12}\|\d+\|1\|/); // still rev 1
 
     const fillsBefore = query.stats().source.fills;
-    await raw.del(entryKey(created.id));
+    await raw.del(entryKeyOf(created.id));
     await runtime.transaction(async (tx) => {
       await tx.document.query(products).get(created.id);
       await tx.document.command(products).update(created.id, 1, { price: 3 });
     });
     expect(query.stats().source.fills).toBe(fillsBefore); // the read inside did not fill
-    expect(await raw.get(entryKey(created.id))).toMatch(/^s1\|[0-9a-f]{12}\|\d+\|2\|\d+\|0\|/); // rev 2, delta 0
+    expect(await raw.get(entryKeyOf(created.id))).toMatch(/^s1\|[0-9a-f]{12}\|\d+\|2\|\d+\|0\|/); // rev 2, delta 0
     expect((await query.get(created.id)).price).toBe(3);
   });
 });
@@ -286,7 +286,7 @@ describe.skipIf(env.skip)("the stale-fill race (invariant 1)", () => {
     const raw = new Redis(redis.url);
     try {
       const created = await writer.context().document.command(products).create({ name: "Race", price: 1 });
-      await raw.del(`${namespace}:products:${products.fingerprint}:d:{${created.id}}`);
+      await raw.del(entryKey(namespace, products, created.id));
       const query = reader.context().document.query(products);
       await query.find(randomUUID()); // warm the reader's pool: its SELECT goes over this open connection
       proxy.holdReplies();
@@ -319,7 +319,7 @@ describe.skipIf(env.skip)("the stale-fill race (invariant 1)", () => {
     try {
       const { created, stale, query, rejected } = await race(async (id) => {
         await docs.update(id, 1, { price: 2 });
-        await raw.del(`${namespace}:products:${products.fingerprint}:d:{${id}}`); // as maxmemory eviction would
+        await raw.del(entryKey(namespace, products, id)); // as maxmemory eviction would
       });
       expect(stale).toMatchObject({ rev: 1, price: 1 });
       expect(rejected).toBe(1);
@@ -333,7 +333,7 @@ describe.skipIf(env.skip)("the stale-fill race (invariant 1)", () => {
     const raw = new Redis(redis.url);
     try {
       const created = await writer.context().document.command(products).create({ name: "Join", price: 1 });
-      await raw.del(`${namespace}:products:${products.fingerprint}:d:{${created.id}}`);
+      await raw.del(entryKey(namespace, products, created.id));
       const ctx = reader.context();
       await ctx.document.query(products).find(randomUUID()); // warm the pool: one open connection
       proxy.holdReplies(); // on that connection only; the update below gets a new one

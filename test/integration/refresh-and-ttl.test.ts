@@ -11,7 +11,7 @@ import type { CacheSpecInput, Clock, Runtime } from "../../src/index.js";
 import { StrataError } from "../../src/index.js";
 import { type RedisProcess, startRedis } from "../support/redis.js";
 import { integrationEnv } from "../support/services.js";
-import { ManualClock, productSpec, QueryCounter, startRuntime } from "../support/strata.js";
+import { entryKey, ManualClock, productSpec, QueryCounter, startRuntime } from "../support/strata.js";
 import { createProxy, proxiedUrl, type TcpProxy } from "../support/tcp-proxy.js";
 
 const env = await integrationEnv({ postgres: true, privateRedis: true });
@@ -264,7 +264,7 @@ describe.skipIf(env.skip)("age-based lifetimes", () => {
         const doc = await docs.create({ name: "aged", price: 1 });
         await admin.query(`UPDATE ${name} SET updated_at = $2 WHERE id = $1`, [doc.id, new Date(clock.now() - agoMs)]);
         await query.get(doc.id);
-        const header = (await raw.get(`${namespace}:${name}:${spec.fingerprint}:d:{${doc.id}}`))!.split("|");
+        const header = (await raw.get(entryKey(namespace, spec, doc.id)))!.split("|");
         return Number(header[6]) - Number(header[4]); // freshUntil − fetchedAt
       };
       expect(await lifetime(5 * 3_600_000)).toBe(30 * 60_000); // 5 h old → 30 min
@@ -273,7 +273,7 @@ describe.skipIf(env.skip)("age-based lifetimes", () => {
       // An update resets it to cautious: the written-through entry gets the minimum again.
       const doc = await docs.create({ name: "reset", price: 1 });
       const updated = await docs.update(doc.id, 1, { price: 2 });
-      const header = (await raw.get(`${namespace}:${name}:${spec.fingerprint}:d:{${updated.id}}`))!.split("|");
+      const header = (await raw.get(entryKey(namespace, spec, updated.id)))!.split("|");
       expect(Number(header[6]) - Number(header[4])).toBe(30_000);
     } finally {
       await runtime.stop();

@@ -15,7 +15,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Logger, Runtime } from "../../src/index.js";
 import { RuntimeStateError } from "../../src/index.js";
 import { integrationEnv } from "../support/services.js";
-import { ManualClock, productSpec, QueryCounter, sleep, startRuntime } from "../support/strata.js";
+import {
+  entryKey,
+  idleClockKey,
+  ManualClock,
+  productSpec,
+  QueryCounter,
+  sleep,
+  startRuntime,
+} from "../support/strata.js";
 import { createProxy, proxiedUrl, type TcpProxy } from "../support/tcp-proxy.js";
 
 const env = await integrationEnv({ postgres: true, redis: true });
@@ -89,10 +97,8 @@ function wiring(name: string, clock: ScriptedClock | ManualClock | undefined, co
 
 /** The Redis keys of one document entry (startRuntime names the cache namespace `<namespace>:<document>`). */
 function keysOf(namespace: string, name: string, fingerprint: string, id: string) {
-  return {
-    entry: `${namespace}:${name}:${fingerprint}:d:{${id}}`,
-    idleClock: `${namespace}:${name}|idle:${fingerprint}:{${id}}`,
-  };
+  const spec = { name, fingerprint };
+  return { entry: entryKey(namespace, spec, id), idleClock: idleClockKey(namespace, spec, id) };
 }
 
 /** The header of a raw L2 entry: `s1|fp|incarnation|rev|fetchedAt|delta|freshUntil|body`. */

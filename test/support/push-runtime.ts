@@ -58,11 +58,6 @@ export async function startPushRuntime(options: PushRuntimeOptions): Promise<Run
   return runtime;
 }
 
-/** The Redis key of a document entry (`<namespace>:<fingerprint>:d:{<id>}`). */
-export function entryKey(namespace: string, spec: DocumentSpec, id: string): string {
-  return `${namespace}:${spec.name}:${spec.fingerprint}:d:{${id}}`;
-}
-
 /** Push stats of a cache route (the document name). */
 export function pushStats(runtime: Runtime, cache = "products"): PushStats {
   const stats = runtime.stats().caches[cache];

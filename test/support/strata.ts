@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import type { CacheSpecInput, Clock, Logger, Runtime, RuntimeModule } from "../../src/index.js";
+import type { CacheSpecInput, Clock, DocumentSpec, Logger, Runtime, RuntimeModule } from "../../src/index.js";
 import {
   createRuntime,
   defineDocument,
@@ -13,6 +13,7 @@ import {
   redisModule,
   silentLogger,
 } from "../../src/index.js";
+import { entryPrefix, idleClockPrefix } from "../../src/l2/cache-backend.js";
 
 export const productFields = z.object({
   name: z.string(),
@@ -107,4 +108,17 @@ export async function startRuntime(wiring: RuntimeWiring): Promise<Runtime> {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The Redis key of a document entry for runtimes wired here (cache namespace `<namespace>:<document>`), built on
+ * the library's own key layout so tests never restate it.
+ */
+export function entryKey(namespace: string, spec: Pick<DocumentSpec, "name" | "fingerprint">, id: string): string {
+  return `${entryPrefix(`${namespace}:${spec.name}`, spec.fingerprint)}{${id}}`;
+}
+
+/** The idle-clock key of a sliding entry, beside `entryKey` (same hash slot, outside the tracked prefix). */
+export function idleClockKey(namespace: string, spec: Pick<DocumentSpec, "name" | "fingerprint">, id: string): string {
+  return `${idleClockPrefix(`${namespace}:${spec.name}`, spec.fingerprint)}{${id}}`;
 }
