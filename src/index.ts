@@ -44,5 +44,6 @@ export {
   NotFoundError,
   RuntimeStateError,
   StrataError,
+  UnavailableError,
   ValidationError,
 } from "./spec/errors.js";

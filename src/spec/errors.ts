@@ -89,6 +89,19 @@ export class RuntimeStateError extends StrataError {
   }
 }
 
+/**
+ * A dependency (Postgres or Redis) failed, timed out or went away while serving a call. `cause` holds the driver's
+ * own error. Nothing the caller asked for is known to have been written unless the operation says otherwise.
+ */
+export class UnavailableError extends StrataError {
+  readonly dependency: "postgres" | "redis";
+
+  constructor(dependency: "postgres" | "redis", message: string, options?: { cause?: unknown }) {
+    super("UNAVAILABLE", message, options);
+    this.dependency = dependency;
+  }
+}
+
 /** The caller's AbortSignal fired before the operation finished. */
 export class AbortError extends StrataError {
   constructor(reason?: unknown) {
