@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { CachePort, Context, Doc, DocumentCommand, DocumentQuery, Runtime } from "../../src/index.js";
 import {
+  AbortError,
   ConfigurationError,
   ConflictError,
   createRuntime,
@@ -1015,6 +1016,99 @@ const lifecycleRows: Row[] = [
   },
 ];
 
+// ------------------------------------------------------------------------------- aborted reads and transactions
+
+/** Reads whose signal has already fired: AbortError, and nothing read is filled (ids already cached, or absent). */
+const abortedRows: Row[] = [
+  ...(
+    [
+      ["get of a cached id", (t: World, signal: AbortSignal) => t.query.get(t.good.id, { signal })],
+      ["find of a cached id", (t: World, signal: AbortSignal) => t.query.find(t.good.id, { signal })],
+      ["get of an absent id", (t: World, signal: AbortSignal) => t.query.get(MISSING_ID, { signal })],
+      ["find of an absent id", (t: World, signal: AbortSignal) => t.query.find(MISSING_ID, { signal })],
+      ["getMany", (t: World, signal: AbortSignal) => t.query.getMany([t.good.id, MISSING_ID], { signal })],
+      ["findMany", (t: World, signal: AbortSignal) => t.query.findMany([t.good.id, t.good.id], { signal })],
+      ["get of an absent id (L1 document)", (t: World, signal: AbortSignal) => t.l1Query.get(MISSING_ID, { signal })],
+    ] as const
+  ).map(
+    ([what, read]): Row => ({
+      name: `aborted signal: ${what}`,
+      call: (t) => read(t, AbortSignal.abort()),
+      expect: rejects(AbortError, "ABORTED"),
+    }),
+  ),
+  {
+    name: "aborted signal: the reason is the error's cause",
+    call: (t) => t.query.get(t.good.id, { signal: AbortSignal.abort(new Error("client went away")) }),
+    expect: rejects(AbortError, "ABORTED", (error) => expect(String(error.cause)).toContain("client went away")),
+  },
+];
+
+/** Bad input inside a transaction: the typed error, and the whole transaction rolled back. */
+const transactionRows: Row[] = [
+  {
+    name: "transaction: an invalid create",
+    call: (t) => t.ctx.transaction((tx) => tx.document.command(products).create({ name: 1 } as never)),
+    expect: validation(["name"]),
+  },
+  {
+    name: "transaction: a valid create, then an invalid patch (the create is rolled back)",
+    call: (t) =>
+      t.ctx.transaction(async (tx) => {
+        const command = tx.document.command(products);
+        const doc = await command.create({ name: "in tx", price: 1 });
+        await command.update(doc.id, doc.rev, { price: "x" } as never);
+      }),
+    expect: validation(["price"]),
+  },
+  {
+    name: "transaction: an update, then a conflicting one (the update is rolled back)",
+    call: (t) =>
+      t.ctx.transaction(async (tx) => {
+        const command = tx.document.command(products);
+        await command.update(t.good.id, t.good.rev, { price: 77 });
+        await command.update(t.good.id, t.good.rev, { price: 78 });
+      }),
+    expect: rejects(ConflictError, "CONFLICT", (e) => expect((e as ConflictError).currentRev).toBe(2)),
+  },
+  {
+    name: "transaction: a delete of an absent id",
+    call: (t) => t.ctx.transaction((tx) => tx.document.command(products).delete(MISSING_ID)),
+    expect: rejects(NotFoundError, "NOT_FOUND"),
+  },
+  {
+    name: "transaction: a bad id read inside",
+    call: (t) => t.ctx.transaction((tx) => tx.document.query(products).get("nope")),
+    expect: validation(["id"]),
+  },
+  {
+    name: "transaction: a bad id in a nested transaction",
+    call: (t) => t.ctx.transaction((tx) => tx.transaction((inner) => inner.document.command(products).delete("nope"))),
+    expect: validation(["id"]),
+  },
+  {
+    name: "transaction: a bad key/value value inside",
+    call: (t) => t.ctx.transaction((tx) => tx.cache("kv").set("k", undefined)),
+    expect: validation(),
+  },
+  {
+    name: "transaction: the application's own error after a write comes back as is, the write rolled back",
+    call: async (t) => {
+      const failure = new Error("application failure");
+      try {
+        await t.ctx.transaction(async (tx) => {
+          await tx.document.command(products).create({ name: "rolled back", price: 1 });
+          throw failure;
+        });
+      } catch (error) {
+        return error === failure;
+      }
+      return false;
+    },
+    expect: resolves((same) => expect(same).toBe(true)),
+  },
+];
+
 // ---------------------------------------------------------------------------------------------------- the table
 
 const groups: ReadonlyArray<readonly [string, ReadonlyArray<Row>]> = [
@@ -1028,6 +1122,8 @@ const groups: ReadonlyArray<readonly [string, ReadonlyArray<Row>]> = [
   ["key/value calls", kvRows],
   ["planted Redis data", [...plantedRows, ...plantedKvRows]],
   ["lifecycle misuse", lifecycleRows],
+  ["aborted reads", abortedRows],
+  ["transactions", transactionRows],
 ];
 const allRows = groups.flatMap(([, rows]) => rows);
 checkUniqueNames(allRows);
