@@ -1,4 +1,5 @@
-# stratacache tasks. `just --list` shows them; every recipe is a thin wrapper over package.json / .ci.
+# stratacache tasks. `just --list` shows them (`npx just …` works without a system install); every recipe is a thin
+# wrapper over package.json / .ci.
 
 # Run the cache-reads recipe (PGlite and the in-process L2 unless DATABASE_URL / REDIS_URL are set)
 run:
@@ -8,7 +9,7 @@ run:
 test:
     npm test
 
-# Benchmarks; arguments pass through, e.g. `just bench l1`
+# Benchmarks; arguments pass through: `just bench` lists them, e.g. `just bench l1-policies --quick`
 bench *args:
     npm run bench -- {{args}}
 
@@ -30,7 +31,7 @@ recipes:
       echo "==> ${dir%/}"
       # Exit code 2: the recipe needs a server this machine cannot provide (it says which); count it as skipped.
       status=0
-      (cd "$dir" && just run) || status=$?
+      (cd "$dir" && "{{just_executable()}}" run) || status=$?
       if [ "$status" -eq 2 ]; then skipped=$((skipped + 1)); continue; fi
       [ "$status" -eq 0 ] || exit "$status"
       ran=$((ran + 1))

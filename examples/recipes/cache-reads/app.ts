@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { createRuntime, defineDocument } from "../../../src/index.js";
-import { pickEngines } from "../shared/engines.js";
+import { pickEngines, runTable } from "../shared/engines.js";
 
 export const products = defineDocument({
   name: "products",
@@ -17,12 +17,12 @@ console.log(`engines: ${engines.postgres}; ${engines.redis}`);
 
 const runtime = createRuntime({
   modules: engines.modules({
-    documents: { products: { table: "recipe_cache_reads_products" } },
+    documents: { products: { table: runTable("recipe_cache_reads_products") } },
     caches: { products: { namespace: `recipes:cache-reads:${process.pid}` } },
   }),
 });
-await runtime.start();
 try {
+  await runtime.start();
   const ctx = runtime.context();
   const docs = ctx.document.command(products);
   const query = ctx.document.query(products);
@@ -55,4 +55,5 @@ try {
   console.log("\nstats:", JSON.stringify(query.stats(), null, 2));
 } finally {
   await runtime.stop();
+  await engines.cleanUp(); // nothing left on your servers: the tables and keys this run created
 }

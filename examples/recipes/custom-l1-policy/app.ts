@@ -7,7 +7,7 @@
 import { z } from "zod";
 import type { L1PolicyName, L1Stats, L1Store, L1StoreFactory, L1StoreOptions } from "../../../src/index.js";
 import { ConfigurationError, createL1Store, createRuntime, defineDocument } from "../../../src/index.js";
-import { pickEngines } from "../shared/engines.js";
+import { pickEngines, runTable } from "../shared/engines.js";
 
 function check(ok: boolean, message: string): void {
   if (!ok) throw new Error(`custom-l1-policy recipe: ${message}`);
@@ -203,12 +203,12 @@ console.log(`\n── part 2: cache.l1.policy = your factory ──\nengines: ${
 const names = ["counted_products", "single_products", "broken_products"];
 const runtime = createRuntime({
   modules: engines.modules({
-    documents: Object.fromEntries(names.map((name) => [name, { table: `recipe_custom_l1_${name}` }])),
+    documents: Object.fromEntries(names.map((name) => [name, { table: runTable(`recipe_custom_l1_${name}`) }])),
     caches: Object.fromEntries(names.map((name) => [name, { namespace: `recipes:custom-l1:${process.pid}:${name}` }])),
   }),
 });
-await runtime.start();
 try {
+  await runtime.start();
   const ctx = runtime.context();
 
   console.log(`\n${counted.name}: l1 { ttl: "30s", capacity: 8, policy: countingLru }`);
@@ -289,4 +289,5 @@ try {
   console.log(`first use → ConfigurationError: ${(error as Error).message}`);
 } finally {
   await runtime.stop();
+  await engines.cleanUp(); // nothing left on your servers: the tables and keys this run created
 }

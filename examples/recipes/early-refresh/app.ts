@@ -10,7 +10,7 @@
 import { z } from "zod";
 import type { Clock, DocumentSpec, RuntimeModule } from "../../../src/index.js";
 import { createRuntime, defineDocument, postgresModule } from "../../../src/index.js";
-import { type Engines, pickEngines } from "../shared/engines.js";
+import { type Engines, pickEngines, runTable } from "../shared/engines.js";
 
 const FETCH_COST_MS = 2_000;
 const fields = z.object({ name: z.string(), price: z.number().int() });
@@ -53,7 +53,7 @@ console.log(
 );
 
 const specs = [plain, inline, background];
-const tables = Object.fromEntries(specs.map((s) => [s.name, { table: `recipe_early_refresh_${s.name}` }]));
+const tables = Object.fromEntries(specs.map((s) => [s.name, { table: runTable(`recipe_early_refresh_${s.name}`) }]));
 const caches = Object.fromEntries(
   specs.map((s) => [s.name, { namespace: `recipes:early-refresh:${process.pid}:${s.name}` }]),
 );
@@ -64,8 +64,8 @@ const runtime = createRuntime({
   ],
   clock,
 });
-await runtime.start();
 try {
+  await runtime.start();
   const plainRun = await hotKey(plain, "plain (no earlyRefresh)");
   if (plainRun.source.fetches !== 2 || plainRun.l2.misses !== 2) {
     throw new Error("without early refresh, the read after expiry should have missed and waited for Postgres");
@@ -86,6 +86,7 @@ try {
   console.log("stats (background):", JSON.stringify(runtime.stats().documents[background.name], null, 2));
 } finally {
   await runtime.stop();
+  await engines.cleanUp(); // nothing left on your servers: the tables and keys this run created
 }
 
 /** One hot key on its own document: filled, read mid-life, read 1 s before expiry, read 1 s after it. */

@@ -8,7 +8,7 @@ import { isDeepStrictEqual } from "node:util";
 import { z } from "zod";
 import type { Duration } from "../../../src/index.js";
 import { ConfigurationError, createRuntime, defineDocument, StrataError, ValidationError } from "../../../src/index.js";
-import { pickEngines } from "../shared/engines.js";
+import { pickEngines, runTable } from "../shared/engines.js";
 
 /** A document with a cache spec: `ctx.cache(users.cache)` stores next to its entries, with the spec's ttl. */
 export const users = defineDocument({
@@ -38,7 +38,7 @@ const prefix = `recipes:key-value:${process.pid}`;
 const runtime = createRuntime({
   modules: engines.modules({
     // A runtime always has a postgresModule, which routes at least one document.
-    documents: { users: { table: "recipe_key_value_users" } },
+    documents: { users: { table: runTable("recipe_key_value_users") } },
     caches: {
       users: { namespace: `${prefix}:users` },
       sessions: { namespace: `${prefix}:sessions` },
@@ -47,8 +47,8 @@ const runtime = createRuntime({
     },
   }),
 });
-await runtime.start();
 try {
+  await runtime.start();
   const ctx = runtime.context();
   for (const [name, cache] of Object.entries(runtime.stats().caches)) {
     console.log(
@@ -188,4 +188,5 @@ try {
   console.log(`\ncleanup: deleteMany removed ${cleaned} keys`);
 } finally {
   await runtime.stop();
+  await engines.cleanUp(); // nothing left on your servers: the tables and keys this run created
 }

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { DocumentQuery, DocumentSpec, L1PolicyName } from "../../../src/index.js";
 import { createRuntime, defineDocument } from "../../../src/index.js";
-import { pickEngines } from "../shared/engines.js";
+import { pickEngines, runTable } from "../shared/engines.js";
 
 /** Small on purpose, so that a scan overflows it. */
 const CAPACITY = 16;
@@ -41,8 +41,8 @@ console.log(`engines: ${engines.postgres}; ${engines.redis}`);
 const runtime = createRuntime({
   modules: engines.modules({
     documents: {
-      l1_lru_products: { table: "recipe_l1_tier_lru_products" },
-      l1_tinylfu_products: { table: "recipe_l1_tier_tinylfu_products" },
+      l1_lru_products: { table: runTable("recipe_l1_tier_lru_products") },
+      l1_tinylfu_products: { table: runTable("recipe_l1_tier_tinylfu_products") },
     },
     caches: {
       l1_lru_products: { namespace: `recipes:l1-tier:${process.pid}:lru` },
@@ -55,8 +55,8 @@ function check(ok: boolean, message: string): void {
   if (!ok) throw new Error(`l1-tier recipe: ${message}`);
 }
 
-await runtime.start();
 try {
+  await runtime.start();
   const kept: Record<string, number> = {};
   for (const spec of [lru, tinylfu]) {
     const policy = spec.cache?.l1?.policy as L1PolicyName;
@@ -78,6 +78,7 @@ try {
   }
 } finally {
   await runtime.stop();
+  await engines.cleanUp(); // nothing left on your servers: the tables and keys this run created
 }
 
 /** Every step on one policy; returns how many hot entries survived the scan. */

@@ -10,7 +10,7 @@
 import { z } from "zod";
 import type { Clock, DocumentSpec } from "../../../src/index.js";
 import { createRuntime, defineDocument } from "../../../src/index.js";
-import { pickEngines } from "../shared/engines.js";
+import { pickEngines, runTable } from "../shared/engines.js";
 
 export const sessions = defineDocument({
   name: "sessions",
@@ -34,8 +34,8 @@ console.log(`engines: ${engines.postgres}; ${engines.redis}`);
 const runtime = createRuntime({
   modules: engines.modules({
     documents: {
-      sessions: { table: "recipe_lifetimes_sessions" },
-      articles: { table: "recipe_lifetimes_articles" },
+      sessions: { table: runTable("recipe_lifetimes_sessions") },
+      articles: { table: runTable("recipe_lifetimes_articles") },
     },
     caches: {
       sessions: { namespace: `recipes:lifetimes:${process.pid}:sessions` },
@@ -44,8 +44,8 @@ const runtime = createRuntime({
   }),
   clock,
 });
-await runtime.start();
 try {
+  await runtime.start();
   const ctx = runtime.context();
 
   /** Reads `id` and checks which tier answered; prints one line. */
@@ -115,4 +115,5 @@ try {
   console.log("\nstats:", JSON.stringify({ sessions: stats.sessions?.l2, articles: stats.articles?.l2 }, null, 2));
 } finally {
   await runtime.stop();
+  await engines.cleanUp(); // nothing left on your servers: the tables and keys this run created
 }

@@ -8,6 +8,7 @@ import { setImmediate as nextTick } from "node:timers/promises";
 import { z } from "zod";
 import type { PushStats, Runtime } from "../../../src/index.js";
 import { createRuntime, defineDocument, redisModule } from "../../../src/index.js";
+import { runTable } from "../shared/engines.js";
 import { CannotRunError, findPostgres, findRedis, type PostgresServer, type RedisServer } from "./servers.js";
 
 export const products = defineDocument({
@@ -28,6 +29,8 @@ function check(ok: boolean, message: string): void {
 
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 
+/** Unique to this run; every key under it is deleted at the end (as are the tables, by `postgres.close()`). */
+const namespace = `recipes:push-invalidation:${process.pid}:${Date.now().toString(36)}`;
 let redis: RedisServer | undefined;
 let postgres: PostgresServer | undefined;
 const replicas: Runtime[] = [];
@@ -43,15 +46,15 @@ try {
 } finally {
   for (const runtime of replicas) await runtime.stop();
   await postgres?.close();
+  await redis?.cleanUp([namespace]);
   await redis?.stop();
 }
 
 async function demo(redis: RedisServer, postgres: PostgresServer): Promise<void> {
-  const namespace = `recipes:push-invalidation:${process.pid}:${Date.now().toString(36)}`;
   const replica = async (name: string) => {
     const runtime = createRuntime({
       modules: [
-        postgres.module({ push_products: { table: "recipe_push_invalidation_products" } }),
+        postgres.module({ push_products: { table: runTable("recipe_push_invalidation_products") } }),
         redisModule({
           url: redis.url,
           caches: { push_products: { namespace, invalidationPush: true } },

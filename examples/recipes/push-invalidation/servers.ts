@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { Redis } from "ioredis";
 import type { PostgresDocumentOptions, RuntimeModule } from "../../../src/index.js";
 import { postgresModule } from "../../../src/index.js";
-import { postgresAnswers, redact } from "../shared/engines.js";
+import { deleteNamespaces, dropTables, postgresAnswers, redact } from "../shared/engines.js";
 
 const LOCAL_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres";
 const LOCAL_REDIS = "redis://127.0.0.1:6379";
@@ -35,13 +35,18 @@ export interface RedisServer {
   readonly description: string;
   /** Stops a server we spawned (and removes its temp dir); a no-op for a server we only connected to. */
   stop(): Promise<void>;
+  /** On a server we only connected to (yours), deletes every key under these namespaces; a spawned one just goes. */
+  cleanUp(namespaces: ReadonlyArray<string>): Promise<void>;
 }
 
 export interface PostgresServer {
   readonly description: string;
   /** A postgresModule for one replica; every replica's module reaches the same database. */
   module(documents: Record<string, PostgresDocumentOptions>): RuntimeModule;
-  /** Closes the shared PGlite instance, if we made one (runtimes leave a supplied instance open). */
+  /**
+   * Closes the shared PGlite instance, if we made one (runtimes leave a supplied instance open); on a real server,
+   * drops the tables the modules routed, so nothing is left on yours.
+   */
   close(): Promise<void>;
 }
 
@@ -83,10 +88,14 @@ export async function findPostgres(): Promise<PostgresServer> {
   if (!embedded()) {
     const url = process.env.DATABASE_URL ?? ((await postgresAnswers(LOCAL_POSTGRES)) ? LOCAL_POSTGRES : undefined);
     if (url !== undefined) {
+      const tables = new Set<string>();
       return {
         description: `Postgres at ${redact(url)}`,
-        module: (documents) => postgresModule({ url, documents }),
-        close: async () => {},
+        module: (documents) => {
+          for (const route of Object.values(documents)) if (route.table) tables.add(route.table);
+          return postgresModule({ url, documents });
+        },
+        close: () => dropTables(url, tables),
       };
     }
   }
@@ -103,7 +112,12 @@ export async function findPostgres(): Promise<PostgresServer> {
 
 async function connected(url: string, source: string): Promise<RedisServer> {
   const version = await redisVersion(url);
-  return { url, description: `Redis ${version} at ${redact(url)} (${source})`, stop: async () => {} };
+  return {
+    url,
+    description: `Redis ${version} at ${redact(url)} (${source})`,
+    stop: async () => {},
+    cleanUp: (namespaces) => deleteNamespaces(url, namespaces),
+  };
 }
 
 /** A private redis-server on a free loopback port, in its own temp dir: nothing persisted, killed at the end. */
@@ -124,6 +138,7 @@ async function spawnRedis(): Promise<RedisServer> {
       return {
         url,
         description: `Redis ${version} at ${url} (private ${bin}, pid ${child.pid}, spawned for this run)`,
+        cleanUp: async () => {}, // the whole server goes at stop()
         stop: async () => {
           await stopChild(child);
           process.removeListener("exit", killOnExit);

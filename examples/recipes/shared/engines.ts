@@ -2,6 +2,9 @@
  * Picks the engines a recipe runs on, in this order: DATABASE_URL / REDIS_URL when set; local servers on their
  * standard ports when they answer; otherwise the embedded default — PGlite (Postgres in WASM) and the in-process L2.
  * `STRATA_ENGINES=embedded` skips the first two (to try the embedded default on a machine that has servers).
+ *
+ * On real servers (yours, when DATABASE_URL / REDIS_URL are set) a recipe leaves nothing behind: `cleanUp()`, called
+ * in the recipe's `finally`, drops the tables it routed and deletes every key under the namespaces it routed.
  */
 import { Redis } from "ioredis";
 import pg from "pg";
@@ -18,6 +21,11 @@ export interface Engines {
     documents: Record<string, { table: string }>;
     caches: Record<string, { namespace: string; invalidationPush?: boolean }>;
   }) => RuntimeModule[];
+  /**
+   * Removes what the routes given to `modules()` created on real servers: the tables, and every key under the
+   * namespaces. Call it after `runtime.stop()`, in a `finally`. Embedded engines vanish with the process.
+   */
+  readonly cleanUp: () => Promise<void>;
 }
 
 export async function pickEngines(): Promise<Engines> {
@@ -28,18 +36,84 @@ export async function pickEngines(): Promise<Engines> {
   const redisUrl = embedded
     ? undefined
     : (process.env.REDIS_URL ?? ((await redisAnswers(LOCAL_REDIS)) ? LOCAL_REDIS : undefined));
+  const tables = new Set<string>();
+  const namespaces = new Set<string>();
   return {
     postgres: pgUrl ? `Postgres at ${redact(pgUrl)}` : "PGlite (embedded Postgres, in memory)",
     redis: redisUrl ? `Redis at ${redact(redisUrl)}` : "in-process L2 (no Redis found)",
-    modules: ({ documents, caches }) => [
-      pgUrl ? postgresModule({ url: pgUrl, documents }) : postgresModule({ pglite: true, documents }),
-      redisUrl
-        ? redisModule({ url: redisUrl, caches })
-        : memoryCacheModule({
-            caches: Object.fromEntries(Object.entries(caches).map(([name, c]) => [name, { namespace: c.namespace }])),
-          }),
-    ],
+    cleanUp: async () => {
+      if (pgUrl) await dropTables(pgUrl, tables);
+      if (redisUrl) await deleteNamespaces(redisUrl, namespaces);
+    },
+    modules: ({ documents, caches }) => {
+      for (const { table } of Object.values(documents)) tables.add(table);
+      for (const { namespace } of Object.values(caches)) namespaces.add(namespace);
+      return [
+        pgUrl ? postgresModule({ url: pgUrl, documents }) : postgresModule({ pglite: true, documents }),
+        redisUrl
+          ? redisModule({ url: redisUrl, caches })
+          : memoryCacheModule({
+              caches: Object.fromEntries(Object.entries(caches).map(([name, c]) => [name, { namespace: c.namespace }])),
+            }),
+      ];
+    },
   };
+}
+
+/** A table name unique to this run, so a cleanup never drops a table another run is using. */
+export function runTable(name: string): string {
+  return `${name}_${process.pid}`;
+}
+
+/** Drops the tables (in the `public` schema) a recipe created on a real Postgres. */
+export async function dropTables(url: string, tables: Iterable<string>): Promise<void> {
+  const names = [...tables];
+  if (names.length === 0) return;
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  client.on("error", () => {});
+  await client.connect();
+  try {
+    for (const name of names) await client.query(`DROP TABLE IF EXISTS public.${pg.escapeIdentifier(name)}`);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/**
+ * Deletes every key a recipe wrote under its namespaces on a real Redis: `<namespace>:…` (entries, tombstones,
+ * key/value data) and `<namespace>|…` (version floors, idle clocks).
+ */
+export async function deleteNamespaces(url: string, namespaces: Iterable<string>): Promise<void> {
+  const prefixes = [...namespaces];
+  if (prefixes.length === 0) return;
+  const client = new Redis(url, { lazyConnect: true, connectTimeout: 5_000, maxRetriesPerRequest: 1 });
+  client.on("error", () => {});
+  await client.connect();
+  try {
+    for (const namespace of prefixes) {
+      for (const separator of [":", "|"]) {
+        let cursor = "0";
+        do {
+          const [next, keys] = await client.scan(
+            cursor,
+            "MATCH",
+            `${globEscape(namespace)}${separator}*`,
+            "COUNT",
+            500,
+          );
+          cursor = next;
+          if (keys.length > 0) await client.del(...keys);
+        } while (cursor !== "0");
+      }
+    }
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Escapes the characters MATCH treats as a pattern. */
+function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, "\\$&");
 }
 
 /** Whether a Postgres server answers `SELECT 1` at `url` within a second. */

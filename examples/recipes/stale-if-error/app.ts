@@ -11,7 +11,7 @@ import pg from "pg";
 import { z } from "zod";
 import type { Clock, DocumentSpec } from "../../../src/index.js";
 import { createRuntime, defineDocument, postgresModule, StrataError } from "../../../src/index.js";
-import { pickEngines } from "../shared/engines.js";
+import { pickEngines, runTable } from "../shared/engines.js";
 
 const fields = z.object({ name: z.string(), price: z.number().int() });
 export const withGrace = defineDocument({ name: "prices_with_grace", fields, cache: { ttl: "1m", grace: "10m" } });
@@ -27,8 +27,8 @@ console.log(`engines: ${engines.postgres}; ${engines.redis}`);
 // postgresModule gets a connection the recipe owns, on the engine pickEngines() chose; the cache module comes from
 // pickEngines as is. A pool or PGlite you pass in is yours: runtime.stop() leaves it open, and so can you close it.
 const documents = {
-  prices_with_grace: { table: "recipe_stale_if_error_with_grace" },
-  prices_no_grace: { table: "recipe_stale_if_error_no_grace" },
+  prices_with_grace: { table: runTable("recipe_stale_if_error_with_grace") },
+  prices_no_grace: { table: runTable("recipe_stale_if_error_no_grace") },
 };
 let takeDown: () => Promise<void>;
 let source: ReturnType<typeof postgresModule>;
@@ -52,8 +52,8 @@ const runtime = createRuntime({
   modules: [source, ...engines.modules({ documents, caches }).filter((m) => m.kind === "cache")],
   clock,
 });
-await runtime.start();
 try {
+  await runtime.start();
   const ctx = runtime.context();
   /** Reads and reports what came back — a document or the error — with the counters that explain it. */
   const read = async (spec: DocumentSpec, when: string, id: string) => {
@@ -110,4 +110,5 @@ try {
   console.log("\nstats:", JSON.stringify(ctx.document.query(withGrace).stats(), null, 2));
 } finally {
   await runtime.stop();
+  await engines.cleanUp(); // nothing left on your servers: the tables and keys this run created
 }

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { createRuntime, defineDocument } from "../../../src/index.js";
-import { pickEngines } from "../shared/engines.js";
+import { pickEngines, runTable } from "../shared/engines.js";
 
 export const accounts = defineDocument({
   name: "accounts",
@@ -25,12 +25,12 @@ console.log(`engines: ${engines.postgres}; ${engines.redis}`);
 
 const runtime = createRuntime({
   modules: engines.modules({
-    documents: { accounts: { table: "recipe_transactions_accounts" } },
+    documents: { accounts: { table: runTable("recipe_transactions_accounts") } },
     caches: { accounts: { namespace: `recipes:transactions:${process.pid}` } },
   }),
 });
-await runtime.start();
 try {
+  await runtime.start();
   const ctx = runtime.context();
   const docs = ctx.document.command(accounts);
   const query = ctx.document.query(accounts);
@@ -148,4 +148,5 @@ try {
   console.log(`source: ${JSON.stringify(src)}`);
 } finally {
   await runtime.stop();
+  await engines.cleanUp(); // nothing left on your servers: the tables and keys this run created
 }
