@@ -16,6 +16,7 @@ import { DocumentRegistry } from "./document-registry.js";
 import type { Logger } from "./logger.js";
 import { consoleLogger } from "./logger.js";
 import type { CacheModule, DocumentsModule, ModuleEnv, RuntimeModule } from "./module.js";
+import { checkNamespaceRoutes, checkTableRoutes } from "./route-conflicts.js";
 
 export interface RuntimeOptions {
   /** `postgresModule(...)` (at least one) and any cache modules (`redisModule`, `memoryCacheModule`). */
@@ -78,6 +79,12 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     cacheModules.flatMap((m) => m.names),
     "caches",
   );
+  checkTableRoutes(
+    documentModules.flatMap((m) =>
+      [...m.routes].map(([document, table]) => ({ module: "postgresModule", location: m.location, document, table })),
+    ),
+  );
+  checkNamespaceRoutes(cacheModules.flatMap((m) => m.namespaces));
   const refreshConcurrency = options.refreshConcurrency ?? 64;
   if (!Number.isSafeInteger(refreshConcurrency) || refreshConcurrency < 1) {
     throw new ConfigurationError("refreshConcurrency", "must be a positive integer");
