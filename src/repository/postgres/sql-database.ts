@@ -26,7 +26,7 @@ import { SqlDocumentRepository } from "./sql-document-repository.js";
 import type { SqlDriver, SqlExecutor, SqlResult, SqlRow } from "./sql-driver.js";
 import { consoleLogger, type SqlLogger } from "./sql-logger.js";
 import { createScope, runAfterCommitHooks, type ScopeState } from "./sql-scope.js";
-import { migrateTable } from "./table-migration.js";
+import { migrateTables } from "./table-migration.js";
 
 export interface SqlDatabaseOptions {
   readonly driver: SqlDriver;
@@ -91,7 +91,7 @@ class SqlDatabase implements Database {
     // Validate every name before creating anything.
     for (const table of tables) qualifiedTableName(table);
     const executor = this.#instrument(this.#driver);
-    for (const table of tables) await migrateTable(executor, table);
+    await migrateTables(executor, tables);
   }
 
   async ping(): Promise<void> {
