@@ -103,8 +103,8 @@ export function specConflictError(known: DocumentSpec, spec: DocumentSpec): Conf
   if (!sameCacheSpec(known.cache, spec.cache)) {
     return new ConfigurationError(
       `documents.${name}.cache`,
-      `is defined twice with different cache specs (${describeCache(known.cache)} and ${describeCache(spec.cache)}) ` +
-        `on one runtime; the second would silently use the first's cache: define the document once and share the spec`,
+      `is defined twice with different cache specs (${cacheDifference(known.cache, spec.cache)}) on one runtime; ` +
+        "the second would silently get the first's cache: define the document once and share the spec",
     );
   }
   return undefined;
@@ -112,25 +112,35 @@ export function specConflictError(known: DocumentSpec, spec: DocumentSpec): Conf
 
 /** Equal when every setting is equal; an L1 policy factory compares by identity. */
 export function sameCacheSpec(a: CacheSpec | undefined, b: CacheSpec | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  if (a.l1?.policy !== b.l1?.policy && (typeof a.l1?.policy === "function" || typeof b.l1?.policy === "function")) {
-    return false;
-  }
   return canonical(a) === canonical(b);
 }
 
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (typeof v === "function") return "function";
-    if (typeof v === "object" && v !== null && !Array.isArray(v)) {
-      return Object.fromEntries(Object.entries(v).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
-    }
-    return v;
-  });
+/** The settings that differ, e.g. `ttlMs 300000 vs 60000`. */
+function cacheDifference(a: CacheSpec | undefined, b: CacheSpec | undefined): string {
+  if (a === undefined || b === undefined) return a === undefined ? "uncached vs cached" : "cached vs uncached";
+  return (Object.keys(a) as Array<keyof CacheSpec>)
+    .filter((key) => canonical(a[key]) !== canonical(b[key]))
+    .map((key) => `${key} ${canonical(a[key])} vs ${canonical(b[key])}`)
+    .join(", ");
 }
 
-function describeCache(cache: CacheSpec | undefined): string {
-  return cache === undefined ? "uncached" : `cache "${cache.name}"`;
+/** Functions (L1 policy factories) are told apart by identity. */
+const functionIds = new WeakMap<object, number>();
+let nextFunctionId = 1;
+
+function canonical(value: unknown): string {
+  return (
+    JSON.stringify(value, (_key, v: unknown) => {
+      if (typeof v === "function") {
+        if (!functionIds.has(v)) functionIds.set(v, nextFunctionId++);
+        return `function#${functionIds.get(v)}`;
+      }
+      if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+        return Object.fromEntries(Object.entries(v).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
+      }
+      return v;
+    }) ?? "undefined"
+  );
 }
 
 function tableName(table: TableRef): string {
