@@ -154,6 +154,7 @@ class StrataRuntime implements Runtime {
         this.#databases.push(database);
         await database.ping();
         if (module.migrate) await database.migrate([...module.routes.values()]);
+        else await database.verify([...module.routes.values()]);
         for (const [name, table] of module.routes) routes.set(name, { database, table });
       }
       for (const module of this.cacheModules) this.#caches.push(await module.open(env));

@@ -100,6 +100,15 @@ describe.skipIf(env.skip)("an existing table with columns of the wrong type", ()
     expect(error.message).toContain("created_at is timestamp without time zone (expected timestamp with time zone)");
   });
 
+  it("with migrate: false the same check runs (a read: it needs no CREATE privilege)", async () => {
+    const table = `t_${randomUUID().slice(0, 8)}`;
+    await createTable(table, { data: "json NOT NULL" });
+    const error = await startFailure([
+      postgresModule({ url: databaseUrl(), migrate: false, documents: { products: { table } } }),
+    ]);
+    expect(error.message).toContain("data is json (expected jsonb)");
+  });
+
   it("a table made by the library itself, or by hand with the same types, is accepted", async () => {
     const table = `t_${randomUUID().slice(0, 8)}`;
     await createTable(table, {});

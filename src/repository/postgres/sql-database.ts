@@ -26,7 +26,7 @@ import { SqlDocumentRepository } from "./sql-document-repository.js";
 import type { SqlDriver, SqlExecutor, SqlResult, SqlRow } from "./sql-driver.js";
 import { consoleLogger, type SqlLogger } from "./sql-logger.js";
 import { createScope, runAfterCommitHooks, type ScopeState } from "./sql-scope.js";
-import { migrateTables } from "./table-migration.js";
+import { migrateTables, verifyTables } from "./table-migration.js";
 
 export interface SqlDatabaseOptions {
   readonly driver: SqlDriver;
@@ -92,6 +92,12 @@ class SqlDatabase implements Database {
     for (const table of tables) qualifiedTableName(table);
     const executor = this.#instrument(this.#driver);
     await migrateTables(executor, tables);
+  }
+
+  async verify(tables: ReadonlyArray<TableRef>): Promise<void> {
+    this.#checkOpen();
+    for (const table of tables) qualifiedTableName(table);
+    await verifyTables(this.#instrument(this.#driver), tables);
   }
 
   async ping(): Promise<void> {

@@ -2,7 +2,7 @@
  * Creates a document table when it is missing. Never drops or alters: an existing table that lacks our columns, or
  * has them with other types, is a configuration error, reported rather than "fixed".
  *
- * Exports: `migrateTables(executor, tables): Promise<void>`, `migrateTable(executor, table): Promise<void>`,
+ * Exports: `migrateTables(executor, tables)`, `verifyTables(executor, tables)`, `migrateTable(executor, table)`,
  * `documentTableDdl(table): string`.
  */
 import { ConfigurationError } from "../../spec/errors.js";
@@ -44,11 +44,16 @@ export function documentTableDdl(table: TableRef): string {
 
 /** Checks every existing table first, so a wrong one refuses the start before anything is created. */
 export async function migrateTables(executor: SqlExecutor, tables: ReadonlyArray<TableRef>): Promise<void> {
+  await verifyTables(executor, tables);
+  for (const table of tables) await migrateTable(executor, table);
+}
+
+/** Refuses existing tables whose columns are missing or mistyped; creates nothing (for `migrate: false`). */
+export async function verifyTables(executor: SqlExecutor, tables: ReadonlyArray<TableRef>): Promise<void> {
   for (const table of tables) {
     const columns = await existingColumns(executor, table);
     if (columns.size > 0) checkColumns(table, columns);
   }
-  for (const table of tables) await migrateTable(executor, table);
 }
 
 export async function migrateTable(executor: SqlExecutor, table: TableRef): Promise<void> {
