@@ -2,15 +2,17 @@
  * The rules that keep two routes from silently sharing data, each with its message: one table per document, one
  * Redis namespace per cache route, one cache route per document, one spec per document name.
  *
- * "Same place" is decided without a connection, from what the modules were given:
+ * "Same place" is decided from what the modules were given, at construction:
  * - Postgres: the same `pool` or PGlite object, or urls naming the same host, port and database (host compared as
- *   written, lowercased: `localhost` and `127.0.0.1` are different places). `pglite: true` is always its own place.
+ *   written, lowercased). `pglite: true` is always its own place. With several postgresModules, start() checks again
+ *   with what each opened server reports (`openedTableRoutes`), which catches `localhost` vs `127.0.0.1` or a url
+ *   and a pool reaching one database.
  * - Redis: the same client object, or urls (or a client's own host/port/db options) naming the same host, port and
  *   database number. Each `memoryCacheModule` has its own keyspace, so only its own routes can collide.
  * - Namespaces collide when equal, or when one is the other followed by `:` or `|`: every key stratacache writes
  *   for namespace `a` starts with `a:` or `a|`, so `a` and `a:kv` could hold each other's keys.
  */
-import type { TableRef } from "../repository/document-repository.js";
+import type { Database, TableRef } from "../repository/document-repository.js";
 import type { CacheSpec, DocumentSpec } from "../spec/document-spec.js";
 import { ConfigurationError } from "../spec/errors.js";
 
@@ -50,6 +52,19 @@ export function checkTableRoutes(routes: ReadonlyArray<TableRoute>): void {
     }
     seen.push(route);
   }
+}
+
+/**
+ * A module's routes located by what the opened database says it is, so two urls that spell one database differently
+ * (`localhost` and `127.0.0.1`, a url and a pool) are caught at start, before anything is migrated.
+ */
+export async function openedTableRoutes(
+  routes: ReadonlyMap<string, TableRef>,
+  fallback: DataLocation,
+  database: Database,
+): Promise<TableRoute[]> {
+  const location = (await database.identity()) ?? fallback;
+  return [...routes].map(([document, table]) => ({ module: "postgresModule", location, document, table }));
 }
 
 /** Two cache routes on one namespace of one server would read each other's entries and key/value pairs. */

@@ -16,7 +16,8 @@ import { DocumentRegistry } from "./document-registry.js";
 import type { Logger } from "./logger.js";
 import { consoleLogger } from "./logger.js";
 import type { CacheModule, DocumentsModule, ModuleEnv, RuntimeModule } from "./module.js";
-import { checkNamespaceRoutes, checkTableRoutes } from "./route-conflicts.js";
+import type { TableRoute } from "./route-conflicts.js";
+import { checkNamespaceRoutes, checkTableRoutes, openedTableRoutes } from "./route-conflicts.js";
 
 export interface RuntimeOptions {
   /** `postgresModule(...)` (at least one) and any cache modules (`redisModule`, `memoryCacheModule`). */
@@ -148,11 +149,20 @@ class StrataRuntime implements Runtime {
     this.#state = "starting";
     const env: ModuleEnv = { logger: this.logger, clock: this.clock };
     const routes = new Map<string, DocumentRoute>();
+    const opened: TableRoute[] = [];
     try {
       for (const module of this.documentModules) {
         const database = await module.open(env);
         this.#databases.push(database);
         await database.ping();
+        if (this.documentModules.length > 1) {
+          opened.push(...(await openedTableRoutes(module.routes, module.location, database)));
+          checkTableRoutes(opened); // two spellings of one database must not share a table
+        }
+      }
+      // Only once every database is known to be distinct: a refused start creates nothing.
+      for (const [i, module] of this.documentModules.entries()) {
+        const database = this.#databases[i] as Database;
         if (module.migrate) await database.migrate([...module.routes.values()]);
         else await database.verify([...module.routes.values()]);
         for (const [name, table] of module.routes) routes.set(name, { database, table });

@@ -123,6 +123,40 @@ describe.skipIf(env.skip)("an existing table with columns of the wrong type", ()
   });
 });
 
+describe.skipIf(env.skip)("two postgresModules reaching one database by different urls", () => {
+  it("are refused at start when they route two documents to one table, before any table is created", async () => {
+    const table = `t_${randomUUID().slice(0, 8)}`;
+    const url = new URL(databaseUrl());
+    const otherSpelling = new URL(databaseUrl());
+    otherSpelling.hostname = url.hostname === "localhost" ? "127.0.0.1" : "localhost";
+    const modules = [
+      postgresModule({ url: url.toString(), documents: { products: { table } } }),
+      postgresModule({ url: otherSpelling.toString(), documents: { orders: { table } } }),
+    ];
+    const runtime = createRuntime({ modules, logger: silentLogger });
+    const error = await runtime.start().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as ConfigurationError).path).toBe("postgresModule.documents.orders.table");
+    expect((error as Error).message).toMatch(/"orders".*"products"/);
+    expect(runtime.state).toBe("stopped");
+    expect(await tableExists(table)).toBe(false);
+  });
+
+  it("are accepted on two databases of one server", async () => {
+    const table = `t_${randomUUID().slice(0, 8)}`;
+    const adminDb = new URL(env.postgres?.adminUrl as string);
+    const runtime = createRuntime({
+      modules: [
+        postgresModule({ url: databaseUrl(), migrate: false, documents: { products: { table } } }),
+        postgresModule({ url: adminDb.toString(), migrate: false, documents: { orders: { table } } }),
+      ],
+      logger: silentLogger,
+    });
+    await runtime.start();
+    await runtime.stop();
+  });
+});
+
 describe.skipIf(env.skip)("a redis url naming a database the server does not have", () => {
   const pg = () => postgresModule({ url: databaseUrl(), documents: { products: { table: "products_db" } } });
 

@@ -100,6 +100,17 @@ class SqlDatabase implements Database {
     await verifyTables(this.#instrument(this.#driver), tables);
   }
 
+  async identity(): Promise<string | undefined> {
+    this.#checkOpen();
+    if (this.#driver.endpoint.startsWith("pglite:")) return undefined;
+    // Readable by any role (unlike system_identifier or data_directory); start time and port tell servers apart.
+    const result = await this.#instrument(this.#driver).query<{ identity: string }>(
+      `SELECT pg_postmaster_start_time()::text || '|' || current_setting('port') || '|' ||
+              (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())::text AS identity`,
+    );
+    return result.rows[0]?.identity;
+  }
+
   async ping(): Promise<void> {
     this.#checkOpen();
     let timer: NodeJS.Timeout | undefined;
