@@ -104,6 +104,29 @@ export function sharedCacheRouteError(document: string, other: string, cache: st
   );
 }
 
+/**
+ * The specs listed in `createRuntime({ documents })`, checked at construction so a refused runtime opens nothing:
+ * one spec per name, one document per routed cache name. Documents met later are checked by the registry.
+ */
+export function checkListedDocuments(specs: ReadonlyArray<DocumentSpec>, routedCaches: ReadonlyArray<string>): void {
+  const byName = new Map<string, DocumentSpec>();
+  const byCache = new Map<string, DocumentSpec>();
+  for (const spec of specs) {
+    const known = byName.get(spec.name);
+    if (known !== undefined) {
+      const conflict = specConflictError(known, spec);
+      if (conflict !== undefined) throw conflict;
+      continue;
+    }
+    byName.set(spec.name, spec);
+    const cache = spec.cache?.name;
+    if (cache === undefined || !routedCaches.includes(cache)) continue;
+    const other = byCache.get(cache);
+    if (other !== undefined) throw sharedCacheRouteError(spec.name, other.name, cache);
+    byCache.set(cache, spec);
+  }
+}
+
 /** Why `spec` cannot share its name with `known` on one runtime, or undefined when they are the same spec. */
 export function specConflictError(known: DocumentSpec, spec: DocumentSpec): ConfigurationError | undefined {
   if (known === spec) return undefined;

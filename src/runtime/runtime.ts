@@ -17,7 +17,7 @@ import type { Logger } from "./logger.js";
 import { consoleLogger } from "./logger.js";
 import type { CacheModule, DocumentsModule, ModuleEnv, RuntimeModule } from "./module.js";
 import type { TableRoute } from "./route-conflicts.js";
-import { checkNamespaceRoutes, checkTableRoutes, openedTableRoutes } from "./route-conflicts.js";
+import { checkListedDocuments, checkNamespaceRoutes, checkTableRoutes, openedTableRoutes } from "./route-conflicts.js";
 
 export interface RuntimeOptions {
   /** `postgresModule(...)` (at least one) and any cache modules (`redisModule`, `memoryCacheModule`). */
@@ -99,6 +99,10 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       throw new ConfigurationError(`documents[${i}]`, "is not a defineDocument() spec");
     }
   });
+  checkListedDocuments(
+    documents,
+    cacheModules.flatMap((m) => m.names),
+  );
   return new StrataRuntime(
     documentModules,
     cacheModules,

@@ -232,13 +232,6 @@ describe.skipIf(env.skip)("one document name with two specs, and two documents o
     }),
   ];
 
-  it("two cache specs under one name in `documents` are refused at start, naming what differs", async () => {
-    const error = await startFailure(modules(), [productSpec({ ttl: "5m" }), productSpec({ ttl: "1m" })]);
-    expect(error.path).toBe("documents.products.cache");
-    expect(error.message).toContain("ttlMs 300000 vs 60000");
-    expect(await redisKeys()).toBe(0);
-  });
-
   it("a second spec met at runtime through ctx.document is refused before anything is read or written", async () => {
     const runtime = createRuntime({
       modules: modules(),
@@ -269,17 +262,30 @@ describe.skipIf(env.skip)("one document name with two specs, and two documents o
     }
   });
 
-  it("two documents on one cache route are refused, naming both documents and the route", async () => {
-    const shared = { name: "products" };
-    const error = await startFailure(modules(), [
-      productSpec(shared),
-      defineDocument({ name: "orders", fields: productFields, cache: shared }),
-    ]);
-    expect(error.path).toBe("documents.orders.cache.name");
-    expect(error.message).toMatch(/"orders".*cache "products".*"products"/);
-    expect(await redisKeys()).toBe(0);
-    expect(await tableExists("orders")).toBe(true); // migrated before the documents were wired, but empty
-    expect(await sql("SELECT * FROM orders")).toEqual([]);
+  it("two documents on one cache route are refused at first use of the second, before it reads or writes", async () => {
+    const runtime = createRuntime({ modules: modules(), logger: silentLogger });
+    await runtime.start();
+    try {
+      const ctx = runtime.context();
+      const created = await ctx.document.command(productSpec()).create({ name: "a", price: 1 });
+      await ctx.document.query(productSpec()).get(created.id);
+      const keys = await redisKeys();
+      const orders = defineDocument({ name: "orders", fields: productFields, cache: { name: "products" } });
+      let error: unknown;
+      try {
+        ctx.document.query(orders);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect((error as ConfigurationError).path).toBe("documents.orders.cache.name");
+      expect((error as Error).message).toMatch(/"orders".*cache "products".*"products"/);
+      expect(await redisKeys()).toBe(keys);
+      expect(await sql("SELECT * FROM orders")).toEqual([]);
+    } finally {
+      await runtime.stop();
+      await redis?.cli("FLUSHALL");
+    }
   });
 
   it("two documents on one in-process cache route are refused the same way", async () => {

@@ -6,9 +6,17 @@
 import { Redis } from "ioredis";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import type { RuntimeModule } from "../../src/index.js";
-import { ConfigurationError, createRuntime, memoryCacheModule, postgresModule, redisModule } from "../../src/index.js";
+import type { DocumentSpec, RuntimeModule } from "../../src/index.js";
+import {
+  ConfigurationError,
+  createRuntime,
+  defineDocument,
+  memoryCacheModule,
+  postgresModule,
+  redisModule,
+} from "../../src/index.js";
 import { namespacesOverlap } from "../../src/runtime/route-conflicts.js";
+import { productFields, productSpec } from "../support/strata.js";
 
 const pgUrl = "postgres://postgres@127.0.0.1:5432/app";
 const redisUrl = "redis://127.0.0.1:6379";
@@ -21,6 +29,16 @@ function refuse(modules: RuntimeModule[]): ConfigurationError {
     return error as ConfigurationError;
   }
   throw new Error("expected createRuntime to refuse these modules");
+}
+
+function refuseDocuments(modules: RuntimeModule[], documents: DocumentSpec[]): ConfigurationError {
+  try {
+    createRuntime({ modules, documents });
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigurationError);
+    return error as ConfigurationError;
+  }
+  throw new Error("expected createRuntime to refuse these documents");
 }
 
 function accept(modules: RuntimeModule[]): void {
@@ -166,4 +184,49 @@ describe("the database number of a redis url", () => {
       expect((error as ConfigurationError).path).toBe("redisModule.url");
     },
   );
+});
+
+describe("the documents listed in createRuntime", () => {
+  const modules = [
+    postgresModule({ url: pgUrl, documents: { products: {}, orders: {} } }),
+    redisModule({ url: redisUrl, caches: { products: { namespace: "app:products" } } }),
+  ];
+
+  it("one name with two cache specs is refused at construction, naming what differs", () => {
+    const error = refuseDocuments(modules, [productSpec({ ttl: "5m" }), productSpec({ ttl: "1m" })]);
+    expect(error.path).toBe("documents.products.cache");
+    expect(error.message).toContain("ttlMs 300000 vs 60000");
+  });
+
+  it("one name with an L1 policy factory compares the factory by identity", () => {
+    const l1 = (policy: () => never) => productSpec({ l1: { ttl: "1s", policy: policy as never } });
+    const factory = () => {
+      throw new Error("unused");
+    };
+    expect(createRuntime({ modules, documents: [l1(factory), l1(factory)] }).state).toBe("created");
+    const error = refuseDocuments(modules, [l1(factory), l1(() => factory())]);
+    expect(error.message).toMatch(/l1 .*function#\d+.* vs .*function#\d+/);
+  });
+
+  it("one name with two field shapes, or cached and uncached, is refused", () => {
+    const reshaped = defineDocument({
+      name: "products",
+      fields: productFields.extend({ sku: productFields.shape.name }),
+    });
+    expect(refuseDocuments(modules, [productSpec(), reshaped]).message).toContain("different fields");
+    const uncached = defineDocument({ name: "products", fields: productFields });
+    expect(refuseDocuments(modules, [productSpec(), uncached]).message).toContain("cached vs uncached");
+  });
+
+  it("two documents on one routed cache name are refused, naming both and the route", () => {
+    const orders = defineDocument({ name: "orders", fields: productFields, cache: { name: "products" } });
+    const error = refuseDocuments(modules, [productSpec(), orders]);
+    expect(error.path).toBe("documents.orders.cache.name");
+    expect(error.message).toMatch(/"orders".*cache "products".*"products"/);
+  });
+
+  it("the same spec twice, or equal specs defined twice, are one document", () => {
+    const spec = productSpec();
+    expect(createRuntime({ modules, documents: [spec, spec, productSpec()] }).state).toBe("created");
+  });
 });
