@@ -76,9 +76,9 @@ export class DocumentRegistry {
       );
     }
     const cache = this.#cacheFor(spec);
-    const sharing = [...this.#documents.values()].find((d) => cache !== undefined && d.cache === cache);
-    if (sharing !== undefined && cache !== undefined) {
-      throw sharedCacheRouteError(spec.name, sharing.spec.name, cache.name);
+    if (cache !== undefined) {
+      const sharing = [...this.#documents.values()].find((document) => document.cache === cache);
+      if (sharing !== undefined) throw sharedCacheRouteError(spec.name, sharing.spec.name, cache.name);
     }
     const entries = cache?.entries(spec.fingerprint);
     const l1Spec = spec.cache?.l1;

@@ -15,6 +15,7 @@
 import type { Database, TableRef } from "../repository/document-repository.js";
 import type { CacheSpec, DocumentSpec } from "../spec/document-spec.js";
 import { ConfigurationError } from "../spec/errors.js";
+import type { CacheModule, DocumentsModule } from "./module.js";
 
 /** Where a module's data lives: equal strings, or the same object, are one place. */
 export type DataLocation = string | object;
@@ -33,6 +34,16 @@ export interface NamespaceRoute {
   readonly location: DataLocation;
   readonly cache: string;
   readonly namespace: string;
+}
+
+/** The construction-time checks of `createRuntime`: tables by where each module says its database is, namespaces. */
+export function checkModuleRoutes(documents: ReadonlyArray<DocumentsModule>, caches: ReadonlyArray<CacheModule>): void {
+  checkTableRoutes(
+    documents.flatMap((m) =>
+      [...m.routes].map(([document, table]) => ({ module: "postgresModule", location: m.location, document, table })),
+    ),
+  );
+  checkNamespaceRoutes(caches.flatMap((m) => m.namespaces));
 }
 
 /** Two documents routed to one table would read and overwrite each other's rows. */

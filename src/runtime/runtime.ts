@@ -17,7 +17,7 @@ import type { Logger } from "./logger.js";
 import { consoleLogger } from "./logger.js";
 import type { CacheModule, DocumentsModule, ModuleEnv, RuntimeModule } from "./module.js";
 import type { TableRoute } from "./route-conflicts.js";
-import { checkListedDocuments, checkNamespaceRoutes, checkTableRoutes, openedTableRoutes } from "./route-conflicts.js";
+import { checkListedDocuments, checkModuleRoutes, checkTableRoutes, openedTableRoutes } from "./route-conflicts.js";
 
 export interface RuntimeOptions {
   /** `postgresModule(...)` (at least one) and any cache modules (`redisModule`, `memoryCacheModule`). */
@@ -80,12 +80,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     cacheModules.flatMap((m) => m.names),
     "caches",
   );
-  checkTableRoutes(
-    documentModules.flatMap((m) =>
-      [...m.routes].map(([document, table]) => ({ module: "postgresModule", location: m.location, document, table })),
-    ),
-  );
-  checkNamespaceRoutes(cacheModules.flatMap((m) => m.namespaces));
+  checkModuleRoutes(documentModules, cacheModules);
   const refreshConcurrency = options.refreshConcurrency ?? 64;
   if (!Number.isSafeInteger(refreshConcurrency) || refreshConcurrency < 1) {
     throw new ConfigurationError("refreshConcurrency", "must be a positive integer");
