@@ -66,6 +66,13 @@ export interface Database {
   repository(document: string, table: TableRef): DocumentRepository;
   /** Creates missing tables (idempotent; never drops or alters data). */
   migrate(tables: ReadonlyArray<TableRef>): Promise<void>;
+  /** Refuses existing tables whose columns are missing or of another type; creates nothing (`migrate: false`). */
+  verify(tables: ReadonlyArray<TableRef>): Promise<void>;
+  /**
+   * What tells this database apart from others however it was reached (server start time, port, database oid), or
+   * undefined when that cannot be known (an in-process PGlite is its own database).
+   */
+  identity(): Promise<string | undefined>;
   /** Fails with a clear message when the server does not answer. */
   ping(): Promise<void>;
   close(): Promise<void>;

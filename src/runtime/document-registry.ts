@@ -13,6 +13,7 @@ import type { Clock } from "./clock.js";
 import { systemClock } from "./clock.js";
 import { coarseNow } from "./coarse-clock.js";
 import type { Logger } from "./logger.js";
+import { sharedCacheRouteError, specConflictError } from "./route-conflicts.js";
 
 /** Everything one document type has on one runtime, shared by the ports of every context. */
 export interface DocumentRuntime {
@@ -33,7 +34,8 @@ export interface DocumentRoute {
 
 /**
  * Resolves specs to their routes on first use and keeps one DocumentRuntime per document name.
- * The same name used with a different shape is a configuration error, not a silent second cache.
+ * The same name used with a different spec, or two documents on one cache route, is a configuration error (see
+ * route-conflicts.ts), not silently shared data.
  */
 export class DocumentRegistry {
   readonly #documents = new Map<string, DocumentRuntime>();
@@ -52,16 +54,6 @@ export class DocumentRegistry {
   ) {}
 
   resolve(spec: DocumentSpec): DocumentRuntime {
-    const known = this.#documents.get(spec.name);
-    if (known !== undefined) {
-      if (known.spec !== spec && known.spec.fingerprint !== spec.fingerprint) {
-        throw new ConfigurationError(
-          `documents.${spec.name}`,
-          "is used with two different field shapes in one runtime; define the document once and share the spec",
-        );
-      }
-      return known;
-    }
     if (
       typeof spec !== "object" ||
       spec === null ||
@@ -69,6 +61,12 @@ export class DocumentRegistry {
       typeof spec.fingerprint !== "string"
     ) {
       throw new ConfigurationError("spec", "must be a DocumentSpec made by defineDocument()");
+    }
+    const known = this.#documents.get(spec.name);
+    if (known !== undefined) {
+      const conflict = specConflictError(known.spec, spec);
+      if (conflict !== undefined) throw conflict;
+      return known;
     }
     const route = this.routes.get(spec.name);
     if (route === undefined) {
@@ -78,6 +76,10 @@ export class DocumentRegistry {
       );
     }
     const cache = this.#cacheFor(spec);
+    if (cache !== undefined) {
+      const sharing = [...this.#documents.values()].find((document) => document.cache === cache);
+      if (sharing !== undefined) throw sharedCacheRouteError(spec.name, sharing.spec.name, cache.name);
+    }
     const entries = cache?.entries(spec.fingerprint);
     const l1Spec = spec.cache?.l1;
     const l1 =

@@ -2,6 +2,7 @@ import type { CacheBackend } from "../l2/cache-backend.js";
 import type { Database, TableRef } from "../repository/document-repository.js";
 import type { Clock } from "./clock.js";
 import type { Logger } from "./logger.js";
+import type { DataLocation, NamespaceRoute } from "./route-conflicts.js";
 
 /** What a module gets when the runtime opens it. */
 export interface ModuleEnv {
@@ -14,6 +15,8 @@ export interface DocumentsModule {
   readonly kind: "documents";
   readonly routes: ReadonlyMap<string, TableRef>;
   readonly migrate: boolean;
+  /** The database the routes live in; two modules with the same location must not share a table. */
+  readonly location: DataLocation;
   open(env: ModuleEnv): Promise<Database>;
 }
 
@@ -21,6 +24,8 @@ export interface DocumentsModule {
 export interface CacheModule {
   readonly kind: "cache";
   readonly names: ReadonlyArray<string>;
+  /** Each route's namespace and server; no two may overlap (see route-conflicts.ts). */
+  readonly namespaces: ReadonlyArray<NamespaceRoute>;
   open(env: ModuleEnv): Promise<CacheBackend>;
 }
 

@@ -16,6 +16,8 @@ import { DocumentRegistry } from "./document-registry.js";
 import type { Logger } from "./logger.js";
 import { consoleLogger } from "./logger.js";
 import type { CacheModule, DocumentsModule, ModuleEnv, RuntimeModule } from "./module.js";
+import type { TableRoute } from "./route-conflicts.js";
+import { checkListedDocuments, checkModuleRoutes, checkTableRoutes, openedTableRoutes } from "./route-conflicts.js";
 
 export interface RuntimeOptions {
   /** `postgresModule(...)` (at least one) and any cache modules (`redisModule`, `memoryCacheModule`). */
@@ -78,6 +80,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     cacheModules.flatMap((m) => m.names),
     "caches",
   );
+  checkModuleRoutes(documentModules, cacheModules);
   const refreshConcurrency = options.refreshConcurrency ?? 64;
   if (!Number.isSafeInteger(refreshConcurrency) || refreshConcurrency < 1) {
     throw new ConfigurationError("refreshConcurrency", "must be a positive integer");
@@ -91,6 +94,10 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       throw new ConfigurationError(`documents[${i}]`, "is not a defineDocument() spec");
     }
   });
+  checkListedDocuments(
+    documents,
+    cacheModules.flatMap((m) => m.names),
+  );
   return new StrataRuntime(
     documentModules,
     cacheModules,
@@ -141,12 +148,22 @@ class StrataRuntime implements Runtime {
     this.#state = "starting";
     const env: ModuleEnv = { logger: this.logger, clock: this.clock };
     const routes = new Map<string, DocumentRoute>();
+    const opened: TableRoute[] = [];
     try {
       for (const module of this.documentModules) {
         const database = await module.open(env);
         this.#databases.push(database);
         await database.ping();
+        if (this.documentModules.length > 1) {
+          opened.push(...(await openedTableRoutes(module.routes, module.location, database)));
+          checkTableRoutes(opened); // two spellings of one database must not share a table
+        }
+      }
+      // Only once every database is known to be distinct: a refused start creates nothing.
+      for (const [i, module] of this.documentModules.entries()) {
+        const database = this.#databases[i] as Database;
         if (module.migrate) await database.migrate([...module.routes.values()]);
+        else await database.verify([...module.routes.values()]);
         for (const [name, table] of module.routes) routes.set(name, { database, table });
       }
       for (const module of this.cacheModules) this.#caches.push(await module.open(env));

@@ -59,6 +59,8 @@ function parseName(value: unknown): string {
 function parseFields(value: unknown): DocumentFields {
   // Structural rather than `instanceof`: two copies of zod in node_modules must not make a valid
   // schema look foreign. `safeParse` and `shape` are what the rest of stratacache relies on.
+  const unusable = unusableFields(value);
+  if (unusable !== undefined) throw new ConfigurationError("fields", unusable);
   if (!isZodObject(value)) {
     const type = zodType(value);
     const got = type === undefined ? describeValue(value) : `a zod ${type}`;
@@ -73,6 +75,34 @@ function parseFields(value: unknown): DocumentFields {
     }
   }
   return value;
+}
+
+/**
+ * Why a schema that looks usable is not, with what to do instead; undefined for anything else. Updates are validated
+ * with `fields.partial()`, and entries hold parsed values, so the top level must be a plain zod 4 object.
+ */
+function unusableFields(value: unknown): string | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  if (!("_zod" in value) && "_def" in value && typeof (value as { safeParse?: unknown }).safeParse === "function") {
+    return (
+      "is a zod 3 schema; stratacache reads zod 4 schemas only: " +
+      'build it with zod 4 (`import { z } from "zod"` with zod >= 4, or "zod/v4" from zod 3.25)'
+    );
+  }
+  const def = (value as { _zod?: { def?: { type?: unknown; checks?: unknown } } })._zod?.def;
+  if (def?.type === "object" && Array.isArray(def.checks) && def.checks.length > 0) {
+    return (
+      "has checks at the top level (.refine(), .superRefine() or .check()), which an update's partial patch cannot " +
+      "run: move each rule onto the field it checks, or check cross-field rules in your code before create/update"
+    );
+  }
+  if (def?.type === "pipe") {
+    return (
+      "is a pipe (.transform() or .pipe() at the top level), which an update's partial patch cannot run and whose " +
+      "output a read cannot re-create: use a plain z.object({ … }) and transform the document after reading it"
+    );
+  }
+  return undefined;
 }
 
 function isZodObject(value: unknown): value is DocumentFields {

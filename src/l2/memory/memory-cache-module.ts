@@ -35,9 +35,12 @@ export function memoryCacheModule(options: MemoryCacheModuleOptions): CacheModul
     routes.set(name, cache.namespace === undefined ? name : checkNamespace(cache.namespace, `${path}.namespace`));
   }
   if (routes.size === 0) throw new ConfigurationError("memoryCacheModule.caches", "must route at least one cache");
+  // Each module opens its own keyspace: only its own routes can collide.
+  const location = {};
   return {
     kind: "cache",
     names: [...routes.keys()],
+    namespaces: [...routes].map(([cache, namespace]) => ({ module: "memoryCacheModule", location, cache, namespace })),
     async open(env: ModuleEnv) {
       return new MemoryCacheBackend(routes, env.clock, maxEntries);
     },

@@ -10,9 +10,11 @@ import {
   checkPositiveInt,
 } from "../../runtime/check-options.js";
 import type { CacheModule, ModuleEnv } from "../../runtime/module.js";
+import { type DataLocation, redisLocation } from "../../runtime/route-conflicts.js";
 import { ConfigurationError } from "../../spec/errors.js";
 import type { RedisCacheRoute } from "./redis-cache-backend.js";
 import { RedisCacheBackend } from "./redis-cache-backend.js";
+import { guardDatabase, redisUrlDatabase } from "./redis-database-number.js";
 
 export interface RedisCacheOptions {
   /** Key prefix of this cache, e.g. `"app:products"`. */
@@ -48,6 +50,7 @@ export function redisModule(options: RedisModuleOptions): CacheModule {
   if (hasClient && !(opts.client instanceof Redis || opts.client instanceof Cluster)) {
     throw new ConfigurationError("redisModule.client", "must be an ioredis Redis or Cluster client");
   }
+  const database = hasUrl ? redisUrlDatabase(opts.url as string) : 0;
   const timeoutMs =
     opts.timeoutMs === undefined ? DEFAULT_TIMEOUT_MS : checkPositiveInt(opts.timeoutMs, "redisModule.timeoutMs");
   const routes = new Map<string, RedisCacheRoute>();
@@ -65,9 +68,11 @@ export function redisModule(options: RedisModuleOptions): CacheModule {
   const timing = checkPushTiming(opts.invalidation);
   const pushPrefixes = [...routes.values()].filter((r) => r.invalidationPush).map((r) => `${r.namespace}:`);
 
+  const location = redisModuleLocation(opts.url, opts.client, database);
   return {
     kind: "cache",
     names: [...routes.keys()],
+    namespaces: [...routes].map(([cache, r]) => ({ module: "redisModule", location, cache, namespace: r.namespace })),
     async open(env: ModuleEnv) {
       const client = (opts.client as Redis | Cluster | undefined) ?? connect(opts.url as string, timeoutMs);
       const invalidation =
@@ -84,10 +89,34 @@ export function redisModule(options: RedisModuleOptions): CacheModule {
               logger: env.logger,
             });
       const backend = new RedisCacheBackend(client, routes, !hasClient, timeoutMs, env.logger, invalidation);
-      if (!hasClient) await firstConnect(client as Redis, timeoutMs, env);
+      if (!hasClient) {
+        const checkDatabase = guardDatabase(client as Redis, database, env.logger);
+        await firstConnect(client as Redis, timeoutMs, env);
+        try {
+          await checkDatabase();
+        } catch (error) {
+          await backend.close();
+          throw error;
+        }
+      }
       return backend;
     },
   };
+}
+
+/** A url, or a client's own host/port/db options, name a place; a client without them is its own place. */
+function redisModuleLocation(url: unknown, client: unknown, database: number): DataLocation {
+  if (typeof url === "string") {
+    const parsed = new URL(url);
+    return redisLocation(parsed.hostname, parsed.port, database);
+  }
+  const options = (client as { options?: { host?: unknown; port?: unknown; db?: unknown } }).options;
+  // A Cluster client's options carry no host: it stays its own place.
+  if (typeof options?.host === "string") {
+    const port = typeof options.port === "number" ? options.port : undefined;
+    return redisLocation(options.host, port, typeof options.db === "number" ? options.db : 0);
+  }
+  return client as object;
 }
 
 function connect(url: string, timeoutMs: number): Redis {

@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { checkKnownKeys, checkName, checkObject, checkPositiveInt } from "../../runtime/check-options.js";
 import type { DocumentsModule, ModuleEnv } from "../../runtime/module.js";
+import { type DataLocation, postgresUrlLocation } from "../../runtime/route-conflicts.js";
 import { ConfigurationError } from "../../spec/errors.js";
 import type { TableRef } from "../document-repository.js";
 import { pgDriver } from "./pg-driver.js";
@@ -87,6 +88,7 @@ export function postgresModule(options: PostgresModuleOptions): DocumentsModule 
     kind: "documents",
     routes,
     migrate,
+    location: locationOf(opts),
     async open(env: ModuleEnv) {
       return createSqlDatabase({
         driver: driverFor(options, queryTimeoutMs),
@@ -101,6 +103,13 @@ function driverFor(options: PostgresModuleOptions, queryTimeoutMs: number): SqlD
   if (options.url !== undefined) return pgDriver({ url: options.url, queryTimeoutMs });
   if (options.pool !== undefined) return pgDriver({ pool: options.pool });
   return pgliteDriver(options.pglite === true ? {} : { pglite: options.pglite });
+}
+
+/** A url names a place; a pool or PGlite instance is its own place; every `pglite: true` is a fresh database. */
+function locationOf(opts: Record<string, unknown>): DataLocation {
+  if (typeof opts.url === "string") return postgresUrlLocation(opts.url);
+  const source = opts.pool ?? opts.pglite;
+  return typeof source === "object" && source !== null ? source : {};
 }
 
 function identifier(value: unknown, path: string): string {

@@ -26,7 +26,7 @@ import { SqlDocumentRepository } from "./sql-document-repository.js";
 import type { SqlDriver, SqlExecutor, SqlResult, SqlRow } from "./sql-driver.js";
 import { consoleLogger, type SqlLogger } from "./sql-logger.js";
 import { createScope, runAfterCommitHooks, type ScopeState } from "./sql-scope.js";
-import { migrateTable } from "./table-migration.js";
+import { migrateTables, verifyTables } from "./table-migration.js";
 
 export interface SqlDatabaseOptions {
   readonly driver: SqlDriver;
@@ -91,7 +91,24 @@ class SqlDatabase implements Database {
     // Validate every name before creating anything.
     for (const table of tables) qualifiedTableName(table);
     const executor = this.#instrument(this.#driver);
-    for (const table of tables) await migrateTable(executor, table);
+    await migrateTables(executor, tables);
+  }
+
+  async verify(tables: ReadonlyArray<TableRef>): Promise<void> {
+    this.#checkOpen();
+    for (const table of tables) qualifiedTableName(table);
+    await verifyTables(this.#instrument(this.#driver), tables);
+  }
+
+  async identity(): Promise<string | undefined> {
+    this.#checkOpen();
+    if (this.#driver.endpoint.startsWith("pglite:")) return undefined;
+    // Readable by any role (unlike system_identifier or data_directory); start time and port tell servers apart.
+    const result = await this.#instrument(this.#driver).query<{ identity: string }>(
+      `SELECT pg_postmaster_start_time()::text || '|' || current_setting('port') || '|' ||
+              (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())::text AS identity`,
+    );
+    return result.rows[0]?.identity;
   }
 
   async ping(): Promise<void> {

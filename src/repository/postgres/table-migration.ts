@@ -1,8 +1,9 @@
 /**
- * Creates a document table when it is missing. Never drops or alters: an existing table that lacks our columns is a
- * configuration error, reported rather than "fixed".
+ * Creates a document table when it is missing. Never drops or alters: an existing table that lacks our columns, or
+ * has them with other types, is a configuration error, reported rather than "fixed".
  *
- * Exports: `migrateTable(executor, table): Promise<void>`, `documentTableDdl(table): string`.
+ * Exports: `migrateTables(executor, tables)`, `verifyTables(executor, tables)`, `migrateTable(executor, table)`,
+ * `documentTableDdl(table): string`.
  */
 import { ConfigurationError } from "../../spec/errors.js";
 import type { TableRef } from "../document-repository.js";
@@ -10,7 +11,15 @@ import { qualifiedTableName, quoteIdent } from "./quote-ident.js";
 import type { SqlExecutor } from "./sql-driver.js";
 import { SqlState, sqlStateOf } from "./sql-state.js";
 
-const requiredColumns = ["id", "rev", "incarnation", "created_at", "updated_at", "data"] as const;
+/** Each column the repository reads and writes, with the type `format_type` reports for the one our DDL creates. */
+const requiredColumns: ReadonlyArray<readonly [column: string, type: string]> = [
+  ["id", "uuid"],
+  ["rev", "bigint"],
+  ["incarnation", "bigint"],
+  ["created_at", "timestamp with time zone"],
+  ["updated_at", "timestamp with time zone"],
+  ["data", "jsonb"],
+];
 
 /** A concurrent migrator may win the catalog insert; after it commits, a retry sees its objects and does nothing. */
 const raceStates = new Set<string>([
@@ -31,6 +40,20 @@ export function documentTableDdl(table: TableRef): string {
   updated_at timestamptz NOT NULL DEFAULT now(),
   data jsonb NOT NULL CHECK (jsonb_typeof(data) = 'object')
 )`;
+}
+
+/** Checks every existing table first, so a wrong one refuses the start before anything is created. */
+export async function migrateTables(executor: SqlExecutor, tables: ReadonlyArray<TableRef>): Promise<void> {
+  await verifyTables(executor, tables);
+  for (const table of tables) await migrateTable(executor, table);
+}
+
+/** Refuses existing tables whose columns are missing or mistyped; creates nothing (for `migrate: false`). */
+export async function verifyTables(executor: SqlExecutor, tables: ReadonlyArray<TableRef>): Promise<void> {
+  for (const table of tables) {
+    const columns = await existingColumns(executor, table);
+    if (columns.size > 0) checkColumns(table, columns);
+  }
 }
 
 export async function migrateTable(executor: SqlExecutor, table: TableRef): Promise<void> {
@@ -56,23 +79,39 @@ async function migrateOnce(executor: SqlExecutor, table: TableRef): Promise<void
   await executor.query(ddl);
 }
 
-async function existingColumns(executor: SqlExecutor, table: TableRef): Promise<Set<string>> {
-  const result = await executor.query<{ attname: string }>(
-    `SELECT a.attname FROM pg_catalog.pg_attribute a
+/** Column name → its type as `format_type` spells it. */
+async function existingColumns(executor: SqlExecutor, table: TableRef): Promise<Map<string, string>> {
+  const result = await executor.query<{ attname: string; type: string }>(
+    `SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type FROM pg_catalog.pg_attribute a
        JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped`,
     [table.schema, table.table],
   );
-  return new Set(result.rows.map((row) => row.attname));
+  return new Map(result.rows.map((row) => [row.attname, row.type]));
 }
 
-function checkColumns(table: TableRef, columns: Set<string>): void {
-  const missing = requiredColumns.filter((column) => !columns.has(column));
-  if (missing.length > 0) {
+/**
+ * Refuses a table whose columns are missing or of another type, listing every problem. A look-alike table would
+ * fail late and silently: `data text` accepts a patch that stores invalid JSON, and every later read throws.
+ */
+function checkColumns(table: TableRef, columns: ReadonlyMap<string, string>): void {
+  const missing = requiredColumns.filter(([column]) => !columns.has(column)).map(([column]) => column);
+  const mistyped = requiredColumns
+    .filter(([column, type]) => columns.has(column) && columns.get(column) !== type)
+    .map(([column, type]) => `${column} is ${columns.get(column)} (expected ${type})`);
+  const problems = [
+    ...(missing.length > 0 ? [`lacks column(s) ${missing.join(", ")}`] : []),
+    ...(mistyped.length > 0 ? [`has column(s) of the wrong type: ${mistyped.join(", ")}`] : []),
+  ];
+  if (problems.length > 0) {
     throw new ConfigurationError(
       `table ${table.schema}.${table.table}`,
-      `exists but lacks column(s) ${missing.join(", ")}; migrate never alters tables, add them yourself`,
+      `exists but ${problems.join("; ")}; migrate never alters tables, fix them yourself (expected: ${expectedColumns()})`,
     );
   }
+}
+
+function expectedColumns(): string {
+  return requiredColumns.map(([column, type]) => `${column} ${type}`).join(", ");
 }
