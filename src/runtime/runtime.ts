@@ -118,6 +118,8 @@ class StrataRuntime implements Runtime {
   #registry: DocumentRegistry | undefined;
   #refresher: BackgroundRefresher | undefined;
   #root: RuntimeContext | undefined;
+  #starting: Promise<void> | undefined;
+  #backgroundStopped = false;
   #stopping: Promise<void> | undefined;
   readonly #ensureRunning = () => {
     if (this.#state !== "started") throw new RuntimeStateError(`runtime is ${this.#state}; call start() first`);
@@ -136,39 +138,51 @@ class StrataRuntime implements Runtime {
     return this.#state;
   }
 
-  async start(): Promise<void> {
-    if (this.#state !== "created") throw new RuntimeStateError(`start() called on a runtime that is ${this.#state}`);
+  start(): Promise<void> {
+    if (this.#state !== "created") {
+      return Promise.reject(new RuntimeStateError(`start() called on a runtime that is ${this.#state}`));
+    }
     this.#state = "starting";
+    this.#starting = this.#start();
+    return this.#starting;
+  }
+
+  /**
+   * Opens modules one step at a time. After every step it checks whether stop() was called meanwhile (SIGTERM during
+   * startup): if so it closes everything it opened, including what the step that was running has just opened, and
+   * rejects with RuntimeStateError. stop() waits for that, so it resolves only once nothing is left open.
+   */
+  async #start(): Promise<void> {
     const env: ModuleEnv = { logger: this.logger, clock: this.clock };
     const routes = new Map<string, DocumentRoute>();
     try {
       for (const module of this.documentModules) {
         const database = await module.open(env);
         this.#databases.push(database);
+        this.#throwIfStopped();
         await database.ping();
+        this.#throwIfStopped();
         if (module.migrate) await database.migrate([...module.routes.values()]);
+        this.#throwIfStopped();
         for (const [name, table] of module.routes) routes.set(name, { database, table });
       }
-      for (const module of this.cacheModules) this.#caches.push(await module.open(env));
+      for (const module of this.cacheModules) {
+        this.#caches.push(await module.open(env));
+        this.#throwIfStopped();
+      }
       for (const backend of this.#caches) {
         if (backend.invalidation) this.#push.set(backend, new InvalidationRouter(backend.invalidation, this.logger));
       }
       // Arms before the first read can fill L1; never fails start (the channel retries or degrades to TTL-only).
       await Promise.all([...this.#push.values()].map((router) => router.start()));
-    } catch (error) {
-      await this.#closeAll();
-      this.#state = "stopped";
-      throw error;
-    }
-    this.#refresher = new BackgroundRefresher(this.refreshConcurrency, this.logger);
-    this.#registry = new DocumentRegistry(this.#databases, routes, this.#caches, this.clock, this.logger, (document) =>
-      this.#attachPush(document),
-    );
-    this.#registry.refresher = this.#refresher;
-    try {
+      this.#throwIfStopped();
+      this.#refresher = new BackgroundRefresher(this.refreshConcurrency, this.logger);
+      this.#registry = new DocumentRegistry(this.#databases, routes, this.#caches, this.clock, this.logger, (document) =>
+        this.#attachPush(document),
+      );
+      this.#registry.refresher = this.#refresher;
       for (const spec of this.documents) this.#registry.resolve(spec); // throws ConfigurationError without a route
     } catch (error) {
-      this.#registry.stop();
       await this.#closeAll();
       this.#state = "stopped";
       throw error;
@@ -177,16 +191,22 @@ class StrataRuntime implements Runtime {
     this.#state = "started";
   }
 
+  /** Ends start() when stop() was called while it awaited: state is then "stopping". */
+  #throwIfStopped(): void {
+    if (this.#state !== "starting") throw new RuntimeStateError("stop() was called before start() finished");
+  }
+
   stop(): Promise<void> {
     if (this.#stopping) return this.#stopping;
-    if (this.#state === "created") {
+    if (this.#state === "created" || this.#state === "stopped") {
       this.#state = "stopped";
       return Promise.resolve();
     }
     this.#state = "stopping";
     this.#stopping = (async () => {
-      this.#registry?.stop();
-      await this.#refresher?.drain(5_000);
+      // A start() in progress sees the state at its next step, closes what it opened, and rejects (its caller is
+      // told); stop() itself succeeds once everything is closed.
+      await this.#starting?.catch(() => {});
       await this.#closeAll();
       this.#state = "stopped";
     })();
@@ -232,7 +252,13 @@ class StrataRuntime implements Runtime {
     }
   }
 
+  /** Stops background work, then closes every connection the runtime opened. Safe to call more than once. */
   async #closeAll(): Promise<void> {
+    if (!this.#backgroundStopped) {
+      this.#backgroundStopped = true;
+      this.#registry?.stop();
+      await this.#refresher?.drain(5_000);
+    }
     const closing = [...this.#caches.map((c) => c.close()), ...this.#databases.map((d) => d.close())];
     this.#caches = [];
     this.#databases = [];
