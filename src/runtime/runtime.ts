@@ -177,8 +177,13 @@ class StrataRuntime implements Runtime {
       await Promise.all([...this.#push.values()].map((router) => router.start()));
       this.#throwIfStopped();
       this.#refresher = new BackgroundRefresher(this.refreshConcurrency, this.logger);
-      this.#registry = new DocumentRegistry(this.#databases, routes, this.#caches, this.clock, this.logger, (document) =>
-        this.#attachPush(document),
+      this.#registry = new DocumentRegistry(
+        this.#databases,
+        routes,
+        this.#caches,
+        this.clock,
+        this.logger,
+        (document) => this.#attachPush(document),
       );
       this.#registry.refresher = this.#refresher;
       for (const spec of this.documents) this.#registry.resolve(spec); // throws ConfigurationError without a route

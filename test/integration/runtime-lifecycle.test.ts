@@ -138,7 +138,7 @@ describe.skipIf(env.skip)("runtime start/stop interleavings", () => {
             const outcomes = await Promise.all(starts);
             await Promise.all(stops);
             // Only the first start() may succeed, and only if no stop() came before it finished.
-            outcomes.slice(1).forEach((outcome) => expect(outcome).toBeInstanceOf(RuntimeStateError));
+            for (const outcome of outcomes.slice(1)) expect(outcome).toBeInstanceOf(RuntimeStateError);
             if (outcomes[0] !== undefined && outcomes[0] !== "started") {
               expect(outcomes[0]).toBeInstanceOf(RuntimeStateError);
               expect(stopCalled).toBe(true);
