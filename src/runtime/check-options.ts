@@ -52,3 +52,21 @@ export function checkPositiveInt(value: unknown, path: string): number {
   }
   return value;
 }
+
+/**
+ * An object the library will call (a logger, a clock): checked for every method now, so a typo or a partial object
+ * fails at construction instead of throwing from deep inside a read, a retry or a timer later.
+ */
+export function checkMethods<T>(value: unknown, methods: ReadonlyArray<keyof T & string>, path: string): T {
+  if ((typeof value !== "object" && typeof value !== "function") || value === null) {
+    throw new ConfigurationError(
+      path,
+      `must be an object with ${methods.map((m) => `${m}()`).join(", ")} (got ${describeValue(value)})`,
+    );
+  }
+  const missing = methods.filter((method) => typeof (value as Record<string, unknown>)[method] !== "function");
+  if (missing.length > 0) {
+    throw new ConfigurationError(path, `lacks ${missing.map((m) => `${m}()`).join(", ")}`);
+  }
+  return value as T;
+}

@@ -5,8 +5,10 @@ import type { CacheBackend } from "../l2/cache-backend.js";
 import { BackgroundRefresher } from "../repository/cached/background-refresher.js";
 import type { DocumentStats } from "../repository/cached/document-stats.js";
 import type { Database } from "../repository/document-repository.js";
+import { expectConfigObject, rejectUnknownKeys } from "../spec/config-object.js";
 import type { DocumentSpec } from "../spec/document-spec.js";
 import { ConfigurationError, RuntimeStateError } from "../spec/errors.js";
+import { checkMethods } from "./check-options.js";
 import type { Clock } from "./clock.js";
 import { systemClock } from "./clock.js";
 import type { Context } from "./context.js";
@@ -58,10 +60,25 @@ export interface Runtime {
   readonly state: RuntimeState;
 }
 
+const RUNTIME_OPTION_KEYS: ReadonlyArray<keyof RuntimeOptions> = [
+  "modules",
+  "logger",
+  "clock",
+  "refreshConcurrency",
+  "documents",
+];
+const LOGGER_METHODS: ReadonlyArray<keyof Logger> = ["debug", "info", "warn", "error"];
+const CLOCK_METHODS: ReadonlyArray<keyof Clock> = ["now", "random"];
+
 export function createRuntime(options: RuntimeOptions): Runtime {
-  if (typeof options !== "object" || options === null || !Array.isArray(options.modules)) {
+  const config = expectConfigObject(options, "", "{ modules: [postgresModule(…)] }");
+  rejectUnknownKeys(config, RUNTIME_OPTION_KEYS, "");
+  if (!Array.isArray(options.modules)) {
     throw new ConfigurationError("modules", "must be an array of modules");
   }
+  const logger =
+    options.logger === undefined ? consoleLogger : checkMethods<Logger>(options.logger, LOGGER_METHODS, "logger");
+  const clock = options.clock === undefined ? systemClock : checkMethods<Clock>(options.clock, CLOCK_METHODS, "clock");
   const documentModules: DocumentsModule[] = [];
   const cacheModules: CacheModule[] = [];
   options.modules.forEach((module, i) => {
@@ -91,14 +108,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       throw new ConfigurationError(`documents[${i}]`, "is not a defineDocument() spec");
     }
   });
-  return new StrataRuntime(
-    documentModules,
-    cacheModules,
-    options.logger ?? consoleLogger,
-    options.clock ?? systemClock,
-    refreshConcurrency,
-    documents,
-  );
+  return new StrataRuntime(documentModules, cacheModules, logger, clock, refreshConcurrency, documents);
 }
 
 function checkUnique(names: ReadonlyArray<string>, what: string): void {
