@@ -70,3 +70,21 @@ export function checkMethods<T>(value: unknown, methods: ReadonlyArray<keyof T &
   }
   return value as T;
 }
+
+/** The longest delay Node's timers honour: a longer one fires after 1 ms (with a TimeoutOverflowWarning). */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
+/**
+ * A delay that ends up in `setTimeout` (a timeout, an interval, a backoff): a whole number of milliseconds from 1 to
+ * MAX_TIMER_DELAY_MS (about 24.8 days). Cache lifetimes that only travel to Redis (`PX`) are not timers and are not
+ * checked here.
+ */
+export function checkTimerDelay(value: unknown, path: string): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > MAX_TIMER_DELAY_MS) {
+    throw new ConfigurationError(
+      path,
+      `must be a whole number of milliseconds from 1 to ${MAX_TIMER_DELAY_MS} (about 24.8 days: Node fires a longer timer after 1 ms) (got ${describeValue(value)})`,
+    );
+  }
+  return value;
+}
