@@ -5,6 +5,7 @@
  * lands while start() is waiting on them. stop() is idempotent and awaitable; start() interrupted by stop() rejects
  * with RuntimeStateError, and so does start() after stop().
  */
+import { createHook } from "node:async_hooks";
 import fc from "fast-check";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -77,7 +78,39 @@ describe.skipIf(env.skip)("runtime start/stop interleavings", () => {
     return counts;
   }
 
+  /**
+   * Watches timers (referenced or not) created from now on. `settled()` waits until every one has fired or been
+   * cleared (its own pauses are not watched) and returns how many are still pending after about 5 s (ioredis force-closes a lingering socket after 2 s): a heartbeat,
+   * reconnect or retry loop that outlives stop() keeps re-arming and never lets the count reach zero.
+   */
+  function watchTimers(): { settled(): Promise<number> } {
+    const live = new Set<number>();
+    let ignoring = false;
+    const hook = createHook({
+      init(asyncId, type) {
+        if (type === "Timeout" && !ignoring) live.add(asyncId);
+      },
+      destroy(asyncId) {
+        live.delete(asyncId);
+      },
+    }).enable();
+    const pause = (ms: number) => {
+      ignoring = true;
+      const paused = new Promise((resolve) => setTimeout(resolve, ms));
+      ignoring = false;
+      return paused;
+    };
+    return {
+      async settled() {
+        for (let i = 0; i < 250 && live.size > 0; i++) await pause(20);
+        hook.disable();
+        return live.size;
+      },
+    };
+  }
+
   it("stop() while start() waits on a slow Redis ends stopped, start() rejects, nothing stays open", async () => {
+    const timers = watchTimers();
     redisProxy.delay(400);
     try {
       const runtime = newRuntime(true);
@@ -102,6 +135,21 @@ describe.skipIf(env.skip)("runtime start/stop interleavings", () => {
       redisProxy.delay(0);
     }
     expect(await settledConnections()).toEqual({ redis: 0, postgres: 0, proxies: 0 });
+    expect(await timers.settled()).toBe(0); // no heartbeat, reconnect, retry or drain timer outlives stop()
+  });
+
+  it("a started runtime with push armed and a read served leaves no connection and no timer after stop()", async () => {
+    const timers = watchTimers();
+    const runtime = newRuntime(true);
+    await runtime.start();
+    const ctx = runtime.context();
+    const created = await ctx.document.command(products).create({ name: "x", price: 1 });
+    await ctx.document.query(products).get(created.id);
+    expect(runtime.stats().caches.products?.push.state).toBe("armed");
+    await runtime.stop();
+    expect(runtime.state).toBe("stopped");
+    expect(await settledConnections()).toEqual({ redis: 0, postgres: 0, proxies: 0 });
+    expect(await timers.settled()).toBe(0);
   });
 
   it("any interleaving of start() and stop() ends stopped with every connection closed", async () => {
