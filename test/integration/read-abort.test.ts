@@ -4,6 +4,8 @@
  * unknown option is a ValidationError, and no work promise is ever left to reject unhandled. A process-level
  * `unhandledRejection` watcher fails the test where the old code would have crashed a server.
  */
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { DocumentQuery, Runtime } from "../../src/index.js";
@@ -134,6 +136,32 @@ describe.skipIf(env.skip)("reads with signals and read options", () => {
   it("an unknown option gets a did-you-mean hint", async () => {
     const error = await query.get(id, { skipcache: true } as never).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/did you mean skipCache\?/);
+  });
+
+  it("a server process (default unhandled-rejection handling) survives reads for clients that went away", async () => {
+    const script = fileURLToPath(new URL("../support/abort-server.ts", import.meta.url));
+    const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        ["--import", "tsx", script],
+        {
+          env: { ...process.env, ABORT_SERVER_DATABASE_URL: env.postgres!.url, ABORT_SERVER_REDIS_URL: env.redisUrl! },
+          timeout: 60_000,
+        },
+        (error, stdout, stderr) =>
+          resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+    expect(run.stderr).not.toMatch(/Unhandled|AbortError/);
+    const [results, last] = run.stdout.trim().split("\n");
+    expect(JSON.parse(results ?? "{}")).toEqual({
+      skipCache: "ABORTED",
+      skipCacheMany: "ABORTED",
+      transaction: "ABORTED",
+      notASignal: "VALIDATION",
+    });
+    expect(last).toBe("survived");
+    expect(run.code).toBe(0);
   });
 
   it("a signal that fires while Postgres answers rejects that caller only; the late result is observed", async () => {
