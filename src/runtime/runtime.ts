@@ -49,9 +49,16 @@ export interface RuntimeStats {
 export type RuntimeState = "created" | "starting" | "started" | "stopping" | "stopped";
 
 export interface Runtime {
-  /** Connects, migrates the tables it owns, opens caches. Fails fast when Postgres is unreachable. */
+  /**
+   * Connects, migrates the tables it owns, opens caches. Fails fast when Postgres is unreachable. Once only: a second
+   * call, or a call after stop(), rejects with RuntimeStateError; so does a start() that stop() interrupted.
+   */
   start(): Promise<void>;
-  /** Closes what the runtime opened (never a pool or client passed in). Idempotent. */
+  /**
+   * Closes what the runtime opened (never a pool or client passed in): connections, the push channel, timers.
+   * Idempotent (every call returns the same promise) and safe at any time: during start() it waits for the step in
+   * progress, then start() closes everything and rejects. Resolves with the runtime "stopped" and nothing left open.
+   */
   stop(): Promise<void>;
   context(): Context;
   /** `runtime.context().transaction(fn)`. */
