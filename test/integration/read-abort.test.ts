@@ -133,6 +133,18 @@ describe.skipIf(env.skip)("reads with signals and read options", () => {
     },
   );
 
+  it.each([
+    ["a string", "abc"],
+    ["undefined", undefined],
+    ["a Set", new Set(["x"])],
+  ])("%s as the ids of getMany/findMany is a ValidationError, not a TypeError", async (_n, ids) => {
+    for (const read of [() => query.getMany(ids as never), () => query.findMany(ids as never)]) {
+      const error = await refusedWithoutSql(read);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).issues[0]?.path).toEqual(["ids"]);
+    }
+  });
+
   it("an unknown option gets a did-you-mean hint", async () => {
     const error = await query.get(id, { skipcache: true } as never).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/did you mean skipCache\?/);
