@@ -152,6 +152,30 @@ describe.skipIf(env.skip)("runtime start/stop interleavings", () => {
     expect(await timers.settled()).toBe(0);
   });
 
+  it("a heartbeat timeout shorter than its interval is allowed: push arms and stays armed across heartbeats", async () => {
+    const runtime = createRuntime({
+      modules: [
+        postgresModule({ url: env.postgres!.url, documents: { products: {} } }),
+        redisModule({
+          url: redis.url,
+          caches: { products: { namespace: "life:hb", invalidationPush: true } },
+          invalidation: { heartbeatIntervalMs: 50, heartbeatTimeoutMs: 20 },
+        }),
+      ],
+      documents: [products],
+      logger: silentLogger,
+    });
+    await runtime.start();
+    try {
+      await sleep(400); // about eight heartbeats
+      const push = runtime.stats().caches.products?.push;
+      expect(push?.state).toBe("armed");
+      expect(push?.disarmings).toBe(0);
+    } finally {
+      await runtime.stop();
+    }
+  });
+
   it("any interleaving of start() and stop() ends stopped with every connection closed", async () => {
     type Step = { readonly call: "start" | "stop"; readonly waitMs: number };
     let interrupted = 0; // runs where stop() landed while start() was in progress
