@@ -1,7 +1,8 @@
 import { describeValue } from "../spec/config-object.js";
 import { MAX_DURATION_MS } from "../spec/duration.js";
 import { ConfigurationError } from "../spec/errors.js";
-import type { L1StoreOptions } from "./l1-store.js";
+import { checkL1Capacity } from "./l1-capacity.js";
+import type { L1PolicyName, L1StoreOptions } from "./l1-store.js";
 
 /** Store options after checking: `ttlMs` is Infinity when entries never expire by default. */
 export interface CheckedL1StoreOptions {
@@ -12,16 +13,11 @@ export interface CheckedL1StoreOptions {
 
 /**
  * Checks a store's resolved options once, at construction (stores can be built directly, not only
- * through createL1Store). `minimumCapacity` is 2 for W-TinyLFU: its window and main area each need a slot.
+ * through createL1Store), with the capacity rule of `policy` (see checkL1Capacity).
  */
-export function checkL1StoreOptions(options: L1StoreOptions, minimumCapacity: number): CheckedL1StoreOptions {
-  const { capacity, ttlMs, now } = options;
-  if (typeof capacity !== "number" || !Number.isSafeInteger(capacity) || capacity < minimumCapacity) {
-    throw new ConfigurationError(
-      "capacity",
-      `must be an integer >= ${minimumCapacity} (got ${describeValue(capacity)})`,
-    );
-  }
+export function checkL1StoreOptions(options: L1StoreOptions, policy: L1PolicyName): CheckedL1StoreOptions {
+  const { ttlMs, now } = options;
+  const capacity = checkL1Capacity(options.capacity, policy, "capacity");
   if (ttlMs !== undefined && !(typeof ttlMs === "number" && ttlMs > 0 && ttlMs <= MAX_DURATION_MS)) {
     throw new ConfigurationError("ttlMs", `must be a positive number of milliseconds (got ${describeValue(ttlMs)})`);
   }

@@ -1,6 +1,7 @@
 import { describeValue, expectConfigObject, rejectUnknownKeys } from "../spec/config-object.js";
 import { type Duration, parseDuration } from "../spec/duration.js";
 import { ConfigurationError } from "../spec/errors.js";
+import { checkL1Capacity } from "./l1-capacity.js";
 import type { L1PolicyName, L1Store, L1StoreFactory, L1StoreOptions } from "./l1-store.js";
 import { LruL1Store } from "./lru-l1-store.js";
 import { TinyLfuL1Store } from "./tiny-lfu-l1-store.js";
@@ -32,12 +33,7 @@ export function createL1Store<V = unknown>(options: CreateL1StoreOptions): L1Sto
       `must be "lru", "tinylfu" or a store factory function (got ${describeValue(policy)})`,
     );
   }
-  const minimum = policy === "tinylfu" ? 2 : 1;
-  const capacity = config.capacity;
-  if (typeof capacity !== "number" || !Number.isSafeInteger(capacity) || capacity < minimum) {
-    const why = policy === "tinylfu" ? " with the tinylfu policy" : "";
-    throw new ConfigurationError("capacity", `must be an integer >= ${minimum}${why} (got ${describeValue(capacity)})`);
-  }
+  const capacity = checkL1Capacity(config.capacity, typeof policy === "function" ? "custom" : policy, "capacity");
   const ttlMs = config.ttl === undefined ? undefined : parseDuration(config.ttl, "ttl");
   const now = config.now;
   if (now !== undefined && typeof now !== "function") {

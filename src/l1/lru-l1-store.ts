@@ -26,7 +26,7 @@ export class LruL1Store<V = unknown> implements L1Store<V> {
   #invalidations = 0;
 
   constructor(options: L1StoreOptions) {
-    const { capacity, ttlMs, now } = checkL1StoreOptions(options, 1);
+    const { capacity, ttlMs, now } = checkL1StoreOptions(options, "lru");
     this.capacity = capacity;
     this.#ttlMs = ttlMs;
     this.#now = now;

@@ -85,7 +85,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
   #invalidations = 0;
 
   constructor(options: TinyLfuL1StoreOptions) {
-    const { capacity, ttlMs, now } = checkL1StoreOptions(options, 2);
+    const { capacity, ttlMs, now } = checkL1StoreOptions(options, "tinylfu");
     this.capacity = capacity;
     this.#ttlMs = ttlMs;
     this.#now = now;

@@ -1,11 +1,13 @@
 import type { L1Store } from "../l1/l1-store.js";
+import { describeValue } from "../spec/config-object.js";
 import type { Doc, DocumentSpec } from "../spec/document-spec.js";
-import { NotFoundError } from "../spec/errors.js";
+import { NotFoundError, ValidationError } from "../spec/errors.js";
 import type { DocumentStats } from "./cached/document-stats.js";
 import type { L1Slot } from "./cached/l1-slot.js";
 import type { ReadOptions, ReadThroughCoordinator } from "./cached/read-through-coordinator.js";
 import { checkDocumentId } from "./document-id.js";
 import type { TransactionScope } from "./document-repository.js";
+import { checkReadOptions } from "./read-options.js";
 
 export type { ReadOptions };
 
@@ -37,7 +39,8 @@ export class CachedDocumentQuery<S extends DocumentSpec> implements DocumentQuer
   }
 
   get(id: string, options?: ReadOptions): Promise<Doc<S>> {
-    // The L1 hit path: no validation (only checked ids are ever stored) and no allocation (see l1-slot.ts).
+    // The L1 hit path: no validation (only checked ids are ever stored) and no allocation (see l1-slot.ts). With
+    // options, they are checked first (an aborted signal rejects even what L1 holds).
     const l1 = this.#l1;
     if (options === undefined && l1 !== undefined) {
       const hit = l1.get(id);
@@ -70,11 +73,15 @@ export class CachedDocumentQuery<S extends DocumentSpec> implements DocumentQuer
   }
 
   async findMany(ids: ReadonlyArray<string>, options?: ReadOptions): Promise<Array<Doc<S> | undefined>> {
-    if (!Array.isArray(ids)) throw new TypeError("ids must be an array");
+    const read = checkReadOptions(this.coordinator.document, options);
+    if (!Array.isArray(ids)) {
+      const message = `expected an array of ids, got ${describeValue(ids)}`;
+      throw new ValidationError(this.coordinator.document, [{ path: ["ids"], message, code: "invalid_ids" }], "ids");
+    }
     const keys = ids.map((id, i) => checkDocumentId(this.coordinator.document, id, i));
     if (keys.length === 0) return [];
     const unique = [...new Set(keys)];
-    const found = await this.coordinator.getMany(this.scope, unique, options);
+    const found = await this.coordinator.getMany(this.scope, unique, read);
     return keys.map((key) => found.get(key) as Doc<S> | undefined);
   }
 
@@ -88,14 +95,16 @@ export class CachedDocumentQuery<S extends DocumentSpec> implements DocumentQuer
   }
 
   async #find(id: string, options: ReadOptions | undefined, l1Missed: boolean): Promise<Doc<S> | undefined> {
+    const read = checkReadOptions(this.coordinator.document, options);
     const key = checkDocumentId(this.coordinator.document, id);
-    return (await this.coordinator.get(this.scope, key, options, l1Missed && key === id)) as Doc<S> | undefined;
+    return (await this.coordinator.get(this.scope, key, read, l1Missed && key === id)) as Doc<S> | undefined;
   }
 
   /** `l1Missed`: `id` itself was just looked up in L1; the canonical key needs no second lookup unless it differs. */
   async #get(id: string, options: ReadOptions | undefined, l1Missed: boolean): Promise<Doc<S>> {
+    const read = checkReadOptions(this.coordinator.document, options);
     const key = checkDocumentId(this.coordinator.document, id);
-    const doc = await this.coordinator.get(this.scope, key, options, l1Missed && key === id);
+    const doc = await this.coordinator.get(this.scope, key, read, l1Missed && key === id);
     if (doc === undefined) throw new NotFoundError(this.coordinator.document, [id]);
     return doc as Doc<S>;
   }

@@ -52,3 +52,39 @@ export function checkPositiveInt(value: unknown, path: string): number {
   }
   return value;
 }
+
+/**
+ * An object the library will call (a logger, a clock): checked for every method now, so a typo or a partial object
+ * fails at construction instead of throwing from deep inside a read, a retry or a timer later.
+ */
+export function checkMethods<T>(value: unknown, methods: ReadonlyArray<keyof T & string>, path: string): T {
+  if ((typeof value !== "object" && typeof value !== "function") || value === null) {
+    throw new ConfigurationError(
+      path,
+      `must be an object with ${methods.map((m) => `${m}()`).join(", ")} (got ${describeValue(value)})`,
+    );
+  }
+  const missing = methods.filter((method) => typeof (value as Record<string, unknown>)[method] !== "function");
+  if (missing.length > 0) {
+    throw new ConfigurationError(path, `lacks ${missing.map((m) => `${m}()`).join(", ")}`);
+  }
+  return value as T;
+}
+
+/** The longest delay Node's timers honour: a longer one fires after 1 ms (with a TimeoutOverflowWarning). */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
+/**
+ * A delay that ends up in `setTimeout` (a timeout, an interval, a backoff): a whole number of milliseconds from 1 to
+ * MAX_TIMER_DELAY_MS (about 24.8 days). Cache lifetimes that only travel to Redis (`PX`) are not timers and are not
+ * checked here.
+ */
+export function checkTimerDelay(value: unknown, path: string): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > MAX_TIMER_DELAY_MS) {
+    throw new ConfigurationError(
+      path,
+      `must be a whole number of milliseconds from 1 to ${MAX_TIMER_DELAY_MS} (about 24.8 days: Node fires a longer timer after 1 ms) (got ${describeValue(value)})`,
+    );
+  }
+  return value;
+}

@@ -5,8 +5,10 @@ import type { CacheBackend } from "../l2/cache-backend.js";
 import { BackgroundRefresher } from "../repository/cached/background-refresher.js";
 import type { DocumentStats } from "../repository/cached/document-stats.js";
 import type { Database } from "../repository/document-repository.js";
+import { expectConfigObject, rejectUnknownKeys } from "../spec/config-object.js";
 import type { DocumentSpec } from "../spec/document-spec.js";
 import { ConfigurationError, RuntimeStateError } from "../spec/errors.js";
+import { checkMethods } from "./check-options.js";
 import type { Clock } from "./clock.js";
 import { systemClock } from "./clock.js";
 import type { Context } from "./context.js";
@@ -49,9 +51,16 @@ export interface RuntimeStats {
 export type RuntimeState = "created" | "starting" | "started" | "stopping" | "stopped";
 
 export interface Runtime {
-  /** Connects, migrates the tables it owns, opens caches. Fails fast when Postgres is unreachable. */
+  /**
+   * Connects, migrates the tables it owns, opens caches. Fails fast when Postgres is unreachable. Once only: a second
+   * call, or a call after stop(), rejects with RuntimeStateError; so does a start() that stop() interrupted.
+   */
   start(): Promise<void>;
-  /** Closes what the runtime opened (never a pool or client passed in). Idempotent. */
+  /**
+   * Closes what the runtime opened (never a pool or client passed in): connections, the push channel, timers.
+   * Idempotent (every call returns the same promise) and safe at any time: during start() it waits for the step in
+   * progress, then start() closes everything and rejects. Resolves with the runtime "stopped" and nothing left open.
+   */
   stop(): Promise<void>;
   context(): Context;
   /** `runtime.context().transaction(fn)`. */
@@ -60,10 +69,25 @@ export interface Runtime {
   readonly state: RuntimeState;
 }
 
+const RUNTIME_OPTION_KEYS: ReadonlyArray<keyof RuntimeOptions> = [
+  "modules",
+  "logger",
+  "clock",
+  "refreshConcurrency",
+  "documents",
+];
+const LOGGER_METHODS: ReadonlyArray<keyof Logger> = ["debug", "info", "warn", "error"];
+const CLOCK_METHODS: ReadonlyArray<keyof Clock> = ["now", "random"];
+
 export function createRuntime(options: RuntimeOptions): Runtime {
-  if (typeof options !== "object" || options === null || !Array.isArray(options.modules)) {
+  const config = expectConfigObject(options, "", "{ modules: [postgresModule(…)] }");
+  rejectUnknownKeys(config, RUNTIME_OPTION_KEYS, "");
+  if (!Array.isArray(options.modules)) {
     throw new ConfigurationError("modules", "must be an array of modules");
   }
+  const logger =
+    options.logger === undefined ? consoleLogger : checkMethods<Logger>(options.logger, LOGGER_METHODS, "logger");
+  const clock = options.clock === undefined ? systemClock : checkMethods<Clock>(options.clock, CLOCK_METHODS, "clock");
   const documentModules: DocumentsModule[] = [];
   const cacheModules: CacheModule[] = [];
   options.modules.forEach((module, i) => {
@@ -98,14 +122,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     documents,
     cacheModules.flatMap((m) => m.names),
   );
-  return new StrataRuntime(
-    documentModules,
-    cacheModules,
-    options.logger ?? consoleLogger,
-    options.clock ?? systemClock,
-    refreshConcurrency,
-    documents,
-  );
+  return new StrataRuntime(documentModules, cacheModules, logger, clock, refreshConcurrency, documents);
 }
 
 function checkUnique(names: ReadonlyArray<string>, what: string): void {
@@ -125,6 +142,8 @@ class StrataRuntime implements Runtime {
   #registry: DocumentRegistry | undefined;
   #refresher: BackgroundRefresher | undefined;
   #root: RuntimeContext | undefined;
+  #starting: Promise<void> | undefined;
+  #backgroundStopped = false;
   #stopping: Promise<void> | undefined;
   readonly #ensureRunning = () => {
     if (this.#state !== "started") throw new RuntimeStateError(`runtime is ${this.#state}; call start() first`);
@@ -143,9 +162,21 @@ class StrataRuntime implements Runtime {
     return this.#state;
   }
 
-  async start(): Promise<void> {
-    if (this.#state !== "created") throw new RuntimeStateError(`start() called on a runtime that is ${this.#state}`);
+  start(): Promise<void> {
+    if (this.#state !== "created") {
+      return Promise.reject(new RuntimeStateError(`start() called on a runtime that is ${this.#state}`));
+    }
     this.#state = "starting";
+    this.#starting = this.#start();
+    return this.#starting;
+  }
+
+  /**
+   * Opens modules one step at a time. After every step it checks whether stop() was called meanwhile (SIGTERM during
+   * startup): if so it closes everything it opened, including what the step that was running has just opened, and
+   * rejects with RuntimeStateError. stop() waits for that, so it resolves only once nothing is left open.
+   */
+  async #start(): Promise<void> {
     const env: ModuleEnv = { logger: this.logger, clock: this.clock };
     const routes = new Map<string, DocumentRoute>();
     const opened: TableRoute[] = [];
@@ -153,10 +184,13 @@ class StrataRuntime implements Runtime {
       for (const module of this.documentModules) {
         const database = await module.open(env);
         this.#databases.push(database);
+        this.#throwIfStopped();
         await database.ping();
+        this.#throwIfStopped();
         if (this.documentModules.length > 1) {
           opened.push(...(await openedTableRoutes(module.routes, module.location, database)));
           checkTableRoutes(opened); // two spellings of one database must not share a table
+          this.#throwIfStopped();
         }
       }
       // Only once every database is known to be distinct: a refused start creates nothing.
@@ -164,28 +198,31 @@ class StrataRuntime implements Runtime {
         const database = this.#databases[i] as Database;
         if (module.migrate) await database.migrate([...module.routes.values()]);
         else await database.verify([...module.routes.values()]);
+        this.#throwIfStopped();
         for (const [name, table] of module.routes) routes.set(name, { database, table });
       }
-      for (const module of this.cacheModules) this.#caches.push(await module.open(env));
+      for (const module of this.cacheModules) {
+        this.#caches.push(await module.open(env));
+        this.#throwIfStopped();
+      }
       for (const backend of this.#caches) {
         if (backend.invalidation) this.#push.set(backend, new InvalidationRouter(backend.invalidation, this.logger));
       }
       // Arms before the first read can fill L1; never fails start (the channel retries or degrades to TTL-only).
       await Promise.all([...this.#push.values()].map((router) => router.start()));
-    } catch (error) {
-      await this.#closeAll();
-      this.#state = "stopped";
-      throw error;
-    }
-    this.#refresher = new BackgroundRefresher(this.refreshConcurrency, this.logger);
-    this.#registry = new DocumentRegistry(this.#databases, routes, this.#caches, this.clock, this.logger, (document) =>
-      this.#attachPush(document),
-    );
-    this.#registry.refresher = this.#refresher;
-    try {
+      this.#throwIfStopped();
+      this.#refresher = new BackgroundRefresher(this.refreshConcurrency, this.logger);
+      this.#registry = new DocumentRegistry(
+        this.#databases,
+        routes,
+        this.#caches,
+        this.clock,
+        this.logger,
+        (document) => this.#attachPush(document),
+      );
+      this.#registry.refresher = this.#refresher;
       for (const spec of this.documents) this.#registry.resolve(spec); // throws ConfigurationError without a route
     } catch (error) {
-      this.#registry.stop();
       await this.#closeAll();
       this.#state = "stopped";
       throw error;
@@ -194,16 +231,22 @@ class StrataRuntime implements Runtime {
     this.#state = "started";
   }
 
+  /** Ends start() when stop() was called while it awaited: state is then "stopping". */
+  #throwIfStopped(): void {
+    if (this.#state !== "starting") throw new RuntimeStateError("stop() was called before start() finished");
+  }
+
   stop(): Promise<void> {
     if (this.#stopping) return this.#stopping;
-    if (this.#state === "created") {
+    if (this.#state === "created" || this.#state === "stopped") {
       this.#state = "stopped";
       return Promise.resolve();
     }
     this.#state = "stopping";
     this.#stopping = (async () => {
-      this.#registry?.stop();
-      await this.#refresher?.drain(5_000);
+      // A start() in progress sees the state at its next step, closes what it opened, and rejects (its caller is
+      // told); stop() itself succeeds once everything is closed.
+      await this.#starting?.catch(() => {});
       await this.#closeAll();
       this.#state = "stopped";
     })();
@@ -249,7 +292,13 @@ class StrataRuntime implements Runtime {
     }
   }
 
+  /** Stops background work, then closes every connection the runtime opened. Safe to call more than once. */
   async #closeAll(): Promise<void> {
+    if (!this.#backgroundStopped) {
+      this.#backgroundStopped = true;
+      this.#registry?.stop();
+      await this.#refresher?.drain(5_000);
+    }
     const closing = [...this.#caches.map((c) => c.close()), ...this.#databases.map((d) => d.close())];
     this.#caches = [];
     this.#databases = [];

@@ -1,3 +1,4 @@
+import { checkL1Capacity } from "../l1/l1-capacity.js";
 import type { L1PolicyName, L1StoreFactory } from "../l1/l1-store.js";
 import { describeValue, expectConfigObject, rejectUnknownKeys } from "./config-object.js";
 import type { CacheSpec, L1Spec } from "./document-spec.js";
@@ -114,16 +115,7 @@ function parsePolicy(value: unknown): L1PolicyName | L1StoreFactory {
 
 function parseCapacity(value: unknown, policy: L1PolicyName | L1StoreFactory): number {
   if (value === undefined) return CACHE_SPEC_DEFAULTS.l1.capacity;
-  if (typeof value !== "number" || !Number.isSafeInteger(value)) {
-    throw new ConfigurationError("cache.l1.capacity", `must be an integer (got ${describeValue(value)})`);
-  }
-  // W-TinyLFU splits capacity into an admission window and a main region, each needing a slot.
-  const minimum = policy === "tinylfu" ? 2 : 1;
-  if (value < minimum) {
-    const why = policy === "tinylfu" ? " with the tinylfu policy" : "";
-    throw new ConfigurationError("cache.l1.capacity", `must be at least ${minimum}${why} (got ${value})`);
-  }
-  return value;
+  return checkL1Capacity(value, typeof policy === "function" ? "custom" : policy, "cache.l1.capacity");
 }
 
 function parseEarlyRefresh(value: unknown): NonNullable<CacheSpec["earlyRefresh"]> {

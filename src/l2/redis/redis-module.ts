@@ -7,7 +7,8 @@ import {
   checkKnownKeys,
   checkNamespace,
   checkObject,
-  checkPositiveInt,
+  checkTimerDelay,
+  MAX_TIMER_DELAY_MS,
 } from "../../runtime/check-options.js";
 import type { CacheModule, ModuleEnv } from "../../runtime/module.js";
 import { type DataLocation, redisLocation } from "../../runtime/route-conflicts.js";
@@ -52,7 +53,7 @@ export function redisModule(options: RedisModuleOptions): CacheModule {
   }
   const database = hasUrl ? redisUrlDatabase(opts.url as string) : 0;
   const timeoutMs =
-    opts.timeoutMs === undefined ? DEFAULT_TIMEOUT_MS : checkPositiveInt(opts.timeoutMs, "redisModule.timeoutMs");
+    opts.timeoutMs === undefined ? DEFAULT_TIMEOUT_MS : checkTimerDelay(opts.timeoutMs, "redisModule.timeoutMs");
   const routes = new Map<string, RedisCacheRoute>();
   const caches = checkObject(opts.caches, "redisModule.caches");
   for (const [name, value] of Object.entries(caches)) {
@@ -123,7 +124,7 @@ function connect(url: string, timeoutMs: number): Redis {
   return new Redis(url, {
     lazyConnect: true,
     commandTimeout: timeoutMs,
-    connectTimeout: Math.max(1_000, timeoutMs * 4),
+    connectTimeout: Math.min(MAX_TIMER_DELAY_MS, Math.max(1_000, timeoutMs * 4)),
     // Fail fast while disconnected: a read should fall through to Postgres, not wait in a queue.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
@@ -155,7 +156,7 @@ function checkPushTiming(value: unknown): PushTiming {
   checkKnownKeys(opts, keys, path);
   const timing = { ...DEFAULT_PUSH_TIMING };
   for (const key of keys) {
-    if (opts[key] !== undefined) timing[key] = checkPositiveInt(opts[key], `${path}.${key}`);
+    if (opts[key] !== undefined) timing[key] = checkTimerDelay(opts[key], `${path}.${key}`);
   }
   if (timing.reconnectMaxMs < timing.reconnectBaseMs) {
     throw new ConfigurationError(`${path}.reconnectMaxMs`, "must be at least reconnectBaseMs");

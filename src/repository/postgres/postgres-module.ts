@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { checkKnownKeys, checkName, checkObject, checkPositiveInt } from "../../runtime/check-options.js";
+import { checkKnownKeys, checkName, checkObject, checkTimerDelay } from "../../runtime/check-options.js";
 import type { DocumentsModule, ModuleEnv } from "../../runtime/module.js";
 import { type DataLocation, postgresUrlLocation } from "../../runtime/route-conflicts.js";
 import { ConfigurationError } from "../../spec/errors.js";
@@ -68,7 +68,7 @@ export function postgresModule(options: PostgresModuleOptions): DocumentsModule 
   const queryTimeoutMs =
     opts.queryTimeoutMs === undefined
       ? DEFAULT_QUERY_TIMEOUT_MS
-      : checkPositiveInt(opts.queryTimeoutMs, "postgresModule.queryTimeoutMs");
+      : checkTimerDelay(opts.queryTimeoutMs, "postgresModule.queryTimeoutMs");
   const routes = new Map<string, TableRef>();
   for (const [name, value] of Object.entries(checkObject(opts.documents, "postgresModule.documents"))) {
     const path = `postgresModule.documents.${name}`;
