@@ -80,7 +80,7 @@ const LOGGER_METHODS: ReadonlyArray<keyof Logger> = ["debug", "info", "warn", "e
 const CLOCK_METHODS: ReadonlyArray<keyof Clock> = ["now", "random"];
 
 export function createRuntime(options: RuntimeOptions): Runtime {
-  const config = expectConfigObject(options, "", "{ modules: [postgresModule(…)] }");
+  const config = expectConfigObject(options, "createRuntime", "{ modules: [postgresModule(…)] }");
   rejectUnknownKeys(config, RUNTIME_OPTION_KEYS, "");
   if (!Array.isArray(options.modules)) {
     throw new ConfigurationError("modules", "must be an array of modules");

@@ -300,8 +300,8 @@ const moduleRows: Row[] = [
 const pgModule = () => postgresModule({ url: PG, documents });
 const runtimeRows: Row[] = (
   [
-    ["undefined", () => undefined, "modules"],
-    ["null", () => null, "modules"],
+    ["undefined", () => undefined, "createRuntime"],
+    ["null", () => null, "createRuntime"],
     ["modules missing", () => ({}), "modules"],
     ["modules a string", () => ({ modules: "postgres" }), "modules"],
     ["modules empty", () => ({ modules: [] }), "modules"],

@@ -39,9 +39,9 @@ describe("createRuntime options", () => {
     ["a misspelled logger", { modules: [pgm], loger: silentLogger }, "loger", /did you mean logger\?/],
     ["a misspelled clock", { modules: [pgm], clok: systemClock }, "clok", /did you mean clock\?/],
     ["a cache option at the wrong level", { modules: [pgm], skipCache: true }, "skipCache", /not a known setting/],
-    ["undefined options", undefined, "", /expected an object/],
-    ["null options", null, "", /expected an object/],
-    ["an array as options", [pgm], "", /expected an object/],
+    ["undefined options", undefined, "createRuntime", /must be an object like/],
+    ["null options", null, "createRuntime", /must be an object like/],
+    ["an array as options", [pgm], "createRuntime", /must be an object like/],
     ["a logger that is a string", { modules: [pgm], logger: "debug" }, "logger", /must be an object with debug\(\)/],
     [
       "a logger without methods",
