@@ -186,11 +186,15 @@ describe.skipIf(env.skip)("the packed tarball in a stranger's app", () => {
     expect(packed.filter((path) => path.endsWith(".ts") && !path.endsWith(".d.ts"))).toEqual([]);
   });
 
-  it("type-checks the README example under strict tsc without skipLibCheck, with no @types/pg or pglite", async () => {
-    const tsc = await run(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "."], app);
-    expect(tsc.stdout + tsc.stderr).toBe("");
-    expect(tsc.code).toBe(0);
-  }, TSC_TIMEOUT_MS);
+  it(
+    "type-checks the README example under strict tsc without skipLibCheck, with no @types/pg or pglite",
+    async () => {
+      const tsc = await run(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "."], app);
+      expect(tsc.stdout + tsc.stderr).toBe("");
+      expect(tsc.code).toBe(0);
+    },
+    TSC_TIMEOUT_MS,
+  );
 
   it("runs the README example against the real Postgres and Redis", async () => {
     const result = await run(process.execPath, ["out/example.js"], app, {
@@ -220,28 +224,38 @@ describe.skipIf(env.skip)("the packed tarball in a stranger's app", () => {
     });
   });
 
-  it("takes the app's own ioredis client and pg.Pool (types and runtime), with @types/pg installed by the app", async () => {
-    await mustRun(
-      "npm",
-      ["install", "--prefer-offline", "--no-audit", "--no-fund", `@types/pg@${manifest.devDependencies["@types/pg"]}`],
-      app,
-    );
-    writeFileSync(join(app, "own-clients.ts"), OWN_CLIENTS);
-    const check = await run(
-      process.execPath,
-      [
-        join(ROOT, "node_modules/typescript/bin/tsc"),
-        ...["--strict", "--skipLibCheck", "false", "--module", "NodeNext", "--moduleResolution", "NodeNext"],
-        ...["--target", "ES2022", "--lib", "ES2022", "--types", "node", "--outDir", "out", "own-clients.ts"],
-      ],
-      app,
-    );
-    expect(check.stdout + check.stderr).toBe("");
-    const result = await run(process.execPath, ["out/own-clients.js"], app, {
-      DATABASE_URL: env.postgres!.url,
-      REDIS_URL: env.redisUrl!,
-    });
-    expect(result.stderr).toBe("");
-    expect(JSON.parse(result.stdout)).toMatchObject({ text: "hello", l2: { hits: 1, misses: 1 } });
-  }, TSC_TIMEOUT_MS);
+  it(
+    "takes the app's own ioredis client and pg.Pool (types and runtime), with @types/pg installed by the app",
+    async () => {
+      await mustRun(
+        "npm",
+        [
+          "install",
+          "--prefer-offline",
+          "--no-audit",
+          "--no-fund",
+          `@types/pg@${manifest.devDependencies["@types/pg"]}`,
+        ],
+        app,
+      );
+      writeFileSync(join(app, "own-clients.ts"), OWN_CLIENTS);
+      const check = await run(
+        process.execPath,
+        [
+          join(ROOT, "node_modules/typescript/bin/tsc"),
+          ...["--strict", "--skipLibCheck", "false", "--module", "NodeNext", "--moduleResolution", "NodeNext"],
+          ...["--target", "ES2022", "--lib", "ES2022", "--types", "node", "--outDir", "out", "own-clients.ts"],
+        ],
+        app,
+      );
+      expect(check.stdout + check.stderr).toBe("");
+      const result = await run(process.execPath, ["out/own-clients.js"], app, {
+        DATABASE_URL: env.postgres!.url,
+        REDIS_URL: env.redisUrl!,
+      });
+      expect(result.stderr).toBe("");
+      expect(JSON.parse(result.stdout)).toMatchObject({ text: "hello", l2: { hits: 1, misses: 1 } });
+    },
+    TSC_TIMEOUT_MS,
+  );
 });
