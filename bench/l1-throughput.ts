@@ -17,14 +17,13 @@
 
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { BentoCache, bentostore } from "bentocache";
-import { memoryDriver } from "bentocache/drivers/memory";
 import { LRUCache } from "lru-cache";
 import { z } from "zod";
 import { createRuntime, defineDocument, memoryCacheModule, postgresModule } from "../src/index.js";
 import type { L1PolicyName, L1Store } from "../src/l1/l1-store.js";
 import { LruL1Store } from "../src/l1/lru-l1-store.js";
 import { TinyLfuL1Store } from "../src/l1/tiny-lfu-l1-store.js";
+import { loadBentocache } from "./support/bentocache.js";
 import { reportGoals } from "./support/goals.js";
 import {
   formatTable,
@@ -108,6 +107,7 @@ async function bentoCase(
   prefill: ReadonlyArray<string>,
   capacity = CAPACITY,
 ): Promise<ThroughputCase> {
+  const { BentoCache, bentostore, memoryDriver } = await loadBentocache();
   const bento = new BentoCache({
     default: "memory",
     ttl: "1h",

@@ -7,11 +7,12 @@ export type { L1PolicyName, L1Stats, L1Store, L1StoreFactory, L1StoreOptions } f
 export type { CachePort, CacheSetOptions, CacheValue } from "./l2/cache-port.js";
 export type { MemoryCacheModuleOptions, MemoryCacheOptions } from "./l2/memory/memory-cache-module.js";
 export { memoryCacheModule } from "./l2/memory/memory-cache-module.js";
-export type { RedisCacheOptions, RedisModuleOptions } from "./l2/redis/redis-module.js";
+export type { RedisCacheOptions, RedisClientLike, RedisModuleOptions } from "./l2/redis/redis-module.js";
 export { redisModule } from "./l2/redis/redis-module.js";
 export type { DocumentStats, L2Stats, RefreshStats, SourceStats } from "./repository/cached/document-stats.js";
 export type { DocumentCommand } from "./repository/document-command.js";
 export type { DocumentQuery, ReadOptions } from "./repository/document-query.js";
+export type { PgPoolClientLike, PgPoolLike } from "./repository/postgres/pg-driver.js";
 export type { PostgresDocumentOptions, PostgresModuleOptions } from "./repository/postgres/postgres-module.js";
 export { postgresModule } from "./repository/postgres/postgres-module.js";
 export type { Clock } from "./runtime/clock.js";

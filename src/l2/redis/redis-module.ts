@@ -1,4 +1,5 @@
-import { Cluster, Redis } from "ioredis";
+import type { Cluster } from "ioredis";
+import { Redis } from "ioredis";
 import type { PushTiming } from "../../invalidation/invalidation-channel.js";
 import { DEFAULT_PUSH_TIMING } from "../../invalidation/invalidation-channel.js";
 import { RedisTrackingChannel } from "../../invalidation/redis/redis-tracking-channel.js";
@@ -24,10 +25,51 @@ export interface RedisCacheOptions {
   readonly invalidationPush?: boolean;
 }
 
+/** Any function: the client's own signatures differ between ioredis majors and copies. */
+type ClientMethod = (...args: never[]) => unknown;
+
+/**
+ * An ioredis `Redis` or `Cluster` client, of ioredis 5 or 6, from any copy of the package: recognised by the members
+ * stratacache uses, never by `instanceof`, so a client built by your own `ioredis` fits.
+ */
+export interface RedisClientLike {
+  readonly isCluster: boolean;
+  get: ClientMethod;
+  mget: ClientMethod;
+  getBuffer: ClientMethod;
+  mgetBuffer: ClientMethod;
+  set: ClientMethod;
+  del: ClientMethod;
+  exists: ClientMethod;
+  multi: ClientMethod;
+  defineCommand: ClientMethod;
+  duplicate: ClientMethod;
+}
+
+const CLIENT_METHODS = [
+  "get",
+  "mget",
+  "getBuffer",
+  "mgetBuffer",
+  "set",
+  "del",
+  "exists",
+  "multi",
+  "defineCommand",
+  "duplicate",
+] as const satisfies ReadonlyArray<keyof RedisClientLike>;
+
+/** Whether `value` has the shape of an ioredis client (see RedisClientLike). */
+function isRedisClient(value: unknown): value is RedisClientLike {
+  if (typeof value !== "object" || value === null) return false;
+  const client = value as Record<string, unknown>;
+  return typeof client.isCluster === "boolean" && CLIENT_METHODS.every((name) => typeof client[name] === "function");
+}
+
 export interface RedisModuleOptions {
   /** `redis://…` to let stratacache own the connection; or `client` to share yours (left open on stop). */
   readonly url?: string;
-  readonly client?: Redis | Cluster;
+  readonly client?: RedisClientLike;
   /** Route name (`CacheSpec.name`) → namespace. */
   readonly caches: Readonly<Record<string, RedisCacheOptions>>;
   /** Bound on every Redis call, in ms (default 250). A read that times out falls through to Postgres. */
@@ -48,8 +90,11 @@ export function redisModule(options: RedisModuleOptions): CacheModule {
   if (hasUrl && (typeof opts.url !== "string" || !/^rediss?:\/\//.test(opts.url))) {
     throw new ConfigurationError("redisModule.url", "must be a redis:// or rediss:// url");
   }
-  if (hasClient && !(opts.client instanceof Redis || opts.client instanceof Cluster)) {
-    throw new ConfigurationError("redisModule.client", "must be an ioredis Redis or Cluster client");
+  if (hasClient && !isRedisClient(opts.client)) {
+    throw new ConfigurationError(
+      "redisModule.client",
+      `must be an ioredis (5 or 6) Redis or Cluster client, with ${CLIENT_METHODS.join(", ")} and isCluster`,
+    );
   }
   const database = hasUrl ? redisUrlDatabase(opts.url as string) : 0;
   const timeoutMs =
@@ -82,7 +127,7 @@ export function redisModule(options: RedisModuleOptions): CacheModule {
           : new RedisTrackingChannel({
               connect: () => trackingConnection(opts.url as string | undefined, client, timing),
               prefixes: pushPrefixes,
-              ...(client instanceof Cluster
+              ...(client.isCluster
                 ? { unsupported: "a Cluster client (tracking needs one connection per master; not yet supported)" }
                 : {}),
               timing,
@@ -135,9 +180,12 @@ function connect(url: string, timeoutMs: number): Redis {
 /**
  * The push channel's own connection (never the shared one: it enters subscriber mode). No ioredis reconnects or
  * resubscription: the channel reconnects itself, because a new connection needs the whole tracking handshake again.
+ * RESP2 always: ioredis 6 speaks RESP3 by default, and the channel relies on RESP2's subscriber mode and on
+ * invalidations arriving as `__redis__:invalidate` messages (ioredis 5 ignores the option and speaks RESP2).
  */
 function trackingConnection(url: string | undefined, client: Redis | Cluster, timing: PushTiming): Redis {
   const options = {
+    protocol: 2,
     lazyConnect: true,
     connectTimeout: timing.heartbeatTimeoutMs,
     connectionName: "stratacache:invalidation",

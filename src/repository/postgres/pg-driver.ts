@@ -4,6 +4,9 @@
  * Exports: `pgDriver(options: PgDriverOptions): SqlDriver`, `PgDriverOptions`.
  * - `{ url }`: we create the pool (with a bounded connect timeout) and end it on `close()`.
  * - `{ pool }`: the caller's pool; we never end it and never attach listeners to it.
+ *
+ * A caller's pool is typed structurally (`PgPoolLike`, the calls we make), so our declarations never name `pg`'s
+ * types (`@types/pg` is the consumer's choice) and any copy or version of `pg` fits.
  */
 import pg from "pg";
 import type { SqlDriver, SqlExecutor, SqlResult, SqlRow } from "./sql-driver.js";
@@ -19,12 +22,33 @@ export type PgDriverOptions =
       /** Client-side bound on each statement (pg `query_timeout`), so a hung server fails reads instead of hanging them. */
       readonly queryTimeoutMs?: number | undefined;
     }
-  | { readonly pool: pg.Pool };
+  | { readonly pool: PgPoolLike };
+
+/** What we call on a pool's client inside a transaction (a `pg.PoolClient` fits). */
+export interface PgPoolClientLike {
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+  /** `release(error)` destroys the connection instead of returning it to the pool. */
+  release(error?: Error | boolean): void;
+}
+
+/** The part of a node-postgres `pg.Pool` we use. */
+export interface PgPoolLike {
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+  connect(): Promise<PgPoolClientLike>;
+  /** Read only to name the endpoint in logs and errors. */
+  readonly options?:
+    | {
+        readonly host?: string | undefined;
+        readonly port?: number | undefined;
+        readonly connectionString?: string | undefined;
+      }
+    | undefined;
+}
 
 const defaultConnectTimeoutMs = 5_000;
 
 export function pgDriver(options: PgDriverOptions): SqlDriver {
-  if ("pool" in options) return new PgDriver(options.pool, false);
+  if ("pool" in options) return new PgDriver(options.pool, undefined);
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.max ?? 10,
@@ -34,7 +58,7 @@ export function pgDriver(options: PgDriverOptions): SqlDriver {
   // An idle client losing its connection emits on the pool; unhandled, that would crash the process. The next
   // checkout simply opens a new connection.
   pool.on("error", () => {});
-  return new PgDriver(pool, true);
+  return new PgDriver(pool, () => pool.end());
 }
 
 class PgDriver implements SqlDriver {
@@ -42,23 +66,24 @@ class PgDriver implements SqlDriver {
   #closed = false;
 
   constructor(
-    private readonly pool: pg.Pool,
-    private readonly owned: boolean,
+    private readonly pool: PgPoolLike,
+    /** Ends the pool we created; undefined for a caller's pool. */
+    private readonly end: (() => Promise<void>) | undefined,
   ) {
     this.endpoint = describeEndpoint(pool);
   }
 
   async query<R extends SqlRow>(text: string, params?: ReadonlyArray<unknown>): Promise<SqlResult<R>> {
-    const result = await this.pool.query<R>(text, params as unknown[] | undefined);
-    return { rows: result.rows };
+    const result = await this.pool.query(text, params as unknown[] | undefined);
+    return { rows: result.rows as R[] };
   }
 
   async transaction<T>(fn: (executor: SqlExecutor) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     const executor: SqlExecutor = {
       query: async <R extends SqlRow>(text: string, params?: ReadonlyArray<unknown>) => {
-        const result = await client.query<R>(text, params as unknown[] | undefined);
-        return { rows: result.rows };
+        const result = await client.query(text, params as unknown[] | undefined);
+        return { rows: result.rows as R[] };
       },
     };
     // A connection that failed BEGIN/COMMIT/ROLLBACK without a server error is in an unknown state: destroy it
@@ -89,13 +114,13 @@ class PgDriver implements SqlDriver {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.owned) await this.pool.end();
+    if (this.end !== undefined) await this.end();
   }
 }
 
 /** `host:port` from the pool's settings, never the password. */
-function describeEndpoint(pool: pg.Pool): string {
-  const options = pool.options;
+function describeEndpoint(pool: PgPoolLike): string {
+  const options = pool.options ?? {};
   let host = options.host;
   let port = options.port === undefined ? undefined : String(options.port);
   if (options.connectionString) {

@@ -8,6 +8,7 @@
  * `@electric-sql/pglite` is an optional peer: `PGliteLike` is the structural slice we use (a `PGlite` instance fits
  * it), and the package is only loaded, by dynamic `import()`, when we are asked to create an instance.
  */
+import { ConfigurationError } from "../../spec/errors.js";
 import type { SqlDriver, SqlExecutor, SqlResult, SqlRow } from "./sql-driver.js";
 
 /** What we need from a PGlite transaction (and from PGlite itself). */
@@ -79,6 +80,33 @@ class PgliteDriver implements SqlDriver {
 }
 
 async function createPglite(dataDir: string | undefined): Promise<PGliteLike> {
-  const { PGlite } = await import("@electric-sql/pglite");
+  const { PGlite } = await loadPglite();
   return PGlite.create(dataDir);
+}
+
+const PGLITE_PACKAGE = "@electric-sql/pglite";
+
+/** What we use of the package, typed here so our declarations never name it (it may not be installed). */
+interface PgliteModule {
+  readonly PGlite: { create(dataDir?: string): Promise<PGliteLike> };
+}
+
+/**
+ * Loads the optional peer `@electric-sql/pglite`; when it is not installed, a ConfigurationError that says how to fix
+ * it (instead of Node's ERR_MODULE_NOT_FOUND at the first query).
+ */
+export async function loadPglite(): Promise<PgliteModule> {
+  try {
+    return await import("@electric-sql/pglite");
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    const message = error instanceof Error ? error.message : "";
+    if (code === "ERR_MODULE_NOT_FOUND" && message.includes(PGLITE_PACKAGE)) {
+      throw new ConfigurationError(
+        "postgresModule.pglite",
+        `needs the optional peer dependency ${PGLITE_PACKAGE}, which is not installed: npm install ${PGLITE_PACKAGE}`,
+      );
+    }
+    throw error;
+  }
 }

@@ -1,12 +1,12 @@
-import type pg from "pg";
 import { checkKnownKeys, checkName, checkObject, checkTimerDelay } from "../../runtime/check-options.js";
 import type { DocumentsModule, ModuleEnv } from "../../runtime/module.js";
 import { type DataLocation, postgresUrlLocation } from "../../runtime/route-conflicts.js";
 import { ConfigurationError } from "../../spec/errors.js";
 import type { TableRef } from "../document-repository.js";
+import type { PgPoolLike } from "./pg-driver.js";
 import { pgDriver } from "./pg-driver.js";
 import type { PGliteLike } from "./pglite-driver.js";
-import { pgliteDriver } from "./pglite-driver.js";
+import { loadPglite, pgliteDriver } from "./pglite-driver.js";
 import { qualifiedTableName } from "./quote-ident.js";
 import { createSqlDatabase } from "./sql-database.js";
 import type { SqlDriver } from "./sql-driver.js";
@@ -21,8 +21,8 @@ export interface PostgresDocumentOptions {
 export interface PostgresModuleOptions {
   /** `postgres://…`: stratacache owns the pool and ends it on stop(). */
   readonly url?: string;
-  /** Your `pg.Pool`; left open on stop(). */
-  readonly pool?: pg.Pool;
+  /** Your `pg.Pool` (any copy or version of `pg`: recognised by `query` and `connect`); left open on stop(). */
+  readonly pool?: PgPoolLike;
   /** A PGlite instance (left open on stop()), or `true` for an in-memory one stratacache creates and closes. */
   readonly pglite?: PGliteLike | true;
   /** Document name → table. */
@@ -57,7 +57,7 @@ export function postgresModule(options: PostgresModuleOptions): DocumentsModule 
   if (opts.pglite !== undefined && opts.pglite !== true && typeof (opts.pglite as PGliteLike).query !== "function") {
     throw new ConfigurationError("postgresModule.pglite", "must be a PGlite instance or true");
   }
-  if (opts.pool !== undefined && typeof (opts.pool as pg.Pool).connect !== "function") {
+  if (opts.pool !== undefined && !isPgPool(opts.pool)) {
     throw new ConfigurationError("postgresModule.pool", "must be a pg.Pool");
   }
   const migrate = opts.migrate ?? true;
@@ -90,6 +90,8 @@ export function postgresModule(options: PostgresModuleOptions): DocumentsModule 
     migrate,
     location: locationOf(opts),
     async open(env: ModuleEnv) {
+      // Fail start with the fix in the message when the optional peer is missing, before anything connects.
+      if (options.pglite === true) await loadPglite();
       return createSqlDatabase({
         driver: driverFor(options, queryTimeoutMs),
         logger: env.logger,
@@ -110,6 +112,13 @@ function locationOf(opts: Record<string, unknown>): DataLocation {
   if (typeof opts.url === "string") return postgresUrlLocation(opts.url);
   const source = opts.pool ?? opts.pglite;
   return typeof source === "object" && source !== null ? source : {};
+}
+
+/** A pool by shape, not `instanceof`: a pool from the caller's own copy of `pg` must fit. */
+function isPgPool(value: unknown): value is PgPoolLike {
+  if (typeof value !== "object" || value === null) return false;
+  const pool = value as Record<string, unknown>;
+  return typeof pool.query === "function" && typeof pool.connect === "function";
 }
 
 function identifier(value: unknown, path: string): string {
