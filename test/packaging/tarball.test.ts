@@ -188,7 +188,7 @@ describe.skipIf(env.skip)("the packed tarball in a stranger's app", () => {
     expect(packed).toContain("dist/index.js");
     expect(packed).toContain("dist/index.d.ts");
     expect(packed).toContain("package.json");
-    expect(packed.filter((path) => !path.startsWith("dist/")).sort()).toEqual(["README.md", "package.json"]);
+    expect(packed.filter((path) => !path.startsWith("dist/")).sort()).toEqual(["LICENSE", "README.md", "package.json"]);
     expect(packed.filter((path) => path.endsWith(".ts") && !path.endsWith(".d.ts"))).toEqual([]);
   });
 
