@@ -23,6 +23,8 @@ export class RedisEntryStore implements DocumentEntryStore {
     private readonly floorPrefix: string,
     private readonly fingerprint: string,
     private readonly timeoutMs: number,
+    /** The longest PX this document ever writes (see fence-script.ts); 0 when unknown (no-TTL keys still foreign). */
+    private readonly maxTtlMs = 0,
   ) {
     this.#client = withFence(client);
     this.#cluster = client.isCluster;
@@ -106,7 +108,7 @@ export class RedisEntryStore implements DocumentEntryStore {
       groupBySlot(keys, this.#cluster).map(async (group) => {
         // One script call per slot (see FENCED_PUT_MANY_LUA): keys first, then shared and per-item arguments.
         const keyArgs: string[] = [];
-        const valueArgs: Array<string | number> = [slideMs, this.fingerprint, "0"];
+        const valueArgs: Array<string | number> = [slideMs, this.fingerprint, "0", this.maxTtlMs];
         for (const i of group) {
           const { id, entry, ttlMs } = items[i]!;
           keyArgs.push(this.key(id), this.floorKey(id), this.clockKey(id));
@@ -177,6 +179,7 @@ export class RedisEntryStore implements DocumentEntryStore {
       freshUntil,
       slideMs,
       raiseFloor,
+      this.maxTtlMs,
     ];
   }
 
