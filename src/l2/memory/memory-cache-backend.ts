@@ -204,6 +204,7 @@ class MemoryEntryStore implements DocumentEntryStore {
     slideMs: number,
     raiseFloor: boolean,
   ): PutResult {
+    const key = `${this.prefix}{${id}}`;
     const floorKey = `${this.floorPrefix}{${id}}`;
     const floorRaw = this.keyspace.get(floorKey);
     if (floorRaw !== undefined) {
@@ -212,10 +213,13 @@ class MemoryEntryStore implements DocumentEntryStore {
       else if (
         floor.incarnation > incarnation ||
         (floor.incarnation === incarnation && (floor.rev === TOMBSTONE_REV || floor.rev > rev))
-      )
+      ) {
+        // Rejected by the floor: the entry is not examined, but it may not outlive the bound either.
+        const pttl = this.keyspace.pttl(key);
+        if (this.maxTtlMs > 0 && (pttl === -1 || pttl > this.maxTtlMs)) this.keyspace.expire(key, this.maxTtlMs);
         return "rejected";
+      }
     }
-    const key = `${this.prefix}{${id}}`;
     const raw = this.keyspace.get(key);
     if (raw !== undefined) {
       const current = envelopeVersion(this.fingerprint, text(raw));

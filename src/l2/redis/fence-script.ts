@@ -60,6 +60,9 @@ local function put(ek, fk, ck, envelope, ttl, fp, inc, rev, fresh, slide, raise,
     if fi == nil or fr == nil or ttlClass(fk, maxttl) < 0 then
       redis.call('DEL', fk)
     elseif fi > ni or (fi == ni and (fr == INF or fr > nr)) then
+      -- Rejected by the floor: the entry is not examined, but it may not outlive the bound either.
+      local pttl = redis.call('PTTL', ek)
+      if maxttl > 0 and (pttl == -1 or pttl > maxttl) then redis.call('PEXPIRE', ek, maxttl) end
       return 0
     end
   end
