@@ -40,6 +40,11 @@ describe.skipIf(env.skip)("bad data in Redis costs misses, never a stuck key", (
   const namespace = `fh:${randomUUID().slice(0, 8)}`;
   const keyOf = (id: string) => entryKey(namespace, products, id);
   const floorOf = (id: string) => `${versionFloorPrefix(`${namespace}:products`, products.fingerprint)}{${id}}`;
+  /** The incarnation of `id` as cached (read once so that it is), to forge a version right above the real one. */
+  const incarnationOf = async (runtime: Runtime, id: string) => {
+    await runtime.context().document.query(products).get(id);
+    return Number(/^s1\|[^|]+\|(\d+)\|/.exec((await raw.get(keyOf(id))) ?? "")?.[1]);
+  };
 
   beforeAll(async () => {
     redis = await startRedis();
@@ -67,7 +72,8 @@ describe.skipIf(env.skip)("bad data in Redis costs misses, never a stuck key", (
     const ctx = runtime.context();
     const doc = await ctx.document.command(products).create({ name: "Real", price: 1 });
     const day = 86_400_000;
-    await raw.set(keyOf(doc.id), forged(doc.id, 9e15, 99, Date.now() + day, "Forged"), "PX", day);
+    const incarnation = await incarnationOf(runtime, doc.id);
+    await raw.set(keyOf(doc.id), forged(doc.id, incarnation, 99, Date.now() + day, "Forged"), "PX", day);
     const query = ctx.document.query(products);
     expect(await query.get(doc.id)).toMatchObject({ name: "Real", rev: 1 });
     expect((await query.getMany([doc.id]))[0]).toMatchObject({ name: "Real", rev: 1 });
@@ -80,7 +86,8 @@ describe.skipIf(env.skip)("bad data in Redis costs misses, never a stuck key", (
     const docs = ctx.document.command(products);
     const doc = await docs.create({ name: "Real", price: 1 });
     // Plausibly fresh (one minute), far newer version, no expiry at all: something the library never writes.
-    await raw.set(keyOf(doc.id), forged(doc.id, 9e15, 99, Date.now() + 60_000, "Forged"));
+    const incarnation = await incarnationOf(runtime, doc.id);
+    await raw.set(keyOf(doc.id), forged(doc.id, incarnation, 99, Date.now() + 60_000, "Forged"));
     await docs.update(doc.id, 1, { price: 2 });
     expect(await ctx.document.query(products).get(doc.id)).toMatchObject({ name: "Real", price: 2, rev: 2 });
   });
@@ -89,11 +96,12 @@ describe.skipIf(env.skip)("bad data in Redis costs misses, never a stuck key", (
     const ctx = runtime.context();
     const docs = ctx.document.command(products);
     const doc = await docs.create({ name: "Floored", price: 1 });
-    await raw.set(floorOf(doc.id), "9000000000000000|T");
+    const incarnation = await incarnationOf(runtime, doc.id);
+    await raw.set(floorOf(doc.id), `${incarnation}|T`);
     await docs.update(doc.id, 1, { price: 2 });
     expect(await ctx.document.query(products).get(doc.id)).toMatchObject({ price: 2, rev: 2 });
     await raw.del(keyOf(doc.id));
-    await raw.set(floorOf(doc.id), "9000000000000000|T");
+    await raw.set(floorOf(doc.id), `${incarnation}|T`);
     expect(await ctx.document.query(products).get(doc.id)).toMatchObject({ price: 2, rev: 2 });
     // The fill after that miss landed: the planted floor no longer keeps the id out of the cache.
     expect(await raw.get(keyOf(doc.id))).toMatch(/\|2\|\d+\|\d+\|\d+\|/);
