@@ -65,6 +65,12 @@ export interface DocumentEntryStore {
   writeThrough(id: string, entry: DocumentEntry, ttlMs: number, slideMs?: number): Promise<PutResult>;
   /** Many fenced puts, one round trip per hash slot; one result per item, in order. */
   putMany(items: ReadonlyArray<EntryPut>, slideMs?: number): Promise<PutResult[]>;
+  /**
+   * After a create: deletes the id's entry unless it already holds (incarnation, rev) or newer, and raises the
+   * version floor to it for `ttlMs`, so nothing older — an earlier life left by a TRUNCATE, a planted or corrupt
+   * entry, a slow reader's fill of the old life — is served or filled after the create. The first read fills.
+   */
+  clear(id: string, incarnation: number, rev: number, ttlMs: number, slideMs?: number): Promise<PutResult>;
   /** Marks the incarnation deleted (entry and version floor); it outlives fills in flight for `ttlMs`. */
   tombstone(id: string, incarnation: number, ttlMs: number, slideMs?: number): Promise<PutResult>;
 }

@@ -57,15 +57,18 @@ describe.skipIf(env.skip)("bad data in Redis costs misses, never a stuck key", (
     await redis?.stop();
   });
 
-  it("create writes its new version through to L2, like update", async () => {
+  it("create clears an older entry left for its id (no tombstone: TRUNCATE, restore, planted) and raises the floor", async () => {
     const ctx = runtime.context();
-    const created = await ctx.document.command(products).create({ name: "Widget", price: 10 });
-    expect(await raw.get(keyOf(created.id))).toMatch(/^s1\|[0-9a-f]+\|\d+\|1\|/);
-    expect(await raw.get(floorOf(created.id))).toMatch(/^\d+\|1$/); // a writer's floor, like any write-through
-    const query = ctx.document.query(products);
-    const before = query.stats().l2.hits;
-    expect(await query.get(created.id)).toMatchObject({ rev: 1, name: "Widget" });
-    expect(query.stats().l2.hits).toBe(before + 1);
+    const id = randomUUID();
+    // An earlier life of this id, cached with a plausible lifetime, whose row vanished without a tombstone.
+    await raw.set(keyOf(id), forged(id, 1, 5, Date.now() + 60_000, "Ghost"), "PX", 60_000);
+    const created = await ctx.document.command(products).create({ id, name: "Widget", price: 10 });
+    expect(await raw.exists(keyOf(id))).toBe(0);
+    expect(await raw.get(floorOf(id))).toMatch(/^\d+\|1$/); // a writer's floor: a slow fill of the old life is fenced
+    expect(await ctx.document.query(products).get(id)).toMatchObject({ id, rev: 1, name: "Widget" });
+    // The first read filled the new version, as read-through does.
+    expect(created.rev).toBe(1);
+    expect(await raw.get(keyOf(id))).toMatch(/^s1\|[^|]+\|\d+\|1\|/);
   });
 
   it("never serves a forged entry that claims to stay fresh longer than any lifetime we give", async () => {

@@ -333,4 +333,23 @@ describe.skipIf(env.skip).each(backends)("document entries on $name", (kind) => 
     expect(await bounded.put(ours, entry(1, 1), 60_000)).toBe("rejected");
     expect(await pttl(`${prefix}{${ours}}`)).toBeGreaterThan(60_000);
   });
+  it("clear (after a create) deletes an older entry and raises the floor; a version at least as new stays", async () => {
+    const id = fresh();
+    await store.put(id, entry(3, 7), 60_000); // an earlier life, no tombstone
+    expect(await store.clear(id, 9, 1, 60_000)).toBe("stored");
+    expect(await store.read(id)).toBe("miss");
+    expect(await get(floorKey(id))).toBe("9|1");
+    expect(await store.put(id, entry(3, 7), 60_000)).toBe("rejected"); // the old life's slow fill
+    expect(await store.put(id, entry(9, 1), 60_000)).toBe("stored"); // the first read's fill
+    expect(await store.clear(id, 9, 1, 60_000)).toBe("rejected"); // the same version is kept…
+    expect(await store.read(id)).toMatchObject({ incarnation: 9, rev: 1 });
+    await store.writeThrough(id, entry(9, 2), 60_000);
+    expect(await store.clear(id, 9, 1, 60_000)).toBe("rejected"); // …and so is a newer one
+    expect(await store.read(id)).toMatchObject({ incarnation: 9, rev: 2 });
+    // Planted bytes without a TTL go too.
+    const planted = fresh();
+    await plant(`${prefix}{${planted}}`, encodeEntry(FP, entry(999, 999)), undefined);
+    expect(await store.clear(planted, 1, 1, 60_000)).toBe("stored");
+    expect(await store.read(planted)).toBe("miss");
+  });
 });

@@ -54,6 +54,7 @@ function scheduled(store: DocumentEntryStore, s: fc.Scheduler): DocumentEntrySto
       at(`writeThrough ${id.slice(-2)} r${entry.rev}`, () => store.writeThrough(id, entry, ttl)),
     putMany: (items) => at("putMany", () => store.putMany(items)),
     tombstone: (id, inc, ttl) => at(`tombstone ${id.slice(-2)}`, () => store.tombstone(id, inc, ttl)),
+    clear: (id, inc, rev, ttl) => at(`clear ${id.slice(-2)}`, () => store.clear(id, inc, rev, ttl)),
   };
 }
 

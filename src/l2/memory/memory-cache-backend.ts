@@ -176,6 +176,10 @@ class MemoryEntryStore implements DocumentEntryStore {
     );
   }
 
+  async clear(id: string, incarnation: number, rev: number, ttlMs: number, slideMs = 0): Promise<PutResult> {
+    return this.#put(id, incarnation, rev, 0, "", ttlMs, slideMs, true);
+  }
+
   async tombstone(id: string, incarnation: number, ttlMs: number, slideMs = 0): Promise<PutResult> {
     const envelope = encodeTombstone(this.fingerprint, incarnation, Date.now());
     return this.#put(id, incarnation, TOMBSTONE_REV, 0, envelope, ttlMs, slideMs, true);
@@ -236,11 +240,13 @@ class MemoryEntryStore implements DocumentEntryStore {
       }
     }
     const ttl = Math.max(1, Math.ceil(ttlMs));
-    this.keyspace.set(key, envelope, ttl);
+    // An empty envelope clears (see DocumentEntryStore.clear).
+    if (envelope === "") this.keyspace.delete(key);
+    else this.keyspace.set(key, envelope, ttl);
     if (raiseFloor) this.keyspace.set(floorKey, encodeFloor(incarnation, rev), ttl);
     if (slideMs > 0) {
       const clock = `${this.clockPrefix}{${id}}`;
-      if (rev === TOMBSTONE_REV) this.keyspace.delete(clock);
+      if (rev === TOMBSTONE_REV || envelope === "") this.keyspace.delete(clock);
       else this.keyspace.set(clock, "1", slideMs);
     }
     return "stored";

@@ -22,7 +22,8 @@
  *
  * put(entry key, floor key, idle-clock key, envelope, physical ttl ms, fingerprint, incarnation, rev or "T",
  *     freshUntil, sliding window ms (0: not sliding), "1" when a writer puts (raise the floor), max ttl ms (0: none))
- * returns 1 when stored, 0 when a version at least as new is there.
+ * returns 1 when stored, 0 when a version at least as new is there. An empty envelope *clears*: the entry is
+ * deleted instead of set when older than the given version (a create: see DocumentEntryStore.clear).
  */
 const FENCE_FUNCTION = `
 local MAXN = 9007199254740991
@@ -86,12 +87,16 @@ local function put(ek, fk, ck, envelope, ttl, fp, inc, rev, fresh, slide, raise,
       end
     end
   end
-  redis.call('SET', ek, envelope, 'PX', ttl)
+  if envelope == '' then
+    redis.call('DEL', ek)
+  else
+    redis.call('SET', ek, envelope, 'PX', ttl)
+  end
   if raise == '1' then
     redis.call('SET', fk, inc .. '|' .. rev, 'PX', ttl)
   end
   if tonumber(slide) > 0 then
-    if rev == 'T' then
+    if rev == 'T' or envelope == '' then
       redis.call('DEL', ck)
     else
       redis.call('SET', ck, '1', 'PX', slide)

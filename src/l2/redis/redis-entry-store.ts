@@ -130,6 +130,13 @@ export class RedisEntryStore implements DocumentEntryStore {
     return out;
   }
 
+  async clear(id: string, incarnation: number, rev: number, ttlMs: number, slideMs = 0): Promise<PutResult> {
+    const call = this.#client.strataFencedPut(
+      ...this.#fenceArgs(id, "", ttlMs, incarnation, String(rev), 0, slideMs, "1"),
+    );
+    return (await this.#bound(call, "clear")) === 1 ? "stored" : "rejected";
+  }
+
   async tombstone(id: string, incarnation: number, ttlMs: number, slideMs = 0): Promise<PutResult> {
     const envelope = encodeTombstone(this.fingerprint, incarnation, Date.now());
     const call = this.#client.strataFencedPut(

@@ -216,15 +216,22 @@ export class ReadThroughCoordinator {
   }
 
   /**
-   * After a create committed: write the new version through to L2 (fenced, raising the version floor), then drop
-   * the L1 entry — exactly like an update. Whatever L2 holds for the id (an earlier life's entry or tombstone, or
-   * bytes nobody should trust) is replaced at once rather than on the first read.
+   * After a create committed: clear whatever older L2 holds for the id (fenced, raising the version floor to the new
+   * version), then drop the L1 entry. A new id normally has nothing cached, but an earlier life whose row vanished
+   * without a tombstone (TRUNCATE, a restore, a raw DELETE) or planted bytes would otherwise be served as a hit.
+   * The new version itself is not written: read-through fills it on first read, with a measured fetch cost for
+   * early refresh, and documents that are never read never occupy the cache.
    */
-  afterCreate(row: StoredRow): Promise<void> {
-    return this.afterWrite(row);
+  async afterCreate(row: StoredRow): Promise<void> {
+    const entries = this.parts.entries;
+    if (entries !== undefined) {
+      const write = () => entries.clear(row.id, row.incarnation, row.rev, this.#tombstoneTtlMs, this.#slideMs);
+      await this.#writeThrough(row.id, row.incarnation, row.rev, write);
+    }
+    this.invalidateLocal(row.id);
   }
 
-  /** After an update (or create) committed: write the new version through to L2, then drop the L1 entry. */
+  /** After an update committed: write the new version through to L2, then drop the L1 entry. */
   async afterWrite(row: StoredRow): Promise<void> {
     const entries = this.parts.entries;
     if (entries !== undefined) {
