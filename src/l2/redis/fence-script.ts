@@ -15,10 +15,13 @@
  *   treated as absent. A key whose TTL exceeds `maxttl` is cut down to `maxttl` (PEXPIRE) and still honoured — it
  *   may be a newer version from a replica configured with a longer ttl (a rolling deploy) — except that a put of the
  *   same version may replace it.
- * So a well-formed forgery that claims a newer version keeps fills out for at most `maxttl` after the first fence
- * that meets it (and readers stop serving it once its freshUntil is more than the lifetime ahead, see the
- * coordinator); then the newest committed version is cached again by the next fill or write-through. Recognising
- * a forgery outright needs sealing.
+ * The bounds, with L = `maxttl` and F the document's longest freshness (max(ttl, ageTtl.max)):
+ * - undecodable entry or floor, or one without a TTL: replaced (dropped) by the next fill, write-through, tombstone
+ *   or create — the newest committed version is cached on the next read;
+ * - a well-formed forgery claiming a newer version (recognising it outright needs sealing): readers never serve it
+ *   while its freshUntil lies more than F + 1 s ahead (the coordinator's #judge), and it keeps fills and
+ *   write-throughs out for at most L after the first fence that meets it — at most F + 1 s + L after it was
+ *   planted; a planted floor, at most L.
  *
  * put(entry key, floor key, idle-clock key, envelope, physical ttl ms, fingerprint, incarnation, rev or "T",
  *     freshUntil, sliding window ms (0: not sliding), "1" when a writer puts (raise the floor), max ttl ms (0: none))
