@@ -198,4 +198,29 @@ describe.skipIf(env.skip)("incarnations across TRUNCATE … RESTART IDENTITY", (
     await docs.update(id, reborn.rev, { price: 11 });
     expect(await query.get(id)).toMatchObject({ name: "New life", price: 11, rev: 2 });
   });
+
+  it("a table of the user's own making, with no sequence on incarnation, takes the clock", async () => {
+    await client.query(
+      "CREATE TABLE own_table (id uuid PRIMARY KEY, rev bigint NOT NULL, incarnation bigint NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now(), data jsonb NOT NULL)",
+    );
+    const own = productSpec({ ttl: "5m" }, "own_table");
+    const ownRuntime = await startRuntime({
+      databaseUrl: env.postgres!.url,
+      redis: redis.url,
+      namespace: `ot:${randomUUID().slice(0, 8)}`,
+      documents: ["own_table"],
+    });
+    try {
+      const docs = ownRuntime.context().document.command(own);
+      const id = randomUUID();
+      await docs.create({ id, name: "first", price: 1 });
+      await docs.delete(id);
+      await docs.create({ id, name: "second", price: 2 });
+      expect(await ownRuntime.context().document.query(own).get(id)).toMatchObject({ name: "second", rev: 1 });
+      const { rows } = await client.query<{ incarnation: string }>("SELECT incarnation FROM own_table");
+      expect(Number(rows[0]!.incarnation)).toBeGreaterThan(Date.UTC(2020, 0, 1) * 1000); // µs since the epoch
+    } finally {
+      await ownRuntime.stop();
+    }
+  });
 });

@@ -623,6 +623,7 @@ export class ReadThroughCoordinator {
    * another replica may have committed (and written through) a newer version, and a Redis restart may have wiped
    * the entry and floor that would have fenced ours out; re-reading the row makes the retry a fenced write of the
    * newest committed version (or a tombstone when the row is gone), so retries landing in any order are correct.
+   * A create's failed clear is retried the same way: writing the row through replaces anything older just as well.
    */
   async #rewrite(id: string, incarnation: number): Promise<PutResult> {
     const entries = this.parts.entries;
