@@ -226,7 +226,7 @@ export class ReadThroughCoordinator {
     const entries = this.parts.entries;
     if (entries !== undefined) {
       const write = () => entries.clear(row.id, row.incarnation, row.rev, this.#tombstoneTtlMs, this.#slideMs);
-      await this.#writeThrough(row.id, row.incarnation, row.rev, write);
+      await this.#writeThrough(row.id, row.incarnation, row.rev, write, false);
     }
     this.invalidateLocal(row.id);
   }
@@ -605,11 +605,20 @@ export class ReadThroughCoordinator {
     return this.parts.clock.now() - started > this.#tombstoneTtlMs / 2;
   }
 
-  async #writeThrough(id: string, incarnation: number, rev: number, write: () => Promise<unknown>): Promise<void> {
+  /** `counted`: a clear (after a create) writes no version, so it is not counted as a write-through or rejection. */
+  async #writeThrough(
+    id: string,
+    incarnation: number,
+    rev: number,
+    write: () => Promise<unknown>,
+    counted = true,
+  ): Promise<void> {
     try {
       const result = await write();
-      this.counters.writeThroughs++;
-      if (result === "rejected") this.counters.fillsRejected++;
+      if (counted) {
+        this.counters.writeThroughs++;
+        if (result === "rejected") this.counters.fillsRejected++;
+      }
       this.#retrier.landed(id, incarnation, rev);
     } catch (error) {
       this.counters.writeThroughFailures++;
