@@ -11,8 +11,11 @@ export interface CacheNamespace {
   readonly invalidationPush?: boolean;
   /** The key/value port; `defaultTtlMs` applies to sets without their own ttl. */
   kv(defaultTtlMs: number): CachePort;
-  /** Versioned entries of the document whose schema has this fingerprint. */
-  entries(fingerprint: string): DocumentEntryStore;
+  /**
+   * Versioned entries of the document whose schema has this fingerprint. `maxTtlMs`: the longest lifetime that
+   * document ever gives an entry, tombstone or floor; the fence cuts longer-lived keys down to it (fence-script.ts).
+   */
+  entries(fingerprint: string, maxTtlMs?: number): DocumentEntryStore;
   /** The key prefix of those entries, e.g. for CLIENT TRACKING BCAST PREFIX. */
   entryPrefix(fingerprint: string): string;
 }

@@ -48,9 +48,9 @@ export interface EntryPut {
 
 /**
  * Versioned entries of one document type in one cache backend. Every write is fenced: it lands only when the
- * stored version is older (or equal and less fresh), or absent, or corrupt — and not older than the version floor
- * that write-throughs and tombstones leave. All methods may reject on a store
- * failure; the coordinator counts and absorbs those.
+ * stored version is older (or equal and less fresh), or absent, or corrupt, or foreign (no TTL) — and not older than
+ * the version floor that write-throughs and tombstones leave (fence-script.ts states the rules and their bounds).
+ * All methods may reject on a store failure; the coordinator counts and absorbs those.
  */
 export interface DocumentEntryStore {
   read(id: string, slideMs?: number): Promise<EntryRead>;
@@ -65,21 +65,12 @@ export interface DocumentEntryStore {
   writeThrough(id: string, entry: DocumentEntry, ttlMs: number, slideMs?: number): Promise<PutResult>;
   /** Many fenced puts, one round trip per hash slot; one result per item, in order. */
   putMany(items: ReadonlyArray<EntryPut>, slideMs?: number): Promise<PutResult[]>;
+  /**
+   * After a create: deletes the id's entry unless it already holds (incarnation, rev) or newer, and raises the
+   * version floor to it for `ttlMs`, so nothing older — an earlier life left by a TRUNCATE, a planted or corrupt
+   * entry, a slow reader's fill of the old life — is served or filled after the create. The first read fills.
+   */
+  clear(id: string, incarnation: number, rev: number, ttlMs: number, slideMs?: number): Promise<PutResult>;
   /** Marks the incarnation deleted (entry and version floor); it outlives fills in flight for `ttlMs`. */
   tombstone(id: string, incarnation: number, ttlMs: number, slideMs?: number): Promise<PutResult>;
-}
-
-/**
- * Whether a write of version (incarnation, rev, freshUntil) may replace the stored one. Equal versions may replace
- * each other only to extend freshness (a revalidation that found the same rev).
- */
-export function isNewer(
-  incarnation: number,
-  rev: number,
-  freshUntil: number,
-  current: { readonly incarnation: number; readonly rev: number; readonly freshUntil: number },
-): boolean {
-  if (incarnation !== current.incarnation) return incarnation > current.incarnation;
-  if (rev !== current.rev) return rev > current.rev;
-  return freshUntil > current.freshUntil;
 }

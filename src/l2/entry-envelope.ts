@@ -6,9 +6,14 @@ import { TOMBSTONE_REV } from "./document-entry.js";
  *
  *   s1|<fingerprint>|<incarnation>|<rev or T>|<fetchedAt>|<delta>|<freshUntil>|<body>
  *
- * A fixed text header in front of the body lets a Lua fence read the version with one `string.match`, without
+ * A fixed text header in front of the body lets a Lua fence read the version with one `string.find`, without
  * decoding JSON (invariant 1). `s1` is the envelope version: another tag is an old or future format, i.e. a miss.
  * The fingerprint repeats the one in the key, so a body written under another schema is recognised as foreign.
+ *
+ * What is "ours" is defined exactly once, here, and the Lua fence (fence-script.ts) applies the same rules: every
+ * number is 1–16 ASCII digits and a safe integer, a rev is ≥ 1 or `T`, an entry has a non-empty body and a
+ * tombstone an empty one. Anything else is corrupt — a miss to readers and *absent* to the fence, which replaces it:
+ * a garbled header can never fence out a real version.
  */
 export const ENVELOPE_TAG = "s1";
 
@@ -26,27 +31,9 @@ export type DecodedEnvelope = DocumentEntry | "tombstone" | "corrupt";
 
 /** Decodes an envelope; everything that is not exactly our format for this fingerprint is `"corrupt"`. */
 export function decodeEntry(fingerprint: string, raw: string): DecodedEnvelope {
-  // Seven separators precede the body; find them by index (no split: the body may contain '|').
-  const c0 = raw.indexOf("|");
-  if (c0 !== ENVELOPE_TAG.length || !raw.startsWith(ENVELOPE_TAG)) return "corrupt";
-  const c1 = raw.indexOf("|", c0 + 1);
-  if (c1 < 0 || c1 - c0 - 1 !== fingerprint.length || !raw.startsWith(fingerprint, c0 + 1)) return "corrupt";
-  const c2 = raw.indexOf("|", c1 + 1);
-  const c3 = c2 < 0 ? -1 : raw.indexOf("|", c2 + 1);
-  if (c3 < 0) return "corrupt";
-  const incarnation = toUint(raw, c1 + 1, c2);
-  if (incarnation < 0) return "corrupt";
-  if (c3 - c2 === 2 && raw.charCodeAt(c2 + 1) === 84 /* T */) return "tombstone";
-  const c4 = raw.indexOf("|", c3 + 1);
-  const c5 = c4 < 0 ? -1 : raw.indexOf("|", c4 + 1);
-  const c6 = c5 < 0 ? -1 : raw.indexOf("|", c5 + 1);
-  if (c6 < 0 || c6 + 1 >= raw.length) return "corrupt";
-  const rev = toUint(raw, c2 + 1, c3);
-  const fetchedAt = toUint(raw, c3 + 1, c4);
-  const delta = toUint(raw, c4 + 1, c5);
-  const freshUntil = toUint(raw, c5 + 1, c6);
-  if (rev < 1 || fetchedAt < 0 || delta < 0 || freshUntil < 0) return "corrupt";
-  return { incarnation, rev, fetchedAt, delta, freshUntil, body: raw.slice(c6 + 1) };
+  const entry = parseEnvelope(fingerprint, raw, true);
+  if (entry === undefined) return "corrupt";
+  return entry.rev === TOMBSTONE_REV ? "tombstone" : entry;
 }
 
 /** The version in an envelope, for fences that must not decode the body. `undefined` when not ours. */
@@ -54,23 +41,60 @@ export function envelopeVersion(
   fingerprint: string,
   raw: string,
 ): { incarnation: number; rev: number; freshUntil: number } | undefined {
-  const decoded = decodeEntry(fingerprint, raw);
-  if (decoded === "corrupt") return undefined;
-  if (decoded === "tombstone") {
-    const start = ENVELOPE_TAG.length + fingerprint.length + 2;
-    return { incarnation: toUint(raw, start, raw.indexOf("|", start)), rev: TOMBSTONE_REV, freshUntil: 0 };
-  }
-  return decoded;
+  return parseEnvelope(fingerprint, raw, false);
 }
 
-/** Parses the decimal digits in raw[start, end) as a safe integer; -1 when empty, not digits, or too long. */
+/** A version floor's value: `<incarnation>|<rev or T>`. */
+export function encodeFloor(incarnation: number, rev: number): string {
+  return `${incarnation}|${rev === TOMBSTONE_REV ? "T" : rev}`;
+}
+
+/** Parses a version floor; `undefined` when it is not exactly our format (the fence then ignores and drops it). */
+export function decodeFloor(raw: string): { incarnation: number; rev: number } | undefined {
+  const bar = raw.indexOf("|");
+  if (bar < 0) return undefined;
+  const incarnation = toUint(raw, 0, bar);
+  const rev =
+    raw.length === bar + 2 && raw.charCodeAt(bar + 1) === 84 /* T */ ? TOMBSTONE_REV : toUint(raw, bar + 1, raw.length);
+  return incarnation < 0 || rev < 1 ? undefined : { incarnation, rev };
+}
+
+/**
+ * The entry in `raw` (a tombstone has rev TOMBSTONE_REV), or undefined when it is not ours. One object per call,
+ * the entry itself: this runs on every L2 hit. `withBody` false leaves the body empty (fences need the header only).
+ */
+function parseEnvelope(fingerprint: string, raw: string, withBody: boolean): DocumentEntry | undefined {
+  // Seven separators precede the body; find them by index (no split: the body may contain '|').
+  const c0 = raw.indexOf("|");
+  if (c0 !== ENVELOPE_TAG.length || !raw.startsWith(ENVELOPE_TAG)) return undefined;
+  const c1 = raw.indexOf("|", c0 + 1);
+  if (c1 < 0 || c1 - c0 - 1 !== fingerprint.length || !raw.startsWith(fingerprint, c0 + 1)) return undefined;
+  const c2 = raw.indexOf("|", c1 + 1);
+  const c3 = c2 < 0 ? -1 : raw.indexOf("|", c2 + 1);
+  const c4 = c3 < 0 ? -1 : raw.indexOf("|", c3 + 1);
+  const c5 = c4 < 0 ? -1 : raw.indexOf("|", c4 + 1);
+  const c6 = c5 < 0 ? -1 : raw.indexOf("|", c5 + 1);
+  if (c6 < 0) return undefined;
+  const tombstone = c3 - c2 === 2 && raw.charCodeAt(c2 + 1) === 84; /* T */
+  const incarnation = toUint(raw, c1 + 1, c2);
+  const rev = tombstone ? TOMBSTONE_REV : toUint(raw, c2 + 1, c3);
+  const fetchedAt = toUint(raw, c3 + 1, c4);
+  const delta = toUint(raw, c4 + 1, c5);
+  const freshUntil = toUint(raw, c5 + 1, c6);
+  if (incarnation < 0 || rev < 1 || fetchedAt < 0 || delta < 0 || freshUntil < 0) return undefined;
+  // An entry has a body; a tombstone has none.
+  if (tombstone !== (c6 + 1 === raw.length)) return undefined;
+  return { incarnation, rev, fetchedAt, delta, freshUntil, body: withBody ? raw.slice(c6 + 1) : "" };
+}
+
+/** Parses 1–16 decimal digits in raw[start, end) as a safe integer; -1 when empty, not digits, or too large. */
 function toUint(raw: string, start: number, end: number): number {
-  if (end <= start || end - start > 15) return -1;
+  if (end <= start || end - start > 16) return -1;
   let value = 0;
   for (let i = start; i < end; i++) {
     const c = raw.charCodeAt(i) - 48;
     if (c < 0 || c > 9) return -1;
     value = value * 10 + c;
   }
-  return value;
+  return value <= Number.MAX_SAFE_INTEGER ? value : -1;
 }

@@ -75,7 +75,7 @@ export class CachedDocumentCommand<S extends DocumentSpec> implements DocumentCo
   async #afterCommit(row: StoredRow, write: "create" | "update" | "delete"): Promise<void> {
     const coordinator = this.coordinator;
     const apply = async () => {
-      if (write === "create") coordinator.afterCreate(row);
+      if (write === "create") await coordinator.afterCreate(row);
       else if (write === "update") await coordinator.afterWrite(row);
       else await coordinator.afterDelete(row);
     };

@@ -3,6 +3,7 @@ import { createL1Store } from "../l1/create-l1-store.js";
 import type { L1Store } from "../l1/l1-store.js";
 import type { CacheBackend, CacheNamespace } from "../l2/cache-backend.js";
 import type { BackgroundRefresher } from "../repository/cached/background-refresher.js";
+import { entryLifetime } from "../repository/cached/entry-lifetime.js";
 import type { L1Slot } from "../repository/cached/l1-slot.js";
 import { ReadThroughCoordinator } from "../repository/cached/read-through-coordinator.js";
 import type { CommandSchemas } from "../repository/document-command.js";
@@ -80,7 +81,7 @@ export class DocumentRegistry {
       const sharing = [...this.#documents.values()].find((document) => document.cache === cache);
       if (sharing !== undefined) throw sharedCacheRouteError(spec.name, sharing.spec.name, cache.name);
     }
-    const entries = cache?.entries(spec.fingerprint);
+    const entries = cache?.entries(spec.fingerprint, entryLifetime(spec.cache).maxTtlMs);
     const l1Spec = spec.cache?.l1;
     const l1 =
       entries !== undefined && l1Spec !== undefined

@@ -6,6 +6,7 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CacheBackend } from "../../src/l2/cache-backend.js";
+import { versionFloorPrefix } from "../../src/l2/cache-backend.js";
 import type { DocumentEntry, DocumentEntryStore } from "../../src/l2/document-entry.js";
 import { encodeEntry } from "../../src/l2/entry-envelope.js";
 import { memoryCacheModule } from "../../src/l2/memory/memory-cache-module.js";
@@ -16,6 +17,8 @@ import { integrationEnv } from "../support/services.js";
 
 const env = await integrationEnv({ redis: true });
 const FP = "abcdef012345";
+/** The longest TTL the `bounded` store writes. */
+const MAX_TTL = 120_000;
 
 function entry(
   incarnation: number,
@@ -32,6 +35,10 @@ type Backend = {
     backend: CacheBackend;
     raw(key: string, value: string): Promise<void>;
     evict(key: string): Promise<void>;
+    /** Plants bytes as an operator or attacker would: `ttlMs` undefined means no expiry at all. */
+    plant(key: string, value: string, ttlMs: number | undefined): Promise<void>;
+    pttl(key: string): Promise<number>;
+    get(key: string): Promise<string | undefined>;
   }>;
 };
 
@@ -44,12 +51,22 @@ const backends: Backend[] = [
         clock: systemClock,
       });
       const keyspace = (
-        backend as unknown as { keyspace: { set(k: string, v: string, t: number): void; delete(k: string): boolean } }
+        backend as unknown as {
+          keyspace: {
+            set(k: string, v: string, t: number): void;
+            delete(k: string): boolean;
+            get(k: string): string | Buffer | undefined;
+            pttl(k: string): number;
+          };
+        }
       ).keyspace;
       return {
         backend,
         raw: async (key, value) => keyspace.set(key, value, 60_000),
         evict: async (key) => void keyspace.delete(key),
+        plant: async (key, value, ttlMs) => keyspace.set(key, value, ttlMs ?? Number.POSITIVE_INFINITY),
+        pttl: async (key) => keyspace.pttl(key),
+        get: async (key) => keyspace.get(key)?.toString(),
       };
     },
   },
@@ -67,6 +84,10 @@ const backends: Backend[] = [
         backend,
         raw: async (key, value) => void (await raw.set(key, value, "PX", 60_000)),
         evict: async (key) => void (await raw.del(key)),
+        plant: async (key, value, ttlMs) =>
+          void (ttlMs === undefined ? await raw.set(key, value) : await raw.set(key, value, "PX", ttlMs)),
+        pttl: async (key) => raw.pttl(key),
+        get: async (key) => (await raw.get(key)) ?? undefined,
       };
     },
   },
@@ -80,7 +101,13 @@ describe.skipIf(env.skip).each(backends)("document entries on $name", (kind) => 
   let store: DocumentEntryStore;
   let raw: (key: string, value: string) => Promise<void>;
   let evict: (key: string) => Promise<void>;
+  let plant: (key: string, value: string, ttlMs: number | undefined) => Promise<void>;
+  let pttl: (key: string) => Promise<number>;
+  let get: (key: string) => Promise<string | undefined>;
   let prefix: string;
+  /** The same document's store as a runtime opens it: it knows the longest TTL it ever writes. */
+  let bounded: DocumentEntryStore;
+  let floorKey: (id: string) => string;
 
   beforeAll(async () => {
     const opened_ = await kind.open();
@@ -91,6 +118,11 @@ describe.skipIf(env.skip).each(backends)("document entries on $name", (kind) => 
     prefix = namespace.entryPrefix(FP);
     raw = opened_.raw;
     evict = opened_.evict;
+    plant = opened_.plant;
+    pttl = opened_.pttl;
+    get = opened_.get;
+    bounded = namespace.entries(FP, MAX_TTL);
+    floorKey = (id) => `${versionFloorPrefix(namespace.namespace, FP)}{${id}}`;
   });
 
   const fresh = () => `00000000-0000-4000-8000-${String(Math.floor(Math.random() * 1e12)).padStart(12, "0")}`;
@@ -226,5 +258,98 @@ describe.skipIf(env.skip).each(backends)("document entries on $name", (kind) => 
     await store.put(id, entry(2, 1, Date.now() + 60_000, body), 60_000);
     expect(await store.read(id)).toMatchObject({ body });
     expect(encodeEntry(FP, entry(2, 1, 1, body)).endsWith(body)).toBe(true);
+  });
+  it("replaces an entry whose garbled header claims a higher version: every fill and write-through gets in", async () => {
+    const future = Date.now() + 60_000;
+    const cases = [
+      `s1|${FP}|9|99T|1|1|${future}|{}`, // rev with a letter: the old fence compared nil and failed every put
+      `s1|${FP}|9|0|1|1|${future}|{}`, // rev 0 is no rev
+      `s1|${FP}|99999999999999999|5|1|1|${future}|{}`, // 17 digits: beyond a safe integer
+      `s1|${FP}|9|99|1|1|${future}|`, // an entry without a body
+      `s1|${FP}|9|T|1|0|0|{"not":"a tombstone"}`, // a tombstone with a body
+      `s1|${FP}|9|99|x|1|${future}|{}`, // fetchedAt not digits
+      `s1|${FP}|9|99|1|1|${future}x|{}`, // freshUntil not digits
+    ];
+    for (const [n, bytes] of cases.entries()) {
+      const id = fresh();
+      await raw(`${prefix}{${id}}`, bytes);
+      expect(await store.read(id), bytes).toBe("corrupt");
+      const write = n % 2 === 0 ? store.put(id, entry(1, 1), 60_000) : store.writeThrough(id, entry(1, 1), 60_000);
+      expect(await write, bytes).toBe("stored");
+      expect(await store.read(id), bytes).toMatchObject({ incarnation: 1, rev: 1 });
+    }
+  });
+
+  it("ignores and drops a floor it cannot parse", async () => {
+    for (const bytes of ["99|x", "junk", "99|0", "99999999999999999|1", "9|99|", "|9"]) {
+      const id = fresh();
+      await raw(floorKey(id), bytes);
+      expect(await store.put(id, entry(1, 1), 60_000), bytes).toBe("stored");
+      expect(await get(floorKey(id)), bytes).toBeUndefined();
+    }
+  });
+
+  it("treats a planted entry or floor without a TTL as foreign: replaced, never a stuck key", async () => {
+    // A well-formed entry claiming a far higher version, planted by hand with no expiry.
+    const a = fresh();
+    await plant(`${prefix}{${a}}`, encodeEntry(FP, entry(999, 999)), undefined);
+    expect(await store.put(a, entry(1, 1), 60_000)).toBe("stored");
+    expect(await store.read(a)).toMatchObject({ incarnation: 1, rev: 1 });
+    expect(await pttl(`${prefix}{${a}}`)).toBeGreaterThan(0);
+    // Same for a write-through, through the batch script too.
+    const b = fresh();
+    await plant(`${prefix}{${b}}`, encodeEntry(FP, entry(999, 999)), undefined);
+    expect(await store.putMany([{ id: b, entry: entry(1, 2), ttlMs: 60_000 }])).toEqual(["stored"]);
+    // A hand-planted floor without expiry rejected every fill forever; now it is dropped.
+    const c = fresh();
+    await plant(floorKey(c), "999|T", undefined);
+    expect(await store.put(c, entry(1, 1), 60_000)).toBe("stored");
+    expect(await get(floorKey(c))).toBeUndefined();
+    // A planted tombstone without expiry does not fence its incarnation either.
+    const d = fresh();
+    await plant(`${prefix}{${d}}`, `s1|${FP}|1|T|1|0|0|`, undefined);
+    expect(await store.put(d, entry(1, 1), 60_000)).toBe("stored");
+  });
+
+  it("cuts a newer-claiming key that outlives the longest TTL down to it, and lets the same version replace it", async () => {
+    const id = fresh();
+    const hour = 3_600_000;
+    await plant(`${prefix}{${id}}`, encodeEntry(FP, entry(1, 9)), hour);
+    await plant(floorKey(id), "1|9", hour);
+    // A real newer version from a replica with a longer ttl is still honoured: an older fill cannot replace it…
+    expect(await bounded.put(id, entry(1, 3), 60_000)).toBe("rejected");
+    // …but neither the entry nor the floor can outlive what this document ever writes.
+    expect(await pttl(`${prefix}{${id}}`)).toBeLessThanOrEqual(MAX_TTL);
+    expect(await pttl(floorKey(id))).toBeLessThanOrEqual(MAX_TTL);
+    expect(await pttl(`${prefix}{${id}}`)).toBeGreaterThan(MAX_TTL - 10_000);
+    // An over-long entry of the very same version is replaced by a fill of it (fresher or not).
+    const other = fresh();
+    await plant(`${prefix}{${other}}`, encodeEntry(FP, entry(1, 4, Date.now() + hour)), hour);
+    expect(await bounded.put(other, entry(1, 4, Date.now() + 1_000), 60_000)).toBe("stored");
+    expect(await pttl(`${prefix}{${other}}`)).toBeLessThanOrEqual(60_000);
+    // Keys within the bound are untouched.
+    const ours = fresh();
+    expect(await bounded.writeThrough(ours, entry(1, 2), 90_000)).toBe("stored");
+    expect(await bounded.put(ours, entry(1, 1), 60_000)).toBe("rejected");
+    expect(await pttl(`${prefix}{${ours}}`)).toBeGreaterThan(60_000);
+  });
+  it("clear (after a create) deletes an older entry and raises the floor; a version at least as new stays", async () => {
+    const id = fresh();
+    await store.put(id, entry(3, 7), 60_000); // an earlier life, no tombstone
+    expect(await store.clear(id, 9, 1, 60_000)).toBe("stored");
+    expect(await store.read(id)).toBe("miss");
+    expect(await get(floorKey(id))).toBe("9|1");
+    expect(await store.put(id, entry(3, 7), 60_000)).toBe("rejected"); // the old life's slow fill
+    expect(await store.put(id, entry(9, 1), 60_000)).toBe("stored"); // the first read's fill
+    expect(await store.clear(id, 9, 1, 60_000)).toBe("rejected"); // the same version is kept…
+    expect(await store.read(id)).toMatchObject({ incarnation: 9, rev: 1 });
+    await store.writeThrough(id, entry(9, 2), 60_000);
+    expect(await store.clear(id, 9, 1, 60_000)).toBe("rejected"); // …and so is a newer one
+    expect(await store.read(id)).toMatchObject({ incarnation: 9, rev: 2 });
+    // Planted bytes without a TTL go too.
+    const planted = fresh();
+    await plant(`${prefix}{${planted}}`, encodeEntry(FP, entry(999, 999)), undefined);
+    expect(await store.clear(planted, 1, 1, 60_000)).toBe("stored");
+    expect(await store.read(planted)).toBe("miss");
   });
 });

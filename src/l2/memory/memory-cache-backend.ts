@@ -5,8 +5,15 @@ import { entryPrefix, idleClockPrefix, kvPrefix, versionFloorPrefix } from "../c
 import type { CachePort, CacheSetOptions, CacheValue } from "../cache-port.js";
 import { decodeCacheValue, encodeCacheValue } from "../cache-value-codec.js";
 import type { DocumentEntry, DocumentEntryStore, EntryPut, EntryRead, PutResult } from "../document-entry.js";
-import { isNewer, TOMBSTONE_REV } from "../document-entry.js";
-import { decodeEntry, encodeEntry, encodeTombstone, envelopeVersion } from "../entry-envelope.js";
+import { TOMBSTONE_REV } from "../document-entry.js";
+import {
+  decodeEntry,
+  decodeFloor,
+  encodeEntry,
+  encodeFloor,
+  encodeTombstone,
+  envelopeVersion,
+} from "../entry-envelope.js";
 
 /**
  * An in-process L2 with Redis' semantics for what stratacache uses: per-key expiry, the same envelope bytes and
@@ -59,6 +66,20 @@ export class MemoryKeyspace {
     return slot.value;
   }
 
+  /** Remaining lifetime like Redis' PTTL: -2 absent, -1 no expiry (only keys planted with an infinite ttl). */
+  pttl(key: string): number {
+    if (this.get(key) === undefined) return -2;
+    const expiresAt = this.#data.get(key)?.expiresAt ?? 0;
+    return Number.isFinite(expiresAt) ? Math.ceil(expiresAt - this.clock.now()) : -1;
+  }
+
+  /** Like PEXPIRE: a new lifetime for a live key, keeping its value and its place in write order. */
+  expire(key: string, ttlMs: number): void {
+    const slot = this.get(key) === undefined ? undefined : this.#data.get(key);
+    if (slot) slot.expiresAt = this.clock.now() + ttlMs;
+  }
+
+  /** `ttlMs` may be Infinity: no expiry, which the library never writes (tests plant such keys). */
   set(key: string, value: string | Buffer, ttlMs: number): void {
     this.#data.delete(key); // re-insert at the end: Map order is write order
     this.#data.set(key, { value, expiresAt: this.clock.now() + ttlMs });
@@ -90,8 +111,9 @@ class MemoryNamespace implements CacheNamespace {
     return new MemoryKvStore(this.keyspace, kvPrefix(this.namespace), defaultTtlMs);
   }
 
-  entries(fingerprint: string): DocumentEntryStore {
-    let store = this.#entries.get(fingerprint);
+  entries(fingerprint: string, maxTtlMs = 0): DocumentEntryStore {
+    const slot = `${fingerprint}|${maxTtlMs}`;
+    let store = this.#entries.get(slot);
     if (!store) {
       store = new MemoryEntryStore(
         this.keyspace,
@@ -99,8 +121,9 @@ class MemoryNamespace implements CacheNamespace {
         idleClockPrefix(this.namespace, fingerprint),
         versionFloorPrefix(this.namespace, fingerprint),
         fingerprint,
+        maxTtlMs,
       );
-      this.#entries.set(fingerprint, store);
+      this.#entries.set(slot, store);
     }
     return store;
   }
@@ -117,6 +140,7 @@ class MemoryEntryStore implements DocumentEntryStore {
     private readonly clockPrefix: string,
     private readonly floorPrefix: string,
     private readonly fingerprint: string,
+    private readonly maxTtlMs: number,
   ) {}
 
   async read(id: string, slideMs = 0): Promise<EntryRead> {
@@ -152,6 +176,10 @@ class MemoryEntryStore implements DocumentEntryStore {
     );
   }
 
+  async clear(id: string, incarnation: number, rev: number, ttlMs: number, slideMs = 0): Promise<PutResult> {
+    return this.#put(id, incarnation, rev, 0, "", ttlMs, slideMs, true);
+  }
+
   async tombstone(id: string, incarnation: number, ttlMs: number, slideMs = 0): Promise<PutResult> {
     const envelope = encodeTombstone(this.fingerprint, incarnation, Date.now());
     return this.#put(id, incarnation, TOMBSTONE_REV, 0, envelope, ttlMs, slideMs, true);
@@ -169,7 +197,7 @@ class MemoryEntryStore implements DocumentEntryStore {
     return decodeEntry(this.fingerprint, typeof raw === "string" ? raw : raw.toString("utf8"));
   }
 
-  /** The same decision as the Lua fence (fence-script.ts). */
+  /** The same decision as the Lua fence (fence-script.ts), step by step. */
   #put(
     id: string,
     incarnation: number,
@@ -180,33 +208,64 @@ class MemoryEntryStore implements DocumentEntryStore {
     slideMs: number,
     raiseFloor: boolean,
   ): PutResult {
-    const floorKey = `${this.floorPrefix}{${id}}`;
-    const floor = this.keyspace.get(floorKey);
-    if (typeof floor === "string") {
-      const [floorIncarnation, floorRev] = floor.split("|");
-      const fi = Number(floorIncarnation);
-      const fr = floorRev === "T" ? TOMBSTONE_REV : Number(floorRev);
-      if (fi > incarnation || (fi === incarnation && (fr === TOMBSTONE_REV || fr > rev))) return "rejected";
-    }
     const key = `${this.prefix}{${id}}`;
-    const raw = this.keyspace.get(key);
-    if (raw !== undefined) {
-      const current = envelopeVersion(this.fingerprint, typeof raw === "string" ? raw : raw.toString("utf8"));
-      if (current) {
-        const tombstoned = current.rev === TOMBSTONE_REV && current.incarnation === incarnation;
-        if (tombstoned || !isNewer(incarnation, rev, freshUntil, current)) return "rejected";
+    const floorKey = `${this.floorPrefix}{${id}}`;
+    const floorRaw = this.keyspace.get(floorKey);
+    if (floorRaw !== undefined) {
+      const floor = decodeFloor(text(floorRaw));
+      if (floor === undefined || this.#ttlClass(floorKey) < 0) this.keyspace.delete(floorKey);
+      else if (
+        floor.incarnation > incarnation ||
+        (floor.incarnation === incarnation && (floor.rev === TOMBSTONE_REV || floor.rev > rev))
+      ) {
+        // Rejected by the floor: the entry is not examined, but it may not outlive the bound either.
+        const pttl = this.keyspace.pttl(key);
+        if (this.maxTtlMs > 0 && (pttl === -1 || pttl > this.maxTtlMs)) this.keyspace.expire(key, this.maxTtlMs);
+        return "rejected";
       }
     }
-    this.keyspace.set(key, envelope, Math.max(1, Math.ceil(ttlMs)));
-    if (raiseFloor)
-      this.keyspace.set(floorKey, `${incarnation}|${rev === TOMBSTONE_REV ? "T" : rev}`, Math.max(1, Math.ceil(ttlMs)));
+    const raw = this.keyspace.get(key);
+    if (raw !== undefined) {
+      const current = envelopeVersion(this.fingerprint, text(raw));
+      const cut = current === undefined ? -1 : this.#ttlClass(key);
+      if (current !== undefined && cut >= 0) {
+        if (current.incarnation > incarnation) return "rejected";
+        if (current.incarnation === incarnation) {
+          if (current.rev === TOMBSTONE_REV) return "rejected";
+          if (rev !== TOMBSTONE_REV) {
+            if (current.rev > rev) return "rejected";
+            if (current.rev === rev && cut === 0 && current.freshUntil >= freshUntil) return "rejected";
+          }
+        }
+      }
+    }
+    const ttl = Math.max(1, Math.ceil(ttlMs));
+    // An empty envelope clears (see DocumentEntryStore.clear).
+    if (envelope === "") this.keyspace.delete(key);
+    else this.keyspace.set(key, envelope, ttl);
+    if (raiseFloor) this.keyspace.set(floorKey, encodeFloor(incarnation, rev), ttl);
     if (slideMs > 0) {
       const clock = `${this.clockPrefix}{${id}}`;
-      if (rev === TOMBSTONE_REV) this.keyspace.delete(clock);
+      if (rev === TOMBSTONE_REV || envelope === "") this.keyspace.delete(clock);
       else this.keyspace.set(clock, "1", slideMs);
     }
     return "stored";
   }
+
+  /** -1: no expiry (foreign); 1: longer than this document ever writes (cut down to it); 0: ours. */
+  #ttlClass(key: string): -1 | 0 | 1 {
+    const pttl = this.keyspace.pttl(key);
+    if (pttl === -1) return -1;
+    if (this.maxTtlMs > 0 && pttl > this.maxTtlMs) {
+      this.keyspace.expire(key, this.maxTtlMs);
+      return 1;
+    }
+    return 0;
+  }
+}
+
+function text(raw: string | Buffer): string {
+  return typeof raw === "string" ? raw : raw.toString("utf8");
 }
 
 class MemoryKvStore implements CachePort {

@@ -1,55 +1,105 @@
 /**
  * The set-if-newer fence, run atomically in Redis. It reads only the envelope header (see entry-envelope.ts) and
- * the version floor, never the JSON body. An entry it cannot parse, or one from another fingerprint, is
- * overwritten (corrupt = miss).
+ * the version floor, never the JSON body.
  *
  * The version floor is the newest version a *writer* (write-through or tombstone) has put, kept in a small key
  * beside the entry. It makes the fence survive the entry itself vanishing — evicted under maxmemory, expired, or
  * deleted by an operator — between a write-through and a slow reader's stale fill: without it, an absent entry
  * would let the older version in.
  *
+ * Bad data in Redis costs misses, never a stuck key (DESIGN.md §3, invariant 8):
+ * - An entry or floor the fence cannot parse — garbled, truncated, old format, another fingerprint — is absent to
+ *   it: the entry is replaced by this put, the floor is deleted. The rules are entry-envelope.ts' exactly.
+ * - The library never writes an entry or floor without a PX TTL, nor with one above the document's longest lifetime
+ *   (`maxttl`: max(ttl, ageTtl.max) + grace, at least 60 s — a tombstone's life). A key with no TTL is foreign and
+ *   treated as absent. A key whose TTL exceeds `maxttl` is cut down to `maxttl` (PEXPIRE) and still honoured — it
+ *   may be a newer version from a replica configured with a longer ttl (a rolling deploy) — except that a put of the
+ *   same version may replace it.
+ * The bounds, with L = `maxttl` and F the document's longest freshness (max(ttl, ageTtl.max)):
+ * - undecodable entry or floor, or one without a TTL: replaced (dropped) by the next fill, write-through, tombstone
+ *   or create — the newest committed version is cached on the next read;
+ * - a well-formed forgery claiming a newer version (recognising it outright needs sealing): readers never serve it
+ *   while its freshUntil lies more than F + 1 s ahead (the coordinator's #judge), and it keeps fills and
+ *   write-throughs out for at most L after the first fence that meets it — at most F + 1 s + L after it was
+ *   planted; a planted floor, at most L.
+ *
  * put(entry key, floor key, idle-clock key, envelope, physical ttl ms, fingerprint, incarnation, rev or "T",
- *     freshUntil, sliding window ms (0: not sliding), "1" when a writer puts (raise the floor))
- * returns 1 when stored, 0 when a version at least as new is there.
+ *     freshUntil, sliding window ms (0: not sliding), "1" when a writer puts (raise the floor), max ttl ms (0: none))
+ * returns 1 when stored, 0 when a version at least as new is there. An empty envelope *clears*: the entry is
+ * deleted instead of set when older than the given version (a create: see DocumentEntryStore.clear).
  */
 const FENCE_FUNCTION = `
-local function put(ek, fk, ck, envelope, ttl, fp, inc, rev, fresh, slide, raise)
+local MAXN = 9007199254740991
+local INF = math.huge
+local function num(s)
+  if s == nil or #s == 0 or #s > 16 then return nil end
+  local n = tonumber(s)
+  if n == nil or n > MAXN then return nil end
+  return n
+end
+local function revOf(s)
+  if s == 'T' then return INF end
+  local n = num(s)
+  if n == nil or n < 1 then return nil end
+  return n
+end
+-- -1: no TTL (foreign: the library always sets one); 1: longer than the library ever writes (cut down); 0: ours
+local function ttlClass(key, maxttl)
+  local pttl = redis.call('PTTL', key)
+  if pttl == -1 then return -1 end
+  if maxttl > 0 and pttl > maxttl then
+    redis.call('PEXPIRE', key, maxttl)
+    return 1
+  end
+  return 0
+end
+local function put(ek, fk, ck, envelope, ttl, fp, inc, rev, fresh, slide, raise, maxttl)
   local ni = tonumber(inc)
+  local nr = revOf(rev)
+  maxttl = tonumber(maxttl) or 0
   local floor = redis.call('GET', fk)
   if floor then
-    local fi, fr = string.match(floor, '^(%d+)|([%dT]+)$')
-    if fi then
-      fi = tonumber(fi)
-      if fi > ni then return 0 end
-      if fi == ni then
-        if fr == 'T' then return 0 end
-        if rev ~= 'T' and tonumber(fr) > tonumber(rev) then return 0 end
-      end
+    local si, sr = string.match(floor, '^(%d+)|([%dT]+)$')
+    local fi, fr = num(si), revOf(sr)
+    if fi == nil or fr == nil or ttlClass(fk, maxttl) < 0 then
+      redis.call('DEL', fk)
+    elseif fi > ni or (fi == ni and (fr == INF or fr > nr)) then
+      -- Rejected by the floor: the entry is not examined, but it may not outlive the bound either.
+      local pttl = redis.call('PTTL', ek)
+      if maxttl > 0 and (pttl == -1 or pttl > maxttl) then redis.call('PEXPIRE', ek, maxttl) end
+      return 0
     end
   end
   local cur = redis.call('GET', ek)
   if cur then
-    local cfp, ci, cr, cfu = string.match(cur, '^s1|([^|]*)|(%d+)|([%dT]+)|%d+|%d+|(%d+)|')
-    if cfp == fp then
-      ci = tonumber(ci)
-      if ci > ni then return 0 end
-      if ci == ni then
-        if cr == 'T' then return 0 end
-        if rev ~= 'T' then
-          cr = tonumber(cr)
-          local nr = tonumber(rev)
-          if cr > nr then return 0 end
-          if cr == nr and tonumber(cfu) >= tonumber(fresh) then return 0 end
+    local _, e, cfp, si, sr, sa, sd, su = string.find(cur, '^s1|([^|]*)|(%d+)|([^|]*)|(%d+)|(%d+)|(%d+)|')
+    local ci, cr = num(si), revOf(sr)
+    local ok = cfp == fp and ci ~= nil and cr ~= nil and num(sa) ~= nil and num(sd) ~= nil and num(su) ~= nil
+    if ok and (cr == INF) ~= (e == #cur) then ok = false end
+    if ok then
+      local class = ttlClass(ek, maxttl)
+      if class >= 0 then
+        if ci > ni then return 0 end
+        if ci == ni then
+          if cr == INF then return 0 end
+          if nr ~= INF then
+            if cr > nr then return 0 end
+            if cr == nr and class == 0 and num(su) >= tonumber(fresh) then return 0 end
+          end
         end
       end
     end
   end
-  redis.call('SET', ek, envelope, 'PX', ttl)
+  if envelope == '' then
+    redis.call('DEL', ek)
+  else
+    redis.call('SET', ek, envelope, 'PX', ttl)
+  end
   if raise == '1' then
     redis.call('SET', fk, inc .. '|' .. rev, 'PX', ttl)
   end
   if tonumber(slide) > 0 then
-    if rev == 'T' then
+    if rev == 'T' or envelope == '' then
       redis.call('DEL', ck)
     else
       redis.call('SET', ck, '1', 'PX', slide)
@@ -61,24 +111,24 @@ end
 
 /**
  * One fenced put. KEYS: entry, floor, idle clock. ARGV: envelope, ttl, fingerprint, incarnation, rev, freshUntil,
- * sliding window, raise-floor flag (see `put` above).
+ * sliding window, raise-floor flag, max ttl (see `put` above).
  */
 export const FENCED_PUT_LUA = `${FENCE_FUNCTION}
-return put(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8])`;
+return put(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9])`;
 
 /**
  * Many fenced puts in one script call (all keys in one hash slot): a Lua call costs Redis several microseconds, so a
  * batch fill of 100 entries pays it once, not 100 times. KEYS: entry, floor, clock per item; ARGV: the window, then
- * envelope, ttl, incarnation, rev, freshUntil per item (fingerprint and raise flag are shared: ARGV[2], ARGV[3]).
- * Returns one 1/0 per item.
+ * envelope, ttl, incarnation, rev, freshUntil per item (fingerprint, raise flag and max ttl are shared: ARGV[2],
+ * ARGV[3], ARGV[4]). Returns one 1/0 per item.
  */
 export const FENCED_PUT_MANY_LUA = `${FENCE_FUNCTION}
 local out = {}
-local slide, fp, raise = ARGV[1], ARGV[2], ARGV[3]
+local slide, fp, raise, maxttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 for i = 0, #KEYS / 3 - 1 do
-  local k, a = i * 3, 3 + i * 5
+  local k, a = i * 3, 4 + i * 5
   out[i + 1] = put(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], ARGV[a + 1], ARGV[a + 2], fp, ARGV[a + 3], ARGV[a + 4],
-    ARGV[a + 5], slide, raise)
+    ARGV[a + 5], slide, raise, maxttl)
 end
 return out`;
 

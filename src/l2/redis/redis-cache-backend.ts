@@ -72,8 +72,9 @@ class RedisNamespace implements CacheNamespace {
     return new RedisKvStore(this.backend.client, kvPrefix(this.namespace), defaultTtlMs, this.backend.timeoutMs);
   }
 
-  entries(fingerprint: string): DocumentEntryStore {
-    let store = this.#entries.get(fingerprint);
+  entries(fingerprint: string, maxTtlMs = 0): DocumentEntryStore {
+    const slot = `${fingerprint}|${maxTtlMs}`;
+    let store = this.#entries.get(slot);
     if (!store) {
       store = new RedisEntryStore(
         this.backend.client,
@@ -82,8 +83,9 @@ class RedisNamespace implements CacheNamespace {
         versionFloorPrefix(this.namespace, fingerprint),
         fingerprint,
         this.backend.timeoutMs,
+        maxTtlMs,
       );
-      this.#entries.set(fingerprint, store);
+      this.#entries.set(slot, store);
     }
     return store;
   }

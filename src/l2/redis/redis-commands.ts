@@ -14,12 +14,13 @@ export type FencedPutArgs = [
   freshUntil: number,
   slideMs: number,
   raiseFloor: "1" | "0",
+  maxTtlMs: number,
 ];
 
 /** Our Lua scripts, registered on the client (EVALSHA, with ioredis reloading a script on NOSCRIPT). */
 interface StrataCommands {
   strataFencedPut(...args: FencedPutArgs): Promise<number>;
-  /** `numKeys` entry/floor/clock keys (3 per item), then the window, fingerprint, raise flag and 5 values per item. */
+  /** `numKeys` entry/floor/clock keys (3 per item), then the window, fingerprint, raise flag, max ttl and 5 values per item. */
   strataFencedPutMany(numKeys: number, ...keysThenArgs: Array<string | number>): Promise<number[]>;
   /** `numKeys` entry/clock keys, then the window. */
   strataSlidingRead(numKeys: number, ...keysThenWindow: Array<string | number>): Promise<Array<string | null>>;

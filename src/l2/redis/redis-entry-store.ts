@@ -23,6 +23,8 @@ export class RedisEntryStore implements DocumentEntryStore {
     private readonly floorPrefix: string,
     private readonly fingerprint: string,
     private readonly timeoutMs: number,
+    /** The longest PX this document ever writes (see fence-script.ts); 0 when unknown (no-TTL keys still foreign). */
+    private readonly maxTtlMs = 0,
   ) {
     this.#client = withFence(client);
     this.#cluster = client.isCluster;
@@ -106,7 +108,7 @@ export class RedisEntryStore implements DocumentEntryStore {
       groupBySlot(keys, this.#cluster).map(async (group) => {
         // One script call per slot (see FENCED_PUT_MANY_LUA): keys first, then shared and per-item arguments.
         const keyArgs: string[] = [];
-        const valueArgs: Array<string | number> = [slideMs, this.fingerprint, "0"];
+        const valueArgs: Array<string | number> = [slideMs, this.fingerprint, "0", this.maxTtlMs];
         for (const i of group) {
           const { id, entry, ttlMs } = items[i]!;
           keyArgs.push(this.key(id), this.floorKey(id), this.clockKey(id));
@@ -126,6 +128,13 @@ export class RedisEntryStore implements DocumentEntryStore {
       }),
     );
     return out;
+  }
+
+  async clear(id: string, incarnation: number, rev: number, ttlMs: number, slideMs = 0): Promise<PutResult> {
+    const call = this.#client.strataFencedPut(
+      ...this.#fenceArgs(id, "", ttlMs, incarnation, String(rev), 0, slideMs, "1"),
+    );
+    return (await this.#bound(call, "clear")) === 1 ? "stored" : "rejected";
   }
 
   async tombstone(id: string, incarnation: number, ttlMs: number, slideMs = 0): Promise<PutResult> {
@@ -177,6 +186,7 @@ export class RedisEntryStore implements DocumentEntryStore {
       freshUntil,
       slideMs,
       raiseFloor,
+      this.maxTtlMs,
     ];
   }
 

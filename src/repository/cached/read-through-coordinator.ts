@@ -1,5 +1,5 @@
 import type { L1Store } from "../../l1/l1-store.js";
-import type { DocumentEntry, DocumentEntryStore, EntryPut, EntryRead } from "../../l2/document-entry.js";
+import type { DocumentEntry, DocumentEntryStore, EntryPut, EntryRead, PutResult } from "../../l2/document-entry.js";
 import { TOMBSTONE_REV } from "../../l2/document-entry.js";
 import type { Clock } from "../../runtime/clock.js";
 import type { Logger } from "../../runtime/logger.js";
@@ -11,6 +11,7 @@ import type { DocumentRepository, StoredRow, TransactionScope } from "../documen
 import type { BackgroundRefresher } from "./background-refresher.js";
 import type { DocumentStats } from "./document-stats.js";
 import { DocumentCounters } from "./document-stats.js";
+import { entryLifetime } from "./entry-lifetime.js";
 import { type L1Slot, l1Slot } from "./l1-slot.js";
 import { WriteThroughRetrier } from "./write-through-retrier.js";
 import { xfetchElected } from "./xfetch.js";
@@ -40,6 +41,9 @@ export interface CoordinatorParts {
 
 /** How many expected XFetch leads before freshness ends an L1 copy lets go (P(elected) ≈ e^-L1_LEAD there). */
 const L1_LEAD = 3;
+
+/** How far another replica's clock may run ahead before its entries' freshness looks implausible (see #judge). */
+const CLOCK_SKEW_MS = 1_000;
 
 type Docs = Map<string, FrozenDocument | undefined>;
 
@@ -77,6 +81,8 @@ export class ReadThroughCoordinator {
   readonly #graceMs: number;
   readonly #slideMs: number;
   readonly #tombstoneTtlMs: number;
+  /** No entry we write is fresh for longer than this from now; one that claims more is foreign (see #judge). */
+  readonly #maxFreshAheadMs: number;
   readonly #beta: number;
   readonly #background: boolean;
   readonly #ageTtl: CacheSpec["ageTtl"];
@@ -89,9 +95,11 @@ export class ReadThroughCoordinator {
     this.#ageTtl = cache?.ageTtl;
     this.#beta = cache?.earlyRefresh?.beta ?? 0;
     this.#background = cache?.earlyRefresh?.background === true && parts.refresher !== undefined;
-    const longest = Math.max(this.#ttlMs, this.#ageTtl?.maxMs ?? 0);
+    const lifetime = entryLifetime(cache);
+    const longest = lifetime.freshMs;
     // A tombstone must outlive any fill in flight; fills older than half of it are dropped (see #fillIsTooOld).
-    this.#tombstoneTtlMs = Math.max(60_000, longest + this.#graceMs);
+    this.#tombstoneTtlMs = lifetime.maxTtlMs;
+    this.#maxFreshAheadMs = longest + CLOCK_SKEW_MS;
     this.#retrier = new WriteThroughRetrier(
       parts.document,
       { baseDelayMs: 50, maxDelayMs: 5_000, maxAttempts: 12, quarantineMs: longest + this.#graceMs },
@@ -208,11 +216,18 @@ export class ReadThroughCoordinator {
   }
 
   /**
-   * After a create committed. Nothing is written to L2: a new id has no entry that could be stale (a tombstone of an
-   * earlier life reads as a miss, and the new incarnation passes its fence), and read-through fills on first read,
-   * so documents that are never read never occupy the cache.
+   * After a create committed: clear whatever older L2 holds for the id (fenced, raising the version floor to the new
+   * version), then drop the L1 entry. A new id normally has nothing cached, but an earlier life whose row vanished
+   * without a tombstone (TRUNCATE, a restore, a raw DELETE) or planted bytes would otherwise be served as a hit.
+   * The new version itself is not written: read-through fills it on first read, with a measured fetch cost for
+   * early refresh, and documents that are never read never occupy the cache.
    */
-  afterCreate(row: StoredRow): void {
+  async afterCreate(row: StoredRow): Promise<void> {
+    const entries = this.parts.entries;
+    if (entries !== undefined) {
+      const write = () => entries.clear(row.id, row.incarnation, row.rev, this.#tombstoneTtlMs, this.#slideMs);
+      await this.#writeThrough(row.id, row.incarnation, row.rev, write, false);
+    }
     this.invalidateLocal(row.id);
   }
 
@@ -220,16 +235,7 @@ export class ReadThroughCoordinator {
   async afterWrite(row: StoredRow): Promise<void> {
     const entries = this.parts.entries;
     if (entries !== undefined) {
-      const now = this.parts.clock.now();
-      // delta 0: a written-through entry is never elected for early refresh before it expires.
-      const entry: DocumentEntry = {
-        incarnation: row.incarnation,
-        rev: row.rev,
-        fetchedAt: now,
-        delta: 0,
-        freshUntil: now + this.#lifetime(row, now),
-        body: encodeBody(row),
-      };
+      const entry = this.#writtenEntry(row);
       const write = () => entries.writeThrough(row.id, entry, this.#physicalTtl(entry), this.#slideMs);
       await this.#writeThrough(row.id, row.incarnation, row.rev, write);
     }
@@ -307,7 +313,7 @@ export class ReadThroughCoordinator {
             this.#finishFill(id, token, doc, this.#l1Horizon(entry));
             return doc;
           }
-          fallback = { doc, entry };
+          if (verdict !== "foreign") fallback = { doc, entry };
         }
       }
     }
@@ -374,8 +380,10 @@ export class ReadThroughCoordinator {
             }
             continue;
           }
-          if (fallbacks === undefined) fallbacks = new Map();
-          fallbacks.set(id, { doc, entry });
+          if (verdict !== "foreign") {
+            if (fallbacks === undefined) fallbacks = new Map();
+            fallbacks.set(id, { doc, entry });
+          }
         }
         fetch.push(id);
         if (reads !== undefined) fillable.add(id);
@@ -426,8 +434,17 @@ export class ReadThroughCoordinator {
     return docs;
   }
 
-  /** What to do with a decodable entry: serve it, serve it and refresh in the background, or refetch now. */
-  #judge(entry: DocumentEntry, now: number): "hit" | "background" | "inline" | "stale" {
+  /**
+   * What to do with a decodable entry: serve it, serve it and refresh in the background, or refetch now. An entry
+   * fresh for longer than any lifetime we give is foreign (forged or planted): a miss, never served, and the fill
+   * that follows meets it in the fence, which bounds how long it can stay (fence-script.ts).
+   */
+  #judge(entry: DocumentEntry, now: number): "hit" | "background" | "inline" | "stale" | "foreign" {
+    if (entry.freshUntil - now > this.#maxFreshAheadMs) {
+      this.counters.l2Corrupt++;
+      this.counters.l2Misses++;
+      return "foreign";
+    }
     if (entry.freshUntil <= now) {
       this.counters.l2Stale++;
       this.counters.l2Misses++;
@@ -588,17 +605,56 @@ export class ReadThroughCoordinator {
     return this.parts.clock.now() - started > this.#tombstoneTtlMs / 2;
   }
 
-  async #writeThrough(id: string, incarnation: number, rev: number, write: () => Promise<unknown>): Promise<void> {
+  /** `counted`: a clear (after a create) writes no version, so it is not counted as a write-through or rejection. */
+  async #writeThrough(
+    id: string,
+    incarnation: number,
+    rev: number,
+    write: () => Promise<unknown>,
+    counted = true,
+  ): Promise<void> {
     try {
       const result = await write();
-      this.counters.writeThroughs++;
-      if (result === "rejected") this.counters.fillsRejected++;
+      if (counted) {
+        this.counters.writeThroughs++;
+        if (result === "rejected") this.counters.fillsRejected++;
+      }
       this.#retrier.landed(id, incarnation, rev);
     } catch (error) {
       this.counters.writeThroughFailures++;
       this.#l2Error("write-through", error);
-      this.#retrier.schedule(id, { incarnation, rev, run: write });
+      this.#retrier.schedule(id, { incarnation, rev, run: () => this.#rewrite(id, incarnation) });
     }
+  }
+
+  /**
+   * A write-through retry: writes what is committed *now*, never the version that failed. By the time a retry runs,
+   * another replica may have committed (and written through) a newer version, and a Redis restart may have wiped
+   * the entry and floor that would have fenced ours out; re-reading the row makes the retry a fenced write of the
+   * newest committed version (or a tombstone when the row is gone), so retries landing in any order are correct.
+   * A create's failed clear is retried the same way: writing the row through replaces anything older just as well.
+   */
+  async #rewrite(id: string, incarnation: number): Promise<PutResult> {
+    const entries = this.parts.entries;
+    if (entries === undefined) return "stored";
+    const row = await this.parts.repository.get(this.parts.autocommit, id);
+    this.counters.fetches++;
+    if (row === undefined) return entries.tombstone(id, incarnation, this.#tombstoneTtlMs, this.#slideMs);
+    const entry = this.#writtenEntry(row);
+    return entries.writeThrough(id, entry, this.#physicalTtl(entry), this.#slideMs);
+  }
+
+  /** A committed version as written through: delta 0, so it is never elected for early refresh before it expires. */
+  #writtenEntry(row: StoredRow): DocumentEntry {
+    const now = this.parts.clock.now();
+    return {
+      incarnation: row.incarnation,
+      rev: row.rev,
+      fetchedAt: now,
+      delta: 0,
+      freshUntil: now + this.#lifetime(row, now),
+      body: encodeBody(row),
+    };
   }
 
   #beginFill(id: string): number {

@@ -4,8 +4,15 @@ import type { Logger } from "../../runtime/logger.js";
 
 /** A post-commit cache write that failed and is retried until it lands or is superseded. */
 export interface PendingWrite {
+  /** The version whose write failed: a pending write is superseded by one at least as new (see `landed`). */
   readonly incarnation: number;
   readonly rev: number;
+  /**
+   * One attempt. It must write the version committed *at the time of the attempt* (re-read from the database),
+   * fenced — never the version captured when the first write failed: after a Redis restart has wiped the version
+   * floors, a replica retrying an old version would otherwise put it in place of a newer one that another replica
+   * had committed and written through.
+   */
   run(): Promise<unknown>;
 }
 

@@ -14,6 +14,7 @@ import { ConflictError, NotFoundError } from "../../spec/errors.js";
 import { abortableCall } from "../abortable.js";
 import { checkDocumentId as checkId, checkRev } from "../document-id.js";
 import type { DocumentRepository, ReadOptions, StoredRow, TableRef, TransactionScope } from "../document-repository.js";
+import { insertStatement } from "./incarnation.js";
 import { qualifiedTableName } from "./quote-ident.js";
 import type { SqlExecutor, SqlRow } from "./sql-driver.js";
 import { resolveScope } from "./sql-scope.js";
@@ -43,7 +44,7 @@ export class SqlDocumentRepository implements DocumentRepository {
     this.#sql = {
       get: `SELECT ${rowColumns} FROM ${t} WHERE id = $1`,
       getMany: `SELECT ${rowColumns} FROM ${t} WHERE id = ANY($1::uuid[])`,
-      insert: `INSERT INTO ${t} (id, rev, data) VALUES (COALESCE($1::uuid, gen_random_uuid()), 1, $2::jsonb) RETURNING ${rowColumns}`,
+      insert: insertStatement(t, rowColumns), // incarnation: see incarnation.ts
       update: `UPDATE ${t} SET data = data || $3::jsonb, rev = rev + 1, updated_at = clock_timestamp() WHERE id = $1 AND rev = $2 RETURNING ${rowColumns}`,
       delete: `DELETE FROM ${t} WHERE id = $1 RETURNING ${rowColumns}`,
       deleteAtRev: `DELETE FROM ${t} WHERE id = $1 AND rev = $2 RETURNING ${rowColumns}`,
