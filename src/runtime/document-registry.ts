@@ -9,6 +9,7 @@ import type { CommandSchemas } from "../repository/document-command.js";
 import type { Database, DocumentRepository, TableRef } from "../repository/document-repository.js";
 import type { DocumentSpec } from "../spec/document-spec.js";
 import { ConfigurationError } from "../spec/errors.js";
+import { fieldCodec } from "../spec/field-codec.js";
 import type { Clock } from "./clock.js";
 import { systemClock } from "./clock.js";
 import { coarseNow } from "./coarse-clock.js";
@@ -77,6 +78,8 @@ export class DocumentRegistry {
         `has no route: add { ${spec.name}: { table: "${spec.name}" } } to postgresModule({ documents })`,
       );
     }
+    const fields = spec.fields as z.ZodObject;
+    const codec = fieldCodec(fields);
     const cache = this.#cacheFor(spec);
     const entries = cache?.entries(spec.fingerprint);
     const l1Spec = spec.cache?.l1;
@@ -101,14 +104,14 @@ export class DocumentRegistry {
       refresher: this.refresher,
       clock: this.clock,
       logger: this.logger,
+      codec,
     });
-    const fields = spec.fields as z.ZodObject;
     const runtime: DocumentRuntime = {
       spec,
       database: route.database,
       repository,
       coordinator,
-      schemas: { create: fields, patch: fields.partial() },
+      schemas: { create: fields, patch: fields.partial(), codec },
       cache,
       l1,
     };

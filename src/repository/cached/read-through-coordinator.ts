@@ -4,6 +4,7 @@ import { TOMBSTONE_REV } from "../../l2/document-entry.js";
 import type { Clock } from "../../runtime/clock.js";
 import type { Logger } from "../../runtime/logger.js";
 import type { CacheSpec } from "../../spec/document-spec.js";
+import type { FieldCodec } from "../../spec/field-codec.js";
 import { abortable } from "../abortable.js";
 import type { FrozenDocument } from "../document-codec.js";
 import { decodeBody, documentFromRow, encodeBody } from "../document-codec.js";
@@ -36,6 +37,8 @@ export interface CoordinatorParts {
   readonly refresher: BackgroundRefresher | undefined;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Revives declared Date/bigint fields; undefined when the schema has none (nothing to do on a hit). */
+  readonly codec?: FieldCodec | undefined;
 }
 
 /** How many expected XFetch leads before freshness ends an L1 copy lets go (P(elected) ≈ e^-L1_LEAD there). */
@@ -164,7 +167,7 @@ export class ReadThroughCoordinator {
       const rows = await abortable(this.parts.repository.getMany(scope, ids, { signal }), signal);
       this.counters.batchFetches++;
       for (const id of ids) found.set(id, undefined);
-      for (const row of rows) found.set(row.id, documentFromRow(row));
+      for (const row of rows) found.set(row.id, documentFromRow(row, this.parts.codec));
       return found;
     }
     let batch: string[] | undefined;
@@ -279,7 +282,7 @@ export class ReadThroughCoordinator {
   ): Promise<FrozenDocument | undefined> {
     const row = await abortable(this.parts.repository.get(scope, id, { signal }), signal);
     this.counters.fetches++;
-    return row === undefined ? undefined : documentFromRow(row);
+    return row === undefined ? undefined : documentFromRow(row, this.parts.codec);
   }
 
   /** The single flight of one id. Registered in #flights by the caller; it removes itself when it settles. */
@@ -324,7 +327,7 @@ export class ReadThroughCoordinator {
       this.#endFill(id, token);
       return undefined;
     }
-    const doc = documentFromRow(row);
+    const doc = documentFromRow(row, this.parts.codec);
     let freshUntil = Number.POSITIVE_INFINITY;
     if (trusted && readOk) {
       const entry = this.#entryFor(row, started);
@@ -405,7 +408,7 @@ export class ReadThroughCoordinator {
         const puts: EntryPut[] = [];
         for (const id of fetch) {
           const row = byId.get(id);
-          docs.set(id, row === undefined ? undefined : documentFromRow(row));
+          docs.set(id, row === undefined ? undefined : documentFromRow(row, this.parts.codec));
           if (row !== undefined && fillable.has(id)) {
             const entry = this.#entryFor(row, started);
             freshUntil.set(id, this.#l1Horizon(entry));
@@ -549,7 +552,7 @@ export class ReadThroughCoordinator {
       this.counters.l2Misses++;
       return undefined;
     }
-    const doc = decodeBody(read.body, id, read.rev);
+    const doc = decodeBody(read.body, id, read.rev, this.parts.codec);
     if (doc === undefined) {
       this.counters.l2Corrupt++;
       this.counters.l2Misses++;
