@@ -65,7 +65,8 @@ const input = {
   pair: ["p", new Date(4)] as [string, Date],
 };
 
-function expectTyped(doc: Record<string, unknown>, what: string): void {
+function expectTyped(value: object, what: string): void {
+  const doc = value as Record<string, unknown>;
   expect(doc.at, what).toBeInstanceOf(Date);
   expect((doc.at as Date).toISOString(), what).toBe("2026-01-02T03:04:05.678Z");
   expect(doc.maybe, what).toEqual(new Date("2027-01-01T00:00:00.000Z"));
