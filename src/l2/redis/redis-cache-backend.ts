@@ -1,7 +1,7 @@
 import type { Cluster, Redis } from "ioredis";
 import type { InvalidationChannel } from "../../invalidation/invalidation-channel.js";
 import type { Logger } from "../../runtime/logger.js";
-import { StrataError } from "../../spec/errors.js";
+import { type StrataError, UnavailableError } from "../../spec/errors.js";
 import type { CacheBackend, CacheNamespace } from "../cache-backend.js";
 import { entryPrefix, idleClockPrefix, kvPrefix, versionFloorPrefix } from "../cache-backend.js";
 import type { CachePort } from "../cache-port.js";
@@ -95,11 +95,9 @@ class RedisNamespace implements CacheNamespace {
 
 /** Wraps a store failure for callers of the raw key/value port. */
 export function unavailable(operation: string, error: unknown): StrataError {
-  return new StrataError(
-    "UNAVAILABLE",
+  return new UnavailableError(
+    "redis",
     `redis ${operation} failed: ${error instanceof Error ? error.message : String(error)}`,
-    {
-      cause: error,
-    },
+    { cause: error },
   );
 }

@@ -6,6 +6,7 @@
  * - `{ pool }`: the caller's pool; we never end it and never attach listeners to it.
  */
 import pg from "pg";
+import { postgresFailure } from "./postgres-failure.js";
 import type { SqlDriver, SqlExecutor, SqlResult, SqlRow } from "./sql-driver.js";
 import { sqlStateOf } from "./sql-state.js";
 
@@ -49,16 +50,30 @@ class PgDriver implements SqlDriver {
   }
 
   async query<R extends SqlRow>(text: string, params?: ReadonlyArray<unknown>): Promise<SqlResult<R>> {
-    const result = await this.pool.query<R>(text, params as unknown[] | undefined);
-    return { rows: result.rows };
+    try {
+      const result = await this.pool.query<R>(text, params as unknown[] | undefined);
+      return { rows: result.rows };
+    } catch (error) {
+      throw postgresFailure(error, this.endpoint);
+    }
   }
 
   async transaction<T>(fn: (executor: SqlExecutor) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await this.pool.connect().catch((error: unknown) => {
+      throw postgresFailure(error, this.endpoint);
+    });
+    // A checked-out client whose connection drops emits 'error' (the pool only listens on idle ones); unhandled, that
+    // would kill the process. The failure reaches the caller through the statement that was running.
+    const onError = () => {};
+    client.on("error", onError);
     const executor: SqlExecutor = {
       query: async <R extends SqlRow>(text: string, params?: ReadonlyArray<unknown>) => {
-        const result = await client.query<R>(text, params as unknown[] | undefined);
-        return { rows: result.rows };
+        try {
+          const result = await client.query<R>(text, params as unknown[] | undefined);
+          return { rows: result.rows };
+        } catch (error) {
+          throw postgresFailure(error, this.endpoint);
+        }
       },
     };
     // A connection that failed BEGIN/COMMIT/ROLLBACK without a server error is in an unknown state: destroy it
@@ -67,7 +82,7 @@ class PgDriver implements SqlDriver {
     const control = (statement: string) =>
       client.query(statement).catch((error: unknown) => {
         if (sqlStateOf(error) === undefined) broken = error instanceof Error ? error : new Error(String(error));
-        throw error;
+        throw postgresFailure(error, this.endpoint);
       });
     try {
       await control("BEGIN");
@@ -82,6 +97,7 @@ class PgDriver implements SqlDriver {
       await control("COMMIT");
       return value;
     } finally {
+      client.off("error", onError);
       client.release(broken);
     }
   }
