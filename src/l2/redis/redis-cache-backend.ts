@@ -12,6 +12,8 @@ import { RedisKvStore } from "./redis-kv-store.js";
 export interface RedisCacheRoute {
   readonly namespace: string;
   readonly invalidationPush: boolean;
+  /** Key/value size limit in bytes (default DEFAULT_MAX_VALUE_BYTES). */
+  readonly maxValueBytes?: number;
 }
 
 /**
@@ -57,6 +59,7 @@ export class RedisCacheBackend implements CacheBackend {
 class RedisNamespace implements CacheNamespace {
   readonly namespace: string;
   readonly invalidationPush: boolean;
+  readonly #maxValueBytes: number | undefined;
   readonly #entries = new Map<string, RedisEntryStore>();
 
   constructor(
@@ -66,10 +69,18 @@ class RedisNamespace implements CacheNamespace {
   ) {
     this.namespace = route.namespace;
     this.invalidationPush = route.invalidationPush;
+    this.#maxValueBytes = route.maxValueBytes;
   }
 
   kv(defaultTtlMs: number): CachePort {
-    return new RedisKvStore(this.backend.client, kvPrefix(this.namespace), defaultTtlMs, this.backend.timeoutMs);
+    const client = this.backend.client;
+    return new RedisKvStore(
+      client,
+      kvPrefix(this.namespace),
+      defaultTtlMs,
+      this.backend.timeoutMs,
+      this.#maxValueBytes,
+    );
   }
 
   entries(fingerprint: string): DocumentEntryStore {

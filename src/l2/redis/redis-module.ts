@@ -19,6 +19,8 @@ export interface RedisCacheOptions {
   readonly namespace: string;
   /** Drop L1 entries on other replicas the moment Redis sees a write (CLIENT TRACKING); default false. */
   readonly invalidationPush?: boolean;
+  /** Largest key/value value accepted, in bytes once encoded (default 1 MiB); a bigger set is a ValidationError. */
+  readonly maxValueBytes?: number;
 }
 
 export interface RedisModuleOptions {
@@ -56,10 +58,16 @@ export function redisModule(options: RedisModuleOptions): CacheModule {
     const path = `redisModule.caches.${name}`;
     checkCacheName(name, path);
     const cache = checkObject(value, path);
-    checkKnownKeys(cache, ["namespace", "invalidationPush"], path);
+    checkKnownKeys(cache, ["namespace", "invalidationPush", "maxValueBytes"], path);
     const push = cache.invalidationPush ?? false;
     if (typeof push !== "boolean") throw new ConfigurationError(`${path}.invalidationPush`, "must be a boolean");
-    routes.set(name, { namespace: checkNamespace(cache.namespace, `${path}.namespace`), invalidationPush: push });
+    const maxValueBytes =
+      cache.maxValueBytes === undefined ? undefined : checkPositiveInt(cache.maxValueBytes, `${path}.maxValueBytes`);
+    routes.set(name, {
+      namespace: checkNamespace(cache.namespace, `${path}.namespace`),
+      invalidationPush: push,
+      ...(maxValueBytes === undefined ? {} : { maxValueBytes }),
+    });
   }
   if (routes.size === 0) throw new ConfigurationError("redisModule.caches", "must route at least one cache");
   const timing = checkPushTiming(opts.invalidation);
