@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import { backoffDelay } from "../../runtime/backoff.js";
 import type { Logger } from "../../runtime/logger.js";
+import { RateLimitedLog } from "../../runtime/rate-limited-log.js";
 import type {
   ChannelState,
   ChannelStats,
@@ -24,6 +25,8 @@ export interface RedisTrackingChannelOptions {
   readonly unsupported?: string;
   readonly timing: PushTiming;
   readonly random: () => number;
+  /** Wall clock for rate-limiting warnings (default Date.now). */
+  readonly now?: () => number;
   readonly logger: Logger;
 }
 
@@ -53,7 +56,10 @@ export class RedisTrackingChannel implements InvalidationChannel {
   #stopped = false;
   readonly #prefixArgs: string[];
 
+  readonly #degraded: RateLimitedLog;
+
   constructor(private readonly options: RedisTrackingChannelOptions) {
+    this.#degraded = new RateLimitedLog(options.logger, { now: options.now ?? Date.now });
     this.#prefixArgs = trackingPrefixes(options.prefixes).flatMap((prefix) => ["PREFIX", prefix]);
   }
 
@@ -130,7 +136,10 @@ export class RedisTrackingChannel implements InvalidationChannel {
         this.#giveUp(`the server refused tracking: ${message}`);
         return;
       }
-      this.options.logger.debug("push invalidation handshake failed; retrying", { error: message });
+      // Push staying down (L1 bypassed) must show: at warn, at most once per 10 s.
+      this.#degraded.warn("handshake", "push invalidation cannot re-arm; retrying (L1 bypassed meanwhile)", {
+        error: message,
+      });
       this.#lose(conn, "error", message);
       return;
     }

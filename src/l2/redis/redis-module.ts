@@ -10,6 +10,7 @@ import {
   checkPositiveInt,
 } from "../../runtime/check-options.js";
 import type { CacheModule, ModuleEnv } from "../../runtime/module.js";
+import { RateLimitedLog } from "../../runtime/rate-limited-log.js";
 import { ConfigurationError } from "../../spec/errors.js";
 import type { RedisCacheRoute } from "./redis-cache-backend.js";
 import { RedisCacheBackend } from "./redis-cache-backend.js";
@@ -89,6 +90,7 @@ export function redisModule(options: RedisModuleOptions): CacheModule {
                 : {}),
               timing,
               random: () => env.clock.random(),
+              now: () => env.clock.now(),
               logger: env.logger,
             });
       const backend = new RedisCacheBackend(client, routes, !hasClient, timeoutMs, env.logger, invalidation);
@@ -145,7 +147,9 @@ function checkPushTiming(value: unknown): PushTiming {
 /** Redis being down must not stop the runtime (reads fall through); say so loudly and keep reconnecting. */
 async function firstConnect(client: Redis, timeoutMs: number, env: ModuleEnv): Promise<void> {
   // ioredis emits 'error' on every failed attempt; without a listener Node would print each one.
-  client.on("error", (error: Error) => env.logger.debug("redis connection error", { error: error.message }));
+  // Once per 10 s at warn (with a count): an unreachable Redis must show, without a line per reconnect attempt.
+  const log = new RateLimitedLog(env.logger, env.clock);
+  client.on("error", (error: Error) => log.warn("connection", "redis connection error", { error: error.message }));
   try {
     await client.connect();
   } catch (error) {

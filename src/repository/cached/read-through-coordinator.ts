@@ -3,6 +3,7 @@ import type { DocumentEntry, DocumentEntryStore, EntryPut, EntryRead } from "../
 import { TOMBSTONE_REV } from "../../l2/document-entry.js";
 import type { Clock } from "../../runtime/clock.js";
 import type { Logger } from "../../runtime/logger.js";
+import { RateLimitedLog } from "../../runtime/rate-limited-log.js";
 import type { CacheSpec } from "../../spec/document-spec.js";
 import type { FieldCodec } from "../../spec/field-codec.js";
 import { abortable } from "../abortable.js";
@@ -84,7 +85,10 @@ export class ReadThroughCoordinator {
   readonly #background: boolean;
   readonly #ageTtl: CacheSpec["ageTtl"];
 
+  readonly #degraded: RateLimitedLog;
+
   constructor(private readonly parts: CoordinatorParts) {
+    this.#degraded = new RateLimitedLog(parts.logger, parts.clock);
     const cache = parts.cache;
     this.#ttlMs = cache?.ttlMs ?? 0;
     this.#graceMs = cache?.graceMs ?? 0;
@@ -632,8 +636,10 @@ export class ReadThroughCoordinator {
 
   #l2Error(operation: string, error: unknown): void {
     this.counters.l2Errors++;
-    this.parts.logger.debug(`L2 ${operation} failed; served from Postgres`, {
+    // A Redis failing every call must be visible, without a line per read.
+    this.#degraded.warn("l2", "L2 call failed; served from Postgres", {
       document: this.parts.document,
+      operation,
       error: error instanceof Error ? error.message : String(error),
     });
   }
