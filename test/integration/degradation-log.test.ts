@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Logger, Runtime } from "../../src/index.js";
-import { freePort } from "../support/net.js";
+import { freePort, waitUntil } from "../support/net.js";
 import { integrationEnv } from "../support/services.js";
 import { ManualClock, productSpec, startRuntime } from "../support/strata.js";
 
@@ -14,7 +14,10 @@ const products = productSpec({ ttl: "5m" });
 
 class RecordingLogger implements Logger {
   readonly warnings: Array<{ message: string; fields: Readonly<Record<string, unknown>> | undefined }> = [];
-  debug() {}
+  readonly debugs: string[] = [];
+  debug(message: string) {
+    this.debugs.push(message);
+  }
   info() {}
   warn(message: string, fields?: Readonly<Record<string, unknown>>) {
     this.warnings.push({ message, fields });
@@ -58,5 +61,34 @@ describe.skipIf(env.skip)("degradation logging", () => {
     const lines = () => logger.warnings.filter((line) => line.message.startsWith("redis connection error"));
     expect(lines().length).toBeGreaterThanOrEqual(1);
     expect(lines().length).toBeLessThanOrEqual(2); // the manual clock moved 10 s once
+  });
+});
+
+describe.skipIf(env.skip)("push degradation logging", () => {
+  let runtime: Runtime;
+  const logger = new RecordingLogger();
+
+  beforeAll(async () => {
+    const port = await freePort();
+    runtime = await startRuntime({
+      databaseUrl: env.postgres!.url,
+      redis: `redis://127.0.0.1:${port}`,
+      invalidationPush: true,
+      clock: new ManualClock(),
+      logger,
+    });
+  });
+  afterAll(async () => {
+    await runtime?.stop();
+  });
+
+  it("push that cannot arm is reported at warn, once per window however often it retries", async () => {
+    const message = "push invalidation cannot arm";
+    await waitUntil(() => logger.debugs.filter((line) => line.startsWith(message)).length >= 2, {
+      timeoutMs: 10_000,
+      intervalMs: 10,
+      message: "three failed attempts",
+    });
+    expect(logger.warnings.filter((line) => line.message.startsWith(message))).toHaveLength(1);
   });
 });

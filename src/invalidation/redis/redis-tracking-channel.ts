@@ -136,10 +136,7 @@ export class RedisTrackingChannel implements InvalidationChannel {
         this.#giveUp(`the server refused tracking: ${message}`);
         return;
       }
-      // Push staying down (L1 bypassed) must show: at warn, at most once per 10 s.
-      this.#degraded.warn("handshake", "push invalidation cannot re-arm; retrying (L1 bypassed meanwhile)", {
-        error: message,
-      });
+      this.options.logger.debug("push invalidation handshake failed; retrying", { error: message });
       this.#lose(conn, "error", message);
       return;
     }
@@ -180,6 +177,13 @@ export class RedisTrackingChannel implements InvalidationChannel {
       this.#lastDisarm = reason;
       this.#listener?.disarmed(reason, this.#epoch);
       if (detail !== undefined) this.options.logger.debug("push invalidation channel lost", { reason, detail });
+    } else if (!this.#stopped) {
+      // A failed attempt to arm: push staying down must show, at warn, at most once per 10 s.
+      this.#degraded.warn("arm", "push invalidation cannot arm; retrying", {
+        reason,
+        detail,
+        attempt: this.#failures + 1,
+      });
     }
     this.#settleFirst();
     if (this.#stopped) return;
