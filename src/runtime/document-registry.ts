@@ -105,6 +105,7 @@ export class DocumentRegistry {
       clock: this.clock,
       logger: this.logger,
       codec,
+      maxBodyBytes: cache?.maxValueBytes,
     });
     const runtime: DocumentRuntime = {
       spec,

@@ -93,7 +93,7 @@ class MemoryNamespace implements CacheNamespace {
     readonly name: string,
     readonly namespace: string,
     private readonly keyspace: MemoryKeyspace,
-    private readonly maxValueBytes: number,
+    readonly maxValueBytes: number,
   ) {}
 
   kv(defaultTtlMs: number): CachePort {

@@ -6,6 +6,7 @@ import type { CacheBackend, CacheNamespace } from "../cache-backend.js";
 import { entryPrefix, idleClockPrefix, kvPrefix, versionFloorPrefix } from "../cache-backend.js";
 import type { CachePort } from "../cache-port.js";
 import type { DocumentEntryStore } from "../document-entry.js";
+import { DEFAULT_MAX_VALUE_BYTES } from "../kv-input.js";
 import { RedisEntryStore } from "./redis-entry-store.js";
 import { RedisKvStore } from "./redis-kv-store.js";
 
@@ -59,7 +60,7 @@ export class RedisCacheBackend implements CacheBackend {
 class RedisNamespace implements CacheNamespace {
   readonly namespace: string;
   readonly invalidationPush: boolean;
-  readonly #maxValueBytes: number | undefined;
+  readonly maxValueBytes: number;
   readonly #entries = new Map<string, RedisEntryStore>();
 
   constructor(
@@ -69,18 +70,12 @@ class RedisNamespace implements CacheNamespace {
   ) {
     this.namespace = route.namespace;
     this.invalidationPush = route.invalidationPush;
-    this.#maxValueBytes = route.maxValueBytes;
+    this.maxValueBytes = route.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
   }
 
   kv(defaultTtlMs: number): CachePort {
     const client = this.backend.client;
-    return new RedisKvStore(
-      client,
-      kvPrefix(this.namespace),
-      defaultTtlMs,
-      this.backend.timeoutMs,
-      this.#maxValueBytes,
-    );
+    return new RedisKvStore(client, kvPrefix(this.namespace), defaultTtlMs, this.backend.timeoutMs, this.maxValueBytes);
   }
 
   entries(fingerprint: string): DocumentEntryStore {

@@ -40,6 +40,8 @@ export interface CoordinatorParts {
   readonly logger: Logger;
   /** Revives declared Date/bigint fields; undefined when the schema has none (nothing to do on a hit). */
   readonly codec?: FieldCodec | undefined;
+  /** Bodies over this many bytes are not cached in L2 (the cache's maxValueBytes; default: no limit). */
+  readonly maxBodyBytes?: number | undefined;
 }
 
 /** How many expected XFetch leads before freshness ends an L1 copy lets go (P(elected) ≈ e^-L1_LEAD there). */
@@ -237,8 +239,15 @@ export class ReadThroughCoordinator {
         freshUntil: now + this.#lifetime(row, now),
         body: encodeBody(row),
       };
-      const write = () => entries.writeThrough(row.id, entry, this.#physicalTtl(entry), this.#slideMs);
-      await this.#writeThrough(row.id, row.incarnation, row.rev, write);
+      if (this.#fits(entry.body)) {
+        const write = () => entries.writeThrough(row.id, entry, this.#physicalTtl(entry), this.#slideMs);
+        await this.#writeThrough(row.id, row.incarnation, row.rev, write);
+      } else {
+        // Too big to cache: fence the older versions out with a tombstone (a miss for readers) instead.
+        this.counters.tooLarge++;
+        const write = () => entries.tombstone(row.id, row.incarnation, this.#tombstoneTtlMs, this.#slideMs);
+        await this.#writeThrough(row.id, row.incarnation, TOMBSTONE_REV, write);
+      }
     }
     this.invalidateLocal(row.id);
   }
@@ -512,6 +521,12 @@ export class ReadThroughCoordinator {
       this.counters.fillsFailed += puts.length;
       return false;
     }
+    const fitting = puts.filter((put) => this.#fits(put.entry.body));
+    if (fitting.length < puts.length) {
+      this.counters.tooLarge += puts.length - fitting.length;
+      puts = fitting;
+      if (puts.length === 0) return true;
+    }
     try {
       const results =
         puts.length === 1
@@ -583,6 +598,13 @@ export class ReadThroughCoordinator {
       freshUntil: now + this.#lifetime(row, now),
       body: encodeBody(row),
     };
+  }
+
+  /** Whether a body is within the cache's size limit; UTF-8 has at most 3 bytes per UTF-16 unit, so most never count. */
+  #fits(body: string): boolean {
+    const max = this.parts.maxBodyBytes;
+    if (max === undefined || body.length * 3 <= max) return true;
+    return body.length <= max && Buffer.byteLength(body, "utf8") <= max;
   }
 
   /** Physical lifetime in L2: freshness plus grace, so stale-if-error can still find the entry. */
