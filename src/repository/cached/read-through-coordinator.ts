@@ -88,6 +88,8 @@ export class ReadThroughCoordinator {
   readonly #ageTtl: CacheSpec["ageTtl"];
 
   readonly #degraded: RateLimitedLog;
+  /** Set by stop(): L2 failures after it are the runtime closing Redis, not a degradation to report. */
+  #stopped = false;
 
   constructor(private readonly parts: CoordinatorParts) {
     this.#degraded = new RateLimitedLog(parts.logger, parts.clock);
@@ -285,6 +287,7 @@ export class ReadThroughCoordinator {
   }
 
   stop(): void {
+    this.#stopped = true;
     this.#retrier.stop();
   }
 
@@ -659,6 +662,7 @@ export class ReadThroughCoordinator {
   #l2Error(operation: string, error: unknown): void {
     this.counters.l2Errors++;
     // A Redis failing every call must be visible, without a line per read.
+    if (this.#stopped) return;
     this.#degraded.warn("l2", "L2 call failed; served from Postgres", {
       document: this.parts.document,
       operation,
