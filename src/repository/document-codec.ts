@@ -50,7 +50,7 @@ export function decodeBody(body: string, id: string, rev: number, codec?: FieldC
   const { createdAt, updatedAt } = doc;
   if (typeof createdAt !== "number" || typeof updatedAt !== "number") return undefined;
   if (codec !== undefined) {
-    doc = codec.revive(doc);
+    codec.revive(doc, true); // just parsed, shared with nobody
     doc.id = id; // a catchall's codec must not touch meta
     doc.rev = rev;
   }

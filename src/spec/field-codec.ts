@@ -9,13 +9,16 @@ import { ConfigurationError } from "./errors.js";
  * defined.
  */
 export interface FieldCodec {
-  /** A copy of stored fields with the declared Date/bigint positions revived (containers copied along the way). */
-  revive(data: Readonly<Record<string, unknown>>): Record<string, unknown>;
+  /**
+   * Stored fields with the declared Date/bigint positions revived: on a copy (containers copied along the way), or,
+   * with `inPlace`, in the object itself (one just parsed, shared with nobody: the L2 hit path).
+   */
+  revive(data: Readonly<Record<string, unknown>>, inPlace?: boolean): Record<string, unknown>;
   /** A copy of validated fields with every declared bigint written as its decimal string (Dates stay: JSON writes them). */
   encode(data: Readonly<Record<string, unknown>>): Record<string, unknown>;
 }
 
-type Convert = (value: unknown) => unknown;
+type Convert = (value: unknown, inPlace: boolean) => unknown;
 
 /** One direction of a compiled schema node; undefined = nothing below needs converting. */
 interface Node {
@@ -47,8 +50,8 @@ export function fieldCodec(fields: DocumentFields): FieldCodec | undefined {
     node === undefined
       ? undefined
       : {
-          revive: node.revive as FieldCodec["revive"],
-          encode: node.encode as FieldCodec["encode"],
+          revive: (data, inPlace = false) => node.revive(data, inPlace) as Record<string, unknown>,
+          encode: (data) => node.encode(data, false) as Record<string, unknown>,
         };
   codecs.set(fields, codec ?? null);
   return codec;
@@ -80,8 +83,8 @@ class Compiler {
     // A forward reference, filled in below, so a recursive schema compiles to a recursive node.
     let target: Node | undefined;
     const ref: Node = {
-      revive: (value) => (target ? target.revive(value) : value),
-      encode: (value) => (target ? target.encode(value) : value),
+      revive: (value, inPlace) => (target ? target.revive(value, inPlace) : value),
+      encode: (value, inPlace) => (target ? target.encode(value, inPlace) : value),
     };
     this.#nodes.set(schema, ref);
     target = this.#build(schema, path);
@@ -215,36 +218,42 @@ const bigintNode: Node = {
 };
 
 function arrayNode(itemAt: (index: number) => Node | undefined): Node {
-  const map = (value: unknown, direction: "revive" | "encode") => {
+  const map = (value: unknown, direction: "revive" | "encode", inPlace: boolean) => {
     if (!Array.isArray(value)) return value;
-    const out = value.slice();
+    const out = inPlace ? value : value.slice();
     for (let i = 0; i < out.length; i++) {
       const node = itemAt(i);
-      if (node && out[i] !== null && out[i] !== undefined) out[i] = node[direction](out[i]);
+      if (node && out[i] !== null && out[i] !== undefined) out[i] = node[direction](out[i], inPlace);
     }
     return out;
   };
-  return { revive: (value) => map(value, "revive"), encode: (value) => map(value, "encode") };
+  return {
+    revive: (value, inPlace) => map(value, "revive", inPlace),
+    encode: (value, inPlace) => map(value, "encode", inPlace),
+  };
 }
 
 /** `declared`: the shape's keys; only the others fall to the catchall's node `rest`. */
 function objectNode(fields: ReadonlyMap<string, Node>, declared: ReadonlySet<string>, rest: Node | undefined): Node {
-  const map = (value: unknown, direction: "revive" | "encode") => {
+  const map = (value: unknown, direction: "revive" | "encode", inPlace: boolean) => {
     if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
-    const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+    const out = inPlace ? (value as Record<string, unknown>) : { ...(value as Record<string, unknown>) };
     if (rest === undefined) {
       for (const [key, node] of fields) {
         const item = out[key];
-        if (item !== null && item !== undefined) out[key] = node[direction](item);
+        if (item !== null && item !== undefined) out[key] = node[direction](item, inPlace);
       }
       return out;
     }
     for (const key of Object.keys(out)) {
       const node = declared.has(key) ? fields.get(key) : rest;
       const item = out[key];
-      if (node && item !== null && item !== undefined) out[key] = node[direction](item);
+      if (node && item !== null && item !== undefined) out[key] = node[direction](item, inPlace);
     }
     return out;
   };
-  return { revive: (value) => map(value, "revive"), encode: (value) => map(value, "encode") };
+  return {
+    revive: (value, inPlace) => map(value, "revive", inPlace),
+    encode: (value, inPlace) => map(value, "encode", inPlace),
+  };
 }
