@@ -1,6 +1,6 @@
 import type { L1Store } from "../l1/l1-store.js";
 import type { Doc, DocumentSpec } from "../spec/document-spec.js";
-import { NotFoundError } from "../spec/errors.js";
+import { NotFoundError, ValidationError } from "../spec/errors.js";
 import type { DocumentStats } from "./cached/document-stats.js";
 import type { L1Slot } from "./cached/l1-slot.js";
 import type { ReadOptions, ReadThroughCoordinator } from "./cached/read-through-coordinator.js";
@@ -70,7 +70,10 @@ export class CachedDocumentQuery<S extends DocumentSpec> implements DocumentQuer
   }
 
   async findMany(ids: ReadonlyArray<string>, options?: ReadOptions): Promise<Array<Doc<S> | undefined>> {
-    if (!Array.isArray(ids)) throw new TypeError("ids must be an array");
+    if (!Array.isArray(ids)) {
+      const issue = { path: ["ids"], message: "ids must be an array of ids", code: "invalid_type" };
+      throw new ValidationError(this.coordinator.document, [issue], "ids");
+    }
     const keys = ids.map((id, i) => checkDocumentId(this.coordinator.document, id, i));
     if (keys.length === 0) return [];
     const unique = [...new Set(keys)];

@@ -252,4 +252,28 @@ describe.skipIf(env.skip)("document values", () => {
     expect(await rows()).toBe(before);
     expect(await redisKeys(namespace)).toBe(0);
   });
+
+  it("ids and id lists that are not UUIDs are refused with a ValidationError before any query", async () => {
+    const runtime = await start({ redis: "memory" });
+    const query = runtime.context().document.query(notes);
+    const command = runtime.context().document.command(notes);
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    const calls: Array<() => Promise<unknown>> = [
+      () => query.get("\u0000"),
+      () => query.get("\ud800"),
+      () => query.find(10n as never),
+      () => query.find(circular as never),
+      () => query.getMany("not a list" as never),
+      () => query.findMany(null as never),
+      () => query.findMany([randomUUID(), "\u0000"]),
+      () => command.update(`${randomUUID()}\u0000`, 1, { name: "x" }),
+      () => command.delete("\udfff"),
+      () => command.create({ id: "\u0000", name: "x", gone: null }),
+    ];
+    for (const call of calls) {
+      const error = await call().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ValidationError);
+    }
+  });
 });
