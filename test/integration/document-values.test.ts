@@ -10,7 +10,14 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { Runtime } from "../../src/index.js";
-import { defineDocument, ValidationError } from "../../src/index.js";
+import {
+  createRuntime,
+  defineDocument,
+  memoryCacheModule,
+  postgresModule,
+  silentLogger,
+  ValidationError,
+} from "../../src/index.js";
 import { integrationEnv } from "../support/services.js";
 import { startRuntime } from "../support/strata.js";
 
@@ -274,6 +281,38 @@ describe.skipIf(env.skip)("document values", () => {
     for (const call of calls) {
       const error = await call().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ValidationError);
+    }
+  });
+});
+
+describe("document values on the embedded default (PGlite + in-process L2)", () => {
+  it("round-trips a Date and unsets optional fields", async () => {
+    const memo = defineDocument({
+      name: "memos",
+      fields: z.object({ a: z.string(), b: z.string().optional(), when: z.date().optional() }),
+      cache: {},
+    });
+    const runtime = createRuntime({
+      modules: [
+        postgresModule({ pglite: true, documents: { memos: {} } }),
+        memoryCacheModule({ caches: { memos: {} } }),
+      ],
+      logger: silentLogger,
+    });
+    await runtime.start();
+    try {
+      const command = runtime.context().document.command(memo);
+      const created = await command.create({ a: "x", b: "y", when: new Date(5) });
+      expect(created.when).toEqual(new Date(5));
+      expect((await runtime.context().document.query(memo).get(created.id)).when).toEqual(new Date(5));
+      const updated = await command.update(created.id, 1, { b: undefined, when: undefined });
+      expect(updated).not.toHaveProperty("b");
+      expect(updated).not.toHaveProperty("when");
+      const stored = await runtime.context().document.query(memo).get(created.id, { skipCache: true });
+      expect(stored).toMatchObject({ a: "x", rev: 2 });
+      expect(stored).not.toHaveProperty("b");
+    } finally {
+      await runtime.stop();
     }
   });
 });
