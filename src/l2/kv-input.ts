@@ -1,7 +1,7 @@
 import { ValidationError } from "../spec/errors.js";
 
 /**
- * Input rules of the key/value port (README "Key/value caches"), checked before anything is sent, the same on
+ * Input rules of the key/value port (README, `ctx.cache`), checked before anything is sent, the same on
  * every backend.
  *
  * Keys: a non-empty string of at most MAX_KV_KEY_LENGTH characters, without control characters (C0 and DEL: a

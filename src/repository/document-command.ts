@@ -95,9 +95,9 @@ export class CachedDocumentCommand<S extends DocumentSpec> implements DocumentCo
   }
 
   /**
-   * Patch rules (README "Updates"): at least one key; only declared fields (unless the schema has a catchall); a key
-   * set to `undefined` unsets the field — allowed only when the field accepts undefined (`.optional()`; a
-   * `.default()` field is reset to its default). Returns the keys set to undefined.
+   * Patch rules (README "Field types, values and patches"): at least one key; only declared fields (unless the
+   * schema has a catchall); a key set to `undefined` unsets the field — allowed only when the field accepts
+   * undefined (`.optional()`; a `.default()` field is reset to its default). Returns the keys set to undefined.
    */
   #checkPatchKeys(patch: Record<string, unknown>): string[] {
     const keys = Object.keys(patch);
@@ -126,7 +126,7 @@ export class CachedDocumentCommand<S extends DocumentSpec> implements DocumentCo
     return unset;
   }
 
-  /** Bigints to strings, then refuse what Postgres jsonb cannot hold (README "Values"), before anything is sent. */
+  /** Bigints to strings, then refuse what Postgres jsonb cannot hold (see json-value.ts), before anything is sent. */
   #storable(data: Record<string, unknown>, what: string): Record<string, unknown> {
     const encoded = this.schemas.codec === undefined ? data : this.schemas.codec.encode(data);
     const issue = findJsonIssue(encoded, { postgresStrings: true });
