@@ -9,6 +9,8 @@ export interface CacheNamespace {
   readonly namespace: string;
   /** Whether this route asked for push invalidation (served by its backend's `invalidation` channel). */
   readonly invalidationPush?: boolean;
+  /** Largest value (key/value port) or document body (entries) this cache holds, in bytes. */
+  readonly maxValueBytes?: number;
   /** The key/value port; `defaultTtlMs` applies to sets without their own ttl. */
   kv(defaultTtlMs: number): CachePort;
   /**

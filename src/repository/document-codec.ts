@@ -1,17 +1,21 @@
 import type { DocumentMeta } from "../spec/document-spec.js";
+import type { FieldCodec } from "../spec/field-codec.js";
 import type { StoredRow } from "./document-repository.js";
 
 /** A read document before typing: the fields plus meta, deep-frozen. */
 export type FrozenDocument = DocumentMeta & Readonly<Record<string, unknown>>;
 
-/** Builds the document a caller sees: meta first, then the fields (meta wins over a field of the same name). */
-export function documentFromRow(row: StoredRow): FrozenDocument {
+/**
+ * Builds the document a caller sees: meta first, then the fields (meta wins over a field of the same name).
+ * `codec` revives declared Date/bigint fields (on a copy: `row.data` is also what L2 bodies are encoded from).
+ */
+export function documentFromRow(row: StoredRow, codec?: FieldCodec): FrozenDocument {
   const doc: Record<string, unknown> = {
     id: row.id,
     rev: row.rev,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
-    ...row.data,
+    ...(codec === undefined ? row.data : codec.revive(row.data)),
   };
   doc.id = row.id;
   doc.rev = row.rev;
@@ -35,7 +39,7 @@ export function encodeBody(row: StoredRow): string {
 }
 
 /** The document in a body, or `undefined` when the body is not one (truncated, foreign, another id or rev). */
-export function decodeBody(body: string, id: string, rev: number): FrozenDocument | undefined {
+export function decodeBody(body: string, id: string, rev: number, codec?: FieldCodec): FrozenDocument | undefined {
   let doc: Record<string, unknown>;
   try {
     doc = JSON.parse(body);
@@ -45,6 +49,11 @@ export function decodeBody(body: string, id: string, rev: number): FrozenDocumen
   if (typeof doc !== "object" || doc === null || doc.id !== id || doc.rev !== rev) return undefined;
   const { createdAt, updatedAt } = doc;
   if (typeof createdAt !== "number" || typeof updatedAt !== "number") return undefined;
+  if (codec !== undefined) {
+    codec.revive(doc, true); // just parsed, shared with nobody
+    doc.id = id; // a catchall's codec must not touch meta
+    doc.rev = rev;
+  }
   doc.createdAt = new Date(createdAt);
   doc.updatedAt = new Date(updatedAt);
   return freezeDocument(doc);

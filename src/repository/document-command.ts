@@ -2,6 +2,8 @@ import type { z } from "zod";
 import type { CreateInput, Doc, DocumentSpec, Patch } from "../spec/document-spec.js";
 import type { ValidationIssue } from "../spec/errors.js";
 import { ValidationError } from "../spec/errors.js";
+import type { FieldCodec } from "../spec/field-codec.js";
+import { findJsonIssue } from "../spec/json-value.js";
 import type { ReadThroughCoordinator } from "./cached/read-through-coordinator.js";
 import { documentFromRow } from "./document-codec.js";
 import { checkDocumentId, checkRev } from "./document-id.js";
@@ -19,8 +21,10 @@ export interface DocumentCommand<S extends DocumentSpec = DocumentSpec> {
 
 /** The zod schemas a command validates with, built once per document. */
 export interface CommandSchemas {
-  readonly create: z.ZodType;
+  readonly create: z.ZodObject;
   readonly patch: z.ZodType;
+  /** Writes declared bigints as strings and revives Date/bigint fields; undefined when the fields have none. */
+  readonly codec?: FieldCodec | undefined;
 }
 
 export class CachedDocumentCommand<S extends DocumentSpec> implements DocumentCommand<S> {
@@ -38,10 +42,10 @@ export class CachedDocumentCommand<S extends DocumentSpec> implements DocumentCo
     }
     const { id, ...fields } = input as Record<string, unknown>;
     const key = id === undefined ? undefined : checkDocumentId(document, id);
-    const data = this.#validate(this.schemas.create, fields, "input");
+    const data = this.#storable(this.#validate(this.schemas.create, fields, "input"), "input");
     const row = await this.repository.insert(this.scope, key, data);
     await this.#afterCommit(row, "create");
-    return documentFromRow(row) as Doc<S>;
+    return documentFromRow(row, this.schemas.codec) as Doc<S>;
   }
 
   async update(id: string, rev: number, patch: Patch<S>): Promise<Doc<S>> {
@@ -55,12 +59,19 @@ export class CachedDocumentCommand<S extends DocumentSpec> implements DocumentCo
         "patch",
       );
     }
-    const data = this.#validate(this.schemas.patch, patch, "patch");
-    // A patch changes only the keys it names: drop defaults the partial schema may have filled in.
-    for (const name of Object.keys(data)) if (!Object.hasOwn(patch, name)) delete data[name];
-    const row = await this.repository.update(this.scope, key, rev, data);
+    const unset = this.#checkPatchKeys(patch as Record<string, unknown>);
+    const validated = this.#validate(this.schemas.patch, patch, "patch");
+    // A patch changes only the keys it names: drop defaults the partial schema may have filled in, and the keys
+    // being unset (removed from the stored fields below, not written as a value).
+    for (const name of Object.keys(validated)) {
+      if (!Object.hasOwn(patch, name) || (unset.includes(name) && validated[name] === undefined))
+        delete validated[name];
+    }
+    const removed = unset.filter((name) => !Object.hasOwn(validated, name));
+    const data = this.#storable(validated, "patch");
+    const row = await this.repository.update(this.scope, key, rev, data, removed);
     await this.#afterCommit(row, "update");
-    return documentFromRow(row) as Doc<S>;
+    return documentFromRow(row, this.schemas.codec) as Doc<S>;
   }
 
   async delete(id: string, rev?: number): Promise<void> {
@@ -83,7 +94,50 @@ export class CachedDocumentCommand<S extends DocumentSpec> implements DocumentCo
     else await apply();
   }
 
+  /**
+   * Patch rules (README "Field types, values and patches"): at least one key; only declared fields (unless the
+   * schema has a catchall); a key set to `undefined` unsets the field — allowed only when the field accepts
+   * undefined (`.optional()`; a `.default()` field is reset to its default). Returns the keys set to undefined.
+   */
+  #checkPatchKeys(patch: Record<string, unknown>): string[] {
+    const keys = Object.keys(patch);
+    const shape = this.schemas.create.shape as Record<string, z.ZodType>;
+    const catchall = this.schemas.create._zod.def.catchall;
+    const open = catchall !== undefined && catchall._zod.def.type !== "never";
+    const issues: ValidationIssue[] = [];
+    if (keys.length === 0) issues.push({ path: [], message: "the patch is empty", code: "empty_patch" });
+    const unset: string[] = [];
+    for (const key of keys) {
+      const field = Object.hasOwn(shape, key) ? shape[key] : undefined;
+      if (field === undefined && !open) {
+        issues.push({
+          path: [key],
+          message: `${key} is not a field of ${this.coordinator.document}`,
+          code: "unrecognized_keys",
+        });
+      } else if (patch[key] === undefined) {
+        if (field !== undefined && !field.safeParse(undefined).success) {
+          issues.push({ path: [key], message: `${key} is required and cannot be unset`, code: "invalid_type" });
+        }
+        unset.push(key);
+      }
+    }
+    if (issues.length > 0) throw new ValidationError(this.coordinator.document, issues, "patch");
+    return unset;
+  }
+
+  /** Bigints to strings, then refuse what Postgres jsonb cannot hold (see json-value.ts), before anything is sent. */
+  #storable(data: Record<string, unknown>, what: string): Record<string, unknown> {
+    const encoded = this.schemas.codec === undefined ? data : this.schemas.codec.encode(data);
+    const issue = findJsonIssue(encoded, { postgresStrings: true });
+    if (issue !== undefined) throw new ValidationError(this.coordinator.document, [issue], what);
+    return encoded;
+  }
+
   #validate(schema: z.ZodType, value: unknown, what: string): Record<string, unknown> {
+    // Circular or very deep input would overflow zod's own recursion: refuse it first.
+    const shapeIssue = findJsonIssue(value, { postgresStrings: false, structureOnly: true });
+    if (shapeIssue !== undefined) throw new ValidationError(this.coordinator.document, [shapeIssue], what);
     const result = schema.safeParse(value);
     if (!result.success) {
       const issues: ValidationIssue[] = result.error.issues.map((issue) => ({

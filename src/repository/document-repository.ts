@@ -46,12 +46,14 @@ export interface DocumentRepository {
   /**
    * Merges `patch` (validated by the caller) into the fields, top-level keys only, when the row is at `rev`; one
    * statement, so no read-modify-write window. Missing → NotFoundError; other rev → ConflictError with the current rev.
+   * `unset`: top-level fields removed in the same statement.
    */
   update(
     scope: TransactionScope,
     id: string,
     rev: number,
     patch: Readonly<Record<string, unknown>>,
+    unset?: ReadonlyArray<string>,
   ): Promise<StoredRow>;
   /** Deletes the row (at `rev`, when given) and returns it. Missing → NotFoundError; other rev → ConflictError. */
   delete(scope: TransactionScope, id: string, rev: number | undefined): Promise<StoredRow>;

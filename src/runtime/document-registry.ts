@@ -10,6 +10,7 @@ import type { CommandSchemas } from "../repository/document-command.js";
 import type { Database, DocumentRepository, TableRef } from "../repository/document-repository.js";
 import type { DocumentSpec } from "../spec/document-spec.js";
 import { ConfigurationError } from "../spec/errors.js";
+import { fieldCodec } from "../spec/field-codec.js";
 import type { Clock } from "./clock.js";
 import { systemClock } from "./clock.js";
 import { coarseNow } from "./coarse-clock.js";
@@ -76,6 +77,8 @@ export class DocumentRegistry {
         `has no route: add { ${spec.name}: { table: "${spec.name}" } } to postgresModule({ documents })`,
       );
     }
+    const fields = spec.fields as z.ZodObject;
+    const codec = fieldCodec(fields);
     const cache = this.#cacheFor(spec);
     if (cache !== undefined) {
       const sharing = [...this.#documents.values()].find((document) => document.cache === cache);
@@ -104,14 +107,15 @@ export class DocumentRegistry {
       refresher: this.refresher,
       clock: this.clock,
       logger: this.logger,
+      codec,
+      maxBodyBytes: cache?.maxValueBytes,
     });
-    const fields = spec.fields as z.ZodObject;
     const runtime: DocumentRuntime = {
       spec,
       database: route.database,
       repository,
       coordinator,
-      schemas: { create: fields, patch: fields.partial() },
+      schemas: { create: fields, patch: fields.partial(), codec },
       cache,
       l1,
     };

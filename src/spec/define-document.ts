@@ -2,6 +2,7 @@ import { parseCacheSpec } from "./cache-spec.js";
 import { describeValue, expectConfigObject, rejectUnknownKeys } from "./config-object.js";
 import type { CacheSpecInput, DocumentFields, DocumentSpec } from "./document-spec.js";
 import { ConfigurationError } from "./errors.js";
+import { fieldCodec } from "./field-codec.js";
 import { schemaFingerprint } from "./schema-fingerprint.js";
 
 /** What `defineDocument` accepts. */
@@ -33,6 +34,8 @@ export function defineDocument<F extends DocumentFields>(input: DefineDocumentIn
 
   const name = parseName(spec.name);
   const fields = parseFields(spec.fields) as F;
+  // Refuses types that cannot round-trip through JSON now, and derives the Date/bigint codec once.
+  fieldCodec(fields);
   const cache = spec.cache === undefined ? undefined : parseCacheSpec(spec.cache, name);
   return Object.freeze({ name, fields, cache, fingerprint: schemaFingerprint(fields) });
 }

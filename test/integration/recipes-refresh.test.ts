@@ -45,8 +45,9 @@ function expectStaleIfError(out: string, failure: RegExp) {
   expect(out).toMatch(
     /\+5m +prices_with_grace get → price 10 from the stale entry \(Postgres failed\) .*staleServes=1/,
   );
-  expect(out).toMatch(new RegExp(`\\+5m +prices_no_grace +get → throws Error: ${failure.source}`));
-  expect(out).toMatch(new RegExp(`\\+11m30s prices_with_grace get → throws Error: ${failure.source}.*staleServes=1`));
+  const unavailable = `throws UnavailableError: Postgres at \\S+ failed: ${failure.source}`;
+  expect(out).toMatch(new RegExp(`\\+5m +prices_no_grace +get → ${unavailable}`));
+  expect(out).toMatch(new RegExp(`\\+11m30s prices_with_grace get → ${unavailable}.*staleServes=1`));
 }
 
 describe("early-refresh recipe", () => {

@@ -8,7 +8,7 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CacheSpecInput, Clock, Runtime } from "../../src/index.js";
-import { StrataError } from "../../src/index.js";
+import { UnavailableError } from "../../src/index.js";
 import { type RedisProcess, startRedis } from "../support/redis.js";
 import { integrationEnv } from "../support/services.js";
 import { entryKey, ManualClock, productSpec, QueryCounter, startRuntime } from "../support/strata.js";
@@ -404,8 +404,9 @@ describe.skipIf(env.skip)("grace (stale-if-error)", () => {
     expect(query.stats().refresh.staleServes).toBe(1);
     clock.advance(30_000); // t = 45 s: past grace
     const error = await query.get(created.id).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(Error);
-    expect(error).not.toBeInstanceOf(StrataError); // the Postgres failure itself reaches the caller
+    // The Postgres failure reaches the caller as an UnavailableError, the driver's error as its cause.
+    expect(error).toBeInstanceOf(UnavailableError);
+    expect((error as UnavailableError).cause).toBeInstanceOf(Error);
     expect(query.stats().refresh.staleServes).toBe(1);
     proxy.restore();
     const fresh = await waitForValue(() => query.get(created.id));

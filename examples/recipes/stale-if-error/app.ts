@@ -10,7 +10,7 @@
 import pg from "pg";
 import { z } from "zod";
 import type { Clock, DocumentSpec } from "../../../src/index.js";
-import { createRuntime, defineDocument, postgresModule, StrataError } from "../../../src/index.js";
+import { createRuntime, defineDocument, postgresModule, UnavailableError } from "../../../src/index.js";
 import { pickEngines, runTable } from "../shared/engines.js";
 
 const fields = z.object({ name: z.string(), price: z.number().int() });
@@ -105,7 +105,9 @@ try {
   skew = 11 * 60_000 + 30_000;
   const pastGrace = await read(withGrace, "+11m30s", graceful.id);
   if (pastGrace === undefined) throw new Error("past freshness + grace, the read should have failed with Postgres");
-  if (pastGrace instanceof StrataError) throw new Error("the Postgres failure itself should reach the caller");
+  if (!(pastGrace instanceof UnavailableError) || pastGrace.cause === undefined) {
+    throw new Error("the Postgres failure should reach the caller as an UnavailableError, the driver's error as cause");
+  }
 
   console.log("\nstats:", JSON.stringify(ctx.document.query(withGrace).stats(), null, 2));
 } finally {

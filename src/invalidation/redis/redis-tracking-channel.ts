@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import { backoffDelay } from "../../runtime/backoff.js";
 import type { Logger } from "../../runtime/logger.js";
+import { RateLimitedLog } from "../../runtime/rate-limited-log.js";
 import type {
   ChannelState,
   ChannelStats,
@@ -24,6 +25,8 @@ export interface RedisTrackingChannelOptions {
   readonly unsupported?: string;
   readonly timing: PushTiming;
   readonly random: () => number;
+  /** Wall clock for rate-limiting warnings (default Date.now). */
+  readonly now?: () => number;
   readonly logger: Logger;
 }
 
@@ -53,7 +56,10 @@ export class RedisTrackingChannel implements InvalidationChannel {
   #stopped = false;
   readonly #prefixArgs: string[];
 
+  readonly #degraded: RateLimitedLog;
+
   constructor(private readonly options: RedisTrackingChannelOptions) {
+    this.#degraded = new RateLimitedLog(options.logger, { now: options.now ?? Date.now });
     this.#prefixArgs = trackingPrefixes(options.prefixes).flatMap((prefix) => ["PREFIX", prefix]);
   }
 
@@ -171,6 +177,13 @@ export class RedisTrackingChannel implements InvalidationChannel {
       this.#lastDisarm = reason;
       this.#listener?.disarmed(reason, this.#epoch);
       if (detail !== undefined) this.options.logger.debug("push invalidation channel lost", { reason, detail });
+    } else if (!this.#stopped) {
+      // A failed attempt to arm: push staying down must show, at warn, at most once per 10 s.
+      this.#degraded.warn("arm", "push invalidation cannot arm; retrying", {
+        reason,
+        detail,
+        attempt: this.#failures + 1,
+      });
     }
     this.#settleFirst();
     if (this.#stopped) return;

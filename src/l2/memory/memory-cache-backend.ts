@@ -14,6 +14,7 @@ import {
   encodeTombstone,
   envelopeVersion,
 } from "../entry-envelope.js";
+import { checkKvEntries, checkKvKey, checkKvKeys, checkValueSize, DEFAULT_MAX_VALUE_BYTES } from "../kv-input.js";
 
 /**
  * An in-process L2 with Redis' semantics for what stratacache uses: per-key expiry, the same envelope bytes and
@@ -26,11 +27,19 @@ export class MemoryCacheBackend implements CacheBackend {
   readonly #keyspace: MemoryKeyspace;
   readonly #namespaces = new Map<string, MemoryNamespace>();
 
-  constructor(routes: ReadonlyMap<string, string>, clock: Clock, maxEntries: number) {
+  /** `maxValueBytes`: per route name, the key/value size limit (default DEFAULT_MAX_VALUE_BYTES). */
+  constructor(
+    routes: ReadonlyMap<string, string>,
+    clock: Clock,
+    maxEntries: number,
+    maxValueBytes: ReadonlyMap<string, number> = new Map(),
+  ) {
     this.names = [...routes.keys()];
     this.#keyspace = new MemoryKeyspace(clock, maxEntries);
-    for (const [name, namespace] of routes)
-      this.#namespaces.set(name, new MemoryNamespace(name, namespace, this.#keyspace));
+    for (const [name, namespace] of routes) {
+      const limit = maxValueBytes.get(name) ?? DEFAULT_MAX_VALUE_BYTES;
+      this.#namespaces.set(name, new MemoryNamespace(name, namespace, this.#keyspace, limit));
+    }
   }
 
   namespace(name: string): CacheNamespace | undefined {
@@ -105,10 +114,11 @@ class MemoryNamespace implements CacheNamespace {
     readonly name: string,
     readonly namespace: string,
     private readonly keyspace: MemoryKeyspace,
+    readonly maxValueBytes: number,
   ) {}
 
   kv(defaultTtlMs: number): CachePort {
-    return new MemoryKvStore(this.keyspace, kvPrefix(this.namespace), defaultTtlMs);
+    return new MemoryKvStore(this.keyspace, kvPrefix(this.namespace), defaultTtlMs, this.maxValueBytes);
   }
 
   entries(fingerprint: string, maxTtlMs = 0): DocumentEntryStore {
@@ -273,6 +283,7 @@ class MemoryKvStore implements CachePort {
     private readonly keyspace: MemoryKeyspace,
     private readonly prefix: string,
     private readonly defaultTtlMs: number,
+    private readonly maxValueBytes: number,
   ) {}
 
   async get<T = CacheValue>(key: string): Promise<T | undefined> {
@@ -280,15 +291,16 @@ class MemoryKvStore implements CachePort {
   }
 
   async getMany<T = CacheValue>(keys: ReadonlyArray<string>): Promise<Array<T | undefined>> {
-    return keys.map((key) => this.#get(key) as T | undefined);
+    return checkKvKeys(keys).map((key) => this.#get(key) as T | undefined);
   }
 
   async exists(key: string): Promise<boolean> {
-    return this.keyspace.get(this.prefix + key) !== undefined;
+    return this.keyspace.get(this.prefix + checkKvKey(key)) !== undefined;
   }
 
   async set(key: string, value: CacheValue, options?: CacheSetOptions): Promise<void> {
-    this.keyspace.set(this.prefix + key, encodeCacheValue(value), this.#ttl(options));
+    const full = this.prefix + checkKvKey(key);
+    this.keyspace.set(full, checkValueSize(encodeCacheValue(value), this.maxValueBytes), this.#ttl(options));
   }
 
   async setMany(
@@ -296,22 +308,24 @@ class MemoryKvStore implements CachePort {
     options?: CacheSetOptions,
   ): Promise<void> {
     const ttl = this.#ttl(options);
-    const encoded = entries.map(([key, value]) => [this.prefix + key, encodeCacheValue(value)] as const);
+    const encoded = checkKvEntries(entries).map(
+      ([key, value], i) => [this.prefix + key, checkValueSize(encodeCacheValue(value), this.maxValueBytes, i)] as const,
+    );
     for (const [key, bytes] of encoded) this.keyspace.set(key, bytes, ttl);
   }
 
   async delete(key: string): Promise<boolean> {
-    return this.keyspace.delete(this.prefix + key);
+    return this.keyspace.delete(this.prefix + checkKvKey(key));
   }
 
   async deleteMany(keys: ReadonlyArray<string>): Promise<number> {
     let removed = 0;
-    for (const key of keys) if (this.keyspace.delete(this.prefix + key)) removed++;
+    for (const key of checkKvKeys(keys)) if (this.keyspace.delete(this.prefix + key)) removed++;
     return removed;
   }
 
   #get(key: string): unknown {
-    const raw = this.keyspace.get(this.prefix + key);
+    const raw = this.keyspace.get(this.prefix + checkKvKey(key));
     return raw === undefined || typeof raw === "string" ? undefined : decodeCacheValue(raw);
   }
 

@@ -12,6 +12,8 @@ import { MemoryCacheBackend } from "./memory-cache-backend.js";
 export interface MemoryCacheOptions {
   /** Key prefix, as with Redis (default: the cache name). */
   readonly namespace?: string;
+  /** Largest key/value value accepted, in bytes once encoded (default 1 MiB); a bigger set is a ValidationError. */
+  readonly maxValueBytes?: number;
 }
 
 export interface MemoryCacheModuleOptions {
@@ -27,11 +29,15 @@ export function memoryCacheModule(options: MemoryCacheModuleOptions): CacheModul
   const maxEntries =
     opts.maxEntries === undefined ? 100_000 : checkPositiveInt(opts.maxEntries, "memoryCacheModule.maxEntries");
   const routes = new Map<string, string>();
+  const maxValueBytes = new Map<string, number>();
   for (const [name, value] of Object.entries(checkObject(opts.caches, "memoryCacheModule.caches"))) {
     const path = `memoryCacheModule.caches.${name}`;
     checkCacheName(name, path);
     const cache = checkObject(value, path);
-    checkKnownKeys(cache, ["namespace"], path);
+    checkKnownKeys(cache, ["namespace", "maxValueBytes"], path);
+    if (cache.maxValueBytes !== undefined) {
+      maxValueBytes.set(name, checkPositiveInt(cache.maxValueBytes, `${path}.maxValueBytes`));
+    }
     routes.set(name, cache.namespace === undefined ? name : checkNamespace(cache.namespace, `${path}.namespace`));
   }
   if (routes.size === 0) throw new ConfigurationError("memoryCacheModule.caches", "must route at least one cache");
@@ -42,7 +48,7 @@ export function memoryCacheModule(options: MemoryCacheModuleOptions): CacheModul
     names: [...routes.keys()],
     namespaces: [...routes].map(([cache, namespace]) => ({ module: "memoryCacheModule", location, cache, namespace })),
     async open(env: ModuleEnv) {
-      return new MemoryCacheBackend(routes, env.clock, maxEntries);
+      return new MemoryCacheBackend(routes, env.clock, maxEntries, maxValueBytes);
     },
   };
 }

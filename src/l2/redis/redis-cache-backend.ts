@@ -1,17 +1,20 @@
 import type { Cluster, Redis } from "ioredis";
 import type { InvalidationChannel } from "../../invalidation/invalidation-channel.js";
 import type { Logger } from "../../runtime/logger.js";
-import { StrataError } from "../../spec/errors.js";
+import { type StrataError, UnavailableError } from "../../spec/errors.js";
 import type { CacheBackend, CacheNamespace } from "../cache-backend.js";
 import { entryPrefix, idleClockPrefix, kvPrefix, versionFloorPrefix } from "../cache-backend.js";
 import type { CachePort } from "../cache-port.js";
 import type { DocumentEntryStore } from "../document-entry.js";
+import { DEFAULT_MAX_VALUE_BYTES } from "../kv-input.js";
 import { RedisEntryStore } from "./redis-entry-store.js";
 import { RedisKvStore } from "./redis-kv-store.js";
 
 export interface RedisCacheRoute {
   readonly namespace: string;
   readonly invalidationPush: boolean;
+  /** Key/value size limit in bytes (default DEFAULT_MAX_VALUE_BYTES). */
+  readonly maxValueBytes?: number;
 }
 
 /**
@@ -57,6 +60,7 @@ export class RedisCacheBackend implements CacheBackend {
 class RedisNamespace implements CacheNamespace {
   readonly namespace: string;
   readonly invalidationPush: boolean;
+  readonly maxValueBytes: number;
   readonly #entries = new Map<string, RedisEntryStore>();
 
   constructor(
@@ -66,10 +70,12 @@ class RedisNamespace implements CacheNamespace {
   ) {
     this.namespace = route.namespace;
     this.invalidationPush = route.invalidationPush;
+    this.maxValueBytes = route.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
   }
 
   kv(defaultTtlMs: number): CachePort {
-    return new RedisKvStore(this.backend.client, kvPrefix(this.namespace), defaultTtlMs, this.backend.timeoutMs);
+    const client = this.backend.client;
+    return new RedisKvStore(client, kvPrefix(this.namespace), defaultTtlMs, this.backend.timeoutMs, this.maxValueBytes);
   }
 
   entries(fingerprint: string, maxTtlMs = 0): DocumentEntryStore {
@@ -97,11 +103,9 @@ class RedisNamespace implements CacheNamespace {
 
 /** Wraps a store failure for callers of the raw key/value port. */
 export function unavailable(operation: string, error: unknown): StrataError {
-  return new StrataError(
-    "UNAVAILABLE",
+  return new UnavailableError(
+    "redis",
     `redis ${operation} failed: ${error instanceof Error ? error.message : String(error)}`,
-    {
-      cause: error,
-    },
+    { cause: error },
   );
 }

@@ -2,6 +2,7 @@ import type { Cluster, Redis } from "ioredis";
 import { parseDuration } from "../../spec/duration.js";
 import type { CachePort, CacheSetOptions, CacheValue } from "../cache-port.js";
 import { decodeCacheValue, encodeCacheValue } from "../cache-value-codec.js";
+import { checkKvEntries, checkKvKey, checkKvKeys, checkValueSize, DEFAULT_MAX_VALUE_BYTES } from "../kv-input.js";
 import { groupBySlot } from "./hash-slot.js";
 import { unavailable } from "./redis-cache-backend.js";
 import { lacksCommandTimeout } from "./redis-commands.js";
@@ -17,18 +18,19 @@ export class RedisKvStore implements CachePort {
     private readonly prefix: string,
     private readonly defaultTtlMs: number,
     private readonly timeoutMs: number,
+    private readonly maxValueBytes: number = DEFAULT_MAX_VALUE_BYTES,
   ) {
     this.#cluster = client.isCluster;
     this.#ownDeadline = lacksCommandTimeout(client);
   }
 
   async get<T = CacheValue>(key: string): Promise<T | undefined> {
-    const raw = await this.#call(this.client.getBuffer(this.#key(key)), "GET");
+    const raw = await this.#call(this.client.getBuffer(this.#key(checkKvKey(key))), "GET");
     return raw === null ? undefined : (decodeCacheValue(raw) as T | undefined);
   }
 
   async getMany<T = CacheValue>(keys: ReadonlyArray<string>): Promise<Array<T | undefined>> {
-    const full = keys.map((key) => this.#key(key));
+    const full = checkKvKeys(keys).map((key) => this.#key(key));
     const out = new Array<T | undefined>(keys.length);
     await Promise.all(
       groupBySlot(full, this.#cluster).map(async (group) => {
@@ -43,12 +45,13 @@ export class RedisKvStore implements CachePort {
   }
 
   async exists(key: string): Promise<boolean> {
-    return (await this.#call(this.client.exists(this.#key(key)), "EXISTS")) === 1;
+    return (await this.#call(this.client.exists(this.#key(checkKvKey(key))), "EXISTS")) === 1;
   }
 
   async set(key: string, value: CacheValue, options?: CacheSetOptions): Promise<void> {
-    const bytes = encodeCacheValue(value);
-    await this.#call(this.client.set(this.#key(key), bytes, "PX", this.#ttl(options)), "SET");
+    const full = this.#key(checkKvKey(key));
+    const bytes = checkValueSize(encodeCacheValue(value), this.maxValueBytes);
+    await this.#call(this.client.set(full, bytes, "PX", this.#ttl(options)), "SET");
   }
 
   async setMany(
@@ -57,7 +60,9 @@ export class RedisKvStore implements CachePort {
   ): Promise<void> {
     const ttl = this.#ttl(options);
     // Encode everything first: a value that cannot be serialised refuses the whole batch before anything is sent.
-    const encoded = entries.map(([key, value]) => [this.#key(key), encodeCacheValue(value)] as const);
+    const encoded = checkKvEntries(entries).map(
+      ([key, value], i) => [this.#key(key), checkValueSize(encodeCacheValue(value), this.maxValueBytes, i)] as const,
+    );
     await Promise.all(
       groupBySlot(
         encoded.map(([key]) => key),
@@ -72,11 +77,11 @@ export class RedisKvStore implements CachePort {
   }
 
   async delete(key: string): Promise<boolean> {
-    return (await this.#call(this.client.del(this.#key(key)), "DEL")) === 1;
+    return (await this.#call(this.client.del(this.#key(checkKvKey(key))), "DEL")) === 1;
   }
 
   async deleteMany(keys: ReadonlyArray<string>): Promise<number> {
-    const full = keys.map((key) => this.#key(key));
+    const full = checkKvKeys(keys).map((key) => this.#key(key));
     const counts = await Promise.all(
       groupBySlot(full, this.#cluster).map((group) =>
         this.#call(this.client.del(...group.map((i) => full[i]!)), "DEL"),

@@ -8,10 +8,12 @@ import {
   checkKnownKeys,
   checkNamespace,
   checkObject,
+  checkPositiveInt,
   checkTimerDelay,
   MAX_TIMER_DELAY_MS,
 } from "../../runtime/check-options.js";
 import type { CacheModule, ModuleEnv } from "../../runtime/module.js";
+import { RateLimitedLog } from "../../runtime/rate-limited-log.js";
 import { type DataLocation, redisLocation } from "../../runtime/route-conflicts.js";
 import { ConfigurationError } from "../../spec/errors.js";
 import type { RedisCacheRoute } from "./redis-cache-backend.js";
@@ -23,6 +25,8 @@ export interface RedisCacheOptions {
   readonly namespace: string;
   /** Drop L1 entries on other replicas the moment Redis sees a write (CLIENT TRACKING); default false. */
   readonly invalidationPush?: boolean;
+  /** Largest key/value value accepted, in bytes once encoded (default 1 MiB); a bigger set is a ValidationError. */
+  readonly maxValueBytes?: number;
 }
 
 /** Any function: the client's own signatures differ between ioredis majors and copies. */
@@ -105,10 +109,16 @@ export function redisModule(options: RedisModuleOptions): CacheModule {
     const path = `redisModule.caches.${name}`;
     checkCacheName(name, path);
     const cache = checkObject(value, path);
-    checkKnownKeys(cache, ["namespace", "invalidationPush"], path);
+    checkKnownKeys(cache, ["namespace", "invalidationPush", "maxValueBytes"], path);
     const push = cache.invalidationPush ?? false;
     if (typeof push !== "boolean") throw new ConfigurationError(`${path}.invalidationPush`, "must be a boolean");
-    routes.set(name, { namespace: checkNamespace(cache.namespace, `${path}.namespace`), invalidationPush: push });
+    const maxValueBytes =
+      cache.maxValueBytes === undefined ? undefined : checkPositiveInt(cache.maxValueBytes, `${path}.maxValueBytes`);
+    routes.set(name, {
+      namespace: checkNamespace(cache.namespace, `${path}.namespace`),
+      invalidationPush: push,
+      ...(maxValueBytes === undefined ? {} : { maxValueBytes }),
+    });
   }
   if (routes.size === 0) throw new ConfigurationError("redisModule.caches", "must route at least one cache");
   const timing = checkPushTiming(opts.invalidation);
@@ -132,6 +142,7 @@ export function redisModule(options: RedisModuleOptions): CacheModule {
                 : {}),
               timing,
               random: () => env.clock.random(),
+              now: () => env.clock.now(),
               logger: env.logger,
             });
       const backend = new RedisCacheBackend(client, routes, !hasClient, timeoutMs, env.logger, invalidation);
@@ -215,7 +226,9 @@ function checkPushTiming(value: unknown): PushTiming {
 /** Redis being down must not stop the runtime (reads fall through); say so loudly and keep reconnecting. */
 async function firstConnect(client: Redis, timeoutMs: number, env: ModuleEnv): Promise<void> {
   // ioredis emits 'error' on every failed attempt; without a listener Node would print each one.
-  client.on("error", (error: Error) => env.logger.debug("redis connection error", { error: error.message }));
+  // Once per 10 s at warn (with a count): an unreachable Redis must show, without a line per reconnect attempt.
+  const log = new RateLimitedLog(env.logger, env.clock);
+  client.on("error", (error: Error) => log.warn("connection", "redis connection error", { error: error.message }));
   try {
     await client.connect();
   } catch (error) {

@@ -31,6 +31,11 @@ export interface SourceStats {
   readonly writeThroughs: number;
   /** Post-commit writes that failed and were handed to the retrier. */
   readonly writeThroughFailures: number;
+  /**
+   * Versions not cached because their body is over the cache's `maxValueBytes`: the fill is skipped, and a
+   * write-through becomes a tombstone, so L2 never keeps an older version. Served from Postgres; not an error.
+   */
+  readonly tooLarge: number;
 }
 
 /** Early refresh (XFetch) and stale-if-error counters of one document on one runtime. */
@@ -70,6 +75,7 @@ export class DocumentCounters {
   fillsFailed = 0;
   writeThroughs = 0;
   writeThroughFailures = 0;
+  tooLarge = 0;
   electedInline = 0;
   electedBackground = 0;
   refreshDropped = 0;
@@ -95,6 +101,7 @@ export class DocumentCounters {
         fillsFailed: this.fillsFailed,
         writeThroughs: this.writeThroughs,
         writeThroughFailures: this.writeThroughFailures,
+        tooLarge: this.tooLarge,
       },
       refresh: {
         electedInline: this.electedInline,

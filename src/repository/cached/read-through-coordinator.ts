@@ -3,7 +3,9 @@ import type { DocumentEntry, DocumentEntryStore, EntryPut, EntryRead, PutResult 
 import { TOMBSTONE_REV } from "../../l2/document-entry.js";
 import type { Clock } from "../../runtime/clock.js";
 import type { Logger } from "../../runtime/logger.js";
+import { RateLimitedLog } from "../../runtime/rate-limited-log.js";
 import type { CacheSpec } from "../../spec/document-spec.js";
+import type { FieldCodec } from "../../spec/field-codec.js";
 import { abortable } from "../abortable.js";
 import type { FrozenDocument } from "../document-codec.js";
 import { decodeBody, documentFromRow, encodeBody } from "../document-codec.js";
@@ -37,6 +39,10 @@ export interface CoordinatorParts {
   readonly refresher: BackgroundRefresher | undefined;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Revives declared Date/bigint fields; undefined when the schema has none (nothing to do on a hit). */
+  readonly codec?: FieldCodec | undefined;
+  /** Bodies over this many bytes are not cached in L2 (the cache's maxValueBytes; default: no limit). */
+  readonly maxBodyBytes?: number | undefined;
 }
 
 /** How many expected XFetch leads before freshness ends an L1 copy lets go (P(elected) ≈ e^-L1_LEAD there). */
@@ -87,7 +93,12 @@ export class ReadThroughCoordinator {
   readonly #background: boolean;
   readonly #ageTtl: CacheSpec["ageTtl"];
 
+  readonly #degraded: RateLimitedLog;
+  /** Set by stop(): L2 failures after it are the runtime closing Redis, not a degradation to report. */
+  #stopped = false;
+
   constructor(private readonly parts: CoordinatorParts) {
+    this.#degraded = new RateLimitedLog(parts.logger, parts.clock);
     const cache = parts.cache;
     this.#ttlMs = cache?.ttlMs ?? 0;
     this.#graceMs = cache?.graceMs ?? 0;
@@ -172,7 +183,7 @@ export class ReadThroughCoordinator {
       const rows = await abortable(this.parts.repository.getMany(scope, ids, { signal }), signal);
       this.counters.batchFetches++;
       for (const id of ids) found.set(id, undefined);
-      for (const row of rows) found.set(row.id, documentFromRow(row));
+      for (const row of rows) found.set(row.id, documentFromRow(row, this.parts.codec));
       return found;
     }
     let batch: string[] | undefined;
@@ -236,8 +247,15 @@ export class ReadThroughCoordinator {
     const entries = this.parts.entries;
     if (entries !== undefined) {
       const entry = this.#writtenEntry(row);
-      const write = () => entries.writeThrough(row.id, entry, this.#physicalTtl(entry), this.#slideMs);
-      await this.#writeThrough(row.id, row.incarnation, row.rev, write);
+      if (this.#fits(entry.body)) {
+        const write = () => entries.writeThrough(row.id, entry, this.#physicalTtl(entry), this.#slideMs);
+        await this.#writeThrough(row.id, row.incarnation, row.rev, write);
+      } else {
+        // Too big to cache: fence the older versions out with a tombstone (a miss for readers) instead.
+        this.counters.tooLarge++;
+        const write = () => entries.tombstone(row.id, row.incarnation, this.#tombstoneTtlMs, this.#slideMs);
+        await this.#writeThrough(row.id, row.incarnation, TOMBSTONE_REV, write);
+      }
     }
     this.invalidateLocal(row.id);
   }
@@ -275,6 +293,7 @@ export class ReadThroughCoordinator {
   }
 
   stop(): void {
+    this.#stopped = true;
     this.#retrier.stop();
   }
 
@@ -285,7 +304,7 @@ export class ReadThroughCoordinator {
   ): Promise<FrozenDocument | undefined> {
     const row = await abortable(this.parts.repository.get(scope, id, { signal }), signal);
     this.counters.fetches++;
-    return row === undefined ? undefined : documentFromRow(row);
+    return row === undefined ? undefined : documentFromRow(row, this.parts.codec);
   }
 
   /** The single flight of one id. Registered in #flights by the caller; it removes itself when it settles. */
@@ -330,7 +349,7 @@ export class ReadThroughCoordinator {
       this.#endFill(id, token);
       return undefined;
     }
-    const doc = documentFromRow(row);
+    const doc = documentFromRow(row, this.parts.codec);
     let freshUntil = Number.POSITIVE_INFINITY;
     if (trusted && readOk) {
       const entry = this.#entryFor(row, started);
@@ -413,7 +432,7 @@ export class ReadThroughCoordinator {
         const puts: EntryPut[] = [];
         for (const id of fetch) {
           const row = byId.get(id);
-          docs.set(id, row === undefined ? undefined : documentFromRow(row));
+          docs.set(id, row === undefined ? undefined : documentFromRow(row, this.parts.codec));
           if (row !== undefined && fillable.has(id)) {
             const entry = this.#entryFor(row, started);
             freshUntil.set(id, this.#l1Horizon(entry));
@@ -522,6 +541,12 @@ export class ReadThroughCoordinator {
       this.counters.fillsFailed += puts.length;
       return false;
     }
+    const fitting = puts.filter((put) => this.#fits(put.entry.body));
+    if (fitting.length < puts.length) {
+      this.counters.tooLarge += puts.length - fitting.length;
+      puts = fitting;
+      if (puts.length === 0) return true;
+    }
     try {
       const results =
         puts.length === 1
@@ -566,7 +591,7 @@ export class ReadThroughCoordinator {
       this.counters.l2Misses++;
       return undefined;
     }
-    const doc = decodeBody(read.body, id, read.rev);
+    const doc = decodeBody(read.body, id, read.rev, this.parts.codec);
     if (doc === undefined) {
       this.counters.l2Corrupt++;
       this.counters.l2Misses++;
@@ -593,6 +618,13 @@ export class ReadThroughCoordinator {
       freshUntil: now + this.#lifetime(row, now),
       body: encodeBody(row),
     };
+  }
+
+  /** Whether a body is within the cache's size limit; UTF-8 has at most 3 bytes per UTF-16 unit, so most never count. */
+  #fits(body: string): boolean {
+    const max = this.parts.maxBodyBytes;
+    if (max === undefined || body.length * 3 <= max) return true;
+    return body.length <= max && Buffer.byteLength(body, "utf8") <= max;
   }
 
   /** Physical lifetime in L2: freshness plus grace, so stale-if-error can still find the entry. */
@@ -685,8 +717,11 @@ export class ReadThroughCoordinator {
 
   #l2Error(operation: string, error: unknown): void {
     this.counters.l2Errors++;
-    this.parts.logger.debug(`L2 ${operation} failed; served from Postgres`, {
+    // A Redis failing every call must be visible, without a line per read.
+    if (this.#stopped) return;
+    this.#degraded.warn("l2", "L2 call failed; served from Postgres", {
       document: this.parts.document,
+      operation,
       error: error instanceof Error ? error.message : String(error),
     });
   }

@@ -1,6 +1,7 @@
 import { backoffDelay } from "../../runtime/backoff.js";
 import type { Clock } from "../../runtime/clock.js";
 import type { Logger } from "../../runtime/logger.js";
+import { RateLimitedLog } from "../../runtime/rate-limited-log.js";
 
 /** A post-commit cache write that failed and is retried until it lands or is superseded. */
 export interface PendingWrite {
@@ -33,13 +34,17 @@ export class WriteThroughRetrier {
   readonly #pending = new Map<string, { write: PendingWrite; attempt: number; timer: NodeJS.Timeout | undefined }>();
   readonly #quarantine = new Map<string, number>();
   #stopped = false;
+  /** Retries during an outage: one warning per 10 s with a count, not one per id and attempt. */
+  readonly #degraded: RateLimitedLog;
 
   constructor(
     private readonly document: string,
     private readonly options: RetrierOptions,
     private readonly clock: Clock,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.#degraded = new RateLimitedLog(logger, clock);
+  }
 
   isSuspect(id: string): boolean {
     if (this.#pending.has(id)) return true;
@@ -128,7 +133,12 @@ export class WriteThroughRetrier {
         });
         return;
       }
-      this.logger.warn("cache write-through failed; retrying", { document: this.document, id, attempt: slot.attempt });
+      this.#degraded.warn("retry", "cache write-through failed; retrying", {
+        document: this.document,
+        id,
+        attempt: slot.attempt,
+        error: error instanceof Error ? error.message : String(error),
+      });
       this.#arm(id, slot);
     }
   }

@@ -9,6 +9,7 @@
  * types (`@types/pg` is the consumer's choice) and any copy or version of `pg` fits.
  */
 import pg from "pg";
+import { postgresFailure } from "./postgres-failure.js";
 import type { SqlDriver, SqlExecutor, SqlResult, SqlRow } from "./sql-driver.js";
 import { sqlStateOf } from "./sql-state.js";
 
@@ -29,6 +30,9 @@ export interface PgPoolClientLike {
   query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
   /** `release(error)` destroys the connection instead of returning it to the pool. */
   release(error?: Error | boolean): void;
+  /** node-postgres clients are EventEmitters: 'error' fires when a checked-out connection drops. */
+  on?(event: "error", listener: (error: Error) => void): unknown;
+  off?(event: "error", listener: (error: Error) => void): unknown;
 }
 
 /** The part of a node-postgres `pg.Pool` we use. */
@@ -74,16 +78,30 @@ class PgDriver implements SqlDriver {
   }
 
   async query<R extends SqlRow>(text: string, params?: ReadonlyArray<unknown>): Promise<SqlResult<R>> {
-    const result = await this.pool.query(text, params as unknown[] | undefined);
-    return { rows: result.rows as R[] };
+    try {
+      const result = await this.pool.query(text, params as unknown[] | undefined);
+      return { rows: result.rows as R[] };
+    } catch (error) {
+      throw postgresFailure(error, this.endpoint);
+    }
   }
 
   async transaction<T>(fn: (executor: SqlExecutor) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await this.pool.connect().catch((error: unknown) => {
+      throw postgresFailure(error, this.endpoint);
+    });
+    // A checked-out client whose connection drops emits 'error' (the pool only listens on idle ones); unhandled, that
+    // would kill the process. The failure reaches the caller through the statement that was running.
+    const onError = () => {};
+    client.on?.("error", onError);
     const executor: SqlExecutor = {
       query: async <R extends SqlRow>(text: string, params?: ReadonlyArray<unknown>) => {
-        const result = await client.query(text, params as unknown[] | undefined);
-        return { rows: result.rows as R[] };
+        try {
+          const result = await client.query(text, params as unknown[] | undefined);
+          return { rows: result.rows as R[] };
+        } catch (error) {
+          throw postgresFailure(error, this.endpoint);
+        }
       },
     };
     // A connection that failed BEGIN/COMMIT/ROLLBACK without a server error is in an unknown state: destroy it
@@ -92,7 +110,7 @@ class PgDriver implements SqlDriver {
     const control = (statement: string) =>
       client.query(statement).catch((error: unknown) => {
         if (sqlStateOf(error) === undefined) broken = error instanceof Error ? error : new Error(String(error));
-        throw error;
+        throw postgresFailure(error, this.endpoint);
       });
     try {
       await control("BEGIN");
@@ -107,6 +125,7 @@ class PgDriver implements SqlDriver {
       await control("COMMIT");
       return value;
     } finally {
+      client.off?.("error", onError);
       client.release(broken);
     }
   }

@@ -9,6 +9,7 @@
  * it), and the package is only loaded, by dynamic `import()`, when we are asked to create an instance.
  */
 import { ConfigurationError } from "../../spec/errors.js";
+import { postgresFailure } from "./postgres-failure.js";
 import type { SqlDriver, SqlExecutor, SqlResult, SqlRow } from "./sql-driver.js";
 
 /** What we need from a PGlite transaction (and from PGlite itself). */
@@ -46,22 +47,43 @@ class PgliteDriver implements SqlDriver {
   }
 
   async query<R extends SqlRow>(text: string, params?: ReadonlyArray<unknown>): Promise<SqlResult<R>> {
-    const db = await this.#db();
-    const result = await db.query<R>(text, params ? [...params] : undefined);
-    return { rows: result.rows };
+    try {
+      const db = await this.#db();
+      const result = await db.query<R>(text, params ? [...params] : undefined);
+      return { rows: result.rows };
+    } catch (error) {
+      throw postgresFailure(error, this.endpoint);
+    }
   }
 
   async transaction<T>(fn: (executor: SqlExecutor) => Promise<T>): Promise<T> {
-    const db = await this.#db();
-    // PGlite's own transaction() issues BEGIN/COMMIT/ROLLBACK and holds its exclusive lock meanwhile.
-    return db.transaction((tx) =>
-      fn({
-        query: async <R extends SqlRow>(text: string, params?: ReadonlyArray<unknown>) => {
-          const result = await tx.query<R>(text, params ? [...params] : undefined);
-          return { rows: result.rows };
-        },
-      }),
-    );
+    const db = await this.#db().catch((error: unknown) => {
+      throw postgresFailure(error, this.endpoint);
+    });
+    // PGlite's own transaction() issues BEGIN/COMMIT/ROLLBACK and holds its exclusive lock meanwhile. What `fn`
+    // throws passes through as is; the engine's own failures (BEGIN, COMMIT) become UnavailableError.
+    const fromFn: { error?: unknown } = {};
+    try {
+      return await db.transaction(async (tx) => {
+        try {
+          return await fn({
+            query: async <R extends SqlRow>(text: string, params?: ReadonlyArray<unknown>) => {
+              try {
+                const result = await tx.query<R>(text, params ? [...params] : undefined);
+                return { rows: result.rows };
+              } catch (error) {
+                throw postgresFailure(error, this.endpoint);
+              }
+            },
+          });
+        } catch (error) {
+          fromFn.error = error;
+          throw error;
+        }
+      });
+    } catch (error) {
+      throw "error" in fromFn && fromFn.error === error ? error : postgresFailure(error, this.endpoint);
+    }
   }
 
   async close(): Promise<void> {

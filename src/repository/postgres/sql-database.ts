@@ -13,7 +13,7 @@
  *   returns a promise the caller may await.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { RuntimeStateError, StrataError } from "../../spec/errors.js";
+import { RuntimeStateError, UnavailableError } from "../../spec/errors.js";
 import type {
   AfterCommitHook,
   Database,
@@ -120,9 +120,11 @@ class SqlDatabase implements Database {
     try {
       await Promise.race([this.#instrument(this.#driver).query("SELECT 1"), timeout]);
     } catch (error) {
-      const reason = error instanceof Error ? error.message || error.name : String(error);
-      throw new StrataError("UNAVAILABLE", `Postgres is unreachable at ${this.#driver.endpoint}: ${reason}`, {
-        cause: error,
+      // The driver already wrapped its own error: report (and keep) the original.
+      const cause = error instanceof UnavailableError ? error.cause : error;
+      const reason = cause instanceof Error ? cause.message || cause.name : String(cause);
+      throw new UnavailableError("postgres", `Postgres is unreachable at ${this.#driver.endpoint}: ${reason}`, {
+        cause,
       });
     } finally {
       clearTimeout(timer);

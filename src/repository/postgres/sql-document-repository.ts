@@ -45,7 +45,7 @@ export class SqlDocumentRepository implements DocumentRepository {
       get: `SELECT ${rowColumns} FROM ${t} WHERE id = $1`,
       getMany: `SELECT ${rowColumns} FROM ${t} WHERE id = ANY($1::uuid[])`,
       insert: insertStatement(t, rowColumns), // incarnation: see incarnation.ts
-      update: `UPDATE ${t} SET data = data || $3::jsonb, rev = rev + 1, updated_at = clock_timestamp() WHERE id = $1 AND rev = $2 RETURNING ${rowColumns}`,
+      update: `UPDATE ${t} SET data = (data || $3::jsonb) - $4::text[], rev = rev + 1, updated_at = clock_timestamp() WHERE id = $1 AND rev = $2 RETURNING ${rowColumns}`,
       delete: `DELETE FROM ${t} WHERE id = $1 RETURNING ${rowColumns}`,
       deleteAtRev: `DELETE FROM ${t} WHERE id = $1 AND rev = $2 RETURNING ${rowColumns}`,
       currentRev: `SELECT rev FROM ${t} WHERE id = $1`,
@@ -91,11 +91,12 @@ export class SqlDocumentRepository implements DocumentRepository {
     id: string,
     rev: number,
     patch: Readonly<Record<string, unknown>>,
+    unset: ReadonlyArray<string> = [],
   ): Promise<StoredRow> {
     const key = checkId(this.document, id);
     const expected = checkRev(this.document, rev);
     const executor = this.#executor(scope);
-    const result = await executor.query(this.#sql.update, [key, expected, JSON.stringify(patch)]);
+    const result = await executor.query(this.#sql.update, [key, expected, JSON.stringify(patch), unset]);
     if (result.rows.length > 0) return this.#returned(result.rows, key);
     throw await this.#writeMissed(executor, key, expected, "update");
   }

@@ -3,6 +3,7 @@
  *
  * Exports: `SqlState`, `sqlStateOf(error): string | undefined`.
  */
+import { UnavailableError } from "../../spec/errors.js";
 
 export const SqlState = {
   uniqueViolation: "23505",
@@ -11,9 +12,13 @@ export const SqlState = {
   duplicateObject: "42710",
 } as const;
 
-/** The five-character SQLSTATE, or `undefined` for errors that did not come from the server (e.g. ECONNRESET). */
+/**
+ * The five-character SQLSTATE, or `undefined` for errors that did not come from the server (e.g. ECONNRESET).
+ * An UnavailableError wrapping a server error (postgres-failure.ts) answers with its cause's.
+ */
 export function sqlStateOf(error: unknown): string | undefined {
   if (typeof error !== "object" || error === null) return undefined;
   const code = (error as { code?: unknown }).code;
-  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+  if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
+  return error instanceof UnavailableError ? sqlStateOf(error.cause) : undefined;
 }

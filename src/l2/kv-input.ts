@@ -1,0 +1,81 @@
+import { ValidationError } from "../spec/errors.js";
+
+/**
+ * Input rules of the key/value port (README, `ctx.cache`), checked before anything is sent, the same on
+ * every backend.
+ *
+ * Keys: a non-empty string of at most MAX_KV_KEY_LENGTH characters, without control characters (C0 and DEL: a
+ * newline or NUL in a key is a bug upstream, not a name) and without lone UTF-16 surrogates (UTF-8 would turn every
+ * one into U+FFFD, so two different keys would share one entry). Values: at most the cache's `maxValueBytes` once
+ * encoded (default DEFAULT_MAX_VALUE_BYTES): a bigger one cannot be read back within a Redis timeout.
+ */
+export const MAX_KV_KEY_LENGTH = 1024;
+export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this finds.
+const BAD_KEY_CHAR = /[\u0000-\u001f\u007f]|\p{Surrogate}/u;
+
+/** `index`: the key's position in a batch, named in the error's path. */
+export function checkKvKey(key: unknown, index?: number): string {
+  const path = index === undefined ? ["key"] : ["keys", index];
+  let problem: string | undefined;
+  if (typeof key !== "string") problem = `must be a string (got ${key === null ? "null" : typeof key})`;
+  else if (key.length === 0) problem = "must not be empty";
+  else if (key.length > MAX_KV_KEY_LENGTH)
+    problem = `must be at most ${MAX_KV_KEY_LENGTH} characters (got ${key.length})`;
+  else if (BAD_KEY_CHAR.test(key)) problem = "must not contain control characters or lone UTF-16 surrogates";
+  if (problem !== undefined) {
+    throw new ValidationError("cache", [{ path, message: `key ${problem}`, code: "invalid_key" }], "key");
+  }
+  return key as string;
+}
+
+export function checkKvKeys(keys: unknown): string[] {
+  if (!Array.isArray(keys)) {
+    throw new ValidationError(
+      "cache",
+      [{ path: ["keys"], message: "keys must be an array", code: "invalid_type" }],
+      "keys",
+    );
+  }
+  return keys.map((key, index) => checkKvKey(key, index));
+}
+
+/** The batch of a setMany, as [key, value] pairs. */
+export function checkKvEntries(entries: unknown): ReadonlyArray<readonly [string, unknown]> {
+  if (!Array.isArray(entries)) {
+    throw new ValidationError(
+      "cache",
+      [{ path: ["entries"], message: "entries must be an array of [key, value] pairs", code: "invalid_type" }],
+      "entries",
+    );
+  }
+  return entries.map((entry: unknown, index) => {
+    if (!Array.isArray(entry) || entry.length !== 2) {
+      throw new ValidationError(
+        "cache",
+        [{ path: ["entries", index], message: "each entry must be a [key, value] pair", code: "invalid_type" }],
+        "entries",
+      );
+    }
+    return [checkKvKey(entry[0], index), entry[1]] as const;
+  });
+}
+
+/** Refuses an encoded value over the cache's limit. */
+export function checkValueSize(bytes: Buffer, maxValueBytes: number, index?: number): Buffer {
+  if (bytes.length > maxValueBytes) {
+    throw new ValidationError(
+      "cache",
+      [
+        {
+          path: index === undefined ? [] : ["entries", index],
+          message: `value is ${bytes.length} bytes encoded; this cache's maxValueBytes is ${maxValueBytes}`,
+          code: "too_large",
+        },
+      ],
+      "value",
+    );
+  }
+  return bytes;
+}
