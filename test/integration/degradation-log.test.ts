@@ -47,7 +47,7 @@ describe.skipIf(env.skip)("degradation logging", () => {
     const ctx = runtime.context();
     // Written by a runtime without a cache: a create on the Redis-less runtime would fail its post-commit clear and
     // make the id suspect (read from Postgres only), so its reads would never reach L2 to fail.
-    const writer = await startRuntime({ databaseUrl: env.postgres!.url });
+    const writer = await startRuntime({ databaseUrl: env.postgres!.url, redis: undefined });
     const created = await writer.context().document.command(products).create({ name: "a", price: 1 });
     await writer.stop();
     const l2Lines = () => logger.warnings.filter((line) => line.message.startsWith("L2 call failed"));
