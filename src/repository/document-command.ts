@@ -87,7 +87,7 @@ export class CachedDocumentCommand<S extends DocumentSpec> implements DocumentCo
     const coordinator = this.coordinator;
     const apply = async () => {
       if (write === "create") await coordinator.afterCreate(row);
-      else if (write === "update") await coordinator.afterWrite(row);
+      else if (write === "update") await coordinator.afterUpdate(row);
       else await coordinator.afterDelete(row);
     };
     if (this.scope.inTransaction) this.scope.afterCommit(apply);

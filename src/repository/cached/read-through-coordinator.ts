@@ -1,6 +1,5 @@
 import type { L1Store } from "../../l1/l1-store.js";
-import type { DocumentEntry, DocumentEntryStore, EntryPut, EntryRead, PutResult } from "../../l2/document-entry.js";
-import { TOMBSTONE_REV } from "../../l2/document-entry.js";
+import type { DocumentEntry, DocumentEntryStore, EntryPut, EntryRead } from "../../l2/document-entry.js";
 import type { Clock } from "../../runtime/clock.js";
 import type { Logger } from "../../runtime/logger.js";
 import { RateLimitedLog } from "../../runtime/rate-limited-log.js";
@@ -8,15 +7,18 @@ import type { CacheSpec } from "../../spec/document-spec.js";
 import type { FieldCodec } from "../../spec/field-codec.js";
 import { abortable } from "../abortable.js";
 import type { FrozenDocument } from "../document-codec.js";
-import { decodeBody, documentFromRow, encodeBody } from "../document-codec.js";
+import { decodeBody, documentFromRow } from "../document-codec.js";
 import type { DocumentRepository, StoredRow, TransactionScope } from "../document-repository.js";
 import type { BackgroundRefresher } from "./background-refresher.js";
+import { fitsIn } from "./body-size.js";
 import type { DocumentStats } from "./document-stats.js";
 import { DocumentCounters } from "./document-stats.js";
-import { entryLifetime } from "./entry-lifetime.js";
-import { type L1Slot, l1Slot } from "./l1-slot.js";
-import { WriteThroughRetrier } from "./write-through-retrier.js";
-import { xfetchElected } from "./xfetch.js";
+import { FreshnessJudge } from "./freshness-judge.js";
+import { L1FillGuard } from "./l1-fill-guard.js";
+import type { L1Slot } from "./l1-slot.js";
+import { LifetimePolicy } from "./lifetime-policy.js";
+import { SingleFlight } from "./single-flight.js";
+import { WriteThrough } from "./write-through.js";
 
 /** A read's options. */
 export interface ReadOptions {
@@ -45,86 +47,70 @@ export interface CoordinatorParts {
   readonly maxBodyBytes?: number | undefined;
 }
 
-/** How many expected XFetch leads before freshness ends an L1 copy lets go (P(elected) ≈ e^-L1_LEAD there). */
-const L1_LEAD = 3;
-
-/** How far another replica's clock may run ahead before its entries' freshness looks implausible (see #judge). */
-const CLOCK_SKEW_MS = 1_000;
-
 type Docs = Map<string, FrozenDocument | undefined>;
 
-/** A getMany batch in flight: joiners look their id up in the batch's result. */
-class BatchFlight {
-  constructor(readonly docs: Promise<Docs>) {}
-}
-type Flight = Promise<FrozenDocument | undefined> | BatchFlight;
-
-/** A usable L2 entry that a refetch may still fall back on: fresh but elected, or stale within grace. */
-interface Fallback {
+/** A decodable L2 entry and its document. */
+interface Found {
   readonly doc: FrozenDocument;
   readonly entry: DocumentEntry;
 }
 
 /**
- * The read-through coordinator of one document on one runtime: L1 → L2 → Postgres on reads, with one fetch per id
- * in flight (single-flight); fenced fills; write-through (or tombstone) after commit, then L1 invalidation; XFetch
- * early refresh; age-based and sliding lifetimes; stale-if-error within grace.
- *
- * Ordering that keeps L1 honest: a fill takes a token before it reads L2; a local write (after its L2 write-through)
- * or a push invalidation voids the token of its id, and an L1 flush voids them all. A fill whose token was voided
- * returns its value but does not cache it in L1.
+ * The per-id decision after an L2 lookup, shared by `get` and `getMany`: serve the entry (and maybe refresh it
+ * in the background), or fetch from Postgres — keeping a usable entry as the stale-if-error fallback.
+ */
+type Decision =
+  | { readonly serve: true; readonly found: Found; readonly refresh: boolean }
+  | { readonly serve: false; readonly fallback: Found | undefined };
+
+/** The decision for an id with nothing usable in L2 (shared: a miss allocates nothing). */
+const FETCH: Decision = { serve: false, fallback: undefined };
+
+/**
+ * The read-through coordinator of one document on one runtime: L1 → L2 → Postgres on reads, then the fenced fill;
+ * the write path after commit. It only orchestrates; each part owns its state and the invariant it protects:
+ * single-flight (one fetch per key), the L1 fill guard (no L1 fill that raced an invalidation), the lifetime
+ * policy, the freshness judge (verdicts, XFetch, L1 horizon), and the write-through unit (read-your-writes).
  */
 export class ReadThroughCoordinator {
   readonly counters = new DocumentCounters();
-  readonly #flights = new Map<string, Flight>();
-  /** id → token of the fill in flight (single-flight makes it at most one per id). */
-  readonly #fillTokens = new Map<string, number>();
-  #nextToken = 1;
-  /** While false (push channel down), reads do not fill L1. */
-  #l1Open = true;
-  readonly #retrier: WriteThroughRetrier;
-  readonly #ttlMs: number;
-  readonly #graceMs: number;
-  readonly #slideMs: number;
-  readonly #tombstoneTtlMs: number;
-  /** No entry we write is fresh for longer than this from now; one that claims more is foreign (see #judge). */
-  readonly #maxFreshAheadMs: number;
-  readonly #beta: number;
-  readonly #background: boolean;
-  readonly #ageTtl: CacheSpec["ageTtl"];
-
+  readonly #flights = new SingleFlight<FrozenDocument>();
+  readonly #guard: L1FillGuard;
+  readonly #lifetimes: LifetimePolicy;
+  readonly #judge: FreshnessJudge;
+  readonly #writes: WriteThrough;
+  /** A Redis failing every call must be visible, without a line per read. */
   readonly #degraded: RateLimitedLog;
   /** Set by stop(): L2 failures after it are the runtime closing Redis, not a degradation to report. */
   #stopped = false;
 
   constructor(private readonly parts: CoordinatorParts) {
-    this.#degraded = new RateLimitedLog(parts.logger, parts.clock);
-    const cache = parts.cache;
-    this.#ttlMs = cache?.ttlMs ?? 0;
-    this.#graceMs = cache?.graceMs ?? 0;
-    this.#slideMs = cache?.slidingTtlMs ?? 0;
-    this.#ageTtl = cache?.ageTtl;
-    this.#beta = cache?.earlyRefresh?.beta ?? 0;
-    this.#background = cache?.earlyRefresh?.background === true && parts.refresher !== undefined;
-    const lifetime = entryLifetime(cache);
-    const longest = lifetime.freshMs;
-    // A tombstone must outlive any fill in flight; fills older than half of it are dropped (see #fillIsTooOld).
-    this.#tombstoneTtlMs = lifetime.maxTtlMs;
-    this.#maxFreshAheadMs = longest + CLOCK_SKEW_MS;
-    this.#retrier = new WriteThroughRetrier(
-      parts.document,
-      { baseDelayMs: 50, maxDelayMs: 5_000, maxAttempts: 12, quarantineMs: longest + this.#graceMs },
+    this.#guard = new L1FillGuard(parts.l1, parts.clock);
+    this.#lifetimes = new LifetimePolicy(parts.cache, parts.clock);
+    this.#judge = new FreshnessJudge(
+      parts.cache,
+      this.#lifetimes.freshMs,
+      parts.refresher !== undefined,
       parts.clock,
-      parts.logger,
+      this.counters,
     );
+    this.#writes = new WriteThrough({
+      document: parts.document,
+      entries: parts.entries,
+      repository: parts.repository,
+      autocommit: parts.autocommit,
+      lifetimes: this.#lifetimes,
+      maxBodyBytes: parts.maxBodyBytes,
+      counters: this.counters,
+      onL2Error: (operation, error) => this.#l2Error(operation, error),
+      clock: parts.clock,
+      logger: parts.logger,
+    });
+    this.#degraded = new RateLimitedLog(parts.logger, parts.clock);
   }
 
   get document(): string {
     return this.parts.document;
-  }
-
-  get cached(): boolean {
-    return this.parts.entries !== undefined;
   }
 
   stats(): DocumentStats {
@@ -157,20 +143,12 @@ export class ReadThroughCoordinator {
       const hit = l1.get(id);
       if (hit !== undefined) return hit.resolved;
     }
-    const flight = this.#flights.get(id);
-    let work: Promise<FrozenDocument | undefined>;
-    if (flight === undefined) {
-      const load = this.#load(id);
-      this.#flights.set(id, load);
-      // Unregister when settled — unless a write or an invalidation already detached it (see invalidateLocal).
-      const settle = () => {
-        if (this.#flights.get(id) === load) this.#flights.delete(id);
-      };
-      load.then(settle, settle);
-      work = load;
+    let work = this.#flights.join(id);
+    if (work === undefined) {
+      work = this.#load(id);
+      this.#flights.lead(id, work);
     } else {
       this.counters.collapsed++;
-      work = flight instanceof BatchFlight ? flight.docs.then((docs) => docs.get(id)) : flight;
     }
     return options?.signal === undefined ? work : abortable(work, options.signal);
   }
@@ -195,27 +173,20 @@ export class ReadThroughCoordinator {
         found.set(id, hit.doc);
         continue;
       }
-      const flight = this.#flights.get(id);
+      const flight = this.#flights.join(id);
       if (flight === undefined) {
         if (batch === undefined) batch = [];
         batch.push(id);
       } else {
         this.counters.collapsed++;
-        const doc = flight instanceof BatchFlight ? flight.docs.then((docs) => docs.get(id)) : flight;
         if (joined === undefined) joined = [];
-        joined.push(doc.then((value) => void found.set(id, value)));
+        joined.push(flight.then((value) => void found.set(id, value)));
       }
     }
     let own: Promise<void> | undefined;
     if (batch !== undefined) {
-      const ours = batch;
-      const loaded = this.#loadBatch(ours);
-      const flight = new BatchFlight(loaded);
-      for (const id of ours) this.#flights.set(id, flight);
-      const clear = () => {
-        for (const id of ours) if (this.#flights.get(id) === flight) this.#flights.delete(id);
-      };
-      loaded.then(clear, clear);
+      const loaded = this.#loadBatch(batch);
+      this.#flights.leadBatch(batch, loaded);
       own = loaded.then((docs) => {
         for (const [id, doc] of docs) found.set(id, doc);
       });
@@ -226,47 +197,21 @@ export class ReadThroughCoordinator {
     return found;
   }
 
-  /**
-   * After a create committed: clear whatever older L2 holds for the id (fenced, raising the version floor to the new
-   * version), then drop the L1 entry. A new id normally has nothing cached, but an earlier life whose row vanished
-   * without a tombstone (TRUNCATE, a restore, a raw DELETE) or planted bytes would otherwise be served as a hit.
-   * The new version itself is not written: read-through fills it on first read, with a measured fetch cost for
-   * early refresh, and documents that are never read never occupy the cache.
-   */
+  /** After a create committed: clear older L2 data of the id (see WriteThrough.afterCreate), then drop L1's. */
   async afterCreate(row: StoredRow): Promise<void> {
-    const entries = this.parts.entries;
-    if (entries !== undefined) {
-      const write = () => entries.clear(row.id, row.incarnation, row.rev, this.#tombstoneTtlMs, this.#slideMs);
-      await this.#writeThrough(row.id, row.incarnation, row.rev, write, false);
-    }
+    await this.#writes.afterCreate(row);
     this.invalidateLocal(row.id);
   }
 
   /** After an update committed: write the new version through to L2, then drop the L1 entry. */
-  async afterWrite(row: StoredRow): Promise<void> {
-    const entries = this.parts.entries;
-    if (entries !== undefined) {
-      const entry = this.#writtenEntry(row);
-      if (this.#fits(entry.body)) {
-        const write = () => entries.writeThrough(row.id, entry, this.#physicalTtl(entry), this.#slideMs);
-        await this.#writeThrough(row.id, row.incarnation, row.rev, write);
-      } else {
-        // Too big to cache: fence the older versions out with a tombstone (a miss for readers) instead.
-        this.counters.tooLarge++;
-        const write = () => entries.tombstone(row.id, row.incarnation, this.#tombstoneTtlMs, this.#slideMs);
-        await this.#writeThrough(row.id, row.incarnation, TOMBSTONE_REV, write);
-      }
-    }
+  async afterUpdate(row: StoredRow): Promise<void> {
+    await this.#writes.afterUpdate(row);
     this.invalidateLocal(row.id);
   }
 
   /** After a delete committed: tombstone the incarnation in L2, then drop the L1 entry. */
   async afterDelete(row: StoredRow): Promise<void> {
-    const entries = this.parts.entries;
-    if (entries !== undefined) {
-      const write = () => entries.tombstone(row.id, row.incarnation, this.#tombstoneTtlMs, this.#slideMs);
-      await this.#writeThrough(row.id, row.incarnation, TOMBSTONE_REV, write);
-    }
+    await this.#writes.afterDelete(row);
     this.invalidateLocal(row.id);
   }
 
@@ -275,26 +220,23 @@ export class ReadThroughCoordinator {
    * starting from now joins a fetch that may predate the write (local writes and push invalidations).
    */
   invalidateLocal(id: string): void {
-    this.#fillTokens.delete(id);
-    this.#flights.delete(id);
-    this.parts.l1?.invalidate(id);
+    this.#guard.invalidate(id);
+    this.#flights.detach(id);
   }
 
   /** Drops every L1 entry and voids every fill in flight (push channel lost, FLUSHALL). */
   flushLocal(): void {
-    this.#fillTokens.clear();
-    this.parts.l1?.clear();
+    this.#guard.flush();
   }
 
   /** Opens or closes L1 filling (closed while push invalidation is disarmed). Closing also flushes. */
   setL1Open(open: boolean): void {
-    if (!open) this.flushLocal();
-    this.#l1Open = open;
+    this.#guard.setOpen(open);
   }
 
   stop(): void {
     this.#stopped = true;
-    this.#retrier.stop();
+    this.#writes.stop();
   }
 
   async #direct(
@@ -307,78 +249,72 @@ export class ReadThroughCoordinator {
     return row === undefined ? undefined : documentFromRow(row, this.parts.codec);
   }
 
-  /** The single flight of one id. Registered in #flights by the caller; it removes itself when it settles. */
+  /** The single flight of one id (the caller registers it): the per-id steps with single-id I/O. */
   async #load(id: string): Promise<FrozenDocument | undefined> {
-    const token = this.#beginFill(id);
+    const token = this.#guard.begin(id);
     const entries = this.parts.entries;
-    const trusted = entries !== undefined && !this.#retrier.isSuspect(id);
-    let fallback: Fallback | undefined;
+    const trusted = entries !== undefined && !this.#writes.isSuspect(id);
+    let decision = FETCH;
     let readOk = false;
     if (trusted) {
       let read: EntryRead | undefined;
       try {
-        read = await entries.read(id, this.#slideMs);
+        read = await entries.read(id, this.#lifetimes.slideMs);
         readOk = true;
       } catch (error) {
         this.#l2Error("read", error);
       }
-      if (read !== undefined) {
-        const doc = this.#decode(id, read);
-        if (doc !== undefined) {
-          const entry = read as DocumentEntry;
-          const verdict = this.#judge(entry, this.parts.clock.now());
-          if (verdict === "background") this.#refreshLater([id]);
-          if (verdict === "hit" || verdict === "background") {
-            this.#finishFill(id, token, doc, this.#l1Horizon(entry));
-            return doc;
-          }
-          if (verdict !== "foreign") fallback = { doc, entry };
-        }
-      }
+      if (read !== undefined) decision = this.#decide(id, read, this.parts.clock.now());
+    }
+    if (decision.serve) {
+      if (decision.refresh) this.#refreshLater([id]);
+      this.#guard.finish(id, token, decision.found.doc, this.#judge.l1Horizon(decision.found.entry));
+      return decision.found.doc;
     }
     const started = this.parts.clock.now();
     let row: StoredRow | undefined;
     try {
       row = await this.parts.repository.get(this.parts.autocommit, id);
     } catch (error) {
-      this.#endFill(id, token);
-      return this.#fallBack(fallback, error);
+      this.#guard.end(id, token);
+      return this.#fallBack(decision.fallback, error);
     }
     this.counters.fetches++;
     if (row === undefined) {
-      this.#endFill(id, token);
+      this.#guard.end(id, token);
       return undefined;
     }
     const doc = documentFromRow(row, this.parts.codec);
     let freshUntil = Number.POSITIVE_INFINITY;
     if (trusted && readOk) {
-      const entry = this.#entryFor(row, started);
-      freshUntil = this.#l1Horizon(entry);
-      await this.#fill([{ id, entry, ttlMs: this.#physicalTtl(entry) }], started);
+      const put = this.#fillFor(row, started);
+      freshUntil = this.#judge.l1Horizon(put.entry);
+      await this.#fill([put], started);
     }
-    this.#finishFill(id, token, doc, freshUntil);
+    this.#guard.finish(id, token, doc, freshUntil);
     return doc;
   }
 
+  /** One batch of unique ids not in flight: the same per-id steps, with one L2 round trip and one SQL query. */
   async #loadBatch(ids: ReadonlyArray<string>): Promise<Docs> {
     const docs: Docs = new Map();
-    const tokens = this.parts.l1 === undefined ? undefined : ids.map((id) => this.#beginFill(id));
+    const tokens = this.parts.l1 === undefined ? undefined : ids.map((id) => this.#guard.begin(id));
     const entries = this.parts.entries;
     /** Ids to read from Postgres, and which of those may be filled (their L2 read worked and they are not suspect). */
     const fetch: string[] = [];
     const fillable = new Set<string>();
-    /** Until when L1 may hold each id that was found (see #l1Horizon). */
+    /** Until when L1 may hold each id that was found (see FreshnessJudge.l1Horizon). */
     const freshUntil = new Map<string, number>();
-    let fallbacks: Map<string, Fallback> | undefined;
+    let fallbacks: Map<string, Found> | undefined;
     let background: string[] | undefined;
     if (entries === undefined) {
       fetch.push(...ids);
     } else {
       // Suspect ids (a write-through pending or given up on) are read from Postgres and never filled.
-      const trusted = this.#retrier.idle ? ids : ids.filter((id) => !this.#retrier.isSuspect(id));
+      const trusted = this.#writes.idle ? ids : ids.filter((id) => !this.#writes.isSuspect(id));
       let reads: EntryRead[] | undefined;
       try {
-        reads = await entries.readMany(trusted, this.#slideMs);
+        reads = await entries.readMany(trusted, this.#lifetimes.slideMs);
       } catch (error) {
         this.#l2Error("readMany", error);
       }
@@ -386,23 +322,19 @@ export class ReadThroughCoordinator {
       for (let i = 0; i < trusted.length; i++) {
         const id = trusted[i] as string;
         const read = reads?.[i];
-        const doc = read === undefined ? undefined : this.#decode(id, read);
-        if (doc !== undefined) {
-          const entry = read as DocumentEntry;
-          const verdict = this.#judge(entry, now);
-          if (verdict === "hit" || verdict === "background") {
-            docs.set(id, doc);
-            if (tokens !== undefined) freshUntil.set(id, this.#l1Horizon(entry));
-            if (verdict === "background") {
-              if (background === undefined) background = [];
-              background.push(id);
-            }
-            continue;
+        const decision = read === undefined ? FETCH : this.#decide(id, read, now);
+        if (decision.serve) {
+          docs.set(id, decision.found.doc);
+          if (tokens !== undefined) freshUntil.set(id, this.#judge.l1Horizon(decision.found.entry));
+          if (decision.refresh) {
+            if (background === undefined) background = [];
+            background.push(id);
           }
-          if (verdict !== "foreign") {
-            if (fallbacks === undefined) fallbacks = new Map();
-            fallbacks.set(id, { doc, entry });
-          }
+          continue;
+        }
+        if (decision.fallback !== undefined) {
+          if (fallbacks === undefined) fallbacks = new Map();
+          fallbacks.set(id, decision.fallback);
         }
         fetch.push(id);
         if (reads !== undefined) fillable.add(id);
@@ -421,7 +353,7 @@ export class ReadThroughCoordinator {
         try {
           for (const id of fetch) docs.set(id, this.#fallBack(fallbacks?.get(id), error));
         } catch (failure) {
-          if (tokens !== undefined) for (let i = 0; i < ids.length; i++) this.#endFill(ids[i]!, tokens[i]!);
+          if (tokens !== undefined) for (let i = 0; i < ids.length; i++) this.#guard.end(ids[i]!, tokens[i]!);
           throw failure;
         }
       }
@@ -434,9 +366,9 @@ export class ReadThroughCoordinator {
           const row = byId.get(id);
           docs.set(id, row === undefined ? undefined : documentFromRow(row, this.parts.codec));
           if (row !== undefined && fillable.has(id)) {
-            const entry = this.#entryFor(row, started);
-            freshUntil.set(id, this.#l1Horizon(entry));
-            puts.push({ id, entry, ttlMs: this.#physicalTtl(entry) });
+            const put = this.#fillFor(row, started);
+            freshUntil.set(id, this.#judge.l1Horizon(put.entry));
+            puts.push(put);
           }
         }
         if (puts.length > 0) await this.#fill(puts, started);
@@ -446,54 +378,29 @@ export class ReadThroughCoordinator {
       for (let i = 0; i < ids.length; i++) {
         const id = ids[i] as string;
         const doc = docs.get(id);
-        if (doc === undefined) this.#endFill(id, tokens[i] as number);
-        else this.#finishFill(id, tokens[i] as number, doc, freshUntil.get(id) ?? Number.POSITIVE_INFINITY);
+        if (doc === undefined) this.#guard.end(id, tokens[i] as number);
+        else this.#guard.finish(id, tokens[i] as number, doc, freshUntil.get(id) ?? Number.POSITIVE_INFINITY);
       }
     }
     return docs;
   }
 
-  /**
-   * What to do with a decodable entry: serve it, serve it and refresh in the background, or refetch now. An entry
-   * fresh for longer than any lifetime we give is foreign (forged or planted): a miss, never served, and the fill
-   * that follows meets it in the fence, which bounds how long it can stay (fence-script.ts).
-   */
-  #judge(entry: DocumentEntry, now: number): "hit" | "background" | "inline" | "stale" | "foreign" {
-    if (entry.freshUntil - now > this.#maxFreshAheadMs) {
-      this.counters.l2Corrupt++;
-      this.counters.l2Misses++;
-      return "foreign";
+  /** The per-id decision step: what one L2 read means for its id (counted: hit, miss, stale, corrupt, elected). */
+  #decide(id: string, read: EntryRead, now: number): Decision {
+    const doc = this.#decode(id, read);
+    if (doc === undefined) return FETCH;
+    const entry = read as DocumentEntry;
+    const verdict = this.#judge.judge(entry, now);
+    if (verdict === "hit" || verdict === "background") {
+      return { serve: true, found: { doc, entry }, refresh: verdict === "background" };
     }
-    if (entry.freshUntil <= now) {
-      this.counters.l2Stale++;
-      this.counters.l2Misses++;
-      return "stale";
-    }
-    this.counters.l2Hits++;
-    if (this.#beta > 0 && this.#elected(entry, now)) {
-      if (this.#background) {
-        this.counters.electedBackground++;
-        return "background";
-      }
-      this.counters.electedInline++;
-      return "inline";
-    }
-    return "hit";
+    return verdict === "foreign" ? FETCH : { serve: false, fallback: { doc, entry } };
   }
 
-  /**
-   * Until when L1 may serve this entry. With early refresh, L1 lets go a few expected recompute leads
-   * (`L1_LEAD × beta × delta`) before freshness ends, so the last reads before expiry reach L2 and can be elected;
-   * otherwise every L1 would expire exactly at the horizon and XFetch would never get a say.
-   */
-  #l1Horizon(entry: DocumentEntry): number {
-    if (this.#beta === 0 || entry.delta === 0) return entry.freshUntil;
-    return entry.freshUntil - L1_LEAD * this.#beta * entry.delta;
-  }
-
-  /** XFetch election (see xfetch.ts). */
-  #elected(entry: DocumentEntry, now: number): boolean {
-    return xfetchElected(now, entry.delta, this.#beta, this.parts.clock.random(), entry.freshUntil);
+  /** The fenced fill of a version just read from Postgres by a fetch that began at `started`. */
+  #fillFor(row: StoredRow, started: number): EntryPut {
+    const entry = this.#lifetimes.entryFor(row, started);
+    return { id: row.id, entry, ttlMs: this.#lifetimes.physicalTtl(entry) };
   }
 
   /**
@@ -519,10 +426,7 @@ export class ReadThroughCoordinator {
     const started = this.parts.clock.now();
     const rows = await this.parts.repository.getMany(this.parts.autocommit, ids);
     this.counters.batchFetches++;
-    const puts = rows.map((row) => {
-      const entry = this.#entryFor(row, started);
-      return { id: row.id, entry, ttlMs: this.#physicalTtl(entry) };
-    });
+    const puts = rows.map((row) => this.#fillFor(row, started));
     if (puts.length > 0 && !(await this.#fill(puts, started))) throw new Error("refresh fill failed");
     const l1 = this.parts.l1;
     if (l1 !== undefined) {
@@ -537,21 +441,23 @@ export class ReadThroughCoordinator {
   async #fill(puts: EntryPut[], started: number): Promise<boolean> {
     const entries = this.parts.entries;
     if (entries === undefined) return true;
-    if (this.#fillIsTooOld(started)) {
+    if (this.#lifetimes.fillIsTooOld(started)) {
       this.counters.fillsFailed += puts.length;
       return false;
     }
-    const fitting = puts.filter((put) => this.#fits(put.entry.body));
+    const max = this.parts.maxBodyBytes;
+    const fitting = max === undefined ? puts : puts.filter((put) => fitsIn(put.entry.body, max));
     if (fitting.length < puts.length) {
       this.counters.tooLarge += puts.length - fitting.length;
       puts = fitting;
       if (puts.length === 0) return true;
     }
+    const slideMs = this.#lifetimes.slideMs;
     try {
       const results =
         puts.length === 1
-          ? [await entries.put(puts[0]!.id, puts[0]!.entry, puts[0]!.ttlMs, this.#slideMs)]
-          : await entries.putMany(puts, this.#slideMs);
+          ? [await entries.put(puts[0]!.id, puts[0]!.entry, puts[0]!.ttlMs, slideMs)]
+          : await entries.putMany(puts, slideMs);
       for (const result of results) {
         if (result === "stored") this.counters.fills++;
         else this.counters.fillsRejected++;
@@ -565,14 +471,14 @@ export class ReadThroughCoordinator {
   }
 
   /** Postgres failed: serve the fallback if it is fresh, or stale within grace; otherwise rethrow. */
-  #fallBack(fallback: Fallback | undefined, error: unknown): FrozenDocument {
+  #fallBack(fallback: Found | undefined, error: unknown): FrozenDocument {
     if (fallback !== undefined) {
       const now = this.parts.clock.now();
       if (fallback.entry.freshUntil > now) {
         this.counters.refreshFailures++;
         return fallback.doc;
       }
-      if (fallback.entry.freshUntil + this.#graceMs > now) {
+      if (fallback.entry.freshUntil + this.#lifetimes.graceMs > now) {
         this.counters.staleServes++;
         this.parts.logger.debug("Postgres failed; served a stale entry within grace", {
           document: this.parts.document,
@@ -599,125 +505,8 @@ export class ReadThroughCoordinator {
     return doc;
   }
 
-  /** Freshness lifetime of a version read now: the age heuristic when configured, else `ttl`. */
-  #lifetime(row: StoredRow, now: number): number {
-    const age = this.#ageTtl;
-    if (age === undefined) return this.#ttlMs;
-    const lifetime = age.alpha * (now - row.updatedAt.getTime());
-    return Math.min(age.maxMs, Math.max(age.minMs, Number.isFinite(lifetime) ? lifetime : age.minMs));
-  }
-
-  #entryFor(row: StoredRow, started: number): DocumentEntry {
-    const now = this.parts.clock.now();
-    return {
-      incarnation: row.incarnation,
-      rev: row.rev,
-      fetchedAt: now,
-      // At least 1 ms: the clock counts whole milliseconds, and a delta of 0 would switch XFetch off for the entry.
-      delta: Math.max(1, now - started),
-      freshUntil: now + this.#lifetime(row, now),
-      body: encodeBody(row),
-    };
-  }
-
-  /** Whether a body is within the cache's size limit; UTF-8 has at most 3 bytes per UTF-16 unit, so most never count. */
-  #fits(body: string): boolean {
-    const max = this.parts.maxBodyBytes;
-    if (max === undefined || body.length * 3 <= max) return true;
-    return body.length <= max && Buffer.byteLength(body, "utf8") <= max;
-  }
-
-  /** Physical lifetime in L2: freshness plus grace, so stale-if-error can still find the entry. */
-  #physicalTtl(entry: DocumentEntry): number {
-    return Math.max(1, entry.freshUntil - this.parts.clock.now()) + this.#graceMs;
-  }
-
-  /** A fetch that began longer ago than half a tombstone's life might predate a delete whose tombstone is gone. */
-  #fillIsTooOld(started: number): boolean {
-    return this.parts.clock.now() - started > this.#tombstoneTtlMs / 2;
-  }
-
-  /** `counted`: a clear (after a create) writes no version, so it is not counted as a write-through or rejection. */
-  async #writeThrough(
-    id: string,
-    incarnation: number,
-    rev: number,
-    write: () => Promise<unknown>,
-    counted = true,
-  ): Promise<void> {
-    try {
-      const result = await write();
-      if (counted) {
-        this.counters.writeThroughs++;
-        if (result === "rejected") this.counters.fillsRejected++;
-      }
-      this.#retrier.landed(id, incarnation, rev);
-    } catch (error) {
-      this.counters.writeThroughFailures++;
-      this.#l2Error("write-through", error);
-      this.#retrier.schedule(id, { incarnation, rev, run: () => this.#rewrite(id, incarnation) });
-    }
-  }
-
-  /**
-   * A write-through retry: writes what is committed *now*, never the version that failed. By the time a retry runs,
-   * another replica may have committed (and written through) a newer version, and a Redis restart may have wiped
-   * the entry and floor that would have fenced ours out; re-reading the row makes the retry a fenced write of the
-   * newest committed version (or a tombstone when the row is gone), so retries landing in any order are correct.
-   * A create's failed clear is retried the same way: writing the row through replaces anything older just as well.
-   */
-  async #rewrite(id: string, incarnation: number): Promise<PutResult> {
-    const entries = this.parts.entries;
-    if (entries === undefined) return "stored";
-    const row = await this.parts.repository.get(this.parts.autocommit, id);
-    this.counters.fetches++;
-    if (row === undefined) return entries.tombstone(id, incarnation, this.#tombstoneTtlMs, this.#slideMs);
-    const entry = this.#writtenEntry(row);
-    return entries.writeThrough(id, entry, this.#physicalTtl(entry), this.#slideMs);
-  }
-
-  /** A committed version as written through: delta 0, so it is never elected for early refresh before it expires. */
-  #writtenEntry(row: StoredRow): DocumentEntry {
-    const now = this.parts.clock.now();
-    return {
-      incarnation: row.incarnation,
-      rev: row.rev,
-      fetchedAt: now,
-      delta: 0,
-      freshUntil: now + this.#lifetime(row, now),
-      body: encodeBody(row),
-    };
-  }
-
-  #beginFill(id: string): number {
-    if (this.parts.l1 === undefined) return 0;
-    const token = this.#nextToken++;
-    this.#fillTokens.set(id, token);
-    return token;
-  }
-
-  #endFill(id: string, token: number): void {
-    if (this.#fillTokens.get(id) === token) this.#fillTokens.delete(id);
-  }
-
-  /** Caches the result in L1 when nothing invalidated the id (or flushed L1) since the fill began. */
-  #finishFill(id: string, token: number, doc: FrozenDocument, freshUntil: number): void {
-    const l1 = this.parts.l1;
-    if (l1 === undefined) return;
-    const valid = this.#fillTokens.get(id) === token && this.#l1Open;
-    this.#endFill(id, token);
-    if (!valid) return;
-    // L1 never outlives L2 freshness; the store caps it further at l1.ttl.
-    if (!Number.isFinite(freshUntil)) l1.set(id, l1Slot(doc));
-    else {
-      const remaining = freshUntil - this.parts.clock.now();
-      if (remaining > 0) l1.set(id, l1Slot(doc), remaining);
-    }
-  }
-
   #l2Error(operation: string, error: unknown): void {
     this.counters.l2Errors++;
-    // A Redis failing every call must be visible, without a line per read.
     if (this.#stopped) return;
     this.#degraded.warn("l2", "L2 call failed; served from Postgres", {
       document: this.parts.document,

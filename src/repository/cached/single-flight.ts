@@ -1,0 +1,44 @@
+/** A getMany batch in flight: joiners look their id up in the batch's result. */
+class BatchFlight<V> {
+  constructor(readonly values: Promise<Map<string, V | undefined>>) {}
+}
+
+/**
+ * Single-flight reads, per id (invariant 5: one fetch per key per process). A read in flight — of one id, or of a
+ * batch holding it — is joined by every later read of that id until it settles or is detached. A write or an
+ * invalidation detaches the id, so no read that starts after it joins a fetch that may predate it.
+ */
+export class SingleFlight<V> {
+  readonly #flights = new Map<string, Promise<V | undefined> | BatchFlight<V>>();
+
+  /** The result of the read of `id` in flight, or undefined when none is. */
+  join(id: string): Promise<V | undefined> | undefined {
+    const flight = this.#flights.get(id);
+    if (flight === undefined) return undefined;
+    return flight instanceof BatchFlight ? flight.values.then((values) => values.get(id)) : flight;
+  }
+
+  /** Registers the read of one id; it unregisters itself when it settles (unless detached or replaced by then). */
+  lead(id: string, load: Promise<V | undefined>): void {
+    this.#flights.set(id, load);
+    const settle = () => {
+      if (this.#flights.get(id) === load) this.#flights.delete(id);
+    };
+    load.then(settle, settle);
+  }
+
+  /** Registers one batch read for all of `ids` (unique); each id unregisters when the batch settles. */
+  leadBatch(ids: ReadonlyArray<string>, load: Promise<Map<string, V | undefined>>): void {
+    const flight = new BatchFlight(load);
+    for (const id of ids) this.#flights.set(id, flight);
+    const settle = () => {
+      for (const id of ids) if (this.#flights.get(id) === flight) this.#flights.delete(id);
+    };
+    load.then(settle, settle);
+  }
+
+  /** Later reads of `id` start their own fetch; the one in flight finishes for those already waiting on it. */
+  detach(id: string): void {
+    this.#flights.delete(id);
+  }
+}
