@@ -1,4 +1,4 @@
-import type { Logger } from "../runtime/logger.js";
+import type { Logger } from "../kernel/logger.js";
 import { parseEntryKey } from "./entry-key.js";
 import type { DisarmReason, InvalidationChannel, InvalidationListener } from "./invalidation-channel.js";
 import type { PushStats } from "./push-stats.js";

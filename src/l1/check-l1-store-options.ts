@@ -1,6 +1,6 @@
-import { describeValue } from "../spec/config-object.js";
-import { MAX_DURATION_MS } from "../spec/duration.js";
-import { ConfigurationError } from "../spec/errors.js";
+import { describeValue } from "../kernel/config-object.js";
+import { MAX_DURATION_MS } from "../kernel/duration.js";
+import { ConfigurationError } from "../kernel/errors.js";
 import { checkL1Capacity } from "./l1-capacity.js";
 import type { L1PolicyName, L1StoreOptions } from "./l1-store.js";
 

@@ -1,6 +1,6 @@
-import { describeValue, expectConfigObject, rejectUnknownKeys } from "../spec/config-object.js";
-import { type Duration, parseDuration } from "../spec/duration.js";
-import { ConfigurationError } from "../spec/errors.js";
+import { describeValue, expectConfigObject, rejectUnknownKeys } from "../kernel/config-object.js";
+import { type Duration, parseDuration } from "../kernel/duration.js";
+import { ConfigurationError } from "../kernel/errors.js";
 import { checkL1Capacity } from "./l1-capacity.js";
 import type { L1PolicyName, L1Store, L1StoreFactory, L1StoreOptions } from "./l1-store.js";
 import { LruL1Store } from "./lru-l1-store.js";

@@ -1,5 +1,5 @@
-import { describeValue } from "../spec/config-object.js";
-import { ConfigurationError } from "../spec/errors.js";
+import { describeValue } from "../kernel/config-object.js";
+import { ConfigurationError } from "../kernel/errors.js";
 import type { L1PolicyName } from "./l1-store.js";
 
 /**

@@ -1,4 +1,4 @@
-import type { Duration } from "../spec/duration.js";
+import type { Duration } from "../kernel/duration.js";
 
 /** A value the key/value port stores: anything JSON can carry, or raw bytes (returned as a Uint8Array). */
 export type CacheValue = unknown;

@@ -1,4 +1,4 @@
-import { ValidationError } from "../spec/errors.js";
+import { ValidationError } from "../kernel/errors.js";
 
 /**
  * Bytes of a key/value entry: one tag byte, then the payload. `j` = UTF-8 JSON, `b` = raw bytes.

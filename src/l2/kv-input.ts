@@ -1,4 +1,4 @@
-import { ValidationError } from "../spec/errors.js";
+import { ValidationError } from "../kernel/errors.js";
 
 /**
  * Input rules of the key/value port (README, `ctx.cache`), checked before anything is sent, the same on

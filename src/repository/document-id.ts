@@ -2,7 +2,7 @@
  * Id and rev checks done before any cache key or SQL is built, so a malformed value costs no round trip and never
  * reaches a query.
  */
-import { ValidationError } from "../spec/errors.js";
+import { ValidationError } from "../kernel/errors.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

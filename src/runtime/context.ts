@@ -1,11 +1,11 @@
+import { ConfigurationError } from "../kernel/errors.js";
 import type { CachePort } from "../l2/cache-port.js";
-import type { DocumentCommand } from "../repository/document-command.js";
-import { CachedDocumentCommand } from "../repository/document-command.js";
-import type { DocumentQuery } from "../repository/document-query.js";
-import { CachedDocumentQuery } from "../repository/document-query.js";
+import type { DocumentCommand } from "../read-through/document-command.js";
+import { CachedDocumentCommand } from "../read-through/document-command.js";
+import type { DocumentQuery } from "../read-through/document-query.js";
+import { CachedDocumentQuery } from "../read-through/document-query.js";
 import type { Database, TransactionScope } from "../repository/document-repository.js";
 import type { CacheSpec, DocumentSpec } from "../spec/document-spec.js";
-import { ConfigurationError } from "../spec/errors.js";
 import type { DocumentRegistry } from "./document-registry.js";
 
 /** A unit of application work: the ports it reads and writes through. Cheap to create; ports are memoized. */

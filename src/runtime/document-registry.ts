@@ -1,20 +1,20 @@
 import type { z } from "zod";
+import type { Clock } from "../kernel/clock.js";
+import { systemClock } from "../kernel/clock.js";
+import { coarseNow } from "../kernel/coarse-clock.js";
+import { ConfigurationError } from "../kernel/errors.js";
+import type { Logger } from "../kernel/logger.js";
 import { createL1Store } from "../l1/create-l1-store.js";
 import type { L1Store } from "../l1/l1-store.js";
 import type { CacheBackend, CacheNamespace } from "../l2/cache-backend.js";
-import type { BackgroundRefresher } from "../repository/cached/background-refresher.js";
-import type { L1Slot } from "../repository/cached/l1-slot.js";
-import { entryLifetime } from "../repository/cached/lifetime-policy.js";
-import { ReadThroughCoordinator } from "../repository/cached/read-through-coordinator.js";
-import type { CommandSchemas } from "../repository/document-command.js";
+import type { BackgroundRefresher } from "../read-through/background-refresher.js";
+import type { CommandSchemas } from "../read-through/document-command.js";
+import type { L1Slot } from "../read-through/l1-slot.js";
+import { entryLifetime } from "../read-through/lifetime-policy.js";
+import { ReadThroughCoordinator } from "../read-through/read-through-coordinator.js";
 import type { Database, DocumentRepository, TableRef } from "../repository/document-repository.js";
 import type { DocumentSpec } from "../spec/document-spec.js";
-import { ConfigurationError } from "../spec/errors.js";
 import { fieldCodec } from "../spec/field-codec.js";
-import type { Clock } from "./clock.js";
-import { systemClock } from "./clock.js";
-import { coarseNow } from "./coarse-clock.js";
-import type { Logger } from "./logger.js";
 import { sharedCacheRouteError, specConflictError } from "./route-conflicts.js";
 
 /** Everything one document type has on one runtime, shared by the ports of every context. */

@@ -1,7 +1,7 @@
+import type { Clock } from "../kernel/clock.js";
+import type { Logger } from "../kernel/logger.js";
 import type { CacheBackend } from "../l2/cache-backend.js";
 import type { Database, TableRef } from "../repository/document-repository.js";
-import type { Clock } from "./clock.js";
-import type { Logger } from "./logger.js";
 import type { DataLocation, NamespaceRoute } from "./route-conflicts.js";
 
 /** What a module gets when the runtime opens it. */

@@ -12,9 +12,10 @@
  * - Namespaces collide when equal, or when one is the other followed by `:` or `|`: every key stratacache writes
  *   for namespace `a` starts with `a:` or `a|`, so `a` and `a:kv` could hold each other's keys.
  */
+
+import { ConfigurationError } from "../kernel/errors.js";
 import type { Database, TableRef } from "../repository/document-repository.js";
 import type { CacheSpec, DocumentSpec } from "../spec/document-spec.js";
-import { ConfigurationError } from "../spec/errors.js";
 import type { CacheModule, DocumentsModule } from "./module.js";
 
 /** Where a module's data lives: equal strings, or the same object, are one place. */

@@ -1,9 +1,9 @@
+import { describeValue, expectConfigObject, rejectUnknownKeys } from "../kernel/config-object.js";
+import { formatDuration, parseDuration } from "../kernel/duration.js";
+import { ConfigurationError } from "../kernel/errors.js";
 import { checkL1Capacity } from "../l1/l1-capacity.js";
 import type { L1PolicyName, L1StoreFactory } from "../l1/l1-store.js";
-import { describeValue, expectConfigObject, rejectUnknownKeys } from "./config-object.js";
 import type { CacheSpec, L1Spec } from "./document-spec.js";
-import { formatDuration, parseDuration } from "./duration.js";
-import { ConfigurationError } from "./errors.js";
 
 /** What an omitted setting resolves to. Durations are in the user's notation; see `parseCacheSpec`. */
 export const CACHE_SPEC_DEFAULTS = Object.freeze({

@@ -1,7 +1,7 @@
+import { describeValue, expectConfigObject, rejectUnknownKeys } from "../kernel/config-object.js";
+import { ConfigurationError } from "../kernel/errors.js";
 import { parseCacheSpec } from "./cache-spec.js";
-import { describeValue, expectConfigObject, rejectUnknownKeys } from "./config-object.js";
 import type { CacheSpecInput, DocumentFields, DocumentSpec } from "./document-spec.js";
-import { ConfigurationError } from "./errors.js";
 import { fieldCodec } from "./field-codec.js";
 import { schemaFingerprint } from "./schema-fingerprint.js";
 

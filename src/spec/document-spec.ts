@@ -1,6 +1,6 @@
 import type { z } from "zod";
+import type { Duration } from "../kernel/duration.js";
 import type { L1PolicyName, L1StoreFactory } from "../l1/l1-store.js";
-import type { Duration } from "./duration.js";
 
 /** The fields of a document: a zod object (ids, revs and timestamps are added by stratacache). */
 export type DocumentFields = z.ZodObject;

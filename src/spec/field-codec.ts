@@ -1,5 +1,5 @@
+import { ConfigurationError } from "../kernel/errors.js";
 import type { DocumentFields } from "./document-spec.js";
-import { ConfigurationError } from "./errors.js";
 
 /**
  * Carries the zod types JSON cannot (`z.date()`, `z.bigint()`) through every tier: Postgres jsonb, L2 bodies and

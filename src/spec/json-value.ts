@@ -1,4 +1,4 @@
-import type { ValidationIssue } from "./errors.js";
+import type { ValidationIssue } from "../kernel/errors.js";
 
 /**
  * What stratacache stores as JSON (document fields in Postgres jsonb and in L2, key/value values), and the check

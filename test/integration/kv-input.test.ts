@@ -6,14 +6,14 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { systemClock } from "../../src/kernel/clock.js";
+import { ConfigurationError, ValidationError } from "../../src/kernel/errors.js";
+import { silentLogger } from "../../src/kernel/logger.js";
 import type { CacheBackend } from "../../src/l2/cache-backend.js";
 import type { CachePort } from "../../src/l2/cache-port.js";
 import { DEFAULT_MAX_VALUE_BYTES, MAX_KV_KEY_LENGTH } from "../../src/l2/kv-input.js";
-import { memoryCacheModule } from "../../src/l2/memory/memory-cache-module.js";
-import { redisModule } from "../../src/l2/redis/redis-module.js";
-import { systemClock } from "../../src/runtime/clock.js";
-import { silentLogger } from "../../src/runtime/logger.js";
-import { ConfigurationError, ValidationError } from "../../src/spec/errors.js";
+import { memoryCacheModule } from "../../src/runtime/modules/memory-cache-module.js";
+import { redisModule } from "../../src/runtime/modules/redis-module.js";
 import { integrationEnv } from "../support/services.js";
 
 const env = await integrationEnv({ redis: true });

@@ -5,14 +5,14 @@
  */
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { systemClock } from "../../src/kernel/clock.js";
+import { silentLogger } from "../../src/kernel/logger.js";
 import type { CacheBackend } from "../../src/l2/cache-backend.js";
 import { versionFloorPrefix } from "../../src/l2/cache-backend.js";
 import type { DocumentEntry, DocumentEntryStore } from "../../src/l2/document-entry.js";
 import { encodeEntry } from "../../src/l2/entry-envelope.js";
-import { memoryCacheModule } from "../../src/l2/memory/memory-cache-module.js";
-import { redisModule } from "../../src/l2/redis/redis-module.js";
-import { systemClock } from "../../src/runtime/clock.js";
-import { silentLogger } from "../../src/runtime/logger.js";
+import { memoryCacheModule } from "../../src/runtime/modules/memory-cache-module.js";
+import { redisModule } from "../../src/runtime/modules/redis-module.js";
 import { integrationEnv } from "../support/services.js";
 
 const env = await integrationEnv({ redis: true });

@@ -8,12 +8,12 @@
 import { createHash, randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { systemClock } from "../../src/kernel/clock.js";
+import { silentLogger } from "../../src/kernel/logger.js";
 import type { CacheBackend } from "../../src/l2/cache-backend.js";
 import type { DocumentEntry, DocumentEntryStore } from "../../src/l2/document-entry.js";
 import { FENCED_PUT_LUA, FENCED_PUT_MANY_LUA, SLIDING_READ_LUA } from "../../src/l2/redis/fence-script.js";
-import { redisModule } from "../../src/l2/redis/redis-module.js";
-import { systemClock } from "../../src/runtime/clock.js";
-import { silentLogger } from "../../src/runtime/logger.js";
+import { redisModule } from "../../src/runtime/modules/redis-module.js";
 import type { Runtime } from "../../src/runtime/runtime.js";
 import { type RedisProcess, startRedis } from "../support/redis.js";
 import { integrationEnv } from "../support/services.js";

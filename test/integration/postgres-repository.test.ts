@@ -6,6 +6,15 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  AbortError,
+  ConfigurationError,
+  ConflictError,
+  NotFoundError,
+  RuntimeStateError,
+  StrataError,
+  ValidationError,
+} from "../../src/kernel/errors.js";
 import type { Database, DocumentRepository, TableRef } from "../../src/repository/document-repository.js";
 import {
   createSqlDatabase,
@@ -15,15 +24,6 @@ import {
   type SqlDriver,
   type SqlLogger,
 } from "../../src/repository/postgres/index.js";
-import {
-  AbortError,
-  ConfigurationError,
-  ConflictError,
-  NotFoundError,
-  RuntimeStateError,
-  StrataError,
-  ValidationError,
-} from "../../src/spec/errors.js";
 import { integrationEnv } from "../support/services.js";
 
 const env = await integrationEnv({ postgres: true });

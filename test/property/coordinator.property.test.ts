@@ -11,19 +11,19 @@
 import { PGlite } from "@electric-sql/pglite";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { systemClock } from "../../src/kernel/clock.js";
+import { ConflictError, NotFoundError } from "../../src/kernel/errors.js";
+import { silentLogger } from "../../src/kernel/logger.js";
 import { createL1Store } from "../../src/l1/create-l1-store.js";
 import type { L1Store } from "../../src/l1/l1-store.js";
 import type { DocumentEntryStore } from "../../src/l2/document-entry.js";
 import { MemoryCacheBackend } from "../../src/l2/memory/memory-cache-backend.js";
-import type { L1Slot } from "../../src/repository/cached/l1-slot.js";
-import { ReadThroughCoordinator } from "../../src/repository/cached/read-through-coordinator.js";
-import { CachedDocumentCommand } from "../../src/repository/document-command.js";
-import { CachedDocumentQuery } from "../../src/repository/document-query.js";
+import { CachedDocumentCommand } from "../../src/read-through/document-command.js";
+import { CachedDocumentQuery } from "../../src/read-through/document-query.js";
+import type { L1Slot } from "../../src/read-through/l1-slot.js";
+import { ReadThroughCoordinator } from "../../src/read-through/read-through-coordinator.js";
 import type { Database } from "../../src/repository/document-repository.js";
 import { createSqlDatabase, pgliteDriver } from "../../src/repository/postgres/index.js";
-import { systemClock } from "../../src/runtime/clock.js";
-import { silentLogger } from "../../src/runtime/logger.js";
-import { ConflictError, NotFoundError } from "../../src/spec/errors.js";
 import { productSpec } from "../support/strata.js";
 
 const products = productSpec({ ttl: "5m", l1: { ttl: "1m", capacity: 64 } });

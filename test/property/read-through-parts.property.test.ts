@@ -9,10 +9,10 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createL1Store } from "../../src/l1/create-l1-store.js";
 import type { L1Store } from "../../src/l1/l1-store.js";
-import { L1FillGuard } from "../../src/repository/cached/l1-fill-guard.js";
-import type { L1Slot } from "../../src/repository/cached/l1-slot.js";
-import { SingleFlight } from "../../src/repository/cached/single-flight.js";
-import type { FrozenDocument } from "../../src/repository/document-codec.js";
+import type { FrozenDocument } from "../../src/read-through/document-codec.js";
+import { L1FillGuard } from "../../src/read-through/l1-fill-guard.js";
+import type { L1Slot } from "../../src/read-through/l1-slot.js";
+import { SingleFlight } from "../../src/read-through/single-flight.js";
 
 const ids = ["a", "b", "c"] as const;
 const id = fc.constantFrom(...ids);

@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { ConfigurationError } from "../../src/kernel/errors.js";
 import type { L1StoreFactory } from "../../src/l1/l1-store.js";
 import { parseCacheSpec } from "../../src/spec/cache-spec.js";
 import type { CacheSpec } from "../../src/spec/document-spec.js";
-import { ConfigurationError } from "../../src/spec/errors.js";
 
 // Generators build a valid input together with the resolved spec it must produce, from first principles
 // (not from the parser's own helpers), so a round-trip failure points at the parser.

@@ -3,8 +3,8 @@
  * process down), whether the signal had already fired or fires while the work runs.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { abortable } from "../../src/repository/abortable.js";
-import { AbortError } from "../../src/spec/errors.js";
+import { abortable } from "../../src/kernel/abortable.js";
+import { AbortError } from "../../src/kernel/errors.js";
 
 async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));

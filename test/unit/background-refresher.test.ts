@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { BackgroundRefresher } from "../../src/repository/cached/background-refresher.js";
-import { silentLogger } from "../../src/runtime/logger.js";
+import { silentLogger } from "../../src/kernel/logger.js";
+import { BackgroundRefresher } from "../../src/read-through/background-refresher.js";
 
 /** A refresh that settles when the test says so. */
 function held() {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { coarseNow } from "../../src/runtime/coarse-clock.js";
+import { coarseNow } from "../../src/kernel/coarse-clock.js";
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 

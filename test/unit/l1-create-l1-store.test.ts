@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { ConfigurationError } from "../../src/kernel/errors.js";
 import { createL1Store } from "../../src/l1/create-l1-store.js";
 import type { L1Store, L1StoreOptions } from "../../src/l1/l1-store.js";
 import { LruL1Store } from "../../src/l1/lru-l1-store.js";
 import { TinyLfuL1Store } from "../../src/l1/tiny-lfu-l1-store.js";
-import { ConfigurationError } from "../../src/spec/errors.js";
 
 function rejection(options: unknown): ConfigurationError {
   try {

@@ -1,11 +1,11 @@
 /** Pure pieces of the SQL adapter: identifier quoting, id/rev checks, row mapping, abort racing. */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { abortableCall as abortable } from "../../src/repository/abortable.js";
+import { abortableCall as abortable } from "../../src/kernel/abortable.js";
+import { AbortError, ConfigurationError, ValidationError } from "../../src/kernel/errors.js";
 import { checkDocumentId as checkId, checkRev, isDocumentId as isUuid } from "../../src/repository/document-id.js";
 import { qualifiedTableName, quoteIdent } from "../../src/repository/postgres/quote-ident.js";
 import { toNumber, toStoredRow } from "../../src/repository/postgres/stored-row.js";
-import { AbortError, ConfigurationError, ValidationError } from "../../src/spec/errors.js";
 
 describe("quoteIdent", () => {
   it("wraps in double quotes and doubles inner quotes", () => {

@@ -4,8 +4,8 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { Logger } from "../../src/runtime/logger.js";
-import { RateLimitedLog } from "../../src/runtime/rate-limited-log.js";
+import type { Logger } from "../../src/kernel/logger.js";
+import { RateLimitedLog } from "../../src/kernel/rate-limited-log.js";
 
 class RecordingLogger implements Logger {
   readonly lines: Array<{ level: string; message: string; fields: Readonly<Record<string, unknown>> | undefined }> = [];

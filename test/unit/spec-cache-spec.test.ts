@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { ConfigurationError } from "../../src/kernel/errors.js";
 import type { L1StoreFactory } from "../../src/l1/l1-store.js";
 import { CACHE_SPEC_DEFAULTS, parseCacheSpec } from "../../src/spec/cache-spec.js";
-import { ConfigurationError } from "../../src/spec/errors.js";
 
 const parse = (input: unknown) => parseCacheSpec(input, "products");
 

@@ -1,8 +1,8 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { z } from "zod";
+import { ConfigurationError } from "../../src/kernel/errors.js";
 import { type DefineDocumentInput, defineDocument, RESERVED_FIELD_NAMES } from "../../src/spec/define-document.js";
 import type { CreateInput, Doc, DocumentSpec } from "../../src/spec/document-spec.js";
-import { ConfigurationError } from "../../src/spec/errors.js";
 import { schemaFingerprint } from "../../src/spec/schema-fingerprint.js";
 
 const fields = z.object({ name: z.string(), price: z.number().int() });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { formatDuration, MAX_DURATION_MS, parseDuration } from "../../src/spec/duration.js";
-import { ConfigurationError } from "../../src/spec/errors.js";
+import { formatDuration, MAX_DURATION_MS, parseDuration } from "../../src/kernel/duration.js";
+import { ConfigurationError } from "../../src/kernel/errors.js";
 
 function expectRejected(value: unknown, path = "cache.ttl"): ConfigurationError {
   let caught: unknown;

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { ConfigurationError, postgresModule, redisModule } from "../../src/index.js";
-import { checkTimerDelay, MAX_TIMER_DELAY_MS } from "../../src/runtime/check-options.js";
+import { checkTimerDelay, MAX_TIMER_DELAY_MS } from "../../src/kernel/check-options.js";
 
 const documents = { products: {} };
 const caches = { products: { namespace: "app:products", invalidationPush: true } };

@@ -3,8 +3,8 @@
  * many times give one line per 10 s, not one per id and attempt.
  */
 import { describe, expect, it } from "vitest";
-import { WriteThroughRetrier } from "../../src/repository/cached/write-through-retrier.js";
-import type { Logger } from "../../src/runtime/logger.js";
+import type { Logger } from "../../src/kernel/logger.js";
+import { WriteThroughRetrier } from "../../src/read-through/write-through-retrier.js";
 
 describe("WriteThroughRetrier logging", () => {
   it("logs failing retries at warn once per window, with the held-back count on the next line", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { WriteThroughRetrier } from "../../src/repository/cached/write-through-retrier.js";
-import { silentLogger } from "../../src/runtime/logger.js";
+import { silentLogger } from "../../src/kernel/logger.js";
+import { WriteThroughRetrier } from "../../src/read-through/write-through-retrier.js";
 
 const until = async (condition: () => boolean) => {
   const deadline = Date.now() + 2_000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { xfetchElected } from "../../src/repository/cached/xfetch.js";
+import { xfetchElected } from "../../src/read-through/xfetch.js";
 
 /** A fixed-seed generator, so the statistical checks are deterministic. */
 function seeded(seed: number) {

@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
-import { backoffDelay } from "../../runtime/backoff.js";
-import type { Logger } from "../../runtime/logger.js";
-import { RateLimitedLog } from "../../runtime/rate-limited-log.js";
+import { backoffDelay } from "../../kernel/backoff.js";
+import type { Logger } from "../../kernel/logger.js";
+import { RateLimitedLog } from "../../kernel/rate-limited-log.js";
 import type {
   ChannelState,
   ChannelStats,

@@ -1,5 +1,5 @@
-import type { Clock } from "../../runtime/clock.js";
-import { parseDuration } from "../../spec/duration.js";
+import type { Clock } from "../../kernel/clock.js";
+import { parseDuration } from "../../kernel/duration.js";
 import type { CacheBackend, CacheNamespace } from "../cache-backend.js";
 import { entryPrefix, idleClockPrefix, kvPrefix, versionFloorPrefix } from "../cache-backend.js";
 import type { CachePort, CacheSetOptions, CacheValue } from "../cache-port.js";

@@ -1,7 +1,7 @@
 import type { Cluster, Redis } from "ioredis";
 import type { InvalidationChannel } from "../../invalidation/invalidation-channel.js";
-import type { Logger } from "../../runtime/logger.js";
-import { type StrataError, UnavailableError } from "../../spec/errors.js";
+import { type StrataError, UnavailableError } from "../../kernel/errors.js";
+import type { Logger } from "../../kernel/logger.js";
 import type { CacheBackend, CacheNamespace } from "../cache-backend.js";
 import { entryPrefix, idleClockPrefix, kvPrefix, versionFloorPrefix } from "../cache-backend.js";
 import type { CachePort } from "../cache-port.js";

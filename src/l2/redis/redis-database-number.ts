@@ -5,9 +5,9 @@
  * start and on every reconnect.
  */
 import type { Redis } from "ioredis";
-import type { Logger } from "../../runtime/logger.js";
-import { describeValue } from "../../spec/config-object.js";
-import { ConfigurationError } from "../../spec/errors.js";
+import { describeValue } from "../../kernel/config-object.js";
+import { ConfigurationError } from "../../kernel/errors.js";
+import type { Logger } from "../../kernel/logger.js";
 
 const PATH = "redisModule.url";
 

@@ -1,11 +1,11 @@
 import type { Cluster, Redis } from "ioredis";
+import { withTimeout } from "../../kernel/with-timeout.js";
 import type { DocumentEntry, DocumentEntryStore, EntryPut, EntryRead, PutResult } from "../document-entry.js";
 import { decodeEntry, encodeEntry, encodeTombstone } from "../entry-envelope.js";
 import { GetBatcher } from "./get-batcher.js";
 import { groupBySlot } from "./hash-slot.js";
 import type { FencedClient, FencedPutArgs } from "./redis-commands.js";
 import { lacksCommandTimeout, withFence } from "./redis-commands.js";
-import { withTimeout } from "./with-timeout.js";
 
 /**
  * Versioned entries of one document in one Redis namespace. Reads are GET/MGET (or one script when sliding);

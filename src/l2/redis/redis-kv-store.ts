@@ -1,12 +1,12 @@
 import type { Cluster, Redis } from "ioredis";
-import { parseDuration } from "../../spec/duration.js";
+import { parseDuration } from "../../kernel/duration.js";
+import { withTimeout } from "../../kernel/with-timeout.js";
 import type { CachePort, CacheSetOptions, CacheValue } from "../cache-port.js";
 import { decodeCacheValue, encodeCacheValue } from "../cache-value-codec.js";
 import { checkKvEntries, checkKvKey, checkKvKeys, checkValueSize, DEFAULT_MAX_VALUE_BYTES } from "../kv-input.js";
 import { groupBySlot } from "./hash-slot.js";
 import { unavailable } from "./redis-cache-backend.js";
 import { lacksCommandTimeout } from "./redis-commands.js";
-import { withTimeout } from "./with-timeout.js";
 
 /** The key/value port over one Redis namespace. Failures reject with StrataError("UNAVAILABLE"). */
 export class RedisKvStore implements CachePort {

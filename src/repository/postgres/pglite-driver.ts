@@ -8,7 +8,7 @@
  * `@electric-sql/pglite` is an optional peer: `PGliteLike` is the structural slice we use (a `PGlite` instance fits
  * it), and the package is only loaded, by dynamic `import()`, when we are asked to create an instance.
  */
-import { ConfigurationError } from "../../spec/errors.js";
+import { ConfigurationError } from "../../kernel/errors.js";
 import { postgresFailure } from "./postgres-failure.js";
 import type { SqlDriver, SqlExecutor, SqlResult, SqlRow } from "./sql-driver.js";
 

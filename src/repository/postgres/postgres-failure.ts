@@ -3,7 +3,7 @@
  * error, a dropped connection, a timeout, a driver TypeError) is an UnavailableError("postgres") with the driver's
  * error as `cause`. Its SQLSTATE stays readable through `sqlStateOf`, which looks at the cause.
  */
-import { StrataError, UnavailableError } from "../../spec/errors.js";
+import { StrataError, UnavailableError } from "../../kernel/errors.js";
 
 export function postgresFailure(error: unknown, endpoint: string): StrataError {
   if (error instanceof StrataError) return error;

@@ -3,7 +3,7 @@
  *
  * Exports: `quoteIdent(name, path): string`, `qualifiedTableName(table: TableRef): string`.
  */
-import { ConfigurationError } from "../../spec/errors.js";
+import { ConfigurationError } from "../../kernel/errors.js";
 import type { TableRef } from "../document-repository.js";
 
 /** Postgres truncates identifiers to NAMEDATALEN - 1 bytes; refusing longer ones avoids two names colliding. */

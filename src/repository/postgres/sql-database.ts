@@ -13,7 +13,7 @@
  *   returns a promise the caller may await.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { RuntimeStateError, UnavailableError } from "../../spec/errors.js";
+import { RuntimeStateError, UnavailableError } from "../../kernel/errors.js";
 import type {
   AfterCommitHook,
   Database,

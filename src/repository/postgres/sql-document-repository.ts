@@ -10,8 +10,9 @@
  * the statement's own clock, taken while holding the row lock, keeps `updated_at` increasing with `rev`. Inserts use
  * the column defaults (`now()`), making `created_at` = `updated_at` at rev 1.
  */
-import { ConflictError, NotFoundError } from "../../spec/errors.js";
-import { abortableCall } from "../abortable.js";
+
+import { abortableCall } from "../../kernel/abortable.js";
+import { ConflictError, NotFoundError } from "../../kernel/errors.js";
 import { checkDocumentId as checkId, checkRev } from "../document-id.js";
 import type { DocumentRepository, ReadOptions, StoredRow, TableRef, TransactionScope } from "../document-repository.js";
 import { insertStatement } from "./incarnation.js";

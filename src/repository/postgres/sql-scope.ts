@@ -6,7 +6,7 @@
  * Exports: `ScopeState`, `createScope(state): SqlScope`, `resolveScope(scope, owner): ScopeState`,
  * `runAfterCommitHooks(hooks, logger)`, `SqlScope`.
  */
-import { ConfigurationError } from "../../spec/errors.js";
+import { ConfigurationError } from "../../kernel/errors.js";
 import type { AfterCommitHook, TransactionScope } from "../document-repository.js";
 import type { SqlExecutor } from "./sql-driver.js";
 import type { SqlLogger } from "./sql-logger.js";

@@ -3,7 +3,7 @@
  *
  * Exports: `SqlState`, `sqlStateOf(error): string | undefined`.
  */
-import { UnavailableError } from "../../spec/errors.js";
+import { UnavailableError } from "../../kernel/errors.js";
 
 export const SqlState = {
   uniqueViolation: "23505",

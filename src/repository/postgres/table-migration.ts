@@ -5,7 +5,7 @@
  * Exports: `migrateTables(executor, tables)`, `verifyTables(executor, tables)`, `migrateTable(executor, table)`,
  * `documentTableDdl(table): string`.
  */
-import { ConfigurationError } from "../../spec/errors.js";
+import { ConfigurationError } from "../../kernel/errors.js";
 import type { TableRef } from "../document-repository.js";
 import { qualifiedTableName, quoteIdent } from "./quote-ident.js";
 import type { SqlExecutor } from "./sql-driver.js";

@@ -1,6 +1,6 @@
+import type { StoredRow } from "../repository/document-repository.js";
 import type { DocumentMeta } from "../spec/document-spec.js";
 import type { FieldCodec } from "../spec/field-codec.js";
-import type { StoredRow } from "./document-repository.js";
 
 /** A read document before typing: the fields plus meta, deep-frozen. */
 export type FrozenDocument = DocumentMeta & Readonly<Record<string, unknown>>;

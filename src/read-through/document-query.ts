@@ -1,13 +1,13 @@
+import { describeValue } from "../kernel/config-object.js";
+import { NotFoundError, ValidationError } from "../kernel/errors.js";
 import type { L1Store } from "../l1/l1-store.js";
-import { describeValue } from "../spec/config-object.js";
+import { checkDocumentId } from "../repository/document-id.js";
+import type { TransactionScope } from "../repository/document-repository.js";
 import type { Doc, DocumentSpec } from "../spec/document-spec.js";
-import { NotFoundError, ValidationError } from "../spec/errors.js";
-import type { DocumentStats } from "./cached/document-stats.js";
-import type { L1Slot } from "./cached/l1-slot.js";
-import type { ReadOptions, ReadThroughCoordinator } from "./cached/read-through-coordinator.js";
-import { checkDocumentId } from "./document-id.js";
-import type { TransactionScope } from "./document-repository.js";
+import type { DocumentStats } from "./document-stats.js";
+import type { L1Slot } from "./l1-slot.js";
 import { checkReadOptions } from "./read-options.js";
+import type { ReadOptions, ReadThroughCoordinator } from "./read-through-coordinator.js";
 
 export type { ReadOptions };
 

@@ -1,7 +1,7 @@
-import { backoffDelay } from "../../runtime/backoff.js";
-import type { Clock } from "../../runtime/clock.js";
-import type { Logger } from "../../runtime/logger.js";
-import { RateLimitedLog } from "../../runtime/rate-limited-log.js";
+import { backoffDelay } from "../kernel/backoff.js";
+import type { Clock } from "../kernel/clock.js";
+import type { Logger } from "../kernel/logger.js";
+import { RateLimitedLog } from "../kernel/rate-limited-log.js";
 
 /** A post-commit cache write that failed and is retried until it lands or is superseded. */
 export interface PendingWrite {

@@ -1,8 +1,8 @@
-import type { DocumentEntryStore, PutResult } from "../../l2/document-entry.js";
-import { TOMBSTONE_REV } from "../../l2/document-entry.js";
-import type { Clock } from "../../runtime/clock.js";
-import type { Logger } from "../../runtime/logger.js";
-import type { DocumentRepository, StoredRow, TransactionScope } from "../document-repository.js";
+import type { Clock } from "../kernel/clock.js";
+import type { Logger } from "../kernel/logger.js";
+import type { DocumentEntryStore, PutResult } from "../l2/document-entry.js";
+import { TOMBSTONE_REV } from "../l2/document-entry.js";
+import type { DocumentRepository, StoredRow, TransactionScope } from "../repository/document-repository.js";
 import { fitsIn } from "./body-size.js";
 import type { DocumentCounters } from "./document-stats.js";
 import type { LifetimePolicy } from "./lifetime-policy.js";

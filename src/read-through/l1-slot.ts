@@ -1,4 +1,4 @@
-import type { FrozenDocument } from "../document-codec.js";
+import type { FrozenDocument } from "./document-codec.js";
 
 /**
  * What L1 holds for one document: the frozen document and a promise already resolved to it, made once at fill

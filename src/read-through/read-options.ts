@@ -1,8 +1,8 @@
-import type { ConfigObject } from "../spec/config-object.js";
-import { describeValue } from "../spec/config-object.js";
-import { didYouMean } from "../spec/did-you-mean.js";
-import { AbortError, ValidationError } from "../spec/errors.js";
-import type { ReadOptions } from "./cached/read-through-coordinator.js";
+import type { ConfigObject } from "../kernel/config-object.js";
+import { describeValue } from "../kernel/config-object.js";
+import { didYouMean } from "../kernel/did-you-mean.js";
+import { AbortError, ValidationError } from "../kernel/errors.js";
+import type { ReadOptions } from "./read-through-coordinator.js";
 
 const READ_OPTION_KEYS: ReadonlyArray<string> = ["signal", "skipCache"];
 

@@ -1,6 +1,6 @@
-import type { L1Store } from "../../l1/l1-store.js";
-import type { Clock } from "../../runtime/clock.js";
-import type { FrozenDocument } from "../document-codec.js";
+import type { Clock } from "../kernel/clock.js";
+import type { L1Store } from "../l1/l1-store.js";
+import type { FrozenDocument } from "./document-codec.js";
 import { type L1Slot, l1Slot } from "./l1-slot.js";
 
 /**

@@ -4,10 +4,10 @@ import {
   checkNamespace,
   checkObject,
   checkPositiveInt,
-} from "../../runtime/check-options.js";
-import type { CacheModule, ModuleEnv } from "../../runtime/module.js";
-import { ConfigurationError } from "../../spec/errors.js";
-import { MemoryCacheBackend } from "./memory-cache-backend.js";
+} from "../../kernel/check-options.js";
+import { ConfigurationError } from "../../kernel/errors.js";
+import { MemoryCacheBackend } from "../../l2/memory/memory-cache-backend.js";
+import type { CacheModule, ModuleEnv } from "../module.js";
 
 export interface MemoryCacheOptions {
   /** Key prefix, as with Redis (default: the cache name). */

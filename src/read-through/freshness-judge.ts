@@ -1,6 +1,6 @@
-import type { DocumentEntry } from "../../l2/document-entry.js";
-import type { Clock } from "../../runtime/clock.js";
-import type { CacheSpec } from "../../spec/document-spec.js";
+import type { Clock } from "../kernel/clock.js";
+import type { DocumentEntry } from "../l2/document-entry.js";
+import type { CacheSpec } from "../spec/document-spec.js";
 import type { DocumentCounters } from "./document-stats.js";
 import { xfetchElected } from "./xfetch.js";
 

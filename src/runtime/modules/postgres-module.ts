@@ -1,15 +1,15 @@
-import { checkKnownKeys, checkName, checkObject, checkTimerDelay } from "../../runtime/check-options.js";
-import type { DocumentsModule, ModuleEnv } from "../../runtime/module.js";
-import { type DataLocation, postgresUrlLocation } from "../../runtime/route-conflicts.js";
-import { ConfigurationError } from "../../spec/errors.js";
-import type { TableRef } from "../document-repository.js";
-import type { PgPoolLike } from "./pg-driver.js";
-import { pgDriver } from "./pg-driver.js";
-import type { PGliteLike } from "./pglite-driver.js";
-import { loadPglite, pgliteDriver } from "./pglite-driver.js";
-import { qualifiedTableName } from "./quote-ident.js";
-import { createSqlDatabase } from "./sql-database.js";
-import type { SqlDriver } from "./sql-driver.js";
+import { checkKnownKeys, checkName, checkObject, checkTimerDelay } from "../../kernel/check-options.js";
+import { ConfigurationError } from "../../kernel/errors.js";
+import type { TableRef } from "../../repository/document-repository.js";
+import type { PgPoolLike } from "../../repository/postgres/pg-driver.js";
+import { pgDriver } from "../../repository/postgres/pg-driver.js";
+import type { PGliteLike } from "../../repository/postgres/pglite-driver.js";
+import { loadPglite, pgliteDriver } from "../../repository/postgres/pglite-driver.js";
+import { qualifiedTableName } from "../../repository/postgres/quote-ident.js";
+import { createSqlDatabase } from "../../repository/postgres/sql-database.js";
+import type { SqlDriver } from "../../repository/postgres/sql-driver.js";
+import type { DocumentsModule, ModuleEnv } from "../module.js";
+import { type DataLocation, postgresUrlLocation } from "../route-conflicts.js";
 
 export interface PostgresDocumentOptions {
   /** Table name (default: the document name). */

@@ -1,4 +1,4 @@
-import { AbortError } from "../spec/errors.js";
+import { AbortError } from "./errors.js";
 
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortError(signal.reason);

@@ -1,4 +1,4 @@
-import type { L1Stats } from "../../l1/l1-store.js";
+import type { L1Stats } from "../l1/l1-store.js";
 
 /** L2 counters of one document on one runtime. */
 export interface L2Stats {

@@ -1,4 +1,4 @@
-import type { Logger } from "../../runtime/logger.js";
+import type { Logger } from "../kernel/logger.js";
 
 /**
  * Runs detached early refreshes (XFetch background mode) for every document of a runtime: at most one per key, at

@@ -1,6 +1,6 @@
 import { CACHE_NAME_MAX_LENGTH, CACHE_NAME_PATTERN } from "../spec/cache-spec.js";
-import { describeValue, expectConfigObject, rejectUnknownKeys } from "../spec/config-object.js";
-import { ConfigurationError } from "../spec/errors.js";
+import { describeValue, expectConfigObject, rejectUnknownKeys } from "./config-object.js";
+import { ConfigurationError } from "./errors.js";
 
 /** Module options are checked once, at construction: an unknown key is a typo (with a hint), not something to ignore. */
 export function checkObject(value: unknown, path: string): Record<string, unknown> {

@@ -11,14 +11,14 @@ import {
   checkPositiveInt,
   checkTimerDelay,
   MAX_TIMER_DELAY_MS,
-} from "../../runtime/check-options.js";
-import type { CacheModule, ModuleEnv } from "../../runtime/module.js";
-import { RateLimitedLog } from "../../runtime/rate-limited-log.js";
-import { type DataLocation, redisLocation } from "../../runtime/route-conflicts.js";
-import { ConfigurationError } from "../../spec/errors.js";
-import type { RedisCacheRoute } from "./redis-cache-backend.js";
-import { RedisCacheBackend } from "./redis-cache-backend.js";
-import { guardDatabase, redisUrlDatabase } from "./redis-database-number.js";
+} from "../../kernel/check-options.js";
+import { ConfigurationError } from "../../kernel/errors.js";
+import { RateLimitedLog } from "../../kernel/rate-limited-log.js";
+import type { RedisCacheRoute } from "../../l2/redis/redis-cache-backend.js";
+import { RedisCacheBackend } from "../../l2/redis/redis-cache-backend.js";
+import { guardDatabase, redisUrlDatabase } from "../../l2/redis/redis-database-number.js";
+import type { CacheModule, ModuleEnv } from "../module.js";
+import { type DataLocation, redisLocation } from "../route-conflicts.js";
 
 export interface RedisCacheOptions {
   /** Key prefix of this cache, e.g. `"app:products"`. */

@@ -1,13 +1,13 @@
 import type { z } from "zod";
+import type { ValidationIssue } from "../kernel/errors.js";
+import { ValidationError } from "../kernel/errors.js";
+import { checkDocumentId, checkRev } from "../repository/document-id.js";
+import type { DocumentRepository, StoredRow, TransactionScope } from "../repository/document-repository.js";
 import type { CreateInput, Doc, DocumentSpec, Patch } from "../spec/document-spec.js";
-import type { ValidationIssue } from "../spec/errors.js";
-import { ValidationError } from "../spec/errors.js";
 import type { FieldCodec } from "../spec/field-codec.js";
 import { findJsonIssue } from "../spec/json-value.js";
-import type { ReadThroughCoordinator } from "./cached/read-through-coordinator.js";
 import { documentFromRow } from "./document-codec.js";
-import { checkDocumentId, checkRev } from "./document-id.js";
-import type { DocumentRepository, StoredRow, TransactionScope } from "./document-repository.js";
+import type { ReadThroughCoordinator } from "./read-through-coordinator.js";
 
 /** Writes of one document type (`ctx.document.command(spec)`). Each keeps every cache tier correct once it commits. */
 export interface DocumentCommand<S extends DocumentSpec = DocumentSpec> {

@@ -1,8 +1,8 @@
-import type { DocumentEntry } from "../../l2/document-entry.js";
-import type { Clock } from "../../runtime/clock.js";
-import type { CacheSpec } from "../../spec/document-spec.js";
-import { encodeBody } from "../document-codec.js";
-import type { StoredRow } from "../document-repository.js";
+import type { Clock } from "../kernel/clock.js";
+import type { DocumentEntry } from "../l2/document-entry.js";
+import type { StoredRow } from "../repository/document-repository.js";
+import type { CacheSpec } from "../spec/document-spec.js";
+import { encodeBody } from "./document-codec.js";
 
 /**
  * The bounds on how long a document's L2 keys live, which the fence and the read path enforce against foreign data
