@@ -1,4 +1,3 @@
-import { CACHE_NAME_MAX_LENGTH, CACHE_NAME_PATTERN } from "../spec/cache-spec.js";
 import { describeValue, expectConfigObject, rejectUnknownKeys } from "./config-object.js";
 import { ConfigurationError } from "./errors.js";
 
@@ -14,20 +13,6 @@ export function checkKnownKeys(value: Record<string, unknown>, allowed: Readonly
 export function checkName(value: unknown, path: string): string {
   if (typeof value !== "string" || !/^[a-z][a-z0-9_]*$/.test(value)) {
     throw new ConfigurationError(path, `must match /^[a-z][a-z0-9_]*$/ (got ${describeValue(value)})`);
-  }
-  return value;
-}
-
-/**
- * A cache route name: the same rule as `CacheSpec.name` (a letter, then letters, digits, `_`, `:`, `.`, `-`), so
- * every name a spec accepts can be routed.
- */
-export function checkCacheName(value: unknown, path: string): string {
-  if (typeof value !== "string" || value.length > CACHE_NAME_MAX_LENGTH || !CACHE_NAME_PATTERN.test(value)) {
-    throw new ConfigurationError(
-      path,
-      `must be 1-${CACHE_NAME_MAX_LENGTH} characters: a letter, then letters, digits, "_", ":", "." or "-" (got ${describeValue(value)})`,
-    );
   }
   return value;
 }

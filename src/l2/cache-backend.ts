@@ -1,4 +1,3 @@
-import type { InvalidationChannel } from "../invalidation/invalidation-channel.js";
 import type { CachePort } from "./cache-port.js";
 import type { DocumentEntryStore } from "./document-entry.js";
 
@@ -7,7 +6,7 @@ export interface CacheNamespace {
   /** The route name (`CacheSpec.name`). */
   readonly name: string;
   readonly namespace: string;
-  /** Whether this route asked for push invalidation (served by its backend's `invalidation` channel). */
+  /** Whether this route asked for push invalidation (served by the channel its module opened beside the backend). */
   readonly invalidationPush?: boolean;
   /** Largest value (key/value port) or document body (entries) this cache holds, in bytes. */
   readonly maxValueBytes?: number;
@@ -28,9 +27,7 @@ export interface CacheBackend {
   /** Route names this backend serves. */
   readonly names: ReadonlyArray<string>;
   namespace(name: string): CacheNamespace | undefined;
-  /** The push invalidation channel, when at least one route asked for push (not started: the runtime starts it). */
-  readonly invalidation?: InvalidationChannel;
-  /** Closes what the backend opened, its invalidation channel included. */
+  /** Closes what the backend opened (the runtime stops a push channel over it first). */
   close(): Promise<void>;
 }
 

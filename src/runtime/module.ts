@@ -1,3 +1,4 @@
+import type { InvalidationChannel } from "../invalidation/invalidation-channel.js";
 import type { Clock } from "../kernel/clock.js";
 import type { Logger } from "../kernel/logger.js";
 import type { CacheBackend } from "../l2/cache-backend.js";
@@ -26,7 +27,17 @@ export interface CacheModule {
   readonly names: ReadonlyArray<string>;
   /** Each route's namespace and server; no two may overlap (see route-conflicts.ts). */
   readonly namespaces: ReadonlyArray<NamespaceRoute>;
-  open(env: ModuleEnv): Promise<CacheBackend>;
+  open(env: ModuleEnv): Promise<OpenedCache>;
+}
+
+/**
+ * An opened cache module: the L2 backend, and the push invalidation channel when a route asked for push. The two
+ * are separate ports; the runtime wires the channel to the documents' L1 and stops it before closing the backend.
+ */
+export interface OpenedCache {
+  readonly backend: CacheBackend;
+  /** Not started: the runtime starts it. */
+  readonly invalidation?: InvalidationChannel | undefined;
 }
 
 export type RuntimeModule = DocumentsModule | CacheModule;

@@ -1,3 +1,4 @@
+import type { InvalidationChannel } from "../invalidation/invalidation-channel.js";
 import { InvalidationRouter } from "../invalidation/invalidation-router.js";
 import type { PushStats } from "../invalidation/push-stats.js";
 import { PUSH_OFF } from "../invalidation/push-stats.js";
@@ -139,6 +140,8 @@ class StrataRuntime implements Runtime {
   #caches: CacheBackend[] = [];
   /** Push invalidation, per backend that has a channel. */
   #push = new Map<CacheBackend, InvalidationRouter>();
+  /** The push channels the cache modules opened; stopped before their backends close. */
+  #channels: InvalidationChannel[] = [];
   #registry: DocumentRegistry | undefined;
   #refresher: BackgroundRefresher | undefined;
   #root: RuntimeContext | undefined;
@@ -202,11 +205,13 @@ class StrataRuntime implements Runtime {
         for (const [name, table] of module.routes) routes.set(name, { database, table });
       }
       for (const module of this.cacheModules) {
-        this.#caches.push(await module.open(env));
+        const { backend, invalidation } = await module.open(env);
+        this.#caches.push(backend);
+        if (invalidation !== undefined) {
+          this.#channels.push(invalidation);
+          this.#push.set(backend, new InvalidationRouter(invalidation, this.logger));
+        }
         this.#throwIfStopped();
-      }
-      for (const backend of this.#caches) {
-        if (backend.invalidation) this.#push.set(backend, new InvalidationRouter(backend.invalidation, this.logger));
       }
       // Arms before the first read can fill L1; never fails start (the channel retries or degrades to TTL-only).
       await Promise.all([...this.#push.values()].map((router) => router.start()));
@@ -298,6 +303,11 @@ class StrataRuntime implements Runtime {
       this.#backgroundStopped = true;
       this.#registry?.stop();
       await this.#refresher?.drain(5_000);
+    }
+    const channels = this.#channels;
+    this.#channels = [];
+    for (const result of await Promise.allSettled(channels.map((channel) => channel.stop()))) {
+      if (result.status === "rejected") this.logger.warn("error while closing", { error: String(result.reason) });
     }
     const closing = [...this.#caches.map((c) => c.close()), ...this.#databases.map((d) => d.close())];
     this.#caches = [];

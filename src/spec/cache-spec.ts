@@ -3,6 +3,7 @@ import { formatDuration, parseDuration } from "../kernel/duration.js";
 import { ConfigurationError } from "../kernel/errors.js";
 import { checkL1Capacity } from "../l1/l1-capacity.js";
 import type { L1PolicyName, L1StoreFactory } from "../l1/l1-store.js";
+import { checkCacheName } from "./cache-name.js";
 import type { CacheSpec, L1Spec } from "./document-spec.js";
 
 /** What an omitted setting resolves to. Durations are in the user's notation; see `parseCacheSpec`. */
@@ -12,13 +13,6 @@ export const CACHE_SPEC_DEFAULTS = Object.freeze({
   earlyRefresh: Object.freeze({ beta: 1, background: false }),
   ageTtl: Object.freeze({ alpha: 0.1, min: "30s", max: "1h" }),
 } as const);
-
-/**
- * A cache name routes a document to a backend declared by a module (`redisModule({ caches: { … } })`).
- * Letters, digits and `_ : . -`, starting with a letter: safe in Redis keys, logs and metric labels.
- */
-export const CACHE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_:.-]*$/;
-export const CACHE_NAME_MAX_LENGTH = 128;
 
 const L1_POLICIES: ReadonlyArray<L1PolicyName> = ["lru", "tinylfu"];
 
@@ -50,7 +44,7 @@ export function parseCacheSpec(input: unknown, documentName: string): CacheSpec 
   const spec = expectConfigObject(input, "cache", '{ ttl: "5m" } (use {} for the defaults)');
   rejectUnknownKeys(spec, KEYS, "cache", RELOCATED);
 
-  const name = spec.name === undefined ? documentName : parseCacheName(spec.name);
+  const name = spec.name === undefined ? documentName : checkCacheName(spec.name, "cache.name");
   const ttlMs = parseDuration(spec.ttl ?? CACHE_SPEC_DEFAULTS.ttl, "cache.ttl");
   const ttl = { ms: ttlMs, defaulted: spec.ttl === undefined };
   const l1 = spec.l1 === undefined ? undefined : parseL1(spec.l1, ttl);
@@ -67,19 +61,6 @@ export function parseCacheSpec(input: unknown, documentName: string): CacheSpec 
   const graceMs = spec.grace === undefined ? 0 : parseDuration(spec.grace, "cache.grace");
 
   return Object.freeze({ name, ttlMs, l1, earlyRefresh, ageTtl, slidingTtlMs, graceMs });
-}
-
-function parseCacheName(value: unknown): string {
-  if (typeof value !== "string") {
-    throw new ConfigurationError("cache.name", `must be a string (got ${describeValue(value)})`);
-  }
-  if (value.length === 0 || value.length > CACHE_NAME_MAX_LENGTH || !CACHE_NAME_PATTERN.test(value)) {
-    throw new ConfigurationError(
-      "cache.name",
-      `must be 1-${CACHE_NAME_MAX_LENGTH} characters: a letter, then letters, digits, "_", ":", "." or "-" (got ${describeValue(value)})`,
-    );
-  }
-  return value;
 }
 
 function parseL1(value: unknown, ttl: ResolvedTtl): L1Spec {

@@ -49,10 +49,12 @@ const kinds: BackendKind[] = [
     name: "memory",
     async open({ a, b }) {
       const clock = new ManualClock();
-      const backend = await memoryCacheModule({ caches: { a: { namespace: a }, b: { namespace: b } } }).open({
-        logger: silentLogger,
-        clock,
-      });
+      const backend = await memoryCacheModule({ caches: { a: { namespace: a }, b: { namespace: b } } })
+        .open({
+          logger: silentLogger,
+          clock,
+        })
+        .then((opened) => opened.backend);
       const keyspace = (backend as unknown as { keyspace: { set(k: string, v: Buffer, ttlMs: number): void } })
         .keyspace;
       return {
@@ -66,10 +68,12 @@ const kinds: BackendKind[] = [
     name: "redis",
     async open({ a, b }) {
       const url = env.redisUrl as string;
-      const backend = await redisModule({ url, caches: { a: { namespace: a }, b: { namespace: b } } }).open({
-        logger: silentLogger,
-        clock: systemClock,
-      });
+      const backend = await redisModule({ url, caches: { a: { namespace: a }, b: { namespace: b } } })
+        .open({
+          logger: silentLogger,
+          clock: systemClock,
+        })
+        .then((opened) => opened.backend);
       const raw = new Redis(url);
       closers.push(async () => void (await raw.quit()));
       return {
@@ -448,10 +452,12 @@ describe.skipIf(env.skip)("CachePort on Redis: layout, faults and recovery", () 
     raw = new Redis(redis.url, { maxRetriesPerRequest: 1, retryStrategy: () => 100 });
     raw.on("error", () => {});
     closers.push(async () => raw.disconnect());
-    backend = await redisModule({ url: redis.url, caches: { c: { namespace } }, timeoutMs: 150 }).open({
-      logger: silentLogger,
-      clock: systemClock,
-    });
+    backend = await redisModule({ url: redis.url, caches: { c: { namespace } }, timeoutMs: 150 })
+      .open({
+        logger: silentLogger,
+        clock: systemClock,
+      })
+      .then((opened) => opened.backend);
     closers.push(() => backend.close());
     kv = backend.namespace("c")!.kv(45_000);
   });
@@ -545,10 +551,12 @@ describe.skipIf(env.skip)("CachePort on Redis: layout, faults and recovery", () 
     const client = new Redis(redis.url);
     client.on("error", () => {});
     try {
-      const shared = await redisModule({ client, caches: { c: { namespace } }, timeoutMs: 120 }).open({
-        logger: silentLogger,
-        clock: systemClock,
-      });
+      const shared = await redisModule({ client, caches: { c: { namespace } }, timeoutMs: 120 })
+        .open({
+          logger: silentLogger,
+          clock: systemClock,
+        })
+        .then((opened) => opened.backend);
       const port = shared.namespace("c")!.kv(60_000);
       await port.set("shared", [1]);
       expect(await kv.get("shared")).toEqual([1]); // same namespace, other client

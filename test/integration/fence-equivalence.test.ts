@@ -68,14 +68,18 @@ describe.skipIf(env.skip)("fence equivalence: in-process L2 and Lua", () => {
 
   beforeAll(async () => {
     const namespace = `feq:${Math.random()}`;
-    const mem: CacheBackend = await memoryCacheModule({ caches: { d: { namespace } } }).open({
-      logger: silentLogger,
-      clock: systemClock,
-    });
-    const red: CacheBackend = await redisModule({ url: env.redisUrl!, caches: { d: { namespace } } }).open({
-      logger: silentLogger,
-      clock: systemClock,
-    });
+    const mem: CacheBackend = await memoryCacheModule({ caches: { d: { namespace } } })
+      .open({
+        logger: silentLogger,
+        clock: systemClock,
+      })
+      .then((opened) => opened.backend);
+    const red: CacheBackend = await redisModule({ url: env.redisUrl!, caches: { d: { namespace } } })
+      .open({
+        logger: silentLogger,
+        clock: systemClock,
+      })
+      .then((opened) => opened.backend);
     raw = new Redis(env.redisUrl!);
     closers.push(
       () => mem.close(),

@@ -44,7 +44,9 @@ const kinds: ReadonlyArray<{ name: string; open(namespace: string): Promise<Open
     async open(namespace) {
       const backend = await memoryCacheModule({
         caches: { a: { namespace }, small: { namespace: `${namespace}s`, maxValueBytes: 64 } },
-      }).open({ logger: silentLogger, clock: systemClock });
+      })
+        .open({ logger: silentLogger, clock: systemClock })
+        .then((opened) => opened.backend);
       const keyspace = (backend as unknown as { keyspace: { get(key: string): unknown } }).keyspace;
       return {
         backend,
@@ -60,7 +62,9 @@ const kinds: ReadonlyArray<{ name: string; open(namespace: string): Promise<Open
       const backend = await redisModule({
         url: env.redisUrl!,
         caches: { a: { namespace }, small: { namespace: `${namespace}s`, maxValueBytes: 64 } },
-      }).open({ logger: silentLogger, clock: systemClock });
+      })
+        .open({ logger: silentLogger, clock: systemClock })
+        .then((opened) => opened.backend);
       const raw = new Redis(env.redisUrl!);
       closers.push(async () => void (await raw.quit()));
       return { backend, keys: () => raw.keys(`${namespace}*`) };

@@ -46,10 +46,12 @@ const backends: Backend[] = [
   {
     name: "memory",
     async open() {
-      const backend = await memoryCacheModule({ caches: { products: { namespace: `mem${Math.random()}` } } }).open({
-        logger: silentLogger,
-        clock: systemClock,
-      });
+      const backend = await memoryCacheModule({ caches: { products: { namespace: `mem${Math.random()}` } } })
+        .open({
+          logger: silentLogger,
+          clock: systemClock,
+        })
+        .then((opened) => opened.backend);
       const keyspace = (
         backend as unknown as {
           keyspace: {
@@ -74,10 +76,12 @@ const backends: Backend[] = [
     name: "redis",
     async open() {
       const url = env.redisUrl as string;
-      const backend = await redisModule({ url, caches: { products: { namespace: `l2t:${Math.random()}` } } }).open({
-        logger: silentLogger,
-        clock: systemClock,
-      });
+      const backend = await redisModule({ url, caches: { products: { namespace: `l2t:${Math.random()}` } } })
+        .open({
+          logger: silentLogger,
+          clock: systemClock,
+        })
+        .then((opened) => opened.backend);
       const raw = new Redis(url);
       opened.push(async () => raw.quit().then(() => undefined));
       return {

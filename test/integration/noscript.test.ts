@@ -62,10 +62,12 @@ describe.skipIf(env.skip)("NOSCRIPT after SCRIPT FLUSH", () => {
     const ns = `ns:${randomUUID().slice(0, 8)}`;
 
     beforeAll(async () => {
-      backend = await redisModule({ url: redis.url, caches: { products: { namespace: ns } } }).open({
-        logger: silentLogger,
-        clock: systemClock,
-      });
+      backend = await redisModule({ url: redis.url, caches: { products: { namespace: ns } } })
+        .open({
+          logger: silentLogger,
+          clock: systemClock,
+        })
+        .then((opened) => opened.backend);
       const namespace = backend.namespace("products")!;
       store = namespace.entries(FP);
       prefix = namespace.entryPrefix(FP);

@@ -1,5 +1,4 @@
 import type { Cluster, Redis } from "ioredis";
-import type { InvalidationChannel } from "../../invalidation/invalidation-channel.js";
 import { type StrataError, UnavailableError } from "../../kernel/errors.js";
 import type { Logger } from "../../kernel/logger.js";
 import type { CacheBackend, CacheNamespace } from "../cache-backend.js";
@@ -32,7 +31,6 @@ export class RedisCacheBackend implements CacheBackend {
     private readonly owned: boolean,
     readonly timeoutMs: number,
     private readonly logger: Logger,
-    readonly invalidation?: InvalidationChannel,
   ) {
     this.names = [...routes.keys()];
     for (const [name, route] of routes) {
@@ -45,7 +43,6 @@ export class RedisCacheBackend implements CacheBackend {
   }
 
   async close(): Promise<void> {
-    await this.invalidation?.stop();
     if (!this.owned) return;
     try {
       await this.client.quit();

@@ -1,12 +1,7 @@
-import {
-  checkCacheName,
-  checkKnownKeys,
-  checkNamespace,
-  checkObject,
-  checkPositiveInt,
-} from "../../kernel/check-options.js";
+import { checkKnownKeys, checkNamespace, checkObject, checkPositiveInt } from "../../kernel/check-options.js";
 import { ConfigurationError } from "../../kernel/errors.js";
 import { MemoryCacheBackend } from "../../l2/memory/memory-cache-backend.js";
+import { checkCacheName } from "../../spec/cache-name.js";
 import type { CacheModule, ModuleEnv } from "../module.js";
 
 export interface MemoryCacheOptions {
@@ -48,7 +43,7 @@ export function memoryCacheModule(options: MemoryCacheModuleOptions): CacheModul
     names: [...routes.keys()],
     namespaces: [...routes].map(([cache, namespace]) => ({ module: "memoryCacheModule", location, cache, namespace })),
     async open(env: ModuleEnv) {
-      return new MemoryCacheBackend(routes, env.clock, maxEntries, maxValueBytes);
+      return { backend: new MemoryCacheBackend(routes, env.clock, maxEntries, maxValueBytes) };
     },
   };
 }

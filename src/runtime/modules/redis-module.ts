@@ -4,7 +4,6 @@ import type { PushTiming } from "../../invalidation/invalidation-channel.js";
 import { DEFAULT_PUSH_TIMING } from "../../invalidation/invalidation-channel.js";
 import { RedisTrackingChannel } from "../../invalidation/redis/redis-tracking-channel.js";
 import {
-  checkCacheName,
   checkKnownKeys,
   checkNamespace,
   checkObject,
@@ -17,6 +16,7 @@ import { RateLimitedLog } from "../../kernel/rate-limited-log.js";
 import type { RedisCacheRoute } from "../../l2/redis/redis-cache-backend.js";
 import { RedisCacheBackend } from "../../l2/redis/redis-cache-backend.js";
 import { guardDatabase, redisUrlDatabase } from "../../l2/redis/redis-database-number.js";
+import { checkCacheName } from "../../spec/cache-name.js";
 import type { CacheModule, ModuleEnv } from "../module.js";
 import { type DataLocation, redisLocation } from "../route-conflicts.js";
 
@@ -145,7 +145,7 @@ export function redisModule(options: RedisModuleOptions): CacheModule {
               now: () => env.clock.now(),
               logger: env.logger,
             });
-      const backend = new RedisCacheBackend(client, routes, !hasClient, timeoutMs, env.logger, invalidation);
+      const backend = new RedisCacheBackend(client, routes, !hasClient, timeoutMs, env.logger);
       if (!hasClient) {
         const checkDatabase = guardDatabase(client as Redis, database, env.logger);
         await firstConnect(client as Redis, timeoutMs, env);
@@ -156,7 +156,7 @@ export function redisModule(options: RedisModuleOptions): CacheModule {
           throw error;
         }
       }
-      return backend;
+      return { backend, invalidation };
     },
   };
 }
