@@ -1,5 +1,4 @@
 import type { Cluster, Redis } from "ioredis";
-import { type StrataError, UnavailableError } from "../../kernel/errors.js";
 import type { Logger } from "../../kernel/logger.js";
 import type { CacheBackend, CacheNamespace } from "../cache-backend.js";
 import { entryPrefix, idleClockPrefix, kvPrefix, versionFloorPrefix } from "../cache-backend.js";
@@ -96,13 +95,4 @@ class RedisNamespace implements CacheNamespace {
   entryPrefix(fingerprint: string): string {
     return entryPrefix(this.namespace, fingerprint);
   }
-}
-
-/** Wraps a store failure for callers of the raw key/value port. */
-export function unavailable(operation: string, error: unknown): StrataError {
-  return new UnavailableError(
-    "redis",
-    `redis ${operation} failed: ${error instanceof Error ? error.message : String(error)}`,
-    { cause: error },
-  );
 }

@@ -5,8 +5,8 @@ import type { CachePort, CacheSetOptions, CacheValue } from "../cache-port.js";
 import { decodeCacheValue, encodeCacheValue } from "../cache-value-codec.js";
 import { checkKvEntries, checkKvKey, checkKvKeys, checkValueSize, DEFAULT_MAX_VALUE_BYTES } from "../kv-input.js";
 import { groupBySlot } from "./hash-slot.js";
-import { unavailable } from "./redis-cache-backend.js";
 import { lacksCommandTimeout } from "./redis-commands.js";
+import { unavailable } from "./redis-unavailable.js";
 
 /** The key/value port over one Redis namespace. Failures reject with StrataError("UNAVAILABLE"). */
 export class RedisKvStore implements CachePort {
