@@ -62,7 +62,7 @@ export interface RedisClientLike {
   del: ClientMethod;
   /** ioredis `exists`. */
   exists: ClientMethod;
-  /** ioredis `multi` (transactions of several keys in one slot). */
+  /** ioredis `multi`: a batch of writes to one hash slot in one round trip. */
   multi: ClientMethod;
   /** ioredis `defineCommand`: registers the fenced-write Lua scripts. */
   defineCommand: ClientMethod;
