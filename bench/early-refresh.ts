@@ -456,7 +456,7 @@ entry delta: the fetch cost the expiring entry carried (what XFetch scales its r
 loop stall: the pacer's worst lateness, ms (event-loop stalls delay reads and stamps alike).`,
 );
 
-// DESIGN.md §6, stampede: concurrent misses of one key cost one Postgres query per process (here: per runtime).
+// Stampede goal: concurrent misses of one key cost one Postgres query per process (here: per runtime).
 // Judged with XFetch off, where every read at the expiry misses at once; early refresh reads ahead by design.
 const goals = results
   .filter((r) => r.mode === "off")

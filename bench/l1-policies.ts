@@ -1,11 +1,11 @@
 /**
  * L1 policy simulator: replays the shared research traces through our LRU store, our W-TinyLFU store
  * (adaptive, and with the window fixed at 1% for comparison with published fixed-window figures) and
- * Bélády's optimum, at the sizes of DESIGN.md §6 and a few more; prints a table against the published
- * figures, writes bench/results/l1-policies.json and one SVG chart per trace.
+ * Bélády's optimum, at the sizes of the reference figures (REFERENCE below) and a few more; prints a table against
+ * the published figures, writes bench/results/l1-policies.json and one SVG chart per trace.
  *
  *   npx tsx bench/l1-policies.ts            # every trace, every size
- *   npx tsx bench/l1-policies.ts --quick    # only the sizes DESIGN.md §6 gives figures for
+ *   npx tsx bench/l1-policies.ts --quick    # only the sizes REFERENCE gives figures for
  */
 
 import { mkdir, writeFile } from "node:fs/promises";
@@ -18,7 +18,7 @@ import { reportGoals } from "./support/goals.js";
 import { renderLineChart } from "./support/svg-line-chart.js";
 import { loadTrace, REPO_ROOT } from "./support/traces.js";
 
-/** DESIGN.md §6, percent. `fixed`: published W-TinyLFU, 1% window; `adaptive`: independent simulator. */
+/** Reference hit ratios, percent. `fixed`: published W-TinyLFU, 1% window; `adaptive`: independent simulator. */
 interface Reference {
   readonly lru: number;
   readonly fixed?: number;
@@ -56,7 +56,7 @@ const SIZES: Readonly<Record<string, ReadonlyArray<number>>> = {
   cpp: [250, 500, 1000],
 };
 
-/** Goal (DESIGN.md §6): at least published W-TinyLFU − 1 point (fixed, else adaptive), and LRU − 1. */
+/** Goal: at least published W-TinyLFU − 1 point (fixed, else adaptive), and LRU − 1. */
 const TOLERANCE = 1;
 
 interface Row {
@@ -110,7 +110,7 @@ for (const name of traceNames) {
       shortfall.push(`worst seed below published W-TinyLFU − 1 (${fmt(target)})`);
     }
     if (tinyLfuWorst < lru - TOLERANCE) shortfall.push(`worst seed below LRU − 1 (${fmt(lru - TOLERANCE)})`);
-    // DESIGN.md §6: within 1 point of max(LRU, static W-TinyLFU), both measured here on the same trace.
+    // Goal: within 1 point of max(LRU, static W-TinyLFU), both measured here on the same trace.
     const best = Math.max(lru, tinyLfuFixed);
     if (tinyLfuWorst < best - TOLERANCE) {
       shortfall.push(`worst seed below max(LRU, static W-TinyLFU) − 1 (${fmt(best - TOLERANCE)})`);

@@ -1,5 +1,5 @@
 /**
- * Push invalidation between two processes (DESIGN.md §6: p99 lag < 5 ms on loopback).
+ * Push invalidation between two processes (goal: p99 lag < 5 ms on loopback).
  *
  * 1. Lag: process A updates documents one after another; process B timestamps each invalidation as its router
  *    drops the entry. Both stamp with `performance.timeOrigin + performance.now()` (one wall clock, sub-ms precision),

@@ -1,5 +1,5 @@
 /**
- * Read-through cost against the raw clients, side by side in one run (DESIGN.md §6):
+ * Read-through cost against the raw clients, side by side in one run (each row's goal: `limit`):
  *   L2 hit (L1 off)          vs ioredis GET + JSON.parse            latency, and throughput at 64 concurrent
  *   miss                     vs pg SELECT by id + ioredis SET
  *   getMany(100) warm/cold   vs MGET + JSON.parse / id = ANY($1) + pipelined SET
@@ -65,7 +65,7 @@ await query.getMany(ids); // warm L2
 const pick = (i: number) => ids[i % ids.length] as string;
 const batch = (i: number) => Array.from({ length: 100 }, (_, j) => pick(i * 7 + j));
 
-/** `limit`: the DESIGN.md §6 bound on the ratio stratacache / raw (an upper bound for "lower", a floor for "higher"). */
+/** `limit`: the goal's bound on the ratio stratacache / raw (an upper bound for "lower", a floor for "higher"). */
 type Row = {
   name: string;
   unit: string;
@@ -173,7 +173,7 @@ printTable(
     r.met ? "met" : "MISSED",
   ]),
 );
-// Latencies are means of sequential calls (DESIGN.md states p50); the peers' columns are not measured here.
+// Latencies are means of sequential calls (the goals state p50); the peers' columns are not measured here.
 const goals = table.map((r) => ({ goal: `${r.name}: ${r.goal} raw (${fmt(r.ratio, 2)}×)`, met: r.met }));
 const goalMet = reportGoals(goals);
 const file = writeResults("read-through", {

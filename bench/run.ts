@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- <name> [args…]` runs bench/<name>.ts. With no name, `--help`, `-h` or `help`, lists the
  * benchmarks (one line each, from the top of each file, with its usage); `<name> --help` prints that benchmark's
- * description without running it. Each benchmark prints a table, a "goal met" / "GOAL MISSED" line per DESIGN.md §6
+ * description without running it. Each benchmark prints a table, a "goal met" / "GOAL MISSED" line per performance
  * goal it measures, and writes bench/results/<name>.json.
  */
 import { readdirSync, readFileSync } from "node:fs";

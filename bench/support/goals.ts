@@ -1,5 +1,5 @@
 /**
- * The verdict lines every benchmark ends with: one per DESIGN.md §6 goal it measures, so a missed goal is said in
+ * The verdict lines every benchmark ends with: one per performance goal it measures, so a missed goal is said in
  * the output (and in the results JSON), never left for the reader to work out from a ratio.
  */
 export interface Goal {

@@ -11,10 +11,10 @@ export interface Trace {
 }
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-/** The shared traces live beside the checkout, not in it (see ../shared/traces/README.md). */
+/** The shared traces live beside the checkout (../shared/traces), not in it: research data, not ours to ship. */
 export const TRACES_DIR = path.resolve(REPO_ROOT, "../shared/traces");
 
-/** Trace names as used in DESIGN.md §6, and the file holding each. */
+/** Trace names, as in the published hit-ratio tables, and the file holding each. */
 export const TRACE_FILES: Readonly<Record<string, string>> = {
   gli: "gli.trace.gz",
   OLTP: "OLTP.lis.gz",

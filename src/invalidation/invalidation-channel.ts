@@ -2,7 +2,7 @@
  * Push invalidation: a channel that tells this process, as soon as the cache server sees a write, which L2 keys
  * changed, so other replicas' L1 entries are dropped at once instead of aging out.
  *
- * Staleness bounds of an L1 entry with push on (DESIGN.md §3, invariant 3):
+ * Staleness bounds of an L1 entry with push on (the bounded-staleness invariant: another replica's write is seen):
  * - healthy channel: the push latency (the write reaching Redis, then the invalidation reaching us);
  * - channel fault (close, reconnect, error, protocol error): none beyond the fault itself — any loss synchronously
  *   disarms the channel, bumps its epoch and flushes L1; a silent fault (a server or link that stops answering) is

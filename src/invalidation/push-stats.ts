@@ -9,6 +9,7 @@ export type PushState = "armed" | "disarmed" | "off" | "unsupported";
 
 /** Push invalidation of one cache route (`runtime.stats().caches[name].push`). Counters are per cache server. */
 export interface PushStats {
+  /** Whether push currently keeps L1 honest; see PushState. */
   readonly state: PushState;
   /** Bumped on every loss of the channel. */
   readonly epoch: number;
@@ -16,12 +17,13 @@ export interface PushStats {
   readonly armings: number;
   /** Transitions from armed to disarmed. */
   readonly disarmings: number;
+  /** Why the channel was last disarmed; `undefined` if it never was. */
   readonly lastDisarm: DisarmReason | undefined;
   /** Keys the server reported as written (any key under a tracked prefix). */
   readonly invalidations: number;
   /** L1 entries those invalidations dropped. */
   readonly dropped: number;
-  /** Whole-L1 flushes: on disarm, and on FLUSHALL / FLUSHDB. */
+  /** Whole-L1 flushes: `disarm` when the channel was lost, `flushall` on the server's FLUSHALL / FLUSHDB. */
   readonly flushes: { readonly disarm: number; readonly flushall: number };
   /** Why push is unsupported, when it is. */
   readonly unsupportedReason: string | undefined;

@@ -3,6 +3,7 @@ import { ConfigurationError } from "./errors.js";
 
 /** Milliseconds, or a string such as `"250ms"`, `"2s"`, `"5m"`, `"1h"`, `"1d"`. */
 export type Duration = number | `${number}${DurationUnit}`;
+/** The units a Duration string may end in: milliseconds, seconds, minutes, hours, days. */
 export type DurationUnit = "ms" | "s" | "m" | "h" | "d";
 
 /** Longest duration accepted anywhere: one year. Keeps every derived deadline a safe integer. */

@@ -10,6 +10,7 @@ export type StrataErrorCode =
 
 /** Base of every error stratacache throws on purpose. Switch on `code`, not on the class name. */
 export class StrataError extends Error {
+  /** What kind of failure this is; stable across releases. */
   readonly code: StrataErrorCode;
 
   constructor(code: StrataErrorCode, message: string, options?: { cause?: unknown }) {
@@ -21,7 +22,9 @@ export class StrataError extends Error {
 
 /** A spec, module or option is invalid. `path` names the offending setting (e.g. `cache.l1.ttl`). */
 export class ConfigurationError extends StrataError {
+  /** The offending setting as a dotted path, e.g. `cache.l1.ttl`; empty when the whole value is wrong. */
   readonly path: string;
+  /** The rule it broke, phrased to follow the path (e.g. `must be at most 365d`). */
   readonly rule: string;
 
   constructor(path: string, rule: string) {
@@ -33,14 +36,19 @@ export class ConfigurationError extends StrataError {
 
 /** One problem found while validating input; `path` is the dotted path into the payload. */
 export interface ValidationIssue {
+  /** Keys and array indexes from the payload root to the bad value; empty for the payload itself. */
   readonly path: ReadonlyArray<string | number>;
+  /** What is wrong, for humans. */
   readonly message: string;
+  /** The validator's issue code (zod's, e.g. `invalid_type`, or stratacache's own for ids and patches). */
   readonly code: string;
 }
 
 /** A payload, patch or id was refused. Nothing was written. */
 export class ValidationError extends StrataError {
+  /** The document type whose input was refused. */
   readonly document: string;
+  /** Every problem found; the message describes the first. */
   readonly issues: ReadonlyArray<ValidationIssue>;
 
   constructor(document: string, issues: ReadonlyArray<ValidationIssue>, what = "input") {
@@ -54,7 +62,9 @@ export class ValidationError extends StrataError {
 
 /** One or more documents do not exist. `missing` lists the ids in the order they were asked for. */
 export class NotFoundError extends StrataError {
+  /** The document type that was read. */
   readonly document: string;
+  /** The ids that do not exist, in request order. */
   readonly missing: ReadonlyArray<string>;
 
   constructor(document: string, missing: ReadonlyArray<string>) {
@@ -69,7 +79,9 @@ export class NotFoundError extends StrataError {
 
 /** An optimistic write lost: the expected `rev` was not current, or the id already exists. */
 export class ConflictError extends StrataError {
+  /** The document type that was written. */
   readonly document: string;
+  /** The id whose write lost. */
   readonly id: string;
   /** The rev the row has now, when it still exists. */
   readonly currentRev: number | undefined;
@@ -94,6 +106,7 @@ export class RuntimeStateError extends StrataError {
  * own error. Nothing the caller asked for is known to have been written unless the operation says otherwise.
  */
 export class UnavailableError extends StrataError {
+  /** Which dependency failed. */
   readonly dependency: "postgres" | "redis";
 
   constructor(dependency: "postgres" | "redis", message: string, options?: { cause?: unknown }) {

@@ -6,14 +6,21 @@ import type { L1PolicyName, L1Store, L1StoreFactory, L1StoreOptions } from "./l1
 import { LruL1Store } from "./lru-l1-store.js";
 import { TinyLfuL1Store } from "./tiny-lfu-l1-store.js";
 
+/** Options of createL1Store. */
 export interface CreateL1StoreOptions {
-  /** `"lru"` (default), `"tinylfu"`, or a factory for a custom store. */
+  /**
+   * `"lru"`, `"tinylfu"`, or a factory for a custom store (called with the checked options).
+   * @default "lru"
+   */
   readonly policy?: L1PolicyName | L1StoreFactory;
   /** Maximum number of entries: an integer >= 1 (>= 2 for tinylfu). */
   readonly capacity: number;
   /** Default and maximum lifetime of an entry; absent means entries live until evicted or invalidated. */
   readonly ttl?: Duration;
-  /** Milliseconds clock; defaults to `performance.now`. */
+  /**
+   * Milliseconds clock used for expiry; inject one for deterministic tests.
+   * @default performance.now
+   */
   readonly now?: () => number;
 }
 
@@ -22,6 +29,16 @@ const KNOWN_KEYS: ReadonlyArray<string> = ["policy", "capacity", "ttl", "now"];
 /**
  * Builds a standalone in-process store — the one the document L1 uses. Options are checked here, once:
  * a bad one throws ConfigurationError naming it (`capacity`, `ttl`, `policy`, `now`).
+ *
+ * @example
+ * ```ts
+ * import { createL1Store } from "stratacache";
+ *
+ * const store = createL1Store<string>({ policy: "tinylfu", capacity: 1024, ttl: "2s" });
+ * store.set("greeting", "hello");
+ * store.get("greeting"); // "hello" (until 2s pass, or 1024 newer entries push it out)
+ * store.stats().hitRate; // 1
+ * ```
  */
 export function createL1Store<V = unknown>(options: CreateL1StoreOptions): L1Store<V> {
   const config = expectConfigObject(options, "", '{ policy: "tinylfu", capacity: 1024, ttl: "2s" }');

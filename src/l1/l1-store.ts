@@ -1,12 +1,20 @@
 /** Counters of one in-process store. `hitRate` is hits / (hits + misses), 0 before the first lookup. */
 export interface L1Stats {
+  /** Entries held now, including expired ones not yet looked up (expiry is lazy). */
   readonly size: number;
+  /** The most entries the store holds before it evicts. */
   readonly capacity: number;
+  /** Lookups that returned a live value. */
   readonly hits: number;
+  /** Lookups that returned nothing, expired entries included. */
   readonly misses: number;
+  /** Entries the policy dropped to stay within capacity. */
   readonly evictions: number;
+  /** Entries found expired on lookup. */
   readonly expirations: number;
+  /** Entries removed by `invalidate` (writes, push invalidation). */
   readonly invalidations: number;
+  /** hits / (hits + misses); 0 before the first lookup. */
   readonly hitRate: number;
 }
 
@@ -28,14 +36,19 @@ export interface L1Store<V = unknown> {
   invalidate(key: string): boolean;
   /** Removes every entry (counters are kept). */
   clear(): void;
+  /** Entries held now (see L1Stats.size). */
   readonly size: number;
+  /** The most entries the store holds before it evicts. */
   readonly capacity: number;
+  /** A snapshot of the counters. */
   stats(): L1Stats;
 }
 
 /** What a store is built from. `ttlMs` is the default (and maximum) lifetime; absent means no expiry. */
 export interface L1StoreOptions {
+  /** Maximum number of entries, already checked: an integer >= 1 (>= 2 for tinylfu). */
   readonly capacity: number;
+  /** Default and maximum entry lifetime in milliseconds; absent means entries never expire. */
   readonly ttlMs?: number;
   /** Milliseconds clock; defaults to `performance.now`. Injected by tests and by the runtime's clock. */
   readonly now?: () => number;
@@ -44,4 +57,5 @@ export interface L1StoreOptions {
 /** A custom policy: builds a store from the resolved L1 options. */
 export type L1StoreFactory = (options: L1StoreOptions) => L1Store;
 
+/** The built-in eviction policies: least-recently-used, or W-TinyLFU (frequency-aware admission, scan-resistant). */
 export type L1PolicyName = "lru" | "tinylfu";

@@ -2,6 +2,7 @@ import type { L1Stats } from "../l1/l1-store.js";
 
 /** L2 counters of one document on one runtime. */
 export interface L2Stats {
+  /** Lookups answered by a fresh L2 entry. */
   readonly hits: number;
   /** Lookups that found nothing usable: absent, tombstoned, stale or corrupt. */
   readonly misses: number;
@@ -52,11 +53,15 @@ export interface RefreshStats {
   readonly staleServes: number;
 }
 
+/** Counters of one document on one runtime (`query.stats()`, `runtime.stats().documents[name]`). */
 export interface DocumentStats {
   /** Undefined when the document has no L1. */
   readonly l1: L1Stats | undefined;
+  /** Lookups in the shared cache (Redis or memory). */
   readonly l2: L2Stats;
+  /** Postgres reads and the fills and write-throughs that follow them. */
   readonly source: SourceStats;
+  /** Early refresh and stale-if-error. */
   readonly refresh: RefreshStats;
 }
 

@@ -22,6 +22,10 @@ import { WriteThrough } from "./write-through.js";
 
 /** A read's options. */
 export interface ReadOptions {
+  /**
+   * Aborts the read: it rejects with AbortError once the signal fires (at once if it already has, even on an L1
+   * hit). A fetch other readers joined keeps going for them.
+   */
   readonly signal?: AbortSignal;
   /** Read Postgres directly: no cache lookup, no fill. */
   readonly skipCache?: boolean;

@@ -10,8 +10,11 @@ import type { DocumentRegistry } from "./document-registry.js";
 
 /** A unit of application work: the ports it reads and writes through. Cheap to create; ports are memoized. */
 export interface Context {
+  /** The document ports. ConfigurationError when the spec's document has no table route. */
   readonly document: {
+    /** Reads of the document `spec` declares; inside a transaction they go to Postgres only. */
     query<S extends DocumentSpec>(spec: S): DocumentQuery<S>;
+    /** Writes of the document `spec` declares; inside a transaction they reach the caches after commit. */
     command<S extends DocumentSpec>(spec: S): DocumentCommand<S>;
   };
   /** The raw key/value port of a routed cache, by cache spec or cache name. */

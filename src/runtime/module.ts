@@ -40,4 +40,5 @@ export interface OpenedCache {
   readonly invalidation?: InvalidationChannel | undefined;
 }
 
+/** What createRuntime composes: built by postgresModule, redisModule or memoryCacheModule; opaque to callers. */
 export type RuntimeModule = DocumentsModule | CacheModule;

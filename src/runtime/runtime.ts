@@ -22,14 +22,25 @@ import type { CacheModule, DocumentsModule, ModuleEnv, RuntimeModule } from "./m
 import type { TableRoute } from "./route-conflicts.js";
 import { checkListedDocuments, checkModuleRoutes, checkTableRoutes, openedTableRoutes } from "./route-conflicts.js";
 
+/** Options of createRuntime. Checked at once: an unknown or bad one throws ConfigurationError naming it. */
 export interface RuntimeOptions {
   /** `postgresModule(...)` (at least one) and any cache modules (`redisModule`, `memoryCacheModule`). */
   readonly modules: ReadonlyArray<RuntimeModule>;
-  /** Where absorbed failures are reported (default: warnings and errors to stderr). */
+  /**
+   * Where absorbed failures are reported.
+   * @default consoleLogger (warnings and errors to stderr)
+   */
   readonly logger?: Logger;
-  /** Time and randomness (default: Date.now and Math.random); inject for deterministic tests. */
+  /**
+   * Time and randomness; inject for deterministic tests.
+   * @default systemClock (Date.now and Math.random)
+   */
   readonly clock?: Clock;
-  /** Most XFetch background refreshes in flight at once, across documents (default 64); excess elections are dropped. */
+  /**
+   * Most XFetch background refreshes in flight at once, across documents; excess elections are dropped
+   * (counted in `refresh.dropped`). A positive integer.
+   * @default 64
+   */
   readonly refreshConcurrency?: number;
   /**
    * The documents this application uses. Optional: a document is otherwise wired on first use. Listed here,
@@ -40,17 +51,23 @@ export interface RuntimeOptions {
 
 /** What `runtime.stats()` returns. */
 export interface RuntimeStats {
+  /** The runtime's lifecycle state when the snapshot was taken. */
   readonly state: RuntimeState;
-  /** Per document used so far on this runtime. */
+  /** Per document used so far on this runtime; `cache` is the name of its cache route, if it has one. */
   readonly documents: Readonly<Record<string, DocumentStats & { readonly cache: string | undefined }>>;
-  /** Per routed cache name: which backend serves it, and whether push invalidation keeps its L1 honest. */
+  /**
+   * Per routed cache name: the `backend` kind that serves it (e.g. "redis", "memory"), its key `namespace`, and
+   * whether `push` invalidation keeps its L1 honest.
+   */
   readonly caches: Readonly<
     Record<string, { readonly backend: string; readonly namespace: string; readonly push: PushStats }>
   >;
 }
 
+/** The lifecycle: created → starting → started → stopping → stopped; only "started" serves calls. */
 export type RuntimeState = "created" | "starting" | "started" | "stopping" | "stopped";
 
+/** An application's stratacache: its modules, documents and caches, started and stopped as one. */
 export interface Runtime {
   /**
    * Connects, migrates the tables it owns, opens caches. Fails fast when Postgres is unreachable. Once only: a second
@@ -63,10 +80,13 @@ export interface Runtime {
    * progress, then start() closes everything and rejects. Resolves with the runtime "stopped" and nothing left open.
    */
   stop(): Promise<void>;
+  /** A new unit of work over this runtime's ports. RuntimeStateError unless the runtime is started. */
   context(): Context;
   /** `runtime.context().transaction(fn)`. */
   transaction<T>(fn: (tx: Context) => Promise<T>): Promise<T>;
+  /** A snapshot of every counter: per document, and per cache route. */
   stats(): RuntimeStats;
+  /** Where the runtime is in its lifecycle. */
   readonly state: RuntimeState;
 }
 
@@ -80,6 +100,36 @@ const RUNTIME_OPTION_KEYS: ReadonlyArray<keyof RuntimeOptions> = [
 const LOGGER_METHODS: ReadonlyArray<keyof Logger> = ["debug", "info", "warn", "error"];
 const CLOCK_METHODS: ReadonlyArray<keyof Clock> = ["now", "random"];
 
+/**
+ * Builds a runtime from modules: at least one `postgresModule`, and cache modules (`redisModule`,
+ * `memoryCacheModule`) for the documents that declare a cache. Only checks and wires: nothing connects until
+ * `start()`. Throws ConfigurationError for a bad option or conflicting routes (two documents sharing a table or a
+ * cache route).
+ *
+ * @example
+ * ```ts
+ * import { z } from "zod";
+ * import { createRuntime, defineDocument, postgresModule, redisModule } from "stratacache";
+ *
+ * const products = defineDocument({
+ *   name: "products",
+ *   fields: z.object({ name: z.string(), price: z.number().int() }),
+ *   cache: { ttl: "5m" },
+ * });
+ * const runtime = createRuntime({
+ *   modules: [
+ *     postgresModule({ url: "postgres://postgres@127.0.0.1:5432/app", documents: { products: {} } }),
+ *     redisModule({ url: "redis://127.0.0.1:6379", caches: { products: { namespace: "app:products" } } }),
+ *   ],
+ *   documents: [products],
+ * });
+ * await runtime.start(); // connects, creates the missing table
+ * const ctx = runtime.context();
+ * const created = await ctx.document.command(products).create({ name: "Widget", price: 10 });
+ * await ctx.document.query(products).get(created.id); // Postgres, then filled into Redis
+ * await runtime.stop();
+ * ```
+ */
 export function createRuntime(options: RuntimeOptions): Runtime {
   const config = expectConfigObject(options, "createRuntime", "{ modules: [postgresModule(…)] }");
   rejectUnknownKeys(config, RUNTIME_OPTION_KEYS, "");

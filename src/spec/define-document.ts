@@ -27,6 +27,18 @@ const KEYS = ["name", "fields", "cache"] as const;
  * Declares a document type. Everything is validated here, at module load, so a bad spec fails the
  * deploy rather than the first read: a ConfigurationError names the offending path (`name`, `fields.id`,
  * `cache.l1.ttl`, …). The result is frozen and carries the fields' schema fingerprint.
+ *
+ * @example
+ * ```ts
+ * import { z } from "zod";
+ * import { defineDocument } from "stratacache";
+ *
+ * export const products = defineDocument({
+ *   name: "products",
+ *   fields: z.object({ name: z.string(), price: z.number().int(), tags: z.array(z.string()).default([]) }),
+ *   cache: { ttl: "5m", l1: { ttl: "2s", capacity: 10_000 }, grace: "1m" },
+ * });
+ * ```
  */
 export function defineDocument<F extends DocumentFields>(input: DefineDocumentInput<F>): DocumentSpec<F> {
   const spec = expectConfigObject(input, "", '{ name: "products", fields: z.object({ … }) }');

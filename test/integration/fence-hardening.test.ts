@@ -1,5 +1,6 @@
 /**
- * Entries the fence could never replace (issue 10 §4; DESIGN.md §3 invariants 1, 7, 8), end to end over real
+ * Entries the fence could never replace (issue 10 §4: no stale fill, every committed write is seen, bad data in
+ * Redis costs misses and never a stuck key), end to end over real
  * Postgres and private Redis servers: forged and planted keys, write-through retries across a Redis restart, and
  * incarnations across `TRUNCATE … RESTART IDENTITY`.
  */

@@ -1,5 +1,5 @@
 /**
- * Push invalidation between two runtimes sharing Postgres and Redis (DESIGN.md §3 invariant 3, §4 push):
+ * Push invalidation between two runtimes sharing Postgres and Redis (bounded staleness across replicas):
  * a write on A drops B's L1 entry at once; deletes, out-of-band writes and FLUSHALL too; other namespaces do not;
  * with push off the same write is not seen by B's L1; the read/invalidate race; a randomized staleness run.
  */

@@ -1,5 +1,6 @@
 /**
- * Read-through over real Postgres and Redis (DESIGN.md §3, invariants 1, 2, 4, 5): fill, hit, write-through,
+ * Read-through over real Postgres and Redis (no stale fill, read-your-writes, the cache never breaks a read, one
+ * fetch per key per process): fill, hit, write-through,
  * tombstones, getMany batching, the stale-fill race, corrupt entries, a Redis that dies mid-run, stampedes.
  */
 import { randomUUID } from "node:crypto";

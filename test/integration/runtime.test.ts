@@ -1,7 +1,7 @@
 /**
  * The runtime's lifecycle and wiring over real Postgres and Redis (and PGlite): start fails fast and clearly, stop
  * is idempotent and closes only what it opened, routes are checked, ports are memoized per context, and the
- * DESIGN.md §1 example runs end to end with Postgres only.
+ * README's first example runs end to end with Postgres only.
  */
 import { PGlite } from "@electric-sql/pglite";
 import { Redis } from "ioredis";

@@ -1,5 +1,5 @@
 /**
- * Docker-engine probe and the testcontainers fallback (the last step of DESIGN.md §5 discovery).
+ * Docker-engine probe and the testcontainers fallback (the last step of server discovery; see postgres.ts, redis.ts).
  *
  *   if (await dockerAvailable()) { const c = await startContainer({ image: "redis:7.0", port: 6379 }); … await c.stop(); }
  *

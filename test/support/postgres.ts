@@ -1,5 +1,5 @@
 /**
- * A real Postgres for tests (DESIGN.md §5), with a fresh database per test file:
+ * A real Postgres for tests (never a mock), with a fresh database per test file:
  *
  *   const server = await findPostgres();          // undefined when none is reachable
  *   const db = await server.createDatabase();     // strata_t_<pid>_<random>, empty

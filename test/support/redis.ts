@@ -1,5 +1,5 @@
 /**
- * Real Redis servers for tests (DESIGN.md §5). Two entry points:
+ * Real Redis servers for tests (never mocks). Two entry points:
  *
  *   const redis = await findRedis();      // a server this test file may use, or undefined
  *   redis?.url … await redis?.stop();     // tests share it only through unique key prefixes

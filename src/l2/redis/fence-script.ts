@@ -7,7 +7,7 @@
  * deleted by an operator — between a write-through and a slow reader's stale fill: without it, an absent entry
  * would let the older version in.
  *
- * Bad data in Redis costs misses, never a stuck key (DESIGN.md §3, invariant 8):
+ * Bad data in Redis costs misses, never a stuck key:
  * - An entry or floor the fence cannot parse — garbled, truncated, old format, another fingerprint — is absent to
  *   it: the entry is replaced by this put, the floor is deleted. The rules are entry-envelope.ts' exactly.
  * - The library never writes an entry or floor without a PX TTL, nor with one above the document's longest lifetime

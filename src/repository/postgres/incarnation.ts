@@ -1,6 +1,6 @@
 /**
  * How an insert picks the row's incarnation (see `StoredRow.incarnation`): the value must order every life of an id
- * after the previous ones, so cache fences never let an old life win (DESIGN.md §3, invariants 1 and 7).
+ * after the previous ones, so cache fences never let an old life win (no stale fill; every committed write is seen).
  *
  * Exports: `insertStatement(table, returning): string`.
  *

@@ -27,23 +27,30 @@ export type PgDriverOptions =
 
 /** What we call on a pool's client inside a transaction (a `pg.PoolClient` fits). */
 export interface PgPoolClientLike {
+  /** Runs one parameterised statement on this connection. */
   query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
   /** `release(error)` destroys the connection instead of returning it to the pool. */
   release(error?: Error | boolean): void;
   /** node-postgres clients are EventEmitters: 'error' fires when a checked-out connection drops. */
   on?(event: "error", listener: (error: Error) => void): unknown;
+  /** Removes the listener `on` added, when the connection is released. */
   off?(event: "error", listener: (error: Error) => void): unknown;
 }
 
 /** The part of a node-postgres `pg.Pool` we use. */
 export interface PgPoolLike {
+  /** Runs one parameterised statement on any pooled connection (reads and single-statement writes). */
   query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+  /** Checks out a connection for a transaction. */
   connect(): Promise<PgPoolClientLike>;
   /** Read only to name the endpoint in logs and errors. */
   readonly options?:
     | {
+        /** The server's host. */
         readonly host?: string | undefined;
+        /** The server's port. */
         readonly port?: number | undefined;
+        /** The connection URL, when the pool was made from one (its password is never logged). */
         readonly connectionString?: string | undefined;
       }
     | undefined;

@@ -4,20 +4,52 @@ import { MemoryCacheBackend } from "../../l2/memory/memory-cache-backend.js";
 import { checkCacheName } from "../../spec/cache-name.js";
 import type { CacheModule, ModuleEnv } from "../module.js";
 
+/** One cache route of memoryCacheModule. */
 export interface MemoryCacheOptions {
-  /** Key prefix, as with Redis (default: the cache name). */
+  /**
+   * Key prefix, as with Redis; two routes of one module may not overlap.
+   * @default the cache name
+   */
   readonly namespace?: string;
-  /** Largest key/value value accepted, in bytes once encoded (default 1 MiB); a bigger set is a ValidationError. */
+  /**
+   * Largest value stored, in bytes once encoded: a bigger key/value set is a ValidationError (nothing written); a
+   * bigger document body is not cached (served from Postgres, counted in `source.tooLarge`).
+   * @default 1048576 (1 MiB)
+   */
   readonly maxValueBytes?: number;
 }
 
+/** Options of memoryCacheModule. Checked at once: an unknown or bad one throws ConfigurationError naming it. */
 export interface MemoryCacheModuleOptions {
+  /** Cache name (`CacheSpec.name`) → its route; at least one. */
   readonly caches: Readonly<Record<string, MemoryCacheOptions>>;
-  /** Bound on stored keys across all namespaces (default 100,000; oldest-written evicted first). */
+  /**
+   * Bound on stored keys across all namespaces (entries, tombstones, version floors, `kv` keys); past it the least
+   * recently written key goes (reads do not refresh it).
+   * @default 100000
+   */
   readonly maxEntries?: number;
 }
 
-/** An in-process L2 (one process only: other replicas cannot see it). */
+/**
+ * An in-process L2 with Redis' semantics, for a single process and for tests: other replicas cannot see it.
+ * Options are validated now; the store opens at `runtime.start()`.
+ *
+ * @example
+ * ```ts
+ * import { createRuntime, memoryCacheModule, postgresModule } from "stratacache";
+ *
+ * const runtime = createRuntime({
+ *   modules: [
+ *     postgresModule({ pglite: true, documents: { products: {} } }),
+ *     memoryCacheModule({ caches: { products: {} }, maxEntries: 10_000 }),
+ *   ],
+ * });
+ * await runtime.start();
+ * await runtime.context().cache("products").set("greeting", "hello");
+ * await runtime.stop();
+ * ```
+ */
 export function memoryCacheModule(options: MemoryCacheModuleOptions): CacheModule {
   const opts = checkObject(options, "memoryCacheModule");
   checkKnownKeys(opts, ["caches", "maxEntries"], "memoryCacheModule");

@@ -11,13 +11,21 @@ import type { SqlDriver } from "../../repository/postgres/sql-driver.js";
 import type { DocumentsModule, ModuleEnv } from "../module.js";
 import { type DataLocation, postgresUrlLocation } from "../route-conflicts.js";
 
+/** Where one document's rows live. */
 export interface PostgresDocumentOptions {
-  /** Table name (default: the document name). */
+  /**
+   * Table name; no two documents of one database may share a table.
+   * @default the document name
+   */
   readonly table?: string;
-  /** Schema (default `public`). */
+  /**
+   * Schema of the table.
+   * @default "public"
+   */
   readonly schema?: string;
 }
 
+/** Options of postgresModule: exactly one of `url`, `pool` or `pglite`. Checked at once (ConfigurationError). */
 export interface PostgresModuleOptions {
   /** `postgres://…`: stratacache owns the pool and ends it on stop(). */
   readonly url?: string;
@@ -25,9 +33,12 @@ export interface PostgresModuleOptions {
   readonly pool?: PgPoolLike;
   /** A PGlite instance (left open on stop()), or `true` for an in-memory one stratacache creates and closes. */
   readonly pglite?: PGliteLike | true;
-  /** Document name → table. */
+  /** Document name → where its rows live; at least one. */
   readonly documents: Readonly<Record<string, PostgresDocumentOptions>>;
-  /** Create missing tables at start (default true). Never drops or alters. */
+  /**
+   * Create missing tables at start. Never drops or alters.
+   * @default true
+   */
   readonly migrate?: boolean;
   /** Called with each statement's text before it is sent (statistics, tests). */
   readonly onQuery?: (sql: string) => void;
@@ -35,13 +46,33 @@ export interface PostgresModuleOptions {
    * With `url`: how long one statement may take before it fails on the client (default 10000 ms), so a hung or
    * partitioned server turns into an error — which `grace` can answer with a stale entry — instead of a read that
    * never returns. A `pool` you pass keeps its own `query_timeout`; PGlite runs in-process and has none.
+   * @default 10000
    */
   readonly queryTimeoutMs?: number;
 }
 
 const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
 
-/** Routes documents to tables in one Postgres database. Validated now; connects at `runtime.start()`. */
+/**
+ * Routes documents to tables in one Postgres database. Validated now; connects at `runtime.start()`.
+ *
+ * @example
+ * ```ts
+ * import { createRuntime, postgresModule } from "stratacache";
+ *
+ * const runtime = createRuntime({
+ *   modules: [
+ *     postgresModule({
+ *       url: "postgres://postgres@127.0.0.1:5432/app",
+ *       documents: { products: { table: "products", schema: "shop" } },
+ *       queryTimeoutMs: 2_000,
+ *     }),
+ *   ],
+ * });
+ * await runtime.start(); // creates shop.products when missing
+ * await runtime.stop();
+ * ```
+ */
 export function postgresModule(options: PostgresModuleOptions): DocumentsModule {
   const opts = checkObject(options, "postgresModule");
   checkKnownKeys(

@@ -20,12 +20,21 @@ import { checkCacheName } from "../../spec/cache-name.js";
 import type { CacheModule, ModuleEnv } from "../module.js";
 import { type DataLocation, redisLocation } from "../route-conflicts.js";
 
+/** One cache route of redisModule. */
 export interface RedisCacheOptions {
-  /** Key prefix of this cache, e.g. `"app:products"`. */
+  /** Key prefix of this cache, e.g. `"app:products"`; two routes on one server may not overlap. */
   readonly namespace: string;
-  /** Drop L1 entries on other replicas the moment Redis sees a write (CLIENT TRACKING); default false. */
+  /**
+   * Drop L1 entries on every replica the moment Redis sees a write (CLIENT TRACKING, one extra connection), so
+   * push latency rather than `l1.ttl` bounds L1 staleness. Not supported on a Cluster client (TTL-only, logged once).
+   * @default false
+   */
   readonly invalidationPush?: boolean;
-  /** Largest key/value value accepted, in bytes once encoded (default 1 MiB); a bigger set is a ValidationError. */
+  /**
+   * Largest value stored, in bytes once encoded: a bigger key/value set is a ValidationError (nothing written); a
+   * bigger document body is not cached (served from Postgres, counted in `source.tooLarge`).
+   * @default 1048576 (1 MiB)
+   */
   readonly maxValueBytes?: number;
 }
 
@@ -37,16 +46,27 @@ type ClientMethod = (...args: never[]) => unknown;
  * stratacache uses, never by `instanceof`, so a client built by your own `ioredis` fits.
  */
 export interface RedisClientLike {
+  /** True for a `Cluster`: keys are then grouped per hash slot. */
   readonly isCluster: boolean;
+  /** ioredis `get`. */
   get: ClientMethod;
+  /** ioredis `mget`. */
   mget: ClientMethod;
+  /** ioredis `getBuffer` (raw bytes values). */
   getBuffer: ClientMethod;
+  /** ioredis `mgetBuffer`. */
   mgetBuffer: ClientMethod;
+  /** ioredis `set`. */
   set: ClientMethod;
+  /** ioredis `del`. */
   del: ClientMethod;
+  /** ioredis `exists`. */
   exists: ClientMethod;
+  /** ioredis `multi`: a batch of writes to one hash slot in one round trip. */
   multi: ClientMethod;
+  /** ioredis `defineCommand`: registers the fenced-write Lua scripts. */
   defineCommand: ClientMethod;
+  /** ioredis `duplicate`: the push channel's own connection, from your client's settings. */
   duplicate: ClientMethod;
 }
 
@@ -70,13 +90,18 @@ function isRedisClient(value: unknown): value is RedisClientLike {
   return typeof client.isCluster === "boolean" && CLIENT_METHODS.every((name) => typeof client[name] === "function");
 }
 
+/** Options of redisModule: exactly one of `url` or `client`. Checked at once (ConfigurationError naming the key). */
 export interface RedisModuleOptions {
-  /** `redis://…` to let stratacache own the connection; or `client` to share yours (left open on stop). */
+  /** `redis://…` or `rediss://…`: stratacache owns the connection and closes it on stop(). */
   readonly url?: string;
+  /** Your ioredis client, shared: never closed by stratacache. */
   readonly client?: RedisClientLike;
-  /** Route name (`CacheSpec.name`) → namespace. */
+  /** Cache name (`CacheSpec.name`) → its route; at least one. */
   readonly caches: Readonly<Record<string, RedisCacheOptions>>;
-  /** Bound on every Redis call, in ms (default 250). A read that times out falls through to Postgres. */
+  /**
+   * Bound on every Redis call, in ms. A read that times out falls through to Postgres.
+   * @default 250
+   */
   readonly timeoutMs?: number;
   /** Timing of the push invalidation channel (used when a cache has `invalidationPush`); see PushTiming. */
   readonly invalidation?: Partial<PushTiming>;
@@ -84,7 +109,27 @@ export interface RedisModuleOptions {
 
 const DEFAULT_TIMEOUT_MS = 250;
 
-/** Wires cache names to Redis namespaces. Options are validated now; the connection opens at `runtime.start()`. */
+/**
+ * Wires cache names to Redis namespaces. Options are validated now; the connection opens at `runtime.start()`.
+ *
+ * @example
+ * ```ts
+ * import { createRuntime, postgresModule, redisModule } from "stratacache";
+ *
+ * const runtime = createRuntime({
+ *   modules: [
+ *     postgresModule({ url: "postgres://postgres@127.0.0.1:5432/app", documents: { products: {} } }),
+ *     redisModule({
+ *       url: "redis://127.0.0.1:6379",
+ *       caches: { products: { namespace: "app:products", invalidationPush: true } },
+ *       timeoutMs: 100,
+ *     }),
+ *   ],
+ * });
+ * await runtime.start();
+ * await runtime.stop();
+ * ```
+ */
 export function redisModule(options: RedisModuleOptions): CacheModule {
   const opts = checkObject(options, "redisModule");
   checkKnownKeys(opts, ["url", "client", "caches", "timeoutMs", "invalidation"], "redisModule");
