@@ -18,6 +18,7 @@ export {
 } from "./kernel/errors.js";
 export type { Logger } from "./kernel/logger.js";
 export { consoleLogger, silentLogger } from "./kernel/logger.js";
+export type { CreateL1StoreOptions } from "./l1/create-l1-store.js";
 export { createL1Store } from "./l1/create-l1-store.js";
 export type { L1PolicyName, L1Stats, L1Store, L1StoreFactory, L1StoreOptions } from "./l1/l1-store.js";
 export type { CachePort, CacheSetOptions, CacheValue } from "./l2/cache-port.js";
@@ -25,6 +26,7 @@ export type { DocumentCommand } from "./read-through/document-command.js";
 export type { DocumentQuery, ReadOptions } from "./read-through/document-query.js";
 export type { DocumentStats, L2Stats, RefreshStats, SourceStats } from "./read-through/document-stats.js";
 export type { PgPoolClientLike, PgPoolLike } from "./repository/postgres/pg-driver.js";
+export type { PGliteLike, PGliteQueryable } from "./repository/postgres/pglite-driver.js";
 export type { Context } from "./runtime/context.js";
 export type { RuntimeModule } from "./runtime/module.js";
 export type { MemoryCacheModuleOptions, MemoryCacheOptions } from "./runtime/modules/memory-cache-module.js";

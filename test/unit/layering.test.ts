@@ -44,7 +44,8 @@ beforeAll(async () => {
   delete config.$schema;
   config.files = { includes: ["src/**"] };
   writeFileSync(join(root, "biome.json"), JSON.stringify(config));
-  for (const [path, target] of fixtures) write(path, `import { thing } from "${target}";\nexport const used = thing;\n`);
+  for (const [path, target] of fixtures)
+    write(path, `import { thing } from "${target}";\nexport const used = thing;\n`);
   // Two files importing each other: an import cycle.
   write("l2/cycle-a.ts", 'import { b } from "./cycle-b.js";\nexport const a = () => b;\n');
   write("l2/cycle-b.ts", 'import { a } from "./cycle-a.js";\nexport const b = () => a;\n');

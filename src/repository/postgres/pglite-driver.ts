@@ -14,13 +14,20 @@ import type { SqlDriver, SqlExecutor, SqlResult, SqlRow } from "./sql-driver.js"
 
 /** What we need from a PGlite transaction (and from PGlite itself). */
 export interface PGliteQueryable {
+  /** Runs one statement with `$1…` parameters. */
   query<T>(query: string, params?: unknown[]): Promise<{ rows: T[] }>;
 }
 
-/** The part of `PGlite` we use. */
+/**
+ * The part of `PGlite` (`@electric-sql/pglite`) stratacache uses: pass your instance as
+ * `postgresModule({ pglite })`; it is recognised by these members, and left open on `stop()`.
+ */
 export interface PGliteLike extends PGliteQueryable {
+  /** Runs `callback` in one transaction (PGlite has a single connection). */
   transaction<T>(callback: (tx: PGliteQueryable) => Promise<T>): Promise<T>;
+  /** Closes the instance (only when stratacache created it). */
   close(): Promise<void>;
+  /** Whether the instance is closed. */
   readonly closed: boolean;
 }
 
