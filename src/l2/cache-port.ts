@@ -3,6 +3,7 @@ import type { Duration } from "../kernel/duration.js";
 /** A value the key/value port stores: anything JSON can carry, or raw bytes (returned as a Uint8Array). */
 export type CacheValue = unknown;
 
+/** Absent, or a plain object with only these keys: anything else (`null`, a bare `"5m"`, a typo) is a ValidationError. */
 export interface CacheSetOptions {
   /** Lifetime of the entry; defaults to the cache's `ttl`. */
   readonly ttl?: Duration;

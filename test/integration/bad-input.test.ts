@@ -61,6 +61,8 @@ interface World {
   readonly kvBySpec: CachePort;
   /** A runtime built for one lifecycle row, stopped after the table. */
   fresh(options?: { documents?: ReadonlyArray<typeof products> }): Runtime;
+  /** Like `fresh`, with the private Redis routed as cache "kv". */
+  freshWithRedis(): Runtime;
 }
 
 type Row = BadInputRow<World>;
@@ -649,6 +651,41 @@ const kvRows: Row[] = [
   ]),
   ...(
     [
+      ["null", null],
+      ["a duration string", "5m"],
+      ["a number", 60_000],
+      ["an array", [{ ttl: "5m" }]],
+      ["a boolean", true],
+      ["a Map", new Map([["ttl", "5m"]])],
+      ["an unknown key tll", { tll: "5m" }],
+      ["an unknown key beside ttl", { ttl: "5m", nx: true }],
+    ] as const
+  ).flatMap(([what, options]): Row[] => [
+    {
+      name: `kv set: options is ${what}`,
+      call: (t) => t.kv.set("k", 1, options as never),
+      expect: validation(),
+    },
+    {
+      name: `kv setMany: options is ${what}`,
+      call: (t) => t.kv.setMany([["k", 1]], options as never),
+      expect: validation(),
+    },
+  ]),
+  {
+    name: "kv set: options with ttl undefined uses the default ttl",
+    call: async (t) => {
+      await t.kv.set("opt-undefined", 1, { ttl: undefined });
+      return t.h.redis.pttl(`${kvPrefix(`${NAMESPACE}:kv`)}opt-undefined`);
+    },
+    expect: resolves((pttl) => {
+      expect(pttl).toBeGreaterThan(4 * 60_000);
+      expect(pttl).toBeLessThanOrEqual(5 * 60_000);
+    }),
+    redisKeysWritten: () => [`${kvPrefix(`${NAMESPACE}:kv`)}opt-undefined`],
+  },
+  ...(
+    [
       ["an unrouted name", "nope"],
       ["an empty name", ""],
       ["__proto__", "__proto__"],
@@ -778,7 +815,102 @@ const plantedRows: Row[] = [
     }),
   ),
 ];
-const SPARE_DOCS = plantedEntries.length + plantedFloors.length;
+
+/**
+ * Keys of the wrong Redis type, or planted without a TTL (which the library never writes), under a document's entry
+ * or floor key: the fence treats them as foreign (deletes them) and the read as a miss, so they cost one miss, never
+ * a stuck id.
+ */
+const FAR = () => Date.now() + 365 * 86_400_000;
+const plantedForeign: ReadonlyArray<
+  readonly [string, (t: World, entry: string, floor: string, id: string) => Promise<unknown>]
+> = [
+  ["entry is a hash", (t, entry) => t.h.redis.multi().hset(entry, "rev", "1").pexpire(entry, 600_000).exec()],
+  ["entry is a hash without a TTL", (t, entry) => t.h.redis.hset(entry, "a", "b")],
+  ["entry is a list", (t, entry) => t.h.redis.rpush(entry, "s1|x")],
+  ["entry is a set", (t, entry) => t.h.redis.sadd(entry, "x")],
+  ["entry is a sorted set", (t, entry) => t.h.redis.zadd(entry, 1, "x")],
+  ["floor is a list", (t, _entry, floor) => t.h.redis.rpush(floor, "999999|999999")],
+  ["floor is a hash", (t, _entry, floor) => t.h.redis.hset(floor, "rev", "999999")],
+  ["floor is a set", (t, _entry, floor) => t.h.redis.sadd(floor, "999999|T")],
+  [
+    "entry is a garbled header with a higher version",
+    (t, entry) => t.h.redis.set(entry, `s1|${products.fingerprint}|999999|999999|0|0|never|{}`, "PX", 600_000),
+  ],
+  [
+    "entry is a header with a higher version cut before its body",
+    (t, entry) => t.h.redis.set(entry, `s1|${products.fingerprint}|999999|999999|0|0`, "PX", 600_000),
+  ],
+  [
+    "entry is a well-formed forgery with a higher version and no TTL",
+    (t, entry, _floor, id) =>
+      t.h.redis.set(
+        entry,
+        `s1|${products.fingerprint}|999999|999999|0|0|${FAR()}|{"id":"${id}","rev":999999,"createdAt":0,"updatedAt":0,"name":"forged","price":1}`,
+      ),
+  ],
+  ["floor is a hand-planted higher version without a TTL", (t, _entry, floor) => t.h.redis.set(floor, "999999|999999")],
+  ["floor is a hand-planted tombstone without a TTL", (t, _entry, floor) => t.h.redis.set(floor, "999999|T")],
+];
+
+const plantedForeignRows: Row[] = plantedForeign.flatMap(([what, plant], i): Row[] =>
+  (["get", "getMany"] as const).map((read, j) =>
+    plantedRow(plantedEntries.length + plantedFloors.length + i * 2 + j, `${what} (${read})`, async (t, doc) => {
+      const entry = entryKey(NAMESPACE, products, doc.id);
+      const floor = `${versionFloorPrefix(`${NAMESPACE}:products`, products.fingerprint)}{${doc.id}}`;
+      await t.h.redis.del(entry, floor); // the create left a floor: replace it by the planted key
+      await plant(t, entry, floor, doc.id);
+      // The getMany path reads with MGET (nil for a key of another type); fills go through the fence either way.
+      if (read === "getMany") expect(await t.query.getMany([doc.id])).toEqual([doc]);
+    }),
+  ),
+);
+
+const SPARE_DOCS = plantedEntries.length + plantedFloors.length + plantedForeign.length * 2;
+
+/** A key/value key of another Redis type: a miss, never UNAVAILABLE. */
+const plantedKvTypes: ReadonlyArray<readonly [string, (t: World, key: string) => Promise<unknown>]> = [
+  ["a hash", (t, key) => t.h.redis.hset(key, "a", "b")],
+  ["a list", (t, key) => t.h.redis.rpush(key, "j1")],
+  ["a set", (t, key) => t.h.redis.sadd(key, "j1")],
+];
+const plantedKvTypeRows: Row[] = plantedKvTypes.flatMap(([what, plant], i): Row[] => {
+  const key = `planted-type-${i}`;
+  const full = kvPrefix(`${NAMESPACE}:kv`) + key;
+  return [
+    {
+      name: `planted kv: get of ${what}`,
+      call: async (t) => {
+        await t.h.redis.del(full);
+        await plant(t, full);
+        return t.kv.get(key);
+      },
+      expect: resolves((result) => expect(result).toBeUndefined()),
+      redisKeysWritten: () => [full],
+    },
+    {
+      name: `planted kv: getMany of ${what}`,
+      call: async (t) => {
+        await t.h.redis.del(full);
+        await plant(t, full);
+        return t.kv.getMany([key, "never-set"]);
+      },
+      expect: resolves((result) => expect(result).toEqual([undefined, undefined])),
+      redisKeysWritten: () => [full],
+    },
+    {
+      name: `planted kv: set over ${what} replaces it`,
+      call: async (t) => {
+        await t.h.redis.del(full);
+        await plant(t, full);
+        await t.kv.set(key, { replaced: true });
+        return t.kv.get(key);
+      },
+      expect: resolves((result) => expect(result).toEqual({ replaced: true })),
+      redisKeysWritten: () => [full],
+    },
+  ];
+});
 
 /** Key/value entries that are not ours: a miss, never a throw. */
 const plantedKv: ReadonlyArray<readonly [string, string | Buffer]> = [
@@ -1015,6 +1147,75 @@ const lifecycleRows: Row[] = [
     call: (t) => t.ctx.document.command(unrouted),
     expect: configuration(),
   },
+  ...(
+    [
+      ["null", null],
+      ["undefined", undefined],
+      ["a string", "products"],
+      ["a number", 42],
+      ["a cache spec", products.cache],
+      ["an array", [products]],
+    ] as const
+  ).flatMap(([what, spec]): Row[] => [
+    {
+      name: `lifecycle: query() of ${what}`,
+      call: (t) => t.ctx.document.query(spec as never),
+      expect: configuration("spec"),
+    },
+    {
+      name: `lifecycle: command() of ${what}`,
+      call: (t) => t.ctx.document.command(spec as never),
+      expect: configuration("spec"),
+    },
+  ]),
+  ...(
+    [
+      ["a number", 42],
+      ["null", null],
+      ["undefined", undefined],
+      ["a string", "async () => 1"],
+      ["an object", { run: async () => 1 }],
+    ] as const
+  ).flatMap(([what, fn]): Row[] => [
+    {
+      name: `lifecycle: ctx.transaction() of ${what}`,
+      call: (t) => t.ctx.transaction(fn as never),
+      expect: configuration("transaction"),
+    },
+    {
+      name: `lifecycle: runtime.transaction() of ${what}`,
+      call: (t) => t.runtime.transaction(fn as never),
+      expect: configuration("transaction"),
+    },
+  ]),
+  {
+    name: "lifecycle: a nested transaction() of a number",
+    call: (t) => t.ctx.transaction((tx) => tx.transaction(42 as never)),
+    expect: configuration("transaction"),
+  },
+  ...(
+    [
+      ["get", (kv: CachePort) => kv.get("k")],
+      ["getMany", (kv: CachePort) => kv.getMany(["k"])],
+      ["exists", (kv: CachePort) => kv.exists("k")],
+      ["set", (kv: CachePort) => kv.set("k", 1)],
+      ["setMany", (kv: CachePort) => kv.setMany([["k", 1]])],
+      ["delete", (kv: CachePort) => kv.delete("k")],
+      ["deleteMany", (kv: CachePort) => kv.deleteMany(["k"])],
+    ] as const
+  ).map(
+    ([what, use]): Row => ({
+      name: `lifecycle: a key/value port ${what} after stop()`,
+      call: async (t) => {
+        const runtime = t.freshWithRedis();
+        await runtime.start();
+        const kv = runtime.context().cache("kv");
+        await runtime.stop();
+        await use(kv);
+      },
+      expect: stopped,
+    }),
+  ),
 ];
 
 // ------------------------------------------------------------------------------- aborted reads and transactions
@@ -1121,7 +1322,7 @@ const groups: ReadonlyArray<readonly [string, ReadonlyArray<Row>]> = [
   ["update patches", updateRows],
   ["delete revs", deleteRows],
   ["key/value calls", kvRows],
-  ["planted Redis data", [...plantedRows, ...plantedKvRows]],
+  ["planted Redis data", [...plantedRows, ...plantedForeignRows, ...plantedKvRows, ...plantedKvTypeRows]],
   ["lifecycle misuse", lifecycleRows],
   ["aborted reads", abortedRows],
   ["transactions", transactionRows],
@@ -1181,6 +1382,17 @@ describe.skipIf(env.skip)("bad input", () => {
           modules: [postgresModule({ url: databaseUrl, documents: { products: { table: "products" } } })],
           logger: silentLogger,
           ...(options?.documents ? { documents: options.documents } : {}),
+        });
+        extra.push(created);
+        return created;
+      },
+      freshWithRedis() {
+        const created = createRuntime({
+          modules: [
+            postgresModule({ url: databaseUrl, documents: { products: { table: "products" } } }),
+            redisModule({ url: redis.url, caches: { kv: { namespace: `${NAMESPACE}:kv` } } }),
+          ],
+          logger: silentLogger,
         });
         extra.push(created);
         return created;
