@@ -8,11 +8,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { z as z3 } from "zod/v3";
 import type { CachePort, Context, Doc, DocumentCommand, DocumentQuery, Runtime } from "../../src/index.js";
 import {
   AbortError,
   ConfigurationError,
   ConflictError,
+  createL1Store,
   createRuntime,
   defineDocument,
   memoryCacheModule,
@@ -42,6 +44,9 @@ const unrouted = defineDocument({ name: "unrouted", fields: productFields, cache
 /** A document whose cache name no cache module routes: a ctx.cache() target with no route. */
 const elsewhere = defineDocument({ name: "elsewhere", fields: productFields, cache: { name: "elsewhere" } });
 
+/** A document whose field takes any JSON: payload checks past zod (circular, deep, NUL, bigint) are reached. */
+const notes = defineDocument({ name: "notes", fields: z.object({ body: z.unknown() }) });
+
 /** Everything a row may use. Built once; rows never change it. */
 interface World {
   readonly h: BadInputHarness;
@@ -55,6 +60,8 @@ interface World {
   /** Documents no row may change; the health check reads them. */
   readonly good: Doc<typeof products>;
   readonly goodGadget: Doc<typeof gadgets>;
+  readonly notes: DocumentCommand<typeof notes>;
+  readonly goodNote: Doc<typeof notes>;
   /** Documents created up front for the planted-data rows (a row must not write Postgres itself). */
   readonly spare: ReadonlyArray<Doc<typeof products>>;
   readonly kv: CachePort;
@@ -77,6 +84,17 @@ const configuration = (path?: string) =>
     if (path !== undefined) expect((error as ConfigurationError).path).toBe(path);
   });
 const stopped = rejects(RuntimeStateError, "STOPPED");
+/** A ValidationError whose first issue has this code (and, when given, this path). */
+const issue = (code: string, path?: ReadonlyArray<string | number>) =>
+  rejects(ValidationError, "VALIDATION", (error) => {
+    expect((error as ValidationError).issues[0]?.code).toBe(code);
+    if (path) expect((error as ValidationError).issues[0]?.path).toEqual(path);
+  });
+/** A ConfigurationError whose message names both clashing routes. */
+const clash = (...names: ReadonlyArray<string>) =>
+  rejects(ConfigurationError, "CONFIGURATION", (error) => {
+    for (const name of names) expect(error.message).toContain(name);
+  });
 
 // ---------------------------------------------------------------------------------------------------------- specs
 
@@ -194,12 +212,45 @@ const specRows: Row[] = [
         "cache.slidingTtl",
       ],
       ["grace 0", { name: "products", fields: productFields, cache: { grace: 0 } }, "cache.grace"],
+      [
+        "l1.capacity 1e9",
+        { name: "products", fields: productFields, cache: { l1: { ttl: "1s", capacity: 1e9 } } },
+        "cache.l1.capacity",
+      ],
+      [
+        "l1.capacity 2^32",
+        { name: "products", fields: productFields, cache: { l1: { ttl: "1s", capacity: 2 ** 32 } } },
+        "cache.l1.capacity",
+      ],
+      [
+        "tinylfu l1.capacity 1e9",
+        { name: "products", fields: productFields, cache: { l1: { ttl: "1s", policy: "tinylfu", capacity: 1e9 } } },
+        "cache.l1.capacity",
+      ],
+      ["fields a zod 3 object", { name: "products", fields: z3.object({ name: z3.string() }) }, "fields"],
+      ["fields refined at the top", { name: "products", fields: productFields.refine(() => true) }, "fields"],
+      ["fields super-refined at the top", { name: "products", fields: productFields.superRefine(() => {}) }, "fields"],
+      ["fields transformed at the top", { name: "products", fields: productFields.transform((v) => v) }, "fields"],
     ] as const
   ).map(
     ([what, input, path]): Row => ({
       name: `defineDocument: ${what}`,
       call: () => defineDocument(input as never),
       expect: configuration(path),
+    }),
+  ),
+  ...(
+    [
+      ["lru capacity 1e9", { capacity: 1e9 }],
+      ["lru capacity 2^32", { capacity: 2 ** 32 }],
+      ["tinylfu capacity 1e9", { capacity: 1e9, policy: "tinylfu" }],
+      ["tinylfu capacity 2^32", { capacity: 2 ** 32, policy: "tinylfu" }],
+    ] as const
+  ).map(
+    ([what, options]): Row => ({
+      name: `createL1Store: ${what}`,
+      call: () => createL1Store(options as never),
+      expect: configuration("capacity"),
     }),
   ),
 ];
@@ -233,6 +284,8 @@ const moduleRows: Row[] = [
       ["queryTimeoutMs fractional", { url: PG, documents, queryTimeoutMs: 1.5 }],
       ["onQuery not a function", { url: PG, documents, onQuery: "log" }],
       ["pool not a pool", { pool: {}, documents }],
+      ["queryTimeoutMs 2^31", { url: PG, documents, queryTimeoutMs: 2 ** 31 }],
+      ["queryTimeoutMs 1e12", { url: PG, documents, queryTimeoutMs: 1e12 }],
     ] as const
   ).map(
     ([what, options]): Row => ({
@@ -263,6 +316,12 @@ const moduleRows: Row[] = [
       ["client not a client", { url: RD, client: {}, caches }],
       ["invalidation.heartbeatIntervalMs 0", { url: RD, caches, invalidation: { heartbeatIntervalMs: 0 } }],
       ["invalidation unknown key", { url: RD, caches, invalidation: { heartbeat: 5 } }],
+      ["timeoutMs 2^31", { url: RD, caches, timeoutMs: 2 ** 31 }],
+      ["timeoutMs 1e10", { url: RD, caches, timeoutMs: 1e10 }],
+      ["invalidation.heartbeatIntervalMs 2^31", { url: RD, caches, invalidation: { heartbeatIntervalMs: 2 ** 31 } }],
+      ["invalidation.heartbeatTimeoutMs 2^31", { url: RD, caches, invalidation: { heartbeatTimeoutMs: 2 ** 31 } }],
+      ["invalidation.reconnectBaseMs 2^31", { url: RD, caches, invalidation: { reconnectBaseMs: 2 ** 31 } }],
+      ["invalidation.reconnectMaxMs 2^31", { url: RD, caches, invalidation: { reconnectMaxMs: 2 ** 31 } }],
       [
         "invalidation reconnectMaxMs below base",
         { url: RD, caches, invalidation: { reconnectBaseMs: 100, reconnectMaxMs: 10 } },
@@ -300,6 +359,81 @@ const moduleRows: Row[] = [
 // --------------------------------------------------------------------------------------------- runtime options
 
 const pgModule = () => postgresModule({ url: PG, documents });
+
+/** Routes that would mix data: refused when the runtime is built, naming both routes. */
+const routeClashRows: Row[] = [
+  {
+    name: "createRuntime: two documents on one table of one module",
+    call: () =>
+      createRuntime({
+        modules: [postgresModule({ url: PG, documents: { alpha: { table: "shared" }, beta: { table: "shared" } } })],
+      }),
+    expect: clash("alpha", "beta"),
+  },
+  {
+    name: "createRuntime: two documents on one table across two modules of one database",
+    call: () =>
+      createRuntime({
+        modules: [
+          postgresModule({ url: PG, documents: { alpha: { table: "shared" } } }),
+          postgresModule({ url: PG, documents: { beta: { table: "shared" } } }),
+        ],
+      }),
+    expect: clash("alpha", "beta"),
+  },
+  {
+    name: "createRuntime: two documents on one schema-qualified table",
+    call: () =>
+      createRuntime({
+        modules: [
+          postgresModule({
+            url: PG,
+            documents: { alpha: { table: "t", schema: "app" }, beta: { table: "t", schema: "app" } },
+          }),
+        ],
+      }),
+    expect: clash("alpha", "beta"),
+  },
+  {
+    name: "createRuntime: two caches on one namespace of one Redis module",
+    call: () =>
+      createRuntime({
+        modules: [pgModule(), redisModule({ url: RD, caches: { one: { namespace: "n" }, two: { namespace: "n" } } })],
+      }),
+    expect: clash("one", "two"),
+  },
+  {
+    name: "createRuntime: two caches on one namespace across two Redis modules of one server",
+    call: () =>
+      createRuntime({
+        modules: [
+          pgModule(),
+          redisModule({ url: RD, caches: { one: { namespace: "n" } } }),
+          redisModule({ url: RD, caches: { two: { namespace: "n" } } }),
+        ],
+      }),
+    expect: clash("one", "two"),
+  },
+  {
+    name: "createRuntime: two caches on overlapping namespaces",
+    call: () =>
+      createRuntime({
+        modules: [
+          pgModule(),
+          redisModule({ url: RD, caches: { one: { namespace: "n" }, two: { namespace: "n:kv" } } }),
+        ],
+      }),
+    expect: clash("one", "two"),
+  },
+  {
+    name: "createRuntime: two caches on one namespace of one memory module",
+    call: () =>
+      createRuntime({
+        modules: [pgModule(), memoryCacheModule({ caches: { one: { namespace: "n" }, two: { namespace: "n" } } })],
+      }),
+    expect: clash("one", "two"),
+  },
+];
 const runtimeRows: Row[] = (
   [
     ["undefined", () => undefined, "createRuntime"],
@@ -325,6 +459,15 @@ const runtimeRows: Row[] = (
     ["documents a string", () => ({ modules: [pgModule()], documents: "products" }), "documents"],
     ["documents holding a plain object", () => ({ modules: [pgModule()], documents: [{}] }), "documents[0]"],
     ["documents holding null", () => ({ modules: [pgModule()], documents: [products, null] }), "documents[1]"],
+    ["unknown key loger", () => ({ modules: [pgModule()], loger: silentLogger }), "loger"],
+    ["unknown key refreshconcurrency", () => ({ modules: [pgModule()], refreshconcurrency: 4 }), "refreshconcurrency"],
+    ["logger an empty object", () => ({ modules: [pgModule()], logger: {} }), "logger"],
+    ["logger lacking warn and error", () => ({ modules: [pgModule()], logger: { debug() {}, info() {} } }), "logger"],
+    ["logger a function", () => ({ modules: [pgModule()], logger: () => {} }), "logger"],
+    ["logger null", () => ({ modules: [pgModule()], logger: null }), "logger"],
+    ["clock an empty object", () => ({ modules: [pgModule()], clock: {} }), "clock"],
+    ["clock lacking random", () => ({ modules: [pgModule()], clock: { now: () => 0 } }), "clock"],
+    ["clock a number", () => ({ modules: [pgModule()], clock: 0 }), "clock"],
   ] as const
 ).map(
   ([what, options, path]): Row => ({
@@ -706,6 +849,83 @@ const kvRows: Row[] = [
     name: "ctx.cache: the cache spec of a document no cache module routes",
     call: (t) => t.ctx.cache(elsewhere.cache as never),
     expect: configuration("caches.elsewhere"),
+  },
+  ...(
+    [
+      ["undefined", undefined],
+      ["null", null],
+      ["empty", ""],
+      ["a number", 42],
+      ["an object", { key: "k" }],
+      ["a NUL", "a\u0000b"],
+      ["a newline", "a\nb"],
+      ["a tab", "\t"],
+      ["DEL", "a\u007f"],
+      ["a lone surrogate", "a\ud800"],
+      ["1025 characters", "k".repeat(1025)],
+    ] as const
+  ).flatMap(([what, key]): Row[] => [
+    { name: `kv get: key is ${what}`, call: (t) => t.kv.get(key as never), expect: issue("invalid_key", ["key"]) },
+    { name: `kv set: key is ${what}`, call: (t) => t.kv.set(key as never, 1), expect: issue("invalid_key", ["key"]) },
+    {
+      name: `kv exists: key is ${what}`,
+      call: (t) => t.kv.exists(key as never),
+      expect: issue("invalid_key", ["key"]),
+    },
+    {
+      name: `kv delete: key is ${what}`,
+      call: (t) => t.kv.delete(key as never),
+      expect: issue("invalid_key", ["key"]),
+    },
+    {
+      name: `kv getMany: second key is ${what}`,
+      call: (t) => t.kv.getMany(["ok", key as never]),
+      expect: issue("invalid_key", ["keys", 1]),
+    },
+    {
+      name: `kv setMany: second key is ${what} (whole batch refused)`,
+      call: (t) =>
+        t.kv.setMany([
+          ["ok", 1],
+          [key as never, 2],
+        ]),
+      expect: issue("invalid_key", ["keys", 1]),
+    },
+    {
+      name: `kv deleteMany: second key is ${what}`,
+      call: (t) => t.kv.deleteMany(["ok", key as never]),
+      expect: issue("invalid_key", ["keys", 1]),
+    },
+  ]),
+  {
+    name: "kv set: a value one byte over maxValueBytes once encoded",
+    // 1 MiB of characters encodes to more than 1 MiB (a tag and JSON quotes).
+    call: (t) => t.kv.set("big", "x".repeat(1024 * 1024)),
+    expect: issue("too_large"),
+  },
+  {
+    name: "kv set (by spec): a 2 MiB byte array",
+    call: (t) => t.kvBySpec.set("big", new Uint8Array(2 * 1024 * 1024)),
+    expect: issue("too_large"),
+  },
+  {
+    name: "kv setMany: one value over maxValueBytes (whole batch refused)",
+    call: (t) =>
+      t.kv.setMany([
+        ["small", 1],
+        ["big", "x".repeat(1024 * 1024)],
+      ]),
+    expect: issue("too_large", ["entries", 1]),
+  },
+  {
+    name: "kv getMany: keys not an array",
+    call: (t) => t.kv.getMany("k" as never),
+    expect: issue("invalid_type", ["keys"]),
+  },
+  {
+    name: "kv setMany: entries not pairs",
+    call: (t) => t.kv.setMany([["k"]] as never),
+    expect: issue("invalid_type", ["entries", 0]),
   },
   {
     name: "kv get: a key never set is undefined",
@@ -1311,12 +1531,333 @@ const transactionRows: Row[] = [
   },
 ];
 
+// ------------------------------------------------------------------------------ payload values past the schema
+
+const deep = (levels: number): unknown => {
+  let value: unknown = "leaf";
+  for (let i = 0; i < levels; i++) value = { d: value };
+  return value;
+};
+const circularBody: Record<string, unknown> = { a: 1 };
+circularBody.self = circularBody;
+const circularArray: unknown[] = [];
+circularArray.push(circularArray);
+
+const badBodies: ReadonlyArray<readonly [string, unknown, string]> = [
+  ["a circular object", circularBody, "circular"],
+  ["a circular array", circularArray, "circular"],
+  ["5,000 levels deep", deep(5_000), "too_deep"],
+  ["101 levels deep", deep(101), "too_deep"],
+  ["a bigint", 1n, "not_json"],
+  ["an object holding a bigint", { n: 1n }, "not_json"],
+  ["a string with a NUL", "a\u0000b", "invalid_text"],
+  ["a key with a NUL", { "a\u0000b": 1 }, "invalid_text"],
+  ["a string with a lone surrogate", "a\ud800b", "invalid_text"],
+  ["a key with a lone surrogate", { "\udc00": 1 }, "invalid_text"],
+  ["a symbol", Symbol("s"), "not_json"],
+  ["a function", () => 1, "not_json"],
+  ["NaN", Number.NaN, "not_json"],
+  ["an array holding undefined", [1, undefined], "not_json"],
+  ["a Map", new Map([["a", 1]]), "not_json"],
+];
+
+const payloadRows: Row[] = [
+  ...badBodies.flatMap(([what, body, code]): Row[] => [
+    {
+      name: `create (any-JSON field): body is ${what}`,
+      call: (t) => t.notes.create({ body } as never),
+      expect: issue(code),
+    },
+    {
+      name: `update (any-JSON field): body is ${what}`,
+      call: (t) => t.notes.update(t.goodNote.id, t.goodNote.rev, { body } as never),
+      expect: issue(code),
+    },
+  ]),
+  {
+    name: "create (any-JSON field): 100 levels deep is accepted (rolled back)",
+    call: (t) =>
+      rolledBack(t, async (tx) => {
+        const doc = await tx.document.command(notes).create({ body: deep(99) });
+        return tx.document.query(notes).get(doc.id);
+      }),
+    expect: resolves((doc) => expect((doc as Doc<typeof notes>).body).toEqual(deep(99))),
+  },
+  ...(
+    [
+      ["name with a NUL", { name: "a\u0000b", price: 1 }],
+      ["name with a lone surrogate", { name: "\ud83d", price: 1 }],
+      ["a tag with a NUL", { name: "x", price: 1, tags: ["\u0000"] }],
+      ["a tag with a lone surrogate", { name: "x", price: 1, tags: ["ok", "\udfff"] }],
+    ] as const
+  ).flatMap(([what, input]): Row[] => [
+    { name: `create: ${what}`, call: (t) => t.command.create(input as never), expect: issue("invalid_text") },
+    {
+      name: `update: patch with ${what}`,
+      call: (t) => t.command.update(t.good.id, t.good.rev, input as never),
+      expect: issue("invalid_text"),
+    },
+  ]),
+];
+
+// ---------------------------------------------------------------------------------------- patch semantics
+
+/** Runs `fn` in a transaction and rolls it back, returning what `fn` returned: a correct result, nothing written. */
+async function rolledBack<T>(t: World, fn: (tx: Context) => Promise<T>): Promise<T> {
+  const rollback = new Error("roll back");
+  let result: T | undefined;
+  try {
+    await t.ctx.transaction(async (tx) => {
+      result = await fn(tx);
+      throw rollback;
+    });
+  } catch (error) {
+    if (error !== rollback) throw error;
+  }
+  return result as T;
+}
+
+const patchRows: Row[] = [
+  {
+    name: "update: a patch of only unknown keys",
+    call: (t) => t.command.update(t.good.id, t.good.rev, { colour: "red" } as never),
+    expect: issue("unrecognized_keys"),
+  },
+  {
+    name: "update: a patch of a misspelt key",
+    call: (t) => t.command.update(t.good.id, t.good.rev, { prize: 5 } as never),
+    expect: issue("unrecognized_keys"),
+  },
+  {
+    name: "update: a known key and an unknown one",
+    call: (t) => t.command.update(t.good.id, t.good.rev, { price: 5, colour: "red" } as never),
+    expect: issue("unrecognized_keys"),
+  },
+  {
+    name: "update: an empty patch",
+    call: (t) => t.command.update(t.good.id, t.good.rev, {}),
+    expect: issue("empty_patch"),
+  },
+  {
+    name: "update: unsetting a required field",
+    call: (t) => t.command.update(t.good.id, t.good.rev, { price: undefined } as never),
+    expect: issue("invalid_type", ["price"]),
+  },
+  {
+    name: "update: unsetting an optional field removes it (rolled back)",
+    call: (t) =>
+      rolledBack(t, async (tx) => {
+        const updated = await tx.document.command(products).update(t.good.id, t.good.rev, { tags: undefined });
+        return { updated, read: await tx.document.query(products).get(t.good.id) };
+      }),
+    expect: resolves((value, t) => {
+      const { updated, read } = value as { updated: Doc<typeof products>; read: Doc<typeof products> };
+      expect(updated.rev).toBe(t.good.rev + 1);
+      expect("tags" in updated).toBe(false);
+      expect(read).toEqual(updated);
+      expect(read).toMatchObject({ name: t.good.name, price: t.good.price });
+    }),
+  },
+  {
+    name: "update: a patch leaves unnamed fields as they are (rolled back)",
+    call: (t) => rolledBack(t, (tx) => tx.document.command(products).update(t.good.id, t.good.rev, { price: 11 })),
+    expect: resolves((updated, t) =>
+      expect(updated).toMatchObject({ name: t.good.name, price: 11, tags: t.good.tags, rev: t.good.rev + 1 }),
+    ),
+  },
+];
+
+// ------------------------------------------------------------------------------------ read options and signals
+
+const readOptionRows: Row[] = [
+  ...(
+    [
+      ["get", (t: World, signal: AbortSignal) => t.query.get(t.good.id, { signal, skipCache: true })],
+      ["find", (t: World, signal: AbortSignal) => t.query.find(t.good.id, { signal, skipCache: true })],
+      ["getMany", (t: World, signal: AbortSignal) => t.query.getMany([t.good.id], { signal, skipCache: true })],
+      ["findMany", (t: World, signal: AbortSignal) => t.query.findMany([MISSING_ID], { signal, skipCache: true })],
+      ["get of an absent id", (t: World, signal: AbortSignal) => t.query.get(MISSING_ID, { signal, skipCache: true })],
+    ] as const
+  ).map(
+    ([what, read]): Row => ({
+      name: `aborted signal with skipCache: ${what}`,
+      call: (t) => read(t, AbortSignal.abort()),
+      expect: rejects(AbortError, "ABORTED"),
+    }),
+  ),
+  ...(
+    [
+      ["get", (tx: Context, t: World, signal: AbortSignal) => tx.document.query(products).get(t.good.id, { signal })],
+      ["find", (tx: Context, t: World, signal: AbortSignal) => tx.document.query(products).find(t.good.id, { signal })],
+      [
+        "getMany",
+        (tx: Context, t: World, signal: AbortSignal) => tx.document.query(products).getMany([t.good.id], { signal }),
+      ],
+      [
+        "findMany",
+        (tx: Context, t: World, signal: AbortSignal) => tx.document.query(products).findMany([t.good.id], { signal }),
+      ],
+      [
+        "get of an L1 document",
+        (tx: Context, t: World, signal: AbortSignal) => tx.document.query(gadgets).get(t.goodGadget.id, { signal }),
+      ],
+    ] as const
+  ).map(
+    ([what, read]): Row => ({
+      name: `aborted signal inside a transaction: ${what}`,
+      call: (t) => t.ctx.transaction((tx): Promise<unknown> => read(tx, t, AbortSignal.abort())),
+      expect: rejects(AbortError, "ABORTED"),
+    }),
+  ),
+  {
+    name: "aborted signal: get of an L1 hit",
+    call: async (t) => {
+      await t.l1Query.get(t.goodGadget.id); // in L1 now
+      return t.l1Query.get(t.goodGadget.id, { signal: AbortSignal.abort() });
+    },
+    expect: rejects(AbortError, "ABORTED"),
+  },
+  {
+    name: "aborted signal: find of an L1 hit",
+    call: async (t) => {
+      await t.l1Query.get(t.goodGadget.id);
+      return t.l1Query.find(t.goodGadget.id, { signal: AbortSignal.abort() });
+    },
+    expect: rejects(AbortError, "ABORTED"),
+  },
+  ...(
+    [
+      ["an empty object", {}],
+      ["a string", "abort"],
+      ["a look-alike { aborted: true }", { aborted: true, reason: "x" }],
+      ["null", null],
+      ["an AbortController", new AbortController()],
+    ] as const
+  ).flatMap(([what, signal]): Row[] => [
+    {
+      name: `read options: signal is ${what} (get)`,
+      call: (t) => t.query.get(t.good.id, { signal } as never),
+      expect: validation(["options", "signal"]),
+    },
+    {
+      name: `read options: signal is ${what} (get, L1 document)`,
+      call: (t) => t.l1Query.get(t.goodGadget.id, { signal } as never),
+      expect: validation(["options", "signal"]),
+    },
+    {
+      name: `read options: signal is ${what} (getMany, skipCache)`,
+      call: (t) => t.query.getMany([t.good.id], { signal, skipCache: true } as never),
+      expect: validation(["options", "signal"]),
+    },
+  ]),
+  ...(
+    [
+      ["skipcache", { skipcache: true }, ["options", "skipcache"]],
+      ["signl", { signl: AbortSignal.abort() }, ["options", "signl"]],
+      ["skipCache a string", { skipCache: "yes" }, ["options", "skipCache"]],
+      ["skipCache 1", { skipCache: 1 }, ["options", "skipCache"]],
+      ["a string", "skipCache", ["options"]],
+      ["null", null, ["options"]],
+      ["an array", [], ["options"]],
+      ["a Map", new Map(), ["options"]],
+    ] as const
+  ).flatMap(([what, options, path]): Row[] => [
+    {
+      name: `read options: ${what} (get)`,
+      call: (t) => t.query.get(t.good.id, options as never),
+      expect: validation(path),
+    },
+    {
+      name: `read options: ${what} (find, L1 document)`,
+      call: (t) => t.l1Query.find(t.goodGadget.id, options as never),
+      expect: validation(path),
+    },
+    {
+      name: `read options: ${what} (findMany)`,
+      call: (t) => t.query.findMany([t.good.id], options as never),
+      expect: validation(path),
+    },
+  ]),
+];
+
+// ------------------------------------------------------------------------------ one runtime, conflicting specs
+
+const specClashRows: Row[] = [
+  {
+    name: "spec clash: one document name with other fields",
+    call: (t) =>
+      t.ctx.document.query(defineDocument({ name: "products", fields: z.object({ name: z.string() }), cache: {} })),
+    expect: configuration(),
+  },
+  {
+    name: "spec clash: one document name with another ttl",
+    call: (t) =>
+      t.ctx.document.command(defineDocument({ name: "products", fields: productFields, cache: { ttl: "1h" } })),
+    expect: configuration(),
+  },
+  {
+    name: "spec clash: one document name uncached",
+    call: (t) => t.ctx.document.query(defineDocument({ name: "products", fields: productFields })),
+    expect: configuration(),
+  },
+  {
+    name: "spec clash: one document name with other fields, in a new context",
+    call: (t) =>
+      t.runtime
+        .context()
+        .document.query(defineDocument({ name: "gadgets", fields: productFields.extend({ x: z.string() }) })),
+    expect: configuration(),
+  },
+  {
+    name: "spec clash: an equal spec defined twice is the same document",
+    call: (t) =>
+      t.ctx.document.query(defineDocument({ name: "products", fields: productFields, cache: {} })).get(t.good.id),
+    expect: resolves((doc, t) => expect(doc).toEqual(t.good)),
+  },
+  {
+    name: "redis: a url naming a database the server does not have",
+    call: async (t) => {
+      const runtime = createRuntime({
+        modules: [
+          postgresModule({ url: t.databaseUrl, documents: { products: { table: "products" } } }),
+          redisModule({ url: `${t.redisUrl}/99`, caches: { products: { namespace: `${NAMESPACE}:db99` } } }),
+        ],
+        logger: silentLogger,
+      });
+      try {
+        await runtime.start();
+      } finally {
+        await runtime.stop();
+      }
+    },
+    expect: configuration(),
+  },
+  {
+    name: "redis: a url naming database 16 (one past the default 16)",
+    call: async (t) => {
+      const runtime = createRuntime({
+        modules: [
+          postgresModule({ url: t.databaseUrl, documents: { products: { table: "products" } } }),
+          redisModule({ url: `${t.redisUrl}?db=16`, caches: { products: { namespace: `${NAMESPACE}:db16` } } }),
+        ],
+        logger: silentLogger,
+      });
+      try {
+        await runtime.start();
+      } finally {
+        await runtime.stop();
+      }
+    },
+    expect: configuration(),
+  },
+];
+
 // ---------------------------------------------------------------------------------------------------- the table
 
 const groups: ReadonlyArray<readonly [string, ReadonlyArray<Row>]> = [
   ["specs", specRows],
   ["module options", moduleRows],
-  ["runtime options", runtimeRows],
+  ["runtime options", [...runtimeRows, ...routeClashRows]],
   ["ids", [...idRows, ...idResultRows]],
   ["create payloads", createRows],
   ["update patches", updateRows],
@@ -1326,6 +1867,10 @@ const groups: ReadonlyArray<readonly [string, ReadonlyArray<Row>]> = [
   ["lifecycle misuse", lifecycleRows],
   ["aborted reads", abortedRows],
   ["transactions", transactionRows],
+  ["payload values", payloadRows],
+  ["patch semantics", patchRows],
+  ["read options and signals", readOptionRows],
+  ["conflicting specs and servers", specClashRows],
 ];
 const allRows = groups.flatMap(([, rows]) => rows);
 checkUniqueNames(allRows);
@@ -1344,7 +1889,7 @@ describe.skipIf(env.skip)("bad input", () => {
     const modules = () => [
       postgresModule({
         url: databaseUrl,
-        documents: { products: { table: "products" }, gadgets: { table: "gadgets" } },
+        documents: { products: { table: "products" }, gadgets: { table: "gadgets" }, notes: { table: "notes" } },
       }),
       redisModule({
         url: redis.url,
@@ -1361,6 +1906,7 @@ describe.skipIf(env.skip)("bad input", () => {
     const command = ctx.document.command(products);
     const good = await command.create({ name: "good", price: 10, tags: ["a"] });
     const goodGadget = await ctx.document.command(gadgets).create({ name: "gadget", price: 3 });
+    const goodNote = await ctx.document.command(notes).create({ body: { text: "note" } });
     const spare = [];
     for (let i = 0; i < SPARE_DOCS; i++) spare.push(await command.create({ name: `spare ${i}`, price: i }));
     world = {
@@ -1374,6 +1920,8 @@ describe.skipIf(env.skip)("bad input", () => {
       l1Query: ctx.document.query(gadgets),
       good,
       goodGadget,
+      notes: ctx.document.command(notes),
+      goodNote,
       spare,
       kv: ctx.cache("kv"),
       kvBySpec: ctx.cache(products.cache as NonNullable<typeof products.cache>),
