@@ -1387,6 +1387,16 @@ const lifecycleRows: Row[] = [
       call: (t) => t.ctx.document.command(spec as never),
       expect: configuration("spec"),
     },
+    {
+      name: `lifecycle: a transaction's query() of ${what}`,
+      call: (t) => t.ctx.transaction(async (tx) => tx.document.query(spec as never)),
+      expect: configuration("spec"),
+    },
+    {
+      name: `lifecycle: a transaction's command() of ${what}`,
+      call: (t) => t.ctx.transaction(async (tx) => tx.document.command(spec as never)),
+      expect: configuration("spec"),
+    },
   ]),
   ...(
     [

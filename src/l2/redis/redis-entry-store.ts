@@ -53,7 +53,13 @@ export class RedisEntryStore implements DocumentEntryStore {
   /** Single reads of one tick, as one GET (alone) or one MGET per hash slot. */
   readonly #gets = new GetBatcher(async (keys) => {
     // MGET answers nil for a key of another type; a lone GET errors with WRONGTYPE: a corrupt entry, not a failure.
-    if (keys.length === 1) return [await this.#bound(this.#client.get(keys[0]!).catch(corruptOnWrongType), "GET")];
+    if (keys.length === 1) {
+      try {
+        return [await this.#bound(this.#client.get(keys[0]!), "GET")];
+      } catch (error) {
+        return [corruptOnWrongType(error)];
+      }
+    }
     if (!this.#cluster) return this.#bound(this.#client.mget(keys), "MGET"); // one slot space: no regrouping
     const out = new Array<string | null>(keys.length);
     await Promise.all(
