@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { z as z3 } from "zod/v3";
-import type { CachePort, Context, Doc, DocumentCommand, DocumentQuery, Runtime } from "../../src/index.js";
+import type { CachePort, Context, Doc, DocumentCommand, DocumentQuery, PushStats, Runtime } from "../../src/index.js";
 import {
   AbortError,
   ConfigurationError,
@@ -1823,6 +1823,39 @@ const specClashRows: Row[] = [
     call: (t) =>
       t.ctx.document.query(defineDocument({ name: "products", fields: productFields, cache: {} })).get(t.good.id),
     expect: resolves((doc, t) => expect(doc).toEqual(t.good)),
+  },
+  {
+    name: "redis: a heartbeat timeout shorter than its interval still arms push, and it stays armed",
+    call: async (t) => {
+      const runtime = createRuntime({
+        modules: [
+          postgresModule({ url: t.databaseUrl, documents: { gadgets: { table: "gadgets" } } }),
+          redisModule({
+            url: t.redisUrl,
+            caches: { gadgets: { namespace: `${NAMESPACE}:hb`, invalidationPush: true } },
+            invalidation: { heartbeatIntervalMs: 250, heartbeatTimeoutMs: 200 },
+          }),
+        ],
+        documents: [gadgets],
+        logger: silentLogger,
+      });
+      try {
+        await runtime.start();
+        const push = () => runtime.stats().caches.gadgets?.push;
+        for (let i = 0; i < 200 && push()?.state !== "armed"; i++) await new Promise((r) => setTimeout(r, 10));
+        const armed = push();
+        // A few heartbeats later: each PING is answered well within 200 ms by this local server.
+        await new Promise((r) => setTimeout(r, 800));
+        return { armed, later: push() };
+      } finally {
+        await runtime.stop();
+      }
+    },
+    expect: resolves((value) => {
+      const { armed, later } = value as { armed: PushStats; later: PushStats };
+      expect(armed.state).toBe("armed");
+      expect(later).toMatchObject({ state: "armed", disarmings: 0 });
+    }),
   },
   {
     name: "redis: a url naming a database the server does not have",
