@@ -3,7 +3,10 @@ import type { Duration } from "../kernel/duration.js";
 /** A value the key/value port stores: anything JSON can carry, or raw bytes (returned as a Uint8Array). */
 export type CacheValue = unknown;
 
-/** Per-write options of CachePort.set and CachePort.setMany. */
+/**
+ * Per-write options of CachePort.set and CachePort.setMany. Absent, or a plain object with only these keys:
+ * anything else (`null`, a bare `"5m"`, a typo) is a ValidationError.
+ */
 export interface CacheSetOptions {
   /**
    * Lifetime of the entry.

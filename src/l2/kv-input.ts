@@ -1,4 +1,7 @@
+import { describeValue } from "../kernel/config-object.js";
+import { didYouMean } from "../kernel/did-you-mean.js";
 import { ValidationError } from "../kernel/errors.js";
+import type { CacheSetOptions } from "./cache-port.js";
 
 /**
  * Input rules of the key/value port (README, `ctx.cache`), checked before anything is sent, the same on
@@ -78,4 +81,31 @@ export function checkValueSize(bytes: Buffer, maxValueBytes: number, index?: num
     );
   }
   return bytes;
+}
+
+const SET_OPTION_KEYS: ReadonlyArray<string> = ["ttl"];
+
+/**
+ * The options of `set`/`setMany`: absent, or a plain object whose only key is `ttl` (CacheSetOptions). Anything else —
+ * `null`, a bare duration like `"5m"`, a misspelt key — is refused rather than silently meaning the default ttl. The
+ * ttl's own value is checked where it is parsed.
+ */
+export function checkSetOptions(options: unknown): CacheSetOptions | undefined {
+  if (options === undefined) return undefined;
+  const proto: unknown = typeof options === "object" && options !== null ? Object.getPrototypeOf(options) : undefined;
+  if (proto !== Object.prototype && proto !== null) {
+    throw invalidSetOptions([], `expected an object like { ttl: "5m" } (got ${describeValue(options)})`);
+  }
+  for (const key in options as object) {
+    if (!SET_OPTION_KEYS.includes(key)) {
+      const guess = didYouMean(key, SET_OPTION_KEYS);
+      const hint = guess === undefined ? "" : ` (did you mean ${guess}?)`;
+      throw invalidSetOptions([key], `is not a set option${hint}; expected ${SET_OPTION_KEYS.join(", ")}`);
+    }
+  }
+  return options as CacheSetOptions;
+}
+
+function invalidSetOptions(path: ReadonlyArray<string>, message: string): ValidationError {
+  return new ValidationError("cache", [{ path: ["options", ...path], message, code: "invalid_option" }], "options");
 }

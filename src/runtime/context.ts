@@ -1,3 +1,4 @@
+import { describeValue } from "../kernel/config-object.js";
 import { ConfigurationError } from "../kernel/errors.js";
 import type { CachePort } from "../l2/cache-port.js";
 import type { DocumentCommand } from "../read-through/document-command.js";
@@ -7,6 +8,7 @@ import { CachedDocumentQuery } from "../read-through/document-query.js";
 import type { Database, TransactionScope } from "../repository/document-repository.js";
 import type { CacheSpec, DocumentSpec } from "../spec/document-spec.js";
 import type { DocumentRegistry } from "./document-registry.js";
+import { RunningCachePort } from "./running-cache-port.js";
 
 /** A unit of application work: the ports it reads and writes through. Cheap to create; ports are memoized. */
 export interface Context {
@@ -54,11 +56,16 @@ export class RuntimeContext implements Context {
       );
     }
     const ttlMs = typeof target === "string" ? DEFAULT_KV_TTL_MS : target.ttlMs;
-    return namespace.kv(ttlMs);
+    // Checked at every call, like the document ports: after stop() it rejects with STOPPED, not a closed socket.
+    return new RunningCachePort(namespace.kv(ttlMs), this.ensureRunning);
   }
 
   async transaction<T>(fn: (tx: Context) => Promise<T>): Promise<T> {
     this.ensureRunning();
+    // Before BEGIN: a non-function would otherwise surface as a raw TypeError from inside the transaction.
+    if (typeof fn !== "function") {
+      throw new ConfigurationError("transaction", `expects a function (tx) => Promise (got ${describeValue(fn)})`);
+    }
     // Nested: the database turns it into a savepoint of the outer transaction.
     // A transaction spans one database: the first postgresModule's (the only one, in most apps).
     const database = this.tx?.database ?? this.registry.primaryDatabase();

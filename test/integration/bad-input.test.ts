@@ -8,11 +8,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import type { CachePort, Context, Doc, DocumentCommand, DocumentQuery, Runtime } from "../../src/index.js";
+import { z as z3 } from "zod/v3";
+import type { CachePort, Context, Doc, DocumentCommand, DocumentQuery, PushStats, Runtime } from "../../src/index.js";
 import {
   AbortError,
   ConfigurationError,
   ConflictError,
+  createL1Store,
   createRuntime,
   defineDocument,
   memoryCacheModule,
@@ -42,6 +44,9 @@ const unrouted = defineDocument({ name: "unrouted", fields: productFields, cache
 /** A document whose cache name no cache module routes: a ctx.cache() target with no route. */
 const elsewhere = defineDocument({ name: "elsewhere", fields: productFields, cache: { name: "elsewhere" } });
 
+/** A document whose field takes any JSON: payload checks past zod (circular, deep, NUL, bigint) are reached. */
+const notes = defineDocument({ name: "notes", fields: z.object({ body: z.unknown() }) });
+
 /** Everything a row may use. Built once; rows never change it. */
 interface World {
   readonly h: BadInputHarness;
@@ -55,12 +60,16 @@ interface World {
   /** Documents no row may change; the health check reads them. */
   readonly good: Doc<typeof products>;
   readonly goodGadget: Doc<typeof gadgets>;
+  readonly notes: DocumentCommand<typeof notes>;
+  readonly goodNote: Doc<typeof notes>;
   /** Documents created up front for the planted-data rows (a row must not write Postgres itself). */
   readonly spare: ReadonlyArray<Doc<typeof products>>;
   readonly kv: CachePort;
   readonly kvBySpec: CachePort;
   /** A runtime built for one lifecycle row, stopped after the table. */
   fresh(options?: { documents?: ReadonlyArray<typeof products> }): Runtime;
+  /** Like `fresh`, with the private Redis routed as cache "kv". */
+  freshWithRedis(): Runtime;
 }
 
 type Row = BadInputRow<World>;
@@ -75,6 +84,17 @@ const configuration = (path?: string) =>
     if (path !== undefined) expect((error as ConfigurationError).path).toBe(path);
   });
 const stopped = rejects(RuntimeStateError, "STOPPED");
+/** A ValidationError whose first issue has this code (and, when given, this path). */
+const issue = (code: string, path?: ReadonlyArray<string | number>) =>
+  rejects(ValidationError, "VALIDATION", (error) => {
+    expect((error as ValidationError).issues[0]?.code).toBe(code);
+    if (path) expect((error as ValidationError).issues[0]?.path).toEqual(path);
+  });
+/** A ConfigurationError whose message names both clashing routes. */
+const clash = (...names: ReadonlyArray<string>) =>
+  rejects(ConfigurationError, "CONFIGURATION", (error) => {
+    for (const name of names) expect(error.message).toContain(name);
+  });
 
 // ---------------------------------------------------------------------------------------------------------- specs
 
@@ -192,12 +212,45 @@ const specRows: Row[] = [
         "cache.slidingTtl",
       ],
       ["grace 0", { name: "products", fields: productFields, cache: { grace: 0 } }, "cache.grace"],
+      [
+        "l1.capacity 1e9",
+        { name: "products", fields: productFields, cache: { l1: { ttl: "1s", capacity: 1e9 } } },
+        "cache.l1.capacity",
+      ],
+      [
+        "l1.capacity 2^32",
+        { name: "products", fields: productFields, cache: { l1: { ttl: "1s", capacity: 2 ** 32 } } },
+        "cache.l1.capacity",
+      ],
+      [
+        "tinylfu l1.capacity 1e9",
+        { name: "products", fields: productFields, cache: { l1: { ttl: "1s", policy: "tinylfu", capacity: 1e9 } } },
+        "cache.l1.capacity",
+      ],
+      ["fields a zod 3 object", { name: "products", fields: z3.object({ name: z3.string() }) }, "fields"],
+      ["fields refined at the top", { name: "products", fields: productFields.refine(() => true) }, "fields"],
+      ["fields super-refined at the top", { name: "products", fields: productFields.superRefine(() => {}) }, "fields"],
+      ["fields transformed at the top", { name: "products", fields: productFields.transform((v) => v) }, "fields"],
     ] as const
   ).map(
     ([what, input, path]): Row => ({
       name: `defineDocument: ${what}`,
       call: () => defineDocument(input as never),
       expect: configuration(path),
+    }),
+  ),
+  ...(
+    [
+      ["lru capacity 1e9", { capacity: 1e9 }],
+      ["lru capacity 2^32", { capacity: 2 ** 32 }],
+      ["tinylfu capacity 1e9", { capacity: 1e9, policy: "tinylfu" }],
+      ["tinylfu capacity 2^32", { capacity: 2 ** 32, policy: "tinylfu" }],
+    ] as const
+  ).map(
+    ([what, options]): Row => ({
+      name: `createL1Store: ${what}`,
+      call: () => createL1Store(options as never),
+      expect: configuration("capacity"),
     }),
   ),
 ];
@@ -231,6 +284,8 @@ const moduleRows: Row[] = [
       ["queryTimeoutMs fractional", { url: PG, documents, queryTimeoutMs: 1.5 }],
       ["onQuery not a function", { url: PG, documents, onQuery: "log" }],
       ["pool not a pool", { pool: {}, documents }],
+      ["queryTimeoutMs 2^31", { url: PG, documents, queryTimeoutMs: 2 ** 31 }],
+      ["queryTimeoutMs 1e12", { url: PG, documents, queryTimeoutMs: 1e12 }],
     ] as const
   ).map(
     ([what, options]): Row => ({
@@ -261,6 +316,12 @@ const moduleRows: Row[] = [
       ["client not a client", { url: RD, client: {}, caches }],
       ["invalidation.heartbeatIntervalMs 0", { url: RD, caches, invalidation: { heartbeatIntervalMs: 0 } }],
       ["invalidation unknown key", { url: RD, caches, invalidation: { heartbeat: 5 } }],
+      ["timeoutMs 2^31", { url: RD, caches, timeoutMs: 2 ** 31 }],
+      ["timeoutMs 1e10", { url: RD, caches, timeoutMs: 1e10 }],
+      ["invalidation.heartbeatIntervalMs 2^31", { url: RD, caches, invalidation: { heartbeatIntervalMs: 2 ** 31 } }],
+      ["invalidation.heartbeatTimeoutMs 2^31", { url: RD, caches, invalidation: { heartbeatTimeoutMs: 2 ** 31 } }],
+      ["invalidation.reconnectBaseMs 2^31", { url: RD, caches, invalidation: { reconnectBaseMs: 2 ** 31 } }],
+      ["invalidation.reconnectMaxMs 2^31", { url: RD, caches, invalidation: { reconnectMaxMs: 2 ** 31 } }],
       [
         "invalidation reconnectMaxMs below base",
         { url: RD, caches, invalidation: { reconnectBaseMs: 100, reconnectMaxMs: 10 } },
@@ -298,6 +359,81 @@ const moduleRows: Row[] = [
 // --------------------------------------------------------------------------------------------- runtime options
 
 const pgModule = () => postgresModule({ url: PG, documents });
+
+/** Routes that would mix data: refused when the runtime is built, naming both routes. */
+const routeClashRows: Row[] = [
+  {
+    name: "createRuntime: two documents on one table of one module",
+    call: () =>
+      createRuntime({
+        modules: [postgresModule({ url: PG, documents: { alpha: { table: "shared" }, beta: { table: "shared" } } })],
+      }),
+    expect: clash("alpha", "beta"),
+  },
+  {
+    name: "createRuntime: two documents on one table across two modules of one database",
+    call: () =>
+      createRuntime({
+        modules: [
+          postgresModule({ url: PG, documents: { alpha: { table: "shared" } } }),
+          postgresModule({ url: PG, documents: { beta: { table: "shared" } } }),
+        ],
+      }),
+    expect: clash("alpha", "beta"),
+  },
+  {
+    name: "createRuntime: two documents on one schema-qualified table",
+    call: () =>
+      createRuntime({
+        modules: [
+          postgresModule({
+            url: PG,
+            documents: { alpha: { table: "t", schema: "app" }, beta: { table: "t", schema: "app" } },
+          }),
+        ],
+      }),
+    expect: clash("alpha", "beta"),
+  },
+  {
+    name: "createRuntime: two caches on one namespace of one Redis module",
+    call: () =>
+      createRuntime({
+        modules: [pgModule(), redisModule({ url: RD, caches: { one: { namespace: "n" }, two: { namespace: "n" } } })],
+      }),
+    expect: clash("one", "two"),
+  },
+  {
+    name: "createRuntime: two caches on one namespace across two Redis modules of one server",
+    call: () =>
+      createRuntime({
+        modules: [
+          pgModule(),
+          redisModule({ url: RD, caches: { one: { namespace: "n" } } }),
+          redisModule({ url: RD, caches: { two: { namespace: "n" } } }),
+        ],
+      }),
+    expect: clash("one", "two"),
+  },
+  {
+    name: "createRuntime: two caches on overlapping namespaces",
+    call: () =>
+      createRuntime({
+        modules: [
+          pgModule(),
+          redisModule({ url: RD, caches: { one: { namespace: "n" }, two: { namespace: "n:kv" } } }),
+        ],
+      }),
+    expect: clash("one", "two"),
+  },
+  {
+    name: "createRuntime: two caches on one namespace of one memory module",
+    call: () =>
+      createRuntime({
+        modules: [pgModule(), memoryCacheModule({ caches: { one: { namespace: "n" }, two: { namespace: "n" } } })],
+      }),
+    expect: clash("one", "two"),
+  },
+];
 const runtimeRows: Row[] = (
   [
     ["undefined", () => undefined, "createRuntime"],
@@ -323,6 +459,15 @@ const runtimeRows: Row[] = (
     ["documents a string", () => ({ modules: [pgModule()], documents: "products" }), "documents"],
     ["documents holding a plain object", () => ({ modules: [pgModule()], documents: [{}] }), "documents[0]"],
     ["documents holding null", () => ({ modules: [pgModule()], documents: [products, null] }), "documents[1]"],
+    ["unknown key loger", () => ({ modules: [pgModule()], loger: silentLogger }), "loger"],
+    ["unknown key refreshconcurrency", () => ({ modules: [pgModule()], refreshconcurrency: 4 }), "refreshconcurrency"],
+    ["logger an empty object", () => ({ modules: [pgModule()], logger: {} }), "logger"],
+    ["logger lacking warn and error", () => ({ modules: [pgModule()], logger: { debug() {}, info() {} } }), "logger"],
+    ["logger a function", () => ({ modules: [pgModule()], logger: () => {} }), "logger"],
+    ["logger null", () => ({ modules: [pgModule()], logger: null }), "logger"],
+    ["clock an empty object", () => ({ modules: [pgModule()], clock: {} }), "clock"],
+    ["clock lacking random", () => ({ modules: [pgModule()], clock: { now: () => 0 } }), "clock"],
+    ["clock a number", () => ({ modules: [pgModule()], clock: 0 }), "clock"],
   ] as const
 ).map(
   ([what, options, path]): Row => ({
@@ -649,6 +794,41 @@ const kvRows: Row[] = [
   ]),
   ...(
     [
+      ["null", null],
+      ["a duration string", "5m"],
+      ["a number", 60_000],
+      ["an array", [{ ttl: "5m" }]],
+      ["a boolean", true],
+      ["a Map", new Map([["ttl", "5m"]])],
+      ["an unknown key tll", { tll: "5m" }],
+      ["an unknown key beside ttl", { ttl: "5m", nx: true }],
+    ] as const
+  ).flatMap(([what, options]): Row[] => [
+    {
+      name: `kv set: options is ${what}`,
+      call: (t) => t.kv.set("k", 1, options as never),
+      expect: validation(),
+    },
+    {
+      name: `kv setMany: options is ${what}`,
+      call: (t) => t.kv.setMany([["k", 1]], options as never),
+      expect: validation(),
+    },
+  ]),
+  {
+    name: "kv set: options with ttl undefined uses the default ttl",
+    call: async (t) => {
+      await t.kv.set("opt-undefined", 1, { ttl: undefined });
+      return t.h.redis.pttl(`${kvPrefix(`${NAMESPACE}:kv`)}opt-undefined`);
+    },
+    expect: resolves((pttl) => {
+      expect(pttl).toBeGreaterThan(4 * 60_000);
+      expect(pttl).toBeLessThanOrEqual(5 * 60_000);
+    }),
+    redisKeysWritten: () => [`${kvPrefix(`${NAMESPACE}:kv`)}opt-undefined`],
+  },
+  ...(
+    [
       ["an unrouted name", "nope"],
       ["an empty name", ""],
       ["__proto__", "__proto__"],
@@ -669,6 +849,83 @@ const kvRows: Row[] = [
     name: "ctx.cache: the cache spec of a document no cache module routes",
     call: (t) => t.ctx.cache(elsewhere.cache as never),
     expect: configuration("caches.elsewhere"),
+  },
+  ...(
+    [
+      ["undefined", undefined],
+      ["null", null],
+      ["empty", ""],
+      ["a number", 42],
+      ["an object", { key: "k" }],
+      ["a NUL", "a\u0000b"],
+      ["a newline", "a\nb"],
+      ["a tab", "\t"],
+      ["DEL", "a\u007f"],
+      ["a lone surrogate", "a\ud800"],
+      ["1025 characters", "k".repeat(1025)],
+    ] as const
+  ).flatMap(([what, key]): Row[] => [
+    { name: `kv get: key is ${what}`, call: (t) => t.kv.get(key as never), expect: issue("invalid_key", ["key"]) },
+    { name: `kv set: key is ${what}`, call: (t) => t.kv.set(key as never, 1), expect: issue("invalid_key", ["key"]) },
+    {
+      name: `kv exists: key is ${what}`,
+      call: (t) => t.kv.exists(key as never),
+      expect: issue("invalid_key", ["key"]),
+    },
+    {
+      name: `kv delete: key is ${what}`,
+      call: (t) => t.kv.delete(key as never),
+      expect: issue("invalid_key", ["key"]),
+    },
+    {
+      name: `kv getMany: second key is ${what}`,
+      call: (t) => t.kv.getMany(["ok", key as never]),
+      expect: issue("invalid_key", ["keys", 1]),
+    },
+    {
+      name: `kv setMany: second key is ${what} (whole batch refused)`,
+      call: (t) =>
+        t.kv.setMany([
+          ["ok", 1],
+          [key as never, 2],
+        ]),
+      expect: issue("invalid_key", ["keys", 1]),
+    },
+    {
+      name: `kv deleteMany: second key is ${what}`,
+      call: (t) => t.kv.deleteMany(["ok", key as never]),
+      expect: issue("invalid_key", ["keys", 1]),
+    },
+  ]),
+  {
+    name: "kv set: a value one byte over maxValueBytes once encoded",
+    // 1 MiB of characters encodes to more than 1 MiB (a tag and JSON quotes).
+    call: (t) => t.kv.set("big", "x".repeat(1024 * 1024)),
+    expect: issue("too_large"),
+  },
+  {
+    name: "kv set (by spec): a 2 MiB byte array",
+    call: (t) => t.kvBySpec.set("big", new Uint8Array(2 * 1024 * 1024)),
+    expect: issue("too_large"),
+  },
+  {
+    name: "kv setMany: one value over maxValueBytes (whole batch refused)",
+    call: (t) =>
+      t.kv.setMany([
+        ["small", 1],
+        ["big", "x".repeat(1024 * 1024)],
+      ]),
+    expect: issue("too_large", ["entries", 1]),
+  },
+  {
+    name: "kv getMany: keys not an array",
+    call: (t) => t.kv.getMany("k" as never),
+    expect: issue("invalid_type", ["keys"]),
+  },
+  {
+    name: "kv setMany: entries not pairs",
+    call: (t) => t.kv.setMany([["k"]] as never),
+    expect: issue("invalid_type", ["entries", 0]),
   },
   {
     name: "kv get: a key never set is undefined",
@@ -778,7 +1035,102 @@ const plantedRows: Row[] = [
     }),
   ),
 ];
-const SPARE_DOCS = plantedEntries.length + plantedFloors.length;
+
+/**
+ * Keys of the wrong Redis type, or planted without a TTL (which the library never writes), under a document's entry
+ * or floor key: the fence treats them as foreign (deletes them) and the read as a miss, so they cost one miss, never
+ * a stuck id.
+ */
+const FAR = () => Date.now() + 365 * 86_400_000;
+const plantedForeign: ReadonlyArray<
+  readonly [string, (t: World, entry: string, floor: string, id: string) => Promise<unknown>]
+> = [
+  ["entry is a hash", (t, entry) => t.h.redis.multi().hset(entry, "rev", "1").pexpire(entry, 600_000).exec()],
+  ["entry is a hash without a TTL", (t, entry) => t.h.redis.hset(entry, "a", "b")],
+  ["entry is a list", (t, entry) => t.h.redis.rpush(entry, "s1|x")],
+  ["entry is a set", (t, entry) => t.h.redis.sadd(entry, "x")],
+  ["entry is a sorted set", (t, entry) => t.h.redis.zadd(entry, 1, "x")],
+  ["floor is a list", (t, _entry, floor) => t.h.redis.rpush(floor, "999999|999999")],
+  ["floor is a hash", (t, _entry, floor) => t.h.redis.hset(floor, "rev", "999999")],
+  ["floor is a set", (t, _entry, floor) => t.h.redis.sadd(floor, "999999|T")],
+  [
+    "entry is a garbled header with a higher version",
+    (t, entry) => t.h.redis.set(entry, `s1|${products.fingerprint}|999999|999999|0|0|never|{}`, "PX", 600_000),
+  ],
+  [
+    "entry is a header with a higher version cut before its body",
+    (t, entry) => t.h.redis.set(entry, `s1|${products.fingerprint}|999999|999999|0|0`, "PX", 600_000),
+  ],
+  [
+    "entry is a well-formed forgery with a higher version and no TTL",
+    (t, entry, _floor, id) =>
+      t.h.redis.set(
+        entry,
+        `s1|${products.fingerprint}|999999|999999|0|0|${FAR()}|{"id":"${id}","rev":999999,"createdAt":0,"updatedAt":0,"name":"forged","price":1}`,
+      ),
+  ],
+  ["floor is a hand-planted higher version without a TTL", (t, _entry, floor) => t.h.redis.set(floor, "999999|999999")],
+  ["floor is a hand-planted tombstone without a TTL", (t, _entry, floor) => t.h.redis.set(floor, "999999|T")],
+];
+
+const plantedForeignRows: Row[] = plantedForeign.flatMap(([what, plant], i): Row[] =>
+  (["get", "getMany"] as const).map((read, j) =>
+    plantedRow(plantedEntries.length + plantedFloors.length + i * 2 + j, `${what} (${read})`, async (t, doc) => {
+      const entry = entryKey(NAMESPACE, products, doc.id);
+      const floor = `${versionFloorPrefix(`${NAMESPACE}:products`, products.fingerprint)}{${doc.id}}`;
+      await t.h.redis.del(entry, floor); // the create left a floor: replace it by the planted key
+      await plant(t, entry, floor, doc.id);
+      // The getMany path reads with MGET (nil for a key of another type); fills go through the fence either way.
+      if (read === "getMany") expect(await t.query.getMany([doc.id])).toEqual([doc]);
+    }),
+  ),
+);
+
+const SPARE_DOCS = plantedEntries.length + plantedFloors.length + plantedForeign.length * 2;
+
+/** A key/value key of another Redis type: a miss, never UNAVAILABLE. */
+const plantedKvTypes: ReadonlyArray<readonly [string, (t: World, key: string) => Promise<unknown>]> = [
+  ["a hash", (t, key) => t.h.redis.hset(key, "a", "b")],
+  ["a list", (t, key) => t.h.redis.rpush(key, "j1")],
+  ["a set", (t, key) => t.h.redis.sadd(key, "j1")],
+];
+const plantedKvTypeRows: Row[] = plantedKvTypes.flatMap(([what, plant], i): Row[] => {
+  const key = `planted-type-${i}`;
+  const full = kvPrefix(`${NAMESPACE}:kv`) + key;
+  return [
+    {
+      name: `planted kv: get of ${what}`,
+      call: async (t) => {
+        await t.h.redis.del(full);
+        await plant(t, full);
+        return t.kv.get(key);
+      },
+      expect: resolves((result) => expect(result).toBeUndefined()),
+      redisKeysWritten: () => [full],
+    },
+    {
+      name: `planted kv: getMany of ${what}`,
+      call: async (t) => {
+        await t.h.redis.del(full);
+        await plant(t, full);
+        return t.kv.getMany([key, "never-set"]);
+      },
+      expect: resolves((result) => expect(result).toEqual([undefined, undefined])),
+      redisKeysWritten: () => [full],
+    },
+    {
+      name: `planted kv: set over ${what} replaces it`,
+      call: async (t) => {
+        await t.h.redis.del(full);
+        await plant(t, full);
+        await t.kv.set(key, { replaced: true });
+        return t.kv.get(key);
+      },
+      expect: resolves((result) => expect(result).toEqual({ replaced: true })),
+      redisKeysWritten: () => [full],
+    },
+  ];
+});
 
 /** Key/value entries that are not ours: a miss, never a throw. */
 const plantedKv: ReadonlyArray<readonly [string, string | Buffer]> = [
@@ -1015,6 +1367,85 @@ const lifecycleRows: Row[] = [
     call: (t) => t.ctx.document.command(unrouted),
     expect: configuration(),
   },
+  ...(
+    [
+      ["null", null],
+      ["undefined", undefined],
+      ["a string", "products"],
+      ["a number", 42],
+      ["a cache spec", products.cache],
+      ["an array", [products]],
+    ] as const
+  ).flatMap(([what, spec]): Row[] => [
+    {
+      name: `lifecycle: query() of ${what}`,
+      call: (t) => t.ctx.document.query(spec as never),
+      expect: configuration("spec"),
+    },
+    {
+      name: `lifecycle: command() of ${what}`,
+      call: (t) => t.ctx.document.command(spec as never),
+      expect: configuration("spec"),
+    },
+    {
+      name: `lifecycle: a transaction's query() of ${what}`,
+      call: (t) => t.ctx.transaction(async (tx) => tx.document.query(spec as never)),
+      expect: configuration("spec"),
+    },
+    {
+      name: `lifecycle: a transaction's command() of ${what}`,
+      call: (t) => t.ctx.transaction(async (tx) => tx.document.command(spec as never)),
+      expect: configuration("spec"),
+    },
+  ]),
+  ...(
+    [
+      ["a number", 42],
+      ["null", null],
+      ["undefined", undefined],
+      ["a string", "async () => 1"],
+      ["an object", { run: async () => 1 }],
+    ] as const
+  ).flatMap(([what, fn]): Row[] => [
+    {
+      name: `lifecycle: ctx.transaction() of ${what}`,
+      call: (t) => t.ctx.transaction(fn as never),
+      expect: configuration("transaction"),
+    },
+    {
+      name: `lifecycle: runtime.transaction() of ${what}`,
+      call: (t) => t.runtime.transaction(fn as never),
+      expect: configuration("transaction"),
+    },
+  ]),
+  {
+    name: "lifecycle: a nested transaction() of a number",
+    call: (t) => t.ctx.transaction((tx) => tx.transaction(42 as never)),
+    expect: configuration("transaction"),
+  },
+  ...(
+    [
+      ["get", (kv: CachePort) => kv.get("k")],
+      ["getMany", (kv: CachePort) => kv.getMany(["k"])],
+      ["exists", (kv: CachePort) => kv.exists("k")],
+      ["set", (kv: CachePort) => kv.set("k", 1)],
+      ["setMany", (kv: CachePort) => kv.setMany([["k", 1]])],
+      ["delete", (kv: CachePort) => kv.delete("k")],
+      ["deleteMany", (kv: CachePort) => kv.deleteMany(["k"])],
+    ] as const
+  ).map(
+    ([what, use]): Row => ({
+      name: `lifecycle: a key/value port ${what} after stop()`,
+      call: async (t) => {
+        const runtime = t.freshWithRedis();
+        await runtime.start();
+        const kv = runtime.context().cache("kv");
+        await runtime.stop();
+        await use(kv);
+      },
+      expect: stopped,
+    }),
+  ),
 ];
 
 // ------------------------------------------------------------------------------- aborted reads and transactions
@@ -1110,21 +1541,379 @@ const transactionRows: Row[] = [
   },
 ];
 
+// ------------------------------------------------------------------------------ payload values past the schema
+
+const deep = (levels: number): unknown => {
+  let value: unknown = "leaf";
+  for (let i = 0; i < levels; i++) value = { d: value };
+  return value;
+};
+const circularBody: Record<string, unknown> = { a: 1 };
+circularBody.self = circularBody;
+const circularArray: unknown[] = [];
+circularArray.push(circularArray);
+
+const badBodies: ReadonlyArray<readonly [string, unknown, string]> = [
+  ["a circular object", circularBody, "circular"],
+  ["a circular array", circularArray, "circular"],
+  ["5,000 levels deep", deep(5_000), "too_deep"],
+  ["101 levels deep", deep(101), "too_deep"],
+  ["a bigint", 1n, "not_json"],
+  ["an object holding a bigint", { n: 1n }, "not_json"],
+  ["a string with a NUL", "a\u0000b", "invalid_text"],
+  ["a key with a NUL", { "a\u0000b": 1 }, "invalid_text"],
+  ["a string with a lone surrogate", "a\ud800b", "invalid_text"],
+  ["a key with a lone surrogate", { "\udc00": 1 }, "invalid_text"],
+  ["a symbol", Symbol("s"), "not_json"],
+  ["a function", () => 1, "not_json"],
+  ["NaN", Number.NaN, "not_json"],
+  ["an array holding undefined", [1, undefined], "not_json"],
+  ["a Map", new Map([["a", 1]]), "not_json"],
+];
+
+const payloadRows: Row[] = [
+  ...badBodies.flatMap(([what, body, code]): Row[] => [
+    {
+      name: `create (any-JSON field): body is ${what}`,
+      call: (t) => t.notes.create({ body } as never),
+      expect: issue(code),
+    },
+    {
+      name: `update (any-JSON field): body is ${what}`,
+      call: (t) => t.notes.update(t.goodNote.id, t.goodNote.rev, { body } as never),
+      expect: issue(code),
+    },
+  ]),
+  {
+    name: "create (any-JSON field): 100 levels deep is accepted (rolled back)",
+    call: (t) =>
+      rolledBack(t, async (tx) => {
+        const doc = await tx.document.command(notes).create({ body: deep(99) });
+        return tx.document.query(notes).get(doc.id);
+      }),
+    expect: resolves((doc) => expect((doc as Doc<typeof notes>).body).toEqual(deep(99))),
+  },
+  ...(
+    [
+      ["name with a NUL", { name: "a\u0000b", price: 1 }],
+      ["name with a lone surrogate", { name: "\ud83d", price: 1 }],
+      ["a tag with a NUL", { name: "x", price: 1, tags: ["\u0000"] }],
+      ["a tag with a lone surrogate", { name: "x", price: 1, tags: ["ok", "\udfff"] }],
+    ] as const
+  ).flatMap(([what, input]): Row[] => [
+    { name: `create: ${what}`, call: (t) => t.command.create(input as never), expect: issue("invalid_text") },
+    {
+      name: `update: patch with ${what}`,
+      call: (t) => t.command.update(t.good.id, t.good.rev, input as never),
+      expect: issue("invalid_text"),
+    },
+  ]),
+];
+
+// ---------------------------------------------------------------------------------------- patch semantics
+
+/** Runs `fn` in a transaction and rolls it back, returning what `fn` returned: a correct result, nothing written. */
+async function rolledBack<T>(t: World, fn: (tx: Context) => Promise<T>): Promise<T> {
+  const rollback = new Error("roll back");
+  let result: T | undefined;
+  try {
+    await t.ctx.transaction(async (tx) => {
+      result = await fn(tx);
+      throw rollback;
+    });
+  } catch (error) {
+    if (error !== rollback) throw error;
+  }
+  return result as T;
+}
+
+const patchRows: Row[] = [
+  {
+    name: "update: a patch of only unknown keys",
+    call: (t) => t.command.update(t.good.id, t.good.rev, { colour: "red" } as never),
+    expect: issue("unrecognized_keys"),
+  },
+  {
+    name: "update: a patch of a misspelt key",
+    call: (t) => t.command.update(t.good.id, t.good.rev, { prize: 5 } as never),
+    expect: issue("unrecognized_keys"),
+  },
+  {
+    name: "update: a known key and an unknown one",
+    call: (t) => t.command.update(t.good.id, t.good.rev, { price: 5, colour: "red" } as never),
+    expect: issue("unrecognized_keys"),
+  },
+  {
+    name: "update: an empty patch",
+    call: (t) => t.command.update(t.good.id, t.good.rev, {}),
+    expect: issue("empty_patch"),
+  },
+  {
+    name: "update: unsetting a required field",
+    call: (t) => t.command.update(t.good.id, t.good.rev, { price: undefined } as never),
+    expect: issue("invalid_type", ["price"]),
+  },
+  {
+    name: "update: unsetting an optional field removes it (rolled back)",
+    call: (t) =>
+      rolledBack(t, async (tx) => {
+        const updated = await tx.document.command(products).update(t.good.id, t.good.rev, { tags: undefined });
+        return { updated, read: await tx.document.query(products).get(t.good.id) };
+      }),
+    expect: resolves((value, t) => {
+      const { updated, read } = value as { updated: Doc<typeof products>; read: Doc<typeof products> };
+      expect(updated.rev).toBe(t.good.rev + 1);
+      expect("tags" in updated).toBe(false);
+      expect(read).toEqual(updated);
+      expect(read).toMatchObject({ name: t.good.name, price: t.good.price });
+    }),
+  },
+  {
+    name: "update: a patch leaves unnamed fields as they are (rolled back)",
+    call: (t) => rolledBack(t, (tx) => tx.document.command(products).update(t.good.id, t.good.rev, { price: 11 })),
+    expect: resolves((updated, t) =>
+      expect(updated).toMatchObject({ name: t.good.name, price: 11, tags: t.good.tags, rev: t.good.rev + 1 }),
+    ),
+  },
+];
+
+// ------------------------------------------------------------------------------------ read options and signals
+
+const readOptionRows: Row[] = [
+  ...(
+    [
+      ["get", (t: World, signal: AbortSignal) => t.query.get(t.good.id, { signal, skipCache: true })],
+      ["find", (t: World, signal: AbortSignal) => t.query.find(t.good.id, { signal, skipCache: true })],
+      ["getMany", (t: World, signal: AbortSignal) => t.query.getMany([t.good.id], { signal, skipCache: true })],
+      ["findMany", (t: World, signal: AbortSignal) => t.query.findMany([MISSING_ID], { signal, skipCache: true })],
+      ["get of an absent id", (t: World, signal: AbortSignal) => t.query.get(MISSING_ID, { signal, skipCache: true })],
+    ] as const
+  ).map(
+    ([what, read]): Row => ({
+      name: `aborted signal with skipCache: ${what}`,
+      call: (t) => read(t, AbortSignal.abort()),
+      expect: rejects(AbortError, "ABORTED"),
+    }),
+  ),
+  ...(
+    [
+      ["get", (tx: Context, t: World, signal: AbortSignal) => tx.document.query(products).get(t.good.id, { signal })],
+      ["find", (tx: Context, t: World, signal: AbortSignal) => tx.document.query(products).find(t.good.id, { signal })],
+      [
+        "getMany",
+        (tx: Context, t: World, signal: AbortSignal) => tx.document.query(products).getMany([t.good.id], { signal }),
+      ],
+      [
+        "findMany",
+        (tx: Context, t: World, signal: AbortSignal) => tx.document.query(products).findMany([t.good.id], { signal }),
+      ],
+      [
+        "get of an L1 document",
+        (tx: Context, t: World, signal: AbortSignal) => tx.document.query(gadgets).get(t.goodGadget.id, { signal }),
+      ],
+    ] as const
+  ).map(
+    ([what, read]): Row => ({
+      name: `aborted signal inside a transaction: ${what}`,
+      call: (t) => t.ctx.transaction((tx): Promise<unknown> => read(tx, t, AbortSignal.abort())),
+      expect: rejects(AbortError, "ABORTED"),
+    }),
+  ),
+  {
+    name: "aborted signal: get of an L1 hit",
+    call: async (t) => {
+      await t.l1Query.get(t.goodGadget.id); // in L1 now
+      return t.l1Query.get(t.goodGadget.id, { signal: AbortSignal.abort() });
+    },
+    expect: rejects(AbortError, "ABORTED"),
+  },
+  {
+    name: "aborted signal: find of an L1 hit",
+    call: async (t) => {
+      await t.l1Query.get(t.goodGadget.id);
+      return t.l1Query.find(t.goodGadget.id, { signal: AbortSignal.abort() });
+    },
+    expect: rejects(AbortError, "ABORTED"),
+  },
+  ...(
+    [
+      ["an empty object", {}],
+      ["a string", "abort"],
+      ["a look-alike { aborted: true }", { aborted: true, reason: "x" }],
+      ["null", null],
+      ["an AbortController", new AbortController()],
+    ] as const
+  ).flatMap(([what, signal]): Row[] => [
+    {
+      name: `read options: signal is ${what} (get)`,
+      call: (t) => t.query.get(t.good.id, { signal } as never),
+      expect: validation(["options", "signal"]),
+    },
+    {
+      name: `read options: signal is ${what} (get, L1 document)`,
+      call: (t) => t.l1Query.get(t.goodGadget.id, { signal } as never),
+      expect: validation(["options", "signal"]),
+    },
+    {
+      name: `read options: signal is ${what} (getMany, skipCache)`,
+      call: (t) => t.query.getMany([t.good.id], { signal, skipCache: true } as never),
+      expect: validation(["options", "signal"]),
+    },
+  ]),
+  ...(
+    [
+      ["skipcache", { skipcache: true }, ["options", "skipcache"]],
+      ["signl", { signl: AbortSignal.abort() }, ["options", "signl"]],
+      ["skipCache a string", { skipCache: "yes" }, ["options", "skipCache"]],
+      ["skipCache 1", { skipCache: 1 }, ["options", "skipCache"]],
+      ["a string", "skipCache", ["options"]],
+      ["null", null, ["options"]],
+      ["an array", [], ["options"]],
+      ["a Map", new Map(), ["options"]],
+    ] as const
+  ).flatMap(([what, options, path]): Row[] => [
+    {
+      name: `read options: ${what} (get)`,
+      call: (t) => t.query.get(t.good.id, options as never),
+      expect: validation(path),
+    },
+    {
+      name: `read options: ${what} (find, L1 document)`,
+      call: (t) => t.l1Query.find(t.goodGadget.id, options as never),
+      expect: validation(path),
+    },
+    {
+      name: `read options: ${what} (findMany)`,
+      call: (t) => t.query.findMany([t.good.id], options as never),
+      expect: validation(path),
+    },
+  ]),
+];
+
+// ------------------------------------------------------------------------------ one runtime, conflicting specs
+
+const specClashRows: Row[] = [
+  {
+    name: "spec clash: one document name with other fields",
+    call: (t) =>
+      t.ctx.document.query(defineDocument({ name: "products", fields: z.object({ name: z.string() }), cache: {} })),
+    expect: configuration(),
+  },
+  {
+    name: "spec clash: one document name with another ttl",
+    call: (t) =>
+      t.ctx.document.command(defineDocument({ name: "products", fields: productFields, cache: { ttl: "1h" } })),
+    expect: configuration(),
+  },
+  {
+    name: "spec clash: one document name uncached",
+    call: (t) => t.ctx.document.query(defineDocument({ name: "products", fields: productFields })),
+    expect: configuration(),
+  },
+  {
+    name: "spec clash: one document name with other fields, in a new context",
+    call: (t) =>
+      t.runtime
+        .context()
+        .document.query(defineDocument({ name: "gadgets", fields: productFields.extend({ x: z.string() }) })),
+    expect: configuration(),
+  },
+  {
+    name: "spec clash: an equal spec defined twice is the same document",
+    call: (t) =>
+      t.ctx.document.query(defineDocument({ name: "products", fields: productFields, cache: {} })).get(t.good.id),
+    expect: resolves((doc, t) => expect(doc).toEqual(t.good)),
+  },
+  {
+    name: "redis: a heartbeat timeout shorter than its interval still arms push, and it stays armed",
+    call: async (t) => {
+      const runtime = createRuntime({
+        modules: [
+          postgresModule({ url: t.databaseUrl, documents: { gadgets: { table: "gadgets" } } }),
+          redisModule({
+            url: t.redisUrl,
+            caches: { gadgets: { namespace: `${NAMESPACE}:hb`, invalidationPush: true } },
+            invalidation: { heartbeatIntervalMs: 250, heartbeatTimeoutMs: 200 },
+          }),
+        ],
+        documents: [gadgets],
+        logger: silentLogger,
+      });
+      try {
+        await runtime.start();
+        const push = () => runtime.stats().caches.gadgets?.push;
+        for (let i = 0; i < 200 && push()?.state !== "armed"; i++) await new Promise((r) => setTimeout(r, 10));
+        const armed = push();
+        // A few heartbeats later: each PING is answered well within 200 ms by this local server.
+        await new Promise((r) => setTimeout(r, 800));
+        return { armed, later: push() };
+      } finally {
+        await runtime.stop();
+      }
+    },
+    expect: resolves((value) => {
+      const { armed, later } = value as { armed: PushStats; later: PushStats };
+      expect(armed.state).toBe("armed");
+      expect(later).toMatchObject({ state: "armed", disarmings: 0 });
+    }),
+  },
+  {
+    name: "redis: a url naming a database the server does not have",
+    call: async (t) => {
+      const runtime = createRuntime({
+        modules: [
+          postgresModule({ url: t.databaseUrl, documents: { products: { table: "products" } } }),
+          redisModule({ url: `${t.redisUrl}/99`, caches: { products: { namespace: `${NAMESPACE}:db99` } } }),
+        ],
+        logger: silentLogger,
+      });
+      try {
+        await runtime.start();
+      } finally {
+        await runtime.stop();
+      }
+    },
+    expect: configuration(),
+  },
+  {
+    name: "redis: a url naming database 16 (one past the default 16)",
+    call: async (t) => {
+      const runtime = createRuntime({
+        modules: [
+          postgresModule({ url: t.databaseUrl, documents: { products: { table: "products" } } }),
+          redisModule({ url: `${t.redisUrl}?db=16`, caches: { products: { namespace: `${NAMESPACE}:db16` } } }),
+        ],
+        logger: silentLogger,
+      });
+      try {
+        await runtime.start();
+      } finally {
+        await runtime.stop();
+      }
+    },
+    expect: configuration(),
+  },
+];
+
 // ---------------------------------------------------------------------------------------------------- the table
 
 const groups: ReadonlyArray<readonly [string, ReadonlyArray<Row>]> = [
   ["specs", specRows],
   ["module options", moduleRows],
-  ["runtime options", runtimeRows],
+  ["runtime options", [...runtimeRows, ...routeClashRows]],
   ["ids", [...idRows, ...idResultRows]],
   ["create payloads", createRows],
   ["update patches", updateRows],
   ["delete revs", deleteRows],
   ["key/value calls", kvRows],
-  ["planted Redis data", [...plantedRows, ...plantedKvRows]],
+  ["planted Redis data", [...plantedRows, ...plantedForeignRows, ...plantedKvRows, ...plantedKvTypeRows]],
   ["lifecycle misuse", lifecycleRows],
   ["aborted reads", abortedRows],
   ["transactions", transactionRows],
+  ["payload values", payloadRows],
+  ["patch semantics", patchRows],
+  ["read options and signals", readOptionRows],
+  ["conflicting specs and servers", specClashRows],
 ];
 const allRows = groups.flatMap(([, rows]) => rows);
 checkUniqueNames(allRows);
@@ -1143,7 +1932,7 @@ describe.skipIf(env.skip)("bad input", () => {
     const modules = () => [
       postgresModule({
         url: databaseUrl,
-        documents: { products: { table: "products" }, gadgets: { table: "gadgets" } },
+        documents: { products: { table: "products" }, gadgets: { table: "gadgets" }, notes: { table: "notes" } },
       }),
       redisModule({
         url: redis.url,
@@ -1160,6 +1949,7 @@ describe.skipIf(env.skip)("bad input", () => {
     const command = ctx.document.command(products);
     const good = await command.create({ name: "good", price: 10, tags: ["a"] });
     const goodGadget = await ctx.document.command(gadgets).create({ name: "gadget", price: 3 });
+    const goodNote = await ctx.document.command(notes).create({ body: { text: "note" } });
     const spare = [];
     for (let i = 0; i < SPARE_DOCS; i++) spare.push(await command.create({ name: `spare ${i}`, price: i }));
     world = {
@@ -1173,6 +1963,8 @@ describe.skipIf(env.skip)("bad input", () => {
       l1Query: ctx.document.query(gadgets),
       good,
       goodGadget,
+      notes: ctx.document.command(notes),
+      goodNote,
       spare,
       kv: ctx.cache("kv"),
       kvBySpec: ctx.cache(products.cache as NonNullable<typeof products.cache>),
@@ -1181,6 +1973,17 @@ describe.skipIf(env.skip)("bad input", () => {
           modules: [postgresModule({ url: databaseUrl, documents: { products: { table: "products" } } })],
           logger: silentLogger,
           ...(options?.documents ? { documents: options.documents } : {}),
+        });
+        extra.push(created);
+        return created;
+      },
+      freshWithRedis() {
+        const created = createRuntime({
+          modules: [
+            postgresModule({ url: databaseUrl, documents: { products: { table: "products" } } }),
+            redisModule({ url: redis.url, caches: { kv: { namespace: `${NAMESPACE}:kv` } } }),
+          ],
+          logger: silentLogger,
         });
         extra.push(created);
         return created;

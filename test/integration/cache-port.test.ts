@@ -645,9 +645,9 @@ describe.skipIf(env.skip)("CachePort through a runtime", () => {
     const port = ctx.cache("sessions");
     await runtime.stop();
     expect(() => ctx.cache("sessions")).toThrow(RuntimeStateError);
-    // The runtime quit its connection: a port kept from before reports the store as unavailable.
+    // A port kept from before reports the runtime's state, like the document ports (not the closed connection).
     const error = await rejection(port.get("token"));
-    expect(error).toBeInstanceOf(StrataError);
-    expect((error as StrataError).code).toBe("UNAVAILABLE");
+    expect(error).toBeInstanceOf(RuntimeStateError);
+    expect((error as StrataError).code).toBe("STOPPED");
   });
 });

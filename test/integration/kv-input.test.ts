@@ -143,6 +143,25 @@ describe.skipIf(env.skip).each(kinds)("key/value input on $name", (kind) => {
     expect(await kv.get(`${key}:other`)).toBeUndefined();
   });
 
+  it.each([
+    ["null", null],
+    ["a bare duration", "5m"],
+    ["a number", 60_000],
+    ["an array", [{ ttl: "5m" }]],
+    ["a Map", new Map([["ttl", "5m"]])],
+    ["a misspelt key", { tll: "5m" }],
+  ])("refuses set options that are %s, writing nothing", async (_what, options) => {
+    for (const call of [
+      () => kv.set("opt", 1, options as never),
+      () => kv.setMany([["opt", 1] as const], options as never),
+    ]) {
+      const error = await failure(call);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).issues[0]?.code).toBe("invalid_option");
+    }
+    expect(await kv.exists("opt")).toBe(false);
+  });
+
   it("honours a cache's own maxValueBytes", async () => {
     await small.set("fits", "x".repeat(61)); // 1 + 2 + 61 = 64 bytes
     expect(await small.get("fits")).toBe("x".repeat(61));

@@ -357,3 +357,83 @@ describe.skipIf(env.skip).each(backends)("document entries on $name", (kind) => 
     expect(await store.read(planted)).toBe("miss");
   });
 });
+
+/** Redis holds types the in-process store cannot: a hash, a list… planted under the library's own keys. */
+describe.skipIf(env.skip)("document entries on redis: keys of another type", () => {
+  let store: DocumentEntryStore;
+  let prefix: string;
+  let floorKey: (id: string) => string;
+  let raw: Redis;
+  const id = () => `00000000-0000-4000-8000-${String(Math.floor(Math.random() * 1e12)).padStart(12, "0")}`;
+
+  beforeAll(async () => {
+    const url = env.redisUrl as string;
+    const { backend } = await redisModule({ url, caches: { products: { namespace: `l2w:${Math.random()}` } } }).open({
+      logger: silentLogger,
+      clock: systemClock,
+    });
+    opened.push(() => backend.close());
+    raw = new Redis(url);
+    opened.push(async () => raw.quit().then(() => undefined));
+    const namespace = backend.namespace("products");
+    if (!namespace) throw new Error("no namespace");
+    store = namespace.entries(FP, MAX_TTL);
+    prefix = namespace.entryPrefix(FP);
+    floorKey = (one) => `${versionFloorPrefix(namespace.namespace, FP)}{${one}}`;
+  });
+
+  const plants: ReadonlyArray<readonly [string, (key: string) => Promise<unknown>]> = [
+    ["a hash", (key) => raw.hset(key, "rev", "999")],
+    ["a list", (key) => raw.rpush(key, "999|T")],
+    ["a set", (key) => raw.sadd(key, "x")],
+    ["a sorted set", (key) => raw.zadd(key, 1, "x")],
+  ];
+
+  it.each(plants)(
+    "an entry key holding %s reads as corrupt (never an error) and every put replaces it",
+    async (_, plant) => {
+      const puts: ReadonlyArray<(one: string) => Promise<unknown>> = [
+        (one) => store.put(one, entry(1, 1), 60_000),
+        (one) => store.writeThrough(one, entry(1, 1), 60_000),
+        (one) => store.putMany([{ id: one, entry: entry(1, 1), ttlMs: 60_000 }]).then(([result]) => result),
+        (one) => store.tombstone(one, 1, 60_000),
+        (one) => store.put(one, entry(1, 1), 60_000, 30_000), // sliding
+      ];
+      for (const put of puts) {
+        const one = id();
+        await plant(`${prefix}{${one}}`);
+        expect(await store.read(one)).toBe("corrupt");
+        expect(await store.read(one, 30_000)).toBe("corrupt");
+        expect(await store.readMany([one, id()])).toEqual(["miss", "miss"]);
+        expect(await put(one)).toBe("stored");
+        expect(await raw.type(`${prefix}{${one}}`)).toBe("string");
+      }
+      // A create's clear deletes it.
+      const cleared = id();
+      await plant(`${prefix}{${cleared}}`);
+      expect(await store.clear(cleared, 1, 1, 60_000)).toBe("stored");
+      expect(await raw.exists(`${prefix}{${cleared}}`)).toBe(0);
+    },
+  );
+
+  it.each(plants)(
+    "a floor key holding %s is dropped by the next fill instead of rejecting it forever",
+    async (_, plant) => {
+      for (const put of [
+        (one: string) => store.put(one, entry(1, 1), 60_000),
+        (one: string) => store.putMany([{ id: one, entry: entry(1, 1), ttlMs: 60_000 }]).then(([result]) => result),
+      ]) {
+        const one = id();
+        await plant(floorKey(one));
+        expect(await put(one)).toBe("stored");
+        expect(await store.read(one)).toMatchObject({ incarnation: 1, rev: 1 });
+        expect(await raw.exists(floorKey(one))).toBe(0);
+      }
+      // A write-through replaces it with a real floor.
+      const raised = id();
+      await plant(floorKey(raised));
+      expect(await store.writeThrough(raised, entry(1, 2), 60_000)).toBe("stored");
+      expect(await raw.get(floorKey(raised))).toBe("1|2");
+    },
+  );
+});

@@ -14,7 +14,14 @@ import {
   encodeTombstone,
   envelopeVersion,
 } from "../entry-envelope.js";
-import { checkKvEntries, checkKvKey, checkKvKeys, checkValueSize, DEFAULT_MAX_VALUE_BYTES } from "../kv-input.js";
+import {
+  checkKvEntries,
+  checkKvKey,
+  checkKvKeys,
+  checkSetOptions,
+  checkValueSize,
+  DEFAULT_MAX_VALUE_BYTES,
+} from "../kv-input.js";
 
 /**
  * An in-process L2 with Redis' semantics for what stratacache uses: per-key expiry, the same envelope bytes and
@@ -330,6 +337,7 @@ class MemoryKvStore implements CachePort {
   }
 
   #ttl(options: CacheSetOptions | undefined): number {
-    return options?.ttl === undefined ? this.defaultTtlMs : parseDuration(options.ttl, "ttl");
+    const ttl = checkSetOptions(options)?.ttl;
+    return ttl === undefined ? this.defaultTtlMs : parseDuration(ttl, "ttl");
   }
 }

@@ -9,7 +9,8 @@
  *
  * Bad data in Redis costs misses, never a stuck key:
  * - An entry or floor the fence cannot parse — garbled, truncated, old format, another fingerprint — is absent to
- *   it: the entry is replaced by this put, the floor is deleted. The rules are entry-envelope.ts' exactly.
+ *   it: the entry is replaced by this put, the floor is deleted. The rules are entry-envelope.ts' exactly. A key of
+ *   another Redis type (a hash, a list…) is deleted, then absent; readers see it as a corrupt entry (a miss).
  * - The library never writes an entry or floor without a PX TTL, nor with one above the document's longest lifetime
  *   (`maxttl`: max(ttl, ageTtl.max) + grace, at least 60 s — a tombstone's life). A key with no TTL is foreign and
  *   treated as absent. A key whose TTL exceeds `maxttl` is cut down to `maxttl` (PEXPIRE) and still honoured — it
@@ -53,11 +54,22 @@ local function ttlClass(key, maxttl)
   end
   return 0
 end
+-- GET, except that a key of another type (a hash, a list…: never ours) is foreign: deleted, and read as absent.
+-- TYPE is asked only when the GET failed, so the common path costs nothing more.
+local function getString(key)
+  local v = redis.pcall('GET', key)
+  if type(v) == 'table' and v.err then
+    if redis.call('TYPE', key).ok == 'string' then error(v.err) end
+    redis.call('DEL', key)
+    return false
+  end
+  return v
+end
 local function put(ek, fk, ck, envelope, ttl, fp, inc, rev, fresh, slide, raise, maxttl)
   local ni = tonumber(inc)
   local nr = revOf(rev)
   maxttl = tonumber(maxttl) or 0
-  local floor = redis.call('GET', fk)
+  local floor = getString(fk)
   if floor then
     local si, sr = string.match(floor, '^(%d+)|([%dT]+)$')
     local fi, fr = num(si), revOf(sr)
@@ -70,7 +82,7 @@ local function put(ek, fk, ck, envelope, ttl, fp, inc, rev, fresh, slide, raise,
       return 0
     end
   end
-  local cur = redis.call('GET', ek)
+  local cur = getString(ek)
   if cur then
     local _, e, cfp, si, sr, sa, sd, su = string.find(cur, '^s1|([^|]*)|(%d+)|([^|]*)|(%d+)|(%d+)|(%d+)|')
     local ci, cr = num(si), revOf(sr)
@@ -143,8 +155,11 @@ return out`;
 export const SLIDING_READ_LUA = `
 local out = {}
 for i = 1, #KEYS, 2 do
-  local v = redis.call('GET', KEYS[i])
-  if v and redis.call('PEXPIRE', KEYS[i + 1], ARGV[1]) == 1 then
+  local v = redis.pcall('GET', KEYS[i])
+  if type(v) == 'table' then
+    -- A key of another type (WRONGTYPE): an empty value, which decodes as corrupt — a miss the next fill replaces.
+    out[#out + 1] = ''
+  elseif v and redis.call('PEXPIRE', KEYS[i + 1], ARGV[1]) == 1 then
     out[#out + 1] = v
   else
     out[#out + 1] = false

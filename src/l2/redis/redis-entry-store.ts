@@ -6,6 +6,7 @@ import { GetBatcher } from "./get-batcher.js";
 import { groupBySlot } from "./hash-slot.js";
 import type { FencedClient, FencedPutArgs } from "./redis-commands.js";
 import { lacksCommandTimeout, withFence } from "./redis-commands.js";
+import { corruptOnWrongType } from "./wrong-type.js";
 
 /**
  * Versioned entries of one document in one Redis namespace. Reads are GET/MGET (or one script when sliding);
@@ -51,7 +52,14 @@ export class RedisEntryStore implements DocumentEntryStore {
 
   /** Single reads of one tick, as one GET (alone) or one MGET per hash slot. */
   readonly #gets = new GetBatcher(async (keys) => {
-    if (keys.length === 1) return [await this.#bound(this.#client.get(keys[0]!), "GET")];
+    // MGET answers nil for a key of another type; a lone GET errors with WRONGTYPE: a corrupt entry, not a failure.
+    if (keys.length === 1) {
+      try {
+        return [await this.#bound(this.#client.get(keys[0]!), "GET")];
+      } catch (error) {
+        return [corruptOnWrongType(error)];
+      }
+    }
     if (!this.#cluster) return this.#bound(this.#client.mget(keys), "MGET"); // one slot space: no regrouping
     const out = new Array<string | null>(keys.length);
     await Promise.all(

@@ -3,10 +3,18 @@ import { parseDuration } from "../../kernel/duration.js";
 import { withTimeout } from "../../kernel/with-timeout.js";
 import type { CachePort, CacheSetOptions, CacheValue } from "../cache-port.js";
 import { decodeCacheValue, encodeCacheValue } from "../cache-value-codec.js";
-import { checkKvEntries, checkKvKey, checkKvKeys, checkValueSize, DEFAULT_MAX_VALUE_BYTES } from "../kv-input.js";
+import {
+  checkKvEntries,
+  checkKvKey,
+  checkKvKeys,
+  checkSetOptions,
+  checkValueSize,
+  DEFAULT_MAX_VALUE_BYTES,
+} from "../kv-input.js";
 import { groupBySlot } from "./hash-slot.js";
 import { lacksCommandTimeout } from "./redis-commands.js";
 import { unavailable } from "./redis-unavailable.js";
+import { missOnWrongType } from "./wrong-type.js";
 
 /** The key/value port over one Redis namespace. Failures reject with StrataError("UNAVAILABLE"). */
 export class RedisKvStore implements CachePort {
@@ -25,7 +33,8 @@ export class RedisKvStore implements CachePort {
   }
 
   async get<T = CacheValue>(key: string): Promise<T | undefined> {
-    const raw = await this.#call(this.client.getBuffer(this.#key(checkKvKey(key))), "GET");
+    // A key of another type (a hash planted under our prefix) is a miss, as MGET already answers for it.
+    const raw = await this.#call(this.client.getBuffer(this.#key(checkKvKey(key))).catch(missOnWrongType), "GET");
     return raw === null ? undefined : (decodeCacheValue(raw) as T | undefined);
   }
 
@@ -95,7 +104,8 @@ export class RedisKvStore implements CachePort {
   }
 
   #ttl(options: CacheSetOptions | undefined): number {
-    return options?.ttl === undefined ? this.defaultTtlMs : parseDuration(options.ttl, "ttl");
+    const ttl = checkSetOptions(options)?.ttl;
+    return ttl === undefined ? this.defaultTtlMs : parseDuration(ttl, "ttl");
   }
 
   async #call<T>(promise: Promise<T>, operation: string): Promise<T> {
