@@ -1,7 +1,6 @@
 import type { Clock } from "../../kernel/clock.js";
 import { parseDuration } from "../../kernel/duration.js";
 import type { CacheBackend, CacheNamespace } from "../cache-backend.js";
-import { entryPrefix, idleClockPrefix, kvPrefix, versionFloorPrefix } from "../cache-backend.js";
 import type { CachePort, CacheSetOptions, CacheValue } from "../cache-port.js";
 import { decodeCacheValue, encodeCacheValue } from "../cache-value-codec.js";
 import type { DocumentEntry, DocumentEntryStore, EntryPut, EntryRead, PutResult } from "../document-entry.js";
@@ -14,6 +13,7 @@ import {
   encodeTombstone,
   envelopeVersion,
 } from "../entry-envelope.js";
+import { entryPrefix, idKey, idleClockPrefix, kvPrefix, versionFloorPrefix } from "../key-layout.js";
 import { checkKvEntries, checkKvKey, checkKvKeys, checkValueSize, DEFAULT_MAX_VALUE_BYTES } from "../kv-input.js";
 
 /**
@@ -197,10 +197,10 @@ class MemoryEntryStore implements DocumentEntryStore {
 
   /** Same semantics as SLIDING_READ_LUA: an entry whose idle clock ran out is a miss; a read restarts the clock. */
   #read(id: string, slideMs: number): EntryRead {
-    const raw = this.keyspace.get(`${this.prefix}{${id}}`);
+    const raw = this.keyspace.get(idKey(this.prefix, id));
     if (raw === undefined) return "miss";
     if (slideMs > 0) {
-      const clock = `${this.clockPrefix}{${id}}`;
+      const clock = idKey(this.clockPrefix, id);
       if (this.keyspace.get(clock) === undefined) return "miss";
       this.keyspace.set(clock, "1", slideMs);
     }
@@ -218,8 +218,8 @@ class MemoryEntryStore implements DocumentEntryStore {
     slideMs: number,
     raiseFloor: boolean,
   ): PutResult {
-    const key = `${this.prefix}{${id}}`;
-    const floorKey = `${this.floorPrefix}{${id}}`;
+    const key = idKey(this.prefix, id);
+    const floorKey = idKey(this.floorPrefix, id);
     const floorRaw = this.keyspace.get(floorKey);
     if (floorRaw !== undefined) {
       const floor = decodeFloor(text(floorRaw));
@@ -255,7 +255,7 @@ class MemoryEntryStore implements DocumentEntryStore {
     else this.keyspace.set(key, envelope, ttl);
     if (raiseFloor) this.keyspace.set(floorKey, encodeFloor(incarnation, rev), ttl);
     if (slideMs > 0) {
-      const clock = `${this.clockPrefix}{${id}}`;
+      const clock = idKey(this.clockPrefix, id);
       if (rev === TOMBSTONE_REV || envelope === "") this.keyspace.delete(clock);
       else this.keyspace.set(clock, "1", slideMs);
     }

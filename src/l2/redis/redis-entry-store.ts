@@ -2,6 +2,7 @@ import type { Cluster, Redis } from "ioredis";
 import { withTimeout } from "../../kernel/with-timeout.js";
 import type { DocumentEntry, DocumentEntryStore, EntryPut, EntryRead, PutResult } from "../document-entry.js";
 import { decodeEntry, encodeEntry, encodeTombstone } from "../entry-envelope.js";
+import { idKey } from "../key-layout.js";
 import { GetBatcher } from "./get-batcher.js";
 import { groupBySlot } from "./hash-slot.js";
 import type { FencedClient, FencedPutArgs } from "./redis-commands.js";
@@ -32,15 +33,15 @@ export class RedisEntryStore implements DocumentEntryStore {
   }
 
   key(id: string): string {
-    return `${this.prefix}{${id}}`;
+    return idKey(this.prefix, id);
   }
 
   clockKey(id: string): string {
-    return `${this.clockPrefix}{${id}}`;
+    return idKey(this.clockPrefix, id);
   }
 
   floorKey(id: string): string {
-    return `${this.floorPrefix}{${id}}`;
+    return idKey(this.floorPrefix, id);
   }
 
   async read(id: string, slideMs = 0): Promise<EntryRead> {
