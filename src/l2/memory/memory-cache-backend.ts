@@ -15,6 +15,7 @@ import {
 } from "../entry-envelope.js";
 import { entryPrefix, idKey, idleClockPrefix, kvPrefix, versionFloorPrefix } from "../key-layout.js";
 import { checkKvEntries, checkKvKey, checkKvKeys, checkValueSize, DEFAULT_MAX_VALUE_BYTES } from "../kv-input.js";
+import { supersedes } from "../version-order.js";
 
 /**
  * An in-process L2 with Redis' semantics for what stratacache uses: per-key expiry, the same envelope bytes and
@@ -220,14 +221,12 @@ class MemoryEntryStore implements DocumentEntryStore {
   ): PutResult {
     const key = idKey(this.prefix, id);
     const floorKey = idKey(this.floorPrefix, id);
+    const next = { incarnation, rev, freshUntil };
     const floorRaw = this.keyspace.get(floorKey);
     if (floorRaw !== undefined) {
       const floor = decodeFloor(text(floorRaw));
       if (floor === undefined || this.#ttlClass(floorKey) < 0) this.keyspace.delete(floorKey);
-      else if (
-        floor.incarnation > incarnation ||
-        (floor.incarnation === incarnation && (floor.rev === TOMBSTONE_REV || floor.rev > rev))
-      ) {
+      else if (supersedes(floor, next)) {
         // Rejected by the floor: the entry is not examined, but it may not outlive the bound either.
         const pttl = this.keyspace.pttl(key);
         if (this.maxTtlMs > 0 && (pttl === -1 || pttl > this.maxTtlMs)) this.keyspace.expire(key, this.maxTtlMs);
@@ -239,14 +238,9 @@ class MemoryEntryStore implements DocumentEntryStore {
       const current = envelopeVersion(this.fingerprint, text(raw));
       const cut = current === undefined ? -1 : this.#ttlClass(key);
       if (current !== undefined && cut >= 0) {
-        if (current.incarnation > incarnation) return "rejected";
-        if (current.incarnation === incarnation) {
-          if (current.rev === TOMBSTONE_REV) return "rejected";
-          if (rev !== TOMBSTONE_REV) {
-            if (current.rev > rev) return "rejected";
-            if (current.rev === rev && cut === 0 && current.freshUntil >= freshUntil) return "rejected";
-          }
-        }
+        // Freshness breaks a tie only for an entry of ours: an over-long one may be replaced by the same version.
+        const stored = cut === 0 ? current : { incarnation: current.incarnation, rev: current.rev };
+        if (supersedes(stored, next)) return "rejected";
       }
     }
     const ttl = Math.max(1, Math.ceil(ttlMs));
