@@ -1,12 +1,11 @@
 import type { Cluster, Redis } from "ioredis";
-import { withTimeout } from "../../kernel/with-timeout.js";
 import type { DocumentEntry, DocumentEntryStore, EntryPut, EntryRead, PutResult } from "../document-entry.js";
 import { decodeEntry, encodeEntry, encodeTombstone } from "../entry-envelope.js";
 import { idKey } from "../key-layout.js";
 import { GetBatcher } from "./get-batcher.js";
 import { groupBySlot } from "./hash-slot.js";
 import type { FencedClient, FencedPutArgs } from "./redis-commands.js";
-import { lacksCommandTimeout, withFence } from "./redis-commands.js";
+import { boundCommand, lacksCommandTimeout, withFence } from "./redis-commands.js";
 
 /**
  * Versioned entries of one document in one Redis namespace. Reads are GET/MGET (or one script when sliding);
@@ -192,6 +191,6 @@ export class RedisEntryStore implements DocumentEntryStore {
   }
 
   #bound<T>(promise: Promise<T>, operation: string): Promise<T> {
-    return this.#ownDeadline ? withTimeout(promise, this.timeoutMs, operation) : promise;
+    return this.#ownDeadline ? boundCommand(promise, this.timeoutMs, operation) : promise;
   }
 }

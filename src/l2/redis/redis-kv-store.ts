@@ -1,12 +1,11 @@
 import type { Cluster, Redis } from "ioredis";
 import { parseDuration } from "../../kernel/duration.js";
-import { withTimeout } from "../../kernel/with-timeout.js";
 import type { CachePort, CacheSetOptions, CacheValue } from "../cache-port.js";
 import { decodeCacheValue, encodeCacheValue } from "../cache-value-codec.js";
 import { checkKvEntries, checkKvKey, checkKvKeys, checkValueSize, DEFAULT_MAX_VALUE_BYTES } from "../kv-input.js";
 import { groupBySlot } from "./hash-slot.js";
 import { unavailable } from "./redis-cache-backend.js";
-import { lacksCommandTimeout } from "./redis-commands.js";
+import { boundCommand, lacksCommandTimeout } from "./redis-commands.js";
 
 /** The key/value port over one Redis namespace. Failures reject with StrataError("UNAVAILABLE"). */
 export class RedisKvStore implements CachePort {
@@ -100,7 +99,7 @@ export class RedisKvStore implements CachePort {
 
   async #call<T>(promise: Promise<T>, operation: string): Promise<T> {
     try {
-      return await (this.#ownDeadline ? withTimeout(promise, this.timeoutMs, operation) : promise);
+      return await (this.#ownDeadline ? boundCommand(promise, this.timeoutMs, operation) : promise);
     } catch (error) {
       throw unavailable(operation, error);
     }

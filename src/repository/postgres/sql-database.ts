@@ -14,6 +14,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { RuntimeStateError, UnavailableError } from "../../kernel/errors.js";
+import { rejectWith, withTimeout } from "../../kernel/with-timeout.js";
 import type {
   AfterCommitHook,
   Database,
@@ -113,12 +114,9 @@ class SqlDatabase implements Database {
 
   async ping(): Promise<void> {
     this.#checkOpen();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${this.#pingTimeoutMs} ms`)), this.#pingTimeoutMs);
-    });
+    const ms = this.#pingTimeoutMs;
     try {
-      await Promise.race([this.#instrument(this.#driver).query("SELECT 1"), timeout]);
+      await withTimeout(this.#instrument(this.#driver).query("SELECT 1"), ms, rejectWith(`no answer within ${ms} ms`));
     } catch (error) {
       // The driver already wrapped its own error: report (and keep) the original.
       const cause = error instanceof UnavailableError ? error.cause : error;
@@ -126,8 +124,6 @@ class SqlDatabase implements Database {
       throw new UnavailableError("postgres", `Postgres is unreachable at ${this.#driver.endpoint}: ${reason}`, {
         cause,
       });
-    } finally {
-      clearTimeout(timer);
     }
   }
 
