@@ -2,7 +2,13 @@ import type { ConfigObject } from "../kernel/config-object.js";
 import { describeValue } from "../kernel/config-object.js";
 import { didYouMean } from "../kernel/did-you-mean.js";
 import { AbortError, ValidationError } from "../kernel/errors.js";
-import type { ReadOptions } from "./read-through-coordinator.js";
+
+/** A read's options (`query.get`, `find`, `getMany`, `findMany`); the database sees only `signal`. */
+export interface ReadOptions {
+  readonly signal?: AbortSignal;
+  /** Read Postgres directly: no cache lookup, no fill. */
+  readonly skipCache?: boolean;
+}
 
 const READ_OPTION_KEYS: ReadonlyArray<string> = ["signal", "skipCache"];
 

@@ -17,15 +17,9 @@ import { FreshnessJudge } from "./freshness-judge.js";
 import { L1FillGuard } from "./l1-fill-guard.js";
 import type { L1Slot } from "./l1-slot.js";
 import { LifetimePolicy } from "./lifetime-policy.js";
+import type { ReadOptions } from "./read-options.js";
 import { SingleFlight } from "./single-flight.js";
 import { WriteThrough } from "./write-through.js";
-
-/** A read's options. */
-export interface ReadOptions {
-  readonly signal?: AbortSignal;
-  /** Read Postgres directly: no cache lookup, no fill. */
-  readonly skipCache?: boolean;
-}
 
 export interface CoordinatorParts {
   readonly document: string;

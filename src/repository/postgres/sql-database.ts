@@ -14,6 +14,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { RuntimeStateError, UnavailableError } from "../../kernel/errors.js";
+import { consoleLogger } from "../../kernel/logger.js";
 import { rejectWith, withTimeout } from "../../kernel/with-timeout.js";
 import type {
   AfterCommitHook,
@@ -25,7 +26,7 @@ import type {
 import { qualifiedTableName } from "./quote-ident.js";
 import { SqlDocumentRepository } from "./sql-document-repository.js";
 import type { SqlDriver, SqlExecutor, SqlResult, SqlRow } from "./sql-driver.js";
-import { consoleLogger, type SqlLogger } from "./sql-logger.js";
+import type { SqlLogger } from "./sql-logger.js";
 import { createScope, runAfterCommitHooks, type ScopeState } from "./sql-scope.js";
 import { migrateTables, verifyTables } from "./table-migration.js";
 
