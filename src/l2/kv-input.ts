@@ -1,4 +1,5 @@
 import { ValidationError } from "../kernel/errors.js";
+import { encodeCacheValue } from "./cache-value-codec.js";
 
 /**
  * Input rules of the key/value port (README, `ctx.cache`), checked before anything is sent, the same on
@@ -78,4 +79,23 @@ export function checkValueSize(bytes: Buffer, maxValueBytes: number, index?: num
     );
   }
   return bytes;
+}
+
+/** A set's value, encoded and refused when over the cache's limit (`index`: its place in a batch). */
+export function encodeKvValue(value: unknown, maxValueBytes: number, index?: number): Buffer {
+  return checkValueSize(encodeCacheValue(value), maxValueBytes, index);
+}
+
+/**
+ * A setMany batch, checked and encoded whole before anything is written (one bad value refuses it all): the full
+ * key and the bytes of each entry, in order.
+ */
+export function encodeKvEntries(
+  entries: unknown,
+  fullKey: (key: string) => string,
+  maxValueBytes: number,
+): Array<readonly [string, Buffer]> {
+  return checkKvEntries(entries).map(
+    ([key, value], i) => [fullKey(key), encodeKvValue(value, maxValueBytes, i)] as const,
+  );
 }

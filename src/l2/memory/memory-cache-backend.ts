@@ -2,7 +2,7 @@ import type { Clock } from "../../kernel/clock.js";
 import { parseDuration } from "../../kernel/duration.js";
 import type { CacheBackend, CacheNamespace } from "../cache-backend.js";
 import type { CachePort, CacheSetOptions, CacheValue } from "../cache-port.js";
-import { decodeCacheValue, encodeCacheValue } from "../cache-value-codec.js";
+import { decodeCacheValue } from "../cache-value-codec.js";
 import type { DocumentEntry, DocumentEntryStore, EntryPut, EntryRead, PutResult } from "../document-entry.js";
 import { TOMBSTONE_REV } from "../document-entry.js";
 import {
@@ -14,7 +14,7 @@ import {
   envelopeVersion,
 } from "../entry-envelope.js";
 import { entryPrefix, idKey, idleClockPrefix, kvPrefix, versionFloorPrefix } from "../key-layout.js";
-import { checkKvEntries, checkKvKey, checkKvKeys, checkValueSize, DEFAULT_MAX_VALUE_BYTES } from "../kv-input.js";
+import { checkKvKey, checkKvKeys, DEFAULT_MAX_VALUE_BYTES, encodeKvEntries, encodeKvValue } from "../kv-input.js";
 import { supersedes } from "../version-order.js";
 
 /**
@@ -294,7 +294,7 @@ class MemoryKvStore implements CachePort {
 
   async set(key: string, value: CacheValue, options?: CacheSetOptions): Promise<void> {
     const full = this.prefix + checkKvKey(key);
-    this.keyspace.set(full, checkValueSize(encodeCacheValue(value), this.maxValueBytes), this.#ttl(options));
+    this.keyspace.set(full, encodeKvValue(value, this.maxValueBytes), this.#ttl(options));
   }
 
   async setMany(
@@ -302,9 +302,7 @@ class MemoryKvStore implements CachePort {
     options?: CacheSetOptions,
   ): Promise<void> {
     const ttl = this.#ttl(options);
-    const encoded = checkKvEntries(entries).map(
-      ([key, value], i) => [this.prefix + key, checkValueSize(encodeCacheValue(value), this.maxValueBytes, i)] as const,
-    );
+    const encoded = encodeKvEntries(entries, (key) => this.prefix + key, this.maxValueBytes);
     for (const [key, bytes] of encoded) this.keyspace.set(key, bytes, ttl);
   }
 

@@ -1,8 +1,8 @@
 import type { Cluster, Redis } from "ioredis";
 import { parseDuration } from "../../kernel/duration.js";
 import type { CachePort, CacheSetOptions, CacheValue } from "../cache-port.js";
-import { decodeCacheValue, encodeCacheValue } from "../cache-value-codec.js";
-import { checkKvEntries, checkKvKey, checkKvKeys, checkValueSize, DEFAULT_MAX_VALUE_BYTES } from "../kv-input.js";
+import { decodeCacheValue } from "../cache-value-codec.js";
+import { checkKvKey, checkKvKeys, DEFAULT_MAX_VALUE_BYTES, encodeKvEntries, encodeKvValue } from "../kv-input.js";
 import { groupBySlot } from "./hash-slot.js";
 import { unavailable } from "./redis-cache-backend.js";
 import { boundCommand, lacksCommandTimeout } from "./redis-commands.js";
@@ -49,7 +49,7 @@ export class RedisKvStore implements CachePort {
 
   async set(key: string, value: CacheValue, options?: CacheSetOptions): Promise<void> {
     const full = this.#key(checkKvKey(key));
-    const bytes = checkValueSize(encodeCacheValue(value), this.maxValueBytes);
+    const bytes = encodeKvValue(value, this.maxValueBytes);
     await this.#call(this.client.set(full, bytes, "PX", this.#ttl(options)), "SET");
   }
 
@@ -59,9 +59,7 @@ export class RedisKvStore implements CachePort {
   ): Promise<void> {
     const ttl = this.#ttl(options);
     // Encode everything first: a value that cannot be serialised refuses the whole batch before anything is sent.
-    const encoded = checkKvEntries(entries).map(
-      ([key, value], i) => [this.#key(key), checkValueSize(encodeCacheValue(value), this.maxValueBytes, i)] as const,
-    );
+    const encoded = encodeKvEntries(entries, (key) => this.#key(key), this.maxValueBytes);
     await Promise.all(
       groupBySlot(
         encoded.map(([key]) => key),
