@@ -26,6 +26,7 @@ import pg from "pg";
 import { z } from "zod";
 import type { CacheSpecInput, DocumentStats, Runtime } from "../src/index.js";
 import { createRuntime, defineDocument, postgresModule, redisModule, silentLogger } from "../src/index.js";
+import { entryPrefix, idKey } from "../src/l2/key-layout.js";
 import { reportGoals } from "./support/goals.js";
 import { fmt, percentile, printTable, writeResults } from "./support/measure.js";
 
@@ -174,7 +175,7 @@ const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
 async function runMode(mode: Mode, cycles: number, loadMs?: number) {
   const spec = defineDocument({ name: "hot", fields, cache: mode.cache });
   const namespace = `${NAMESPACE_ROOT}:${loadMs === undefined ? mode.name : "warm-up"}`;
-  const entryKey = `${namespace}:${spec.fingerprint}:d:{${hot.id}}`;
+  const entryKey = idKey(entryPrefix(namespace, spec.fingerprint), hot.id);
   const fetches: Fetch[] = [];
   const expiries: Expiry[] = [];
   let observeTimer: NodeJS.Timeout | undefined;

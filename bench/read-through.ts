@@ -12,6 +12,7 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import { z } from "zod";
 import { createRuntime, defineDocument, postgresModule, redisModule, silentLogger } from "../src/index.js";
+import { entryPrefix, idKey } from "../src/l2/key-layout.js";
 import { reportGoals } from "./support/goals.js";
 import { fmt, latencyUs, median, preparedLatencyUs, printTable, throughput, writeResults } from "./support/measure.js";
 
@@ -52,7 +53,7 @@ for (let i = 0; i < 300; i++) {
   const doc = await docs.create({ name: `product ${i}`, price: i, tags: ["bench", `t${i % 7}`] });
   ids.push(doc.id);
 }
-const entryKey = (id: string) => `${NAMESPACE}:${products.fingerprint}:d:{${id}}`;
+const entryKey = (id: string) => idKey(entryPrefix(NAMESPACE, products.fingerprint), id);
 const rawKey = (id: string) => `bench:raw:${process.pid}:{${id}}`;
 const selectOne = `SELECT id, rev, created_at, updated_at, data FROM ${TABLE} WHERE id = $1`;
 const selectMany = `SELECT id, rev, created_at, updated_at, data FROM ${TABLE} WHERE id = ANY($1::uuid[])`;

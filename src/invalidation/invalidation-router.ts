@@ -1,5 +1,4 @@
 import type { Logger } from "../kernel/logger.js";
-import { parseEntryKey } from "./entry-key.js";
 import type { DisarmReason, InvalidationChannel, InvalidationListener } from "./invalidation-channel.js";
 import type { PushStats } from "./push-stats.js";
 
@@ -12,6 +11,12 @@ export interface LocalCache {
   /** Closed: reads bypass L1 and do not fill it (closing also flushes). */
   setL1Open(open: boolean): void;
 }
+
+/**
+ * Splits a pushed key into a document's entry prefix and an id; undefined for keys that are no entry. The runtime
+ * injects the L2 key layout's parser (l2/key-layout.ts), so this tier does not import another.
+ */
+export type EntryKeyParser = (key: string) => { readonly prefix: string; readonly id: string } | undefined;
 
 interface Target {
   readonly cache: LocalCache;
@@ -34,6 +39,7 @@ export class InvalidationRouter implements InvalidationListener {
   constructor(
     readonly channel: InvalidationChannel,
     private readonly logger: Logger,
+    private readonly parseEntryKey: EntryKeyParser,
   ) {}
 
   start(): Promise<void> {
@@ -61,7 +67,7 @@ export class InvalidationRouter implements InvalidationListener {
     }
     this.#invalidations += keys.length;
     for (const key of keys) {
-      const parsed = parseEntryKey(key);
+      const parsed = this.parseEntryKey(key);
       if (parsed === undefined) continue; // a kv key, or another document shape's entry
       const target = this.#byPrefix.get(parsed.prefix);
       if (target === undefined) continue;

@@ -30,25 +30,3 @@ export interface CacheBackend {
   /** Closes what the backend opened (the runtime stops a push channel over it first). */
   close(): Promise<void>;
 }
-
-/** Key layout shared by every backend: `<namespace>:<fingerprint>:d:{<id>}`; braces are a cluster hash tag. */
-export function entryPrefix(namespace: string, fingerprint: string): string {
-  return `${namespace}:${fingerprint}:d:`;
-}
-
-/** Idle clocks of sliding entries: `<namespace>|idle:<fingerprint>:{<id>}` — same slot, outside `<namespace>:`. */
-export function idleClockPrefix(namespace: string, fingerprint: string): string {
-  return `${namespace}|idle:${fingerprint}:`;
-}
-
-/**
- * Version floors (see fence-script.ts): `<namespace>|floor:<fingerprint>:{<id>}` — the newest version a writer put,
- * so the fence outlives an evicted entry. Same slot as the entry, outside the tracked `<namespace>:` prefix.
- */
-export function versionFloorPrefix(namespace: string, fingerprint: string): string {
-  return `${namespace}|floor:${fingerprint}:`;
-}
-
-export function kvPrefix(namespace: string): string {
-  return `${namespace}:kv:`;
-}

@@ -2,6 +2,7 @@ import { describeValue } from "../kernel/config-object.js";
 import { didYouMean } from "../kernel/did-you-mean.js";
 import { ValidationError } from "../kernel/errors.js";
 import type { CacheSetOptions } from "./cache-port.js";
+import { encodeCacheValue } from "./cache-value-codec.js";
 
 /**
  * Input rules of the key/value port (README, `ctx.cache`), checked before anything is sent, the same on
@@ -108,4 +109,23 @@ export function checkSetOptions(options: unknown): CacheSetOptions | undefined {
 
 function invalidSetOptions(path: ReadonlyArray<string>, message: string): ValidationError {
   return new ValidationError("cache", [{ path: ["options", ...path], message, code: "invalid_option" }], "options");
+}
+
+/** A set's value, encoded and refused when over the cache's limit (`index`: its place in a batch). */
+export function encodeKvValue(value: unknown, maxValueBytes: number, index?: number): Buffer {
+  return checkValueSize(encodeCacheValue(value), maxValueBytes, index);
+}
+
+/**
+ * A setMany batch, checked and encoded whole before anything is written (one bad value refuses it all): the full
+ * key and the bytes of each entry, in order.
+ */
+export function encodeKvEntries(
+  entries: unknown,
+  fullKey: (key: string) => string,
+  maxValueBytes: number,
+): Array<readonly [string, Buffer]> {
+  return checkKvEntries(entries).map(
+    ([key, value], i) => [fullKey(key), encodeKvValue(value, maxValueBytes, i)] as const,
+  );
 }

@@ -1,4 +1,5 @@
 import type { Logger } from "../kernel/logger.js";
+import { withTimeout } from "../kernel/with-timeout.js";
 
 /**
  * Runs detached early refreshes (XFetch background mode) for every document of a runtime: at most one per key, at
@@ -61,13 +62,7 @@ export class BackgroundRefresher {
   async drain(timeoutMs: number): Promise<void> {
     this.#stopped = true;
     if (this.#inFlight.size === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
-      timer.unref?.();
-    });
-    await Promise.race([Promise.allSettled([...this.#inFlight]), deadline]);
-    clearTimeout(timer);
+    await withTimeout(Promise.allSettled([...this.#inFlight]), timeoutMs, () => undefined, { unref: true });
     if (this.#inFlight.size > 0) {
       this.logger.warn("stopping with background refreshes still running; they end on their own (queryTimeoutMs)", {
         running: this.#inFlight.size,

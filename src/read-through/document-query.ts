@@ -6,8 +6,9 @@ import type { TransactionScope } from "../repository/document-repository.js";
 import type { Doc, DocumentSpec } from "../spec/document-spec.js";
 import type { DocumentStats } from "./document-stats.js";
 import type { L1Slot } from "./l1-slot.js";
+import type { ReadOptions } from "./read-options.js";
 import { checkReadOptions } from "./read-options.js";
-import type { ReadOptions, ReadThroughCoordinator } from "./read-through-coordinator.js";
+import type { ReadThroughCoordinator } from "./read-through-coordinator.js";
 
 export type { ReadOptions };
 

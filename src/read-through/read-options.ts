@@ -2,7 +2,17 @@ import type { ConfigObject } from "../kernel/config-object.js";
 import { describeValue } from "../kernel/config-object.js";
 import { didYouMean } from "../kernel/did-you-mean.js";
 import { AbortError, ValidationError } from "../kernel/errors.js";
-import type { ReadOptions } from "./read-through-coordinator.js";
+
+/** A read's options (`query.get`, `find`, `getMany`, `findMany`); the database sees only `signal`. */
+export interface ReadOptions {
+  /**
+   * Aborts the read: it rejects with AbortError once the signal fires (at once if it already has, even on an L1
+   * hit). A fetch other readers joined keeps going for them.
+   */
+  readonly signal?: AbortSignal;
+  /** Read Postgres directly: no cache lookup, no fill. */
+  readonly skipCache?: boolean;
+}
 
 const READ_OPTION_KEYS: ReadonlyArray<string> = ["signal", "skipCache"];
 

@@ -17,19 +17,9 @@ import { FreshnessJudge } from "./freshness-judge.js";
 import { L1FillGuard } from "./l1-fill-guard.js";
 import type { L1Slot } from "./l1-slot.js";
 import { LifetimePolicy } from "./lifetime-policy.js";
+import type { ReadOptions } from "./read-options.js";
 import { SingleFlight } from "./single-flight.js";
 import { WriteThrough } from "./write-through.js";
-
-/** A read's options. */
-export interface ReadOptions {
-  /**
-   * Aborts the read: it rejects with AbortError once the signal fires (at once if it already has, even on an L1
-   * hit). A fetch other readers joined keeps going for them.
-   */
-  readonly signal?: AbortSignal;
-  /** Read Postgres directly: no cache lookup, no fill. */
-  readonly skipCache?: boolean;
-}
 
 export interface CoordinatorParts {
   readonly document: string;

@@ -2,6 +2,7 @@ import { backoffDelay } from "../kernel/backoff.js";
 import type { Clock } from "../kernel/clock.js";
 import type { Logger } from "../kernel/logger.js";
 import { RateLimitedLog } from "../kernel/rate-limited-log.js";
+import { compareVersions } from "../l2/version-order.js";
 
 /** A post-commit cache write that failed and is retried until it lands or is superseded. */
 export interface PendingWrite {
@@ -59,7 +60,7 @@ export class WriteThroughRetrier {
   schedule(id: string, write: PendingWrite): void {
     if (this.#stopped) return;
     const current = this.#pending.get(id);
-    if (current && !isAtLeast(write, current.write)) return; // the pending one is newer: it covers this one
+    if (current && compareVersions(write, current.write) < 0) return; // the pending one is newer: it covers this one
     if (current?.timer) clearTimeout(current.timer);
     const slot = { write, attempt: 0, timer: undefined as NodeJS.Timeout | undefined };
     this.#pending.set(id, slot);
@@ -69,7 +70,7 @@ export class WriteThroughRetrier {
   /** A write of (incarnation, rev) for `id` landed: pending writes it supersedes are dropped. */
   landed(id: string, incarnation: number, rev: number): void {
     const current = this.#pending.get(id);
-    if (current && isAtLeast({ incarnation, rev }, current.write)) {
+    if (current && compareVersions({ incarnation, rev }, current.write) >= 0) {
       if (current.timer) clearTimeout(current.timer);
       this.#pending.delete(id);
     }
@@ -142,8 +143,4 @@ export class WriteThroughRetrier {
       this.#arm(id, slot);
     }
   }
-}
-
-function isAtLeast(a: { incarnation: number; rev: number }, b: { incarnation: number; rev: number }): boolean {
-  return a.incarnation !== b.incarnation ? a.incarnation > b.incarnation : a.rev >= b.rev;
 }

@@ -18,10 +18,6 @@ export interface StoredRow {
   readonly data: Readonly<Record<string, unknown>>;
 }
 
-export interface ReadOptions {
-  readonly signal?: AbortSignal | undefined;
-}
-
 /** Runs after a transaction commits (never after a rollback). Errors are logged, never rethrown. */
 export type AfterCommitHook = () => void | Promise<void>;
 
@@ -38,9 +34,13 @@ export interface TransactionScope {
 export interface DocumentRepository {
   readonly document: string;
   /** The row, or `undefined`. */
-  get(scope: TransactionScope, id: string, options?: ReadOptions): Promise<StoredRow | undefined>;
+  get(scope: TransactionScope, id: string, options?: { readonly signal?: AbortSignal }): Promise<StoredRow | undefined>;
   /** The rows that exist, in no particular order, in exactly one query (`WHERE id = ANY($1)`). */
-  getMany(scope: TransactionScope, ids: ReadonlyArray<string>, options?: ReadOptions): Promise<StoredRow[]>;
+  getMany(
+    scope: TransactionScope,
+    ids: ReadonlyArray<string>,
+    options?: { readonly signal?: AbortSignal },
+  ): Promise<StoredRow[]>;
   /** Inserts at rev 1. A taken id → ConflictError. */
   insert(scope: TransactionScope, id: string | undefined, data: Readonly<Record<string, unknown>>): Promise<StoredRow>;
   /**

@@ -10,6 +10,7 @@ import { ConfigurationError, RuntimeStateError } from "../kernel/errors.js";
 import type { Logger } from "../kernel/logger.js";
 import { consoleLogger } from "../kernel/logger.js";
 import type { CacheBackend } from "../l2/cache-backend.js";
+import { parseEntryKey } from "../l2/key-layout.js";
 import { BackgroundRefresher } from "../read-through/background-refresher.js";
 import type { DocumentStats } from "../read-through/document-stats.js";
 import type { Database } from "../repository/document-repository.js";
@@ -259,7 +260,7 @@ class StrataRuntime implements Runtime {
         this.#caches.push(backend);
         if (invalidation !== undefined) {
           this.#channels.push(invalidation);
-          this.#push.set(backend, new InvalidationRouter(invalidation, this.logger));
+          this.#push.set(backend, new InvalidationRouter(invalidation, this.logger, parseEntryKey));
         }
         this.#throwIfStopped();
       }

@@ -25,8 +25,8 @@ import {
   silentLogger,
   ValidationError,
 } from "../../src/index.js";
-import { kvPrefix, versionFloorPrefix } from "../../src/l2/cache-backend.js";
 import { decodeEntry } from "../../src/l2/entry-envelope.js";
+import { idKey, kvPrefix, versionFloorPrefix } from "../../src/l2/key-layout.js";
 import type { BadInputRow } from "../support/bad-input.js";
 import { BadInputHarness, checkUniqueNames, rejects, resolves } from "../support/bad-input.js";
 import { startRedis } from "../support/redis.js";
@@ -999,7 +999,7 @@ function plantedRow(index: number, what: string, plant: (t: World, doc: Doc<type
     const doc = t.spare[index] as Doc<typeof products>;
     return [
       entryKey(NAMESPACE, products, doc.id),
-      `${versionFloorPrefix(`${NAMESPACE}:products`, products.fingerprint)}{${doc.id}}`,
+      idKey(versionFloorPrefix(`${NAMESPACE}:products`, products.fingerprint), doc.id),
     ];
   };
   return {
@@ -1030,7 +1030,7 @@ const plantedRows: Row[] = [
   ),
   ...plantedFloors.map(([what, value], i) =>
     plantedRow(plantedEntries.length + i, `version floor is ${what}`, async (t, doc) => {
-      const floor = `${versionFloorPrefix(`${NAMESPACE}:products`, products.fingerprint)}{${doc.id}}`;
+      const floor = idKey(versionFloorPrefix(`${NAMESPACE}:products`, products.fingerprint), doc.id);
       await t.h.redis.set(floor, value, "PX", 600_000);
     }),
   ),

@@ -13,6 +13,7 @@ import { ConfigurationError, RuntimeStateError, StrataError, ValidationError } f
 import { silentLogger } from "../../src/kernel/logger.js";
 import type { CacheBackend } from "../../src/l2/cache-backend.js";
 import type { CachePort } from "../../src/l2/cache-port.js";
+import { idKey } from "../../src/l2/key-layout.js";
 import { memoryCacheModule } from "../../src/runtime/modules/memory-cache-module.js";
 import { postgresModule } from "../../src/runtime/modules/postgres-module.js";
 import { redisModule } from "../../src/runtime/modules/redis-module.js";
@@ -365,7 +366,7 @@ describe.skipIf(env.skip).each(kinds)("CachePort contract on $name", (kind) => {
     const entries = namespace.entries(FP);
     const id = randomUUID();
     const lookalike = `${FP}:d:{${id}}`; // the entry key's suffix after `<namespace>:`
-    expect(`${namespace.entryPrefix(FP)}{${id}}`).toBe(`${nsA}:${lookalike}`);
+    expect(idKey(namespace.entryPrefix(FP), id)).toBe(`${nsA}:${lookalike}`);
     await kv.set(lookalike, "kv value");
     expect(await entries.read(id)).toBe("miss");
     const id2 = randomUUID();

@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { systemClock } from "../../src/kernel/clock.js";
 import { silentLogger } from "../../src/kernel/logger.js";
 import type { CacheBackend } from "../../src/l2/cache-backend.js";
-import { versionFloorPrefix } from "../../src/l2/cache-backend.js";
 import type { DocumentEntry, DocumentEntryStore } from "../../src/l2/document-entry.js";
 import { encodeEntry } from "../../src/l2/entry-envelope.js";
+import { idKey, versionFloorPrefix } from "../../src/l2/key-layout.js";
 import type { MemoryKeyspace } from "../../src/l2/memory/memory-cache-backend.js";
 import { memoryCacheModule } from "../../src/runtime/modules/memory-cache-module.js";
 import { redisModule } from "../../src/runtime/modules/redis-module.js";
@@ -152,11 +152,11 @@ describe.skipIf(env.skip)("fence equivalence: in-process L2 and Lua", () => {
             case "clear":
               return side.store.clear(key, op.inc, op.rev, MAX_TTL);
             case "evict":
-              return side.del(`${side.entryPrefix}{${key}}`);
+              return side.del(idKey(side.entryPrefix, key));
             case "plantEntry":
-              return side.set(`${side.entryPrefix}{${key}}`, entryBytes[op.bytes]!, ttlOf(op.ttl));
+              return side.set(idKey(side.entryPrefix, key), entryBytes[op.bytes]!, ttlOf(op.ttl));
             case "plantFloor":
-              return side.set(`${side.floorPrefix}{${key}}`, floorBytes[op.bytes]!, ttlOf(op.ttl));
+              return side.set(idKey(side.floorPrefix, key), floorBytes[op.bytes]!, ttlOf(op.ttl));
           }
         };
         const observe = async (side: Side) =>
@@ -166,7 +166,7 @@ describe.skipIf(env.skip)("fence equivalence: in-process L2 and Lua", () => {
               return {
                 read:
                   typeof read === "string" ? read : { inc: read.incarnation, rev: read.rev, fresh: read.freshUntil },
-                floor: await side.get(`${side.floorPrefix}{${key}}`),
+                floor: await side.get(idKey(side.floorPrefix, key)),
               };
             }),
           );

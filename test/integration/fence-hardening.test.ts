@@ -9,8 +9,8 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Runtime } from "../../src/index.js";
-import { versionFloorPrefix } from "../../src/l2/cache-backend.js";
 import { encodeEntry } from "../../src/l2/entry-envelope.js";
+import { idKey, versionFloorPrefix } from "../../src/l2/key-layout.js";
 import { type RedisProcess, startRedis } from "../support/redis.js";
 import { integrationEnv } from "../support/services.js";
 import { entryKey, productSpec, startRuntime } from "../support/strata.js";
@@ -40,7 +40,7 @@ describe.skipIf(env.skip)("bad data in Redis costs misses, never a stuck key", (
   let runtime: Runtime;
   const namespace = `fh:${randomUUID().slice(0, 8)}`;
   const keyOf = (id: string) => entryKey(namespace, products, id);
-  const floorOf = (id: string) => `${versionFloorPrefix(`${namespace}:products`, products.fingerprint)}{${id}}`;
+  const floorOf = (id: string) => idKey(versionFloorPrefix(`${namespace}:products`, products.fingerprint), id);
   /** The incarnation of `id` as cached (read once so that it is), to forge a version right above the real one. */
   const incarnationOf = async (runtime: Runtime, id: string) => {
     await runtime.context().document.query(products).get(id);

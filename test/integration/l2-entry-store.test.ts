@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { systemClock } from "../../src/kernel/clock.js";
 import { silentLogger } from "../../src/kernel/logger.js";
 import type { CacheBackend } from "../../src/l2/cache-backend.js";
-import { versionFloorPrefix } from "../../src/l2/cache-backend.js";
 import type { DocumentEntry, DocumentEntryStore } from "../../src/l2/document-entry.js";
 import { encodeEntry } from "../../src/l2/entry-envelope.js";
+import { idKey, versionFloorPrefix } from "../../src/l2/key-layout.js";
 import { memoryCacheModule } from "../../src/runtime/modules/memory-cache-module.js";
 import { redisModule } from "../../src/runtime/modules/redis-module.js";
 import { integrationEnv } from "../support/services.js";
@@ -126,7 +126,7 @@ describe.skipIf(env.skip).each(backends)("document entries on $name", (kind) => 
     pttl = opened_.pttl;
     get = opened_.get;
     bounded = namespace.entries(FP, MAX_TTL);
-    floorKey = (id) => `${versionFloorPrefix(namespace.namespace, FP)}{${id}}`;
+    floorKey = (id) => idKey(versionFloorPrefix(namespace.namespace, FP), id);
   });
 
   const fresh = () => `00000000-0000-4000-8000-${String(Math.floor(Math.random() * 1e12)).padStart(12, "0")}`;
@@ -193,7 +193,7 @@ describe.skipIf(env.skip).each(backends)("document entries on $name", (kind) => 
     const id = fresh();
     await store.put(id, entry(1, 1), 60_000);
     expect(await store.writeThrough(id, entry(1, 2), 60_000)).toBe("stored");
-    await evict(`${prefix}{${id}}`);
+    await evict(idKey(prefix, id));
     expect(await store.read(id)).toBe("miss");
     // A reader that fetched rev 1 before the write committed now tries to fill: the floor says rev 2 was written.
     expect(await store.put(id, entry(1, 1), 60_000)).toBe("rejected");
@@ -201,7 +201,7 @@ describe.skipIf(env.skip).each(backends)("document entries on $name", (kind) => 
     expect(await store.read(id)).toMatchObject({ rev: 2 });
     // Plain fills never raise the floor: after evicting a filled rev 3, a rev-2 fill may land (no writer wrote 3).
     expect(await store.put(id, entry(1, 3), 60_000)).toBe("stored");
-    await evict(`${prefix}{${id}}`);
+    await evict(idKey(prefix, id));
     expect(await store.put(id, entry(1, 2), 60_000)).toBe("stored");
   });
 
@@ -209,7 +209,7 @@ describe.skipIf(env.skip).each(backends)("document entries on $name", (kind) => 
     const id = fresh();
     await store.put(id, entry(3, 4), 60_000);
     expect(await store.tombstone(id, 3, 60_000)).toBe("stored");
-    await evict(`${prefix}{${id}}`);
+    await evict(idKey(prefix, id));
     expect(await store.putMany([{ id, entry: entry(3, 4), ttlMs: 60_000 }])).toEqual(["rejected"]);
     expect(await store.put(id, entry(4, 1), 60_000)).toBe("stored");
   });
@@ -224,7 +224,7 @@ describe.skipIf(env.skip).each(backends)("document entries on $name", (kind) => 
     ];
     for (const bytes of cases) {
       const id = fresh();
-      await raw(`${prefix}{${id}}`, bytes);
+      await raw(idKey(prefix, id), bytes);
       expect(await store.read(id), bytes).toBe("corrupt");
       expect(await store.put(id, entry(1, 1), 60_000), bytes).toBe("stored");
       expect(await store.read(id)).toMatchObject({ rev: 1 });
@@ -236,7 +236,7 @@ describe.skipIf(env.skip).each(backends)("document entries on $name", (kind) => 
     const b = fresh();
     const c = fresh();
     await store.put(a, entry(1, 1), 60_000);
-    await raw(`${prefix}{${c}}`, "junk");
+    await raw(idKey(prefix, c), "junk");
     const reads = await store.readMany([b, a, c, a]);
     expect(reads[0]).toBe("miss");
     expect(reads[1]).toMatchObject({ rev: 1 });
@@ -276,7 +276,7 @@ describe.skipIf(env.skip).each(backends)("document entries on $name", (kind) => 
     ];
     for (const [n, bytes] of cases.entries()) {
       const id = fresh();
-      await raw(`${prefix}{${id}}`, bytes);
+      await raw(idKey(prefix, id), bytes);
       expect(await store.read(id), bytes).toBe("corrupt");
       const write = n % 2 === 0 ? store.put(id, entry(1, 1), 60_000) : store.writeThrough(id, entry(1, 1), 60_000);
       expect(await write, bytes).toBe("stored");
@@ -296,13 +296,13 @@ describe.skipIf(env.skip).each(backends)("document entries on $name", (kind) => 
   it("treats a planted entry or floor without a TTL as foreign: replaced, never a stuck key", async () => {
     // A well-formed entry claiming a far higher version, planted by hand with no expiry.
     const a = fresh();
-    await plant(`${prefix}{${a}}`, encodeEntry(FP, entry(999, 999)), undefined);
+    await plant(idKey(prefix, a), encodeEntry(FP, entry(999, 999)), undefined);
     expect(await store.put(a, entry(1, 1), 60_000)).toBe("stored");
     expect(await store.read(a)).toMatchObject({ incarnation: 1, rev: 1 });
-    expect(await pttl(`${prefix}{${a}}`)).toBeGreaterThan(0);
+    expect(await pttl(idKey(prefix, a))).toBeGreaterThan(0);
     // Same for a write-through, through the batch script too.
     const b = fresh();
-    await plant(`${prefix}{${b}}`, encodeEntry(FP, entry(999, 999)), undefined);
+    await plant(idKey(prefix, b), encodeEntry(FP, entry(999, 999)), undefined);
     expect(await store.putMany([{ id: b, entry: entry(1, 2), ttlMs: 60_000 }])).toEqual(["stored"]);
     // A hand-planted floor without expiry rejected every fill forever; now it is dropped.
     const c = fresh();
@@ -311,31 +311,31 @@ describe.skipIf(env.skip).each(backends)("document entries on $name", (kind) => 
     expect(await get(floorKey(c))).toBeUndefined();
     // A planted tombstone without expiry does not fence its incarnation either.
     const d = fresh();
-    await plant(`${prefix}{${d}}`, `s1|${FP}|1|T|1|0|0|`, undefined);
+    await plant(idKey(prefix, d), `s1|${FP}|1|T|1|0|0|`, undefined);
     expect(await store.put(d, entry(1, 1), 60_000)).toBe("stored");
   });
 
   it("cuts a newer-claiming key that outlives the longest TTL down to it, and lets the same version replace it", async () => {
     const id = fresh();
     const hour = 3_600_000;
-    await plant(`${prefix}{${id}}`, encodeEntry(FP, entry(1, 9)), hour);
+    await plant(idKey(prefix, id), encodeEntry(FP, entry(1, 9)), hour);
     await plant(floorKey(id), "1|9", hour);
     // A real newer version from a replica with a longer ttl is still honoured: an older fill cannot replace it…
     expect(await bounded.put(id, entry(1, 3), 60_000)).toBe("rejected");
     // …but neither the entry nor the floor can outlive what this document ever writes.
-    expect(await pttl(`${prefix}{${id}}`)).toBeLessThanOrEqual(MAX_TTL);
+    expect(await pttl(idKey(prefix, id))).toBeLessThanOrEqual(MAX_TTL);
     expect(await pttl(floorKey(id))).toBeLessThanOrEqual(MAX_TTL);
-    expect(await pttl(`${prefix}{${id}}`)).toBeGreaterThan(MAX_TTL - 10_000);
+    expect(await pttl(idKey(prefix, id))).toBeGreaterThan(MAX_TTL - 10_000);
     // An over-long entry of the very same version is replaced by a fill of it (fresher or not).
     const other = fresh();
-    await plant(`${prefix}{${other}}`, encodeEntry(FP, entry(1, 4, Date.now() + hour)), hour);
+    await plant(idKey(prefix, other), encodeEntry(FP, entry(1, 4, Date.now() + hour)), hour);
     expect(await bounded.put(other, entry(1, 4, Date.now() + 1_000), 60_000)).toBe("stored");
-    expect(await pttl(`${prefix}{${other}}`)).toBeLessThanOrEqual(60_000);
+    expect(await pttl(idKey(prefix, other))).toBeLessThanOrEqual(60_000);
     // Keys within the bound are untouched.
     const ours = fresh();
     expect(await bounded.writeThrough(ours, entry(1, 2), 90_000)).toBe("stored");
     expect(await bounded.put(ours, entry(1, 1), 60_000)).toBe("rejected");
-    expect(await pttl(`${prefix}{${ours}}`)).toBeGreaterThan(60_000);
+    expect(await pttl(idKey(prefix, ours))).toBeGreaterThan(60_000);
   });
   it("clear (after a create) deletes an older entry and raises the floor; a version at least as new stays", async () => {
     const id = fresh();
@@ -352,7 +352,7 @@ describe.skipIf(env.skip).each(backends)("document entries on $name", (kind) => 
     expect(await store.read(id)).toMatchObject({ incarnation: 9, rev: 2 });
     // Planted bytes without a TTL go too.
     const planted = fresh();
-    await plant(`${prefix}{${planted}}`, encodeEntry(FP, entry(999, 999)), undefined);
+    await plant(idKey(prefix, planted), encodeEntry(FP, entry(999, 999)), undefined);
     expect(await store.clear(planted, 1, 1, 60_000)).toBe("stored");
     expect(await store.read(planted)).toBe("miss");
   });

@@ -12,6 +12,7 @@ import { systemClock } from "../../src/kernel/clock.js";
 import { silentLogger } from "../../src/kernel/logger.js";
 import type { CacheBackend } from "../../src/l2/cache-backend.js";
 import type { DocumentEntry, DocumentEntryStore } from "../../src/l2/document-entry.js";
+import { idKey } from "../../src/l2/key-layout.js";
 import { FENCED_PUT_LUA, FENCED_PUT_MANY_LUA, SLIDING_READ_LUA } from "../../src/l2/redis/fence-script.js";
 import { redisModule } from "../../src/runtime/modules/redis-module.js";
 import type { Runtime } from "../../src/runtime/runtime.js";
@@ -89,7 +90,7 @@ describe.skipIf(env.skip)("NOSCRIPT after SCRIPT FLUSH", () => {
       expect(await store.put(id, entry(1, 5), 60_000)).toBe("stored");
       expect(await noscripts()).toBe(before + 1);
       expect(await cached(FENCE_SHA)).toBe(1);
-      expect(await raw.get(`${prefix}{${id}}`)).toMatch(new RegExp(`^s1\\|${FP}\\|1\\|5\\|`));
+      expect(await raw.get(idKey(prefix, id))).toMatch(new RegExp(`^s1\\|${FP}\\|1\\|5\\|`));
       expect(await store.read(id)).toMatchObject({ incarnation: 1, rev: 5, body: '{"rev":5}' });
       expect(await store.put(id, entry(1, 4), 60_000)).toBe("rejected");
       expect(await noscripts()).toBe(before + 1); // reloaded once: EVALSHA works again

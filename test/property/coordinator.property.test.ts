@@ -17,6 +17,7 @@ import { silentLogger } from "../../src/kernel/logger.js";
 import { createL1Store } from "../../src/l1/create-l1-store.js";
 import type { L1Store } from "../../src/l1/l1-store.js";
 import type { DocumentEntryStore } from "../../src/l2/document-entry.js";
+import { idKey } from "../../src/l2/key-layout.js";
 import { MemoryCacheBackend } from "../../src/l2/memory/memory-cache-backend.js";
 import { CachedDocumentCommand } from "../../src/read-through/document-command.js";
 import { CachedDocumentQuery } from "../../src/read-through/document-query.js";
@@ -193,7 +194,7 @@ describe("read-through coordinator under scheduled concurrency", () => {
               }
             } else if (op.kind === "evict") {
               const id = ids[op.doc]!;
-              backend.keyspace.delete(`${backend.namespace("products")!.entryPrefix(products.fingerprint)}{${id}}`);
+              backend.keyspace.delete(idKey(backend.namespace("products")!.entryPrefix(products.fingerprint), id));
               l1.invalidate(id);
             } else {
               const id = ids[op.doc]!;

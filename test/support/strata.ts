@@ -13,7 +13,7 @@ import {
   redisModule,
   silentLogger,
 } from "../../src/index.js";
-import { entryPrefix, idleClockPrefix } from "../../src/l2/cache-backend.js";
+import { entryPrefix, idKey, idleClockPrefix } from "../../src/l2/key-layout.js";
 
 export const productFields = z.object({
   name: z.string(),
@@ -115,10 +115,10 @@ export function sleep(ms: number): Promise<void> {
  * the library's own key layout so tests never restate it.
  */
 export function entryKey(namespace: string, spec: Pick<DocumentSpec, "name" | "fingerprint">, id: string): string {
-  return `${entryPrefix(`${namespace}:${spec.name}`, spec.fingerprint)}{${id}}`;
+  return idKey(entryPrefix(`${namespace}:${spec.name}`, spec.fingerprint), id);
 }
 
 /** The idle-clock key of a sliding entry, beside `entryKey` (same hash slot, outside the tracked prefix). */
 export function idleClockKey(namespace: string, spec: Pick<DocumentSpec, "name" | "fingerprint">, id: string): string {
-  return `${idleClockPrefix(`${namespace}:${spec.name}`, spec.fingerprint)}{${id}}`;
+  return idKey(idleClockPrefix(`${namespace}:${spec.name}`, spec.fingerprint), id);
 }

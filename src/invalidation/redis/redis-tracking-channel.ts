@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import { backoffDelay } from "../../kernel/backoff.js";
 import type { Logger } from "../../kernel/logger.js";
 import { RateLimitedLog } from "../../kernel/rate-limited-log.js";
+import { rejectWith, withTimeout } from "../../kernel/with-timeout.js";
 import type {
   ChannelState,
   ChannelStats,
@@ -242,11 +243,7 @@ export class RedisTrackingChannel implements InvalidationChannel {
   /** A handshake step, bounded by the heartbeat timeout: a server that accepts but never answers is a failure. */
   #bounded<T>(promise: Promise<T>, step: string): Promise<T> {
     const timeoutMs = this.options.timing.heartbeatTimeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${step} unanswered after ${timeoutMs} ms`)), timeoutMs);
-    });
-    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+    return withTimeout(promise, timeoutMs, rejectWith(`${step} unanswered after ${timeoutMs} ms`));
   }
 }
 

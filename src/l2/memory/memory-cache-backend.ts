@@ -1,9 +1,8 @@
 import type { Clock } from "../../kernel/clock.js";
 import { parseDuration } from "../../kernel/duration.js";
 import type { CacheBackend, CacheNamespace } from "../cache-backend.js";
-import { entryPrefix, idleClockPrefix, kvPrefix, versionFloorPrefix } from "../cache-backend.js";
 import type { CachePort, CacheSetOptions, CacheValue } from "../cache-port.js";
-import { decodeCacheValue, encodeCacheValue } from "../cache-value-codec.js";
+import { decodeCacheValue } from "../cache-value-codec.js";
 import type { DocumentEntry, DocumentEntryStore, EntryPut, EntryRead, PutResult } from "../document-entry.js";
 import { TOMBSTONE_REV } from "../document-entry.js";
 import {
@@ -14,14 +13,16 @@ import {
   encodeTombstone,
   envelopeVersion,
 } from "../entry-envelope.js";
+import { entryPrefix, idKey, idleClockPrefix, kvPrefix, versionFloorPrefix } from "../key-layout.js";
 import {
-  checkKvEntries,
   checkKvKey,
   checkKvKeys,
   checkSetOptions,
-  checkValueSize,
   DEFAULT_MAX_VALUE_BYTES,
+  encodeKvEntries,
+  encodeKvValue,
 } from "../kv-input.js";
+import { supersedes } from "../version-order.js";
 
 /**
  * An in-process L2 with Redis' semantics for what stratacache uses: per-key expiry, the same envelope bytes and
@@ -204,10 +205,10 @@ class MemoryEntryStore implements DocumentEntryStore {
 
   /** Same semantics as SLIDING_READ_LUA: an entry whose idle clock ran out is a miss; a read restarts the clock. */
   #read(id: string, slideMs: number): EntryRead {
-    const raw = this.keyspace.get(`${this.prefix}{${id}}`);
+    const raw = this.keyspace.get(idKey(this.prefix, id));
     if (raw === undefined) return "miss";
     if (slideMs > 0) {
-      const clock = `${this.clockPrefix}{${id}}`;
+      const clock = idKey(this.clockPrefix, id);
       if (this.keyspace.get(clock) === undefined) return "miss";
       this.keyspace.set(clock, "1", slideMs);
     }
@@ -225,16 +226,14 @@ class MemoryEntryStore implements DocumentEntryStore {
     slideMs: number,
     raiseFloor: boolean,
   ): PutResult {
-    const key = `${this.prefix}{${id}}`;
-    const floorKey = `${this.floorPrefix}{${id}}`;
+    const key = idKey(this.prefix, id);
+    const floorKey = idKey(this.floorPrefix, id);
+    const next = { incarnation, rev, freshUntil };
     const floorRaw = this.keyspace.get(floorKey);
     if (floorRaw !== undefined) {
       const floor = decodeFloor(text(floorRaw));
       if (floor === undefined || this.#ttlClass(floorKey) < 0) this.keyspace.delete(floorKey);
-      else if (
-        floor.incarnation > incarnation ||
-        (floor.incarnation === incarnation && (floor.rev === TOMBSTONE_REV || floor.rev > rev))
-      ) {
+      else if (supersedes(floor, next)) {
         // Rejected by the floor: the entry is not examined, but it may not outlive the bound either.
         const pttl = this.keyspace.pttl(key);
         if (this.maxTtlMs > 0 && (pttl === -1 || pttl > this.maxTtlMs)) this.keyspace.expire(key, this.maxTtlMs);
@@ -246,14 +245,9 @@ class MemoryEntryStore implements DocumentEntryStore {
       const current = envelopeVersion(this.fingerprint, text(raw));
       const cut = current === undefined ? -1 : this.#ttlClass(key);
       if (current !== undefined && cut >= 0) {
-        if (current.incarnation > incarnation) return "rejected";
-        if (current.incarnation === incarnation) {
-          if (current.rev === TOMBSTONE_REV) return "rejected";
-          if (rev !== TOMBSTONE_REV) {
-            if (current.rev > rev) return "rejected";
-            if (current.rev === rev && cut === 0 && current.freshUntil >= freshUntil) return "rejected";
-          }
-        }
+        // Freshness breaks a tie only for an entry of ours: an over-long one may be replaced by the same version.
+        const stored = cut === 0 ? current : { incarnation: current.incarnation, rev: current.rev };
+        if (supersedes(stored, next)) return "rejected";
       }
     }
     const ttl = Math.max(1, Math.ceil(ttlMs));
@@ -262,7 +256,7 @@ class MemoryEntryStore implements DocumentEntryStore {
     else this.keyspace.set(key, envelope, ttl);
     if (raiseFloor) this.keyspace.set(floorKey, encodeFloor(incarnation, rev), ttl);
     if (slideMs > 0) {
-      const clock = `${this.clockPrefix}{${id}}`;
+      const clock = idKey(this.clockPrefix, id);
       if (rev === TOMBSTONE_REV || envelope === "") this.keyspace.delete(clock);
       else this.keyspace.set(clock, "1", slideMs);
     }
@@ -307,7 +301,7 @@ class MemoryKvStore implements CachePort {
 
   async set(key: string, value: CacheValue, options?: CacheSetOptions): Promise<void> {
     const full = this.prefix + checkKvKey(key);
-    this.keyspace.set(full, checkValueSize(encodeCacheValue(value), this.maxValueBytes), this.#ttl(options));
+    this.keyspace.set(full, encodeKvValue(value, this.maxValueBytes), this.#ttl(options));
   }
 
   async setMany(
@@ -315,9 +309,7 @@ class MemoryKvStore implements CachePort {
     options?: CacheSetOptions,
   ): Promise<void> {
     const ttl = this.#ttl(options);
-    const encoded = checkKvEntries(entries).map(
-      ([key, value], i) => [this.prefix + key, checkValueSize(encodeCacheValue(value), this.maxValueBytes, i)] as const,
-    );
+    const encoded = encodeKvEntries(entries, (key) => this.prefix + key, this.maxValueBytes);
     for (const [key, bytes] of encoded) this.keyspace.set(key, bytes, ttl);
   }
 

@@ -70,6 +70,7 @@ local function put(ek, fk, ck, envelope, ttl, fp, inc, rev, fresh, slide, raise,
   local nr = revOf(rev)
   maxttl = tonumber(maxttl) or 0
   local floor = getString(fk)
+  -- The version order below (floor, then entry) is version-order.ts' supersedes(), which the memory backend runs.
   if floor then
     local si, sr = string.match(floor, '^(%d+)|([%dT]+)$')
     local fi, fr = num(si), revOf(sr)

@@ -1,9 +1,9 @@
 import type { Cluster, Redis } from "ioredis";
 import type { Logger } from "../../kernel/logger.js";
 import type { CacheBackend, CacheNamespace } from "../cache-backend.js";
-import { entryPrefix, idleClockPrefix, kvPrefix, versionFloorPrefix } from "../cache-backend.js";
 import type { CachePort } from "../cache-port.js";
 import type { DocumentEntryStore } from "../document-entry.js";
+import { entryPrefix, idleClockPrefix, kvPrefix, versionFloorPrefix } from "../key-layout.js";
 import { DEFAULT_MAX_VALUE_BYTES } from "../kv-input.js";
 import { RedisEntryStore } from "./redis-entry-store.js";
 import { RedisKvStore } from "./redis-kv-store.js";

@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from "ioredis";
+import { rejectWith, withTimeout } from "../../kernel/with-timeout.js";
 import { FENCED_PUT_LUA, FENCED_PUT_MANY_LUA, SLIDING_READ_LUA } from "./fence-script.js";
 
 /** The arguments of FENCED_PUT_LUA, in order (see fence-script.ts). */
@@ -40,4 +41,12 @@ export function withFence(client: Redis | Cluster): FencedClient {
 export function lacksCommandTimeout(client: Redis | Cluster): boolean {
   const options = client.isCluster ? (client as Cluster).options.redisOptions : (client as Redis).options;
   return !options?.commandTimeout;
+}
+
+/**
+ * Bounds a command on a client we did not create (ours get ioredis' `commandTimeout`). The command itself is not
+ * cancelled; its late reply is ignored.
+ */
+export function boundCommand<T>(promise: Promise<T>, ms: number, operation: string): Promise<T> {
+  return withTimeout(promise, ms, rejectWith(`redis ${operation} timed out after ${ms}ms`));
 }

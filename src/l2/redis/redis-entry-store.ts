@@ -1,11 +1,11 @@
 import type { Cluster, Redis } from "ioredis";
-import { withTimeout } from "../../kernel/with-timeout.js";
 import type { DocumentEntry, DocumentEntryStore, EntryPut, EntryRead, PutResult } from "../document-entry.js";
 import { decodeEntry, encodeEntry, encodeTombstone } from "../entry-envelope.js";
+import { idKey } from "../key-layout.js";
 import { GetBatcher } from "./get-batcher.js";
 import { groupBySlot } from "./hash-slot.js";
 import type { FencedClient, FencedPutArgs } from "./redis-commands.js";
-import { lacksCommandTimeout, withFence } from "./redis-commands.js";
+import { boundCommand, lacksCommandTimeout, withFence } from "./redis-commands.js";
 import { corruptOnWrongType } from "./wrong-type.js";
 
 /**
@@ -33,15 +33,15 @@ export class RedisEntryStore implements DocumentEntryStore {
   }
 
   key(id: string): string {
-    return `${this.prefix}{${id}}`;
+    return idKey(this.prefix, id);
   }
 
   clockKey(id: string): string {
-    return `${this.clockPrefix}{${id}}`;
+    return idKey(this.clockPrefix, id);
   }
 
   floorKey(id: string): string {
-    return `${this.floorPrefix}{${id}}`;
+    return idKey(this.floorPrefix, id);
   }
 
   async read(id: string, slideMs = 0): Promise<EntryRead> {
@@ -199,6 +199,6 @@ export class RedisEntryStore implements DocumentEntryStore {
   }
 
   #bound<T>(promise: Promise<T>, operation: string): Promise<T> {
-    return this.#ownDeadline ? withTimeout(promise, this.timeoutMs, operation) : promise;
+    return this.#ownDeadline ? boundCommand(promise, this.timeoutMs, operation) : promise;
   }
 }

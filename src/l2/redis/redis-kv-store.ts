@@ -1,18 +1,17 @@
 import type { Cluster, Redis } from "ioredis";
 import { parseDuration } from "../../kernel/duration.js";
-import { withTimeout } from "../../kernel/with-timeout.js";
 import type { CachePort, CacheSetOptions, CacheValue } from "../cache-port.js";
-import { decodeCacheValue, encodeCacheValue } from "../cache-value-codec.js";
+import { decodeCacheValue } from "../cache-value-codec.js";
 import {
-  checkKvEntries,
   checkKvKey,
   checkKvKeys,
   checkSetOptions,
-  checkValueSize,
   DEFAULT_MAX_VALUE_BYTES,
+  encodeKvEntries,
+  encodeKvValue,
 } from "../kv-input.js";
 import { groupBySlot } from "./hash-slot.js";
-import { lacksCommandTimeout } from "./redis-commands.js";
+import { boundCommand, lacksCommandTimeout } from "./redis-commands.js";
 import { unavailable } from "./redis-unavailable.js";
 import { missOnWrongType } from "./wrong-type.js";
 
@@ -59,7 +58,7 @@ export class RedisKvStore implements CachePort {
 
   async set(key: string, value: CacheValue, options?: CacheSetOptions): Promise<void> {
     const full = this.#key(checkKvKey(key));
-    const bytes = checkValueSize(encodeCacheValue(value), this.maxValueBytes);
+    const bytes = encodeKvValue(value, this.maxValueBytes);
     await this.#call(this.client.set(full, bytes, "PX", this.#ttl(options)), "SET");
   }
 
@@ -69,9 +68,7 @@ export class RedisKvStore implements CachePort {
   ): Promise<void> {
     const ttl = this.#ttl(options);
     // Encode everything first: a value that cannot be serialised refuses the whole batch before anything is sent.
-    const encoded = checkKvEntries(entries).map(
-      ([key, value], i) => [this.#key(key), checkValueSize(encodeCacheValue(value), this.maxValueBytes, i)] as const,
-    );
+    const encoded = encodeKvEntries(entries, (key) => this.#key(key), this.maxValueBytes);
     await Promise.all(
       groupBySlot(
         encoded.map(([key]) => key),
@@ -110,7 +107,7 @@ export class RedisKvStore implements CachePort {
 
   async #call<T>(promise: Promise<T>, operation: string): Promise<T> {
     try {
-      return await (this.#ownDeadline ? withTimeout(promise, this.timeoutMs, operation) : promise);
+      return await (this.#ownDeadline ? boundCommand(promise, this.timeoutMs, operation) : promise);
     } catch (error) {
       throw unavailable(operation, error);
     }

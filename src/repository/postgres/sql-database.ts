@@ -14,6 +14,8 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { RuntimeStateError, UnavailableError } from "../../kernel/errors.js";
+import { consoleLogger } from "../../kernel/logger.js";
+import { rejectWith, withTimeout } from "../../kernel/with-timeout.js";
 import type {
   AfterCommitHook,
   Database,
@@ -24,7 +26,7 @@ import type {
 import { qualifiedTableName } from "./quote-ident.js";
 import { SqlDocumentRepository } from "./sql-document-repository.js";
 import type { SqlDriver, SqlExecutor, SqlResult, SqlRow } from "./sql-driver.js";
-import { consoleLogger, type SqlLogger } from "./sql-logger.js";
+import type { SqlLogger } from "./sql-logger.js";
 import { createScope, runAfterCommitHooks, type ScopeState } from "./sql-scope.js";
 import { migrateTables, verifyTables } from "./table-migration.js";
 
@@ -113,12 +115,9 @@ class SqlDatabase implements Database {
 
   async ping(): Promise<void> {
     this.#checkOpen();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${this.#pingTimeoutMs} ms`)), this.#pingTimeoutMs);
-    });
+    const ms = this.#pingTimeoutMs;
     try {
-      await Promise.race([this.#instrument(this.#driver).query("SELECT 1"), timeout]);
+      await withTimeout(this.#instrument(this.#driver).query("SELECT 1"), ms, rejectWith(`no answer within ${ms} ms`));
     } catch (error) {
       // The driver already wrapped its own error: report (and keep) the original.
       const cause = error instanceof UnavailableError ? error.cause : error;
@@ -126,8 +125,6 @@ class SqlDatabase implements Database {
       throw new UnavailableError("postgres", `Postgres is unreachable at ${this.#driver.endpoint}: ${reason}`, {
         cause,
       });
-    } finally {
-      clearTimeout(timer);
     }
   }
 

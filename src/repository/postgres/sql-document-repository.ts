@@ -14,7 +14,7 @@
 import { abortableCall } from "../../kernel/abortable.js";
 import { ConflictError, NotFoundError } from "../../kernel/errors.js";
 import { checkDocumentId as checkId, checkRev } from "../document-id.js";
-import type { DocumentRepository, ReadOptions, StoredRow, TableRef, TransactionScope } from "../document-repository.js";
+import type { DocumentRepository, StoredRow, TableRef, TransactionScope } from "../document-repository.js";
 import { insertStatement } from "./incarnation.js";
 import { qualifiedTableName } from "./quote-ident.js";
 import type { SqlExecutor, SqlRow } from "./sql-driver.js";
@@ -53,7 +53,11 @@ export class SqlDocumentRepository implements DocumentRepository {
     };
   }
 
-  async get(scope: TransactionScope, id: string, options?: ReadOptions): Promise<StoredRow | undefined> {
+  async get(
+    scope: TransactionScope,
+    id: string,
+    options?: { readonly signal?: AbortSignal },
+  ): Promise<StoredRow | undefined> {
     const key = checkId(this.document, id);
     const executor = this.#executor(scope);
     const result = await abortableCall(() => executor.query(this.#sql.get, [key]), options?.signal);
@@ -61,7 +65,11 @@ export class SqlDocumentRepository implements DocumentRepository {
     return row === undefined ? undefined : toStoredRow(row);
   }
 
-  async getMany(scope: TransactionScope, ids: ReadonlyArray<string>, options?: ReadOptions): Promise<StoredRow[]> {
+  async getMany(
+    scope: TransactionScope,
+    ids: ReadonlyArray<string>,
+    options?: { readonly signal?: AbortSignal },
+  ): Promise<StoredRow[]> {
     const keys = [...new Set(ids.map((id, index) => checkId(this.document, id, index, "ids")))];
     const executor = this.#executor(scope);
     if (keys.length === 0) return abortableCall(() => Promise.resolve([]), options?.signal);

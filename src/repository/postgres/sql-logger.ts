@@ -1,14 +1,7 @@
+import type { Logger } from "../../kernel/logger.js";
+
 /**
- * Where the SQL layer reports failures it must not throw (an afterCommit hook that failed, a throwing `onQuery`).
- * Structurally compatible with console and with common loggers (pino, winston) via a one-line adapter.
- *
- * Exports: `SqlLogger`, `consoleLogger`.
+ * Where the SQL layer reports failures it must not throw (an afterCommit hook that failed, a throwing `onQuery`):
+ * the error level of the library's Logger, so any Logger (and its default, consoleLogger) serves.
  */
-
-export interface SqlLogger {
-  error(message: string, context?: Readonly<Record<string, unknown>>): void;
-}
-
-export const consoleLogger: SqlLogger = {
-  error: (message, context) => console.error(`[stratacache] ${message}`, context ?? ""),
-};
+export type SqlLogger = Pick<Logger, "error">;
