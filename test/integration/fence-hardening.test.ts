@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Runtime } from "../../src/index.js";
 import { versionFloorPrefix } from "../../src/l2/cache-backend.js";
 import { encodeEntry } from "../../src/l2/entry-envelope.js";
+import { waitUntil } from "../support/eventually.js";
 import { type RedisProcess, startRedis } from "../support/redis.js";
 import { integrationEnv } from "../support/services.js";
 import { entryKey, productSpec, startRuntime } from "../support/strata.js";
@@ -17,15 +18,6 @@ import { createProxy, proxiedUrl, type TcpProxy } from "../support/tcp-proxy.js"
 
 const env = await integrationEnv({ postgres: true, privateRedis: true });
 const products = productSpec({ ttl: "5m" });
-
-/** Polls until `check` holds; the deadline only keeps a broken build from hanging (it asserts nothing itself). */
-async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** A decodable, well-formed entry claiming version (incarnation, rev) of `id`, as an attacker would write it. */
 function forged(id: string, incarnation: number, rev: number, freshUntil: number, name: string): string {
@@ -149,7 +141,11 @@ describe.skipIf(env.skip)("write-through retries after a Redis restart", () => {
 
     // A's link comes back; its retry lands (the only writer left) — and must land rev 3, not its own rev 2.
     proxy.restore();
-    await eventually(async () => (await raw.exists(entryKey(namespace, products, doc.id))) === 1, "A's retry");
+    await waitUntil(async () => (await raw.exists(entryKey(namespace, products, doc.id))) === 1, {
+      timeoutMs: 20_000,
+      intervalMs: 20,
+      message: "timed out waiting for A's retry",
+    });
     expect(await raw.get(entryKey(namespace, products, doc.id))).toMatch(/^s1\|[^|]+\|\d+\|3\|/);
     expect(await b.context().document.query(products).get(doc.id)).toMatchObject({ rev: 3, price: 3 });
   });

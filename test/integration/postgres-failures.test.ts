@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Runtime } from "../../src/index.js";
 import { ConflictError, UnavailableError } from "../../src/index.js";
-import { waitUntil } from "../support/net.js";
+import { waitUntil } from "../support/eventually.js";
 import { integrationEnv } from "../support/services.js";
 import { productSpec, sleep, startRuntime } from "../support/strata.js";
 import { createProxy, proxiedUrl, type TcpProxy } from "../support/tcp-proxy.js";

@@ -9,22 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Runtime } from "../../src/index.js";
 import { ConflictError } from "../../src/index.js";
 import { type RedisProcess, startRedis } from "../support/redis.js";
+import { seededRandom } from "../support/seeded-random.js";
 import { integrationEnv } from "../support/services.js";
 import { entryKey, productSpec, sleep, startRuntime } from "../support/strata.js";
 
 const env = await integrationEnv({ postgres: true, privateRedis: true });
 const products = productSpec({ ttl: "5m" });
-
-function prng(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /**
  * Read-your-writes is exact on the writing runtime (a write detaches the id's read in flight there). Another runtime
@@ -53,7 +43,7 @@ describe.skipIf(env.skip)("read-through under concurrent readers and writers", (
 
   for (const seed of [1, 7, 2026]) {
     it(`never serves an older rev after a write resolved (seed ${seed})`, async () => {
-      const random = prng(seed);
+      const random = seededRandom(seed);
       const runtimes = [a, b];
       const ids: string[] = [];
       const committed = new Map<string, number>();

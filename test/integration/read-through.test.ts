@@ -7,6 +7,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Runtime } from "../../src/index.js";
 import { NotFoundError, ValidationError } from "../../src/index.js";
+import { waitUntil } from "../support/eventually.js";
 import { type RedisProcess, startRedis } from "../support/redis.js";
 import { integrationEnv } from "../support/services.js";
 import { entryKey, productSpec, QueryCounter, sleep, startRuntime } from "../support/strata.js";
@@ -292,7 +293,7 @@ describe.skipIf(env.skip)("the stale-fill race (invariant 1)", () => {
       proxy.holdReplies();
       const rejectedBefore = query.stats().source.fillsRejected;
       const slowRead = query.get(created.id).catch((e: unknown) => e);
-      await until(() => proxy.heldReplies > 0); // the SELECT has run on the server; its reply (rev 1) is held
+      await waitUntil(() => proxy.heldReplies > 0, { timeoutMs: 5_000, intervalMs: 2 }); // the SELECT has run on the server; its reply (rev 1) is held
       await write(created.id);
       proxy.releaseReplies();
       const stale = await slowRead;
@@ -338,7 +339,7 @@ describe.skipIf(env.skip)("the stale-fill race (invariant 1)", () => {
       await ctx.document.query(products).find(randomUUID()); // warm the pool: one open connection
       proxy.holdReplies(); // on that connection only; the update below gets a new one
       const slowRead = ctx.document.query(products).get(created.id);
-      await until(() => proxy.heldReplies > 0); // the SELECT ran (rev 1); its reply is held: the read is in flight
+      await waitUntil(() => proxy.heldReplies > 0, { timeoutMs: 5_000, intervalMs: 2 }); // the SELECT ran (rev 1); its reply is held: the read is in flight
       const updated = await ctx.document.command(products).update(created.id, 1, { price: 2 });
       const after = await ctx.document.query(products).get(created.id);
       expect(after).toMatchObject({ rev: updated.rev, price: 2 });
@@ -458,12 +459,3 @@ describe.skipIf(env.skip)("a write-through that fails after commit is retried (i
     expect(await mine.get(created.id)).toMatchObject({ rev: 2 });
   });
 });
-
-/** Polls `condition` every few ms until it holds (or fails the test after 5 s). */
-async function until(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met within 5 s");
-    await sleep(2);
-  }
-}

@@ -4,7 +4,7 @@
  */
 import type { DocumentSpec, Logger, PushStats, PushTiming, Runtime, RuntimeModule } from "../../src/index.js";
 import { createRuntime, postgresModule, redisModule, silentLogger } from "../../src/index.js";
-import { waitUntil } from "./net.js";
+import { waitUntil } from "./eventually.js";
 import { productSpec } from "./strata.js";
 
 /** The document of the push tests: L2 for 5 minutes, L1 for a minute (far longer than any test waits). */

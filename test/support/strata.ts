@@ -14,6 +14,7 @@ import {
   silentLogger,
 } from "../../src/index.js";
 import { entryPrefix, idleClockPrefix } from "../../src/l2/cache-backend.js";
+import { seededRandom } from "./seeded-random.js";
 
 export const productFields = z.object({
   name: z.string(),
@@ -39,22 +40,40 @@ export class QueryCounter {
   }
 }
 
-/** A clock the test moves by hand; `random` is a seeded LCG. */
+/** The tests' one fake clock: time moves only when the test says so; `random` is the seeded PRNG. */
 export class ManualClock implements Clock {
   #now: number;
-  #seed: number;
+  readonly #seeded: () => number;
   constructor(start = Date.UTC(2026, 0, 1), seed = 42) {
     this.#now = start;
-    this.#seed = seed;
+    this.#seeded = seededRandom(seed);
   }
   now = (): number => this.#now;
-  random = (): number => {
-    this.#seed = (this.#seed * 1_103_515_245 + 12_345) % 2 ** 31;
-    return this.#seed / 2 ** 31;
-  };
+  random = (): number => this.#seeded();
   advance(ms: number): void {
     this.#now += ms;
   }
+}
+
+/**
+ * A manual clock that also moves by `fetchCostMs` whenever a document SELECT is sent (what XFetch measures as delta;
+ * wire `onQuery` into postgresModule), and whose random draws the test can script: `randoms` are handed out in order,
+ * then `fixedRandom` when set, then the seeded PRNG (seed 99).
+ */
+export class FetchCostClock extends ManualClock {
+  randoms: number[] = [];
+  fixedRandom: number | undefined;
+  readonly #seeded = seededRandom(99);
+  constructor(
+    start: number,
+    public fetchCostMs: number,
+  ) {
+    super(start);
+  }
+  override random = (): number => this.randoms.shift() ?? this.fixedRandom ?? this.#seeded();
+  onQuery = (sql: string) => {
+    if (/^\s*select\b/i.test(sql) && /\bfrom\b/i.test(sql)) this.advance(this.fetchCostMs);
+  };
 }
 
 export interface RuntimeWiring {
