@@ -14,6 +14,7 @@ import { waitUntil } from "../support/eventually.js";
 import { type RedisProcess, startRedis } from "../support/redis.js";
 import { integrationEnv } from "../support/services.js";
 import { entryKey, productSpec, startRuntime } from "../support/strata.js";
+import { buildSystem, type System } from "../support/system.js";
 import { createProxy, proxiedUrl, type TcpProxy } from "../support/tcp-proxy.js";
 
 const env = await integrationEnv({ postgres: true, privateRedis: true });
@@ -26,7 +27,6 @@ function forged(id: string, incarnation: number, rev: number, freshUntil: number
 }
 
 describe.skipIf(env.skip)("bad data in Redis costs misses, never a stuck key", () => {
-  let redis: RedisProcess;
   let raw: Redis;
   let runtime: Runtime;
   const namespace = `fh:${randomUUID().slice(0, 8)}`;
@@ -38,16 +38,13 @@ describe.skipIf(env.skip)("bad data in Redis costs misses, never a stuck key", (
     return Number(/^s1\|[^|]+\|(\d+)\|/.exec((await raw.get(keyOf(id))) ?? "")?.[1]);
   };
 
+  let system: System;
   beforeAll(async () => {
-    redis = await startRedis();
-    raw = new Redis(redis.url);
-    runtime = await startRuntime({ databaseUrl: env.postgres!.url, redis: redis.url, namespace });
+    system = await buildSystem({ postgres: env.postgres!.url, redis: "private", namespace });
+    ({ runtime } = system);
+    raw = system.raw();
   });
-  afterAll(async () => {
-    await runtime?.stop();
-    raw?.disconnect();
-    await redis?.stop();
-  });
+  afterAll(() => system?.stop());
 
   it("create clears an older entry left for its id (no tombstone: TRUNCATE, restore, planted) and raises the floor", async () => {
     const ctx = runtime.context();

@@ -8,10 +8,11 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Runtime } from "../../src/index.js";
 import { ConflictError } from "../../src/index.js";
-import { type RedisProcess, startRedis } from "../support/redis.js";
+import type { RedisProcess } from "../support/redis.js";
 import { seededRandom } from "../support/seeded-random.js";
 import { integrationEnv } from "../support/services.js";
-import { entryKey, productSpec, sleep, startRuntime } from "../support/strata.js";
+import { entryKey, productSpec, sleep } from "../support/strata.js";
+import { buildSystem, type System } from "../support/system.js";
 
 const env = await integrationEnv({ postgres: true, privateRedis: true });
 const products = productSpec({ ttl: "5m" });
@@ -25,21 +26,19 @@ const products = productSpec({ ttl: "5m" });
 const CROSS_REPLICA_WINDOW_MS = 500;
 
 describe.skipIf(env.skip)("read-through under concurrent readers and writers", () => {
+  let system: System;
   let redis: RedisProcess;
   let a: Runtime;
   let b: Runtime;
   const namespace = "stress";
 
   beforeAll(async () => {
-    redis = await startRedis();
-    a = await startRuntime({ databaseUrl: env.postgres!.url, redis: redis.url, namespace });
-    b = await startRuntime({ databaseUrl: env.postgres!.url, redis: redis.url, namespace });
+    system = await buildSystem({ postgres: env.postgres!.url, redis: "private", namespace });
+    a = system.runtime;
+    b = await system.startPeer();
+    redis = system.redisServer!;
   });
-  afterAll(async () => {
-    await a?.stop();
-    await b?.stop();
-    await redis?.stop();
-  });
+  afterAll(() => system?.stop());
 
   for (const seed of [1, 7, 2026]) {
     it(`never serves an older rev after a write resolved (seed ${seed})`, async () => {

@@ -4,7 +4,15 @@
  */
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import type { CacheSpecInput, Clock, DocumentSpec, Logger, Runtime, RuntimeModule } from "../../src/index.js";
+import type {
+  CacheSpecInput,
+  Clock,
+  DocumentSpec,
+  Logger,
+  PushTiming,
+  Runtime,
+  RuntimeModule,
+} from "../../src/index.js";
 import {
   createRuntime,
   defineDocument,
@@ -89,10 +97,27 @@ export interface RuntimeWiring {
   readonly invalidationPush?: boolean;
   readonly refreshConcurrency?: number;
   readonly queryTimeoutMs?: number;
+  /** Push timing handed to redisModule's `invalidation` option. */
+  readonly pushTiming?: Partial<PushTiming>;
 }
 
 /** A started runtime routing `products` (and any other names given) to tables of the file's database. */
 export async function startRuntime(wiring: RuntimeWiring): Promise<Runtime> {
+  const runtime = createRuntime({
+    modules: runtimeModules(wiring),
+    logger: wiring.logger ?? silentLogger,
+    ...(wiring.clock ? { clock: wiring.clock } : {}),
+    ...(wiring.refreshConcurrency ? { refreshConcurrency: wiring.refreshConcurrency } : {}),
+  });
+  await runtime.start();
+  return runtime;
+}
+
+/**
+ * The modules of a wiring: Postgres routing each document to its table, and the cache module chosen by `redis`
+ * (caches on `<namespace>:<document>`).
+ */
+export function runtimeModules(wiring: RuntimeWiring): RuntimeModule[] {
   const names = wiring.documents ?? ["products"];
   const namespace = wiring.namespace ?? `t:${randomUUID().slice(0, 8)}`;
   const modules: RuntimeModule[] = [
@@ -111,18 +136,12 @@ export async function startRuntime(wiring: RuntimeWiring): Promise<Runtime> {
       redisModule({
         url: wiring.redis,
         caches: Object.fromEntries(Object.entries(caches).map(([k, v]) => [k, { ...v, invalidationPush: push }])),
-        ...(wiring.redisTimeoutMs ? { timeoutMs: wiring.redisTimeoutMs } : {}),
+        ...(wiring.pushTiming ? { invalidation: wiring.pushTiming } : {}),
+        ...(wiring.redisTimeoutMs !== undefined ? { timeoutMs: wiring.redisTimeoutMs } : {}),
       }),
     );
   }
-  const runtime = createRuntime({
-    modules,
-    logger: wiring.logger ?? silentLogger,
-    ...(wiring.clock ? { clock: wiring.clock } : {}),
-    ...(wiring.refreshConcurrency ? { refreshConcurrency: wiring.refreshConcurrency } : {}),
-  });
-  await runtime.start();
-  return runtime;
+  return modules;
 }
 
 export function sleep(ms: number): Promise<void> {
