@@ -14,7 +14,7 @@ import { type RedisProcess, startRedis } from "../support/redis.js";
 import { seededRandom } from "../support/seeded-random.js";
 import { integrationEnv } from "../support/services.js";
 import { entryKey, FetchCostClock, ManualClock, productSpec, QueryCounter, startRuntime } from "../support/strata.js";
-import { createProxy, proxiedUrl, type TcpProxy } from "../support/tcp-proxy.js";
+import { proxiedUrl, proxyTo, type TcpProxy } from "../support/tcp-proxy.js";
 
 const env = await integrationEnv({ postgres: true, privateRedis: true });
 
@@ -362,8 +362,7 @@ describe.skipIf(env.skip)("grace (stale-if-error)", () => {
   const clock = new ManualClock(Date.now());
 
   beforeAll(async () => {
-    const url = new URL(env.postgres!.url);
-    proxy = await createProxy({ host: url.hostname, port: Number(url.port || 5432) });
+    proxy = await proxyTo(env.postgres!.url);
     runtime = await startRuntime({
       databaseUrl: proxiedUrl(env.postgres!.url, proxy),
       redis: "memory",

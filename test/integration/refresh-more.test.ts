@@ -26,7 +26,7 @@ import {
   sleep,
   startRuntime,
 } from "../support/strata.js";
-import { createProxy, proxiedUrl, type TcpProxy } from "../support/tcp-proxy.js";
+import { proxiedUrl, proxyTo, type TcpProxy } from "../support/tcp-proxy.js";
 
 const env = await integrationEnv({ postgres: true, redis: true });
 
@@ -227,8 +227,7 @@ describe.skipIf(env.skip)("early refresh through getMany", () => {
 describe.skipIf(env.skip)("runtime.stop() with a background refresh in flight", () => {
   let proxy: TcpProxy;
   beforeAll(async () => {
-    const url = new URL(env.postgres!.url);
-    proxy = await createProxy({ host: url.hostname, port: Number(url.port || 5432) });
+    proxy = await proxyTo(env.postgres!.url);
   });
   afterAll(async () => {
     await proxy?.close();

@@ -9,7 +9,7 @@ import type { Clock, Logger, PushTiming, Runtime } from "../../src/index.js";
 import { type RedisProcess, type StartRedisOptions, startRedis } from "./redis.js";
 import { seededRandom } from "./seeded-random.js";
 import { ManualClock, type RuntimeWiring, startRuntime } from "./strata.js";
-import { createProxy, proxiedUrl, type TcpProxy } from "./tcp-proxy.js";
+import { proxiedUrl, proxyTo, type TcpProxy } from "./tcp-proxy.js";
 
 export interface SystemOptions {
   /** The file's database url (`env.postgres.url`). */
@@ -120,11 +120,4 @@ export async function buildSystem(options: SystemOptions): Promise<System> {
     await stop();
     throw error;
   }
-}
-
-/** A TCP proxy in front of the server of a postgres:// or redis:// url. */
-export function proxyTo(url: string): Promise<TcpProxy> {
-  const parsed = new URL(url);
-  const defaultPort = parsed.protocol.startsWith("redis") ? 6379 : 5432;
-  return createProxy({ host: parsed.hostname, port: Number(parsed.port || defaultPort) });
 }
