@@ -19,10 +19,11 @@ import { postgresModule } from "../../src/runtime/modules/postgres-module.js";
 import { redisModule } from "../../src/runtime/modules/redis-module.js";
 import type { Runtime } from "../../src/runtime/runtime.js";
 import { createRuntime } from "../../src/runtime/runtime.js";
-import { waitUntil } from "../support/net.js";
+import { waitUntil } from "../support/eventually.js";
 import { type RedisProcess, startRedis } from "../support/redis.js";
 import { integrationEnv } from "../support/services.js";
 import { ManualClock, productSpec, sleep } from "../support/strata.js";
+import { rejection } from "../support/throws.js";
 
 const env = await integrationEnv({ redis: true, privateRedis: true });
 const FP = "abcdef012345";
@@ -85,26 +86,6 @@ const kinds: BackendKind[] = [
     },
   },
 ];
-
-/** Awaits `promise`, expecting a rejection; returns the error. */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-}
-
-/** Calls `fn`, expecting it to throw or reject; returns the error. */
-async function failure(fn: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a failure");
-}
 
 const BAD_TTLS: ReadonlyArray<unknown> = [
   "5", // unitless: ambiguous
@@ -387,11 +368,11 @@ describe.skipIf(env.skip).each(kinds)("CachePort contract on $name", (kind) => {
     for (const ttl of BAD_TTLS) {
       const k = key();
       const label = `ttl ${typeof ttl === "number" ? ttl : JSON.stringify(ttl)}`;
-      const error = await failure(() => kv.set(k, "v", { ttl: ttl as never }));
+      const error = await rejection(() => kv.set(k, "v", { ttl: ttl as never }));
       expect(error, label).toBeInstanceOf(ConfigurationError);
       expect((error as ConfigurationError).code, label).toBe("CONFIGURATION");
       expect((error as ConfigurationError).path, label).toBe("ttl");
-      const many = await failure(() =>
+      const many = await rejection(() =>
         kv.setMany(
           [
             [k, 1],
@@ -419,7 +400,7 @@ describe.skipIf(env.skip).each(kinds)("CachePort contract on $name", (kind) => {
     for (const [label, value] of bad) {
       const k = key();
       await kv.set(k, "before");
-      const error = await failure(() => kv.set(k, value));
+      const error = await rejection(() => kv.set(k, value));
       expect(error, label).toBeInstanceOf(ValidationError);
       expect((error as ValidationError).code, label).toBe("VALIDATION");
       expect((error as ValidationError).issues[0]?.code, label).toBe("not_json");
@@ -427,7 +408,7 @@ describe.skipIf(env.skip).each(kinds)("CachePort contract on $name", (kind) => {
 
       // One bad value refuses the whole batch: the good entries around it are not written either.
       const [first, last] = [key(), key()];
-      const batch = await failure(() =>
+      const batch = await rejection(() =>
         kv.setMany([
           [first, "first"],
           [k, value],
@@ -497,8 +478,8 @@ describe.skipIf(env.skip)("CachePort on Redis: layout, faults and recovery", () 
       expect((error as Error).message, name).toMatch(/^redis \S.* failed: /);
       expect((error as Error).cause, name).toBeInstanceOf(Error);
     }
-    expect(await failure(() => kv.set("y", 1, { ttl: "soon" as never }))).toBeInstanceOf(ConfigurationError);
-    expect(await failure(() => kv.set("y", undefined))).toBeInstanceOf(ValidationError);
+    expect(await rejection(() => kv.set("y", 1, { ttl: "soon" as never }))).toBeInstanceOf(ConfigurationError);
+    expect(await rejection(() => kv.set("y", undefined))).toBeInstanceOf(ValidationError);
   };
 
   it("rejects every call with StrataError UNAVAILABLE while the server is down, and recovers after restart", async () => {
@@ -640,7 +621,7 @@ describe.skipIf(env.skip)("CachePort through a runtime", () => {
 
   it("refuses an unrouted cache name, and ports after stop", async () => {
     const ctx = runtime.context();
-    const unrouted = await failure(async () => ctx.cache("nowhere"));
+    const unrouted = await rejection(async () => ctx.cache("nowhere"));
     expect(unrouted).toBeInstanceOf(ConfigurationError);
     expect((unrouted as ConfigurationError).path).toBe("caches.nowhere");
     const port = ctx.cache("sessions");

@@ -16,7 +16,7 @@ import {
   redisModule,
   silentLogger,
 } from "../../src/index.js";
-import { waitUntil } from "../support/net.js";
+import { waitUntil } from "../support/eventually.js";
 import { withClient } from "../support/postgres.js";
 import { startRedis } from "../support/redis.js";
 import { integrationEnv } from "../support/services.js";

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Logger, Runtime } from "../../src/index.js";
-import { freePort, waitUntil } from "../support/net.js";
+import { waitUntil } from "../support/eventually.js";
+import { freePort } from "../support/net.js";
 import { integrationEnv } from "../support/services.js";
 import { ManualClock, productSpec, startRuntime } from "../support/strata.js";
 

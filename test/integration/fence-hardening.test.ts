@@ -11,22 +11,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Runtime } from "../../src/index.js";
 import { encodeEntry } from "../../src/l2/entry-envelope.js";
 import { idKey, versionFloorPrefix } from "../../src/l2/key-layout.js";
+import { waitUntil } from "../support/eventually.js";
 import { type RedisProcess, startRedis } from "../support/redis.js";
 import { integrationEnv } from "../support/services.js";
 import { entryKey, productSpec, startRuntime } from "../support/strata.js";
+import { buildSystem, type System } from "../support/system.js";
 import { createProxy, proxiedUrl, type TcpProxy } from "../support/tcp-proxy.js";
 
 const env = await integrationEnv({ postgres: true, privateRedis: true });
 const products = productSpec({ ttl: "5m" });
-
-/** Polls until `check` holds; the deadline only keeps a broken build from hanging (it asserts nothing itself). */
-async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** A decodable, well-formed entry claiming version (incarnation, rev) of `id`, as an attacker would write it. */
 function forged(id: string, incarnation: number, rev: number, freshUntil: number, name: string): string {
@@ -35,7 +28,6 @@ function forged(id: string, incarnation: number, rev: number, freshUntil: number
 }
 
 describe.skipIf(env.skip)("bad data in Redis costs misses, never a stuck key", () => {
-  let redis: RedisProcess;
   let raw: Redis;
   let runtime: Runtime;
   const namespace = `fh:${randomUUID().slice(0, 8)}`;
@@ -47,16 +39,13 @@ describe.skipIf(env.skip)("bad data in Redis costs misses, never a stuck key", (
     return Number(/^s1\|[^|]+\|(\d+)\|/.exec((await raw.get(keyOf(id))) ?? "")?.[1]);
   };
 
+  let system: System;
   beforeAll(async () => {
-    redis = await startRedis();
-    raw = new Redis(redis.url);
-    runtime = await startRuntime({ databaseUrl: env.postgres!.url, redis: redis.url, namespace });
+    system = await buildSystem({ postgres: env.postgres!.url, redis: "private", namespace });
+    ({ runtime } = system);
+    raw = system.raw();
   });
-  afterAll(async () => {
-    await runtime?.stop();
-    raw?.disconnect();
-    await redis?.stop();
-  });
+  afterAll(() => system?.stop());
 
   it("create clears an older entry left for its id (no tombstone: TRUNCATE, restore, planted) and raises the floor", async () => {
     const ctx = runtime.context();
@@ -150,7 +139,11 @@ describe.skipIf(env.skip)("write-through retries after a Redis restart", () => {
 
     // A's link comes back; its retry lands (the only writer left) — and must land rev 3, not its own rev 2.
     proxy.restore();
-    await eventually(async () => (await raw.exists(entryKey(namespace, products, doc.id))) === 1, "A's retry");
+    await waitUntil(async () => (await raw.exists(entryKey(namespace, products, doc.id))) === 1, {
+      timeoutMs: 20_000,
+      intervalMs: 20,
+      message: "timed out waiting for A's retry",
+    });
     expect(await raw.get(entryKey(namespace, products, doc.id))).toMatch(/^s1\|[^|]+\|\d+\|3\|/);
     expect(await b.context().document.query(products).get(doc.id)).toMatchObject({ rev: 3, price: 3 });
   });

@@ -15,6 +15,7 @@ import { DEFAULT_MAX_VALUE_BYTES, MAX_KV_KEY_LENGTH } from "../../src/l2/kv-inpu
 import { memoryCacheModule } from "../../src/runtime/modules/memory-cache-module.js";
 import { redisModule } from "../../src/runtime/modules/redis-module.js";
 import { integrationEnv } from "../support/services.js";
+import { rejection } from "../support/throws.js";
 
 const env = await integrationEnv({ redis: true });
 
@@ -77,15 +78,6 @@ afterAll(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-async function failure(call: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await call();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a failure");
-}
-
 describe.skipIf(env.skip).each(kinds)("key/value input on $name", (kind) => {
   let opened: Opened;
   let kv: CachePort;
@@ -110,7 +102,7 @@ describe.skipIf(env.skip).each(kinds)("key/value input on $name", (kind) => {
       () => kv.setMany([["ok", 1] as const, [k, 2] as const]),
     ];
     for (const call of calls) {
-      const error = await failure(call);
+      const error = await rejection(call);
       expect(error).toBeInstanceOf(ValidationError);
       expect((error as ValidationError).issues[0]?.code).toBe("invalid_key");
     }
@@ -133,10 +125,10 @@ describe.skipIf(env.skip).each(kinds)("key/value input on $name", (kind) => {
     await kv.set(`${key}:ok`, atLimit);
     expect(await kv.get(`${key}:ok`)).toBe(atLimit);
     for (const value of [`${atLimit}x`, new Uint8Array(DEFAULT_MAX_VALUE_BYTES), { list: [atLimit] }]) {
-      const error = await failure(() => kv.set(key, value));
+      const error = await rejection(() => kv.set(key, value));
       expect(error).toBeInstanceOf(ValidationError);
       expect((error as ValidationError).issues[0]?.code).toBe("too_large");
-      const batch = await failure(() => kv.setMany([[`${key}:other`, 1] as const, [key, value] as const]));
+      const batch = await rejection(() => kv.setMany([[`${key}:other`, 1] as const, [key, value] as const]));
       expect((batch as ValidationError).issues[0]).toMatchObject({ code: "too_large", path: ["entries", 1] });
     }
     expect(await kv.get(key)).toBe("before");
@@ -155,7 +147,7 @@ describe.skipIf(env.skip).each(kinds)("key/value input on $name", (kind) => {
       () => kv.set("opt", 1, options as never),
       () => kv.setMany([["opt", 1] as const], options as never),
     ]) {
-      const error = await failure(call);
+      const error = await rejection(call);
       expect(error).toBeInstanceOf(ValidationError);
       expect((error as ValidationError).issues[0]?.code).toBe("invalid_option");
     }
@@ -165,7 +157,7 @@ describe.skipIf(env.skip).each(kinds)("key/value input on $name", (kind) => {
   it("honours a cache's own maxValueBytes", async () => {
     await small.set("fits", "x".repeat(61)); // 1 + 2 + 61 = 64 bytes
     expect(await small.get("fits")).toBe("x".repeat(61));
-    const error = await failure(() => small.set("over", "x".repeat(62)));
+    const error = await rejection(() => small.set("over", "x".repeat(62)));
     expect((error as ValidationError).issues[0]?.code).toBe("too_large");
     expect(await small.exists("over")).toBe(false);
   });

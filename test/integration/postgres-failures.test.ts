@@ -7,10 +7,10 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Runtime } from "../../src/index.js";
 import { ConflictError, UnavailableError } from "../../src/index.js";
-import { waitUntil } from "../support/net.js";
+import { waitUntil } from "../support/eventually.js";
 import { integrationEnv } from "../support/services.js";
 import { productSpec, sleep, startRuntime } from "../support/strata.js";
-import { createProxy, proxiedUrl, type TcpProxy } from "../support/tcp-proxy.js";
+import { proxiedUrl, proxyTo, type TcpProxy } from "../support/tcp-proxy.js";
 
 const env = await integrationEnv({ postgres: true });
 const products = productSpec(undefined);
@@ -21,8 +21,7 @@ describe.skipIf(env.skip)("Postgres failures", () => {
   let direct: Runtime;
 
   beforeAll(async () => {
-    const url = new URL(env.postgres!.url);
-    proxy = await createProxy({ host: url.hostname, port: Number(url.port || 5432) });
+    proxy = await proxyTo(env.postgres!.url);
     runtime = await startRuntime({ databaseUrl: proxiedUrl(env.postgres!.url, proxy), redis: undefined });
     direct = await startRuntime({ databaseUrl: env.postgres!.url, redis: undefined });
   });

@@ -8,7 +8,7 @@ import { Cluster } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Runtime } from "../../src/index.js";
 import { createRuntime, postgresModule, redisModule } from "../../src/index.js";
-import { waitUntil } from "../support/net.js";
+import { waitUntil } from "../support/eventually.js";
 import {
   FAST_TIMING,
   peekRev,

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Runtime } from "../../src/index.js";
-import { waitUntil } from "../support/net.js";
+import { waitUntil } from "../support/eventually.js";
 import { peekRev, pushProducts, pushStats, startPushRuntime, waitForState, warm } from "../support/push-runtime.js";
 import { type RedisProcess, startRedis } from "../support/redis.js";
 import { integrationEnv } from "../support/services.js";

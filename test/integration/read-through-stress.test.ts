@@ -8,23 +8,14 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Runtime } from "../../src/index.js";
 import { ConflictError } from "../../src/index.js";
-import { type RedisProcess, startRedis } from "../support/redis.js";
+import type { RedisProcess } from "../support/redis.js";
+import { seededRandom } from "../support/seeded-random.js";
 import { integrationEnv } from "../support/services.js";
-import { entryKey, productSpec, sleep, startRuntime } from "../support/strata.js";
+import { entryKey, productSpec, sleep } from "../support/strata.js";
+import { buildSystem, type System } from "../support/system.js";
 
 const env = await integrationEnv({ postgres: true, privateRedis: true });
 const products = productSpec({ ttl: "5m" });
-
-function prng(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /**
  * Read-your-writes is exact on the writing runtime (a write detaches the id's read in flight there). Another runtime
@@ -35,25 +26,23 @@ function prng(seed: number) {
 const CROSS_REPLICA_WINDOW_MS = 500;
 
 describe.skipIf(env.skip)("read-through under concurrent readers and writers", () => {
+  let system: System;
   let redis: RedisProcess;
   let a: Runtime;
   let b: Runtime;
   const namespace = "stress";
 
   beforeAll(async () => {
-    redis = await startRedis();
-    a = await startRuntime({ databaseUrl: env.postgres!.url, redis: redis.url, namespace });
-    b = await startRuntime({ databaseUrl: env.postgres!.url, redis: redis.url, namespace });
+    system = await buildSystem({ postgres: env.postgres!.url, redis: "private", namespace });
+    a = system.runtime;
+    b = await system.startPeer();
+    redis = system.redisServer!;
   });
-  afterAll(async () => {
-    await a?.stop();
-    await b?.stop();
-    await redis?.stop();
-  });
+  afterAll(() => system?.stop());
 
   for (const seed of [1, 7, 2026]) {
     it(`never serves an older rev after a write resolved (seed ${seed})`, async () => {
-      const random = prng(seed);
+      const random = seededRandom(seed);
       const runtimes = [a, b];
       const ids: string[] = [];
       const committed = new Map<string, number>();

@@ -8,36 +8,29 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Runtime } from "../../src/index.js";
 import { NotFoundError, ValidationError } from "../../src/index.js";
-import { type RedisProcess, startRedis } from "../support/redis.js";
+import { waitUntil } from "../support/eventually.js";
+import type { RedisProcess } from "../support/redis.js";
 import { integrationEnv } from "../support/services.js";
-import { entryKey, productSpec, QueryCounter, sleep, startRuntime } from "../support/strata.js";
-import { createProxy, proxiedUrl, type TcpProxy } from "../support/tcp-proxy.js";
+import { entryKey, productSpec, QueryCounter, sleep } from "../support/strata.js";
+import { buildSystem, type System } from "../support/system.js";
+import type { TcpProxy } from "../support/tcp-proxy.js";
 
 const env = await integrationEnv({ postgres: true, privateRedis: true });
 const products = productSpec({ ttl: "5m" });
 
 describe.skipIf(env.skip)("read-through L2 on Redis", () => {
-  let redis: RedisProcess;
+  let system: System;
   let raw: Redis;
   let runtime: Runtime;
   const counter = new QueryCounter();
   const namespace = `rt:${randomUUID().slice(0, 8)}`;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    raw = new Redis(redis.url);
-    runtime = await startRuntime({
-      databaseUrl: env.postgres!.url,
-      redis: redis.url,
-      namespace,
-      onQuery: counter.onQuery,
-    });
+    system = await buildSystem({ postgres: env.postgres!.url, redis: "private", namespace, onQuery: counter.onQuery });
+    ({ runtime } = system);
+    raw = system.raw();
   });
-  afterAll(async () => {
-    await runtime?.stop();
-    raw?.disconnect();
-    await redis?.stop();
-  });
+  afterAll(() => system?.stop());
 
   const commandCount = async (name: string) => {
     const info = await raw.info("commandstats");
@@ -262,25 +255,21 @@ describe.skipIf(env.skip)("read-through L2 on Redis", () => {
 });
 
 describe.skipIf(env.skip)("the stale-fill race (invariant 1)", () => {
+  let system: System;
   let redis: RedisProcess;
   let proxy: TcpProxy;
-  let reader: Runtime;
+  let reader: Runtime; // reaches Postgres through the proxy
   let writer: Runtime;
   const namespace = `race:${randomUUID().slice(0, 8)}`;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    const pgUrl = new URL(env.postgres!.url);
-    proxy = await createProxy({ host: pgUrl.hostname, port: Number(pgUrl.port || 5432) });
-    reader = await startRuntime({ databaseUrl: proxiedUrl(env.postgres!.url, proxy), redis: redis.url, namespace });
-    writer = await startRuntime({ databaseUrl: env.postgres!.url, redis: redis.url, namespace });
+    system = await buildSystem({ postgres: env.postgres!.url, redis: "private", proxy: "postgres", namespace });
+    reader = system.runtime;
+    writer = await system.startPeer();
+    redis = system.redisServer!;
+    proxy = system.proxy!;
   });
-  afterAll(async () => {
-    await reader?.stop();
-    await writer?.stop();
-    await proxy?.close();
-    await redis?.stop();
-  });
+  afterAll(() => system?.stop());
 
   /** The reader fetches rev 1 slowly (its Postgres link is delayed); the writer commits in between. */
   async function race(write: (id: string) => Promise<void>) {
@@ -293,7 +282,7 @@ describe.skipIf(env.skip)("the stale-fill race (invariant 1)", () => {
       proxy.holdReplies();
       const rejectedBefore = query.stats().source.fillsRejected;
       const slowRead = query.get(created.id).catch((e: unknown) => e);
-      await until(() => proxy.heldReplies > 0); // the SELECT has run on the server; its reply (rev 1) is held
+      await waitUntil(() => proxy.heldReplies > 0, { timeoutMs: 5_000, intervalMs: 2 }); // the SELECT has run on the server; its reply (rev 1) is held
       await write(created.id);
       proxy.releaseReplies();
       const stale = await slowRead;
@@ -339,7 +328,7 @@ describe.skipIf(env.skip)("the stale-fill race (invariant 1)", () => {
       await ctx.document.query(products).find(randomUUID()); // warm the pool: one open connection
       proxy.holdReplies(); // on that connection only; the update below gets a new one
       const slowRead = ctx.document.query(products).get(created.id);
-      await until(() => proxy.heldReplies > 0); // the SELECT ran (rev 1); its reply is held: the read is in flight
+      await waitUntil(() => proxy.heldReplies > 0, { timeoutMs: 5_000, intervalMs: 2 }); // the SELECT ran (rev 1); its reply is held: the read is in flight
       const updated = await ctx.document.command(products).update(created.id, 1, { price: 2 });
       const after = await ctx.document.query(products).get(created.id);
       expect(after).toMatchObject({ rev: updated.rev, price: 2 });
@@ -364,17 +353,16 @@ describe.skipIf(env.skip)("the stale-fill race (invariant 1)", () => {
 });
 
 describe.skipIf(env.skip)("a Redis that fails (invariant 4)", () => {
+  let system: System;
   let redis: RedisProcess;
   let runtime: Runtime;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    runtime = await startRuntime({ databaseUrl: env.postgres!.url, redis: redis.url, redisTimeoutMs: 200 });
+    system = await buildSystem({ postgres: env.postgres!.url, redis: "private", redisTimeoutMs: 200 });
+    ({ runtime } = system);
+    redis = system.redisServer!;
   });
-  afterAll(async () => {
-    await runtime?.stop();
-    await redis?.stop();
-  });
+  afterAll(() => system?.stop());
 
   it("reads keep succeeding from Postgres while Redis is down, and hits resume when it is back", async () => {
     const docs = runtime.context().document.command(products);
@@ -408,30 +396,27 @@ describe.skipIf(env.skip)("a Redis that fails (invariant 4)", () => {
 });
 
 describe.skipIf(env.skip)("a write-through that fails after commit is retried (invariant 4, bounded staleness)", () => {
-  let redis: RedisProcess;
+  let system: System;
+  let _redis: RedisProcess;
   let proxy: TcpProxy;
   let writer: Runtime; // reaches Redis through the proxy
   let other: Runtime; // reaches Redis directly
   const namespace = `retry:${randomUUID().slice(0, 8)}`;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    const url = new URL(redis.url);
-    proxy = await createProxy({ host: url.hostname, port: Number(url.port) });
-    writer = await startRuntime({
-      databaseUrl: env.postgres!.url,
-      redis: proxiedUrl(redis.url, proxy),
+    system = await buildSystem({
+      postgres: env.postgres!.url,
+      redis: "private",
+      proxy: "redis",
       namespace,
       redisTimeoutMs: 200,
     });
-    other = await startRuntime({ databaseUrl: env.postgres!.url, redis: redis.url, namespace });
+    writer = system.runtime;
+    other = await system.startPeer();
+    _redis = system.redisServer!;
+    proxy = system.proxy!;
   });
-  afterAll(async () => {
-    await writer?.stop();
-    await other?.stop();
-    await proxy?.close();
-    await redis?.stop();
-  });
+  afterAll(() => system?.stop());
 
   it("the writer reads its write from Postgres meanwhile; the retry lands it in L2 for every replica", async () => {
     const docs = writer.context().document.command(products);
@@ -459,12 +444,3 @@ describe.skipIf(env.skip)("a write-through that fails after commit is retried (i
     expect(await mine.get(created.id)).toMatchObject({ rev: 2 });
   });
 });
-
-/** Polls `condition` every few ms until it holds (or fails the test after 5 s). */
-async function until(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met within 5 s");
-    await sleep(2);
-  }
-}

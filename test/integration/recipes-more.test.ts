@@ -1,7 +1,8 @@
 /**
- * The transactions, key-value and custom-l1-policy recipes, run for real (`npx tsx`, like a user would) on the
- * embedded default and on real Postgres + Redis, checking the lines that carry their promises. Each recipe also
- * throws on its own when the behaviour is not as promised, so a zero exit code is itself part of the check.
+ * The transactions, key-value and custom-l1-policy recipes, run for real (like a user would) on real Postgres + Redis,
+ * checking the lines that carry their promises. Each recipe also throws on its own when the behaviour is not as
+ * promised, so a zero exit code is itself part of the check. Their embedded runs would take the engine path
+ * cache-reads already runs embedded (see EMBEDDED_RUNS in test/support/recipes.ts).
  */
 import { describe, expect, it } from "vitest";
 import { runRecipe } from "../support/recipes.js";
@@ -10,10 +11,8 @@ import { integrationEnv } from "../support/services.js";
 const env = await integrationEnv({ postgres: true, redis: true });
 
 const recipe = runRecipe;
-const embedded = { STRATA_ENGINES: "embedded" };
 const servers = () => ({ DATABASE_URL: env.postgres!.url, REDIS_URL: env.redisUrl! });
 
-const EMBEDDED_ENGINES = /^engines: PGlite .*in-process L2/m;
 const SERVER_ENGINES = /^engines: Postgres at .*; Redis at /m;
 
 function expectTransactions(out: string) {
@@ -88,12 +87,6 @@ function expectCustomL1Policy(out: string) {
 }
 
 describe("transactions recipe", () => {
-  it("runs on the embedded default (PGlite + in-process L2)", async () => {
-    const out = await recipe("transactions", embedded);
-    expect(out).toMatch(EMBEDDED_ENGINES);
-    expectTransactions(out);
-  }, 90_000);
-
   it.skipIf(env.skip)(
     "runs on real Postgres and Redis",
     async () => {
@@ -106,13 +99,6 @@ describe("transactions recipe", () => {
 });
 
 describe("key-value recipe", () => {
-  it("runs on the embedded default (PGlite + in-process L2)", async () => {
-    const out = await recipe("key-value", embedded);
-    expect(out).toMatch(EMBEDDED_ENGINES);
-    expect(out).toMatch(/^cache sessions +backend=memory /m);
-    expectKeyValue(out);
-  }, 90_000);
-
   it.skipIf(env.skip)(
     "runs on real Postgres and Redis",
     async () => {
@@ -126,12 +112,6 @@ describe("key-value recipe", () => {
 });
 
 describe("custom-l1-policy recipe", () => {
-  it("runs on the embedded default (PGlite + in-process L2)", async () => {
-    const out = await recipe("custom-l1-policy", embedded);
-    expect(out).toMatch(EMBEDDED_ENGINES);
-    expectCustomL1Policy(out);
-  }, 90_000);
-
   it.skipIf(env.skip)(
     "runs on real Postgres and Redis",
     async () => {

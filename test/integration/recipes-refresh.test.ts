@@ -1,6 +1,7 @@
 /**
- * The early-refresh, lifetimes and stale-if-error recipes, run for real — on the embedded default and on the real
- * servers — checking the lines that prove each capability. Each recipe also throws (non-zero exit) when the
+ * The early-refresh, lifetimes and stale-if-error recipes, run for real on the real servers (and stale-if-error, which
+ * has its own embedded path, on the embedded default too: see EMBEDDED_RUNS in test/support/recipes.ts), checking the
+ * lines that prove each capability. Each recipe also throws (non-zero exit) when the
  * capability misbehaves, which fails `execFile` here.
  */
 import { describe, expect, it } from "vitest";
@@ -51,12 +52,6 @@ function expectStaleIfError(out: string, failure: RegExp) {
 }
 
 describe("early-refresh recipe", () => {
-  it("runs on the embedded default (PGlite + in-process L2)", async () => {
-    const out = await recipe("early-refresh", embedded);
-    expect(out).toMatch(/^engines: PGlite .*in-process L2/m);
-    expectEarlyRefresh(out);
-  }, 90_000);
-
   it.skipIf(env.skip)(
     "runs on real Postgres and Redis",
     async () => {
@@ -69,12 +64,6 @@ describe("early-refresh recipe", () => {
 });
 
 describe("lifetimes recipe", () => {
-  it("runs on the embedded default (PGlite + in-process L2)", async () => {
-    const out = await recipe("lifetimes", embedded);
-    expect(out).toMatch(/^engines: PGlite .*in-process L2/m);
-    expectLifetimes(out);
-  }, 90_000);
-
   it.skipIf(env.skip)(
     "runs on real Postgres and Redis",
     async () => {

@@ -1,6 +1,7 @@
 /**
- * The L1 and push-invalidation recipes, run for real (`npx tsx`, like a user would) on the embedded default and on
- * real Postgres + Redis, checking the lines that carry their promises. Each recipe also throws on its own when the
+ * The L1 and push-invalidation recipes, run for real (like a user would) on real Postgres + Redis, and
+ * push-invalidation, which has its own embedded path, on the embedded default too (see EMBEDDED_RUNS in
+ * test/support/recipes.ts), checking the lines that carry their promises. Each recipe also throws on its own when the
  * behaviour is not as promised, so a zero exit code is itself part of the check.
  */
 import { describe, expect, it } from "vitest";
@@ -48,12 +49,6 @@ function pushExpectations(out: string) {
 }
 
 describe("l1-tier recipe", () => {
-  it("runs on the embedded default (PGlite + in-process L2)", async () => {
-    const out = await recipe("l1-tier", { STRATA_ENGINES: "embedded" });
-    expect(out).toMatch(/^engines: PGlite .*in-process L2/m);
-    l1Expectations(out);
-  }, 90_000);
-
   it.skipIf(env.skip)(
     "runs on real Postgres and Redis",
     async () => {

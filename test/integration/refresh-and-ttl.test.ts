@@ -9,29 +9,14 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CacheSpecInput, Clock, Runtime } from "../../src/index.js";
 import { UnavailableError } from "../../src/index.js";
+import { eventuallyResolves, waitUntil } from "../support/eventually.js";
 import { type RedisProcess, startRedis } from "../support/redis.js";
+import { seededRandom } from "../support/seeded-random.js";
 import { integrationEnv } from "../support/services.js";
-import { entryKey, ManualClock, productSpec, QueryCounter, startRuntime } from "../support/strata.js";
-import { createProxy, proxiedUrl, type TcpProxy } from "../support/tcp-proxy.js";
+import { entryKey, FetchCostClock, ManualClock, productSpec, QueryCounter, startRuntime } from "../support/strata.js";
+import { proxiedUrl, proxyTo, type TcpProxy } from "../support/tcp-proxy.js";
 
 const env = await integrationEnv({ postgres: true, privateRedis: true });
-
-/** A clock whose time moves by `fetchCostMs` whenever a document SELECT is sent, and whose random is settable. */
-class FetchClock extends ManualClock {
-  fixedRandom: number | undefined;
-  constructor(
-    start: number,
-    public fetchCostMs: number,
-    seed = 7,
-  ) {
-    super(start, seed);
-  }
-  override random = (): number => this.fixedRandom ?? this.seededRandom();
-  readonly seededRandom = new ManualClock(0, 99).random;
-  onQuery = (sql: string) => {
-    if (/^\s*select\b/i.test(sql) && /\bfrom\b/i.test(sql)) this.advance(this.fetchCostMs);
-  };
-}
 
 let admin: pg.Pool;
 beforeAll(() => {
@@ -64,7 +49,7 @@ describe.skipIf(env.skip)("early refresh (XFetch)", () => {
   it("inline: an elected hit refetches and returns the fresh value; a hit far from expiry is never elected", async () => {
     const name = "xf_inline";
     const spec = productSpec({ ttl: "10s", earlyRefresh: { beta: 1 } }, name);
-    const clock = new FetchClock(Date.now(), 1_000);
+    const clock = new FetchCostClock(Date.now(), 1_000);
     const counter = new QueryCounter();
     const runtime = await memoryRuntime(clock, name, { counter });
     try {
@@ -91,7 +76,7 @@ describe.skipIf(env.skip)("early refresh (XFetch)", () => {
   it("background: the elected read gets the cached value at once; one refresh runs; the next read sees it", async () => {
     const name = "xf_background";
     const spec = productSpec({ ttl: "10s", earlyRefresh: { beta: 1, background: true } }, name);
-    const clock = new FetchClock(Date.now(), 1_000);
+    const clock = new FetchCostClock(Date.now(), 1_000);
     const counter = new QueryCounter();
     const runtime = await memoryRuntime(clock, name, { counter });
     const locker = await admin.connect();
@@ -114,7 +99,7 @@ describe.skipIf(env.skip)("early refresh (XFetch)", () => {
       expect(stats.electedBackground).toBe(100);
       expect(stats.dropped).toBe(99); // one refresh per key: the other 99 elections were dropped
       await locker.query("COMMIT");
-      await waitFor(() => query.stats().source.batchFetches === 1 && query.stats().source.fills >= 2);
+      await waitUntil(() => query.stats().source.batchFetches === 1 && query.stats().source.fills >= 2);
       expect(counter.selects).toBe(1); // exactly one refresh query
       clock.fixedRandom = 0.999; // not elected again
       expect(await query.get(created.id)).toMatchObject({ rev: 2, price: 2 });
@@ -128,7 +113,7 @@ describe.skipIf(env.skip)("early refresh (XFetch)", () => {
   it("background: the concurrency cap drops excess elections, and a failing refresh is invisible to readers", async () => {
     const name = "xf_cap";
     const spec = productSpec({ ttl: "10s", earlyRefresh: { beta: 1, background: true } }, name);
-    const clock = new FetchClock(Date.now(), 1_000);
+    const clock = new FetchCostClock(Date.now(), 1_000);
     const runtime = await memoryRuntime(clock, name, { refreshConcurrency: 1 });
     const locker = await admin.connect();
     try {
@@ -147,13 +132,13 @@ describe.skipIf(env.skip)("early refresh (XFetch)", () => {
       await query.get(b.id); // at the cap: dropped
       expect(query.stats().refresh).toMatchObject({ electedBackground: 2, dropped: 1 });
       await locker.query("COMMIT");
-      await waitFor(() => query.stats().source.batchFetches === 1);
+      await waitUntil(() => query.stats().source.batchFetches === 1);
 
       // A refresh that fails (its table is gone) is logged and counted; the reader still gets the cached value.
       await admin.query(`ALTER TABLE ${name} RENAME TO ${name}_gone`);
       try {
         expect((await query.get(b.id)).name).toBe("b"); // elected again: its refresh runs and fails
-        await waitFor(() => query.stats().refresh.failures === 1);
+        await waitUntil(() => query.stats().refresh.failures === 1);
         expect((await query.get(b.id)).name).toBe("b");
       } finally {
         await admin.query(`ALTER TABLE ${name}_gone RENAME TO ${name}`);
@@ -196,7 +181,7 @@ async function hotKeyRun(redis: RedisProcess, early: boolean) {
   const namespace = `hot:${randomUUID().slice(0, 8)}`;
   const runtimes: Runtime[] = [];
   for (let i = 0; i < 8; i++) {
-    const rng = new ManualClock(0, 1000 + i).random;
+    const rng = seededRandom(1000 + i);
     runtimes.push(
       await startRuntime({
         databaseUrl: env.postgres!.url,
@@ -351,14 +336,14 @@ describe.skipIf(env.skip)("sliding lifetimes", () => {
       const query = runtime.context().document.query(spec);
       const doc = await docs.create({ name: "watched", price: 1 });
       await query.get(doc.id); // fill: a write, one message
-      await waitFor(() => messages.length >= 1);
+      await waitUntil(() => messages.length >= 1);
       const afterFill = messages.length;
       for (let i = 0; i < 50; i++) await query.get(doc.id); // sliding hits extend the idle clock
       expect(query.stats().l2.hits).toBe(50);
       await new Promise((resolve) => setTimeout(resolve, 200)); // give any stray message time to arrive
       expect(messages.length).toBe(afterFill);
       await docs.update(doc.id, 1, { price: 2 }); // the positive control
-      await waitFor(() => messages.length > afterFill);
+      await waitUntil(() => messages.length > afterFill);
       expect(messages.at(-1)).toContain(doc.id);
     } finally {
       subscriber.disconnect();
@@ -377,8 +362,7 @@ describe.skipIf(env.skip)("grace (stale-if-error)", () => {
   const clock = new ManualClock(Date.now());
 
   beforeAll(async () => {
-    const url = new URL(env.postgres!.url);
-    proxy = await createProxy({ host: url.hostname, port: Number(url.port || 5432) });
+    proxy = await proxyTo(env.postgres!.url);
     runtime = await startRuntime({
       databaseUrl: proxiedUrl(env.postgres!.url, proxy),
       redis: "memory",
@@ -409,7 +393,7 @@ describe.skipIf(env.skip)("grace (stale-if-error)", () => {
     expect((error as UnavailableError).cause).toBeInstanceOf(Error);
     expect(query.stats().refresh.staleServes).toBe(1);
     proxy.restore();
-    const fresh = await waitForValue(() => query.get(created.id));
+    const fresh = await eventuallyResolves(() => query.get(created.id));
     expect(fresh).toMatchObject({ rev: 1, name: "graceful" });
     expect(query.stats().source.fills).toBeGreaterThanOrEqual(2);
   });
@@ -431,26 +415,6 @@ describe.skipIf(env.skip)("grace (stale-if-error)", () => {
     } finally {
       proxy.restore();
     }
-    expect(await waitForValue(() => query.get(created.id))).toMatchObject({ rev: 1, name: "hung" });
+    expect(await eventuallyResolves(() => query.get(created.id))).toMatchObject({ rev: 1, name: "hung" });
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-async function waitForValue<T>(read: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await read();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}

@@ -14,9 +14,11 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Logger, Runtime } from "../../src/index.js";
 import { RuntimeStateError } from "../../src/index.js";
+import { waitUntil } from "../support/eventually.js";
 import { integrationEnv } from "../support/services.js";
 import {
   entryKey,
+  FetchCostClock,
   idleClockKey,
   ManualClock,
   productSpec,
@@ -24,28 +26,15 @@ import {
   sleep,
   startRuntime,
 } from "../support/strata.js";
-import { createProxy, proxiedUrl, type TcpProxy } from "../support/tcp-proxy.js";
+import { proxiedUrl, proxyTo, type TcpProxy } from "../support/tcp-proxy.js";
 
 const env = await integrationEnv({ postgres: true, redis: true });
 
-/**
- * A manual clock that moves by `fetchCostMs` whenever a document SELECT is sent (what XFetch measures as delta), and
- * whose random values are scripted: `randoms` are handed out in order, then `fallbackRandom` (0.999: a reach of
- * about 0.001·delta, i.e. never elected unless at the horizon).
- */
-class ScriptedClock extends ManualClock {
-  randoms: number[] = [];
-  fallbackRandom = 0.999;
-  constructor(
-    start: number,
-    public fetchCostMs: number,
-  ) {
-    super(start);
-  }
-  override random = (): number => this.randoms.shift() ?? this.fallbackRandom;
-  onQuery = (sql: string) => {
-    if (/^\s*select\b/i.test(sql) && /\bfrom\b/i.test(sql)) this.advance(this.fetchCostMs);
-  };
+/** Scripted draws, then 0.999 (a reach of about 0.001·delta: never elected unless at the horizon). */
+function scriptedClock(): FetchCostClock {
+  const clock = new FetchCostClock(Date.now(), 1_000);
+  clock.fixedRandom = 0.999;
+  return clock;
 }
 
 /** A logger that keeps warnings and errors, to assert that nothing went wrong quietly. */
@@ -76,10 +65,10 @@ afterAll(async () => {
 });
 
 /** Wiring for one test: its own Redis namespace on the file's server, with the clock and a SELECT counter. */
-function wiring(name: string, clock: ScriptedClock | ManualClock | undefined, counter: QueryCounter) {
+function wiring(name: string, clock: ManualClock | undefined, counter: QueryCounter) {
   const namespace = `rm:${randomUUID().slice(0, 8)}`;
   const onQuery = (sql: string) => {
-    if (clock instanceof ScriptedClock) clock.onQuery(sql);
+    if (clock instanceof FetchCostClock) clock.onQuery(sql);
     counter.onQuery(sql);
   };
   return {
@@ -116,19 +105,11 @@ async function bumpPrice(table: string, id: string, price: number): Promise<void
   );
 }
 
-async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await sleep(5);
-  }
-}
-
 describe.skipIf(env.skip)("early refresh through getMany", () => {
   it("inline: the one elected entry of a batch is refetched in the batch's single query; the others are served", async () => {
     const name = "gm_inline";
     const spec = productSpec({ ttl: "10s", earlyRefresh: { beta: 1 } }, name);
-    const clock = new ScriptedClock(Date.now(), 1_000);
+    const clock = scriptedClock();
     const counter = new QueryCounter();
     const { options, namespace } = wiring(name, clock, counter);
     const runtime = await startRuntime(options);
@@ -183,7 +164,7 @@ describe.skipIf(env.skip)("early refresh through getMany", () => {
   it("background: the batch returns cached values at once; exactly one detached refresh runs for the elected id", async () => {
     const name = "gm_background";
     const spec = productSpec({ ttl: "10s", earlyRefresh: { beta: 1, background: true } }, name);
-    const clock = new ScriptedClock(Date.now(), 1_000);
+    const clock = scriptedClock();
     const counter = new QueryCounter();
     const { options, namespace } = wiring(name, clock, counter);
     const runtime = await startRuntime(options);
@@ -221,8 +202,8 @@ describe.skipIf(env.skip)("early refresh through getMany", () => {
       expect(query.stats().refresh).toMatchObject({ electedBackground: 2, dropped: 1 });
 
       await locker.query("COMMIT");
-      await waitFor(() => query.stats().source.batchFetches === 2);
-      await waitFor(() => query.stats().source.fills === 4); // 3 from the first fill + the refresh of b
+      await waitUntil(() => query.stats().source.batchFetches === 2);
+      await waitUntil(() => query.stats().source.fills === 4); // 3 from the first fill + the refresh of b
       expect(counter.selects).toBe(1); // exactly one refresh query, for the whole run
       expect(query.stats().refresh.failures).toBe(0);
       expect(await entryHeader(keysOf(namespace, name, spec.fingerprint, b.id).entry)).toMatchObject({ rev: 2 });
@@ -246,8 +227,7 @@ describe.skipIf(env.skip)("early refresh through getMany", () => {
 describe.skipIf(env.skip)("runtime.stop() with a background refresh in flight", () => {
   let proxy: TcpProxy;
   beforeAll(async () => {
-    const url = new URL(env.postgres!.url);
-    proxy = await createProxy({ host: url.hostname, port: Number(url.port || 5432) });
+    proxy = await proxyTo(env.postgres!.url);
   });
   afterAll(async () => {
     await proxy?.close();
@@ -256,7 +236,7 @@ describe.skipIf(env.skip)("runtime.stop() with a background refresh in flight", 
   it("waits for the refresh held up in Postgres, then closes; nothing fails or rejects afterwards", async () => {
     const name = "stop_drain";
     const spec = productSpec({ ttl: "10s", earlyRefresh: { beta: 1, background: true } }, name);
-    const clock = new ScriptedClock(Date.now(), 1_000);
+    const clock = scriptedClock();
     const counter = new QueryCounter();
     const { options, namespace } = wiring(name, clock, counter);
     const { logger, lines } = recordingLogger();
@@ -286,7 +266,7 @@ describe.skipIf(env.skip)("runtime.stop() with a background refresh in flight", 
       const served = await query.get(doc.id);
       expect(served).toMatchObject({ rev: 1, price: 1 }); // the cached value, at once
       expect(query.stats().refresh.electedBackground).toBe(1);
-      await waitFor(() => counter.selects === 1); // the refresh's SELECT is on the wire
+      await waitUntil(() => counter.selects === 1); // the refresh's SELECT is on the wire
       expect(query.stats().source.batchFetches).toBe(0); // … and has not come back
 
       const stopping = runtime.stop();

@@ -14,7 +14,7 @@ import { createRuntime, postgresModule, RuntimeStateError, redisModule, silentLo
 import { type RedisProcess, startRedis } from "../support/redis.js";
 import { integrationEnv } from "../support/services.js";
 import { productSpec, sleep } from "../support/strata.js";
-import { createProxy, proxiedUrl, type TcpProxy } from "../support/tcp-proxy.js";
+import { createProxy, proxiedUrl, proxyTo, type TcpProxy } from "../support/tcp-proxy.js";
 
 const env = await integrationEnv({ postgres: true, privateRedis: true });
 const products = productSpec({ ttl: "5m", l1: { ttl: "1s", capacity: 16 } });
@@ -28,8 +28,7 @@ describe.skipIf(env.skip)("runtime start/stop interleavings", () => {
   beforeAll(async () => {
     redis = await startRedis();
     redisProxy = await createProxy({ host: redis.host, port: redis.port });
-    const pgUrl = new URL(env.postgres!.url);
-    pgProxy = await createProxy({ host: pgUrl.hostname, port: Number(pgUrl.port || 5432) });
+    pgProxy = await proxyTo(env.postgres!.url);
     admin = new pg.Client({ connectionString: env.postgres!.adminUrl });
     await admin.connect();
   });

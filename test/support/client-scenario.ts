@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { expect } from "vitest";
 import type { RedisClientLike, Runtime } from "../../src/index.js";
 import { createRuntime, postgresModule, redisModule, silentLogger } from "../../src/index.js";
-import { waitUntil } from "./net.js";
+import { waitUntil } from "./eventually.js";
 import { FAST_TIMING, peekRev, pushProducts, pushStats, warm } from "./push-runtime.js";
 
 /** How each runtime reaches Redis: by url (stratacache's own ioredis) or with a client from `connect()`. */

@@ -3,7 +3,6 @@
  * bounded poll. Everything here has a deadline — a support helper must never hang a test file.
  */
 import { createServer, Socket } from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
 
 /** A port the kernel says is free on `host` right now (another process may still take it first). */
 export function freePort(host = "127.0.0.1"): Promise<number> {
@@ -40,17 +39,4 @@ export function redisPing(host: string, port: number, timeoutMs = 1_000): Promis
     });
     socket.connect(port, host, () => socket.write("PING\r\n"));
   });
-}
-
-/** Polls `probe` every `intervalMs` until it returns true; throws `message` after `timeoutMs`. */
-export async function waitUntil(
-  probe: () => Promise<boolean> | boolean,
-  { timeoutMs, intervalMs = 50, message }: { timeoutMs: number; intervalMs?: number; message: string },
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await probe()) return;
-    if (Date.now() >= deadline) throw new Error(`${message} (waited ${timeoutMs} ms)`);
-    await sleep(intervalMs);
-  }
 }

@@ -3,9 +3,9 @@
  * sharing the file's Postgres database, plus small probes on a runtime's L1 and push state.
  */
 import type { DocumentSpec, Logger, PushStats, PushTiming, Runtime, RuntimeModule } from "../../src/index.js";
-import { createRuntime, postgresModule, redisModule, silentLogger } from "../../src/index.js";
-import { waitUntil } from "./net.js";
-import { productSpec } from "./strata.js";
+import { createRuntime, silentLogger } from "../../src/index.js";
+import { waitUntil } from "./eventually.js";
+import { productSpec, runtimeModules } from "./strata.js";
 
 /** The document of the push tests: L2 for 5 minutes, L1 for a minute (far longer than any test waits). */
 export const pushProducts = productSpec({ ttl: "5m", l1: { ttl: "1m", capacity: 100 } });
@@ -32,24 +32,15 @@ export interface PushRuntimeOptions {
 }
 
 export function pushModules(options: PushRuntimeOptions): RuntimeModule[] {
-  const names = options.documents ?? ["products"];
-  return [
-    postgresModule({
-      url: options.databaseUrl,
-      documents: Object.fromEntries(names.map((name) => [name, { table: name }])),
-    }),
-    redisModule({
-      url: options.redisUrl,
-      caches: Object.fromEntries(
-        names.map((name) => [
-          name,
-          { namespace: `${options.namespace}:${name}`, invalidationPush: options.push ?? true },
-        ]),
-      ),
-      invalidation: options.timing ?? FAST_TIMING,
-      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-    }),
-  ];
+  return runtimeModules({
+    databaseUrl: options.databaseUrl,
+    redis: options.redisUrl,
+    namespace: options.namespace,
+    invalidationPush: options.push ?? true,
+    pushTiming: options.timing ?? FAST_TIMING,
+    ...(options.documents ? { documents: options.documents } : {}),
+    ...(options.timeoutMs !== undefined ? { redisTimeoutMs: options.timeoutMs } : {}),
+  });
 }
 
 export async function startPushRuntime(options: PushRuntimeOptions): Promise<Runtime> {

@@ -20,7 +20,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { dockerAvailable, startContainer } from "./docker.js";
-import { freePort, redisPing, waitUntil } from "./net.js";
+import { waitUntil } from "./eventually.js";
+import { freePort, redisPing } from "./net.js";
 
 /** A server a test file may use. `stop()` releases what this helper started (no-op for `REDIS_URL`). */
 export interface RedisService {

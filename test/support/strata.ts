@@ -4,7 +4,15 @@
  */
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import type { CacheSpecInput, Clock, DocumentSpec, Logger, Runtime, RuntimeModule } from "../../src/index.js";
+import type {
+  CacheSpecInput,
+  Clock,
+  DocumentSpec,
+  Logger,
+  PushTiming,
+  Runtime,
+  RuntimeModule,
+} from "../../src/index.js";
 import {
   createRuntime,
   defineDocument,
@@ -14,6 +22,7 @@ import {
   silentLogger,
 } from "../../src/index.js";
 import { entryPrefix, idKey, idleClockPrefix } from "../../src/l2/key-layout.js";
+import { seededRandom } from "./seeded-random.js";
 
 export const productFields = z.object({
   name: z.string(),
@@ -39,22 +48,40 @@ export class QueryCounter {
   }
 }
 
-/** A clock the test moves by hand; `random` is a seeded LCG. */
+/** The tests' one fake clock: time moves only when the test says so; `random` is the seeded PRNG. */
 export class ManualClock implements Clock {
   #now: number;
-  #seed: number;
+  readonly #seeded: () => number;
   constructor(start = Date.UTC(2026, 0, 1), seed = 42) {
     this.#now = start;
-    this.#seed = seed;
+    this.#seeded = seededRandom(seed);
   }
   now = (): number => this.#now;
-  random = (): number => {
-    this.#seed = (this.#seed * 1_103_515_245 + 12_345) % 2 ** 31;
-    return this.#seed / 2 ** 31;
-  };
+  random = (): number => this.#seeded();
   advance(ms: number): void {
     this.#now += ms;
   }
+}
+
+/**
+ * A manual clock that also moves by `fetchCostMs` whenever a document SELECT is sent (what XFetch measures as delta;
+ * wire `onQuery` into postgresModule), and whose random draws the test can script: `randoms` are handed out in order,
+ * then `fixedRandom` when set, then the seeded PRNG (seed 99).
+ */
+export class FetchCostClock extends ManualClock {
+  randoms: number[] = [];
+  fixedRandom: number | undefined;
+  readonly #seeded = seededRandom(99);
+  constructor(
+    start: number,
+    public fetchCostMs: number,
+  ) {
+    super(start);
+  }
+  override random = (): number => this.randoms.shift() ?? this.fixedRandom ?? this.#seeded();
+  onQuery = (sql: string) => {
+    if (/^\s*select\b/i.test(sql) && /\bfrom\b/i.test(sql)) this.advance(this.fetchCostMs);
+  };
 }
 
 export interface RuntimeWiring {
@@ -70,10 +97,27 @@ export interface RuntimeWiring {
   readonly invalidationPush?: boolean;
   readonly refreshConcurrency?: number;
   readonly queryTimeoutMs?: number;
+  /** Push timing handed to redisModule's `invalidation` option. */
+  readonly pushTiming?: Partial<PushTiming>;
 }
 
 /** A started runtime routing `products` (and any other names given) to tables of the file's database. */
 export async function startRuntime(wiring: RuntimeWiring): Promise<Runtime> {
+  const runtime = createRuntime({
+    modules: runtimeModules(wiring),
+    logger: wiring.logger ?? silentLogger,
+    ...(wiring.clock ? { clock: wiring.clock } : {}),
+    ...(wiring.refreshConcurrency ? { refreshConcurrency: wiring.refreshConcurrency } : {}),
+  });
+  await runtime.start();
+  return runtime;
+}
+
+/**
+ * The modules of a wiring: Postgres routing each document to its table, and the cache module chosen by `redis`
+ * (caches on `<namespace>:<document>`).
+ */
+export function runtimeModules(wiring: RuntimeWiring): RuntimeModule[] {
   const names = wiring.documents ?? ["products"];
   const namespace = wiring.namespace ?? `t:${randomUUID().slice(0, 8)}`;
   const modules: RuntimeModule[] = [
@@ -92,18 +136,12 @@ export async function startRuntime(wiring: RuntimeWiring): Promise<Runtime> {
       redisModule({
         url: wiring.redis,
         caches: Object.fromEntries(Object.entries(caches).map(([k, v]) => [k, { ...v, invalidationPush: push }])),
-        ...(wiring.redisTimeoutMs ? { timeoutMs: wiring.redisTimeoutMs } : {}),
+        ...(wiring.pushTiming ? { invalidation: wiring.pushTiming } : {}),
+        ...(wiring.redisTimeoutMs !== undefined ? { timeoutMs: wiring.redisTimeoutMs } : {}),
       }),
     );
   }
-  const runtime = createRuntime({
-    modules,
-    logger: wiring.logger ?? silentLogger,
-    ...(wiring.clock ? { clock: wiring.clock } : {}),
-    ...(wiring.refreshConcurrency ? { refreshConcurrency: wiring.refreshConcurrency } : {}),
-  });
-  await runtime.start();
-  return runtime;
+  return modules;
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -217,3 +217,10 @@ export async function createProxy(target: { host: string; port: number }): Promi
     },
   };
 }
+
+/** A proxy in front of the server of a postgres:// or redis:// url (default ports 5432 and 6379). */
+export function proxyTo(url: string): Promise<TcpProxy> {
+  const parsed = new URL(url);
+  const defaultPort = parsed.protocol.startsWith("redis") ? 6379 : 5432;
+  return createProxy({ host: parsed.hostname, port: Number(parsed.port || defaultPort) });
+}

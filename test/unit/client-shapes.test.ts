@@ -5,20 +5,11 @@
 import { Redis as Redis6 } from "ioredis6";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { ConfigurationError, postgresModule, redisModule } from "../../src/index.js";
+import { postgresModule, redisModule } from "../../src/index.js";
+import { expectConfigurationError } from "../support/throws.js";
 
 const caches = { products: { namespace: "app:products" } };
 const documents = { products: {} };
-
-function refusal(fn: () => unknown): ConfigurationError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigurationError);
-    return error as ConfigurationError;
-  }
-  throw new Error("expected a ConfigurationError");
-}
 
 describe("redisModule client", () => {
   it("accepts a client of another copy and major of ioredis (6), without connecting it", () => {
@@ -48,7 +39,7 @@ describe("redisModule client", () => {
     ["a client without getBuffer", noGetBuffer],
     ["a client whose isCluster is not a boolean", { ...clientish, isCluster: "no" }],
   ])("refuses %s, naming what it looks for", (_name, client) => {
-    const error = refusal(() => redisModule({ client: client as never, caches }));
+    const error = expectConfigurationError(() => redisModule({ client: client as never, caches }));
     expect(error.path).toBe("redisModule.client");
     expect(error.message).toMatch(/ioredis \(5 or 6\) Redis or Cluster client, with get, mget, .*isCluster/);
   });
@@ -73,6 +64,8 @@ describe("postgresModule pool", () => {
     ["an object without connect", { query() {} }],
     ["an object without query", { connect() {} }],
   ])("refuses %s", (_name, pool) => {
-    expect(refusal(() => postgresModule({ pool: pool as never, documents })).path).toBe("postgresModule.pool");
+    expect(expectConfigurationError(() => postgresModule({ pool: pool as never, documents })).path).toBe(
+      "postgresModule.pool",
+    );
   });
 });

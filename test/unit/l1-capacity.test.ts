@@ -7,27 +7,18 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { L1Store, L1StoreOptions } from "../../src/index.js";
-import { ConfigurationError, createL1Store, defineDocument } from "../../src/index.js";
+import { createL1Store, defineDocument } from "../../src/index.js";
 import { MAX_L1_CAPACITY } from "../../src/l1/l1-capacity.js";
 import { LruL1Store } from "../../src/l1/lru-l1-store.js";
 import { TinyLfuL1Store } from "../../src/l1/tiny-lfu-l1-store.js";
-
-function configError(fn: () => unknown): ConfigurationError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigurationError);
-    return error as ConfigurationError;
-  }
-  throw new Error("expected a ConfigurationError");
-}
+import { expectConfigurationError } from "../support/throws.js";
 
 const fields = z.object({ name: z.string() });
 const tooLarge = [MAX_L1_CAPACITY + 1, 1e8, 1e9, 2 ** 32, Number.MAX_SAFE_INTEGER];
 
 describe.each(["lru", "tinylfu"] as const)("L1 capacity with the %s policy", (policy) => {
   it.each(tooLarge)("refuses %d in a cache spec, naming cache.l1.capacity", (capacity) => {
-    const error = configError(() =>
+    const error = expectConfigurationError(() =>
       defineDocument({ name: "big", fields, cache: { l1: { ttl: "1s", capacity, policy } } }),
     );
     expect(error.path).toBe("cache.l1.capacity");
@@ -35,12 +26,12 @@ describe.each(["lru", "tinylfu"] as const)("L1 capacity with the %s policy", (po
   });
 
   it.each(tooLarge)("refuses %d in createL1Store, naming capacity", (capacity) => {
-    expect(configError(() => createL1Store({ policy, capacity })).path).toBe("capacity");
+    expect(expectConfigurationError(() => createL1Store({ policy, capacity })).path).toBe("capacity");
   });
 
   it.each(tooLarge)("refuses %d in the store constructor", (capacity) => {
     const Store = policy === "lru" ? LruL1Store : TinyLfuL1Store;
-    expect(configError(() => new Store({ capacity })).path).toBe("capacity");
+    expect(expectConfigurationError(() => new Store({ capacity })).path).toBe("capacity");
   });
 
   it("accepts the bound itself, and the store works at it", () => {
@@ -70,6 +61,6 @@ describe("a custom store factory", () => {
       defineDocument({ name: "big", fields, cache: { l1: { ttl: "1s", capacity: 1e9, policy: factory } } }).cache?.l1
         ?.capacity,
     ).toBe(1e9);
-    expect(configError(() => createL1Store({ policy: factory, capacity: 0 })).path).toBe("capacity");
+    expect(expectConfigurationError(() => createL1Store({ policy: factory, capacity: 0 })).path).toBe("capacity");
   });
 });

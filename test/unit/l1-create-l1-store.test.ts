@@ -1,18 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { ConfigurationError } from "../../src/kernel/errors.js";
+import type { ConfigurationError } from "../../src/kernel/errors.js";
 import { createL1Store } from "../../src/l1/create-l1-store.js";
 import type { L1Store, L1StoreOptions } from "../../src/l1/l1-store.js";
 import { LruL1Store } from "../../src/l1/lru-l1-store.js";
 import { TinyLfuL1Store } from "../../src/l1/tiny-lfu-l1-store.js";
+import { expectConfigurationError } from "../support/throws.js";
 
 function rejection(options: unknown): ConfigurationError {
-  try {
-    createL1Store(options as Parameters<typeof createL1Store>[0]);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigurationError);
-    return error as ConfigurationError;
-  }
-  throw new Error("expected a ConfigurationError");
+  return expectConfigurationError(() => createL1Store(options as Parameters<typeof createL1Store>[0]));
 }
 
 describe("createL1Store", () => {

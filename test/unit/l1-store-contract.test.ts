@@ -2,17 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { L1Store, L1StoreOptions } from "../../src/l1/l1-store.js";
 import { LruL1Store } from "../../src/l1/lru-l1-store.js";
 import { TinyLfuL1Store } from "../../src/l1/tiny-lfu-l1-store.js";
-
-/** A hand-driven clock. */
-function fakeClock(start = 1_000): { now: () => number; advance: (ms: number) => void } {
-  let t = start;
-  return {
-    now: () => t,
-    advance: (ms) => {
-      t += ms;
-    },
-  };
-}
+import { ManualClock } from "../support/strata.js";
 
 const stores: ReadonlyArray<readonly [string, (options: L1StoreOptions) => L1Store<string>]> = [
   ["lru", (options) => new LruL1Store<string>(options)],
@@ -31,7 +21,7 @@ describe.each(stores)("%s store", (_name, make) => {
   });
 
   it("peek returns the live value without counting a lookup", () => {
-    const clock = fakeClock(0);
+    const clock = new ManualClock(0);
     const store = make({ capacity: 10, ttlMs: 100, now: clock.now });
     store.set("a", "1");
     expect(store.peek?.("a")).toBe("1");
@@ -61,7 +51,7 @@ describe.each(stores)("%s store", (_name, make) => {
   });
 
   it("expires entries after the default ttl: a miss, counted as an expiration, and removed", () => {
-    const clock = fakeClock(0);
+    const clock = new ManualClock(0);
     const store = make({ capacity: 10, ttlMs: 100, now: clock.now });
     store.set("a", "1");
     clock.advance(100);
@@ -75,7 +65,7 @@ describe.each(stores)("%s store", (_name, make) => {
   });
 
   it("lets a per-entry ttl shorten the default, never lengthen it", () => {
-    const clock = fakeClock();
+    const clock = new ManualClock(1_000);
     const store = make({ capacity: 10, ttlMs: 100, now: clock.now });
     store.set("short", "s", 10);
     store.set("long", "l", 10_000);
@@ -88,7 +78,7 @@ describe.each(stores)("%s store", (_name, make) => {
   });
 
   it("applies a per-entry ttl without a default, and keeps other entries forever", () => {
-    const clock = fakeClock();
+    const clock = new ManualClock(1_000);
     const store = make({ capacity: 10, now: clock.now });
     store.set("a", "1", 50);
     store.set("b", "2");
@@ -98,7 +88,7 @@ describe.each(stores)("%s store", (_name, make) => {
   });
 
   it("restarts the lifetime when a key is set again", () => {
-    const clock = fakeClock();
+    const clock = new ManualClock(1_000);
     const store = make({ capacity: 10, ttlMs: 100, now: clock.now });
     store.set("a", "1");
     clock.advance(80);

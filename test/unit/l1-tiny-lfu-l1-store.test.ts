@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { LruL1Store } from "../../src/l1/lru-l1-store.js";
 import { TinyLfuL1Store } from "../../src/l1/tiny-lfu-l1-store.js";
+import { seededRandom } from "../support/seeded-random.js";
 
 function access(store: { get(key: string): unknown; set(key: string, value: number): void }, key: string): boolean {
   if (store.get(key) !== undefined) return true;
@@ -147,11 +148,10 @@ describe("TinyLfuL1Store", () => {
 
     it("keeps the window small on a frequency-biased workload", () => {
       const store = new TinyLfuL1Store<number>({ capacity: 200, seed: 9 });
-      let x = 1;
+      const random = seededRandom(1);
       for (let t = 0; t < 200_000; t++) {
-        x = (Math.imul(x, 48271) >>> 0) % 0x7fffffff;
         // Skewed: key popularity ~ 1/rank over 2,000 keys.
-        const rank = Math.floor(2000 ** ((x % 10_000) / 10_000));
+        const rank = Math.floor(2000 ** random());
         access(store, `z${rank}`);
       }
       expect(store.windowCapacity).toBeLessThan(40);

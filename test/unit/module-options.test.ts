@@ -10,16 +10,7 @@ import {
   postgresModule,
   redisModule,
 } from "../../src/index.js";
-
-function configError(fn: () => unknown): ConfigurationError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigurationError);
-    return error as ConfigurationError;
-  }
-  throw new Error("expected a ConfigurationError");
-}
+import { expectConfigurationError } from "../support/throws.js";
 
 const documents = { products: { table: "products" } };
 const caches = { products: { namespace: "app:products" } };
@@ -50,7 +41,7 @@ describe("postgresModule options", () => {
     [{ url: "postgres://h/db", documents, queryTimeoutMs: 0 }, "postgresModule.queryTimeoutMs"],
     [{ url: "postgres://h/db", documents, queryTimeoutMs: "5s" }, "postgresModule.queryTimeoutMs"],
   ])("refuses %j", (options, path) => {
-    const error = configError(() => postgresModule(options as never));
+    const error = expectConfigurationError(() => postgresModule(options as never));
     if (path) expect(error.path).toBe(path);
   });
 });
@@ -75,7 +66,7 @@ describe("redisModule options", () => {
     [{ url: "redis://x", caches, timeoutMs: 0 }, "redisModule.timeoutMs"],
     [{ url: "redis://x", client: {}, caches }, "redisModule"],
   ])("refuses %j", (options, path) => {
-    expect(configError(() => redisModule(options as never)).path).toBe(path);
+    expect(expectConfigurationError(() => redisModule(options as never)).path).toBe(path);
   });
 });
 
@@ -88,7 +79,7 @@ describe("memoryCacheModule options", () => {
     [{ caches: { products: { ns: "x" } } }, "memoryCacheModule.caches.products.ns"],
     [{ caches, maxEntries: -1 }, "memoryCacheModule.maxEntries"],
   ])("refuses %j", (options, path) => {
-    expect(configError(() => memoryCacheModule(options as never)).path).toBe(path);
+    expect(expectConfigurationError(() => memoryCacheModule(options as never)).path).toBe(path);
   });
 });
 
@@ -105,12 +96,12 @@ describe("cache route names", () => {
   });
   it.each(["9lives", "a b", "", "a{b}", "x".repeat(129)])("refuse %j, like a cache spec does", (name) => {
     expect(() => defineDocument({ name: "p", fields: z.object({}), cache: { name } })).toThrow(ConfigurationError);
-    expect(configError(() => memoryCacheModule({ caches: { [name]: {} } })).path).toBe(
+    expect(expectConfigurationError(() => memoryCacheModule({ caches: { [name]: {} } })).path).toBe(
       `memoryCacheModule.caches.${name}`,
     );
-    expect(configError(() => redisModule({ url: "redis://x", caches: { [name]: { namespace: "a" } } })).path).toBe(
-      `redisModule.caches.${name}`,
-    );
+    expect(
+      expectConfigurationError(() => redisModule({ url: "redis://x", caches: { [name]: { namespace: "a" } } })).path,
+    ).toBe(`redisModule.caches.${name}`);
   });
 });
 
@@ -124,6 +115,6 @@ describe("createRuntime options", () => {
     [{ modules: [pgm, memoryCacheModule({ caches }), memoryCacheModule({ caches })] }, "caches.products"],
     [{ modules: [pgm], refreshConcurrency: 0 }, "refreshConcurrency"],
   ])("refuses %#", (options, path) => {
-    expect(configError(() => createRuntime(options as never)).path).toBe(path);
+    expect(expectConfigurationError(() => createRuntime(options as never)).path).toBe(path);
   });
 });

@@ -17,28 +17,17 @@ import {
 } from "../../src/index.js";
 import { namespacesOverlap } from "../../src/runtime/route-conflicts.js";
 import { productFields, productSpec } from "../support/strata.js";
+import { expectConfigurationError } from "../support/throws.js";
 
 const pgUrl = "postgres://postgres@127.0.0.1:5432/app";
 const redisUrl = "redis://127.0.0.1:6379";
 
 function refuse(modules: RuntimeModule[]): ConfigurationError {
-  try {
-    createRuntime({ modules });
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigurationError);
-    return error as ConfigurationError;
-  }
-  throw new Error("expected createRuntime to refuse these modules");
+  return expectConfigurationError(() => createRuntime({ modules }));
 }
 
 function refuseDocuments(modules: RuntimeModule[], documents: DocumentSpec[]): ConfigurationError {
-  try {
-    createRuntime({ modules, documents });
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigurationError);
-    return error as ConfigurationError;
-  }
-  throw new Error("expected createRuntime to refuse these documents");
+  return expectConfigurationError(() => createRuntime({ modules, documents }));
 }
 
 function accept(modules: RuntimeModule[]): void {

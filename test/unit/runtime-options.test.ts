@@ -4,17 +4,8 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Logger } from "../../src/index.js";
-import { ConfigurationError, createRuntime, postgresModule, silentLogger, systemClock } from "../../src/index.js";
-
-function configError(fn: () => unknown): ConfigurationError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigurationError);
-    return error as ConfigurationError;
-  }
-  throw new Error("expected a ConfigurationError");
-}
+import { createRuntime, postgresModule, silentLogger, systemClock } from "../../src/index.js";
+import { expectConfigurationError } from "../support/throws.js";
 
 const pgm = postgresModule({ pglite: true, documents: { products: {} } });
 
@@ -61,7 +52,7 @@ describe("createRuntime options", () => {
     ["a clock that is a number", { modules: [pgm], clock: 0 }, "clock", /must be an object with now\(\), random\(\)/],
     ["null as a logger", { modules: [pgm], logger: null }, "logger", /must be an object/],
   ])("refuses %s", (_name, options, path, message) => {
-    const error = configError(() => createRuntime(options as never));
+    const error = expectConfigurationError(() => createRuntime(options as never));
     expect(error.path).toBe(path);
     expect(error.message).toMatch(message);
   });

@@ -1,24 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { ConfigurationError } from "../../src/kernel/errors.js";
 import type { L1StoreFactory } from "../../src/l1/l1-store.js";
 import { CACHE_SPEC_DEFAULTS, parseCacheSpec } from "../../src/spec/cache-spec.js";
+import { expectConfigurationError } from "../support/throws.js";
 
 const parse = (input: unknown) => parseCacheSpec(input, "products");
 
 /** Asserts that `input` is refused with a ConfigurationError at `path`; returns the message. */
 function rejects(input: unknown, path: string): string {
-  let caught: unknown;
-  try {
-    parse(input);
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught, `expected ${JSON.stringify(input)} to be rejected at ${path}`).toBeInstanceOf(ConfigurationError);
-  const error = caught as ConfigurationError;
-  expect(error.code).toBe("CONFIGURATION");
-  expect(error.path).toBe(path);
-  expect(error.message.startsWith(`${path} `)).toBe(true);
-  return error.message;
+  return expectConfigurationError(() => parse(input), { code: "CONFIGURATION", path, messageStartsWithPath: true })
+    .message;
 }
 
 const factory: L1StoreFactory = () => {

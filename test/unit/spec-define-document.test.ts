@@ -1,26 +1,19 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { z } from "zod";
-import { ConfigurationError } from "../../src/kernel/errors.js";
 import { type DefineDocumentInput, defineDocument, RESERVED_FIELD_NAMES } from "../../src/spec/define-document.js";
 import type { CreateInput, Doc, DocumentSpec } from "../../src/spec/document-spec.js";
 import { schemaFingerprint } from "../../src/spec/schema-fingerprint.js";
+import { expectConfigurationError } from "../support/throws.js";
 
 const fields = z.object({ name: z.string(), price: z.number().int() });
 
 /** Asserts that `input` is refused with a ConfigurationError at `path`; returns the message. */
 function rejects(input: unknown, path: string): string {
-  let caught: unknown;
-  try {
-    defineDocument(input as DefineDocumentInput);
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught, `expected rejection at ${path}`).toBeInstanceOf(ConfigurationError);
-  const error = caught as ConfigurationError;
-  expect(error.code).toBe("CONFIGURATION");
-  expect(error.path).toBe(path);
-  if (path) expect(error.message.startsWith(`${path} `)).toBe(true);
-  return error.message;
+  return expectConfigurationError(() => defineDocument(input as DefineDocumentInput), {
+    code: "CONFIGURATION",
+    path,
+    messageStartsWithPath: true,
+  }).message;
 }
 
 describe("defineDocument", () => {

@@ -1,20 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { formatDuration, MAX_DURATION_MS, parseDuration } from "../../src/kernel/duration.js";
-import { ConfigurationError } from "../../src/kernel/errors.js";
+import type { ConfigurationError } from "../../src/kernel/errors.js";
+import { expectConfigurationError } from "../support/throws.js";
 
 function expectRejected(value: unknown, path = "cache.ttl"): ConfigurationError {
-  let caught: unknown;
-  try {
-    parseDuration(value, path);
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(ConfigurationError);
-  const error = caught as ConfigurationError;
-  expect(error.code).toBe("CONFIGURATION");
-  expect(error.path).toBe(path);
-  expect(error.message.startsWith(`${path} `)).toBe(true);
-  return error;
+  return expectConfigurationError(() => parseDuration(value, path), {
+    code: "CONFIGURATION",
+    path,
+    messageStartsWithPath: true,
+  });
 }
 
 describe("parseDuration", () => {

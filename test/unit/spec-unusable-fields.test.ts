@@ -6,18 +6,14 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { z as z3 } from "zod/v3";
-import { ConfigurationError, defineDocument } from "../../src/index.js";
+import { type ConfigurationError, defineDocument } from "../../src/index.js";
 import type { DocumentFields } from "../../src/spec/document-spec.js";
+import { expectConfigurationError } from "../support/throws.js";
 
 function refusal(fields: unknown): ConfigurationError {
-  try {
-    defineDocument({ name: "products", fields: fields as DocumentFields });
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigurationError);
-    expect((error as ConfigurationError).path).toBe("fields");
-    return error as ConfigurationError;
-  }
-  throw new Error("expected defineDocument to refuse these fields");
+  return expectConfigurationError(() => defineDocument({ name: "products", fields: fields as DocumentFields }), {
+    path: "fields",
+  });
 }
 
 const plain = { low: z.number(), high: z.number() };

@@ -1,14 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/kernel/logger.js";
 import { WriteThroughRetrier } from "../../src/read-through/write-through-retrier.js";
-
-const until = async (condition: () => boolean) => {
-  const deadline = Date.now() + 2_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met");
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-};
+import { waitUntil } from "../support/eventually.js";
 
 describe("WriteThroughRetrier", () => {
   const options = { baseDelayMs: 1, maxDelayMs: 2, maxAttempts: 3, quarantineMs: 1_000 };
@@ -26,7 +19,7 @@ describe("WriteThroughRetrier", () => {
     });
     expect(retrier.isSuspect("a")).toBe(true);
     expect(retrier.idle).toBe(false);
-    await until(() => !retrier.isSuspect("a"));
+    await waitUntil(() => !retrier.isSuspect("a"), { timeoutMs: 2_000, intervalMs: 2 });
     expect(calls).toBe(2);
     expect(retrier.idle).toBe(true);
   });
@@ -44,7 +37,7 @@ describe("WriteThroughRetrier", () => {
         throw new Error("still down");
       },
     });
-    await until(() => calls === 3);
+    await waitUntil(() => calls === 3, { timeoutMs: 2_000, intervalMs: 2 });
     await new Promise((resolve) => setTimeout(resolve, 10));
     // Nothing is pending any more, but batch reads must still treat "b" as suspect.
     expect(retrier.isSuspect("b")).toBe(true);

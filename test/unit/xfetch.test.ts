@@ -1,20 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { xfetchElected } from "../../src/read-through/xfetch.js";
-
-/** A fixed-seed generator, so the statistical checks are deterministic. */
-function seeded(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1_664_525) + 1_013_904_223) >>> 0;
-    return s / 4_294_967_296;
-  };
-}
+import { seededRandom } from "../support/seeded-random.js";
 
 describe("XFetch election", () => {
   const freshUntil = 1_000_000;
 
   it("never elects an entry far from expiry (over the whole random range)", () => {
-    const random = seeded(1);
+    const random = seededRandom(1);
     for (let i = 0; i < 10_000; i++) {
       // 10 minutes left, a 10 ms fetch, beta 1: electing would need ln(random) < -60000.
       expect(xfetchElected(freshUntil - 600_000, 10, 1, random(), freshUntil)).toBe(false);
@@ -22,7 +14,7 @@ describe("XFetch election", () => {
   });
 
   it("always elects at the horizon", () => {
-    const random = seeded(2);
+    const random = seededRandom(2);
     for (let i = 0; i < 1_000; i++) expect(xfetchElected(freshUntil, 10, 1, random(), freshUntil)).toBe(true);
   });
 
@@ -33,7 +25,7 @@ describe("XFetch election", () => {
   });
 
   const rate = (remaining: number, delta: number, beta = 1, trials = 20_000) => {
-    const random = seeded(42);
+    const random = seededRandom(42);
     let elected = 0;
     for (let i = 0; i < trials; i++)
       if (xfetchElected(freshUntil - remaining, delta, beta, random(), freshUntil)) elected++;
