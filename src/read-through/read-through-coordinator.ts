@@ -43,22 +43,18 @@ export interface CoordinatorParts {
 
 type Docs = Map<string, FrozenDocument | undefined>;
 
-/** A decodable L2 entry and its document. */
+/** A decodable L2 entry and its document: the stale-if-error fallback of a refetch. */
 interface Found {
   readonly doc: FrozenDocument;
   readonly entry: DocumentEntry;
 }
 
 /**
- * The per-id decision after an L2 lookup, shared by `get` and `getMany`: serve the entry (and maybe refresh it
- * in the background), or fetch from Postgres — keeping a usable entry as the stale-if-error fallback.
+ * The per-id decision after an L2 lookup, shared by `get` and `getMany`: serve the entry (`refresh`: and refresh
+ * it in the background), fetch from Postgres keeping the entry as the stale-if-error `fallback`, or just `fetch`.
+ * A string, so the L2 hit path allocates nothing for it.
  */
-type Decision =
-  | { readonly serve: true; readonly found: Found; readonly refresh: boolean }
-  | { readonly serve: false; readonly fallback: Found | undefined };
-
-/** The decision for an id with nothing usable in L2 (shared: a miss allocates nothing). */
-const FETCH: Decision = { serve: false, fallback: undefined };
+type Decision = "serve" | "refresh" | "fallback" | "fetch";
 
 /**
  * The read-through coordinator of one document on one runtime: L1 → L2 → Postgres on reads, then the fenced fill;
@@ -248,45 +244,50 @@ export class ReadThroughCoordinator {
     const token = this.#guard.begin(id);
     const entries = this.parts.entries;
     const trusted = entries !== undefined && !this.#writes.isSuspect(id);
-    let decision = FETCH;
+    let decision: Decision = "fetch";
+    let doc: FrozenDocument | undefined;
+    let read: EntryRead | undefined;
     let readOk = false;
     if (trusted) {
-      let read: EntryRead | undefined;
       try {
         read = await entries.read(id, this.#lifetimes.slideMs);
         readOk = true;
       } catch (error) {
         this.#l2Error("read", error);
       }
-      if (read !== undefined) decision = this.#decide(id, read, this.parts.clock.now());
+      if (read !== undefined) {
+        doc = this.#decode(id, read);
+        decision = this.#decide(doc, read, this.parts.clock.now());
+      }
     }
-    if (decision.serve) {
-      if (decision.refresh) this.#refreshLater([id]);
-      this.#guard.finish(id, token, decision.found.doc, this.#judge.l1Horizon(decision.found.entry));
-      return decision.found.doc;
+    if (decision === "serve" || decision === "refresh") {
+      if (decision === "refresh") this.#refreshLater([id]);
+      this.#guard.finish(id, token, doc!, this.#judge.l1Horizon(read as DocumentEntry));
+      return doc;
     }
+    const fallback = decision === "fallback" ? { doc: doc!, entry: read as DocumentEntry } : undefined;
     const started = this.parts.clock.now();
     let row: StoredRow | undefined;
     try {
       row = await this.parts.repository.get(this.parts.autocommit, id);
     } catch (error) {
       this.#guard.end(id, token);
-      return this.#fallBack(decision.fallback, error);
+      return this.#fallBack(fallback, error);
     }
     this.counters.fetches++;
     if (row === undefined) {
       this.#guard.end(id, token);
       return undefined;
     }
-    const doc = documentFromRow(row, this.parts.codec);
+    const fetched = documentFromRow(row, this.parts.codec);
     let freshUntil = Number.POSITIVE_INFINITY;
     if (trusted && readOk) {
       const put = this.#fillFor(row, started);
       freshUntil = this.#judge.l1Horizon(put.entry);
       await this.#fill([put], started);
     }
-    this.#guard.finish(id, token, doc, freshUntil);
-    return doc;
+    this.#guard.finish(id, token, fetched, freshUntil);
+    return fetched;
   }
 
   /** One batch of unique ids not in flight: the same per-id steps, with one L2 round trip and one SQL query. */
@@ -316,19 +317,20 @@ export class ReadThroughCoordinator {
       for (let i = 0; i < trusted.length; i++) {
         const id = trusted[i] as string;
         const read = reads?.[i];
-        const decision = read === undefined ? FETCH : this.#decide(id, read, now);
-        if (decision.serve) {
-          docs.set(id, decision.found.doc);
-          if (tokens !== undefined) freshUntil.set(id, this.#judge.l1Horizon(decision.found.entry));
-          if (decision.refresh) {
+        const doc = read === undefined ? undefined : this.#decode(id, read);
+        const decision = read === undefined ? "fetch" : this.#decide(doc, read, now);
+        if (decision === "serve" || decision === "refresh") {
+          docs.set(id, doc);
+          if (tokens !== undefined) freshUntil.set(id, this.#judge.l1Horizon(read as DocumentEntry));
+          if (decision === "refresh") {
             if (background === undefined) background = [];
             background.push(id);
           }
           continue;
         }
-        if (decision.fallback !== undefined) {
+        if (decision === "fallback") {
           if (fallbacks === undefined) fallbacks = new Map();
-          fallbacks.set(id, decision.fallback);
+          fallbacks.set(id, { doc: doc!, entry: read as DocumentEntry });
         }
         fetch.push(id);
         if (reads !== undefined) fillable.add(id);
@@ -379,16 +381,22 @@ export class ReadThroughCoordinator {
     return docs;
   }
 
-  /** The per-id decision step: what one L2 read means for its id (counted: hit, miss, stale, corrupt, elected). */
-  #decide(id: string, read: EntryRead, now: number): Decision {
-    const doc = this.#decode(id, read);
-    if (doc === undefined) return FETCH;
-    const entry = read as DocumentEntry;
-    const verdict = this.#judge.judge(entry, now);
-    if (verdict === "hit" || verdict === "background") {
-      return { serve: true, found: { doc, entry }, refresh: verdict === "background" };
+  /**
+   * The per-id decision step: what one L2 read (and `doc`, its decoded document: see #decode) means for its id.
+   * Verdicts are counted by the judge: hit, miss, stale, corrupt, elected.
+   */
+  #decide(doc: FrozenDocument | undefined, read: EntryRead, now: number): Decision {
+    if (doc === undefined) return "fetch";
+    switch (this.#judge.judge(read as DocumentEntry, now)) {
+      case "hit":
+        return "serve";
+      case "background":
+        return "refresh";
+      case "foreign":
+        return "fetch";
+      default:
+        return "fallback"; // stale, or elected to refresh inline: refetch, keeping the entry for stale-if-error
     }
-    return verdict === "foreign" ? FETCH : { serve: false, fallback: { doc, entry } };
   }
 
   /** The fenced fill of a version just read from Postgres by a fetch that began at `started`. */
