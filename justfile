@@ -1,7 +1,7 @@
 # stratacache tasks. `just --list` shows them (`npx just …` works without a system install); every recipe is a thin
 # wrapper over package.json / .ci.
 
-# Run the cache-reads recipe (PGlite and the in-process L2 unless DATABASE_URL / REDIS_URL are set)
+# Run the cache-reads recipe (DATABASE_URL / REDIS_URL, else local servers when they answer, else PGlite and the in-process L2)
 run:
     npm start
 
