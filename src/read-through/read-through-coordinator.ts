@@ -224,8 +224,13 @@ export class ReadThroughCoordinator {
     this.#guard.setOpen(open);
   }
 
+  /**
+   * The runtime stops: L1 is flushed and closed, so a query port kept past stop() cannot answer from it (its reads
+   * reach the stopped runtime and reject with STOPPED) and no read in flight can fill it.
+   */
   stop(): void {
     this.#stopped = true;
+    this.#guard.setOpen(false);
     this.#writes.stop();
   }
 

@@ -315,7 +315,12 @@ class StrataRuntime implements Runtime {
   }
 
   transaction<T>(fn: (tx: Context) => Promise<T>): Promise<T> {
-    this.#ensureRunning();
+    // Like every call that returns a promise: a runtime that is not running rejects, it does not throw.
+    try {
+      this.#ensureRunning();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return (this.#root as RuntimeContext).transaction(fn);
   }
 
