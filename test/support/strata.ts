@@ -85,7 +85,8 @@ export class FetchCostClock extends ManualClock {
 }
 
 export interface RuntimeWiring {
-  readonly databaseUrl: string;
+  /** The file's database url, or "pglite" for a fresh embedded database (PGlite). */
+  readonly databaseUrl: string | "pglite";
   /** A redis:// url, or "memory" for the in-process L2, or undefined for no cache module. */
   readonly redis: string | "memory" | undefined;
   readonly namespace?: string;
@@ -122,7 +123,7 @@ export function runtimeModules(wiring: RuntimeWiring): RuntimeModule[] {
   const namespace = wiring.namespace ?? `t:${randomUUID().slice(0, 8)}`;
   const modules: RuntimeModule[] = [
     postgresModule({
-      url: wiring.databaseUrl,
+      ...(wiring.databaseUrl === "pglite" ? { pglite: true as const } : { url: wiring.databaseUrl }),
       documents: Object.fromEntries(names.map((name) => [name, { table: name }])),
       ...(wiring.onQuery ? { onQuery: wiring.onQuery } : {}),
       ...(wiring.queryTimeoutMs ? { queryTimeoutMs: wiring.queryTimeoutMs } : {}),
