@@ -100,6 +100,8 @@ export interface RuntimeWiring {
   readonly queryTimeoutMs?: number;
   /** Push timing handed to redisModule's `invalidation` option. */
   readonly pushTiming?: Partial<PushTiming>;
+  /** `maxValueBytes` of every cache. */
+  readonly maxValueBytes?: number;
 }
 
 /** A started runtime routing `products` (and any other names given) to tables of the file's database. */
@@ -129,7 +131,8 @@ export function runtimeModules(wiring: RuntimeWiring): RuntimeModule[] {
       ...(wiring.queryTimeoutMs ? { queryTimeoutMs: wiring.queryTimeoutMs } : {}),
     }),
   ];
-  const caches = Object.fromEntries(names.map((name) => [name, { namespace: `${namespace}:${name}` }]));
+  const limit = wiring.maxValueBytes === undefined ? {} : { maxValueBytes: wiring.maxValueBytes };
+  const caches = Object.fromEntries(names.map((name) => [name, { namespace: `${namespace}:${name}`, ...limit }]));
   if (wiring.redis === "memory") modules.push(memoryCacheModule({ caches }));
   else if (wiring.redis !== undefined) {
     const push = wiring.invalidationPush ?? false;

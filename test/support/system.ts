@@ -35,6 +35,8 @@ export interface SystemOptions {
   readonly redisTimeoutMs?: number;
   readonly queryTimeoutMs?: number;
   readonly refreshConcurrency?: number;
+  /** `maxValueBytes` of every cache. */
+  readonly maxValueBytes?: number;
 }
 
 export interface System {
@@ -84,6 +86,7 @@ export async function buildSystem(options: SystemOptions): Promise<System> {
       ...(options.onQuery ? { onQuery: options.onQuery } : {}),
       ...(options.queryTimeoutMs !== undefined ? { queryTimeoutMs: options.queryTimeoutMs } : {}),
       ...(options.refreshConcurrency !== undefined ? { refreshConcurrency: options.refreshConcurrency } : {}),
+      ...(options.maxValueBytes !== undefined ? { maxValueBytes: options.maxValueBytes } : {}),
       ...(options.push ? { invalidationPush: true } : {}),
       ...(typeof options.push === "object" ? { pushTiming: options.push } : {}),
     };
