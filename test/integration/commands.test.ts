@@ -10,7 +10,7 @@ import { z } from "zod";
 import type { Runtime } from "../../src/index.js";
 import { defineDocument, ValidationError } from "../../src/index.js";
 import { integrationEnv } from "../support/services.js";
-import { startRuntime } from "../support/strata.js";
+import { buildSystem, type System } from "../support/system.js";
 
 const env = await integrationEnv({ postgres: true });
 
@@ -26,17 +26,19 @@ const items = defineDocument({
 });
 
 describe.skipIf(env.skip)("commands and returned documents", () => {
+  let system: System;
   let runtime: Runtime;
   let admin: pg.Pool;
   const rows = async () => Number((await admin.query("SELECT count(*) AS n FROM items")).rows[0].n);
 
   beforeAll(async () => {
-    runtime = await startRuntime({ databaseUrl: env.postgres!.url, redis: "memory", documents: ["items"] });
+    system = await buildSystem({ postgres: env.postgres!.url, redis: "memory", documents: ["items"] });
+    runtime = system.runtime;
     admin = new pg.Pool({ connectionString: env.postgres!.url, max: 1 });
     admin.on("error", () => {});
   });
   afterAll(async () => {
-    await runtime?.stop();
+    await system?.stop();
     await admin?.end();
   });
 

@@ -21,6 +21,7 @@ import { withClient } from "../support/postgres.js";
 import { startRedis } from "../support/redis.js";
 import { integrationEnv } from "../support/services.js";
 import { productFields, productSpec } from "../support/strata.js";
+import { buildSystem } from "../support/system.js";
 import { createProxy, proxiedUrl } from "../support/tcp-proxy.js";
 
 const env = await integrationEnv({ postgres: true, privateRedis: true });
@@ -173,16 +174,11 @@ describe.skipIf(env.skip)("a redis url naming a database the server does not hav
   });
 
   it("an existing database number is accepted and used", async () => {
-    const url = `${redis?.url}/3`;
-    const runtime = createRuntime({
-      modules: [pg(), redisModule({ url, caches: { products: { namespace: "db3" } } })],
-      logger: silentLogger,
-    });
-    await runtime.start();
-    const ctx = runtime.context();
+    const system = await buildSystem({ postgres: databaseUrl(), redis: { url: `${redis?.url}/3` } });
+    const ctx = system.runtime.context();
     const created = await ctx.document.command(productSpec()).create({ name: "a", price: 1 });
     await ctx.document.query(productSpec()).get(created.id);
-    await runtime.stop();
+    await system.stop();
     const keyspace = await (redis?.cli("INFO", "keyspace") ?? "");
     expect(keyspace).toMatch(/^db3:keys=\d+/m);
     expect(keyspace).not.toMatch(/^db0:/m);

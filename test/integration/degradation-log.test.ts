@@ -4,11 +4,12 @@
  * carrying how many were held back.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Logger, Runtime } from "../../src/index.js";
+import { type Logger, type Runtime, silentLogger } from "../../src/index.js";
 import { waitUntil } from "../support/eventually.js";
 import { freePort } from "../support/net.js";
 import { integrationEnv } from "../support/services.js";
-import { ManualClock, productSpec, startRuntime } from "../support/strata.js";
+import { ManualClock, productSpec } from "../support/strata.js";
+import { buildSystem, type System } from "../support/system.js";
 
 const env = await integrationEnv({ postgres: true });
 const products = productSpec({ ttl: "5m" });
@@ -27,28 +28,30 @@ class RecordingLogger implements Logger {
 }
 
 describe.skipIf(env.skip)("degradation logging", () => {
+  let system: System;
   let runtime: Runtime;
   const logger = new RecordingLogger();
   const clock = new ManualClock();
 
   beforeAll(async () => {
     const port = await freePort();
-    runtime = await startRuntime({
-      databaseUrl: env.postgres!.url,
-      redis: `redis://127.0.0.1:${port}`,
+    system = await buildSystem({
+      postgres: env.postgres!.url,
+      redis: { url: `redis://127.0.0.1:${port}` },
       clock,
       logger,
     });
+    runtime = system.runtime;
   });
   afterAll(async () => {
-    await runtime?.stop();
+    await system?.stop();
   });
 
   it("a Redis failing every read is reported at warn, one line per 10 s with the suppressed count", async () => {
     const ctx = runtime.context();
     // Written by a runtime without a cache: a create on the Redis-less runtime would fail its post-commit clear and
     // make the id suspect (read from Postgres only), so its reads would never reach L2 to fail.
-    const writer = await startRuntime({ databaseUrl: env.postgres!.url, redis: undefined });
+    const writer = await system.startPeer({ redis: undefined, clock: undefined, logger: silentLogger });
     const created = await writer.context().document.command(products).create({ name: "a", price: 1 });
     await writer.stop();
     const l2Lines = () => logger.warnings.filter((line) => line.message.startsWith("L2 call failed"));
@@ -70,21 +73,21 @@ describe.skipIf(env.skip)("degradation logging", () => {
 });
 
 describe.skipIf(env.skip)("push degradation logging", () => {
-  let runtime: Runtime;
+  let system: System;
   const logger = new RecordingLogger();
 
   beforeAll(async () => {
     const port = await freePort();
-    runtime = await startRuntime({
-      databaseUrl: env.postgres!.url,
-      redis: `redis://127.0.0.1:${port}`,
-      invalidationPush: true,
+    system = await buildSystem({
+      postgres: env.postgres!.url,
+      redis: { url: `redis://127.0.0.1:${port}` },
+      push: true,
       clock: new ManualClock(),
       logger,
     });
   });
   afterAll(async () => {
-    await runtime?.stop();
+    await system?.stop();
   });
 
   it("push that cannot arm is reported at warn, once per window however often it retries", async () => {

@@ -3,44 +3,36 @@
  * is served from Postgres (counted as `tooLarge`, not an error), and an update that makes a cached document too
  * big replaces its entry with a tombstone, so no replica is ever served the older, smaller version.
  */
-import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Runtime, RuntimeModule } from "../../src/index.js";
-import { createRuntime, memoryCacheModule, postgresModule, redisModule, silentLogger } from "../../src/index.js";
+import type { Runtime } from "../../src/index.js";
 import { integrationEnv } from "../support/services.js";
 import { entryKey, productSpec } from "../support/strata.js";
+import { buildSystem, type System } from "../support/system.js";
 
 const env = await integrationEnv({ postgres: true, redis: true });
 const products = productSpec({ ttl: "5m" });
 const LIMIT = 300;
 
 describe.skipIf(env.skip).each(["redis", "memory"] as const)("document bodies over maxValueBytes (%s)", (kind) => {
-  const namespace = `t:${randomUUID().slice(0, 8)}`;
+  let system: System;
+  let namespace: string;
   let writer: Runtime;
   let reader: Runtime;
   let raw: Redis;
 
-  const start = async (): Promise<Runtime> => {
-    const caches = { products: { namespace: `${namespace}:products`, maxValueBytes: LIMIT } };
-    const cache: RuntimeModule =
-      kind === "redis" ? redisModule({ url: env.redisUrl!, caches }) : memoryCacheModule({ caches });
-    const runtime = createRuntime({
-      modules: [postgresModule({ url: env.postgres!.url, documents: { products: { table: "products" } } }), cache],
-      logger: silentLogger,
-    });
-    await runtime.start();
-    return runtime;
-  };
-
   beforeAll(async () => {
-    writer = await start();
-    reader = kind === "redis" ? await start() : writer;
+    system = await buildSystem({
+      postgres: env.postgres!.url,
+      redis: kind === "redis" ? { url: env.redisUrl! } : "memory",
+      maxValueBytes: LIMIT,
+    });
+    ({ namespace, runtime: writer } = system);
+    reader = kind === "redis" ? await system.startPeer() : writer;
     raw = new Redis(env.redisUrl!);
   });
   afterAll(async () => {
-    await writer?.stop();
-    if (reader !== writer) await reader?.stop();
+    await system?.stop();
     await raw?.quit();
   });
 

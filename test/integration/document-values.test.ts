@@ -10,16 +10,9 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { Runtime } from "../../src/index.js";
-import {
-  createRuntime,
-  defineDocument,
-  memoryCacheModule,
-  postgresModule,
-  silentLogger,
-  ValidationError,
-} from "../../src/index.js";
+import { defineDocument, ValidationError } from "../../src/index.js";
 import { integrationEnv } from "../support/services.js";
-import { startRuntime } from "../support/strata.js";
+import { buildSystem, type System } from "../support/system.js";
 
 const env = await integrationEnv({ postgres: true, redis: true });
 
@@ -94,11 +87,16 @@ function expectTyped(value: object, what: string): void {
 describe.skipIf(env.skip)("document values", () => {
   let admin: pg.Pool;
   let redis: Redis;
-  const runtimes: Runtime[] = [];
+  const systems: System[] = [];
   const start = async (wiring: { redis: string | "memory"; namespace?: string }) => {
-    const runtime = await startRuntime({ databaseUrl: env.postgres!.url, documents: ["events", "notes"], ...wiring });
-    runtimes.push(runtime);
-    return runtime;
+    const system = await buildSystem({
+      postgres: env.postgres!.url,
+      documents: ["events", "notes"],
+      redis: wiring.redis === "memory" ? "memory" : { url: wiring.redis },
+      ...(wiring.namespace === undefined ? {} : { namespace: wiring.namespace }),
+    });
+    systems.push(system);
+    return system.runtime;
   };
   const rows = async () => Number((await admin.query("SELECT count(*) AS n FROM events")).rows[0].n);
   const redisKeys = async (namespace: string) => (await redis.keys(`${namespace}*`)).length;
@@ -109,7 +107,7 @@ describe.skipIf(env.skip)("document values", () => {
     redis = new Redis(env.redisUrl!);
   });
   afterAll(async () => {
-    for (const runtime of runtimes) await runtime.stop();
+    for (const system of systems) await system.stop();
     await admin?.end();
     await redis?.quit();
   });
@@ -292,14 +290,8 @@ describe("document values on the embedded default (PGlite + in-process L2)", () 
       fields: z.object({ a: z.string(), b: z.string().optional(), when: z.date().optional() }),
       cache: {},
     });
-    const runtime = createRuntime({
-      modules: [
-        postgresModule({ pglite: true, documents: { memos: {} } }),
-        memoryCacheModule({ caches: { memos: {} } }),
-      ],
-      logger: silentLogger,
-    });
-    await runtime.start();
+    const system = await buildSystem({ postgres: "pglite", redis: "memory", documents: ["memos"] });
+    const { runtime } = system;
     try {
       const command = runtime.context().document.command(memo);
       const created = await command.create({ a: "x", b: "y", when: new Date(5) });
@@ -312,7 +304,7 @@ describe("document values on the embedded default (PGlite + in-process L2)", () 
       expect(stored).toMatchObject({ a: "x", rev: 2 });
       expect(stored).not.toHaveProperty("b");
     } finally {
-      await runtime.stop();
+      await system.stop();
     }
   });
 });

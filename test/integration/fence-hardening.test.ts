@@ -12,11 +12,9 @@ import type { Runtime } from "../../src/index.js";
 import { encodeEntry } from "../../src/l2/entry-envelope.js";
 import { idKey, versionFloorPrefix } from "../../src/l2/key-layout.js";
 import { waitUntil } from "../support/eventually.js";
-import { type RedisProcess, startRedis } from "../support/redis.js";
 import { integrationEnv } from "../support/services.js";
-import { entryKey, productSpec, startRuntime } from "../support/strata.js";
+import { entryKey, productSpec } from "../support/strata.js";
 import { buildSystem, type System } from "../support/system.js";
-import { createProxy, proxiedUrl, type TcpProxy } from "../support/tcp-proxy.js";
 
 const env = await integrationEnv({ postgres: true, privateRedis: true });
 const products = productSpec({ ttl: "5m" });
@@ -102,28 +100,21 @@ describe.skipIf(env.skip)("bad data in Redis costs misses, never a stuck key", (
 });
 
 describe.skipIf(env.skip)("write-through retries after a Redis restart", () => {
-  let redis: RedisProcess;
-  let proxy: TcpProxy;
+  let system: System;
   let raw: Redis;
-  const runtimes: Runtime[] = [];
   afterEach(async () => {
-    for (const runtime of runtimes.splice(0)) await runtime.stop();
     raw?.disconnect();
-    await proxy?.close();
-    await redis?.stop();
+    await system?.stop();
   });
 
   it("a retry writes what is committed now: an older version never lands over a newer one", async () => {
-    redis = await startRedis();
-    proxy = await createProxy({ host: redis.host, port: redis.port });
+    // Replica A reaches Redis through the proxy, replica B (a peer) directly; same database and namespace, no L1.
+    system = await buildSystem({ postgres: env.postgres!.url, redis: "private", proxy: "redis", redisTimeoutMs: 200 });
+    const { namespace, runtime: a } = system;
+    const proxy = system.proxy!;
+    const redis = system.redisServer!;
     raw = new Redis(redis.url);
-    const namespace = `rr:${randomUUID().slice(0, 8)}`;
-    const databaseUrl = env.postgres!.url;
-    // Replica A reaches Redis through the proxy, replica B directly; same database and namespace, no L1.
-    const a = await startRuntime({ databaseUrl, redis: proxiedUrl(redis.url, proxy), namespace, redisTimeoutMs: 200 });
-    runtimes.push(a);
-    const b = await startRuntime({ databaseUrl, redis: redis.url, namespace });
-    runtimes.push(b);
+    const b = await system.startPeer();
     const doc = await b.context().document.command(products).create({ name: "Race", price: 1 });
 
     // A commits rev 2 while its Redis link is cut: its write-through fails and goes to the background retrier.
@@ -150,25 +141,19 @@ describe.skipIf(env.skip)("write-through retries after a Redis restart", () => {
 });
 
 describe.skipIf(env.skip)("incarnations across TRUNCATE … RESTART IDENTITY", () => {
-  let redis: RedisProcess;
+  let system: System;
   let runtime: Runtime;
   let client: pg.Client;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    runtime = await startRuntime({
-      databaseUrl: env.postgres!.url,
-      redis: redis.url,
-      namespace: `tr:${randomUUID().slice(0, 8)}`,
-      documents: ["truncated"],
-    });
+    system = await buildSystem({ postgres: env.postgres!.url, redis: "private", documents: ["truncated"] });
+    ({ runtime } = system);
     client = new pg.Client({ connectionString: env.postgres!.url });
     await client.connect();
   });
   afterAll(async () => {
-    await runtime?.stop();
+    await system?.stop();
     await client?.end();
-    await redis?.stop();
   });
 
   const truncated = productSpec({ ttl: "5m" }, "truncated");
@@ -198,12 +183,7 @@ describe.skipIf(env.skip)("incarnations across TRUNCATE … RESTART IDENTITY", (
       "CREATE TABLE own_table (id uuid PRIMARY KEY, rev bigint NOT NULL, incarnation bigint NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now(), data jsonb NOT NULL)",
     );
     const own = productSpec({ ttl: "5m" }, "own_table");
-    const ownRuntime = await startRuntime({
-      databaseUrl: env.postgres!.url,
-      redis: redis.url,
-      namespace: `ot:${randomUUID().slice(0, 8)}`,
-      documents: ["own_table"],
-    });
+    const ownRuntime = await system.startPeer({ documents: ["own_table"] });
     try {
       const docs = ownRuntime.context().document.command(own);
       const id = randomUUID();

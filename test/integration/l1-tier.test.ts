@@ -3,37 +3,32 @@
  * local writes are visible at once, another runtime's write is visible here within l1.ttl (push off). (A fill that
  * raced a local write never caching the old version is explored in test/property/coordinator.property.test.ts.)
  */
-import { randomUUID } from "node:crypto";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Runtime } from "../../src/index.js";
-import { type RedisProcess, startRedis } from "../support/redis.js";
 import { integrationEnv } from "../support/services.js";
-import { ManualClock, productSpec, startRuntime } from "../support/strata.js";
+import { ManualClock, productSpec } from "../support/strata.js";
+import { buildSystem, type System } from "../support/system.js";
 
 const env = await integrationEnv({ postgres: true, privateRedis: true });
 
 describe.skipIf(env.skip).each(["lru", "tinylfu"] as const)("L1 (%s) through the coordinator", (policy) => {
   const name = `l1_${policy}`;
   const spec = productSpec({ ttl: "5m", l1: { ttl: "2s", capacity: 100, policy } }, name);
-  let redis: RedisProcess;
+  let system: System;
   let raw: Redis;
   let a: Runtime;
   let b: Runtime;
   const clock = new ManualClock(Date.now());
-  const namespace = `l1:${randomUUID().slice(0, 8)}`;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    raw = new Redis(redis.url);
-    a = await startRuntime({ databaseUrl: env.postgres!.url, redis: redis.url, namespace, documents: [name], clock });
-    b = await startRuntime({ databaseUrl: env.postgres!.url, redis: redis.url, namespace, documents: [name], clock });
+    system = await buildSystem({ postgres: env.postgres!.url, redis: "private", documents: [name], clock });
+    raw = system.raw();
+    a = system.runtime;
+    b = await system.startPeer();
   });
   afterAll(async () => {
-    await a?.stop();
-    await b?.stop();
-    raw?.disconnect();
-    await redis?.stop();
+    await system?.stop();
   });
 
   const redisReads = async () => {

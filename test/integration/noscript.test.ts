@@ -18,7 +18,8 @@ import { redisModule } from "../../src/runtime/modules/redis-module.js";
 import type { Runtime } from "../../src/runtime/runtime.js";
 import { type RedisProcess, startRedis } from "../support/redis.js";
 import { integrationEnv } from "../support/services.js";
-import { entryKey, productSpec, QueryCounter, startRuntime } from "../support/strata.js";
+import { entryKey, productSpec, QueryCounter } from "../support/strata.js";
+import { buildSystem, type System } from "../support/system.js";
 
 const env = await integrationEnv({ postgres: true, privateRedis: true });
 const FP = "abcdef012345";
@@ -159,19 +160,21 @@ describe.skipIf(env.skip)("NOSCRIPT after SCRIPT FLUSH", () => {
     const products = productSpec({ ttl: "5m" });
     const counter = new QueryCounter();
     const namespace = `rt:${randomUUID().slice(0, 8)}`;
+    let system: System;
     let runtime: Runtime;
     const entryKeyOf = (id: string) => entryKey(namespace, products, id);
 
     beforeAll(async () => {
-      runtime = await startRuntime({
-        databaseUrl: env.postgres!.url,
-        redis: redis.url,
+      system = await buildSystem({
+        postgres: env.postgres!.url,
+        redis: { url: redis.url },
         namespace,
         onQuery: counter.onQuery,
       });
+      ({ runtime } = system);
     });
     afterAll(async () => {
-      await runtime?.stop();
+      await system?.stop();
     });
 
     it("an update after a flush still writes through: the next read is an L2 hit with the new rev", async () => {

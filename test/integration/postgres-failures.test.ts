@@ -9,26 +9,28 @@ import type { Runtime } from "../../src/index.js";
 import { ConflictError, UnavailableError } from "../../src/index.js";
 import { waitUntil } from "../support/eventually.js";
 import { integrationEnv } from "../support/services.js";
-import { productSpec, sleep, startRuntime } from "../support/strata.js";
-import { proxiedUrl, proxyTo, type TcpProxy } from "../support/tcp-proxy.js";
+import { productSpec, sleep } from "../support/strata.js";
+import { buildSystem, type System } from "../support/system.js";
+import type { TcpProxy } from "../support/tcp-proxy.js";
 
 const env = await integrationEnv({ postgres: true });
 const products = productSpec(undefined);
 
 describe.skipIf(env.skip)("Postgres failures", () => {
+  let system: System;
   let proxy: TcpProxy;
   let runtime: Runtime;
   let direct: Runtime;
 
   beforeAll(async () => {
-    proxy = await proxyTo(env.postgres!.url);
-    runtime = await startRuntime({ databaseUrl: proxiedUrl(env.postgres!.url, proxy), redis: undefined });
-    direct = await startRuntime({ databaseUrl: env.postgres!.url, redis: undefined });
+    // The system's runtime reaches Postgres through the proxy; its peer `direct` does not.
+    system = await buildSystem({ postgres: env.postgres!.url, redis: "none", proxy: "postgres" });
+    ({ runtime } = system);
+    proxy = system.proxy!;
+    direct = await system.startPeer();
   });
   afterAll(async () => {
-    await runtime?.stop();
-    await direct?.stop();
-    await proxy?.close();
+    await system?.stop();
   });
 
   /** Runs `call` with its statement held at the proxy, then cuts the link under it. */

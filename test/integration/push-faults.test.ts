@@ -15,12 +15,12 @@ import {
   pushProducts,
   pushStats,
   RecordingLogger,
-  startPushRuntime,
   waitForState,
   warm,
 } from "../support/push-runtime.js";
 import { startRedis } from "../support/redis.js";
 import { integrationEnv } from "../support/services.js";
+import { buildSystem } from "../support/system.js";
 
 const env = await integrationEnv({ postgres: true, privateRedis: true });
 
@@ -32,16 +32,17 @@ describe.skipIf(env.skip)("push invalidation under faults", () => {
 
   /** A private server with runtimes A and B on it (same namespace), both armed. */
   const pair = async (args: string[] = []) => {
-    const redis = await startRedis({ args });
-    cleanup.push(() => redis.stop());
-    const namespace = `pf:${randomUUID().slice(0, 8)}`;
-    const options = { databaseUrl: env.postgres!.url, redisUrl: redis.url, namespace };
-    const a = await startPushRuntime(options);
-    cleanup.push(() => a.stop());
-    const b = await startPushRuntime(options);
-    cleanup.push(() => b.stop());
+    const system = await buildSystem({
+      postgres: env.postgres!.url,
+      redis: "private",
+      redisServer: { args },
+      push: FAST_TIMING,
+    });
+    cleanup.push(() => system.stop());
+    const a = system.runtime;
+    const b = await system.startPeer();
     expect(pushStats(b).state).toBe("armed");
-    return { redis, a, b };
+    return { redis: system.redisServer!, a, b };
   };
 
   /** A write on A drops B's warm L1 entry again (the channel works end to end). */
@@ -153,19 +154,16 @@ describe.skipIf(env.skip)("push invalidation under faults", () => {
   });
 
   it("tracking refused (ACL denies CLIENT TRACKING): TTL-only, logged once, start and reads unaffected", async () => {
-    const redis = await startRedis({
-      args: ["--user", "default", "on", "nopass", "~*", "&*", "+@all", "-client|tracking"],
-    });
-    cleanup.push(() => redis.stop());
     const logger = new RecordingLogger();
-    const options = {
-      databaseUrl: env.postgres!.url,
-      redisUrl: redis.url,
-      namespace: `pf:${randomUUID().slice(0, 8)}`,
+    const system = await buildSystem({
+      postgres: env.postgres!.url,
+      redis: "private",
+      redisServer: { args: ["--user", "default", "on", "nopass", "~*", "&*", "+@all", "-client|tracking"] },
+      push: FAST_TIMING,
       logger,
-    };
-    const b = await startPushRuntime(options);
-    cleanup.push(() => b.stop());
+    });
+    cleanup.push(() => system.stop());
+    const b = system.runtime;
     const stats = pushStats(b);
     expect(stats.state).toBe("unsupported");
     expect(stats.unsupportedReason).toMatch(/NOPERM|permission/i);

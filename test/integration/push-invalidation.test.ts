@@ -4,49 +4,46 @@
  * with push off the same write is not seen by B's L1; the read/invalidate race; a randomized staleness run.
  */
 import { randomUUID } from "node:crypto";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Runtime } from "../../src/index.js";
 import { waitUntil } from "../support/eventually.js";
-import { peekRev, pushProducts, pushStats, startPushRuntime, waitForState, warm } from "../support/push-runtime.js";
-import { type RedisProcess, startRedis } from "../support/redis.js";
+import { FAST_TIMING, peekRev, pushProducts, pushStats, waitForState, warm } from "../support/push-runtime.js";
+import type { RedisProcess } from "../support/redis.js";
 import { integrationEnv } from "../support/services.js";
-import { entryKey, productSpec, sleep } from "../support/strata.js";
+import { entryKey, productSpec, type RuntimeWiring, sleep } from "../support/strata.js";
+import { buildSystem, type System } from "../support/system.js";
 import { createProxy, proxiedUrl } from "../support/tcp-proxy.js";
 
 const env = await integrationEnv({ postgres: true, privateRedis: true });
 const gadgets = productSpec({ ttl: "5m", l1: { ttl: "1m", capacity: 100 } }, "gadgets");
 
 describe.skipIf(env.skip)("push invalidation across runtimes", () => {
+  let system: System;
   let redis: RedisProcess;
   let raw: Redis;
   let a: Runtime;
   let b: Runtime;
   const namespace = `push:${randomUUID().slice(0, 8)}`;
   const ns = `${namespace}:products`;
-  const started: Runtime[] = [];
-  const start = async (options: Partial<Parameters<typeof startPushRuntime>[0]> = {}) => {
-    const runtime = await startPushRuntime({
-      databaseUrl: env.postgres!.url,
-      redisUrl: redis.url,
-      namespace,
-      documents: ["products", "gadgets"],
-      ...options,
-    });
-    started.push(runtime);
-    return runtime;
-  };
+  /** Another runtime on the system's server and namespace (push on, fast timing), with these overrides. */
+  const start = (overrides: Partial<RuntimeWiring> = {}) => system.startPeer(overrides);
 
   beforeAll(async () => {
-    redis = await startRedis();
-    raw = new Redis(redis.url);
-    a = await start();
+    system = await buildSystem({
+      postgres: env.postgres!.url,
+      redis: "private",
+      namespace,
+      documents: ["products", "gadgets"],
+      push: FAST_TIMING,
+    });
+    redis = system.redisServer!;
+    raw = system.raw();
+    a = system.runtime;
     b = await start();
   });
   afterAll(async () => {
-    for (const runtime of started) await runtime.stop();
-    raw?.disconnect();
-    await redis?.stop();
+    await system?.stop();
   });
 
   /** Every invalidation sent before this call has reached `runtime` once this resolves (one connection, in order). */
@@ -132,8 +129,8 @@ describe.skipIf(env.skip)("push invalidation across runtimes", () => {
   });
 
   it("with push off, the same write on A is not seen by B's L1 (push is what drops it)", async () => {
-    const offA = await start({ push: false });
-    const offB = await start({ push: false });
+    const offA = await start({ invalidationPush: false });
+    const offB = await start({ invalidationPush: false });
     expect(pushStats(offB).state).toBe("off");
     const docs = offA.context().document.command(pushProducts);
     const created = await docs.create({ name: "Stale", price: 10 });
@@ -153,9 +150,9 @@ describe.skipIf(env.skip)("push invalidation across runtimes", () => {
     try {
       // B's data link and channel both go through the proxy; no heartbeat may sit in the delayed queue.
       const slow = await start({
-        redisUrl: proxiedUrl(redis.url, proxy),
-        timeoutMs: 5_000,
-        timing: { heartbeatIntervalMs: 30_000, heartbeatTimeoutMs: 30_000 },
+        redis: proxiedUrl(redis.url, proxy),
+        redisTimeoutMs: 5_000,
+        pushTiming: { heartbeatIntervalMs: 30_000, heartbeatTimeoutMs: 30_000 },
       });
       const docs = a.context().document.command(pushProducts);
       const created = await docs.create({ name: "Racy", price: 10 });

@@ -11,7 +11,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { DocumentQuery, Runtime } from "../../src/index.js";
 import { AbortError, ValidationError } from "../../src/index.js";
 import { integrationEnv } from "../support/services.js";
-import { productSpec, QueryCounter, startRuntime } from "../support/strata.js";
+import { productSpec, QueryCounter } from "../support/strata.js";
+import { buildSystem, type System } from "../support/system.js";
 
 const env = await integrationEnv({ postgres: true, redis: true });
 
@@ -25,24 +26,26 @@ describe.skipIf(env.skip)("reads with signals and read options", () => {
   const counter = new QueryCounter();
   const unhandled: unknown[] = [];
   const watch = (reason: unknown) => void unhandled.push(reason);
+  let system: System;
   let runtime: Runtime;
   let redis: Redis;
   let query: DocumentQuery<typeof spec>;
   let id: string;
 
   beforeAll(async () => {
-    runtime = await startRuntime({
-      databaseUrl: env.postgres!.url,
-      redis: env.redisUrl!,
+    system = await buildSystem({
+      postgres: env.postgres!.url,
+      redis: { url: env.redisUrl! },
       documents: ["abortable"],
       onQuery: counter.onQuery,
     });
+    ({ runtime } = system);
     redis = new Redis(env.redisUrl!);
     query = runtime.context().document.query(spec);
     id = (await runtime.context().document.command(spec).create({ name: "a", price: 1 })).id;
   });
   afterAll(async () => {
-    await runtime?.stop();
+    await system?.stop();
     redis?.disconnect();
   });
   beforeEach(() => {

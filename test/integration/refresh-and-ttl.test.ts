@@ -3,18 +3,17 @@
  * real Postgres. Time and randomness come from an injected clock; each SELECT advances it by a fixed "fetch cost",
  * which is what XFetch measures as delta. The in-process L2 expires keys on that same clock, so nothing sleeps.
  */
-import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CacheSpecInput, Clock, Runtime } from "../../src/index.js";
+import type { CacheSpecInput, Clock } from "../../src/index.js";
 import { UnavailableError } from "../../src/index.js";
 import { eventuallyResolves, waitUntil } from "../support/eventually.js";
-import { type RedisProcess, startRedis } from "../support/redis.js";
 import { seededRandom } from "../support/seeded-random.js";
 import { integrationEnv } from "../support/services.js";
-import { entryKey, FetchCostClock, ManualClock, productSpec, QueryCounter, startRuntime } from "../support/strata.js";
-import { proxiedUrl, proxyTo, type TcpProxy } from "../support/tcp-proxy.js";
+import { entryKey, FetchCostClock, ManualClock, productSpec, QueryCounter } from "../support/strata.js";
+import { buildSystem, type System } from "../support/system.js";
+import type { TcpProxy } from "../support/tcp-proxy.js";
 
 const env = await integrationEnv({ postgres: true, privateRedis: true });
 
@@ -26,7 +25,7 @@ afterAll(async () => {
   await admin?.end();
 });
 
-async function memoryRuntime(
+async function memorySystem(
   clock: Clock & { onQuery?: (sql: string) => void },
   name: string,
   extra: { counter?: QueryCounter; refreshConcurrency?: number } = {},
@@ -35,8 +34,8 @@ async function memoryRuntime(
     clock.onQuery?.(sql);
     extra.counter?.onQuery(sql);
   };
-  return startRuntime({
-    databaseUrl: env.postgres!.url,
+  return buildSystem({
+    postgres: env.postgres!.url,
     redis: "memory",
     documents: [name],
     clock,
@@ -51,7 +50,8 @@ describe.skipIf(env.skip)("early refresh (XFetch)", () => {
     const spec = productSpec({ ttl: "10s", earlyRefresh: { beta: 1 } }, name);
     const clock = new FetchCostClock(Date.now(), 1_000);
     const counter = new QueryCounter();
-    const runtime = await memoryRuntime(clock, name, { counter });
+    const system = await memorySystem(clock, name, { counter });
+    const { runtime } = system;
     try {
       const query = runtime.context().document.query(spec);
       const created = await runtime.context().document.command(spec).create({ name: "x", price: 1 });
@@ -69,7 +69,7 @@ describe.skipIf(env.skip)("early refresh (XFetch)", () => {
       expect(counter.selects).toBe(1);
       expect(query.stats().refresh.electedInline).toBe(1);
     } finally {
-      await runtime.stop();
+      await system.stop();
     }
   });
 
@@ -78,7 +78,8 @@ describe.skipIf(env.skip)("early refresh (XFetch)", () => {
     const spec = productSpec({ ttl: "10s", earlyRefresh: { beta: 1, background: true } }, name);
     const clock = new FetchCostClock(Date.now(), 1_000);
     const counter = new QueryCounter();
-    const runtime = await memoryRuntime(clock, name, { counter });
+    const system = await memorySystem(clock, name, { counter });
+    const { runtime } = system;
     const locker = await admin.connect();
     try {
       const query = runtime.context().document.query(spec);
@@ -106,7 +107,7 @@ describe.skipIf(env.skip)("early refresh (XFetch)", () => {
     } finally {
       await locker.query("ROLLBACK").catch(() => {});
       locker.release();
-      await runtime.stop();
+      await system.stop();
     }
   });
 
@@ -114,7 +115,8 @@ describe.skipIf(env.skip)("early refresh (XFetch)", () => {
     const name = "xf_cap";
     const spec = productSpec({ ttl: "10s", earlyRefresh: { beta: 1, background: true } }, name);
     const clock = new FetchCostClock(Date.now(), 1_000);
-    const runtime = await memoryRuntime(clock, name, { refreshConcurrency: 1 });
+    const system = await memorySystem(clock, name, { refreshConcurrency: 1 });
+    const { runtime } = system;
     const locker = await admin.connect();
     try {
       const query = runtime.context().document.query(spec);
@@ -146,14 +148,18 @@ describe.skipIf(env.skip)("early refresh (XFetch)", () => {
     } finally {
       await locker.query("ROLLBACK").catch(() => {});
       locker.release();
-      await runtime.stop();
+      await system.stop();
     }
   });
 
   it("many runtimes reading one hot key: recomputes spread out before expiry instead of all landing at it", async () => {
-    const redis = await startRedis();
+    const system = await buildSystem({
+      postgres: env.postgres!.url,
+      redis: "private",
+      documents: ["hot_off", "hot_on"],
+    });
     try {
-      const runs = { off: await hotKeyRun(redis, false), on: await hotKeyRun(redis, true) };
+      const runs = { off: await hotKeyRun(system, false), on: await hotKeyRun(system, true) };
       // Off: nothing refreshes early; every replica misses in the slice where the entry expires.
       expect(runs.off.beforeExpiry).toBe(0);
       expect(runs.off.maxPerSlice).toBe(8);
@@ -161,16 +167,16 @@ describe.skipIf(env.skip)("early refresh (XFetch)", () => {
       expect(runs.on.beforeExpiry).toBeGreaterThanOrEqual(1);
       expect(runs.on.maxPerSlice).toBeLessThan(8);
     } finally {
-      await redis.stop();
+      await system.stop();
     }
   }, 60_000);
 });
 
 /**
- * Eight runtimes share Postgres, Redis and time; each slice of 100 ms they all read the hot key at once. Returns the
- * Postgres reads per slice. The entry's fetch cost (delta) is 2 s and it lives 10 s.
+ * Eight runtimes (peers of the system) share Postgres, Redis and time; each slice of 100 ms they all read the hot key
+ * at once. Returns the Postgres reads per slice. The entry's fetch cost (delta) is 2 s and it lives 10 s.
  */
-async function hotKeyRun(redis: RedisProcess, early: boolean) {
+async function hotKeyRun(system: System, early: boolean) {
   const name = early ? "hot_on" : "hot_off";
   const spec = productSpec(
     { ttl: "10s", ...(early ? { earlyRefresh: { beta: 1 } } : {}) } satisfies CacheSpecInput,
@@ -178,15 +184,11 @@ async function hotKeyRun(redis: RedisProcess, early: boolean) {
   );
   const time = { now: Date.now() };
   const counter = new QueryCounter();
-  const namespace = `hot:${randomUUID().slice(0, 8)}`;
-  const runtimes: Runtime[] = [];
+  const runtimes = [];
   for (let i = 0; i < 8; i++) {
     const rng = seededRandom(1000 + i);
     runtimes.push(
-      await startRuntime({
-        databaseUrl: env.postgres!.url,
-        redis: redis.url,
-        namespace,
+      await system.startPeer({
         documents: [name],
         clock: { now: () => time.now, random: rng },
         onQuery: counter.onQuery,
@@ -199,10 +201,7 @@ async function hotKeyRun(redis: RedisProcess, early: boolean) {
     const slowClockQuery = (sql: string) => {
       if (/^\s*select\b/i.test(sql)) time.now += 2_000;
     };
-    const fillRuntime = await startRuntime({
-      databaseUrl: env.postgres!.url,
-      redis: redis.url,
-      namespace,
+    const fillRuntime = await system.startPeer({
       documents: [name],
       clock: { now: () => time.now, random: Math.random },
       onQuery: slowClockQuery,
@@ -232,16 +231,9 @@ describe.skipIf(env.skip)("age-based lifetimes", () => {
     const name = "age_ttl";
     const spec = productSpec({ ttl: "1m", ageTtl: { alpha: 0.1, min: "30s", max: "1h" } }, name);
     const clock = new ManualClock(Date.now());
-    const redis = await startRedis();
-    const raw = new Redis(redis.url);
-    const namespace = `age:${randomUUID().slice(0, 8)}`;
-    const runtime = await startRuntime({
-      databaseUrl: env.postgres!.url,
-      redis: redis.url,
-      namespace,
-      documents: [name],
-      clock,
-    });
+    const system = await buildSystem({ postgres: env.postgres!.url, redis: "private", documents: [name], clock });
+    const { runtime, namespace } = system;
+    const raw = system.raw();
     try {
       const docs = runtime.context().document.command(spec);
       const query = runtime.context().document.query(spec);
@@ -261,9 +253,7 @@ describe.skipIf(env.skip)("age-based lifetimes", () => {
       const header = (await raw.get(entryKey(namespace, spec, updated.id)))!.split("|");
       expect(Number(header[6]) - Number(header[4])).toBe(30_000);
     } finally {
-      await runtime.stop();
-      raw.disconnect();
-      await redis.stop();
+      await system.stop();
     }
   });
 });
@@ -274,7 +264,8 @@ describe.skipIf(env.skip)("sliding lifetimes", () => {
     const spec = productSpec({ ttl: "60s", slidingTtl: "10s" }, name);
     const clock = new ManualClock(Date.now());
     const counter = new QueryCounter();
-    const runtime = await memoryRuntime(clock, name, { counter });
+    const system = await memorySystem(clock, name, { counter });
+    const { runtime } = system;
     try {
       const docs = runtime.context().document.command(spec);
       const query = runtime.context().document.query(spec);
@@ -299,29 +290,23 @@ describe.skipIf(env.skip)("sliding lifetimes", () => {
       await query.get(idle.id);
       expect(counter.selects).toBe(3);
     } finally {
-      await runtime.stop();
+      await system.stop();
     }
   });
 
   it("sliding reads never cause invalidation messages to a tracking client; writes do", async () => {
     const name = "sliding_track";
     const spec = productSpec({ ttl: "60s", slidingTtl: "5s" }, name);
-    const redis = await startRedis();
-    const namespace = `slide:${randomUUID().slice(0, 8)}`;
-    const runtime = await startRuntime({
-      databaseUrl: env.postgres!.url,
-      redis: redis.url,
-      namespace,
-      documents: [name],
-    });
-    const subscriber = new Redis(redis.url);
-    const tracker = new Redis(redis.url);
+    const system = await buildSystem({ postgres: env.postgres!.url, redis: "private", documents: [name] });
+    const { runtime, namespace } = system;
+    const subscriber = new Redis(system.redisUrl!);
+    const tracker = new Redis(system.redisUrl!);
     const messages: string[] = [];
     try {
       const subscriberId = (await subscriber.client("ID")) as number;
       await subscriber.subscribe("__redis__:invalidate");
       subscriber.on("messageBuffer", (_channel: Buffer, message: Buffer) => messages.push(message.toString()));
-      // What push invalidation tracks: the cache namespace's prefix (startRuntime names it `<namespace>:<document>`).
+      // What push invalidation tracks: the cache namespace's prefix (buildSystem names it `<namespace>:<document>`).
       await tracker.call(
         "CLIENT",
         "TRACKING",
@@ -348,35 +333,35 @@ describe.skipIf(env.skip)("sliding lifetimes", () => {
     } finally {
       subscriber.disconnect();
       tracker.disconnect();
-      await runtime.stop();
-      await redis.stop();
+      await system.stop();
     }
   });
 });
 
 describe.skipIf(env.skip)("grace (stale-if-error)", () => {
+  let system: System;
   let proxy: TcpProxy;
-  let runtime: Runtime;
   const name = "grace";
   const spec = productSpec({ ttl: "10s", grace: "30s" }, name);
   const clock = new ManualClock(Date.now());
 
   beforeAll(async () => {
-    proxy = await proxyTo(env.postgres!.url);
-    runtime = await startRuntime({
-      databaseUrl: proxiedUrl(env.postgres!.url, proxy),
+    system = await buildSystem({
+      postgres: env.postgres!.url,
       redis: "memory",
+      proxy: "postgres",
       documents: [name],
       clock,
       queryTimeoutMs: 500,
     });
+    proxy = system.proxy!;
   });
   afterAll(async () => {
-    await runtime?.stop();
-    await proxy?.close();
+    await system?.stop();
   });
 
   it("serves the stale entry while Postgres is down within grace, fails after it, and recovers", async () => {
+    const { runtime } = system;
     const docs = runtime.context().document.command(spec);
     const query = runtime.context().document.query(spec);
     const created = await docs.create({ name: "graceful", price: 1 });
@@ -399,6 +384,7 @@ describe.skipIf(env.skip)("grace (stale-if-error)", () => {
   });
 
   it("a Postgres that hangs (blackholed link) counts as failed after queryTimeoutMs: stale within grace", async () => {
+    const { runtime } = system;
     const docs = runtime.context().document.command(spec);
     const query = runtime.context().document.query(spec);
     const created = await docs.create({ name: "hung", price: 1 });

@@ -8,11 +8,10 @@
  * Time and randomness come from an injected clock everywhere except the sliding test, whose expiry Redis itself
  * enforces on its own (real) clock.
  */
-import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Logger, Runtime } from "../../src/index.js";
+import type { Logger } from "../../src/index.js";
 import { RuntimeStateError } from "../../src/index.js";
 import { waitUntil } from "../support/eventually.js";
 import { integrationEnv } from "../support/services.js";
@@ -24,9 +23,8 @@ import {
   productSpec,
   QueryCounter,
   sleep,
-  startRuntime,
 } from "../support/strata.js";
-import { proxiedUrl, proxyTo, type TcpProxy } from "../support/tcp-proxy.js";
+import { buildSystem, type SystemOptions } from "../support/system.js";
 
 const env = await integrationEnv({ postgres: true, redis: true });
 
@@ -64,27 +62,28 @@ afterAll(async () => {
   raw?.disconnect();
 });
 
-/** Wiring for one test: its own Redis namespace on the file's server, with the clock and a SELECT counter. */
-function wiring(name: string, clock: ManualClock | undefined, counter: QueryCounter) {
-  const namespace = `rm:${randomUUID().slice(0, 8)}`;
+/** The system of one test: its own Redis namespace on the file's server, with the clock and a SELECT counter. */
+function systemFor(
+  name: string,
+  clock: ManualClock | undefined,
+  counter: QueryCounter,
+  extra: Partial<SystemOptions> = {},
+) {
   const onQuery = (sql: string) => {
     if (clock instanceof FetchCostClock) clock.onQuery(sql);
     counter.onQuery(sql);
   };
-  return {
-    namespace,
-    options: {
-      databaseUrl: env.postgres!.url,
-      redis: env.redisUrl!,
-      namespace,
-      documents: [name],
-      onQuery,
-      ...(clock === undefined ? {} : { clock }),
-    },
-  };
+  return buildSystem({
+    postgres: env.postgres!.url,
+    redis: { url: env.redisUrl! },
+    documents: [name],
+    onQuery,
+    ...(clock === undefined ? {} : { clock }),
+    ...extra,
+  });
 }
 
-/** The Redis keys of one document entry (startRuntime names the cache namespace `<namespace>:<document>`). */
+/** The Redis keys of one document entry (buildSystem names the cache namespace `<namespace>:<document>`). */
 function keysOf(namespace: string, name: string, fingerprint: string, id: string) {
   const spec = { name, fingerprint };
   return { entry: entryKey(namespace, spec, id), idleClock: idleClockKey(namespace, spec, id) };
@@ -111,8 +110,8 @@ describe.skipIf(env.skip)("early refresh through getMany", () => {
     const spec = productSpec({ ttl: "10s", earlyRefresh: { beta: 1 } }, name);
     const clock = scriptedClock();
     const counter = new QueryCounter();
-    const { options, namespace } = wiring(name, clock, counter);
-    const runtime = await startRuntime(options);
+    const system = await systemFor(name, clock, counter);
+    const { runtime, namespace } = system;
     try {
       const docs = runtime.context().document.command(spec);
       const query = runtime.context().document.query(spec);
@@ -157,7 +156,7 @@ describe.skipIf(env.skip)("early refresh through getMany", () => {
       expect(counter.selects).toBe(1);
       expect(query.stats().refresh.electedInline).toBe(1);
     } finally {
-      await runtime.stop();
+      await system.stop();
     }
   });
 
@@ -166,8 +165,8 @@ describe.skipIf(env.skip)("early refresh through getMany", () => {
     const spec = productSpec({ ttl: "10s", earlyRefresh: { beta: 1, background: true } }, name);
     const clock = scriptedClock();
     const counter = new QueryCounter();
-    const { options, namespace } = wiring(name, clock, counter);
-    const runtime = await startRuntime(options);
+    const system = await systemFor(name, clock, counter);
+    const { runtime, namespace } = system;
     const locker = await admin.connect();
     try {
       const docs = runtime.context().document.command(spec);
@@ -219,37 +218,24 @@ describe.skipIf(env.skip)("early refresh through getMany", () => {
     } finally {
       await locker.query("ROLLBACK").catch(() => {});
       locker.release();
-      await runtime.stop();
+      await system.stop();
     }
   });
 });
 
 describe.skipIf(env.skip)("runtime.stop() with a background refresh in flight", () => {
-  let proxy: TcpProxy;
-  beforeAll(async () => {
-    proxy = await proxyTo(env.postgres!.url);
-  });
-  afterAll(async () => {
-    await proxy?.close();
-  });
-
   it("waits for the refresh held up in Postgres, then closes; nothing fails or rejects afterwards", async () => {
     const name = "stop_drain";
     const spec = productSpec({ ttl: "10s", earlyRefresh: { beta: 1, background: true } }, name);
     const clock = scriptedClock();
     const counter = new QueryCounter();
-    const { options, namespace } = wiring(name, clock, counter);
     const { logger, lines } = recordingLogger();
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => void unhandled.push(reason);
     process.on("unhandledRejection", onUnhandled);
-    proxy.delay(0);
-    const runtime: Runtime = await startRuntime({
-      ...options,
-      databaseUrl: proxiedUrl(env.postgres!.url, proxy),
-      logger,
-    });
-    let stopped = false;
+    const system = await systemFor(name, clock, counter, { proxy: "postgres", logger });
+    const { runtime, namespace } = system;
+    const proxy = system.proxy!;
     try {
       const docs = runtime.context().document.command(spec);
       const query = runtime.context().document.query(spec);
@@ -272,7 +258,6 @@ describe.skipIf(env.skip)("runtime.stop() with a background refresh in flight", 
       const stopping = runtime.stop();
       expect(runtime.state).toBe("stopping");
       await stopping;
-      stopped = true;
       expect(runtime.state).toBe("stopped");
       // stop() waited for the refresh: it completed and its fill landed before Redis was closed.
       const stats = query.stats();
@@ -293,7 +278,7 @@ describe.skipIf(env.skip)("runtime.stop() with a background refresh in flight", 
     } finally {
       process.off("unhandledRejection", onUnhandled);
       proxy.delay(0);
-      if (!stopped) await runtime.stop();
+      await system.stop();
     }
   });
 });
@@ -308,8 +293,8 @@ describe.skipIf(env.skip)("sliding lifetimes on Redis, in real time", () => {
     const name = "slide_real";
     const spec = productSpec({ ttl: TTL, slidingTtl: WINDOW }, name);
     const counter = new QueryCounter();
-    const { options, namespace } = wiring(name, undefined, counter);
-    const runtime = await startRuntime(options);
+    const system = await systemFor(name, undefined, counter);
+    const { runtime, namespace } = system;
     try {
       const docs = runtime.context().document.command(spec);
       const query = runtime.context().document.query(spec);
@@ -372,7 +357,7 @@ describe.skipIf(env.skip)("sliding lifetimes on Redis, in real time", () => {
         return "ok";
       }
     } finally {
-      await runtime.stop();
+      await system.stop();
     }
   }, 20_000);
 });
@@ -388,8 +373,8 @@ describe.skipIf(env.skip)("age-based lifetimes and L1", () => {
       );
       const clock = new ManualClock(Date.now());
       const counter = new QueryCounter();
-      const { options, namespace } = wiring(name, clock, counter);
-      const runtime = await startRuntime(options);
+      const system = await systemFor(name, clock, counter);
+      const { runtime, namespace } = system;
       try {
         const docs = runtime.context().document.command(spec);
         const query = runtime.context().document.query(spec);
@@ -445,7 +430,7 @@ describe.skipIf(env.skip)("age-based lifetimes and L1", () => {
         expect(counter.selects).toBe(1); // stale in L2 too: refetched
         expect(query.stats().l2.stale - staleBefore).toBe(1);
       } finally {
-        await runtime.stop();
+        await system.stop();
       }
     },
   );

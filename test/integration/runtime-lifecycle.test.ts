@@ -14,6 +14,7 @@ import { createRuntime, postgresModule, RuntimeStateError, redisModule, silentLo
 import { type RedisProcess, startRedis } from "../support/redis.js";
 import { integrationEnv } from "../support/services.js";
 import { productSpec, sleep } from "../support/strata.js";
+import { buildSystem } from "../support/system.js";
 import { createProxy, proxiedUrl, proxyTo, type TcpProxy } from "../support/tcp-proxy.js";
 
 const env = await integrationEnv({ postgres: true, privateRedis: true });
@@ -152,26 +153,18 @@ describe.skipIf(env.skip)("runtime start/stop interleavings", () => {
   });
 
   it("a heartbeat timeout shorter than its interval is allowed: push arms and stays armed across heartbeats", async () => {
-    const runtime = createRuntime({
-      modules: [
-        postgresModule({ url: env.postgres!.url, documents: { products: {} } }),
-        redisModule({
-          url: redis.url,
-          caches: { products: { namespace: "life:hb", invalidationPush: true } },
-          invalidation: { heartbeatIntervalMs: 50, heartbeatTimeoutMs: 20 },
-        }),
-      ],
-      documents: [products],
-      logger: silentLogger,
+    const system = await buildSystem({
+      postgres: env.postgres!.url,
+      redis: { url: redis.url },
+      push: { heartbeatIntervalMs: 50, heartbeatTimeoutMs: 20 },
     });
-    await runtime.start();
     try {
       await sleep(400); // about eight heartbeats
-      const push = runtime.stats().caches.products?.push;
+      const push = system.runtime.stats().caches.products?.push;
       expect(push?.state).toBe("armed");
       expect(push?.disarmings).toBe(0);
     } finally {
-      await runtime.stop();
+      await system.stop();
     }
   });
 

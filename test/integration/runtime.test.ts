@@ -19,6 +19,7 @@ import {
 } from "../../src/index.js";
 import { integrationEnv } from "../support/services.js";
 import { productSpec } from "../support/strata.js";
+import { buildSystem } from "../support/system.js";
 
 const env = await integrationEnv({ postgres: true, redis: true });
 const products = productSpec({ ttl: "5m" });
@@ -83,11 +84,8 @@ describe("runtime lifecycle", () => {
   });
 
   it("names the document and the missing route for an unrouted spec", async () => {
-    const runtime = createRuntime({
-      modules: [postgresModule({ pglite: true, documents: { products: {} } })],
-      logger: silentLogger,
-    });
-    await runtime.start();
+    const system = await buildSystem({ postgres: "pglite", redis: "none" });
+    const { runtime } = system;
     try {
       const orders = defineDocument({ name: "orders", fields: productSpec().fields });
       const error = (() => {
@@ -102,16 +100,13 @@ describe("runtime lifecycle", () => {
       expect((error as Error).message).toMatch(/has no route/);
       expect(() => runtime.context().cache("nowhere")).toThrow(ConfigurationError);
     } finally {
-      await runtime.stop();
+      await system.stop();
     }
   });
 
   it("memoizes ports per context and shares one coordinator across contexts", async () => {
-    const runtime = createRuntime({
-      modules: [postgresModule({ pglite: true, documents: { products: {} } })],
-      logger: silentLogger,
-    });
-    await runtime.start();
+    const system = await buildSystem({ postgres: "pglite", redis: "none" });
+    const { runtime } = system;
     try {
       const a = runtime.context();
       const b = runtime.context();
@@ -122,7 +117,7 @@ describe("runtime lifecycle", () => {
       await b.document.query(products).get(created.id);
       expect(a.document.query(products).stats().source.fetches).toBe(1); // stats are per runtime, not per context
     } finally {
-      await runtime.stop();
+      await system.stop();
     }
   });
 
@@ -161,21 +156,19 @@ describe("runtime lifecycle", () => {
 
   it("starts even when Redis is down, serving from Postgres, and says so", async () => {
     const warnings: string[] = [];
-    const runtime = createRuntime({
-      modules: [
-        postgresModule({ pglite: true, documents: { products: {} } }),
-        redisModule({ url: "redis://127.0.0.1:1", caches: { products: { namespace: "down" } } }),
-      ],
+    const system = await buildSystem({
+      postgres: "pglite",
+      redis: { url: "redis://127.0.0.1:1" },
       logger: { ...silentLogger, warn: (message) => warnings.push(message) },
     });
-    await runtime.start();
+    const { runtime } = system;
     try {
       const created = await runtime.context().document.command(products).create({ name: "x", price: 1 });
       expect((await runtime.context().document.query(products).get(created.id)).name).toBe("x");
       expect(runtime.context().document.query(products).stats().l2.errors).toBeGreaterThanOrEqual(1);
       expect(warnings.some((w) => /redis is unreachable/.test(w))).toBe(true);
     } finally {
-      await runtime.stop();
+      await system.stop();
     }
   });
 });

@@ -8,10 +8,11 @@
  * It prints {"ready":true} once started.
  */
 import { createInterface } from "node:readline";
-import { type PushRuntimeOptions, pushProducts, pushStats, startPushRuntime } from "./push-runtime.js";
+import { type PushRuntimeOptions, pushProducts, pushStats, pushWiring } from "./push-runtime.js";
+import { startRuntime } from "./strata.js";
 
 const options = JSON.parse(process.env.PUSH_PEER ?? "{}") as PushRuntimeOptions;
-const runtime = await startPushRuntime(options);
+const runtime = await startRuntime(pushWiring(options));
 const docs = runtime.context().document.command(pushProducts);
 const query = runtime.context().document.query(pushProducts);
 

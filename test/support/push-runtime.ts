@@ -1,11 +1,10 @@
 /**
- * Builders for the push invalidation tests: runtimes with L1 and (optionally) push on a given Redis and namespace,
- * sharing the file's Postgres database, plus small probes on a runtime's L1 and push state.
+ * What the push invalidation tests share: their document and fast timing, the wiring of a runtime in a peer process,
+ * and small probes on a runtime's L1 and push state. (In-process runtimes come from buildSystem.)
  */
-import type { DocumentSpec, Logger, PushStats, PushTiming, Runtime, RuntimeModule } from "../../src/index.js";
-import { createRuntime, silentLogger } from "../../src/index.js";
+import type { DocumentSpec, Logger, PushStats, PushTiming, Runtime } from "../../src/index.js";
 import { waitUntil } from "./eventually.js";
-import { productSpec, runtimeModules } from "./strata.js";
+import { productSpec, type RuntimeWiring } from "./strata.js";
 
 /** The document of the push tests: L2 for 5 minutes, L1 for a minute (far longer than any test waits). */
 export const pushProducts = productSpec({ ttl: "5m", l1: { ttl: "1m", capacity: 100 } });
@@ -18,6 +17,7 @@ export const FAST_TIMING: Partial<PushTiming> = {
   reconnectMaxMs: 200,
 };
 
+/** What a peer process is told (JSON): a runtime with L1 and (by default) push on a given Redis and namespace. */
 export interface PushRuntimeOptions {
   readonly databaseUrl: string;
   readonly redisUrl: string;
@@ -31,8 +31,9 @@ export interface PushRuntimeOptions {
   readonly documents?: ReadonlyArray<string>;
 }
 
-export function pushModules(options: PushRuntimeOptions): RuntimeModule[] {
-  return runtimeModules({
+/** The wiring of a peer process's runtime (for `startRuntime`): push on with fast timing unless told otherwise. */
+export function pushWiring(options: PushRuntimeOptions): RuntimeWiring {
+  return {
     databaseUrl: options.databaseUrl,
     redis: options.redisUrl,
     namespace: options.namespace,
@@ -40,13 +41,8 @@ export function pushModules(options: PushRuntimeOptions): RuntimeModule[] {
     pushTiming: options.timing ?? FAST_TIMING,
     ...(options.documents ? { documents: options.documents } : {}),
     ...(options.timeoutMs !== undefined ? { redisTimeoutMs: options.timeoutMs } : {}),
-  });
-}
-
-export async function startPushRuntime(options: PushRuntimeOptions): Promise<Runtime> {
-  const runtime = createRuntime({ modules: pushModules(options), logger: options.logger ?? silentLogger });
-  await runtime.start();
-  return runtime;
+    ...(options.logger ? { logger: options.logger } : {}),
+  };
 }
 
 /** Push stats of a cache route (the document name). */

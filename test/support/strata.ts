@@ -85,7 +85,8 @@ export class FetchCostClock extends ManualClock {
 }
 
 export interface RuntimeWiring {
-  readonly databaseUrl: string;
+  /** The file's database url, or "pglite" for a fresh embedded database (PGlite). */
+  readonly databaseUrl: string | "pglite";
   /** A redis:// url, or "memory" for the in-process L2, or undefined for no cache module. */
   readonly redis: string | "memory" | undefined;
   readonly namespace?: string;
@@ -99,6 +100,8 @@ export interface RuntimeWiring {
   readonly queryTimeoutMs?: number;
   /** Push timing handed to redisModule's `invalidation` option. */
   readonly pushTiming?: Partial<PushTiming>;
+  /** `maxValueBytes` of every cache. */
+  readonly maxValueBytes?: number;
 }
 
 /** A started runtime routing `products` (and any other names given) to tables of the file's database. */
@@ -122,13 +125,14 @@ export function runtimeModules(wiring: RuntimeWiring): RuntimeModule[] {
   const namespace = wiring.namespace ?? `t:${randomUUID().slice(0, 8)}`;
   const modules: RuntimeModule[] = [
     postgresModule({
-      url: wiring.databaseUrl,
+      ...(wiring.databaseUrl === "pglite" ? { pglite: true as const } : { url: wiring.databaseUrl }),
       documents: Object.fromEntries(names.map((name) => [name, { table: name }])),
       ...(wiring.onQuery ? { onQuery: wiring.onQuery } : {}),
       ...(wiring.queryTimeoutMs ? { queryTimeoutMs: wiring.queryTimeoutMs } : {}),
     }),
   ];
-  const caches = Object.fromEntries(names.map((name) => [name, { namespace: `${namespace}:${name}` }]));
+  const limit = wiring.maxValueBytes === undefined ? {} : { maxValueBytes: wiring.maxValueBytes };
+  const caches = Object.fromEntries(names.map((name) => [name, { namespace: `${namespace}:${name}`, ...limit }]));
   if (wiring.redis === "memory") modules.push(memoryCacheModule({ caches }));
   else if (wiring.redis !== undefined) {
     const push = wiring.invalidationPush ?? false;

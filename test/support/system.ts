@@ -12,8 +12,8 @@ import { ManualClock, type RuntimeWiring, startRuntime } from "./strata.js";
 import { proxiedUrl, proxyTo, type TcpProxy } from "./tcp-proxy.js";
 
 export interface SystemOptions {
-  /** The file's database url (`env.postgres.url`). */
-  readonly postgres: string;
+  /** The file's database url (`env.postgres.url`), or "pglite" for a fresh embedded database. */
+  readonly postgres: string | "pglite";
   /** The L2: the in-process one, a private redis-server started for this system, a given url, or none. */
   readonly redis: "memory" | "private" | "none" | { readonly url: string };
   /** `redis-server` arguments of the private server. */
@@ -35,6 +35,8 @@ export interface SystemOptions {
   readonly redisTimeoutMs?: number;
   readonly queryTimeoutMs?: number;
   readonly refreshConcurrency?: number;
+  /** `maxValueBytes` of every cache. */
+  readonly maxValueBytes?: number;
 }
 
 export interface System {
@@ -67,8 +69,8 @@ export async function buildSystem(options: SystemOptions): Promise<System> {
     const redisUrl = redisServer?.url ?? (typeof options.redis === "object" ? options.redis.url : undefined);
     const proxyTarget =
       options.proxy === "postgres" ? options.postgres : options.proxy === "redis" ? redisUrl : undefined;
-    if (options.proxy !== undefined && proxyTarget === undefined)
-      throw new Error('proxy: "redis" needs a Redis server');
+    if (options.proxy !== undefined && (proxyTarget === undefined || proxyTarget === "pglite"))
+      throw new Error(`proxy: "${options.proxy}" needs a server to stand in front of`);
     const proxy = proxyTarget === undefined ? undefined : await proxyTo(proxyTarget);
     if (proxy) undo.push(() => proxy.close());
     const clock = options.clock === "manual" ? new ManualClock(Date.now()) : options.clock;
@@ -84,6 +86,7 @@ export async function buildSystem(options: SystemOptions): Promise<System> {
       ...(options.onQuery ? { onQuery: options.onQuery } : {}),
       ...(options.queryTimeoutMs !== undefined ? { queryTimeoutMs: options.queryTimeoutMs } : {}),
       ...(options.refreshConcurrency !== undefined ? { refreshConcurrency: options.refreshConcurrency } : {}),
+      ...(options.maxValueBytes !== undefined ? { maxValueBytes: options.maxValueBytes } : {}),
       ...(options.push ? { invalidationPush: true } : {}),
       ...(typeof options.push === "object" ? { pushTiming: options.push } : {}),
     };
