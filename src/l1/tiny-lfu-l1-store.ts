@@ -150,18 +150,18 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
 
   /**
    * `ttlMs` shortens the default lifetime for this entry (never lengthens it). A `ttlMs` that is not
-   * positive means the value is already dead: any entry for `key` is dropped, uncounted.
+   * positive means the value is already dead: any entry for `key` is dropped, uncounted. So does an undefined
+   * `value` (as in lru-cache), so a lookup never finds a key whose value is undefined.
    * Overwriting a resident key counts as an access to it.
    */
   set(key: string, value: V, ttlMs?: number): void {
     let ttl = this.#ttlMs;
-    if (ttlMs !== undefined) {
-      if (!(ttlMs > 0)) {
-        const slot = this.#index.get(key);
-        if (slot !== undefined) this.#remove(slot);
-        return;
-      }
-      if (ttlMs < ttl) ttl = ttlMs;
+    if (ttlMs !== undefined && !(ttlMs >= ttl)) ttl = ttlMs; // NaN too: it then deletes, below
+    // A ttl that is not positive, or an undefined value, deletes: the same contract as the lru store (lru-cache's).
+    if (!(ttl > 0) || value === undefined) {
+      const slot = this.#index.get(key);
+      if (slot !== undefined) this.#remove(slot);
+      return;
     }
     const expiresAt = ttl === Number.POSITIVE_INFINITY ? ttl : this.#now() + ttl;
     const slot = this.#index.get(key);

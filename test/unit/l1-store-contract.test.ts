@@ -32,6 +32,16 @@ describe.each(stores)("%s store", (_name, make) => {
     expect(store.stats()).toMatchObject({ hits: 0, misses: 0 });
   });
 
+  it("treats set(key, undefined) as a delete: absent afterwards, and a lookup of it is a miss", () => {
+    const store = make({ capacity: 4 }) as unknown as L1Store<string | undefined>;
+    store.set("a", "1");
+    store.set("a", undefined);
+    store.set("b", undefined);
+    expect(store.size).toBe(0);
+    expect(store.get("a")).toBeUndefined();
+    expect(store.stats()).toMatchObject({ hits: 0, misses: 1 });
+  });
+
   it("overwrites a key in place", () => {
     const store = make({ capacity: 4 });
     store.set("a", "1");
