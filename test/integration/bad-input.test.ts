@@ -74,6 +74,15 @@ interface World {
 
 type Row = BadInputRow<World>;
 
+/** Takes something from a started fresh runtime's context, stops that runtime, then uses what it kept. */
+async function afterStop<T>(t: World, take: (ctx: Context) => T, use: (kept: T) => unknown): Promise<void> {
+  const runtime = t.fresh();
+  await runtime.start();
+  const kept = take(runtime.context());
+  await runtime.stop();
+  await use(kept);
+}
+
 const MISSING_ID = "00000000-0000-4000-8000-000000000000";
 const validation = (path?: ReadonlyArray<string | number>) =>
   rejects(ValidationError, "VALIDATION", (error) => {
@@ -1238,46 +1247,42 @@ const lifecycleRows: Row[] = [
   },
   {
     name: "lifecycle: a context's query() after stop()",
-    call: async (t) => {
-      const runtime = t.fresh();
-      await runtime.start();
-      const ctx = runtime.context();
-      await runtime.stop();
-      ctx.document.query(products);
-    },
+    call: (t) =>
+      afterStop(
+        t,
+        (ctx) => ctx,
+        (ctx) => ctx.document.query(products),
+      ),
     expect: stopped,
   },
   {
     name: "lifecycle: a context's command() after stop()",
-    call: async (t) => {
-      const runtime = t.fresh();
-      await runtime.start();
-      const ctx = runtime.context();
-      await runtime.stop();
-      ctx.document.command(products);
-    },
+    call: (t) =>
+      afterStop(
+        t,
+        (ctx) => ctx,
+        (ctx) => ctx.document.command(products),
+      ),
     expect: stopped,
   },
   {
     name: "lifecycle: a context's cache() after stop()",
-    call: async (t) => {
-      const runtime = t.fresh();
-      await runtime.start();
-      const ctx = runtime.context();
-      await runtime.stop();
-      ctx.cache("products");
-    },
+    call: (t) =>
+      afterStop(
+        t,
+        (ctx) => ctx,
+        (ctx) => ctx.cache("products"),
+      ),
     expect: stopped,
   },
   {
     name: "lifecycle: a context's transaction() after stop()",
-    call: async (t) => {
-      const runtime = t.fresh();
-      await runtime.start();
-      const ctx = runtime.context();
-      await runtime.stop();
-      await ctx.transaction(async () => 1);
-    },
+    call: (t) =>
+      afterStop(
+        t,
+        (ctx) => ctx,
+        (ctx) => ctx.transaction(async () => 1),
+      ),
     expect: stopped,
   },
   {
@@ -1305,46 +1310,42 @@ const lifecycleRows: Row[] = [
   },
   {
     name: "lifecycle: a query port read after stop()",
-    call: async (t) => {
-      const runtime = t.fresh();
-      await runtime.start();
-      const query = runtime.context().document.query(products);
-      await runtime.stop();
-      await query.get(t.good.id);
-    },
+    call: (t) =>
+      afterStop(
+        t,
+        (ctx) => ctx.document.query(products),
+        (query) => query.get(t.good.id),
+      ),
     expect: stopped,
   },
   {
     name: "lifecycle: a command port create after stop()",
-    call: async (t) => {
-      const runtime = t.fresh();
-      await runtime.start();
-      const command = runtime.context().document.command(products);
-      await runtime.stop();
-      await command.create({ name: "after stop", price: 1 });
-    },
+    call: (t) =>
+      afterStop(
+        t,
+        (ctx) => ctx.document.command(products),
+        (command) => command.create({ name: "after stop", price: 1 }),
+      ),
     expect: stopped,
   },
   {
     name: "lifecycle: a command port update after stop()",
-    call: async (t) => {
-      const runtime = t.fresh();
-      await runtime.start();
-      const command = runtime.context().document.command(products);
-      await runtime.stop();
-      await command.update(t.good.id, t.good.rev, { price: 99 });
-    },
+    call: (t) =>
+      afterStop(
+        t,
+        (ctx) => ctx.document.command(products),
+        (command) => command.update(t.good.id, t.good.rev, { price: 99 }),
+      ),
     expect: stopped,
   },
   {
     name: "lifecycle: a command port delete after stop()",
-    call: async (t) => {
-      const runtime = t.fresh();
-      await runtime.start();
-      const command = runtime.context().document.command(products);
-      await runtime.stop();
-      await command.delete(t.good.id);
-    },
+    call: (t) =>
+      afterStop(
+        t,
+        (ctx) => ctx.document.command(products),
+        (command) => command.delete(t.good.id),
+      ),
     expect: stopped,
   },
   {
