@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from "ioredis";
-import { rejectWith, withTimeout } from "../../kernel/with-timeout.js";
+import { withTimeout } from "../../kernel/with-timeout.js";
 import { FENCED_PUT_LUA, FENCED_PUT_MANY_LUA, SLIDING_READ_LUA } from "./fence-script.js";
 
 /** The arguments of FENCED_PUT_LUA, in order (see fence-script.ts). */
@@ -48,5 +48,8 @@ export function lacksCommandTimeout(client: Redis | Cluster): boolean {
  * cancelled; its late reply is ignored.
  */
 export function boundCommand<T>(promise: Promise<T>, ms: number, operation: string): Promise<T> {
-  return withTimeout(promise, ms, rejectWith(`redis ${operation} timed out after ${ms}ms`));
+  // The message is built only when the deadline passes: this runs on every L2 hit of such a client.
+  return withTimeout(promise, ms, () => {
+    throw new Error(`redis ${operation} timed out after ${ms}ms`);
+  });
 }
