@@ -40,6 +40,8 @@ export interface RedisCluster {
   failover(replicaPort: number): Promise<void>;
   /** SIGKILL of the master on `masterPort`; resolves once its replica took over (the killed node stays down). */
   killMaster(masterPort: number): Promise<void>;
+  /** Resolves once the replica of the master on `masterPort` has applied everything the master took. */
+  waitReplicated(masterPort: number): Promise<void>;
   /** Restarts a killed node (it rejoins as a replica); resolves once the cluster is healthy again. */
   revive(port: number): Promise<void>;
   /** Moves `count` slots from one master to another with `redis-cli --cluster reshard` (keys migrate). */
@@ -181,6 +183,19 @@ export async function startRedisCluster(options: { masters?: number } = {}): Pro
         intervalMs: 50,
         message: `replica ${replica.port} was never promoted`,
       });
+    },
+    async waitReplicated(masterPort) {
+      const all = await nodes();
+      const master = all.find((n) => n.port === masterPort);
+      const replica = all.find((n) => n.masterId === master?.id);
+      if (replica === undefined) throw new Error(`${masterPort} has no replica`);
+      const offset = async (port: number, field: string) =>
+        Number(new RegExp(`${field}:(\\d+)`).exec(await processOn(port).cli("INFO", "replication"))?.[1] ?? -1);
+      await waitUntil(
+        async () =>
+          (await offset(replica.port, "slave_repl_offset")) >= (await offset(masterPort, "master_repl_offset")),
+        { timeoutMs: 5_000, intervalMs: 5, message: `the replica of ${masterPort} never caught up` },
+      );
     },
     async revive(port) {
       await processOn(port).restart();
