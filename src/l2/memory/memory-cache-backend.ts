@@ -232,7 +232,9 @@ class MemoryEntryStore implements DocumentEntryStore {
     const floorRaw = this.keyspace.get(floorKey);
     if (floorRaw !== undefined) {
       const floor = decodeFloor(text(floorRaw));
-      if (floor === undefined || this.#ttlClass(floorKey) < 0) this.keyspace.delete(floorKey);
+      // Its TTL matters only when it would keep the put out (as in the script).
+      if (floor === undefined) this.keyspace.delete(floorKey);
+      else if (supersedes(floor, next) && this.#ttlClass(floorKey) < 0) this.keyspace.delete(floorKey);
       else if (supersedes(floor, next)) {
         // Rejected by the floor: the entry is not examined, but it may not outlive the bound either.
         const pttl = this.keyspace.pttl(key);
@@ -243,11 +245,13 @@ class MemoryEntryStore implements DocumentEntryStore {
     const raw = this.keyspace.get(key);
     if (raw !== undefined) {
       const current = envelopeVersion(this.fingerprint, text(raw));
-      const cut = current === undefined ? -1 : this.#ttlClass(key);
-      if (current !== undefined && cut >= 0) {
+      // Its TTL is looked at only when it would keep the put out (as in the script; a superseded entry is replaced).
+      if (current !== undefined && supersedes(current, next)) {
+        const cut = this.#ttlClass(key);
         // Freshness breaks a tie only for an entry of ours: an over-long one may be replaced by the same version.
-        const stored = cut === 0 ? current : { incarnation: current.incarnation, rev: current.rev };
-        if (supersedes(stored, next)) return "rejected";
+        if (cut === 0 || (cut > 0 && supersedes({ incarnation: current.incarnation, rev: current.rev }, next))) {
+          return "rejected";
+        }
       }
     }
     const ttl = Math.max(1, Math.ceil(ttlMs));
