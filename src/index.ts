@@ -25,6 +25,7 @@ export type { CachePort, CacheSetOptions, CacheValue } from "./l2/cache-port.js"
 export type { DocumentCommand } from "./read-through/document-command.js";
 export type { DocumentQuery, ReadOptions } from "./read-through/document-query.js";
 export type { DocumentStats, L2Stats, RefreshStats, SourceStats } from "./read-through/document-stats.js";
+export type { LeaseStats } from "./read-through/lease-stats.js";
 export type { PgPoolClientLike, PgPoolLike } from "./repository/postgres/pg-driver.js";
 export type { PGliteLike, PGliteQueryable } from "./repository/postgres/pglite-driver.js";
 export type { Context } from "./runtime/context.js";
@@ -48,5 +49,6 @@ export type {
   DocumentMeta,
   DocumentSpec,
   L1Spec,
+  LeaseSpec,
   Patch,
 } from "./spec/document-spec.js";

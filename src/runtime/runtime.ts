@@ -100,6 +100,8 @@ const RUNTIME_OPTION_KEYS: ReadonlyArray<keyof RuntimeOptions> = [
 ];
 const LOGGER_METHODS: ReadonlyArray<keyof Logger> = ["debug", "info", "warn", "error"];
 const CLOCK_METHODS: ReadonlyArray<keyof Clock> = ["now", "random"];
+/** The L1 of a document without one (attached to push only so its lease waiters wake): nothing to drop. */
+const NO_L1 = { size: 0 } as const;
 
 /**
  * Builds a runtime from modules: at least one `postgresModule`, and cache modules (`redisModule`,
@@ -342,13 +344,17 @@ class StrataRuntime implements Runtime {
     return { state: this.#state, documents, caches };
   }
 
-  /** Puts a push-enabled document under its backend's channel (a document without L1 has nothing to drop). */
+  /**
+   * Puts a push-enabled document under its backend's channel (a document without L1 has nothing to drop, unless
+   * lease waiters are woken by its invalidations).
+   */
   #attachPush(document: DocumentRuntime): void {
     const cache = document.cache;
-    if (cache?.invalidationPush !== true || document.l1 === undefined) return;
+    const leased = document.spec.cache?.lease !== undefined;
+    if (cache?.invalidationPush !== true || (document.l1 === undefined && !leased)) return;
     for (const [backend, router] of this.#push) {
       if (backend.namespace(cache.name) === cache) {
-        router.attach(cache.entryPrefix(document.spec.fingerprint), document.coordinator, document.l1);
+        router.attach(cache.entryPrefix(document.spec.fingerprint), document.coordinator, document.l1 ?? NO_L1);
       }
     }
   }

@@ -13,7 +13,8 @@ import {
   encodeTombstone,
   envelopeVersion,
 } from "../entry-envelope.js";
-import { entryPrefix, idKey, idleClockPrefix, kvPrefix, versionFloorPrefix } from "../key-layout.js";
+import type { EntryLeases } from "../entry-lease.js";
+import { entryPrefix, idKey, idleClockPrefix, kvPrefix, leasePrefix, versionFloorPrefix } from "../key-layout.js";
 import {
   checkKvKey,
   checkKvKeys,
@@ -23,6 +24,7 @@ import {
   encodeKvValue,
 } from "../kv-input.js";
 import { supersedes } from "../version-order.js";
+import { MemoryEntryLeases } from "./memory-entry-leases.js";
 
 /**
  * An in-process L2 with Redis' semantics for what stratacache uses: per-key expiry, the same envelope bytes and
@@ -144,6 +146,17 @@ class MemoryNamespace implements CacheNamespace {
       this.#entries.set(slot, store);
     }
     return store;
+  }
+
+  leases(fingerprint: string, maxTtlMs = 0): EntryLeases {
+    return new MemoryEntryLeases(
+      this.keyspace,
+      this.entries(fingerprint, maxTtlMs),
+      this.entryPrefix(fingerprint),
+      idleClockPrefix(this.namespace, fingerprint),
+      leasePrefix(this.namespace, fingerprint),
+      fingerprint,
+    );
   }
 
   entryPrefix(fingerprint: string): string {
