@@ -1,3 +1,5 @@
+import type { ChangeCaptureStats } from "../change-capture/capture-stats.js";
+import type { ChangeCapture } from "../change-capture/change-capture.js";
 import type { InvalidationChannel } from "../invalidation/invalidation-channel.js";
 import { InvalidationRouter } from "../invalidation/invalidation-router.js";
 import type { PushStats } from "../invalidation/push-stats.js";
@@ -15,6 +17,7 @@ import { BackgroundRefresher } from "../read-through/background-refresher.js";
 import type { DocumentStats } from "../read-through/document-stats.js";
 import type { Database } from "../repository/document-repository.js";
 import type { DocumentSpec } from "../spec/document-spec.js";
+import { CaptureTargets, checkCapturedListed } from "./capture-targets.js";
 import type { Context } from "./context.js";
 import { RuntimeContext } from "./context.js";
 import type { DocumentRoute, DocumentRuntime } from "./document-registry.js";
@@ -63,6 +66,8 @@ export interface RuntimeStats {
   readonly caches: Readonly<
     Record<string, { readonly backend: string; readonly namespace: string; readonly push: PushStats }>
   >;
+  /** Per document with `changeCapture`: the capture of its database (mode, relay state, lag, depth, counters). */
+  readonly changeCapture: Readonly<Record<string, ChangeCaptureStats>>;
 }
 
 /** The lifecycle: created → starting → started → stopping → stopped; only "started" serves calls. */
@@ -176,6 +181,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     documents,
     cacheModules.flatMap((m) => m.names),
   );
+  checkCapturedListed(documentModules, documents);
   return new StrataRuntime(documentModules, cacheModules, logger, clock, refreshConcurrency, documents);
 }
 
@@ -195,6 +201,8 @@ class StrataRuntime implements Runtime {
   #push = new Map<CacheBackend, InvalidationRouter>();
   /** The push channels the cache modules opened; stopped before their backends close. */
   #channels: InvalidationChannel[] = [];
+  /** Change capture per documents module that has captured documents; stopped first. */
+  #captures: Array<{ readonly names: ReadonlyArray<string>; readonly capture: ChangeCapture }> = [];
   #registry: DocumentRegistry | undefined;
   #refresher: BackgroundRefresher | undefined;
   #root: RuntimeContext | undefined;
@@ -280,6 +288,15 @@ class StrataRuntime implements Runtime {
       );
       this.#registry.refresher = this.#refresher;
       for (const spec of this.documents) this.#registry.resolve(spec); // throws ConfigurationError without a route
+      for (const module of this.documentModules) {
+        const setup = module.changeCapture;
+        if (setup === undefined) continue;
+        const targets = new CaptureTargets(module, this.#registry);
+        const env = { logger: this.logger, clock: this.clock, targetFor: targets.targetFor };
+        const capture = await setup.open(env, module.migrate);
+        this.#captures.push({ names: [...setup.routes.keys()], capture });
+        this.#throwIfStopped();
+      }
     } catch (error) {
       await this.#closeAll();
       this.#state = "stopped";
@@ -341,7 +358,12 @@ class StrataRuntime implements Runtime {
         caches[name] = { backend: backend.kind, namespace: namespace.namespace, push };
       }
     }
-    return { state: this.#state, documents, caches };
+    const changeCapture: Record<string, ChangeCaptureStats> = {};
+    for (const { names, capture } of this.#captures) {
+      const stats = capture.stats();
+      for (const name of names) changeCapture[name] = stats;
+    }
+    return { state: this.#state, documents, caches, changeCapture };
   }
 
   /**
@@ -361,6 +383,10 @@ class StrataRuntime implements Runtime {
 
   /** Stops background work, then closes every connection the runtime opened. Safe to call more than once. */
   async #closeAll(): Promise<void> {
+    const captures = this.#captures.splice(0);
+    for (const result of await Promise.allSettled(captures.map(({ capture }) => capture.stop()))) {
+      if (result.status === "rejected") this.logger.warn("error while closing", { error: String(result.reason) });
+    }
     if (!this.#backgroundStopped) {
       this.#backgroundStopped = true;
       this.#registry?.stop();

@@ -115,6 +115,15 @@ export class MemoryKeyspace {
   clear(): void {
     this.#data.clear();
   }
+
+  /** Deletes every key that starts with `prefix`; returns how many. */
+  deletePrefix(prefix: string): number {
+    let removed = 0;
+    for (const key of [...this.#data.keys()]) {
+      if (key.startsWith(prefix) && this.delete(key)) removed++;
+    }
+    return removed;
+  }
 }
 
 class MemoryNamespace implements CacheNamespace {
@@ -214,6 +223,10 @@ class MemoryEntryStore implements DocumentEntryStore {
   async tombstone(id: string, incarnation: number, ttlMs: number, slideMs = 0): Promise<PutResult> {
     const envelope = encodeTombstone(this.fingerprint, incarnation, Date.now());
     return this.#put(id, incarnation, TOMBSTONE_REV, 0, envelope, ttlMs, slideMs, true);
+  }
+
+  async clearAll(): Promise<number> {
+    return this.keyspace.deletePrefix(this.prefix);
   }
 
   /** Same semantics as SLIDING_READ_LUA: an entry whose idle clock ran out is a miss; a read restarts the clock. */
