@@ -1,5 +1,23 @@
 // The public surface of stratacache. Nothing else is exported; everything here is stable.
 
+export type {
+  BatchLoader,
+  Cache,
+  CacheWriteOptions,
+  CounterOptions,
+  EarlyRefreshOptions,
+  GetOrSetOptions,
+  Loader,
+  LoaderContext,
+  LoaderTimeouts,
+} from "./cache/cache.js";
+export type {
+  CacheOperation,
+  CacheOperationListener,
+  CacheOperationName,
+  CacheOperationOptions,
+} from "./cache/cache-operation.js";
+export type { CacheStats, TimeoutCounts } from "./cache/cache-stats.js";
 export type { DisarmReason, PushTiming } from "./invalidation/invalidation-channel.js";
 export type { PushState, PushStats } from "./invalidation/push-stats.js";
 export type { Clock } from "./kernel/clock.js";
@@ -13,6 +31,7 @@ export {
   NotFoundError,
   RuntimeStateError,
   StrataError,
+  TimeoutError,
   UnavailableError,
   ValidationError,
 } from "./kernel/errors.js";

@@ -33,6 +33,12 @@ const fixtures: ReadonlyArray<readonly [string, string, boolean]> = [
   ["read-through/down-to-l2.ts", "../l2/document-entry.js", true],
   ["read-through/driver.ts", "ioredis", false],
   ["runtime/down-to-core.ts", "../read-through/read-through-coordinator.js", true],
+  ["cache/up-to-runtime.ts", "../runtime/runtime.js", false],
+  ["cache/driver.ts", "ioredis", false],
+  ["cache/down-to-l2.ts", "../l2/key-value-store.js", true],
+  ["cache/down-to-core.ts", "../read-through/single-flight.js", true],
+  ["l2/up-to-cache.ts", "../cache/cache.js", false],
+  ["read-through/up-to-cache.ts", "../cache/cache.js", false],
 ];
 
 let root: string;
