@@ -2,6 +2,24 @@
 
 export type { CaptureMode, ChangeCaptureStats, RelayState, SlotStats } from "./change-capture/capture-stats.js";
 export { UNINSTALL_CAPTURE_SQL as changeCaptureUninstallSql } from "./change-capture/outbox/outbox-ddl.js";
+export type {
+  BatchLoader,
+  Cache,
+  CacheWriteOptions,
+  CounterOptions,
+  EarlyRefreshOptions,
+  GetOrSetOptions,
+  Loader,
+  LoaderContext,
+  LoaderTimeouts,
+} from "./cache/cache.js";
+export type {
+  CacheOperation,
+  CacheOperationListener,
+  CacheOperationName,
+  CacheOperationOptions,
+} from "./cache/cache-operation.js";
+export type { CacheStats, TimeoutCounts } from "./cache/cache-stats.js";
 export type { DisarmReason, PushTiming } from "./invalidation/invalidation-channel.js";
 export type { PushState, PushStats } from "./invalidation/push-stats.js";
 export type { Clock } from "./kernel/clock.js";
@@ -15,6 +33,7 @@ export {
   NotFoundError,
   RuntimeStateError,
   StrataError,
+  TimeoutError,
   UnavailableError,
   ValidationError,
 } from "./kernel/errors.js";

@@ -14,7 +14,17 @@ import {
   envelopeVersion,
 } from "../entry-envelope.js";
 import type { EntryLeases } from "../entry-lease.js";
-import { entryPrefix, idKey, idleClockPrefix, kvPrefix, leasePrefix, versionFloorPrefix } from "../key-layout.js";
+import {
+  entryPrefix,
+  idKey,
+  idleClockPrefix,
+  kvGenerationKey,
+  kvPrefix,
+  kvTagPrefix,
+  leasePrefix,
+  versionFloorPrefix,
+} from "../key-layout.js";
+import type { KeyValueStore } from "../key-value-store.js";
 import {
   checkKvKey,
   checkKvKeys,
@@ -25,6 +35,7 @@ import {
 } from "../kv-input.js";
 import { supersedes } from "../version-order.js";
 import { MemoryEntryLeases } from "./memory-entry-leases.js";
+import { MemoryKeyValueStore } from "./memory-key-value-store.js";
 
 /**
  * An in-process L2 with Redis' semantics for what stratacache uses: per-key expiry, the same envelope bytes and
@@ -114,6 +125,18 @@ export class MemoryKeyspace {
 
   clear(): void {
     this.#data.clear();
+    this.#pinned.clear();
+  }
+
+  /** Values outside the size bound (generations, tag versions): evicting one would revive what it invalidated. */
+  readonly #pinned = new Map<string, string>();
+
+  getPinned(key: string): string | undefined {
+    return this.#pinned.get(key);
+  }
+
+  setPinned(key: string, value: string): void {
+    this.#pinned.set(key, value);
   }
 
   /** Deletes every key that starts with `prefix`; returns how many. */
@@ -128,6 +151,7 @@ export class MemoryKeyspace {
 
 class MemoryNamespace implements CacheNamespace {
   readonly #entries = new Map<string, MemoryEntryStore>();
+  #keyValues: KeyValueStore | undefined;
 
   constructor(
     readonly name: string,
@@ -138,6 +162,16 @@ class MemoryNamespace implements CacheNamespace {
 
   kv(defaultTtlMs: number): CachePort {
     return new MemoryKvStore(this.keyspace, kvPrefix(this.namespace), defaultTtlMs, this.maxValueBytes);
+  }
+
+  keyValues(): KeyValueStore {
+    this.#keyValues ??= new MemoryKeyValueStore(
+      this.keyspace,
+      kvPrefix(this.namespace),
+      kvGenerationKey(this.namespace),
+      kvTagPrefix(this.namespace),
+    );
+    return this.#keyValues;
   }
 
   entries(fingerprint: string, maxTtlMs = 0): DocumentEntryStore {
