@@ -1,7 +1,5 @@
 // The public surface of stratacache. Nothing else is exported; everything here is stable.
 
-export type { CaptureMode, ChangeCaptureStats, RelayState, SlotStats } from "./change-capture/capture-stats.js";
-export { UNINSTALL_CAPTURE_SQL as changeCaptureUninstallSql } from "./change-capture/outbox/outbox-ddl.js";
 export type {
   BatchLoader,
   Cache,
@@ -20,6 +18,8 @@ export type {
   CacheOperationOptions,
 } from "./cache/cache-operation.js";
 export type { CacheStats, TimeoutCounts } from "./cache/cache-stats.js";
+export type { CaptureMode, ChangeCaptureStats, RelayState, SlotStats } from "./change-capture/capture-stats.js";
+export { UNINSTALL_CAPTURE_SQL as changeCaptureUninstallSql } from "./change-capture/outbox/outbox-ddl.js";
 export type { DisarmReason, PushTiming } from "./invalidation/invalidation-channel.js";
 export type { PushState, PushStats } from "./invalidation/push-stats.js";
 export type { Clock } from "./kernel/clock.js";

@@ -1,6 +1,6 @@
+import type { Cache } from "../cache/cache.js";
 import type { ChangeCaptureStats } from "../change-capture/capture-stats.js";
 import type { ChangeCapture } from "../change-capture/change-capture.js";
-import type { Cache } from "../cache/cache.js";
 import type { InvalidationChannel } from "../invalidation/invalidation-channel.js";
 import { InvalidationRouter } from "../invalidation/invalidation-router.js";
 import type { PushStats } from "../invalidation/push-stats.js";
@@ -18,8 +18,8 @@ import { BackgroundRefresher } from "../read-through/background-refresher.js";
 import type { DocumentStats } from "../read-through/document-stats.js";
 import type { Database } from "../repository/document-repository.js";
 import type { CacheSpec, DocumentSpec } from "../spec/document-spec.js";
-import { CaptureTargets, checkCapturedListed } from "./capture-targets.js";
 import { CacheRegistry } from "./cache-registry.js";
+import { CaptureTargets, checkCapturedListed } from "./capture-targets.js";
 import type { Context } from "./context.js";
 import { RuntimeContext } from "./context.js";
 import type { DocumentRoute, DocumentRuntime } from "./document-registry.js";
