@@ -423,11 +423,6 @@ async function main(): Promise<void> {
   console.log(`results: ${file}`);
 }
 
-const peer = process.env.PUSH_LAG_PEER;
-if (peer !== undefined) await runPeer(JSON.parse(peer) as PeerConfig);
-else if (process.argv.includes("--cluster")) await clusterMain();
-else await main();
-
 // ───────────────────────────── --cluster ─────────────────────────────
 
 /** L1 off: every read is an L2 hit. */
@@ -502,14 +497,15 @@ async function clusterMain(): Promise<void> {
       tCluster.push(await throughput(ops, 64, (i) => qCluster.get(pick(i))));
     }
 
-    // getMany(100) across slots vs raw per-slot MGET, pipelined per node, + JSON.parse of every value.
+    // getMany(100) across slots vs raw per-slot MGET, pipelined per node, + JSON.parse of every value: the same
+    // documents as JSON under `{id}`-tagged keys (so in the same slots as stratacache's entries).
     const { hashSlot } = await import("../src/l2/redis/hash-slot.js");
-    const { entryPrefix, idKey } = await import("../src/l2/key-layout.js");
-    const keyOf = (id: string) => idKey(entryPrefix(`${prefix}:l2c`, l2Only.fingerprint), id);
+    const rawKey = (id: string) => `${prefix}:raw:{${id}}`;
+    for (const doc of await qSingle.getMany(ids)) await raw.set(rawKey(doc!.id), JSON.stringify(doc), "PX", 3_600_000);
     const rawMany = async (batch: ReadonlyArray<string>) => {
       const bySlot = new Map<number, string[]>();
       for (const id of batch) {
-        const key = keyOf(id);
+        const key = rawKey(id);
         const slot = hashSlot(key);
         const list = bySlot.get(slot);
         if (list) list.push(key);
@@ -522,18 +518,17 @@ async function clusterMain(): Promise<void> {
         if (list) list.push(keys);
         else byNode.set(node, [keys]);
       }
-      let parsed = 0;
+      const docs: unknown[] = [];
       await Promise.all(
         [...byNode.values()].map(async (groups) => {
           const pipeline = raw.pipeline();
           for (const keys of groups) pipeline.mget(keys);
           for (const [, values] of (await pipeline.exec()) ?? []) {
-            for (const value of values as Array<string | null>)
-              if (value !== null) parsed += JSON.stringify(value).length > 0 ? 1 : 0;
+            for (const value of values as Array<string | null>) docs.push(JSON.parse(value as string));
           }
         }),
       );
-      return parsed;
+      return docs;
     };
     await rawMany(ids.slice(0, 100)); // slot table
     const batches = Array.from({ length: 50 }, (_, b) => Array.from({ length: 100 }, (_, i) => pick(b * 100 + i)));
@@ -617,3 +612,8 @@ async function clusterMain(): Promise<void> {
     await stop(); // a cluster we started leaves nothing behind; one given by REDIS_CLUSTER_NODES keeps keys until ttl
   }
 }
+
+const peer = process.env.PUSH_LAG_PEER;
+if (peer !== undefined) await runPeer(JSON.parse(peer) as PeerConfig);
+else if (process.argv.includes("--cluster")) await clusterMain();
+else await main();
