@@ -112,9 +112,10 @@ export interface RedisModuleOptions {
    */
   readonly client?: RedisClientLike;
   /**
-   * Sentinels to ask for the master named `name`: stratacache owns the connection (ioredis, with `failoverDetector`
-   * on, so a `+switch-master` reconnects at once) and closes it on stop(). After a failover the push connection
-   * reconnects to the new master: L1 is flushed and bypassed in between.
+   * Sentinels to ask for the master named `name`: stratacache owns the connection and closes it on stop(). After a
+   * failover the data connection reconnects to the new master (reads go to Postgres meanwhile), and so does the push
+   * connection (with ioredis' `failoverDetector`, so a `+switch-master` is acted on at once): L1 is flushed and
+   * bypassed in between.
    */
   readonly sentinels?: ReadonlyArray<SentinelAddress>;
   /** The master name the sentinels monitor (with `sentinels`). */
@@ -309,10 +310,12 @@ function sentinelLocation(sentinel: { sentinels: SentinelAddress[]; name: string
 }
 
 function connectSentinel(sentinel: { sentinels: SentinelAddress[]; name: string }, timeoutMs: number): Redis {
+  // No failoverDetector here: in ioredis 5.11 a `+switch-master` that arrives while the client is reconnecting
+  // (its master just died) aborts that attempt and ends the client for good. A demoted master's clients are killed
+  // by Sentinel anyway, so the data connection follows the switch through its own reconnects.
   return new Redis({
     sentinels: sentinel.sentinels.map((s) => ({ ...s })),
     name: sentinel.name,
-    failoverDetector: true,
     ...clientOptions(timeoutMs),
   });
 }
