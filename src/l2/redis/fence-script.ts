@@ -31,7 +31,7 @@
  * returns 1 when stored, 0 when a version at least as new is there. An empty envelope *clears*: the entry is
  * deleted instead of set when older than the given version (a create: see DocumentEntryStore.clear).
  */
-const FENCE_FUNCTION = `
+export const FENCE_FUNCTION = `
 local MAXN = 9007199254740991
 local INF = math.huge
 local function num(s)

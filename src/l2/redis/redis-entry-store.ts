@@ -160,6 +160,30 @@ export class RedisEntryStore implements DocumentEntryStore {
     return (await this.#bound(call, "tombstone")) === 1 ? "stored" : "rejected";
   }
 
+  /**
+   * SCAN for the document's entry prefix on every master, then UNLINK what it found, one key per command (on a
+   * Cluster one node holds keys of many slots). Each deletion is a tracking invalidation for every L1.
+   */
+  async clearAll(): Promise<number> {
+    const client = this.#client as Redis | Cluster;
+    const nodes: Redis[] = client.isCluster ? (client as Cluster).nodes("master") : [client as Redis];
+    const pattern = `${escapeGlob(this.prefix)}*`;
+    let removed = 0;
+    for (const node of nodes) {
+      let cursor = "0";
+      do {
+        const [next, keys] = await this.#bound(node.scan(cursor, "MATCH", pattern, "COUNT", 1000), "SCAN");
+        cursor = next;
+        if (keys.length === 0) continue;
+        const pipeline = node.pipeline();
+        for (const key of keys) pipeline.unlink(key);
+        const replies = (await this.#bound(pipeline.exec(), "UNLINK")) ?? [];
+        for (const [error, count] of replies) if (error === null && count === 1) removed++;
+      } while (cursor !== "0");
+    }
+    return removed;
+  }
+
   async #putOne(
     id: string,
     entry: DocumentEntry,
@@ -208,4 +232,9 @@ export class RedisEntryStore implements DocumentEntryStore {
   #bound<T>(promise: Promise<T>, operation: string): Promise<T> {
     return this.#ownDeadline ? boundCommand(promise, this.timeoutMs, operation) : promise;
   }
+}
+
+/** A SCAN MATCH pattern that matches `text` literally. */
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 }

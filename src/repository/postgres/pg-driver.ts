@@ -10,7 +10,8 @@
  */
 import pg from "pg";
 import { postgresFailure } from "./postgres-failure.js";
-import type { SqlDriver, SqlExecutor, SqlResult, SqlRow } from "./sql-driver.js";
+import { quoteIdent } from "./quote-ident.js";
+import type { SqlDriver, SqlExecutor, SqlListener, SqlResult, SqlRow } from "./sql-driver.js";
 import { sqlStateOf } from "./sql-state.js";
 
 export type PgDriverOptions =
@@ -166,6 +167,34 @@ class PgDriver implements SqlDriver {
       client.off?.("error", onError);
       client.release(broken);
     }
+  }
+
+  async listen(channel: string, onNotify: () => void, onLost: (error: Error) => void): Promise<SqlListener> {
+    const client = await this.pool.connect().catch((error: unknown) => {
+      throw postgresFailure(error, this.endpoint);
+    });
+    // A pooled client is an EventEmitter; the structural type names only what transactions use.
+    const emitter = client as PgPoolClientLike & { on(event: string, listener: (...args: unknown[]) => void): unknown };
+    let done = false;
+    const end = (error: Error | undefined) => {
+      if (done) return;
+      done = true;
+      client.release(true); // destroyed, never back in the pool: it is still LISTENing
+      if (error !== undefined) onLost(error);
+    };
+    emitter.on("error", (error) => end(error instanceof Error ? error : new Error(String(error))));
+    emitter.on("end", () => end(new Error("the LISTEN session ended")));
+    emitter.on("notification", () => onNotify());
+    try {
+      await client.query(`LISTEN ${quoteIdent(channel, "channel")}`);
+    } catch (error) {
+      done = true;
+      client.release(true);
+      throw postgresFailure(error, this.endpoint);
+    }
+    return {
+      close: async () => end(undefined),
+    };
   }
 
   async close(): Promise<void> {
