@@ -59,7 +59,7 @@ end
 -- floor, cur: the values of fk and ek, read by the caller with MGET (one call for both, or for a whole batch). MGET
 -- answers nil for a key of another type (a hash, a list…: never ours), so such a key is absent here and can never
 -- make the script fail: SET replaces it.
-local function put(ek, fk, ck, envelope, ttl, fp, inc, rev, fresh, slide, raise, maxttl, floor, cur)
+local function putWith(ek, fk, ck, envelope, ttl, fp, inc, rev, fresh, slide, raise, maxttl, floor, cur)
   local ni = tonumber(inc)
   local nr = revOf(rev)
   maxttl = tonumber(maxttl) or 0
@@ -115,6 +115,11 @@ local function put(ek, fk, ck, envelope, ttl, fp, inc, rev, fresh, slide, raise,
   end
   return 1
 end
+-- One put that reads its own floor and entry (one MGET): the single-item fence, and other scripts' fills.
+local function put(ek, fk, ck, envelope, ttl, fp, inc, rev, fresh, slide, raise, maxttl)
+  local both = redis.call('MGET', fk, ek)
+  return putWith(ek, fk, ck, envelope, ttl, fp, inc, rev, fresh, slide, raise, maxttl, both[1], both[2])
+end
 `;
 
 /**
@@ -122,9 +127,7 @@ end
  * sliding window, raise-floor flag, max ttl (see `put` above).
  */
 export const FENCED_PUT_LUA = `${FENCE_FUNCTION}
-local both = redis.call('MGET', KEYS[2], KEYS[1])
-return put(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9],
-  both[1], both[2])`;
+return put(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9])`;
 
 /**
  * Many fenced puts in one script call (all keys in one hash slot): a Lua call costs Redis several microseconds, so a
@@ -159,7 +162,7 @@ for i = 0, n - 1 do
     floor, cur = both[1], both[2]
   end
   touched[ek] = true
-  out[i + 1] = put(ek, fk, KEYS[k + 3], ARGV[a + 1], ARGV[a + 2], fp, ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], slide,
+  out[i + 1] = putWith(ek, fk, KEYS[k + 3], ARGV[a + 1], ARGV[a + 2], fp, ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], slide,
     raise, maxttl, floor, cur)
 end
 return out`;
