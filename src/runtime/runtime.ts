@@ -1,3 +1,4 @@
+import type { Cache } from "../cache/cache.js";
 import type { ChangeCaptureStats } from "../change-capture/capture-stats.js";
 import type { ChangeCapture } from "../change-capture/change-capture.js";
 import type { InvalidationChannel } from "../invalidation/invalidation-channel.js";
@@ -16,7 +17,8 @@ import { parseEntryKey } from "../l2/key-layout.js";
 import { BackgroundRefresher } from "../read-through/background-refresher.js";
 import type { DocumentStats } from "../read-through/document-stats.js";
 import type { Database } from "../repository/document-repository.js";
-import type { DocumentSpec } from "../spec/document-spec.js";
+import type { CacheSpec, DocumentSpec } from "../spec/document-spec.js";
+import { CacheRegistry } from "./cache-registry.js";
 import { CaptureTargets, checkCapturedListed } from "./capture-targets.js";
 import type { Context } from "./context.js";
 import { RuntimeContext } from "./context.js";
@@ -28,7 +30,10 @@ import { checkListedDocuments, checkModuleRoutes, checkTableRoutes, openedTableR
 
 /** Options of createRuntime. Checked at once: an unknown or bad one throws ConfigurationError naming it. */
 export interface RuntimeOptions {
-  /** `postgresModule(...)` (at least one) and any cache modules (`redisModule`, `memoryCacheModule`). */
+  /**
+   * `postgresModule(...)` for documents and any cache modules (`redisModule`, `memoryCacheModule`); a runtime of
+   * cache modules only serves the cache API (`runtime.cache(name)`).
+   */
   readonly modules: ReadonlyArray<RuntimeModule>;
   /**
    * Where absorbed failures are reported.
@@ -88,6 +93,11 @@ export interface Runtime {
   stop(): Promise<void>;
   /** A new unit of work over this runtime's ports. RuntimeStateError unless the runtime is started. */
   context(): Context;
+  /**
+   * The cache API of a routed cache (the same cache as `ctx.cache(name)`), usable outside any context; works on a
+   * runtime without documents. RuntimeStateError unless started; ConfigurationError for an unrouted name.
+   */
+  cache(target: CacheSpec | string): Cache;
   /** `runtime.context().transaction(fn)`. */
   transaction<T>(fn: (tx: Context) => Promise<T>): Promise<T>;
   /** A snapshot of every counter: per document, and per cache route. */
@@ -105,6 +115,8 @@ const RUNTIME_OPTION_KEYS: ReadonlyArray<keyof RuntimeOptions> = [
 ];
 const LOGGER_METHODS: ReadonlyArray<keyof Logger> = ["debug", "info", "warn", "error"];
 const CLOCK_METHODS: ReadonlyArray<keyof Clock> = ["now", "random"];
+/** The L1 of a document without one (attached to push only so its lease waiters wake): nothing to drop. */
+const NO_L1 = { size: 0 } as const;
 
 /**
  * Builds a runtime from modules: at least one `postgresModule`, and cache modules (`redisModule`,
@@ -152,7 +164,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     else if (module?.kind === "cache") cacheModules.push(module);
     else throw new ConfigurationError(`modules[${i}]`, "is not a stratacache module");
   });
-  if (documentModules.length === 0) throw new ConfigurationError("modules", "must include a postgresModule");
+  if (documentModules.length === 0 && cacheModules.length === 0) {
+    throw new ConfigurationError("modules", "must include a postgresModule or a cache module");
+  }
   checkUnique(
     documentModules.flatMap((m) => [...m.routes.keys()]),
     "documents",
@@ -204,6 +218,7 @@ class StrataRuntime implements Runtime {
   #registry: DocumentRegistry | undefined;
   #refresher: BackgroundRefresher | undefined;
   #root: RuntimeContext | undefined;
+  #cacheRegistry: CacheRegistry | undefined;
   #starting: Promise<void> | undefined;
   #backgroundStopped = false;
   #stopping: Promise<void> | undefined;
@@ -300,7 +315,8 @@ class StrataRuntime implements Runtime {
       this.#state = "stopped";
       throw error;
     }
-    this.#root = new RuntimeContext(this.#registry, undefined, this.#ensureRunning);
+    this.#cacheRegistry = new CacheRegistry(this.#caches, this.clock, this.logger, this.#refresher);
+    this.#root = new RuntimeContext(this.#registry, undefined, this.#ensureRunning, this.#cacheRegistry);
     this.#state = "started";
   }
 
@@ -328,7 +344,17 @@ class StrataRuntime implements Runtime {
 
   context(): Context {
     this.#ensureRunning();
-    return new RuntimeContext(this.#registry as DocumentRegistry, undefined, this.#ensureRunning);
+    return new RuntimeContext(
+      this.#registry as DocumentRegistry,
+      undefined,
+      this.#ensureRunning,
+      this.#cacheRegistry as CacheRegistry,
+    );
+  }
+
+  cache(target: CacheSpec | string): Cache {
+    this.#ensureRunning();
+    return (this.#cacheRegistry as CacheRegistry).view(target, this.#ensureRunning);
   }
 
   transaction<T>(fn: (tx: Context) => Promise<T>): Promise<T> {
@@ -364,13 +390,17 @@ class StrataRuntime implements Runtime {
     return { state: this.#state, documents, caches, changeCapture };
   }
 
-  /** Puts a push-enabled document under its backend's channel (a document without L1 has nothing to drop). */
+  /**
+   * Puts a push-enabled document under its backend's channel (a document without L1 has nothing to drop, unless
+   * lease waiters are woken by its invalidations).
+   */
   #attachPush(document: DocumentRuntime): void {
     const cache = document.cache;
-    if (cache?.invalidationPush !== true || document.l1 === undefined) return;
+    const leased = document.spec.cache?.lease !== undefined;
+    if (cache?.invalidationPush !== true || (document.l1 === undefined && !leased)) return;
     for (const [backend, router] of this.#push) {
       if (backend.namespace(cache.name) === cache) {
-        router.attach(cache.entryPrefix(document.spec.fingerprint), document.coordinator, document.l1);
+        router.attach(cache.entryPrefix(document.spec.fingerprint), document.coordinator, document.l1 ?? NO_L1);
       }
     }
   }

@@ -46,9 +46,16 @@ export class RedisEntryStore implements DocumentEntryStore {
 
   async read(id: string, slideMs = 0): Promise<EntryRead> {
     if (slideMs > 0) return (await this.readMany([id], slideMs))[0] ?? "miss";
-    const raw = await this.#gets.get(this.key(id));
+    let raw: string | null;
+    try {
+      raw = await this.#gets.get(this.key(id));
+    } catch (error) {
+      raw = corruptOnWrongType(error); // a lone GET of a key of another type (an MGET reads it as nil)
+    }
     return raw === null ? "miss" : decodeEntry(this.fingerprint, raw);
   }
+
+  readonly #getOne = (key: string): Promise<string | null> => this.#bound(this.#client.get(key), "GET");
 
   /** Single reads of one tick, as one GET (alone) or one MGET per hash slot. */
   readonly #gets = new GetBatcher(async (keys) => {
@@ -71,7 +78,7 @@ export class RedisEntryStore implements DocumentEntryStore {
       }),
     );
     return out;
-  });
+  }, this.#getOne);
 
   async readMany(ids: ReadonlyArray<string>, slideMs = 0): Promise<EntryRead[]> {
     const keys = ids.map((id) => this.key(id));
