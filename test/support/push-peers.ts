@@ -9,6 +9,8 @@ export interface Peer {
   call<T = unknown>(op: string, args?: Record<string, unknown>): Promise<T>;
   /** Stops the runtime and waits for the process to exit (killing it if it does not). */
   stop(): Promise<void>;
+  /** SIGKILL: the process dies at once, with whatever it was doing unfinished; resolves once it exited. */
+  kill(): Promise<void>;
 }
 
 const script = join(dirname(fileURLToPath(import.meta.url)), "push-peer.ts");
@@ -57,8 +59,13 @@ export async function spawnPeer(options: PushRuntimeOptions, startTimeoutMs = 20
   };
   return {
     call,
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGKILL");
+      await exited;
+    },
     async stop() {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
       await Promise.race([call("stop").catch(() => {}), exited]);
       await exited;

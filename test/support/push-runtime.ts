@@ -29,6 +29,9 @@ export interface PushRuntimeOptions {
   readonly logger?: Logger;
   /** Tables routed (default `["products"]`). */
   readonly documents?: ReadonlyArray<string>;
+  /** Change capture of the routed documents, and the relay's options (a relaying peer lists `pushProducts`). */
+  readonly changeCapture?: RuntimeWiring["changeCapture"];
+  readonly changeRelay?: RuntimeWiring["changeRelay"];
 }
 
 /** The wiring of a peer process's runtime (for `startRuntime`): push on with fast timing unless told otherwise. */
@@ -42,6 +45,8 @@ export function pushWiring(options: PushRuntimeOptions): RuntimeWiring {
     ...(options.documents ? { documents: options.documents } : {}),
     ...(options.timeoutMs !== undefined ? { redisTimeoutMs: options.timeoutMs } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.changeCapture ? { changeCapture: options.changeCapture, specs: [pushProducts] } : {}),
+    ...(options.changeRelay ? { changeRelay: options.changeRelay } : {}),
   };
 }
 

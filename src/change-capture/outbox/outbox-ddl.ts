@@ -71,7 +71,7 @@ END`;
 
 const recordDelete = `INSERT INTO ${OUTBOX_TABLE} (rel, op, id, incarnation, rev) VALUES (TG_RELID, 'D', OLD.id, OLD.incarnation, OLD.rev);`;
 const recordUpsert = `INSERT INTO ${OUTBOX_TABLE} (rel, op, id, incarnation, rev) VALUES (TG_RELID, 'U', NEW.id, NEW.incarnation, NEW.rev);`;
-const emitDelete = `PERFORM pg_logical_emit_message(true, '${DELETE_MESSAGE_PREFIX}', TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME || ' ' || OLD.id || ' ' || OLD.incarnation);`;
+const emitDelete = `PERFORM pg_logical_emit_message(true, '${DELETE_MESSAGE_PREFIX}', json_build_array(TG_TABLE_SCHEMA, TG_TABLE_NAME, OLD.id, OLD.incarnation::text)::text);`;
 
 const FUNCTIONS_DDL = [
   `CREATE OR REPLACE FUNCTION public.stratacache_capture_row() RETURNS trigger LANGUAGE plpgsql AS $$

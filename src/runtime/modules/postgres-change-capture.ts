@@ -8,6 +8,7 @@ import type { CaptureMode } from "../../change-capture/capture-stats.js";
 import type { CaptureEnv, ChangeCapture } from "../../change-capture/change-capture.js";
 import { startChangeCapture } from "../../change-capture/change-capture.js";
 import type { ChangeSource } from "../../change-capture/change-source.js";
+import { LogicalSource, loadReplication } from "../../change-capture/logical/logical-source.js";
 import { captureInstalled, installCapture } from "../../change-capture/outbox/outbox-ddl.js";
 import { OutboxSource } from "../../change-capture/outbox/outbox-source.js";
 import { checkKnownKeys, checkObject, checkPositiveInt } from "../../kernel/check-options.js";
@@ -69,8 +70,8 @@ export interface ChangeRelayOptions {
 
 const RELAY_KEYS = ["enabled", "pollInterval", "batchSize", "doorbell", "applyTimeout", "slot", "publication"];
 
-/** Source-specific settings a module resolved, for the logical source (logical/logical-source.ts). */
-export interface ResolvedRelay {
+/** The relay options with their defaults applied. */
+interface ResolvedRelay {
   readonly enabled: boolean;
   readonly pollIntervalMs: number;
   readonly batchSize: number;
@@ -79,14 +80,6 @@ export interface ResolvedRelay {
   readonly slot: string;
   readonly publication: string;
 }
-
-/** Opens a logical source (set by the logical adapter when it is wired in; see postgres-module.ts). */
-export type LogicalSourceFactory = (
-  url: string,
-  tables: ReadonlyArray<TableRef>,
-  relay: ResolvedRelay,
-  env: CaptureEnv,
-) => ChangeSource;
 
 /**
  * Checks the per-document modes and the module's `changeRelay`; undefined when no document is captured.
@@ -98,7 +91,6 @@ export function captureModule(
   relayOption: unknown,
   url: string | undefined,
   driverOf: () => SqlDriver | undefined,
-  logical: LogicalSourceFactory | undefined,
 ): ChangeCaptureModule | undefined {
   const relay = resolveRelay(relayOption);
   if (modes.size === 0) return undefined;
@@ -131,8 +123,16 @@ export function captureModule(
       if (relay.enabled && mode === "outbox") {
         source = new OutboxSource({ driver, ...relay, logger: env.logger, clock: env.clock });
       } else if (relay.enabled) {
-        if (logical === undefined) throw new Error("logical change capture is not available");
-        source = logical(url as string, tables, relay, env);
+        await loadReplication(); // a missing optional peer fails start with the fix in the message
+        source = new LogicalSource({
+          url: url as string,
+          tables,
+          slot: relay.slot,
+          publication: relay.publication,
+          pollIntervalMs: relay.pollIntervalMs,
+          logger: env.logger,
+          clock: env.clock,
+        });
       } else {
         env.logger.warn(
           "change capture: this runtime runs no relay (changeRelay.enabled: false); unless another runtime relays, out-of-band writes stay cached until entries expire",

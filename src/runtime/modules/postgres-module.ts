@@ -153,7 +153,6 @@ export function postgresModule(options: PostgresModuleOptions): DocumentsModule 
     opts.changeRelay,
     typeof opts.url === "string" ? opts.url : undefined,
     () => driver,
-    undefined,
   );
 
   return {
