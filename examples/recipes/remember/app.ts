@@ -75,7 +75,14 @@ try {
   upstreamDelayMs = 1;
   const before = upstreamCalls;
   const lookup = () =>
-    rates.remember("XXXYYY", async () => (await fetchRate("XXXYYY"), undefined), { notFoundTtl: "5s" });
+    rates.remember(
+      "XXXYYY",
+      async () => {
+        await fetchRate("XXXYYY"); // an upstream that knows no such pair
+        return undefined;
+      },
+      { notFoundTtl: "5s" },
+    );
   const [first, second] = [await lookup(), await lookup()];
   console.log(`unknown pair twice with notFoundTtl → ${first}, ${second}; upstream calls +${upstreamCalls - before}`);
   check(upstreamCalls - before === 1, "the undefined was cached");
