@@ -11,6 +11,8 @@ export type {
   LoaderContext,
   LoaderTimeouts,
 } from "./cache/cache.js";
+export type { CacheFake, CacheFakeOptions, RecordedCall } from "./cache/cache-fake.js";
+export { createCacheFake } from "./cache/cache-fake.js";
 export type {
   CacheOperation,
   CacheOperationListener,
@@ -51,8 +53,12 @@ export type { PgPoolClientLike, PgPoolLike } from "./repository/postgres/pg-driv
 export type { PGliteLike, PGliteQueryable } from "./repository/postgres/pglite-driver.js";
 export type { Context } from "./runtime/context.js";
 export type { RuntimeModule } from "./runtime/module.js";
+export { cacheModulesFromEnv } from "./runtime/modules/cache-modules-from-env.js";
+export type { KvL1Options } from "./runtime/modules/kv-route-options.js";
 export type { MemoryCacheModuleOptions, MemoryCacheOptions } from "./runtime/modules/memory-cache-module.js";
 export { memoryCacheModule } from "./runtime/modules/memory-cache-module.js";
+export type { NullCacheModuleOptions, NullCacheOptions } from "./runtime/modules/null-cache-module.js";
+export { nullCacheModule } from "./runtime/modules/null-cache-module.js";
 export type { ChangeRelayOptions, DocumentCaptureOption } from "./runtime/modules/postgres-change-capture.js";
 export type { PostgresDocumentOptions, PostgresModuleOptions } from "./runtime/modules/postgres-module.js";
 export { postgresModule } from "./runtime/modules/postgres-module.js";

@@ -2,7 +2,7 @@ import type { Duration } from "../kernel/duration.js";
 import { parseDuration } from "../kernel/duration.js";
 import { ValidationError } from "../kernel/errors.js";
 import type { CacheValue } from "../l2/cache-port.js";
-import type { EntryWrite } from "../l2/key-value-store.js";
+import type { EntryWrite, StoredEntry } from "../l2/key-value-store.js";
 import { checkKvEntries, checkKvKey, checkKvKeys, encodeKvValue } from "../l2/kv-input.js";
 import type { BatchLoader, Cache, CacheWriteOptions, CounterOptions, GetOrSetOptions, Loader } from "./cache.js";
 import type { CacheCore } from "./cache-core.js";
@@ -15,6 +15,7 @@ import type {
 } from "./cache-operation.js";
 import type { CacheStats } from "./cache-stats.js";
 import { getManyOrSet, getOrSetOne } from "./get-or-set.js";
+import { NO_HIT } from "./kv-l1.js";
 import { decodeStored } from "./stored-value.js";
 
 type Tier = CacheOperation["tier"];
@@ -244,7 +245,23 @@ export class KvCache implements Cache {
     return this.increment(key, -by, options);
   }
 
-  async getOrSet<T>(key: string, loader: Loader<T>, options?: GetOrSetOptions<T>): Promise<T> {
+  getOrSet<T>(key: string, loader: Loader<T>, options?: GetOrSetOptions<T>): Promise<T> {
+    // The L1 hit path: no options, nobody listening — one synchronous lookup, one resolved promise.
+    const l1 = this.core.l1;
+    if (l1 !== undefined && options === undefined && !this.core.observers.active && typeof key === "string") {
+      this.ensureRunning();
+      const hit = l1.fastHit(key, this.core.clock.now(), this.#decode);
+      if (hit !== NO_HIT) {
+        this.core.counters.l1Hits++;
+        return Promise.resolve(hit as T);
+      }
+    }
+    return this.#getOrSet(key, loader, options);
+  }
+
+  readonly #decode = (entry: StoredEntry) => decodeStored(this.core, entry.value, undefined);
+
+  async #getOrSet<T>(key: string, loader: Loader<T>, options?: GetOrSetOptions<T>): Promise<T> {
     const startedAt = this.#start();
     try {
       checkKvKey(key);

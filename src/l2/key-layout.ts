@@ -75,3 +75,20 @@ export function kvGenerationKey(namespace: string): string {
 export function kvTagPrefix(namespace: string): string {
   return `${namespace}:kv|tag:`;
 }
+
+/**
+ * Splits a pushed key of one of `namespaces`' key/value entries: `{ prefix: "<namespace>:kv:", key }`; `key` is
+ * undefined for the namespace's generation or a tag version (a clear or tag invalidation: any entry may be
+ * concerned). Undefined for every other key.
+ */
+export function parseKvKey(
+  key: string,
+  namespaces: ReadonlyArray<string>,
+): { readonly prefix: string; readonly key: string | undefined } | undefined {
+  for (const namespace of namespaces) {
+    const prefix = kvPrefix(namespace);
+    if (key.startsWith(prefix)) return { prefix, key: key.slice(prefix.length) };
+    if (key === kvGenerationKey(namespace) || key.startsWith(kvTagPrefix(namespace))) return { prefix, key: undefined };
+  }
+  return undefined;
+}

@@ -5,6 +5,7 @@ import type { Clock } from "../kernel/clock.js";
 import type { Logger } from "../kernel/logger.js";
 import type { CacheBackend } from "../l2/cache-backend.js";
 import type { Database, TableRef } from "../repository/document-repository.js";
+import type { KvRouteSettings } from "./modules/kv-route-options.js";
 import type { DataLocation, NamespaceRoute } from "./route-conflicts.js";
 
 /** What a module gets when the runtime opens it. */
@@ -42,6 +43,8 @@ export interface CacheModule {
   readonly names: ReadonlyArray<string>;
   /** Each route's namespace and server; no two may overlap (see route-conflicts.ts). */
   readonly namespaces: ReadonlyArray<NamespaceRoute>;
+  /** The cache API's settings per route (default ttl, opt-in L1), when the module has any. */
+  readonly kvRoutes?: ReadonlyMap<string, KvRouteSettings>;
   open(env: ModuleEnv): Promise<OpenedCache>;
 }
 

@@ -1,4 +1,5 @@
 import type { Cache } from "../cache/cache.js";
+import { FLUSH_ALL_KEYS, type KvL1 } from "../cache/kv-l1.js";
 import type { ChangeCaptureStats } from "../change-capture/capture-stats.js";
 import type { ChangeCapture } from "../change-capture/change-capture.js";
 import type { InvalidationChannel } from "../invalidation/invalidation-channel.js";
@@ -12,8 +13,8 @@ import { expectConfigObject, rejectUnknownKeys } from "../kernel/config-object.j
 import { ConfigurationError, RuntimeStateError } from "../kernel/errors.js";
 import type { Logger } from "../kernel/logger.js";
 import { consoleLogger } from "../kernel/logger.js";
-import type { CacheBackend } from "../l2/cache-backend.js";
-import { parseEntryKey } from "../l2/key-layout.js";
+import type { CacheBackend, CacheNamespace } from "../l2/cache-backend.js";
+import { kvPrefix, parseEntryKey, parseKvKey } from "../l2/key-layout.js";
 import { BackgroundRefresher } from "../read-through/background-refresher.js";
 import type { DocumentStats } from "../read-through/document-stats.js";
 import type { Database } from "../repository/document-repository.js";
@@ -189,6 +190,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       throw new ConfigurationError(`documents[${i}]`, "is not a defineDocument() spec");
     }
   });
+  if (documents.length > 0 && documentModules.length === 0) {
+    throw new ConfigurationError("documents", "are listed, but no postgresModule routes documents");
+  }
   checkListedDocuments(
     documents,
     cacheModules.flatMap((m) => m.names),
@@ -219,6 +223,16 @@ class StrataRuntime implements Runtime {
   #refresher: BackgroundRefresher | undefined;
   #root: RuntimeContext | undefined;
   #cacheRegistry: CacheRegistry | undefined;
+  /** Namespaces whose key/value L1 listens to push (the router's key parser looks them up first). */
+  readonly #kvPushNamespaces: string[] = [];
+  /** Pushed keys → an L1 target: a key/value entry of a push-enabled kv L1, else a document entry. */
+  readonly #parsePushedKey = (key: string) => {
+    if (this.#kvPushNamespaces.length > 0) {
+      const kv = parseKvKey(key, this.#kvPushNamespaces);
+      if (kv !== undefined) return { prefix: kv.prefix, id: kv.key ?? FLUSH_ALL_KEYS };
+    }
+    return parseEntryKey(key);
+  };
   #starting: Promise<void> | undefined;
   #backgroundStopped = false;
   #stopping: Promise<void> | undefined;
@@ -283,7 +297,7 @@ class StrataRuntime implements Runtime {
         this.#caches.push(backend);
         if (invalidation !== undefined) {
           this.#channels.push(invalidation);
-          this.#push.set(backend, new InvalidationRouter(invalidation, this.logger, parseEntryKey));
+          this.#push.set(backend, new InvalidationRouter(invalidation, this.logger, this.#parsePushedKey));
         }
         this.#throwIfStopped();
       }
@@ -315,7 +329,14 @@ class StrataRuntime implements Runtime {
       this.#state = "stopped";
       throw error;
     }
-    this.#cacheRegistry = new CacheRegistry(this.#caches, this.clock, this.logger, this.#refresher);
+    this.#cacheRegistry = new CacheRegistry(
+      this.#caches,
+      this.clock,
+      this.logger,
+      this.#refresher,
+      new Map(this.cacheModules.flatMap((module) => [...(module.kvRoutes ?? [])])),
+      (namespace, l1) => this.#attachKvPush(namespace, l1),
+    );
     this.#root = new RuntimeContext(this.#registry, undefined, this.#ensureRunning, this.#cacheRegistry);
     this.#state = "started";
   }
@@ -401,6 +422,17 @@ class StrataRuntime implements Runtime {
     for (const [backend, router] of this.#push) {
       if (backend.namespace(cache.name) === cache) {
         router.attach(cache.entryPrefix(document.spec.fingerprint), document.coordinator, document.l1 ?? NO_L1);
+      }
+    }
+  }
+
+  /** Puts a key/value cache's L1 under its backend's push channel (when its route asked for push). */
+  #attachKvPush(namespace: CacheNamespace, l1: KvL1): void {
+    if (namespace.invalidationPush !== true) return;
+    for (const [backend, router] of this.#push) {
+      if (backend.namespace(namespace.name) === namespace) {
+        this.#kvPushNamespaces.push(namespace.namespace);
+        router.attach(kvPrefix(namespace.namespace), l1, l1);
       }
     }
   }

@@ -137,6 +137,11 @@ describe("createRuntime options", () => {
   const pgm = postgresModule({ pglite: true, documents });
   it.each([
     [{ modules: [] }, "modules"],
+    // Cache modules alone are a key/value runtime; listing documents for it is refused.
+    [
+      { modules: [memoryCacheModule({ caches })], documents: [defineDocument({ name: "x", fields: z.object({}) })] },
+      "documents",
+    ],
     [{ modules: [pgm, {}] }, "modules[1]"],
     [{ modules: [pgm, postgresModule({ pglite: true, documents })] }, "documents.products"],
     [{ modules: [pgm, memoryCacheModule({ caches }), memoryCacheModule({ caches })] }, "caches.products"],

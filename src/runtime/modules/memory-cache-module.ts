@@ -1,8 +1,11 @@
 import { checkKnownKeys, checkNamespace, checkObject, checkPositiveInt } from "../../kernel/check-options.js";
+import type { Duration } from "../../kernel/duration.js";
 import { ConfigurationError } from "../../kernel/errors.js";
 import { MemoryCacheBackend } from "../../l2/memory/memory-cache-backend.js";
 import { checkCacheName } from "../../spec/cache-name.js";
 import type { CacheModule, ModuleEnv } from "../module.js";
+import type { KvL1Options, KvRouteSettings } from "./kv-route-options.js";
+import { checkKvRoute, KV_ROUTE_KEYS } from "./kv-route-options.js";
 
 /** One cache route of memoryCacheModule. */
 export interface MemoryCacheOptions {
@@ -17,6 +20,13 @@ export interface MemoryCacheOptions {
    * @default 1048576 (1 MiB)
    */
   readonly maxValueBytes?: number;
+  /**
+   * Default lifetime of the cache API's writes to this cache (`runtime.cache(name).set(…)` without a ttl).
+   * @default "5m"
+   */
+  readonly ttl?: Duration;
+  /** Opt-in L1 of the cache API for this cache (copies in the process, bounded by `l1.ttl`). */
+  readonly l1?: KvL1Options;
 }
 
 /** Options of memoryCacheModule. Checked at once: an unknown or bad one throws ConfigurationError naming it. */
@@ -57,11 +67,13 @@ export function memoryCacheModule(options: MemoryCacheModuleOptions): CacheModul
     opts.maxEntries === undefined ? 100_000 : checkPositiveInt(opts.maxEntries, "memoryCacheModule.maxEntries");
   const routes = new Map<string, string>();
   const maxValueBytes = new Map<string, number>();
+  const kvRoutes = new Map<string, KvRouteSettings>();
   for (const [name, value] of Object.entries(checkObject(opts.caches, "memoryCacheModule.caches"))) {
     const path = `memoryCacheModule.caches.${name}`;
     checkCacheName(name, path);
     const cache = checkObject(value, path);
-    checkKnownKeys(cache, ["namespace", "maxValueBytes"], path);
+    checkKnownKeys(cache, ["namespace", "maxValueBytes", ...KV_ROUTE_KEYS], path);
+    kvRoutes.set(name, checkKvRoute(cache, path));
     if (cache.maxValueBytes !== undefined) {
       maxValueBytes.set(name, checkPositiveInt(cache.maxValueBytes, `${path}.maxValueBytes`));
     }
@@ -74,6 +86,7 @@ export function memoryCacheModule(options: MemoryCacheModuleOptions): CacheModul
     kind: "cache",
     names: [...routes.keys()],
     namespaces: [...routes].map(([cache, namespace]) => ({ module: "memoryCacheModule", location, cache, namespace })),
+    kvRoutes,
     async open(env: ModuleEnv) {
       return { backend: new MemoryCacheBackend(routes, env.clock, maxEntries, maxValueBytes) };
     },

@@ -12,6 +12,7 @@ import {
   checkTimerDelay,
   MAX_TIMER_DELAY_MS,
 } from "../../kernel/check-options.js";
+import type { Duration } from "../../kernel/duration.js";
 import { ConfigurationError } from "../../kernel/errors.js";
 import { RateLimitedLog } from "../../kernel/rate-limited-log.js";
 import type { RedisCacheRoute } from "../../l2/redis/redis-cache-backend.js";
@@ -20,6 +21,8 @@ import { guardDatabase, redisUrlDatabase } from "../../l2/redis/redis-database-n
 import { checkCacheName } from "../../spec/cache-name.js";
 import type { CacheModule, ModuleEnv } from "../module.js";
 import { type DataLocation, redisLocation } from "../route-conflicts.js";
+import type { KvL1Options, KvRouteSettings } from "./kv-route-options.js";
+import { checkKvRoute, KV_ROUTE_KEYS } from "./kv-route-options.js";
 
 /** One cache route of redisModule. */
 export interface RedisCacheOptions {
@@ -38,6 +41,16 @@ export interface RedisCacheOptions {
    * @default 1048576 (1 MiB)
    */
   readonly maxValueBytes?: number;
+  /**
+   * Default lifetime of the cache API's writes to this cache (`runtime.cache(name).set(…)` without a ttl).
+   * @default "5m"
+   */
+  readonly ttl?: Duration;
+  /**
+   * Opt-in L1 of the cache API for this cache: reads are served in-process; with `invalidationPush`, a write by any
+   * replica (or by hand) drops every copy.
+   */
+  readonly l1?: KvL1Options;
 }
 
 /** Any function: the client's own signatures differ between ioredis majors and copies. */
@@ -177,12 +190,14 @@ export function redisModule(options: RedisModuleOptions): CacheModule {
   const timeoutMs =
     opts.timeoutMs === undefined ? DEFAULT_TIMEOUT_MS : checkTimerDelay(opts.timeoutMs, "redisModule.timeoutMs");
   const routes = new Map<string, RedisCacheRoute>();
+  const kvRoutes = new Map<string, KvRouteSettings>();
   const caches = checkObject(opts.caches, "redisModule.caches");
   for (const [name, value] of Object.entries(caches)) {
     const path = `redisModule.caches.${name}`;
     checkCacheName(name, path);
     const cache = checkObject(value, path);
-    checkKnownKeys(cache, ["namespace", "invalidationPush", "maxValueBytes"], path);
+    checkKnownKeys(cache, ["namespace", "invalidationPush", "maxValueBytes", ...KV_ROUTE_KEYS], path);
+    kvRoutes.set(name, checkKvRoute(cache, path));
     const push = cache.invalidationPush ?? false;
     if (typeof push !== "boolean") throw new ConfigurationError(`${path}.invalidationPush`, "must be a boolean");
     const maxValueBytes =
@@ -204,6 +219,7 @@ export function redisModule(options: RedisModuleOptions): CacheModule {
     kind: "cache",
     names: [...routes.keys()],
     namespaces: [...routes].map(([cache, r]) => ({ module: "redisModule", location, cache, namespace: r.namespace })),
+    kvRoutes,
     async open(env: ModuleEnv) {
       const client =
         (opts.client as Redis | Cluster | undefined) ??
