@@ -95,7 +95,9 @@ describe.skipIf(env.skip)("fill lease across processes", () => {
   it("getMany of 100 cold ids across 8 processes: each id read from Postgres once", async () => {
     const ids = await Promise.all(Array.from({ length: 100 }, () => create(2)));
     await fetched();
-    const seen = await Promise.all(readers.map((peer) => peer.call<Record<string, number[]>>("getMany", { ids, n: 5 })));
+    const seen = await Promise.all(
+      readers.map((peer) => peer.call<Record<string, number[]>>("getMany", { ids, n: 5 })),
+    );
     for (const perId of seen) expect(Object.values(perId)).toEqual(ids.map(() => [1]));
     const reads = await fetched();
     expect([...reads.keys()].sort()).toEqual([...ids].sort());
