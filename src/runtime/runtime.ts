@@ -1,3 +1,6 @@
+import type { Cache } from "../cache/cache.js";
+import type { ChangeCaptureStats } from "../change-capture/capture-stats.js";
+import type { ChangeCapture } from "../change-capture/change-capture.js";
 import type { InvalidationChannel } from "../invalidation/invalidation-channel.js";
 import { InvalidationRouter } from "../invalidation/invalidation-router.js";
 import type { PushStats } from "../invalidation/push-stats.js";
@@ -14,7 +17,9 @@ import { parseEntryKey } from "../l2/key-layout.js";
 import { BackgroundRefresher } from "../read-through/background-refresher.js";
 import type { DocumentStats } from "../read-through/document-stats.js";
 import type { Database } from "../repository/document-repository.js";
-import type { DocumentSpec } from "../spec/document-spec.js";
+import type { CacheSpec, DocumentSpec } from "../spec/document-spec.js";
+import { CacheRegistry } from "./cache-registry.js";
+import { CaptureTargets, checkCapturedListed } from "./capture-targets.js";
 import type { Context } from "./context.js";
 import { RuntimeContext } from "./context.js";
 import type { DocumentRoute, DocumentRuntime } from "./document-registry.js";
@@ -25,7 +30,10 @@ import { checkListedDocuments, checkModuleRoutes, checkTableRoutes, openedTableR
 
 /** Options of createRuntime. Checked at once: an unknown or bad one throws ConfigurationError naming it. */
 export interface RuntimeOptions {
-  /** `postgresModule(...)` (at least one) and any cache modules (`redisModule`, `memoryCacheModule`). */
+  /**
+   * `postgresModule(...)` for documents and any cache modules (`redisModule`, `memoryCacheModule`); a runtime of
+   * cache modules only serves the cache API (`runtime.cache(name)`).
+   */
   readonly modules: ReadonlyArray<RuntimeModule>;
   /**
    * Where absorbed failures are reported.
@@ -63,6 +71,8 @@ export interface RuntimeStats {
   readonly caches: Readonly<
     Record<string, { readonly backend: string; readonly namespace: string; readonly push: PushStats }>
   >;
+  /** Per document with `changeCapture`: the capture of its database (mode, relay state, lag, depth, counters). */
+  readonly changeCapture: Readonly<Record<string, ChangeCaptureStats>>;
 }
 
 /** The lifecycle: created → starting → started → stopping → stopped; only "started" serves calls. */
@@ -83,6 +93,11 @@ export interface Runtime {
   stop(): Promise<void>;
   /** A new unit of work over this runtime's ports. RuntimeStateError unless the runtime is started. */
   context(): Context;
+  /**
+   * The cache API of a routed cache (the same cache as `ctx.cache(name)`), usable outside any context; works on a
+   * runtime without documents. RuntimeStateError unless started; ConfigurationError for an unrouted name.
+   */
+  cache(target: CacheSpec | string): Cache;
   /** `runtime.context().transaction(fn)`. */
   transaction<T>(fn: (tx: Context) => Promise<T>): Promise<T>;
   /** A snapshot of every counter: per document, and per cache route. */
@@ -149,7 +164,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     else if (module?.kind === "cache") cacheModules.push(module);
     else throw new ConfigurationError(`modules[${i}]`, "is not a stratacache module");
   });
-  if (documentModules.length === 0) throw new ConfigurationError("modules", "must include a postgresModule");
+  if (documentModules.length === 0 && cacheModules.length === 0) {
+    throw new ConfigurationError("modules", "must include a postgresModule or a cache module");
+  }
   checkUnique(
     documentModules.flatMap((m) => [...m.routes.keys()]),
     "documents",
@@ -176,6 +193,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     documents,
     cacheModules.flatMap((m) => m.names),
   );
+  checkCapturedListed(documentModules, documents);
   return new StrataRuntime(documentModules, cacheModules, logger, clock, refreshConcurrency, documents);
 }
 
@@ -195,9 +213,12 @@ class StrataRuntime implements Runtime {
   #push = new Map<CacheBackend, InvalidationRouter>();
   /** The push channels the cache modules opened; stopped before their backends close. */
   #channels: InvalidationChannel[] = [];
+  /** Change capture per documents module that has captured documents; stopped first. */
+  #captures: Array<{ readonly names: ReadonlyArray<string>; readonly capture: ChangeCapture }> = [];
   #registry: DocumentRegistry | undefined;
   #refresher: BackgroundRefresher | undefined;
   #root: RuntimeContext | undefined;
+  #cacheRegistry: CacheRegistry | undefined;
   #starting: Promise<void> | undefined;
   #backgroundStopped = false;
   #stopping: Promise<void> | undefined;
@@ -280,12 +301,22 @@ class StrataRuntime implements Runtime {
       );
       this.#registry.refresher = this.#refresher;
       for (const spec of this.documents) this.#registry.resolve(spec); // throws ConfigurationError without a route
+      for (const module of this.documentModules) {
+        const setup = module.changeCapture;
+        if (setup === undefined) continue;
+        const targets = new CaptureTargets(module, this.#registry);
+        const env = { logger: this.logger, clock: this.clock, targetFor: targets.targetFor };
+        const capture = await setup.open(env, module.migrate);
+        this.#captures.push({ names: [...setup.routes.keys()], capture });
+        this.#throwIfStopped();
+      }
     } catch (error) {
       await this.#closeAll();
       this.#state = "stopped";
       throw error;
     }
-    this.#root = new RuntimeContext(this.#registry, undefined, this.#ensureRunning);
+    this.#cacheRegistry = new CacheRegistry(this.#caches, this.clock, this.logger, this.#refresher);
+    this.#root = new RuntimeContext(this.#registry, undefined, this.#ensureRunning, this.#cacheRegistry);
     this.#state = "started";
   }
 
@@ -313,7 +344,17 @@ class StrataRuntime implements Runtime {
 
   context(): Context {
     this.#ensureRunning();
-    return new RuntimeContext(this.#registry as DocumentRegistry, undefined, this.#ensureRunning);
+    return new RuntimeContext(
+      this.#registry as DocumentRegistry,
+      undefined,
+      this.#ensureRunning,
+      this.#cacheRegistry as CacheRegistry,
+    );
+  }
+
+  cache(target: CacheSpec | string): Cache {
+    this.#ensureRunning();
+    return (this.#cacheRegistry as CacheRegistry).view(target, this.#ensureRunning);
   }
 
   transaction<T>(fn: (tx: Context) => Promise<T>): Promise<T> {
@@ -341,7 +382,12 @@ class StrataRuntime implements Runtime {
         caches[name] = { backend: backend.kind, namespace: namespace.namespace, push };
       }
     }
-    return { state: this.#state, documents, caches };
+    const changeCapture: Record<string, ChangeCaptureStats> = {};
+    for (const { names, capture } of this.#captures) {
+      const stats = capture.stats();
+      for (const name of names) changeCapture[name] = stats;
+    }
+    return { state: this.#state, documents, caches, changeCapture };
   }
 
   /**
@@ -361,6 +407,10 @@ class StrataRuntime implements Runtime {
 
   /** Stops background work, then closes every connection the runtime opened. Safe to call more than once. */
   async #closeAll(): Promise<void> {
+    const captures = this.#captures.splice(0);
+    for (const result of await Promise.allSettled(captures.map(({ capture }) => capture.stop()))) {
+      if (result.status === "rejected") this.logger.warn("error while closing", { error: String(result.reason) });
+    }
     if (!this.#backgroundStopped) {
       this.#backgroundStopped = true;
       this.#registry?.stop();
