@@ -55,3 +55,11 @@ export function parseEntryKey(key: string): EntryKey | undefined {
   if (at < 0) return undefined;
   return { prefix: key.slice(0, at + 3), id: key.slice(at + 4, -1) };
 }
+
+/**
+ * `<namespace>|<kind>:{<key>}`, a coordination key (kind `lock`, `fence` or `rate`): outside the `<namespace>:`
+ * prefix, so it never meets a key/value key or a tracked document entry; the lock and its fence counter share a slot.
+ */
+export function coordinationKey(namespace: string, kind: "lock" | "fence" | "rate", key: string): string {
+  return `${namespace}|${kind}:{${key}}`;
+}
