@@ -9,11 +9,11 @@ interface Slot<T> {
   expiresAt: number;
 }
 
-/** Maps with lazy expiry on the injected clock; every operation runs synchronously, hence atomically. */
+/** Maps with lazy expiry on a clock; every operation runs synchronously, hence atomically. */
 class ExpiringMap<T> {
   readonly #data = new Map<string, Slot<T>>();
 
-  constructor(private readonly clock: Clock) {}
+  constructor(private readonly clock: Pick<Clock, "now">) {}
 
   get(key: string): Slot<T> | undefined {
     const slot = this.#data.get(key);
@@ -44,8 +44,15 @@ class ExpiringMap<T> {
 }
 
 /**
+ * Real time for locks: a lock's lifetime is measured by the holder's timers (CacheLock), so the store must expire
+ * it on the same time base, whatever clock the runtime was given. Epoch ms, never stepping back.
+ */
+const realTime = { now: () => performance.timeOrigin + performance.now() };
+
+/**
  * Locks and rate limits in this process: exact for one process (every step is synchronous), invisible to others.
- * One instance per cache namespace.
+ * One instance per cache namespace. Locks expire in real time; rate-limit state expires on the runtime's clock,
+ * the one its decisions are made on.
  */
 export class MemoryCoordination implements CoordinationStores, LockStore, RateLimitStore {
   readonly #locks: ExpiringMap<string>;
@@ -53,9 +60,9 @@ export class MemoryCoordination implements CoordinationStores, LockStore, RateLi
   readonly #rates: ExpiringMap<RateState>;
   #ops = 0;
 
-  constructor(private readonly clock: Clock) {
-    this.#locks = new ExpiringMap(clock);
-    this.#fences = new ExpiringMap(clock);
+  constructor(clock: Clock) {
+    this.#locks = new ExpiringMap(realTime);
+    this.#fences = new ExpiringMap(realTime);
     this.#rates = new ExpiringMap(clock);
   }
 
@@ -70,9 +77,9 @@ export class MemoryCoordination implements CoordinationStores, LockStore, RateLi
   async acquire(key: string, owner: string, ttlMs: number): Promise<LockAcquireResult> {
     this.#tick();
     const held = this.#locks.get(key);
-    if (held) return { acquired: false, remainingMs: Math.max(1, held.expiresAt - this.clock.now()) };
+    if (held) return { acquired: false, remainingMs: Math.max(1, held.expiresAt - realTime.now()) };
     const last = this.#fences.get(key)?.value ?? 0;
-    const fencingToken = Math.max(last + 1, Math.floor(this.clock.now() * 1000));
+    const fencingToken = Math.max(last + 1, Math.floor(realTime.now() * 1000));
     this.#fences.set(key, fencingToken, Math.max(FENCE_COUNTER_TTL_MS, ttlMs));
     this.#locks.set(key, owner, ttlMs);
     return { acquired: true, fencingToken };
@@ -92,7 +99,7 @@ export class MemoryCoordination implements CoordinationStores, LockStore, RateLi
 
   async heldFor(key: string, owner: string): Promise<number> {
     const slot = this.#locks.get(key);
-    return slot?.value === owner ? Math.max(1, slot.expiresAt - this.clock.now()) : 0;
+    return slot?.value === owner ? Math.max(1, slot.expiresAt - realTime.now()) : 0;
   }
 
   async consume(key: string, params: RateLimitParams, now: number): Promise<RateLimitState> {

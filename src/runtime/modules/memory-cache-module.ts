@@ -1,3 +1,4 @@
+import { MemoryCoordination } from "../../coordination/memory/memory-coordination.js";
 import { checkKnownKeys, checkNamespace, checkObject, checkPositiveInt } from "../../kernel/check-options.js";
 import { ConfigurationError } from "../../kernel/errors.js";
 import { MemoryCacheBackend } from "../../l2/memory/memory-cache-backend.js";
@@ -75,7 +76,13 @@ export function memoryCacheModule(options: MemoryCacheModuleOptions): CacheModul
     names: [...routes.keys()],
     namespaces: [...routes].map(([cache, namespace]) => ({ module: "memoryCacheModule", location, cache, namespace })),
     async open(env: ModuleEnv) {
-      return { backend: new MemoryCacheBackend(routes, env.clock, maxEntries, maxValueBytes) };
+      const coordination = new Map(
+        [...routes.keys()].map((name) => [name, new MemoryCoordination(env.clock)] as const),
+      );
+      return {
+        backend: new MemoryCacheBackend(routes, env.clock, maxEntries, maxValueBytes),
+        coordination: (name: string) => coordination.get(name),
+      };
     },
   };
 }
