@@ -1,5 +1,32 @@
 // The public surface of stratacache. Nothing else is exported; everything here is stable.
 
+export type {
+  BatchLoader,
+  Cache,
+  CacheWriteOptions,
+  CounterOptions,
+  EarlyRefreshOptions,
+  GetOrSetOptions,
+  Loader,
+  LoaderContext,
+  LoaderTimeouts,
+} from "./cache/cache.js";
+export type {
+  CacheOperation,
+  CacheOperationListener,
+  CacheOperationName,
+  CacheOperationOptions,
+} from "./cache/cache-operation.js";
+export type { CacheStats, TimeoutCounts } from "./cache/cache-stats.js";
+export { CacheLock } from "./coordination/cache-lock.js";
+export type {
+  AcquireOptions,
+  LockOptions,
+  RateLimitOptions,
+  RetryOptions,
+  WithLockOptions,
+} from "./coordination/coordination-input.js";
+export type { RateLimitAlgorithm, RateLimitResult } from "./coordination/rate-limit-model.js";
 export type { DisarmReason, PushTiming } from "./invalidation/invalidation-channel.js";
 export type { PushState, PushStats } from "./invalidation/push-stats.js";
 export type { Clock } from "./kernel/clock.js";
@@ -10,9 +37,12 @@ export {
   AbortError,
   ConfigurationError,
   ConflictError,
+  LockLostError,
+  LockTimeoutError,
   NotFoundError,
   RuntimeStateError,
   StrataError,
+  TimeoutError,
   UnavailableError,
   ValidationError,
 } from "./kernel/errors.js";
@@ -31,6 +61,11 @@ export type { Context } from "./runtime/context.js";
 export type { RuntimeModule } from "./runtime/module.js";
 export type { MemoryCacheModuleOptions, MemoryCacheOptions } from "./runtime/modules/memory-cache-module.js";
 export { memoryCacheModule } from "./runtime/modules/memory-cache-module.js";
+export type {
+  PostgresCacheModuleOptions,
+  PostgresCacheOptions,
+} from "./runtime/modules/postgres-cache-module.js";
+export { postgresCacheModule } from "./runtime/modules/postgres-cache-module.js";
 export type { PostgresDocumentOptions, PostgresModuleOptions } from "./runtime/modules/postgres-module.js";
 export { postgresModule } from "./runtime/modules/postgres-module.js";
 export type { RedisCacheOptions, RedisClientLike, RedisModuleOptions } from "./runtime/modules/redis-module.js";

@@ -26,6 +26,20 @@ export interface LockOptions {
   readonly onLost?: (error: LockLostError) => void;
 }
 
+/** The pauses of a waiting `acquire`. */
+export interface RetryOptions {
+  /**
+   * The first pause; each next one doubles, with jitter.
+   * @default "10ms"
+   */
+  readonly initial?: Duration;
+  /**
+   * The longest pause.
+   * @default "250ms"
+   */
+  readonly max?: Duration;
+}
+
 /** How an `acquire` waits for a held lock. Absent: one attempt, no wait. */
 export interface AcquireOptions {
   /**
@@ -38,7 +52,7 @@ export interface AcquireOptions {
    * past the held lock's remaining lifetime.
    * @default { initial: "10ms", max: "250ms" }
    */
-  readonly retry?: { readonly initial?: Duration; readonly max?: Duration };
+  readonly retry?: RetryOptions;
   /** Aborts the wait: `acquire` rejects with AbortError (code ABORTED) and holds nothing. */
   readonly signal?: AbortSignal;
 }

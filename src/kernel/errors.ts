@@ -8,7 +8,8 @@ export type StrataErrorCode =
   | "ABORTED"
   | "STOPPED"
   | "LOCKED"
-  | "LOCK_LOST";
+  | "LOCK_LOST"
+  | "TIMEOUT";
 
 /** Base of every error stratacache throws on purpose. Switch on `code`, not on the class name. */
 export class StrataError extends Error {
@@ -150,5 +151,16 @@ export class LockLostError extends StrataError {
     super("LOCK_LOST", `lock ${JSON.stringify(key)} (fencing token ${fencingToken}) was lost: ${why}`);
     this.key = key;
     this.fencingToken = fencingToken;
+  }
+}
+
+/** A loader (the cache API's `getOrSet`) ran past its hard timeout and no stale value could stand in. */
+export class TimeoutError extends StrataError {
+  /** The deadline that passed, in ms. */
+  readonly timeoutMs: number;
+
+  constructor(message: string, timeoutMs: number) {
+    super("TIMEOUT", message);
+    this.timeoutMs = timeoutMs;
   }
 }

@@ -1,5 +1,6 @@
 import type { CachePort } from "./cache-port.js";
 import type { DocumentEntryStore } from "./document-entry.js";
+import type { KeyValueStore } from "./key-value-store.js";
 
 /** One routed cache: a namespace in a backend. */
 export interface CacheNamespace {
@@ -12,6 +13,8 @@ export interface CacheNamespace {
   readonly maxValueBytes?: number;
   /** The key/value port; `defaultTtlMs` applies to sets without their own ttl. */
   kv(defaultTtlMs: number): CachePort;
+  /** The cache API's store of this namespace (src/cache/), one per namespace. */
+  keyValues(): KeyValueStore;
   /**
    * Versioned entries of the document whose schema has this fingerprint. `maxTtlMs`: the longest lifetime that
    * document ever gives an entry, tombstone or floor; the fence cuts longer-lived keys down to it (fence-script.ts).

@@ -63,3 +63,17 @@ export function parseEntryKey(key: string): EntryKey | undefined {
 export function coordinationKey(namespace: string, kind: "lock" | "fence" | "rate", key: string): string {
   return `${namespace}|${kind}:{${key}}`;
 }
+
+/**
+ * `<namespace>:kv|gen`, the key/value generation of a namespace: `clear()` bumps it, and an entry written under an
+ * older one is a miss. Under the `<namespace>:` prefix (CLIENT TRACKING sees a clear), never under `<namespace>:kv:`
+ * (no user key can name it).
+ */
+export function kvGenerationKey(namespace: string): string {
+  return `${namespace}:kv|gen`;
+}
+
+/** `<namespace>:kv|tag:`, the prefix of tag versions (`invalidateTags` bumps them; see l2/kv-envelope.ts). */
+export function kvTagPrefix(namespace: string): string {
+  return `${namespace}:kv|tag:`;
+}

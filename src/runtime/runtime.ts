@@ -1,3 +1,5 @@
+import type { Cache } from "../cache/cache.js";
+import type { CoordinationStores } from "../coordination/cache-coordination.js";
 import type { InvalidationChannel } from "../invalidation/invalidation-channel.js";
 import { InvalidationRouter } from "../invalidation/invalidation-router.js";
 import type { PushStats } from "../invalidation/push-stats.js";
@@ -14,7 +16,8 @@ import { parseEntryKey } from "../l2/key-layout.js";
 import { BackgroundRefresher } from "../read-through/background-refresher.js";
 import type { DocumentStats } from "../read-through/document-stats.js";
 import type { Database } from "../repository/document-repository.js";
-import type { DocumentSpec } from "../spec/document-spec.js";
+import type { CacheSpec, DocumentSpec } from "../spec/document-spec.js";
+import { CacheRegistry } from "./cache-registry.js";
 import type { Context } from "./context.js";
 import { RuntimeContext } from "./context.js";
 import type { DocumentRoute, DocumentRuntime } from "./document-registry.js";
@@ -25,7 +28,10 @@ import { checkListedDocuments, checkModuleRoutes, checkTableRoutes, openedTableR
 
 /** Options of createRuntime. Checked at once: an unknown or bad one throws ConfigurationError naming it. */
 export interface RuntimeOptions {
-  /** `postgresModule(...)` (at least one) and any cache modules (`redisModule`, `memoryCacheModule`). */
+  /**
+   * `postgresModule(...)` for documents and any cache modules (`redisModule`, `memoryCacheModule`); a runtime of
+   * cache modules only serves the cache API (`runtime.cache(name)`).
+   */
   readonly modules: ReadonlyArray<RuntimeModule>;
   /**
    * Where absorbed failures are reported.
@@ -83,6 +89,11 @@ export interface Runtime {
   stop(): Promise<void>;
   /** A new unit of work over this runtime's ports. RuntimeStateError unless the runtime is started. */
   context(): Context;
+  /**
+   * The cache API of a routed cache (the same cache as `ctx.cache(name)`), usable outside any context; works on a
+   * runtime without documents. RuntimeStateError unless started; ConfigurationError for an unrouted name.
+   */
+  cache(target: CacheSpec | string): Cache;
   /** `runtime.context().transaction(fn)`. */
   transaction<T>(fn: (tx: Context) => Promise<T>): Promise<T>;
   /** A snapshot of every counter: per document, and per cache route. */
@@ -147,7 +158,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     else if (module?.kind === "cache") cacheModules.push(module);
     else throw new ConfigurationError(`modules[${i}]`, "is not a stratacache module");
   });
-  if (documentModules.length === 0) throw new ConfigurationError("modules", "must include a postgresModule");
+  if (documentModules.length === 0 && cacheModules.length === 0) {
+    throw new ConfigurationError("modules", "must include a postgresModule or a cache module");
+  }
   checkUnique(
     documentModules.flatMap((m) => [...m.routes.keys()]),
     "documents",
@@ -189,6 +202,8 @@ class StrataRuntime implements Runtime {
   #state: RuntimeState = "created";
   #databases: Database[] = [];
   #caches: CacheBackend[] = [];
+  /** Each cache module's lock and rate-limit stores, by cache name. */
+  #coordination: Array<(name: string) => CoordinationStores | undefined> = [];
   /** Push invalidation, per backend that has a channel. */
   #push = new Map<CacheBackend, InvalidationRouter>();
   /** The push channels the cache modules opened; stopped before their backends close. */
@@ -196,6 +211,7 @@ class StrataRuntime implements Runtime {
   #registry: DocumentRegistry | undefined;
   #refresher: BackgroundRefresher | undefined;
   #root: RuntimeContext | undefined;
+  #cacheRegistry: CacheRegistry | undefined;
   #starting: Promise<void> | undefined;
   #backgroundStopped = false;
   #stopping: Promise<void> | undefined;
@@ -256,8 +272,9 @@ class StrataRuntime implements Runtime {
         for (const [name, table] of module.routes) routes.set(name, { database, table });
       }
       for (const module of this.cacheModules) {
-        const { backend, invalidation } = await module.open(env);
+        const { backend, invalidation, coordination } = await module.open(env);
         this.#caches.push(backend);
+        if (coordination !== undefined) this.#coordination.push(coordination);
         if (invalidation !== undefined) {
           this.#channels.push(invalidation);
           this.#push.set(backend, new InvalidationRouter(invalidation, this.logger, parseEntryKey));
@@ -283,7 +300,22 @@ class StrataRuntime implements Runtime {
       this.#state = "stopped";
       throw error;
     }
-    this.#root = new RuntimeContext(this.#registry, undefined, this.#ensureRunning);
+    const coordination = [...this.#coordination];
+    this.#cacheRegistry = new CacheRegistry(
+      this.#caches,
+      this.clock,
+      this.logger,
+      this.#refresher,
+      undefined,
+      (name) => {
+        for (const stores of coordination) {
+          const found = stores(name);
+          if (found !== undefined) return found;
+        }
+        return undefined;
+      },
+    );
+    this.#root = new RuntimeContext(this.#registry, undefined, this.#ensureRunning, this.#cacheRegistry);
     this.#state = "started";
   }
 
@@ -311,7 +343,17 @@ class StrataRuntime implements Runtime {
 
   context(): Context {
     this.#ensureRunning();
-    return new RuntimeContext(this.#registry as DocumentRegistry, undefined, this.#ensureRunning);
+    return new RuntimeContext(
+      this.#registry as DocumentRegistry,
+      undefined,
+      this.#ensureRunning,
+      this.#cacheRegistry as CacheRegistry,
+    );
+  }
+
+  cache(target: CacheSpec | string): Cache {
+    this.#ensureRunning();
+    return (this.#cacheRegistry as CacheRegistry).view(target, this.#ensureRunning);
   }
 
   transaction<T>(fn: (tx: Context) => Promise<T>): Promise<T> {
@@ -367,6 +409,7 @@ class StrataRuntime implements Runtime {
     }
     const closing = [...this.#caches.map((c) => c.close()), ...this.#databases.map((d) => d.close())];
     this.#caches = [];
+    this.#coordination = [];
     this.#databases = [];
     for (const result of await Promise.allSettled(closing)) {
       if (result.status === "rejected") this.logger.warn("error while closing", { error: String(result.reason) });

@@ -11,7 +11,18 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CacheLock } from "../../src/coordination/cache-lock.js";
 import type { RateLimitAlgorithm } from "../../src/coordination/rate-limit-model.js";
-import { AbortError, LockLostError, LockTimeoutError, ValidationError } from "../../src/kernel/errors.js";
+import {
+  AbortError,
+  LockLostError,
+  LockTimeoutError,
+  RuntimeStateError,
+  ValidationError,
+} from "../../src/kernel/errors.js";
+import { silentLogger } from "../../src/kernel/logger.js";
+import { memoryCacheModule } from "../../src/runtime/modules/memory-cache-module.js";
+import { postgresCacheModule } from "../../src/runtime/modules/postgres-cache-module.js";
+import { redisModule } from "../../src/runtime/modules/redis-module.js";
+import { createRuntime } from "../../src/runtime/runtime.js";
 import {
   COORDINATION_KINDS,
   type CoordinationKind,
@@ -234,4 +245,41 @@ describe.skipIf(env.skip).each(COORDINATION_KINDS)("coordination on %s", (kind: 
       );
     });
   });
+});
+
+describe.skipIf(env.skip)("cache.lock, cache.withLock and cache.rateLimit through runtime.cache(name)", () => {
+  it.each(COORDINATION_KINDS)(
+    "on %s: the facade reaches the module's stores, and refuses calls after stop()",
+    async (kind) => {
+      const namespace = `facade:${randomUUID().slice(0, 8)}`;
+      const caches = { c: { namespace } };
+      const module =
+        kind === "memory"
+          ? memoryCacheModule({ caches })
+          : kind === "redis"
+            ? redisModule({ url: env.redisUrl!, caches })
+            : postgresCacheModule({ url: env.postgres!.url, caches });
+      const runtime = createRuntime({ modules: [module], logger: silentLogger, clock: new ManualClock() });
+      await runtime.start();
+      const cache = runtime.cache("c");
+      try {
+        const lock = cache.lock("job", { ttl: "30s" });
+        expect(await lock.acquire()).toBe(true);
+        expect(await cache.lock("job", { ttl: "30s" }).acquire()).toBe(false);
+        const first = lock.fencingToken!;
+        await lock.release();
+        expect(await cache.withLock("job", async (held) => held.fencingToken, { ttl: "5s" })).toBeGreaterThan(first);
+        const results = [];
+        for (let i = 0; i < 4; i++) results.push(await cache.rateLimit("api", { limit: 3, window: "1m" }));
+        expect(results.map((r) => r.allowed)).toEqual([true, true, true, false]);
+        // Lock and rate-limit keys never meet value keys.
+        expect(await cache.get("job")).toBeUndefined();
+        expect(await cache.get("api")).toBeUndefined();
+      } finally {
+        await runtime.stop();
+      }
+      await expect(cache.rateLimit("api", { limit: 3, window: "1m" })).rejects.toBeInstanceOf(RuntimeStateError);
+      expect(() => cache.lock("job", { ttl: "1s" })).toThrow(RuntimeStateError);
+    },
+  );
 });

@@ -42,6 +42,14 @@ const fixtures: ReadonlyArray<readonly [string, string, boolean]> = [
   ["l2/up-to-coordination.ts", "../coordination/cache-lock.js", false],
   ["read-through/sideways-to-coordination.ts", "../coordination/cache-lock.js", false],
   ["runtime/down-to-coordination.ts", "../coordination/cache-coordination.js", true],
+  ["cache/up-to-runtime.ts", "../runtime/runtime.js", false],
+  ["cache/driver.ts", "ioredis", false],
+  ["cache/down-to-l2.ts", "../l2/key-value-store.js", true],
+  ["cache/down-to-core.ts", "../read-through/single-flight.js", true],
+  ["l2/up-to-cache.ts", "../cache/cache.js", false],
+  ["read-through/up-to-cache.ts", "../cache/cache.js", false],
+  ["cache/down-to-coordination.ts", "../coordination/cache-coordination.js", true],
+  ["coordination/up-to-cache.ts", "../cache/cache.js", false],
 ];
 
 let root: string;

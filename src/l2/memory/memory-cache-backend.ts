@@ -13,7 +13,16 @@ import {
   encodeTombstone,
   envelopeVersion,
 } from "../entry-envelope.js";
-import { entryPrefix, idKey, idleClockPrefix, kvPrefix, versionFloorPrefix } from "../key-layout.js";
+import {
+  entryPrefix,
+  idKey,
+  idleClockPrefix,
+  kvGenerationKey,
+  kvPrefix,
+  kvTagPrefix,
+  versionFloorPrefix,
+} from "../key-layout.js";
+import type { KeyValueStore } from "../key-value-store.js";
 import {
   checkKvKey,
   checkKvKeys,
@@ -23,6 +32,7 @@ import {
   encodeKvValue,
 } from "../kv-input.js";
 import { supersedes } from "../version-order.js";
+import { MemoryKeyValueStore } from "./memory-key-value-store.js";
 
 /**
  * An in-process L2 with Redis' semantics for what stratacache uses: per-key expiry, the same envelope bytes and
@@ -112,11 +122,24 @@ export class MemoryKeyspace {
 
   clear(): void {
     this.#data.clear();
+    this.#pinned.clear();
+  }
+
+  /** Values outside the size bound (generations, tag versions): evicting one would revive what it invalidated. */
+  readonly #pinned = new Map<string, string>();
+
+  getPinned(key: string): string | undefined {
+    return this.#pinned.get(key);
+  }
+
+  setPinned(key: string, value: string): void {
+    this.#pinned.set(key, value);
   }
 }
 
 class MemoryNamespace implements CacheNamespace {
   readonly #entries = new Map<string, MemoryEntryStore>();
+  #keyValues: KeyValueStore | undefined;
 
   constructor(
     readonly name: string,
@@ -127,6 +150,16 @@ class MemoryNamespace implements CacheNamespace {
 
   kv(defaultTtlMs: number): CachePort {
     return new MemoryKvStore(this.keyspace, kvPrefix(this.namespace), defaultTtlMs, this.maxValueBytes);
+  }
+
+  keyValues(): KeyValueStore {
+    this.#keyValues ??= new MemoryKeyValueStore(
+      this.keyspace,
+      kvPrefix(this.namespace),
+      kvGenerationKey(this.namespace),
+      kvTagPrefix(this.namespace),
+    );
+    return this.#keyValues;
   }
 
   entries(fingerprint: string, maxTtlMs = 0): DocumentEntryStore {

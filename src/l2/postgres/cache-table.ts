@@ -15,7 +15,10 @@ import { StrataError, UnavailableError } from "../../kernel/errors.js";
  * - document entries also keep their version (`inc`, `rev`: +Infinity for a tombstone, `fresh_until`), the version
  *   floor (`floor_*`, which outlives the entry) and the sliding idle clock (`idle_until`) in the same row, so the
  *   fence is one conditional upsert on one locked row (postgres-entry-store.ts);
- * - `state`: numbers of locks (the fencing counter) and rate limits (see rate-limit-model.ts).
+ * - `state`: numbers of locks (the fencing counter) and rate limits (see rate-limit-model.ts), and the versions
+ *   of the cache API (a namespace's generation, a tag's version: rows that never expire);
+ * - cache API entries (postgres-key-value-store.ts) keep the generation and tag versions they were written under in
+ *   `gen`, `tags`, `tag_versions`, and their freshness in `fresh_until`, `delta_ms`.
  */
 export interface CacheSql {
   /** Runs one statement with `$1…` parameters; a failure should be an UnavailableError("postgres"). */
@@ -70,6 +73,30 @@ BEGIN
   RETURN ARRAY[ok::int::bigint, w, cur, prev];
 END $fn$`;
 
+/**
+ * The counter step of the cache API's `increment` (l2/kv-counter.ts' nextCount, in SQL): the integer in a live
+ * entry's value bytes (`j<integer>`, or 0 when `current` is NULL) plus `by`, clamped. Raises SQLSTATE SC001 for a
+ * value that is not a counter and SC002 past ±(2^53 − 1): the statement then writes nothing.
+ */
+export const COUNT_FUNCTION = "strata_kv_count_v1";
+
+const COUNT_SQL = `
+CREATE OR REPLACE FUNCTION ${COUNT_FUNCTION}(current bytea, by_n bigint, floor_n bigint, ceiling_n bigint)
+  RETURNS bigint LANGUAGE plpgsql IMMUTABLE AS $fn$
+DECLARE txt text; n numeric := 0;
+BEGIN
+  IF current IS NOT NULL THEN
+    txt := convert_from(current, 'LATIN1');
+    IF txt !~ '^j-?[0-9]{1,16}$' THEN RAISE EXCEPTION 'not a counter' USING ERRCODE = 'SC001'; END IF;
+    n := substr(txt, 2)::numeric;
+  END IF;
+  n := n + by_n;
+  IF floor_n IS NOT NULL AND n < floor_n THEN n := floor_n; END IF;
+  IF ceiling_n IS NOT NULL AND n > ceiling_n THEN n := ceiling_n; END IF;
+  IF abs(n) > 9007199254740991 THEN RAISE EXCEPTION 'counter overflow' USING ERRCODE = 'SC002'; END IF;
+  RETURN n::bigint;
+END $fn$`;
+
 /** Creates the table, its expiry index and the rate-limit function, once per database even under concurrent starts. */
 export async function migrateCacheTable(sql: CacheSql, table: string): Promise<void> {
   const t = quoteTable(table);
@@ -82,11 +109,17 @@ export async function migrateCacheTable(sql: CacheSql, table: string): Promise<v
       inc bigint, rev float8, fresh_until bigint,
       floor_inc bigint, floor_rev float8, floor_until bigint,
       idle_until bigint,
-      state bigint[]
+      state bigint[],
+      gen bigint, delta_ms bigint, tags text[], tag_versions bigint[]
     )`);
     await tx.query(`CREATE INDEX IF NOT EXISTS ${quoteTable(`${table}_expiry`)} ON ${t} (expires_at)`);
-    const exists = await tx.query(`SELECT 1 FROM pg_proc WHERE proname = $1`, [RATE_STEP_FUNCTION]);
-    if (exists.rows.length === 0) await tx.query(RATE_STEP_SQL);
+    for (const [name, body] of [
+      [RATE_STEP_FUNCTION, RATE_STEP_SQL],
+      [COUNT_FUNCTION, COUNT_SQL],
+    ] as const) {
+      const exists = await tx.query("SELECT 1 FROM pg_proc WHERE proname = $1", [name]);
+      if (exists.rows.length === 0) await tx.query(body);
+    }
   });
 }
 

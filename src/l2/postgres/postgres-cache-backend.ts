@@ -2,9 +2,11 @@ import type { Logger } from "../../kernel/logger.js";
 import type { CacheBackend, CacheNamespace } from "../cache-backend.js";
 import type { CachePort } from "../cache-port.js";
 import type { DocumentEntryStore } from "../document-entry.js";
-import { entryPrefix, kvPrefix } from "../key-layout.js";
+import { entryPrefix, kvGenerationKey, kvPrefix, kvTagPrefix } from "../key-layout.js";
+import type { KeyValueStore } from "../key-value-store.js";
 import { type CacheSql, sweepCacheTable } from "./cache-table.js";
 import { PostgresEntryStore } from "./postgres-entry-store.js";
+import { PostgresKeyValueStore } from "./postgres-key-value-store.js";
 import { PostgresKvStore } from "./postgres-kv-store.js";
 
 export interface PostgresCacheRoute {
@@ -86,6 +88,7 @@ export class PostgresNamespace implements CacheNamespace {
   readonly maxValueBytes: number;
   readonly invalidationPush = false;
   readonly #entries = new Map<string, PostgresEntryStore>();
+  #keyValues: KeyValueStore | undefined;
 
   constructor(
     readonly name: string,
@@ -99,6 +102,17 @@ export class PostgresNamespace implements CacheNamespace {
 
   kv(defaultTtlMs: number): CachePort {
     return new PostgresKvStore(this.sql, this.table, kvPrefix(this.namespace), defaultTtlMs, this.maxValueBytes);
+  }
+
+  keyValues(): KeyValueStore {
+    this.#keyValues ??= new PostgresKeyValueStore(
+      this.sql,
+      this.table,
+      kvPrefix(this.namespace),
+      kvGenerationKey(this.namespace),
+      kvTagPrefix(this.namespace),
+    );
+    return this.#keyValues;
   }
 
   entries(fingerprint: string): DocumentEntryStore {

@@ -3,9 +3,18 @@ import type { Logger } from "../../kernel/logger.js";
 import type { CacheBackend, CacheNamespace } from "../cache-backend.js";
 import type { CachePort } from "../cache-port.js";
 import type { DocumentEntryStore } from "../document-entry.js";
-import { entryPrefix, idleClockPrefix, kvPrefix, versionFloorPrefix } from "../key-layout.js";
+import {
+  entryPrefix,
+  idleClockPrefix,
+  kvGenerationKey,
+  kvPrefix,
+  kvTagPrefix,
+  versionFloorPrefix,
+} from "../key-layout.js";
+import type { KeyValueStore } from "../key-value-store.js";
 import { DEFAULT_MAX_VALUE_BYTES } from "../kv-input.js";
 import { RedisEntryStore } from "./redis-entry-store.js";
+import { RedisKeyValueStore } from "./redis-key-value-store.js";
 import { RedisKvStore } from "./redis-kv-store.js";
 
 export interface RedisCacheRoute {
@@ -58,6 +67,7 @@ class RedisNamespace implements CacheNamespace {
   readonly invalidationPush: boolean;
   readonly maxValueBytes: number;
   readonly #entries = new Map<string, RedisEntryStore>();
+  #keyValues: KeyValueStore | undefined;
 
   constructor(
     readonly name: string,
@@ -72,6 +82,17 @@ class RedisNamespace implements CacheNamespace {
   kv(defaultTtlMs: number): CachePort {
     const client = this.backend.client;
     return new RedisKvStore(client, kvPrefix(this.namespace), defaultTtlMs, this.backend.timeoutMs, this.maxValueBytes);
+  }
+
+  keyValues(): KeyValueStore {
+    this.#keyValues ??= new RedisKeyValueStore(
+      this.backend.client,
+      kvPrefix(this.namespace),
+      kvGenerationKey(this.namespace),
+      kvTagPrefix(this.namespace),
+      this.backend.timeoutMs,
+    );
+    return this.#keyValues;
   }
 
   entries(fingerprint: string, maxTtlMs = 0): DocumentEntryStore {
