@@ -18,6 +18,8 @@ export type {
   CacheOperationOptions,
 } from "./cache/cache-operation.js";
 export type { CacheStats, TimeoutCounts } from "./cache/cache-stats.js";
+export type { CaptureMode, ChangeCaptureStats, RelayState, SlotStats } from "./change-capture/capture-stats.js";
+export { UNINSTALL_CAPTURE_SQL as changeCaptureUninstallSql } from "./change-capture/outbox/outbox-ddl.js";
 export { CacheLock } from "./coordination/cache-lock.js";
 export type {
   AcquireOptions,
@@ -55,6 +57,7 @@ export type { CachePort, CacheSetOptions, CacheValue } from "./l2/cache-port.js"
 export type { DocumentCommand } from "./read-through/document-command.js";
 export type { DocumentQuery, ReadOptions } from "./read-through/document-query.js";
 export type { DocumentStats, L2Stats, RefreshStats, SourceStats } from "./read-through/document-stats.js";
+export type { LeaseStats } from "./read-through/lease-stats.js";
 export type { PgPoolClientLike, PgPoolLike } from "./repository/postgres/pg-driver.js";
 export type { PGliteLike, PGliteQueryable } from "./repository/postgres/pglite-driver.js";
 export type { Context } from "./runtime/context.js";
@@ -66,6 +69,7 @@ export type {
   PostgresCacheOptions,
 } from "./runtime/modules/postgres-cache-module.js";
 export { postgresCacheModule } from "./runtime/modules/postgres-cache-module.js";
+export type { ChangeRelayOptions, DocumentCaptureOption } from "./runtime/modules/postgres-change-capture.js";
 export type { PostgresDocumentOptions, PostgresModuleOptions } from "./runtime/modules/postgres-module.js";
 export { postgresModule } from "./runtime/modules/postgres-module.js";
 export type { RedisCacheOptions, RedisClientLike, RedisModuleOptions } from "./runtime/modules/redis-module.js";
@@ -83,5 +87,6 @@ export type {
   DocumentMeta,
   DocumentSpec,
   L1Spec,
+  LeaseSpec,
   Patch,
 } from "./spec/document-spec.js";

@@ -5,6 +5,7 @@
  * - document entry:  `<namespace>:<fingerprint>:d:{<id>}`
  * - idle clock:      `<namespace>|idle:<fingerprint>:{<id>}` (sliding entries)
  * - version floor:   `<namespace>|floor:<fingerprint>:{<id>}` (see fence-script.ts)
+ * - fill lease:      `<namespace>|lease:<fingerprint>:{<id>}` (see entry-lease.ts)
  * - key/value port:  `<namespace>:kv:<key>`
  *
  * `{<id>}` is a cluster hash tag: an entry, its idle clock and its floor share one slot, so one script touches all
@@ -28,6 +29,11 @@ export function idleClockPrefix(namespace: string, fingerprint: string): string 
  */
 export function versionFloorPrefix(namespace: string, fingerprint: string): string {
   return `${namespace}|floor:${fingerprint}:`;
+}
+
+/** `<namespace>|lease:<fingerprint>:`, the prefix of fill leases (entry-lease.ts); untracked, like floors. */
+export function leasePrefix(namespace: string, fingerprint: string): string {
+  return `${namespace}|lease:${fingerprint}:`;
 }
 
 /** `<namespace>:kv:`, the prefix of the key/value port's keys. */

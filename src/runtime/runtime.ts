@@ -1,4 +1,6 @@
 import type { Cache } from "../cache/cache.js";
+import type { ChangeCaptureStats } from "../change-capture/capture-stats.js";
+import type { ChangeCapture } from "../change-capture/change-capture.js";
 import type { CoordinationStores } from "../coordination/cache-coordination.js";
 import type { InvalidationChannel } from "../invalidation/invalidation-channel.js";
 import { InvalidationRouter } from "../invalidation/invalidation-router.js";
@@ -18,6 +20,7 @@ import type { DocumentStats } from "../read-through/document-stats.js";
 import type { Database } from "../repository/document-repository.js";
 import type { CacheSpec, DocumentSpec } from "../spec/document-spec.js";
 import { CacheRegistry } from "./cache-registry.js";
+import { CaptureTargets, checkCapturedListed } from "./capture-targets.js";
 import type { Context } from "./context.js";
 import { RuntimeContext } from "./context.js";
 import type { DocumentRoute, DocumentRuntime } from "./document-registry.js";
@@ -69,6 +72,8 @@ export interface RuntimeStats {
   readonly caches: Readonly<
     Record<string, { readonly backend: string; readonly namespace: string; readonly push: PushStats }>
   >;
+  /** Per document with `changeCapture`: the capture of its database (mode, relay state, lag, depth, counters). */
+  readonly changeCapture: Readonly<Record<string, ChangeCaptureStats>>;
 }
 
 /** The lifecycle: created → starting → started → stopping → stopped; only "started" serves calls. */
@@ -111,6 +116,8 @@ const RUNTIME_OPTION_KEYS: ReadonlyArray<keyof RuntimeOptions> = [
 ];
 const LOGGER_METHODS: ReadonlyArray<keyof Logger> = ["debug", "info", "warn", "error"];
 const CLOCK_METHODS: ReadonlyArray<keyof Clock> = ["now", "random"];
+/** The L1 of a document without one (attached to push only so its lease waiters wake): nothing to drop. */
+const NO_L1 = { size: 0 } as const;
 
 /**
  * Builds a runtime from modules: at least one `postgresModule`, and cache modules (`redisModule`,
@@ -187,6 +194,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     documents,
     cacheModules.flatMap((m) => m.names),
   );
+  checkCapturedListed(documentModules, documents);
   return new StrataRuntime(documentModules, cacheModules, logger, clock, refreshConcurrency, documents);
 }
 
@@ -208,6 +216,8 @@ class StrataRuntime implements Runtime {
   #push = new Map<CacheBackend, InvalidationRouter>();
   /** The push channels the cache modules opened; stopped before their backends close. */
   #channels: InvalidationChannel[] = [];
+  /** Change capture per documents module that has captured documents; stopped first. */
+  #captures: Array<{ readonly names: ReadonlyArray<string>; readonly capture: ChangeCapture }> = [];
   #registry: DocumentRegistry | undefined;
   #refresher: BackgroundRefresher | undefined;
   #root: RuntimeContext | undefined;
@@ -295,6 +305,15 @@ class StrataRuntime implements Runtime {
       );
       this.#registry.refresher = this.#refresher;
       for (const spec of this.documents) this.#registry.resolve(spec); // throws ConfigurationError without a route
+      for (const module of this.documentModules) {
+        const setup = module.changeCapture;
+        if (setup === undefined) continue;
+        const targets = new CaptureTargets(module, this.#registry);
+        const env = { logger: this.logger, clock: this.clock, targetFor: targets.targetFor };
+        const capture = await setup.open(env, module.migrate);
+        this.#captures.push({ names: [...setup.routes.keys()], capture });
+        this.#throwIfStopped();
+      }
     } catch (error) {
       await this.#closeAll();
       this.#state = "stopped";
@@ -381,22 +400,35 @@ class StrataRuntime implements Runtime {
         caches[name] = { backend: backend.kind, namespace: namespace.namespace, push };
       }
     }
-    return { state: this.#state, documents, caches };
+    const changeCapture: Record<string, ChangeCaptureStats> = {};
+    for (const { names, capture } of this.#captures) {
+      const stats = capture.stats();
+      for (const name of names) changeCapture[name] = stats;
+    }
+    return { state: this.#state, documents, caches, changeCapture };
   }
 
-  /** Puts a push-enabled document under its backend's channel (a document without L1 has nothing to drop). */
+  /**
+   * Puts a push-enabled document under its backend's channel (a document without L1 has nothing to drop, unless
+   * lease waiters are woken by its invalidations).
+   */
   #attachPush(document: DocumentRuntime): void {
     const cache = document.cache;
-    if (cache?.invalidationPush !== true || document.l1 === undefined) return;
+    const leased = document.spec.cache?.lease !== undefined;
+    if (cache?.invalidationPush !== true || (document.l1 === undefined && !leased)) return;
     for (const [backend, router] of this.#push) {
       if (backend.namespace(cache.name) === cache) {
-        router.attach(cache.entryPrefix(document.spec.fingerprint), document.coordinator, document.l1);
+        router.attach(cache.entryPrefix(document.spec.fingerprint), document.coordinator, document.l1 ?? NO_L1);
       }
     }
   }
 
   /** Stops background work, then closes every connection the runtime opened. Safe to call more than once. */
   async #closeAll(): Promise<void> {
+    const captures = this.#captures.splice(0);
+    for (const result of await Promise.allSettled(captures.map(({ capture }) => capture.stop()))) {
+      if (result.status === "rejected") this.logger.warn("error while closing", { error: String(result.reason) });
+    }
     if (!this.#backgroundStopped) {
       this.#backgroundStopped = true;
       this.#registry?.stop();

@@ -3,16 +3,19 @@ import type { Logger } from "../../kernel/logger.js";
 import type { CacheBackend, CacheNamespace } from "../cache-backend.js";
 import type { CachePort } from "../cache-port.js";
 import type { DocumentEntryStore } from "../document-entry.js";
+import type { EntryLeases } from "../entry-lease.js";
 import {
   entryPrefix,
   idleClockPrefix,
   kvGenerationKey,
   kvPrefix,
   kvTagPrefix,
+  leasePrefix,
   versionFloorPrefix,
 } from "../key-layout.js";
 import type { KeyValueStore } from "../key-value-store.js";
 import { DEFAULT_MAX_VALUE_BYTES } from "../kv-input.js";
+import { RedisEntryLeases } from "./redis-entry-leases.js";
 import { RedisEntryStore } from "./redis-entry-store.js";
 import { RedisKeyValueStore } from "./redis-key-value-store.js";
 import { RedisKvStore } from "./redis-kv-store.js";
@@ -111,6 +114,19 @@ class RedisNamespace implements CacheNamespace {
       this.#entries.set(slot, store);
     }
     return store;
+  }
+
+  leases(fingerprint: string, maxTtlMs = 0): EntryLeases {
+    return new RedisEntryLeases(
+      this.backend.client,
+      this.entryPrefix(fingerprint),
+      idleClockPrefix(this.namespace, fingerprint),
+      versionFloorPrefix(this.namespace, fingerprint),
+      leasePrefix(this.namespace, fingerprint),
+      fingerprint,
+      this.backend.timeoutMs,
+      maxTtlMs,
+    );
   }
 
   entryPrefix(fingerprint: string): string {
