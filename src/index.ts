@@ -22,6 +22,15 @@ export type {
 export type { CacheStats, TimeoutCounts } from "./cache/cache-stats.js";
 export type { CaptureMode, ChangeCaptureStats, RelayState, SlotStats } from "./change-capture/capture-stats.js";
 export { UNINSTALL_CAPTURE_SQL as changeCaptureUninstallSql } from "./change-capture/outbox/outbox-ddl.js";
+export { CacheLock } from "./coordination/cache-lock.js";
+export type {
+  AcquireOptions,
+  LockOptions,
+  RateLimitOptions,
+  RetryOptions,
+  WithLockOptions,
+} from "./coordination/coordination-input.js";
+export type { RateLimitAlgorithm, RateLimitResult } from "./coordination/rate-limit-model.js";
 export type { DisarmReason, PushTiming } from "./invalidation/invalidation-channel.js";
 export type { PushState, PushStats } from "./invalidation/push-stats.js";
 export type { Clock } from "./kernel/clock.js";
@@ -32,6 +41,8 @@ export {
   AbortError,
   ConfigurationError,
   ConflictError,
+  LockLostError,
+  LockTimeoutError,
   NotFoundError,
   RuntimeStateError,
   StrataError,
@@ -59,6 +70,11 @@ export type { MemoryCacheModuleOptions, MemoryCacheOptions } from "./runtime/mod
 export { memoryCacheModule } from "./runtime/modules/memory-cache-module.js";
 export type { NullCacheModuleOptions, NullCacheOptions } from "./runtime/modules/null-cache-module.js";
 export { nullCacheModule } from "./runtime/modules/null-cache-module.js";
+export type {
+  PostgresCacheModuleOptions,
+  PostgresCacheOptions,
+} from "./runtime/modules/postgres-cache-module.js";
+export { postgresCacheModule } from "./runtime/modules/postgres-cache-module.js";
 export type { ChangeRelayOptions, DocumentCaptureOption } from "./runtime/modules/postgres-change-capture.js";
 export type { PostgresDocumentOptions, PostgresModuleOptions } from "./runtime/modules/postgres-module.js";
 export { postgresModule } from "./runtime/modules/postgres-module.js";

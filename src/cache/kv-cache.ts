@@ -1,6 +1,10 @@
+import type { CacheCoordination } from "../coordination/cache-coordination.js";
+import type { CacheLock } from "../coordination/cache-lock.js";
+import type { LockOptions, RateLimitOptions, WithLockOptions } from "../coordination/coordination-input.js";
+import type { RateLimitResult } from "../coordination/rate-limit-model.js";
 import type { Duration } from "../kernel/duration.js";
 import { parseDuration } from "../kernel/duration.js";
-import { ValidationError } from "../kernel/errors.js";
+import { ConfigurationError, ValidationError } from "../kernel/errors.js";
 import type { CacheValue } from "../l2/cache-port.js";
 import type { EntryWrite, StoredEntry } from "../l2/key-value-store.js";
 import { checkKvEntries, checkKvKey, checkKvKeys, encodeKvValue } from "../l2/kv-input.js";
@@ -341,6 +345,27 @@ export class KvCache implements Cache {
       );
     }
     return this.core.observers.subscribe(listener, options?.rawKeys === true);
+  }
+
+  lock(key: string, options: LockOptions): CacheLock {
+    return this.#coordination().lock(key, options);
+  }
+
+  async withLock<T>(key: string, fn: (lock: CacheLock) => Promise<T>, options: WithLockOptions): Promise<T> {
+    return this.#coordination().withLock(key, fn, options);
+  }
+
+  async rateLimit(key: string, options: RateLimitOptions): Promise<RateLimitResult> {
+    return this.#coordination().rateLimit(key, options);
+  }
+
+  #coordination(): CacheCoordination {
+    this.ensureRunning();
+    const coordination = this.core.coordination;
+    if (coordination === undefined) {
+      throw new ConfigurationError(`caches.${this.core.name}`, "is on a backend without locks and rate limits");
+    }
+    return coordination;
   }
 
   stats(): CacheStats {

@@ -7,6 +7,8 @@ export type StrataErrorCode =
   | "UNAVAILABLE"
   | "ABORTED"
   | "STOPPED"
+  | "LOCKED"
+  | "LOCK_LOST"
   | "TIMEOUT";
 
 /** Base of every error stratacache throws on purpose. Switch on `code`, not on the class name. */
@@ -120,6 +122,35 @@ export class UnavailableError extends StrataError {
 export class AbortError extends StrataError {
   constructor(reason?: unknown) {
     super("ABORTED", "the operation was aborted", { cause: reason });
+  }
+}
+
+/** A lock could not be acquired within the time `withLock` (or `acquire({ wait })` in withLock) was given. */
+export class LockTimeoutError extends StrataError {
+  /** The lock's key. */
+  readonly key: string;
+
+  constructor(key: string, waitedMs: number) {
+    super("LOCKED", `lock ${JSON.stringify(key)} is held by another owner (waited ${waitedMs}ms)`);
+    this.key = key;
+  }
+}
+
+/**
+ * A lock expired (or was taken from its holder, e.g. by a Redis restart) before its holder released it: mutual
+ * exclusion no longer held from that moment. Delivered to `onLost`, as the reason of the lock's `signal`, and thrown
+ * by `withLock` when its function finished after the loss.
+ */
+export class LockLostError extends StrataError {
+  /** The lock's key. */
+  readonly key: string;
+  /** The fencing token of the acquisition that was lost. */
+  readonly fencingToken: number;
+
+  constructor(key: string, fencingToken: number, why: string) {
+    super("LOCK_LOST", `lock ${JSON.stringify(key)} (fencing token ${fencingToken}) was lost: ${why}`);
+    this.key = key;
+    this.fencingToken = fencingToken;
   }
 }
 

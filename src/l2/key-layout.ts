@@ -63,6 +63,14 @@ export function parseEntryKey(key: string): EntryKey | undefined {
 }
 
 /**
+ * `<namespace>|<kind>:{<key>}`, a coordination key (kind `lock`, `fence` or `rate`): outside the `<namespace>:`
+ * prefix, so it never meets a key/value key or a tracked document entry; the lock and its fence counter share a slot.
+ */
+export function coordinationKey(namespace: string, kind: "lock" | "fence" | "rate", key: string): string {
+  return `${namespace}|${kind}:{${key}}`;
+}
+
+/**
  * `<namespace>:kv|gen`, the key/value generation of a namespace: `clear()` bumps it, and an entry written under an
  * older one is a miss. Under the `<namespace>:` prefix (CLIENT TRACKING sees a clear), never under `<namespace>:kv:`
  * (no user key can name it).

@@ -1,6 +1,7 @@
 import { CacheCore } from "../cache/cache-core.js";
 import { KvCache } from "../cache/kv-cache.js";
 import { KvL1 } from "../cache/kv-l1.js";
+import { CacheCoordination, type CoordinationStores } from "../coordination/cache-coordination.js";
 import type { Clock } from "../kernel/clock.js";
 import { systemClock } from "../kernel/clock.js";
 import { coarseNow } from "../kernel/coarse-clock.js";
@@ -33,6 +34,8 @@ export class CacheRegistry {
     private readonly settings: ReadonlyMap<string, KvRouteSettings> = new Map(),
     /** Puts a new L1 under its backend's push channel, when the route has one. */
     private readonly attachPush: (namespace: CacheNamespace, l1: KvL1) => void = () => {},
+    /** The lock and rate-limit stores of a cache name, from the module that routes it. */
+    private readonly coordinationFor: (name: string) => CoordinationStores | undefined = () => undefined,
   ) {}
 
   /** A view of the cache `target` names (a cache name, or a spec's cache, whose ttl becomes the default). */
@@ -51,6 +54,8 @@ export class CacheRegistry {
         this.refresher,
         this.#l1For(namespace),
       );
+      const stores = this.coordinationFor(name);
+      if (stores !== undefined) core.coordination = new CacheCoordination(stores, this.clock);
       this.#cores.set(name, core);
     }
     const ttlMs = typeof target === "string" ? (this.settings.get(name)?.ttlMs ?? DEFAULT_KV_TTL_MS) : target.ttlMs;

@@ -1,5 +1,6 @@
 import type { CaptureMode } from "../change-capture/capture-stats.js";
 import type { CaptureEnv, ChangeCapture } from "../change-capture/change-capture.js";
+import type { CoordinationStores } from "../coordination/cache-coordination.js";
 import type { InvalidationChannel } from "../invalidation/invalidation-channel.js";
 import type { Clock } from "../kernel/clock.js";
 import type { Logger } from "../kernel/logger.js";
@@ -56,6 +57,8 @@ export interface OpenedCache {
   readonly backend: CacheBackend;
   /** Not started: the runtime starts it. */
   readonly invalidation?: InvalidationChannel | undefined;
+  /** The lock and rate-limit stores of a routed cache name (`cache.lock`, `cache.rateLimit`). */
+  readonly coordination?: ((name: string) => CoordinationStores | undefined) | undefined;
 }
 
 /** What createRuntime composes: built by postgresModule, redisModule or memoryCacheModule; opaque to callers. */

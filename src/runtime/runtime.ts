@@ -2,6 +2,7 @@ import type { Cache } from "../cache/cache.js";
 import { FLUSH_ALL_KEYS, type KvL1 } from "../cache/kv-l1.js";
 import type { ChangeCaptureStats } from "../change-capture/capture-stats.js";
 import type { ChangeCapture } from "../change-capture/change-capture.js";
+import type { CoordinationStores } from "../coordination/cache-coordination.js";
 import type { InvalidationChannel } from "../invalidation/invalidation-channel.js";
 import { InvalidationRouter } from "../invalidation/invalidation-router.js";
 import type { PushStats } from "../invalidation/push-stats.js";
@@ -213,6 +214,8 @@ class StrataRuntime implements Runtime {
   #state: RuntimeState = "created";
   #databases: Database[] = [];
   #caches: CacheBackend[] = [];
+  /** Each cache module's lock and rate-limit stores, by cache name. */
+  #coordination: Array<(name: string) => CoordinationStores | undefined> = [];
   /** Push invalidation, per backend that has a channel. */
   #push = new Map<CacheBackend, InvalidationRouter>();
   /** The push channels the cache modules opened; stopped before their backends close. */
@@ -293,8 +296,9 @@ class StrataRuntime implements Runtime {
         for (const [name, table] of module.routes) routes.set(name, { database, table });
       }
       for (const module of this.cacheModules) {
-        const { backend, invalidation } = await module.open(env);
+        const { backend, invalidation, coordination } = await module.open(env);
         this.#caches.push(backend);
+        if (coordination !== undefined) this.#coordination.push(coordination);
         if (invalidation !== undefined) {
           this.#channels.push(invalidation);
           this.#push.set(backend, new InvalidationRouter(invalidation, this.logger, this.#parsePushedKey));
@@ -329,6 +333,7 @@ class StrataRuntime implements Runtime {
       this.#state = "stopped";
       throw error;
     }
+    const coordination = [...this.#coordination];
     this.#cacheRegistry = new CacheRegistry(
       this.#caches,
       this.clock,
@@ -336,6 +341,13 @@ class StrataRuntime implements Runtime {
       this.#refresher,
       new Map(this.cacheModules.flatMap((module) => [...(module.kvRoutes ?? [])])),
       (namespace, l1) => this.#attachKvPush(namespace, l1),
+      (name) => {
+        for (const stores of coordination) {
+          const found = stores(name);
+          if (found !== undefined) return found;
+        }
+        return undefined;
+      },
     );
     this.#root = new RuntimeContext(this.#registry, undefined, this.#ensureRunning, this.#cacheRegistry);
     this.#state = "started";
@@ -455,6 +467,7 @@ class StrataRuntime implements Runtime {
     }
     const closing = [...this.#caches.map((c) => c.close()), ...this.#databases.map((d) => d.close())];
     this.#caches = [];
+    this.#coordination = [];
     this.#databases = [];
     for (const result of await Promise.allSettled(closing)) {
       if (result.status === "rejected") this.logger.warn("error while closing", { error: String(result.reason) });

@@ -33,6 +33,15 @@ const fixtures: ReadonlyArray<readonly [string, string, boolean]> = [
   ["read-through/down-to-l2.ts", "../l2/document-entry.js", true],
   ["read-through/driver.ts", "ioredis", false],
   ["runtime/down-to-core.ts", "../read-through/read-through-coordinator.js", true],
+  ["coordination/down-to-l2.ts", "../l2/key-layout.js", true],
+  ["coordination/redis/down-to-l2-redis.ts", "../../l2/redis/redis-commands.js", true],
+  ["coordination/sideways-to-core.ts", "../read-through/read-through-coordinator.js", false],
+  ["coordination/postgres/sideways-to-repository.ts", "../../repository/postgres/pg-driver.js", false],
+  ["coordination/up-to-runtime.ts", "../runtime/runtime.js", false],
+  ["coordination/postgres/driver.ts", "pg", false],
+  ["l2/up-to-coordination.ts", "../coordination/cache-lock.js", false],
+  ["read-through/sideways-to-coordination.ts", "../coordination/cache-lock.js", false],
+  ["runtime/down-to-coordination.ts", "../coordination/cache-coordination.js", true],
   ["change-capture/sideways-to-core.ts", "../read-through/read-through-coordinator.js", false],
   ["change-capture/up-to-runtime.ts", "../runtime/runtime.js", false],
   ["change-capture/outbox/driver.ts", "ioredis", false],
@@ -46,6 +55,8 @@ const fixtures: ReadonlyArray<readonly [string, string, boolean]> = [
   ["cache/down-to-core.ts", "../read-through/single-flight.js", true],
   ["l2/up-to-cache.ts", "../cache/cache.js", false],
   ["read-through/up-to-cache.ts", "../cache/cache.js", false],
+  ["cache/down-to-coordination.ts", "../coordination/cache-coordination.js", true],
+  ["coordination/up-to-cache.ts", "../cache/cache.js", false],
 ];
 
 let root: string;

@@ -1,3 +1,4 @@
+import { MemoryCoordination } from "../../coordination/memory/memory-coordination.js";
 import { checkKnownKeys, checkNamespace, checkObject, checkPositiveInt } from "../../kernel/check-options.js";
 import type { Duration } from "../../kernel/duration.js";
 import { ConfigurationError } from "../../kernel/errors.js";
@@ -88,7 +89,13 @@ export function memoryCacheModule(options: MemoryCacheModuleOptions): CacheModul
     namespaces: [...routes].map(([cache, namespace]) => ({ module: "memoryCacheModule", location, cache, namespace })),
     kvRoutes,
     async open(env: ModuleEnv) {
-      return { backend: new MemoryCacheBackend(routes, env.clock, maxEntries, maxValueBytes) };
+      const coordination = new Map(
+        [...routes.keys()].map((name) => [name, new MemoryCoordination(env.clock)] as const),
+      );
+      return {
+        backend: new MemoryCacheBackend(routes, env.clock, maxEntries, maxValueBytes),
+        coordination: (name: string) => coordination.get(name),
+      };
     },
   };
 }

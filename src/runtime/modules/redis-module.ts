@@ -1,5 +1,6 @@
 import type { Cluster } from "ioredis";
 import { Redis } from "ioredis";
+import { RedisCoordination } from "../../coordination/redis/redis-coordination.js";
 import type { InvalidationChannel, PushTiming } from "../../invalidation/invalidation-channel.js";
 import { DEFAULT_PUSH_TIMING } from "../../invalidation/invalidation-channel.js";
 import { ClusterTrackingChannel } from "../../invalidation/redis/cluster-tracking-channel.js";
@@ -254,7 +255,10 @@ export function redisModule(options: RedisModuleOptions): CacheModule {
           throw error;
         }
       }
-      return { backend, invalidation };
+      const coordination = new Map(
+        [...routes].map(([name, route]) => [name, new RedisCoordination(client, route.namespace, timeoutMs)] as const),
+      );
+      return { backend, invalidation, coordination: (name: string) => coordination.get(name) };
     },
   };
 }
