@@ -6,7 +6,8 @@ export type StrataErrorCode =
   | "CONFLICT"
   | "UNAVAILABLE"
   | "ABORTED"
-  | "STOPPED";
+  | "STOPPED"
+  | "TENANT_REQUIRED";
 
 /** Base of every error stratacache throws on purpose. Switch on `code`, not on the class name. */
 export class StrataError extends Error {
@@ -119,5 +120,19 @@ export class UnavailableError extends StrataError {
 export class AbortError extends StrataError {
   constructor(reason?: unknown) {
     super("ABORTED", "the operation was aborted", { cause: reason });
+  }
+}
+
+/** A tenant-scoped document was used from a context without a tenant (`runtime.context({ tenant })`). */
+export class TenantRequiredError extends StrataError {
+  /** The tenant-scoped document. */
+  readonly document: string;
+
+  constructor(document: string) {
+    super(
+      "TENANT_REQUIRED",
+      `${document} is tenant-scoped: use it from runtime.context({ tenant }), not from a context without a tenant`,
+    );
+    this.document = document;
   }
 }

@@ -5,7 +5,10 @@
  * - document entry:  `<namespace>:<fingerprint>:d:{<id>}`
  * - idle clock:      `<namespace>|idle:<fingerprint>:{<id>}` (sliding entries)
  * - version floor:   `<namespace>|floor:<fingerprint>:{<id>}` (see fence-script.ts)
- * - key/value port:  `<namespace>:kv:<key>`
+ * - key/value port:  `<namespace>:kv:<key>`, and `<namespace>:kv@<tenant>:<key>` in a tenant's context
+ *
+ * Under the tagged tenant tier a tenant's documents use the keyspace `<fingerprint>@<tenant>` in place of the
+ * fingerprint (tenantKeyspace): its entries, clocks and floors all carry the tenant, and so does the envelope header.
  *
  * `{<id>}` is a cluster hash tag: an entry, its idle clock and its floor share one slot, so one script touches all
  * three. Clocks and floors sit outside the `<namespace>:` prefix that CLIENT TRACKING BCAST watches, so writing them
@@ -30,9 +33,14 @@ export function versionFloorPrefix(namespace: string, fingerprint: string): stri
   return `${namespace}|floor:${fingerprint}:`;
 }
 
-/** `<namespace>:kv:`, the prefix of the key/value port's keys. */
-export function kvPrefix(namespace: string): string {
-  return `${namespace}:kv:`;
+/** `<namespace>:kv:`, the prefix of the key/value port's keys (`<namespace>:kv@<tenant>:` for a tenant's). */
+export function kvPrefix(namespace: string, tenant?: string): string {
+  return tenant === undefined ? `${namespace}:kv:` : `${namespace}:kv@${tenant}:`;
+}
+
+/** A tenant's keyspace under the tagged tier: `<fingerprint>@<tenant>` (tenant ids hold no `@`, `:`, `|`, `{`). */
+export function tenantKeyspace(fingerprint: string, tenant: string): string {
+  return `${fingerprint}@${tenant}`;
 }
 
 /** The key of `id` under one of the per-id prefixes above: `<prefix>{<id>}` (the hash tag keeps them in one slot). */

@@ -1,6 +1,8 @@
 import { describeValue } from "../kernel/config-object.js";
 import { ConfigurationError } from "../kernel/errors.js";
 import type { CachePort } from "../l2/cache-port.js";
+import { DEFAULT_MAX_VALUE_BYTES } from "../l2/kv-input.js";
+import { SealedCachePort } from "../l2/sealed-cache-port.js";
 import type { DocumentCommand } from "../read-through/document-command.js";
 import { CachedDocumentCommand } from "../read-through/document-command.js";
 import type { DocumentQuery } from "../read-through/document-query.js";
@@ -19,8 +21,13 @@ export interface Context {
     /** Writes of the document `spec` declares; inside a transaction they reach the caches after commit. */
     command<S extends DocumentSpec>(spec: S): DocumentCommand<S>;
   };
-  /** The raw key/value port of a routed cache, by cache spec or cache name. */
+  /**
+   * The raw key/value port of a routed cache, by cache spec or cache name. In a tenant's context its keys are that
+   * tenant's (under the route's tenancy tier).
+   */
   cache(target: CacheSpec | string): CachePort;
+  /** The tenant of this context (`runtime.context({ tenant })`); undefined for a context without one. */
+  readonly tenant: string | undefined;
   /**
    * Runs `fn` in one database transaction. Writes inside reach the caches only after commit; reads inside go to
    * Postgres and never fill caches; a rollback changes no cache. A nested call is a savepoint: its failure rolls back only its own work.
@@ -37,6 +44,7 @@ export class RuntimeContext implements Context {
     private readonly registry: DocumentRegistry,
     private readonly tx: { readonly scope: TransactionScope; readonly database: Database } | undefined,
     private readonly ensureRunning: () => void,
+    readonly tenant: string | undefined = undefined,
   ) {
     this.document = {
       query: <S extends DocumentSpec>(spec: S) => this.#query(spec),
@@ -56,8 +64,16 @@ export class RuntimeContext implements Context {
       );
     }
     const ttlMs = typeof target === "string" ? DEFAULT_KV_TTL_MS : target.ttlMs;
+    const tenant = this.tenant;
+    const place = tenant === undefined ? namespace : (namespace.forTenant?.(tenant) ?? namespace);
+    let port = place.kv(ttlMs, place === namespace ? tenant : undefined);
+    const sealer = place.sealer;
+    if (sealer !== undefined) {
+      const max = place.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
+      port = new SealedCachePort(port, sealer, `k|${place.namespace}|${tenant ?? ""}`, max);
+    }
     // Checked at every call, like the document ports: after stop() it rejects with STOPPED, not a closed socket.
-    return new RunningCachePort(namespace.kv(ttlMs), this.ensureRunning);
+    return new RunningCachePort(port, this.ensureRunning);
   }
 
   async transaction<T>(fn: (tx: Context) => Promise<T>): Promise<T> {
@@ -70,7 +86,7 @@ export class RuntimeContext implements Context {
     // A transaction spans one database: the first postgresModule's (the only one, in most apps).
     const database = this.tx?.database ?? this.registry.primaryDatabase();
     return database.transaction((scope) =>
-      fn(new RuntimeContext(this.registry, { scope, database }, this.ensureRunning)),
+      fn(new RuntimeContext(this.registry, { scope, database }, this.ensureRunning, this.tenant)),
     );
   }
 
@@ -78,7 +94,7 @@ export class RuntimeContext implements Context {
     let port = this.#queries.get(spec);
     if (port === undefined) {
       this.ensureRunning();
-      const document = this.registry.resolve(spec);
+      const document = this.registry.resolve(spec, this.tenant);
       port = new CachedDocumentQuery<S>(document.coordinator, this.#scopeFor(document.database, spec));
       this.#queries.set(spec, port);
     }
@@ -89,7 +105,7 @@ export class RuntimeContext implements Context {
     let port = this.#commands.get(spec);
     if (port === undefined) {
       this.ensureRunning();
-      const document = this.registry.resolve(spec);
+      const document = this.registry.resolve(spec, this.tenant);
       port = new CachedDocumentCommand<S>(
         document.coordinator,
         document.repository,

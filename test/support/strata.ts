@@ -7,6 +7,7 @@ import { z } from "zod";
 import type {
   CacheSpecInput,
   Clock,
+  KeyringOptions,
   DocumentSpec,
   Logger,
   PushTiming,
@@ -102,6 +103,12 @@ export interface RuntimeWiring {
   readonly pushTiming?: Partial<PushTiming>;
   /** `maxValueBytes` of every cache. */
   readonly maxValueBytes?: number;
+  /** Sealing and tenancy options merged into every cache route (`encryption`, `compression`, `tenancy`). */
+  readonly cacheOptions?: Readonly<Record<string, unknown>>;
+  /** postgresModule's `encryption` keyring (sealed fields). */
+  readonly postgresEncryption?: unknown;
+  /** Specs listed in `createRuntime({ documents })` (tenant-scoped ones must be, for their tenant column). */
+  readonly specs?: ReadonlyArray<DocumentSpec>;
 }
 
 /** A started runtime routing `products` (and any other names given) to tables of the file's database. */
@@ -111,6 +118,7 @@ export async function startRuntime(wiring: RuntimeWiring): Promise<Runtime> {
     logger: wiring.logger ?? silentLogger,
     ...(wiring.clock ? { clock: wiring.clock } : {}),
     ...(wiring.refreshConcurrency ? { refreshConcurrency: wiring.refreshConcurrency } : {}),
+    ...(wiring.specs ? { documents: wiring.specs } : {}),
   });
   await runtime.start();
   return runtime;
@@ -129,9 +137,13 @@ export function runtimeModules(wiring: RuntimeWiring): RuntimeModule[] {
       documents: Object.fromEntries(names.map((name) => [name, { table: name }])),
       ...(wiring.onQuery ? { onQuery: wiring.onQuery } : {}),
       ...(wiring.queryTimeoutMs ? { queryTimeoutMs: wiring.queryTimeoutMs } : {}),
+      ...(wiring.postgresEncryption ? { encryption: wiring.postgresEncryption as KeyringOptions } : {}),
     }),
   ];
-  const limit = wiring.maxValueBytes === undefined ? {} : { maxValueBytes: wiring.maxValueBytes };
+  const limit = {
+    ...(wiring.maxValueBytes === undefined ? {} : { maxValueBytes: wiring.maxValueBytes }),
+    ...wiring.cacheOptions,
+  };
   const caches = Object.fromEntries(names.map((name) => [name, { namespace: `${namespace}:${name}`, ...limit }]));
   if (wiring.redis === "memory") modules.push(memoryCacheModule({ caches }));
   else if (wiring.redis !== undefined) {

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
-import type { Clock, Logger, PushTiming, Runtime } from "../../src/index.js";
+import type { Clock, DocumentSpec, Logger, PushTiming, Runtime } from "../../src/index.js";
 import { type RedisProcess, type StartRedisOptions, startRedis } from "./redis.js";
 import { seededRandom } from "./seeded-random.js";
 import { ManualClock, type RuntimeWiring, startRuntime } from "./strata.js";
@@ -37,6 +37,12 @@ export interface SystemOptions {
   readonly refreshConcurrency?: number;
   /** `maxValueBytes` of every cache. */
   readonly maxValueBytes?: number;
+  /** Sealing and tenancy options of every cache route (`encryption`, `compression`, `tenancy`). */
+  readonly cacheOptions?: Readonly<Record<string, unknown>>;
+  /** postgresModule's `encryption` (sealed fields). */
+  readonly postgresEncryption?: unknown;
+  /** Specs listed in `createRuntime({ documents })`. */
+  readonly specs?: ReadonlyArray<DocumentSpec>;
 }
 
 export interface System {
@@ -87,6 +93,9 @@ export async function buildSystem(options: SystemOptions): Promise<System> {
       ...(options.queryTimeoutMs !== undefined ? { queryTimeoutMs: options.queryTimeoutMs } : {}),
       ...(options.refreshConcurrency !== undefined ? { refreshConcurrency: options.refreshConcurrency } : {}),
       ...(options.maxValueBytes !== undefined ? { maxValueBytes: options.maxValueBytes } : {}),
+      ...(options.cacheOptions ? { cacheOptions: options.cacheOptions } : {}),
+      ...(options.postgresEncryption ? { postgresEncryption: options.postgresEncryption } : {}),
+      ...(options.specs ? { specs: options.specs } : {}),
       ...(options.push ? { invalidationPush: true } : {}),
       ...(typeof options.push === "object" ? { pushTiming: options.push } : {}),
     };

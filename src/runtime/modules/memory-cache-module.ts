@@ -1,11 +1,15 @@
 import { checkKnownKeys, checkNamespace, checkObject, checkPositiveInt } from "../../kernel/check-options.js";
 import { ConfigurationError } from "../../kernel/errors.js";
+import type { MemoryRouteExtras } from "../../l2/memory/memory-cache-backend.js";
 import { MemoryCacheBackend } from "../../l2/memory/memory-cache-backend.js";
+import type { SealingOptions } from "../../sealing/sealing-options.js";
+import { parseSealing } from "../../sealing/sealing-options.js";
 import { checkCacheName } from "../../spec/cache-name.js";
+import { parseTenancy } from "../../tenancy/tenancy-options.js";
 import type { CacheModule, ModuleEnv } from "../module.js";
 
 /** One cache route of memoryCacheModule. */
-export interface MemoryCacheOptions {
+export interface MemoryCacheOptions extends SealingOptions {
   /**
    * Key prefix, as with Redis; two routes of one module may not overlap.
    * @default the cache name
@@ -17,6 +21,12 @@ export interface MemoryCacheOptions {
    * @default 1048576 (1 MiB)
    */
   readonly maxValueBytes?: number;
+  /**
+   * How tenant contexts are kept apart: `"tagged"` (the tenant in every key) or `{ namespace: (tenant) => string }`
+   * (a namespace per tenant). See README "Multi-tenant".
+   * @default "tagged"
+   */
+  readonly tenancy?: "tagged" | { readonly namespace: (tenant: string) => string };
 }
 
 /** Options of memoryCacheModule. Checked at once: an unknown or bad one throws ConfigurationError naming it. */
@@ -57,11 +67,16 @@ export function memoryCacheModule(options: MemoryCacheModuleOptions): CacheModul
     opts.maxEntries === undefined ? 100_000 : checkPositiveInt(opts.maxEntries, "memoryCacheModule.maxEntries");
   const routes = new Map<string, string>();
   const maxValueBytes = new Map<string, number>();
+  const extras = new Map<string, MemoryRouteExtras>();
   for (const [name, value] of Object.entries(checkObject(opts.caches, "memoryCacheModule.caches"))) {
     const path = `memoryCacheModule.caches.${name}`;
     checkCacheName(name, path);
     const cache = checkObject(value, path);
-    checkKnownKeys(cache, ["namespace", "maxValueBytes"], path);
+    checkKnownKeys(cache, ["namespace", "maxValueBytes", "encryption", "compression", "tenancy"], path);
+    extras.set(name, {
+      sealing: parseSealing(cache, path),
+      tenancy: parseTenancy(cache.tenancy, `${path}.tenancy`, false),
+    });
     if (cache.maxValueBytes !== undefined) {
       maxValueBytes.set(name, checkPositiveInt(cache.maxValueBytes, `${path}.maxValueBytes`));
     }
@@ -75,7 +90,7 @@ export function memoryCacheModule(options: MemoryCacheModuleOptions): CacheModul
     names: [...routes.keys()],
     namespaces: [...routes].map(([cache, namespace]) => ({ module: "memoryCacheModule", location, cache, namespace })),
     async open(env: ModuleEnv) {
-      return { backend: new MemoryCacheBackend(routes, env.clock, maxEntries, maxValueBytes) };
+      return { backend: new MemoryCacheBackend(routes, env.clock, maxEntries, maxValueBytes, extras) };
     },
   };
 }
