@@ -7,8 +7,8 @@ import { z } from "zod";
 import type {
   CacheSpecInput,
   Clock,
-  KeyringOptions,
   DocumentSpec,
+  KeyringOptions,
   Logger,
   PushTiming,
   Runtime,
