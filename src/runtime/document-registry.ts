@@ -85,6 +85,11 @@ export class DocumentRegistry {
     return runtime;
   }
 
+  /** Wires `spec` (its route, cache, L1) without choosing a tenant: what start() does for listed documents. */
+  wire(spec: DocumentSpec): void {
+    this.#resolveBase(spec);
+  }
+
   #forTenant(base: DocumentRuntime, tenant: string): DocumentRuntime {
     const spec = base.spec;
     const route = this.routes.get(spec.name) as DocumentRoute;

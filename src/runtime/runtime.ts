@@ -305,7 +305,7 @@ class StrataRuntime implements Runtime {
         (document) => this.#attachPush(document),
       );
       this.#registry.refresher = this.#refresher;
-      for (const spec of this.documents) this.#registry.resolve(spec); // throws ConfigurationError without a route
+      for (const spec of this.documents) this.#registry.wire(spec); // throws ConfigurationError without a route
     } catch (error) {
       await this.#closeAll();
       this.#state = "stopped";
