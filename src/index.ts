@@ -39,7 +39,7 @@ export { redisModule } from "./runtime/modules/redis-module.js";
 export type { ContextOptions, Runtime, RuntimeOptions, RuntimeState, RuntimeStats } from "./runtime/runtime.js";
 export { createRuntime } from "./runtime/runtime.js";
 export type { CompressionOptions } from "./sealing/compression.js";
-export type { KeyringOptions } from "./sealing/keyring.js";
+export type { KeyringKey, KeyringOptions } from "./sealing/keyring.js";
 export { Keyring, keyring } from "./sealing/keyring.js";
 export type { SealingOptions } from "./sealing/sealing-options.js";
 export type { SealingStats } from "./sealing/sealing-stats.js";

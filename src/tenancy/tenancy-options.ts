@@ -14,8 +14,14 @@ import { ConfigurationError } from "../kernel/errors.js";
  */
 export type TenancyOption =
   | "tagged"
-  | { readonly namespace: (tenant: string) => string }
-  | { readonly dedicated: (tenant: string) => string };
+  | {
+      /** The namespace of `tenant`'s data (a valid namespace no other route uses). */
+      readonly namespace: (tenant: string) => string;
+    }
+  | {
+      /** The `redis://` url of `tenant`'s own Redis. */
+      readonly dedicated: (tenant: string) => string;
+    };
 
 /** The parsed tier. */
 export type Tenancy =

@@ -26,7 +26,12 @@ export interface MemoryCacheOptions extends SealingOptions {
    * (a namespace per tenant). See README "Multi-tenant".
    * @default "tagged"
    */
-  readonly tenancy?: "tagged" | { readonly namespace: (tenant: string) => string };
+  readonly tenancy?:
+    | "tagged"
+    | {
+        /** The namespace of `tenant`'s data (a valid namespace no other route uses). */
+        readonly namespace: (tenant: string) => string;
+      };
 }
 
 /** Options of memoryCacheModule. Checked at once: an unknown or bad one throws ConfigurationError naming it. */
