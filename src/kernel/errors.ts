@@ -7,6 +7,7 @@ export type StrataErrorCode =
   | "UNAVAILABLE"
   | "ABORTED"
   | "STOPPED"
+  | "TIMEOUT"
   | "TENANT_REQUIRED";
 
 /** Base of every error stratacache throws on purpose. Switch on `code`, not on the class name. */
@@ -120,6 +121,17 @@ export class UnavailableError extends StrataError {
 export class AbortError extends StrataError {
   constructor(reason?: unknown) {
     super("ABORTED", "the operation was aborted", { cause: reason });
+  }
+}
+
+/** A loader (the cache API's `getOrSet`) ran past its hard timeout and no stale value could stand in. */
+export class TimeoutError extends StrataError {
+  /** The deadline that passed, in ms. */
+  readonly timeoutMs: number;
+
+  constructor(message: string, timeoutMs: number) {
+    super("TIMEOUT", message);
+    this.timeoutMs = timeoutMs;
   }
 }
 

@@ -3,6 +3,7 @@ import type { CacheNamespace } from "./cache-backend.js";
 import type { CachePort } from "./cache-port.js";
 import type { DocumentEntryStore } from "./document-entry.js";
 import { tenantKeyspace } from "./key-layout.js";
+import type { KeyValueStore } from "./key-value-store.js";
 
 /**
  * One tenant's place in a route under the tagged tier: the route's namespace and connection, with the tenant in
@@ -29,6 +30,10 @@ export class TaggedCacheNamespace implements CacheNamespace {
 
   kv(defaultTtlMs: number): CachePort {
     return this.base.kv(defaultTtlMs, this.tenant);
+  }
+
+  keyValues(): KeyValueStore {
+    return this.base.keyValues(this.tenant);
   }
 
   entries(fingerprint: string, maxTtlMs?: number): DocumentEntryStore {

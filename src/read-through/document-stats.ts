@@ -1,4 +1,5 @@
 import type { L1Stats } from "../l1/l1-store.js";
+import type { LeaseStats } from "./lease-stats.js";
 
 /** L2 counters of one document on one runtime. */
 export interface L2Stats {
@@ -63,6 +64,8 @@ export interface DocumentStats {
   readonly source: SourceStats;
   /** Early refresh and stale-if-error. */
   readonly refresh: RefreshStats;
+  /** The fill lease; absent unless the cache spec has `lease` (and its backend supports it). */
+  readonly lease?: LeaseStats;
 }
 
 /** The live counters behind DocumentStats (plain fields: incremented on hot paths). */

@@ -181,7 +181,13 @@ export class DocumentRegistry {
         `need an encrypting cache route: add encryption to caches.${cache.name}, so L2 never holds them in clear`,
       );
     }
+    const maxTtlMs = entryLifetime(spec.cache).maxTtlMs;
     const entries = this.#entries(spec, cache, undefined);
+    // Fill leases when the spec asks and the backend has them; push invalidation then wakes waiters.
+    const leases =
+      entries !== undefined && spec.cache?.lease !== undefined && cache?.leases !== undefined
+        ? { entries: cache.leases(spec.fingerprint, maxTtlMs), pushed: cache.invalidationPush === true }
+        : undefined;
     const l1Spec = spec.cache?.l1;
     const l1 =
       entries !== undefined && l1Spec !== undefined
@@ -207,6 +213,7 @@ export class DocumentRegistry {
       logger: this.logger,
       codec,
       maxBodyBytes: cache?.maxValueBytes,
+      leases,
     });
     const runtime: DocumentRuntime = {
       spec,

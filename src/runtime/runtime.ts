@@ -1,3 +1,6 @@
+import type { Cache } from "../cache/cache.js";
+import type { ChangeCaptureStats } from "../change-capture/capture-stats.js";
+import type { ChangeCapture } from "../change-capture/change-capture.js";
 import type { InvalidationChannel } from "../invalidation/invalidation-channel.js";
 import { InvalidationRouter } from "../invalidation/invalidation-router.js";
 import type { PushStats } from "../invalidation/push-stats.js";
@@ -15,8 +18,10 @@ import { BackgroundRefresher } from "../read-through/background-refresher.js";
 import type { DocumentStats } from "../read-through/document-stats.js";
 import type { Database, TableRef } from "../repository/document-repository.js";
 import type { SealingStats } from "../sealing/sealing-stats.js";
-import type { DocumentSpec } from "../spec/document-spec.js";
+import type { CacheSpec, DocumentSpec } from "../spec/document-spec.js";
 import { checkTenantId } from "../tenancy/tenant-id.js";
+import { CacheRegistry } from "./cache-registry.js";
+import { CaptureTargets, checkCapturedListed } from "./capture-targets.js";
 import type { Context } from "./context.js";
 import { RuntimeContext } from "./context.js";
 import type { DocumentRoute, DocumentRuntime } from "./document-registry.js";
@@ -27,7 +32,10 @@ import { checkListedDocuments, checkModuleRoutes, checkTableRoutes, openedTableR
 
 /** Options of createRuntime. Checked at once: an unknown or bad one throws ConfigurationError naming it. */
 export interface RuntimeOptions {
-  /** `postgresModule(...)` (at least one) and any cache modules (`redisModule`, `memoryCacheModule`). */
+  /**
+   * `postgresModule(...)` for documents and any cache modules (`redisModule`, `memoryCacheModule`); a runtime of
+   * cache modules only serves the cache API (`runtime.cache(name)`).
+   */
   readonly modules: ReadonlyArray<RuntimeModule>;
   /**
    * Where absorbed failures are reported.
@@ -83,6 +91,8 @@ export interface RuntimeStats {
       }
     >
   >;
+  /** Per document with `changeCapture`: the capture of its database (mode, relay state, lag, depth, counters). */
+  readonly changeCapture: Readonly<Record<string, ChangeCaptureStats>>;
 }
 
 /** The lifecycle: created → starting → started → stopping → stopped; only "started" serves calls. */
@@ -106,6 +116,11 @@ export interface Runtime {
    * tenant-scoped documents and key/value ports work on that tenant's data only (see README "Multi-tenant").
    */
   context(options?: ContextOptions): Context;
+  /**
+   * The cache API of a routed cache (the same cache as `ctx.cache(name)`), usable outside any context; works on a
+   * runtime without documents. RuntimeStateError unless started; ConfigurationError for an unrouted name.
+   */
+  cache(target: CacheSpec | string, options?: ContextOptions): Cache;
   /** `runtime.context().transaction(fn)`. */
   transaction<T>(fn: (tx: Context) => Promise<T>): Promise<T>;
   /** A snapshot of every counter: per document, and per cache route. */
@@ -123,6 +138,8 @@ const RUNTIME_OPTION_KEYS: ReadonlyArray<keyof RuntimeOptions> = [
 ];
 const LOGGER_METHODS: ReadonlyArray<keyof Logger> = ["debug", "info", "warn", "error"];
 const CLOCK_METHODS: ReadonlyArray<keyof Clock> = ["now", "random"];
+/** The L1 of a document without one (attached to push only so its lease waiters wake): nothing to drop. */
+const NO_L1 = { size: 0 } as const;
 
 /**
  * Builds a runtime from modules: at least one `postgresModule`, and cache modules (`redisModule`,
@@ -170,7 +187,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     else if (module?.kind === "cache") cacheModules.push(module);
     else throw new ConfigurationError(`modules[${i}]`, "is not a stratacache module");
   });
-  if (documentModules.length === 0) throw new ConfigurationError("modules", "must include a postgresModule");
+  if (documentModules.length === 0 && cacheModules.length === 0) {
+    throw new ConfigurationError("modules", "must include a postgresModule or a cache module");
+  }
   checkUnique(
     documentModules.flatMap((m) => [...m.routes.keys()]),
     "documents",
@@ -197,6 +216,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     documents,
     cacheModules.flatMap((m) => m.names),
   );
+  checkCapturedListed(documentModules, documents);
   return new StrataRuntime(documentModules, cacheModules, logger, clock, refreshConcurrency, documents);
 }
 
@@ -216,9 +236,12 @@ class StrataRuntime implements Runtime {
   #push = new Map<CacheBackend, InvalidationRouter>();
   /** The push channels the cache modules opened; stopped before their backends close. */
   #channels: InvalidationChannel[] = [];
+  /** Change capture per documents module that has captured documents; stopped first. */
+  #captures: Array<{ readonly names: ReadonlyArray<string>; readonly capture: ChangeCapture }> = [];
   #registry: DocumentRegistry | undefined;
   #refresher: BackgroundRefresher | undefined;
   #root: RuntimeContext | undefined;
+  #cacheRegistry: CacheRegistry | undefined;
   #starting: Promise<void> | undefined;
   #backgroundStopped = false;
   #stopping: Promise<void> | undefined;
@@ -306,12 +329,22 @@ class StrataRuntime implements Runtime {
       );
       this.#registry.refresher = this.#refresher;
       for (const spec of this.documents) this.#registry.wire(spec); // throws ConfigurationError without a route
+      for (const module of this.documentModules) {
+        const setup = module.changeCapture;
+        if (setup === undefined) continue;
+        const targets = new CaptureTargets(module, this.#registry);
+        const env = { logger: this.logger, clock: this.clock, targetFor: targets.targetFor };
+        const capture = await setup.open(env, module.migrate);
+        this.#captures.push({ names: [...setup.routes.keys()], capture });
+        this.#throwIfStopped();
+      }
     } catch (error) {
       await this.#closeAll();
       this.#state = "stopped";
       throw error;
     }
-    this.#root = new RuntimeContext(this.#registry, undefined, this.#ensureRunning);
+    this.#cacheRegistry = new CacheRegistry(this.#caches, this.clock, this.logger, this.#refresher);
+    this.#root = new RuntimeContext(this.#registry, undefined, this.#ensureRunning, this.#cacheRegistry);
     this.#state = "started";
   }
 
@@ -339,13 +372,19 @@ class StrataRuntime implements Runtime {
 
   context(options?: ContextOptions): Context {
     this.#ensureRunning();
-    let tenant: string | undefined;
-    if (options !== undefined) {
-      const opts = expectConfigObject(options, "context", "{ tenant }");
-      rejectUnknownKeys(opts, ["tenant"], "context");
-      if (opts.tenant !== undefined) tenant = checkTenantId(opts.tenant, "context.tenant");
-    }
-    return new RuntimeContext(this.#registry as DocumentRegistry, undefined, this.#ensureRunning, tenant);
+    const tenant = tenantOf(options);
+    return new RuntimeContext(
+      this.#registry as DocumentRegistry,
+      undefined,
+      this.#ensureRunning,
+      this.#cacheRegistry as CacheRegistry,
+      tenant,
+    );
+  }
+
+  cache(target: CacheSpec | string, options?: ContextOptions): Cache {
+    this.#ensureRunning();
+    return (this.#cacheRegistry as CacheRegistry).view(target, this.#ensureRunning, tenantOf(options));
   }
 
   transaction<T>(fn: (tx: Context) => Promise<T>): Promise<T> {
@@ -384,24 +423,37 @@ class StrataRuntime implements Runtime {
         };
       }
     }
-    return { state: this.#state, documents, caches };
+    const changeCapture: Record<string, ChangeCaptureStats> = {};
+    for (const { names, capture } of this.#captures) {
+      const stats = capture.stats();
+      for (const name of names) changeCapture[name] = stats;
+    }
+    return { state: this.#state, documents, caches, changeCapture };
   }
 
-  /** Puts a push-enabled document under its backend's channel (a document without L1 has nothing to drop). */
+  /**
+   * Puts a push-enabled document under its backend's channel (a document without L1 has nothing to drop, unless
+   * lease waiters are woken by its invalidations).
+   */
   #attachPush(document: DocumentRuntime): void {
     const cache = document.cache;
-    if (cache?.invalidationPush !== true || document.l1 === undefined) return;
+    const leased = document.spec.cache?.lease !== undefined;
+    if (cache?.invalidationPush !== true || (document.l1 === undefined && !leased)) return;
     // A tenant's place (TaggedCacheNamespace, or its own namespace) belongs to its route's backend.
     const route = cache.base ?? cache;
     for (const [backend, router] of this.#push) {
       if (backend.namespace(cache.name) === route) {
-        router.attach(cache.entryPrefix(document.spec.fingerprint), document.coordinator, document.l1);
+        router.attach(cache.entryPrefix(document.spec.fingerprint), document.coordinator, document.l1 ?? NO_L1);
       }
     }
   }
 
   /** Stops background work, then closes every connection the runtime opened. Safe to call more than once. */
   async #closeAll(): Promise<void> {
+    const captures = this.#captures.splice(0);
+    for (const result of await Promise.allSettled(captures.map(({ capture }) => capture.stop()))) {
+      if (result.status === "rejected") this.logger.warn("error while closing", { error: String(result.reason) });
+    }
     if (!this.#backgroundStopped) {
       this.#backgroundStopped = true;
       this.#registry?.stop();
@@ -419,4 +471,12 @@ class StrataRuntime implements Runtime {
       if (result.status === "rejected") this.logger.warn("error while closing", { error: String(result.reason) });
     }
   }
+}
+
+/** The checked tenant of `runtime.context(options)` / `runtime.cache(name, options)`. */
+function tenantOf(options: ContextOptions | undefined): string | undefined {
+  if (options === undefined) return undefined;
+  const opts = expectConfigObject(options, "context", "{ tenant }");
+  rejectUnknownKeys(opts, ["tenant"], "context");
+  return opts.tenant === undefined ? undefined : checkTenantId(opts.tenant, "context.tenant");
 }

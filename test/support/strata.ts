@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type {
   CacheSpecInput,
+  ChangeRelayOptions,
   Clock,
   DocumentSpec,
   KeyringOptions,
@@ -107,7 +108,11 @@ export interface RuntimeWiring {
   readonly cacheOptions?: Readonly<Record<string, unknown>>;
   /** postgresModule's `encryption` keyring (sealed fields). */
   readonly postgresEncryption?: unknown;
-  /** Specs listed in `createRuntime({ documents })` (tenant-scoped ones must be, for their tenant column). */
+  /** `changeCapture` of every routed document. */
+  readonly changeCapture?: "outbox" | "logical";
+  /** postgresModule's `changeRelay`. */
+  readonly changeRelay?: ChangeRelayOptions;
+  /** Specs listed in createRuntime({ documents }) (a relaying runtime must list its captured documents). */
   readonly specs?: ReadonlyArray<DocumentSpec>;
 }
 
@@ -134,7 +139,13 @@ export function runtimeModules(wiring: RuntimeWiring): RuntimeModule[] {
   const modules: RuntimeModule[] = [
     postgresModule({
       ...(wiring.databaseUrl === "pglite" ? { pglite: true as const } : { url: wiring.databaseUrl }),
-      documents: Object.fromEntries(names.map((name) => [name, { table: name }])),
+      documents: Object.fromEntries(
+        names.map((name) => [
+          name,
+          { table: name, ...(wiring.changeCapture ? { changeCapture: wiring.changeCapture } : {}) },
+        ]),
+      ),
+      ...(wiring.changeRelay ? { changeRelay: wiring.changeRelay } : {}),
       ...(wiring.onQuery ? { onQuery: wiring.onQuery } : {}),
       ...(wiring.queryTimeoutMs ? { queryTimeoutMs: wiring.queryTimeoutMs } : {}),
       ...(wiring.postgresEncryption ? { encryption: wiring.postgresEncryption as KeyringOptions } : {}),

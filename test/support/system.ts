@@ -41,8 +41,10 @@ export interface SystemOptions {
   readonly cacheOptions?: Readonly<Record<string, unknown>>;
   /** postgresModule's `encryption` (sealed fields). */
   readonly postgresEncryption?: unknown;
-  /** Specs listed in `createRuntime({ documents })`. */
-  readonly specs?: ReadonlyArray<DocumentSpec>;
+  /** Change capture of every routed document, relay options, and the specs the runtime lists. */
+  readonly changeCapture?: RuntimeWiring["changeCapture"];
+  readonly changeRelay?: RuntimeWiring["changeRelay"];
+  readonly specs?: RuntimeWiring["specs"];
 }
 
 export interface System {
@@ -95,9 +97,11 @@ export async function buildSystem(options: SystemOptions): Promise<System> {
       ...(options.maxValueBytes !== undefined ? { maxValueBytes: options.maxValueBytes } : {}),
       ...(options.cacheOptions ? { cacheOptions: options.cacheOptions } : {}),
       ...(options.postgresEncryption ? { postgresEncryption: options.postgresEncryption } : {}),
-      ...(options.specs ? { specs: options.specs } : {}),
       ...(options.push ? { invalidationPush: true } : {}),
       ...(typeof options.push === "object" ? { pushTiming: options.push } : {}),
+      ...(options.changeCapture ? { changeCapture: options.changeCapture } : {}),
+      ...(options.changeRelay ? { changeRelay: options.changeRelay } : {}),
+      ...(options.specs ? { specs: options.specs } : {}),
     };
     const runtime = await startRuntime({
       ...wiring,

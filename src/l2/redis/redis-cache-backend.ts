@@ -8,10 +8,22 @@ import type { Tenancy } from "../../tenancy/tenancy-options.js";
 import type { CacheBackend, CacheNamespace } from "../cache-backend.js";
 import type { CachePort } from "../cache-port.js";
 import type { DocumentEntryStore } from "../document-entry.js";
-import { entryPrefix, idleClockPrefix, kvPrefix, versionFloorPrefix } from "../key-layout.js";
+import type { EntryLeases } from "../entry-lease.js";
+import {
+  entryPrefix,
+  idleClockPrefix,
+  kvGenerationKey,
+  kvPrefix,
+  kvTagPrefix,
+  leasePrefix,
+  versionFloorPrefix,
+} from "../key-layout.js";
+import type { KeyValueStore } from "../key-value-store.js";
 import { DEFAULT_MAX_VALUE_BYTES } from "../kv-input.js";
 import { TaggedCacheNamespace } from "../tagged-namespace.js";
+import { RedisEntryLeases } from "./redis-entry-leases.js";
 import { RedisEntryStore } from "./redis-entry-store.js";
+import { RedisKeyValueStore } from "./redis-key-value-store.js";
 import { RedisKvStore } from "./redis-kv-store.js";
 
 export interface RedisCacheRoute {
@@ -88,6 +100,7 @@ class RedisNamespace implements CacheNamespace {
   readonly sealer: ValueSealer | undefined;
   readonly #entries = new Map<string, RedisEntryStore>();
   readonly #tenants = new Map<string, CacheNamespace>();
+  #keyValues: KeyValueStore | undefined;
 
   constructor(
     readonly name: string,
@@ -151,6 +164,20 @@ class RedisNamespace implements CacheNamespace {
     return place;
   }
 
+  keyValues(tenant?: string): KeyValueStore {
+    const make = () =>
+      new RedisKeyValueStore(
+        this.client,
+        kvPrefix(this.namespace, tenant),
+        kvGenerationKey(this.namespace, tenant),
+        kvTagPrefix(this.namespace, tenant),
+        this.backend.timeoutMs,
+      );
+    if (tenant !== undefined) return make(); // a tagged tenant's own keys, generation and tags
+    this.#keyValues ??= make();
+    return this.#keyValues;
+  }
+
   entries(fingerprint: string, maxTtlMs = 0): DocumentEntryStore {
     const slot = `${fingerprint}|${maxTtlMs}`;
     let store = this.#entries.get(slot);
@@ -167,6 +194,19 @@ class RedisNamespace implements CacheNamespace {
       this.#entries.set(slot, store);
     }
     return store;
+  }
+
+  leases(fingerprint: string, maxTtlMs = 0): EntryLeases {
+    return new RedisEntryLeases(
+      this.backend.client,
+      this.entryPrefix(fingerprint),
+      idleClockPrefix(this.namespace, fingerprint),
+      versionFloorPrefix(this.namespace, fingerprint),
+      leasePrefix(this.namespace, fingerprint),
+      fingerprint,
+      this.backend.timeoutMs,
+      maxTtlMs,
+    );
   }
 
   entryPrefix(fingerprint: string): string {
