@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
-import type { Clock, DocumentSpec, Logger, PushTiming, Runtime } from "../../src/index.js";
+import type { Clock, Logger, PushTiming, Runtime } from "../../src/index.js";
 import { type RedisProcess, type StartRedisOptions, startRedis } from "./redis.js";
 import { seededRandom } from "./seeded-random.js";
 import { ManualClock, type RuntimeWiring, startRuntime } from "./strata.js";
