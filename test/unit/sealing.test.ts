@@ -6,6 +6,8 @@ import { randomBytes } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ConfigurationError } from "../../src/kernel/errors.js";
+import { memoryCacheModule } from "../../src/runtime/modules/memory-cache-module.js";
+import { redisModule } from "../../src/runtime/modules/redis-module.js";
 import { keyring } from "../../src/sealing/keyring.js";
 import { ValueSealer } from "../../src/sealing/value-sealer.js";
 
@@ -91,5 +93,26 @@ describe("ValueSealer", () => {
     const packOnly = new ValueSealer({ compression: { algorithm: "gzip", thresholdBytes: 0 } }, 1 << 20);
     const bomb = packOnly.seal(Buffer.alloc(4 << 20), aad); // 4 MiB of zeros, a few KiB packed
     expect(packOnly.open(bomb, aad)).toBe("corrupt");
+  });
+});
+
+describe("sealing and tenancy options of the modules", () => {
+  it("refuse a bad key, compression or tenancy naming the path, and nothing else", () => {
+    const bad = (caches: Record<string, unknown>) => () => redisModule({ url: "redis://x", caches: caches as never });
+    expect(bad({ c: { namespace: "n", encryption: { keys: { k: randomBytes(31) }, active: "k" } } })).toThrow(
+      expect.objectContaining({ path: "redisModule.caches.c.encryption.keys.k" }),
+    );
+    expect(bad({ c: { namespace: "n", compression: { algorithm: "zstd" } } })).toThrow(
+      expect.objectContaining({ path: "redisModule.caches.c.compression.algorithm" }),
+    );
+    expect(bad({ c: { namespace: "n", tenancy: "per-tenant" } })).toThrow(
+      expect.objectContaining({ path: "redisModule.caches.c.tenancy" }),
+    );
+    expect(() => memoryCacheModule({ caches: { c: { tenancy: { dedicated: () => "redis://x" } as never } } })).toThrow(
+      expect.objectContaining({ path: "memoryCacheModule.caches.c.tenancy.dedicated" }),
+    );
+    expect(
+      bad({ c: { namespace: "n", encryption: keyring({ keys: { k1 }, active: "k1" }), compression: true } }),
+    ).not.toThrow();
   });
 });
