@@ -46,6 +46,7 @@ export {
   NotFoundError,
   RuntimeStateError,
   StrataError,
+  TenantRequiredError,
   TimeoutError,
   UnavailableError,
   ValidationError,
@@ -80,8 +81,13 @@ export type { PostgresDocumentOptions, PostgresModuleOptions } from "./runtime/m
 export { postgresModule } from "./runtime/modules/postgres-module.js";
 export type { RedisCacheOptions, RedisClientLike, RedisModuleOptions } from "./runtime/modules/redis-module.js";
 export { redisModule } from "./runtime/modules/redis-module.js";
-export type { Runtime, RuntimeOptions, RuntimeState, RuntimeStats } from "./runtime/runtime.js";
+export type { ContextOptions, Runtime, RuntimeOptions, RuntimeState, RuntimeStats } from "./runtime/runtime.js";
 export { createRuntime } from "./runtime/runtime.js";
+export type { CompressionOptions } from "./sealing/compression.js";
+export type { KeyringKey, KeyringOptions } from "./sealing/keyring.js";
+export { Keyring, keyring } from "./sealing/keyring.js";
+export type { SealingOptions } from "./sealing/sealing-options.js";
+export type { SealingStats } from "./sealing/sealing-stats.js";
 export type { DefineDocumentInput } from "./spec/define-document.js";
 export { defineDocument } from "./spec/define-document.js";
 export type {
@@ -96,3 +102,4 @@ export type {
   LeaseSpec,
   Patch,
 } from "./spec/document-spec.js";
+export type { TenancyOption } from "./tenancy/tenancy-options.js";

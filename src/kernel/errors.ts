@@ -9,7 +9,8 @@ export type StrataErrorCode =
   | "STOPPED"
   | "LOCKED"
   | "LOCK_LOST"
-  | "TIMEOUT";
+  | "TIMEOUT"
+  | "TENANT_REQUIRED";
 
 /** Base of every error stratacache throws on purpose. Switch on `code`, not on the class name. */
 export class StrataError extends Error {
@@ -162,5 +163,19 @@ export class TimeoutError extends StrataError {
   constructor(message: string, timeoutMs: number) {
     super("TIMEOUT", message);
     this.timeoutMs = timeoutMs;
+  }
+}
+
+/** A tenant-scoped document was used from a context without a tenant (`runtime.context({ tenant })`). */
+export class TenantRequiredError extends StrataError {
+  /** The tenant-scoped document. */
+  readonly document: string;
+
+  constructor(document: string) {
+    super(
+      "TENANT_REQUIRED",
+      `${document} is tenant-scoped: use it from runtime.context({ tenant }), not from a context without a tenant`,
+    );
+    this.document = document;
   }
 }

@@ -6,7 +6,10 @@
  * - idle clock:      `<namespace>|idle:<fingerprint>:{<id>}` (sliding entries)
  * - version floor:   `<namespace>|floor:<fingerprint>:{<id>}` (see fence-script.ts)
  * - fill lease:      `<namespace>|lease:<fingerprint>:{<id>}` (see entry-lease.ts)
- * - key/value port:  `<namespace>:kv:<key>`
+ * - key/value port:  `<namespace>:kv:<key>`, and `<namespace>:kv@<tenant>:<key>` in a tenant's context
+ *
+ * Under the tagged tenant tier a tenant's documents use the keyspace `<fingerprint>@<tenant>` in place of the
+ * fingerprint (tenantKeyspace): its entries, clocks and floors all carry the tenant, and so does the envelope header.
  *
  * `{<id>}` is a cluster hash tag: an entry, its idle clock and its floor share one slot, so one script touches all
  * three. Clocks and floors sit outside the `<namespace>:` prefix that CLIENT TRACKING BCAST watches, so writing them
@@ -36,9 +39,14 @@ export function leasePrefix(namespace: string, fingerprint: string): string {
   return `${namespace}|lease:${fingerprint}:`;
 }
 
-/** `<namespace>:kv:`, the prefix of the key/value port's keys. */
-export function kvPrefix(namespace: string): string {
-  return `${namespace}:kv:`;
+/** `<namespace>:kv:`, the prefix of the key/value port's keys (`<namespace>:kv@<tenant>:` for a tenant's). */
+export function kvPrefix(namespace: string, tenant?: string): string {
+  return tenant === undefined ? `${namespace}:kv:` : `${namespace}:kv@${tenant}:`;
+}
+
+/** A tenant's keyspace under the tagged tier: `<fingerprint>@<tenant>` (tenant ids hold no `@`, `:`, `|`, `{`). */
+export function tenantKeyspace(fingerprint: string, tenant: string): string {
+  return `${fingerprint}@${tenant}`;
 }
 
 /** The key of `id` under one of the per-id prefixes above: `<prefix>{<id>}` (the hash tag keeps them in one slot). */
@@ -75,13 +83,13 @@ export function coordinationKey(namespace: string, kind: "lock" | "fence" | "rat
  * older one is a miss. Under the `<namespace>:` prefix (CLIENT TRACKING sees a clear), never under `<namespace>:kv:`
  * (no user key can name it).
  */
-export function kvGenerationKey(namespace: string): string {
-  return `${namespace}:kv|gen`;
+export function kvGenerationKey(namespace: string, tenant?: string): string {
+  return tenant === undefined ? `${namespace}:kv|gen` : `${namespace}:kv@${tenant}|gen`;
 }
 
 /** `<namespace>:kv|tag:`, the prefix of tag versions (`invalidateTags` bumps them; see l2/kv-envelope.ts). */
-export function kvTagPrefix(namespace: string): string {
-  return `${namespace}:kv|tag:`;
+export function kvTagPrefix(namespace: string, tenant?: string): string {
+  return tenant === undefined ? `${namespace}:kv|tag:` : `${namespace}:kv@${tenant}|tag:`;
 }
 
 /**

@@ -10,7 +10,8 @@ import type { Logger } from "../kernel/logger.js";
 import { createL1Store } from "../l1/create-l1-store.js";
 import type { L1Store } from "../l1/l1-store.js";
 import type { CacheBackend, CacheNamespace } from "../l2/cache-backend.js";
-import type { StoredEntry } from "../l2/key-value-store.js";
+import type { KeyValueStore, StoredEntry } from "../l2/key-value-store.js";
+import { SealedKeyValueStore } from "../l2/sealed-key-value-store.js";
 import type { BackgroundRefresher } from "../read-through/background-refresher.js";
 import type { CacheSpec } from "../spec/document-spec.js";
 import type { KvRouteSettings } from "./modules/kv-route-options.js";
@@ -38,25 +39,31 @@ export class CacheRegistry {
     private readonly coordinationFor: (name: string) => CoordinationStores | undefined = () => undefined,
   ) {}
 
-  /** A view of the cache `target` names (a cache name, or a spec's cache, whose ttl becomes the default). */
-  view(target: CacheSpec | string, ensureRunning: () => void): KvCache {
+  /**
+   * A view of the cache `target` names (a cache name, or a spec's cache, whose ttl becomes the default). With
+   * `tenant`: that tenant's place under the route's tenancy tier, its own core (and no L1: push routes the route's
+   * keys, not a tenant's).
+   */
+  view(target: CacheSpec | string, ensureRunning: () => void, tenant?: string): KvCache {
     const name = typeof target === "string" ? target : target?.name;
     if (typeof name !== "string") throw new ConfigurationError("cache", "expects a cache spec or a cache name");
-    let core = this.#cores.get(name);
+    const slot = tenant === undefined ? name : `${name}@${tenant}`;
+    let core = this.#cores.get(slot);
     if (core === undefined) {
-      const namespace = this.#namespace(name);
+      const route = this.#namespace(name);
+      const namespace = tenant === undefined ? route : (route.forTenant?.(tenant) ?? route);
       core = new CacheCore(
         name,
-        namespace.keyValues(),
+        sealed(namespace, namespace.keyValues(), tenant),
         namespace.maxValueBytes ?? 1024 * 1024,
         this.clock,
         this.logger,
         this.refresher,
-        this.#l1For(namespace),
+        tenant === undefined ? this.#l1For(namespace) : undefined,
       );
       const stores = this.coordinationFor(name);
       if (stores !== undefined) core.coordination = new CacheCoordination(stores, this.clock);
-      this.#cores.set(name, core);
+      this.#cores.set(slot, core);
     }
     const ttlMs = typeof target === "string" ? (this.settings.get(name)?.ttlMs ?? DEFAULT_KV_TTL_MS) : target.ttlMs;
     return new KvCache(core, ttlMs, ensureRunning);
@@ -87,4 +94,12 @@ export class CacheRegistry {
       "has no route: add it to redisModule({ caches }) or memoryCacheModule({ caches })",
     );
   }
+}
+
+/** The store of a sealing route wrapped in its value transform (AAD: namespace, tenant, key); others as they are. */
+function sealed(namespace: CacheNamespace, store: KeyValueStore, tenant: string | undefined): KeyValueStore {
+  const sealer = namespace.sealer;
+  return sealer === undefined
+    ? store
+    : new SealedKeyValueStore(store, sealer, `k|${namespace.namespace}|${tenant ?? ""}`);
 }

@@ -6,6 +6,7 @@ import type { Clock } from "../kernel/clock.js";
 import type { Logger } from "../kernel/logger.js";
 import type { CacheBackend } from "../l2/cache-backend.js";
 import type { Database, TableRef } from "../repository/document-repository.js";
+import type { Keyring } from "../sealing/keyring.js";
 import type { KvRouteSettings } from "./modules/kv-route-options.js";
 import type { DataLocation, NamespaceRoute } from "./route-conflicts.js";
 
@@ -20,6 +21,8 @@ export interface DocumentsModule {
   readonly kind: "documents";
   readonly routes: ReadonlyMap<string, TableRef>;
   readonly migrate: boolean;
+  /** The keyring of sealed fields (postgresModule `encryption`). */
+  readonly keyring?: Keyring;
   /** The database the routes live in; two modules with the same location must not share a table. */
   readonly location: DataLocation;
   open(env: ModuleEnv): Promise<Database>;

@@ -30,7 +30,13 @@ export function cacheEngine(recipe: string): CacheEngine {
       // A generous timeout: the counters recipe sends 1,000 scripts at once to a server that may be busy.
       if (url) return redisModule({ url, caches: routes, timeoutMs: 2_000 });
       const memory: Record<string, MemoryCacheOptions> = {};
-      for (const [name, { invalidationPush: _push, ...rest }] of Object.entries(routes)) memory[name] = rest;
+      for (const [name, { invalidationPush: _push, tenancy, ...rest }] of Object.entries(routes)) {
+        // The in-process store has no dedicated tier (there is no per-tenant connection to make).
+        if (tenancy !== undefined && typeof tenancy !== "string" && "dedicated" in tenancy) {
+          throw new Error(`cache ${name}: the dedicated tenancy tier needs Redis`);
+        }
+        memory[name] = { ...rest, tenancy };
+      }
       return memoryCacheModule({ caches: memory });
     },
     async cleanup() {

@@ -19,14 +19,18 @@ import { RateLimitedLog } from "../../kernel/rate-limited-log.js";
 import type { RedisCacheRoute } from "../../l2/redis/redis-cache-backend.js";
 import { RedisCacheBackend } from "../../l2/redis/redis-cache-backend.js";
 import { guardDatabase, redisUrlDatabase } from "../../l2/redis/redis-database-number.js";
+import type { SealingOptions } from "../../sealing/sealing-options.js";
+import { parseSealing } from "../../sealing/sealing-options.js";
 import { checkCacheName } from "../../spec/cache-name.js";
+import type { TenancyOption } from "../../tenancy/tenancy-options.js";
+import { parseTenancy } from "../../tenancy/tenancy-options.js";
 import type { CacheModule, ModuleEnv } from "../module.js";
 import { type DataLocation, redisLocation } from "../route-conflicts.js";
 import type { KvL1Options, KvRouteSettings } from "./kv-route-options.js";
 import { checkKvRoute, KV_ROUTE_KEYS } from "./kv-route-options.js";
 
 /** One cache route of redisModule. */
-export interface RedisCacheOptions {
+export interface RedisCacheOptions extends SealingOptions {
   /** Key prefix of this cache, e.g. `"app:products"`; two routes on one server may not overlap. */
   readonly namespace: string;
   /**
@@ -52,6 +56,12 @@ export interface RedisCacheOptions {
    * replica (or by hand) drops every copy.
    */
   readonly l1?: KvL1Options;
+  /**
+   * How tenant contexts (`runtime.context({ tenant })`) are kept apart: `"tagged"`, a per-tenant `namespace`
+   * resolver, or a `dedicated` Redis per tenant (see TenancyOption and README "Multi-tenant").
+   * @default "tagged"
+   */
+  readonly tenancy?: TenancyOption;
 }
 
 /** Any function: the client's own signatures differ between ioredis majors and copies. */
@@ -197,8 +207,14 @@ export function redisModule(options: RedisModuleOptions): CacheModule {
     const path = `redisModule.caches.${name}`;
     checkCacheName(name, path);
     const cache = checkObject(value, path);
-    checkKnownKeys(cache, ["namespace", "invalidationPush", "maxValueBytes", ...KV_ROUTE_KEYS], path);
+    checkKnownKeys(
+      cache,
+      ["namespace", "invalidationPush", "maxValueBytes", "encryption", "compression", "tenancy", ...KV_ROUTE_KEYS],
+      path,
+    );
     kvRoutes.set(name, checkKvRoute(cache, path));
+    const sealing = parseSealing(cache, path);
+    const tenancy = parseTenancy(cache.tenancy, `${path}.tenancy`, true);
     const push = cache.invalidationPush ?? false;
     if (typeof push !== "boolean") throw new ConfigurationError(`${path}.invalidationPush`, "must be a boolean");
     const maxValueBytes =
@@ -206,7 +222,9 @@ export function redisModule(options: RedisModuleOptions): CacheModule {
     routes.set(name, {
       namespace: checkNamespace(cache.namespace, `${path}.namespace`),
       invalidationPush: push,
+      tenancy,
       ...(maxValueBytes === undefined ? {} : { maxValueBytes }),
+      ...(sealing === undefined ? {} : { sealing }),
     });
   }
   if (routes.size === 0) throw new ConfigurationError("redisModule.caches", "must route at least one cache");
@@ -244,7 +262,16 @@ export function redisModule(options: RedisModuleOptions): CacheModule {
           logger: env.logger,
         });
       }
-      const backend = new RedisCacheBackend(client, routes, owned, timeoutMs, env.logger);
+      const backend = new RedisCacheBackend(client, routes, owned, timeoutMs, env.logger, (url) => {
+        const dedicated = connect(url, timeoutMs);
+        // Connects in the background: until it answers, the tenant's reads fall through to Postgres.
+        const log = new RateLimitedLog(env.logger, env.clock);
+        dedicated.on("error", (error: Error) =>
+          log.warn("dedicated", "redis connection error", { error: error.message }),
+        );
+        dedicated.connect().catch(() => {});
+        return dedicated;
+      });
       if (owned) {
         const checkDatabase = guardDatabase(client as Redis, database, env.logger);
         await firstConnect(client as Redis, timeoutMs, env);
