@@ -1,5 +1,5 @@
 /**
- * The transactions, key-value and custom-l1-policy recipes, run for real (like a user would) on real Postgres + Redis,
+ * The transactions, key-value, custom-l1-policy and fill-lease recipes, run for real (like a user would) on real Postgres + Redis,
  * checking the lines that carry their promises. Each recipe also throws on its own when the behaviour is not as
  * promised, so a zero exit code is itself part of the check. Their embedded runs would take the engine path
  * cache-reads already runs embedded (see EMBEDDED_RUNS in test/support/recipes.ts).
@@ -118,6 +118,22 @@ describe("custom-l1-policy recipe", () => {
       const out = await recipe("custom-l1-policy", servers());
       expect(out).toMatch(SERVER_ENGINES);
       expectCustomL1Policy(out);
+    },
+    90_000,
+  );
+});
+
+describe("fill-lease recipe", () => {
+  it.skipIf(env.skip)(
+    "runs on real Postgres and Redis: one Postgres read per cold key across four replicas",
+    async () => {
+      const out = await recipe("fill-lease", servers());
+      expect(out).toMatch(/^engines: Postgres at .*; Redis [\d.]+ at /m);
+      expect(out).toMatch(/^lease off: 4 replicas × 250 concurrent gets of one cold key → [2-4] Postgres read\(s\)$/m);
+      expect(out).toMatch(/^lease on : 4 replicas × 250 concurrent gets of one cold key → 1 Postgres read\(s\)$/m);
+      expect(out).toMatch(/^ +lease stats: granted=1 waits=3 holderTimeouts=0 fallbacks=0$/m);
+      expect(out).toMatch(/^lease off: 4 replicas × getMany of 30 cold ids → (6\d|[7-9]\d|1[01]\d|120) ids read/m);
+      expect(out).toMatch(/^lease on : 4 replicas × getMany of 30 cold ids → 30 ids read from Postgres$/m);
     },
     90_000,
   );
