@@ -13,8 +13,16 @@ export interface Peer {
 
 const script = join(dirname(fileURLToPath(import.meta.url)), "push-peer.ts");
 
-export async function spawnPeer(options: PushRuntimeOptions, startTimeoutMs = 20_000): Promise<Peer> {
-  const child = spawn(process.execPath, ["--import", "tsx", script], {
+/** The key/value peer (kv-push-peer.ts): a cache API runtime with L1 and push in its own process. */
+export const KV_PEER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), "kv-push-peer.ts");
+
+/** `peerScript`: another peer protocol speaker beside push-peer.ts (e.g. kv-push-peer.ts), with its own options. */
+export async function spawnPeer(
+  options: PushRuntimeOptions | Record<string, unknown>,
+  startTimeoutMs = 20_000,
+  peerScript = script,
+): Promise<Peer> {
+  const child = spawn(process.execPath, ["--import", "tsx", peerScript], {
     env: { ...process.env, PUSH_PEER: JSON.stringify(options) },
     stdio: ["pipe", "pipe", "inherit"],
   });
