@@ -349,7 +349,7 @@ const moduleRows: Row[] = [
       ["caches missing", {}],
       ["caches empty", { caches: {} }],
       ["namespace with a space", { caches: { products: { namespace: "a b" } } }],
-      ["cache unknown key", { caches: { products: { namespace: "a", ttl: 5 } } }],
+      ["cache unknown key", { caches: { products: { namespace: "a", tll: 5 } } }],
       ["unknown key maxEntrys", { caches, maxEntrys: 5 }],
       ["maxEntries 0", { caches, maxEntries: 0 }],
       ["maxEntries negative", { caches, maxEntries: -1 }],

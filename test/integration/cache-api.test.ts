@@ -21,6 +21,7 @@ import {
   ValidationError,
 } from "../../src/index.js";
 import { waitUntil } from "../support/eventually.js";
+import { KV_PEER_SCRIPT, spawnPeer } from "../support/push-peers.js";
 import { integrationEnv } from "../support/services.js";
 import { ManualClock } from "../support/strata.js";
 import { rejection, thrown } from "../support/throws.js";
@@ -255,4 +256,33 @@ describe.skipIf(env.skip)("L1 for key/value caches, with push invalidation (two 
     await cb.clear();
     await waitUntil(async () => (await ca.get("k2")) === undefined, { message: "clear not pushed" });
   });
+});
+
+describe.skipIf(env.skip)("L1 for key/value caches, with push invalidation (two processes)", () => {
+  it("a write in this process drops the L1 copy held by another process", async () => {
+    const namespace = `kvl1p:${randomUUID().slice(0, 8)}`;
+    const peer = await spawnPeer({ redisUrl: env.redisUrl as string, namespace }, 30_000, KV_PEER_SCRIPT);
+    cleanups.push(() => peer.stop());
+    const writer = await started(
+      createRuntime({
+        modules: [redisModule({ url: env.redisUrl as string, caches: { c: { namespace } } })],
+        logger: silentLogger,
+      }),
+    );
+    cleanups.push(() =>
+      writer
+        .cache("c")
+        .deleteMany(["k"])
+        .then(() => writer.stop()),
+    );
+    await waitUntil(() => peer.call<boolean>("armed"), { message: "peer never armed" });
+    await writer.cache("c").set("k", "v1");
+    expect(await peer.call("get", { key: "k" })).toBe("v1");
+    expect(await peer.call("get", { key: "k" })).toBe("v1");
+    expect(await peer.call("l1Hits")).toBe(1); // the second read came from the peer's L1 (ttl 1 h)
+    await writer.cache("c").set("k", "v2");
+    await waitUntil(async () => (await peer.call("get", { key: "k" })) === "v2", {
+      message: "the other process kept its L1 copy",
+    });
+  }, 60_000);
 });

@@ -15,8 +15,12 @@ export interface Peer {
 
 const script = join(dirname(fileURLToPath(import.meta.url)), "push-peer.ts");
 
+/** The key/value peer (kv-push-peer.ts): a cache API runtime with L1 and push in its own process. */
+export const KV_PEER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), "kv-push-peer.ts");
+
+/** `peerScript`: another peer protocol speaker beside push-peer.ts (e.g. kv-push-peer.ts), with its own options. */
 export async function spawnPeer(
-  options: PushRuntimeOptions,
+  options: PushRuntimeOptions | Record<string, unknown>,
   startTimeoutMs = 20_000,
   /** Another peer script speaking the same protocol (its options in the PUSH_PEER variable too). */
   peerScript = script,
