@@ -20,7 +20,12 @@ export type {
 export type { CacheStats, TimeoutCounts } from "./cache/cache-stats.js";
 export type { CaptureMode, ChangeCaptureStats, RelayState, SlotStats } from "./change-capture/capture-stats.js";
 export { UNINSTALL_CAPTURE_SQL as changeCaptureUninstallSql } from "./change-capture/outbox/outbox-ddl.js";
-export type { DisarmReason, PushTiming } from "./invalidation/invalidation-channel.js";
+export type {
+  ChannelState,
+  DisarmReason,
+  NodeChannelStats,
+  PushTiming,
+} from "./invalidation/invalidation-channel.js";
 export type { PushState, PushStats } from "./invalidation/push-stats.js";
 export type { Clock } from "./kernel/clock.js";
 export { systemClock } from "./kernel/clock.js";
@@ -56,7 +61,12 @@ export { memoryCacheModule } from "./runtime/modules/memory-cache-module.js";
 export type { ChangeRelayOptions, DocumentCaptureOption } from "./runtime/modules/postgres-change-capture.js";
 export type { PostgresDocumentOptions, PostgresModuleOptions } from "./runtime/modules/postgres-module.js";
 export { postgresModule } from "./runtime/modules/postgres-module.js";
-export type { RedisCacheOptions, RedisClientLike, RedisModuleOptions } from "./runtime/modules/redis-module.js";
+export type {
+  RedisCacheOptions,
+  RedisClientLike,
+  RedisModuleOptions,
+  SentinelAddress,
+} from "./runtime/modules/redis-module.js";
 export { redisModule } from "./runtime/modules/redis-module.js";
 export type { Runtime, RuntimeOptions, RuntimeState, RuntimeStats } from "./runtime/runtime.js";
 export { createRuntime } from "./runtime/runtime.js";
