@@ -31,7 +31,12 @@ export type {
   WithLockOptions,
 } from "./coordination/coordination-input.js";
 export type { RateLimitAlgorithm, RateLimitResult } from "./coordination/rate-limit-model.js";
-export type { DisarmReason, PushTiming } from "./invalidation/invalidation-channel.js";
+export type {
+  ChannelState,
+  DisarmReason,
+  NodeChannelStats,
+  PushTiming,
+} from "./invalidation/invalidation-channel.js";
 export type { PushState, PushStats } from "./invalidation/push-stats.js";
 export type { Clock } from "./kernel/clock.js";
 export { systemClock } from "./kernel/clock.js";
@@ -79,7 +84,12 @@ export { postgresCacheModule } from "./runtime/modules/postgres-cache-module.js"
 export type { ChangeRelayOptions, DocumentCaptureOption } from "./runtime/modules/postgres-change-capture.js";
 export type { PostgresDocumentOptions, PostgresModuleOptions } from "./runtime/modules/postgres-module.js";
 export { postgresModule } from "./runtime/modules/postgres-module.js";
-export type { RedisCacheOptions, RedisClientLike, RedisModuleOptions } from "./runtime/modules/redis-module.js";
+export type {
+  RedisCacheOptions,
+  RedisClientLike,
+  RedisModuleOptions,
+  SentinelAddress,
+} from "./runtime/modules/redis-module.js";
 export { redisModule } from "./runtime/modules/redis-module.js";
 export type { ContextOptions, Runtime, RuntimeOptions, RuntimeState, RuntimeStats } from "./runtime/runtime.js";
 export { createRuntime } from "./runtime/runtime.js";

@@ -32,6 +32,7 @@ export interface InvalidationListener {
   unsupported(reason: string): void;
 }
 
+/** A channel's (or one node subscriber's) state: subscribed and delivering, lost, or given up for good. */
 export type ChannelState = "disarmed" | "armed" | "unsupported";
 
 /** Counters of the channel itself (arming and losing); what it delivers is counted by the router. */

@@ -149,7 +149,7 @@ describe.skipIf(env.skip)("push invalidation on a Redis Cluster", () => {
   it("randomized: every B read that starts 100 ms after A's write resolved sees it", async () => {
     for (const id of ids) await warm(b, pushProducts, id);
     const result = await stalenessLoad({ writer: a, reader: b, ids, durationMs: 2_000, windowMs: WINDOW_MS });
-    expect(result.writes).toBeGreaterThan(50);
+    expect(result.writes).toBeGreaterThan(20);
     expect(result.reads).toBeGreaterThan(300);
     expect(result.failedReads).toEqual([]);
     expect(result.violations).toEqual([]);
@@ -217,14 +217,16 @@ describe.skipIf(env.skip)("push invalidation on a Redis Cluster", () => {
       windowMs: WINDOW_MS,
       seed: 11,
       paused: () => paused,
-      during: async () => {
+      during: async (writerIdle) => {
         // Redis replicates asynchronously: a write acknowledged by a master that dies before its replica got it is
         // lost by Redis itself (see the Cluster section of the README). The writer pauses across the kill only.
         paused = true;
+        await writerIdle();
         await cluster.waitReplicated(victim);
-        const killed = cluster.killMaster(victim);
-        paused = false;
-        await killed;
+        // Writes resume once the master is dead: they then fail over (write-throughs retried) with the reads.
+        await cluster.killMaster(victim, () => {
+          paused = false;
+        });
         await waitUntil(
           () => pushStats(b).state === "armed" && !(`127.0.0.1:${victim}` in (pushStats(b).nodes ?? {})),
           {

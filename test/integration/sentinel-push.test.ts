@@ -77,13 +77,15 @@ describe.skipIf(env.skip)("push invalidation under Redis Sentinel", () => {
       durationMs: 1_000,
       windowMs: 100,
       paused: () => paused,
-      during: async () => {
+      during: async (writerIdle) => {
         // A write the master acknowledged but never replicated is lost by Redis itself: pause across the kill.
         paused = true;
+        await writerIdle();
         await group.waitReplicated();
-        const kill = group.killMaster();
-        paused = false;
-        killed = await kill;
+        // Writes resume once the master is dead: they then fail over (write-throughs retried) with the reads.
+        killed = await group.killMaster(() => {
+          paused = false;
+        });
       },
     });
     expect(result.failedReads).toEqual([]);

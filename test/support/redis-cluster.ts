@@ -38,8 +38,11 @@ export interface RedisCluster {
   process(port: number): RedisProcess;
   /** `CLUSTER FAILOVER` on `replicaPort`; resolves once it is master and the cluster is healthy again. */
   failover(replicaPort: number): Promise<void>;
-  /** SIGKILL of the master on `masterPort`; resolves once its replica took over (the killed node stays down). */
-  killMaster(masterPort: number): Promise<void>;
+  /**
+   * SIGKILL of the master on `masterPort` (`killed` runs once it is dead); resolves once its replica took over (the
+   * killed node stays down).
+   */
+  killMaster(masterPort: number, killed?: () => void): Promise<void>;
   /** Resolves once the replica of the master on `masterPort` has applied everything the master took. */
   waitReplicated(masterPort: number): Promise<void>;
   /** Restarts a killed node (it rejoins as a replica); resolves once the cluster is healthy again. */
@@ -170,7 +173,7 @@ export async function startRedisCluster(options: { masters?: number } = {}): Pro
       });
       await waitHealthy();
     },
-    async killMaster(masterPort) {
+    async killMaster(masterPort, killed) {
       const before = await nodes();
       const master = before.find((n) => n.port === masterPort);
       const replica = before.find((n) => n.masterId === master?.id);
@@ -178,6 +181,7 @@ export async function startRedisCluster(options: { masters?: number } = {}): Pro
         throw new Error(`${masterPort} is no master with a replica`);
       await processOn(masterPort).kill();
       down.add(masterPort);
+      killed?.();
       await waitUntil(async () => (await nodes()).find((n) => n.port === replica.port)?.role === "master", {
         timeoutMs: 15_000,
         intervalMs: 50,

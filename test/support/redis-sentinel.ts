@@ -25,8 +25,11 @@ export interface RedisSentinelGroup {
   masterPort(): Promise<number>;
   /** Resolves once the replica has applied everything the current master took. */
   waitReplicated(): Promise<void>;
-  /** SIGKILL of the current master; resolves once the sentinels switched to the replica and it accepts writes. */
-  killMaster(): Promise<number>;
+  /**
+   * SIGKILL of the current master (`killed` runs once it is dead); resolves with its port once the sentinels switched
+   * to the replica and it accepts writes.
+   */
+  killMaster(killed?: () => void): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -131,10 +134,11 @@ export async function startRedisSentinel(name = "strata"): Promise<RedisSentinel
         { timeoutMs: 5_000, intervalMs: 5, message: "the replica never caught up" },
       );
     },
-    async killMaster() {
+    async killMaster(killed) {
       const before = await ask();
       const victim = servers.find((s) => s.port === before)!;
       await victim.kill();
+      killed?.();
       await waitUntil(async () => (await ask()) !== before, {
         timeoutMs: 15_000,
         intervalMs: 50,

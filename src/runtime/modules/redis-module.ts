@@ -118,7 +118,9 @@ function isRedisClient(value: unknown): value is RedisClientLike {
 
 /** A Redis Sentinel to ask for the current master (`redisModule({ sentinels, name })`). */
 export interface SentinelAddress {
+  /** Host name or IP of the sentinel. */
   readonly host: string;
+  /** Its port (usually 26379). */
   readonly port: number;
 }
 
