@@ -111,6 +111,9 @@ describe.skipIf(env.skip)("change capture: trigger + outbox + relay", () => {
 
   it("a rolled-back transaction leaves no change and invalidates nothing", async () => {
     const id = await created(5);
+    // The create's own change first (applying it drops the relays' L1 copies too), then the cached state to keep.
+    await pollsPass(a);
+    await pollsPass(b);
     await warmBoth(id);
     const applied = captureStats(a).applied + captureStats(b).applied;
     await sql.query("BEGIN");
