@@ -141,6 +141,7 @@ describe.skipIf(env.skip)("change capture: trigger + outbox + relay", () => {
     for (const id of ids) await warmBoth(id);
     const total = (runtime: Runtime) => captureStats(runtime).applied + captureStats(runtime).duplicates;
     await pollsPass(a);
+    await pollsPass(b);
     const before = total(a) + total(b);
     let changes = 0;
     for (let round = 1; round <= 10; round++) {
