@@ -4,8 +4,11 @@
  * Bélády's optimum, at the sizes of the reference figures (REFERENCE below) and a few more; prints a table against
  * the published figures, writes bench/results/l1-policies.json and one SVG chart per trace.
  *
+ * The shared traces are followed by recency-biased synthetic ones (bench/support/synthetic-traces.ts), judged by the
+ * same goal: within 1 point of max(LRU, static W-TinyLFU), never more than 1 point below LRU.
+ *
  *   npx tsx bench/l1-policies.ts            # every trace, every size
- *   npx tsx bench/l1-policies.ts --quick    # only the sizes REFERENCE gives figures for
+ *   npx tsx bench/l1-policies.ts --quick    # only the sizes REFERENCE gives figures for (no synthetic traces)
  */
 
 import { mkdir, writeFile } from "node:fs/promises";
@@ -16,6 +19,7 @@ import { TinyLfuL1Store } from "../src/l1/tiny-lfu-l1-store.js";
 import { optimalHits } from "./support/belady.js";
 import { reportGoals } from "./support/goals.js";
 import { renderLineChart } from "./support/svg-line-chart.js";
+import { SYNTHETIC_TRACES, syntheticTrace } from "./support/synthetic-traces.js";
 import { loadTrace, REPO_ROOT } from "./support/traces.js";
 
 /** Reference hit ratios, percent. `fixed`: published W-TinyLFU, 1% window; `adaptive`: independent simulator. */
@@ -54,6 +58,7 @@ const SIZES: Readonly<Record<string, ReadonlyArray<number>>> = {
   ps: [250, 500, 1000, 2000],
   cs: [250, 500, 1000],
   cpp: [250, 500, 1000],
+  ...Object.fromEntries(Object.keys(SYNTHETIC_TRACES).map((name) => [name, [250, 500, 1000, 2000]])),
 };
 
 /** Goal: at least published W-TinyLFU − 1 point (fixed, else adaptive), and LRU − 1. */
@@ -86,7 +91,7 @@ const traceNames = quick ? Object.keys(REFERENCE) : Object.keys(SIZES);
 const rows: Row[] = [];
 const started = performance.now();
 for (const name of traceNames) {
-  const trace = await loadTrace(name);
+  const trace = name in SYNTHETIC_TRACES ? syntheticTrace(name) : await loadTrace(name);
   const keys = internKeys(trace.keys);
   const sizes = quick ? Object.keys(REFERENCE[name] ?? {}).map(Number) : (SIZES[name] ?? []);
   for (const size of sizes) {

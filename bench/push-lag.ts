@@ -11,7 +11,13 @@
  *    with push off. A read is stale when it returned a rev older than the newest write A had resolved when the read
  *    started; "beyond 50 ms" counts those that started more than 50 ms after that write resolved.
  *
+ * 3. `--cluster`: the lag phase again on a 3-master + 3-replica Redis Cluster (spawned on loopback with redis-server,
+ *    or REDIS_CLUSTER_NODES="host:port,…"), with a Cluster client and one push subscriber per node; L2-hit throughput
+ *    at 64 concurrent reads (L1 off) on the cluster vs the single server, side by side; and getMany(100) of ids
+ *    spread over the slots vs raw per-slot MGETs pipelined per node (+ JSON.parse), side by side.
+ *
  *   npm run bench -- push-lag [--quick]
+ *   npm run bench -- push-lag --cluster [--quick]
  *
  * Uses DATABASE_URL / REDIS_URL, else the local servers.
  */
@@ -19,13 +25,14 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { Cluster } from "ioredis";
 import { z } from "zod";
 import type { Runtime } from "../src/index.js";
 import { createRuntime, defineDocument, postgresModule, redisModule, silentLogger } from "../src/index.js";
 import { InvalidationRouter } from "../src/invalidation/invalidation-router.js";
 import { reportGoals } from "./support/goals.js";
 import { removeBenchData } from "./support/leftovers.js";
-import { fmt, percentile, printTable, writeResults } from "./support/measure.js";
+import { fmt, latencyUs, median, percentile, printTable, throughput, writeResults } from "./support/measure.js";
 
 const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -46,6 +53,18 @@ const stamp = () => performance.timeOrigin + performance.now();
 interface PeerConfig {
   readonly namespace: string;
   readonly push: boolean;
+  /** Cluster seed nodes: the peer uses a Cluster client instead of REDIS_URL. */
+  readonly cluster?: ReadonlyArray<{ host: string; port: number }>;
+}
+
+/** The Cluster client the benchmark gives stratacache (masters only, the default). */
+function clusterClient(seeds: ReadonlyArray<{ host: string; port: number }>): Cluster {
+  const cluster = new Cluster(
+    seeds.map((s) => ({ ...s })),
+    { scaleReads: "master" },
+  );
+  cluster.on("error", () => {});
+  return cluster;
 }
 
 // ───────────────────────────── child: one runtime, driven over stdin/stdout ─────────────────────────────
@@ -63,13 +82,22 @@ async function runPeer(config: PeerConfig): Promise<void> {
     modules: [
       postgresModule({ url: DATABASE_URL, documents: { products: { table: TABLE } } }),
       redisModule({
-        url: REDIS_URL,
+        ...(config.cluster ? { client: clusterClient(config.cluster) } : { url: REDIS_URL }),
         caches: { products: { namespace: config.namespace, invalidationPush: config.push } },
       }),
     ],
     logger: silentLogger,
   });
   await runtime.start();
+  if (config.cluster) {
+    // Every node subscribed before the first write: the client learns the replicas over a refresh or two.
+    const deadline = performance.now() + 10_000;
+    while (performance.now() < deadline) {
+      const push = runtime.stats().caches.products?.push;
+      if (push?.state === "armed" && Object.keys(push.nodes ?? {}).length >= 6) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
   const ctx = runtime.context();
   const docs = ctx.document.command(products);
   const query = ctx.document.query(products);
@@ -221,10 +249,10 @@ async function spawnPeer(config: PeerConfig): Promise<Peer> {
   };
 }
 
-async function lagPhase(writes: number) {
-  const namespace = `bench:push-lag:${process.pid}:lag`;
-  const a = await spawnPeer({ namespace, push: true });
-  const b = await spawnPeer({ namespace, push: true });
+async function lagPhase(writes: number, cluster?: ReadonlyArray<{ host: string; port: number }>) {
+  const namespace = `bench:push-lag:${process.pid}:lag${cluster ? "-cluster" : ""}`;
+  const a = await spawnPeer({ namespace, push: true, ...(cluster ? { cluster } : {}) });
+  const b = await spawnPeer({ namespace, push: true, ...(cluster ? { cluster } : {}) });
   try {
     const ids = await a.call<string[]>("create", { count: 100 });
     await b.call("arrivals");
@@ -395,6 +423,197 @@ async function main(): Promise<void> {
   console.log(`results: ${file}`);
 }
 
+// ───────────────────────────── --cluster ─────────────────────────────
+
+/** L1 off: every read is an L2 hit. */
+const l2Only = defineDocument({
+  name: "products",
+  fields: z.object({ name: z.string(), price: z.number().int() }),
+  cache: { ttl: "5m" },
+});
+
+async function l2Runtime(source: { url: string } | { client: Cluster }, namespace: string): Promise<Runtime> {
+  const runtime = createRuntime({
+    modules: [
+      postgresModule({ url: DATABASE_URL, documents: { products: { table: TABLE } } }),
+      redisModule({ ...source, caches: { products: { namespace } } }),
+    ],
+    logger: silentLogger,
+  });
+  await runtime.start();
+  return runtime;
+}
+
+/** Seeds from REDIS_CLUSTER_NODES, or a local 3+3 cluster started for this run (and stopped after it). */
+async function clusterSeeds(): Promise<{ seeds: Array<{ host: string; port: number }>; stop: () => Promise<void> }> {
+  const given = process.env.REDIS_CLUSTER_NODES;
+  if (given) {
+    const seeds = given.split(",").map((hp) => {
+      const [host, port] = hp.trim().split(":");
+      return { host: host ?? "127.0.0.1", port: Number(port) };
+    });
+    return { seeds, stop: async () => {} };
+  }
+  const { startRedisCluster } = await import("../test/support/redis-cluster.js");
+  const cluster = await startRedisCluster();
+  return { seeds: [...cluster.seeds], stop: () => cluster.stop() };
+}
+
+async function clusterMain(): Promise<void> {
+  const quick = process.argv.includes("--quick");
+  const writes = quick ? 2_000 : 5_000;
+  const { seeds, stop } = await clusterSeeds();
+  const prefix = `bench:push-lag:${process.pid}`;
+  const raw = clusterClient(seeds);
+  console.log(
+    `push-lag --cluster: Postgres ${DATABASE_URL.replace(/\/\/[^@]*@/, "//…@")}, cluster ${seeds.map((s) => `${s.host}:${s.port}`).join(",")}, single ${REDIS_URL}`,
+  );
+  try {
+    const lagCluster = await lagPhase(writes, seeds);
+    const lagSingle = await lagPhase(writes);
+
+    // L2 hits at 64 concurrent, and getMany(100), with L1 off.
+    const single = await l2Runtime({ url: REDIS_URL }, `${prefix}:l2`);
+    const onCluster = await l2Runtime({ client: clusterClient(seeds) }, `${prefix}:l2c`);
+    const ids = await Promise.all(
+      Array.from({ length: 1_000 }, (_, i) =>
+        single
+          .context()
+          .document.command(l2Only)
+          .create({ name: `p${i}`, price: i }),
+      ),
+    ).then((docs) => docs.map((d) => d.id));
+    const qSingle = single.context().document.query(l2Only);
+    const qCluster = onCluster.context().document.query(l2Only);
+    await qSingle.getMany(ids);
+    await qCluster.getMany(ids);
+    const pick = (i: number) => ids[(i * 7919) % ids.length] as string;
+    const rounds = quick ? 3 : 5;
+    const ops = quick ? 20_000 : 50_000;
+    const tSingle: number[] = [];
+    const tCluster: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      tSingle.push(await throughput(ops, 64, (i) => qSingle.get(pick(i))));
+      tCluster.push(await throughput(ops, 64, (i) => qCluster.get(pick(i))));
+    }
+
+    // getMany(100) across slots vs raw per-slot MGET, pipelined per node, + JSON.parse of every value: the same
+    // documents as JSON under `{id}`-tagged keys (so in the same slots as stratacache's entries).
+    const { hashSlot } = await import("../src/l2/redis/hash-slot.js");
+    const rawKey = (id: string) => `${prefix}:raw:{${id}}`;
+    for (const doc of await qSingle.getMany(ids)) await raw.set(rawKey(doc!.id), JSON.stringify(doc), "PX", 3_600_000);
+    const rawMany = async (batch: ReadonlyArray<string>) => {
+      const bySlot = new Map<number, string[]>();
+      for (const id of batch) {
+        const key = rawKey(id);
+        const slot = hashSlot(key);
+        const list = bySlot.get(slot);
+        if (list) list.push(key);
+        else bySlot.set(slot, [key]);
+      }
+      const byNode = new Map<string, string[][]>();
+      for (const [slot, keys] of bySlot) {
+        const node = raw.slots[slot]?.[0] ?? "";
+        const list = byNode.get(node);
+        if (list) list.push(keys);
+        else byNode.set(node, [keys]);
+      }
+      const docs: unknown[] = [];
+      await Promise.all(
+        [...byNode.values()].map(async (groups) => {
+          const pipeline = raw.pipeline();
+          for (const keys of groups) pipeline.mget(keys);
+          for (const [, values] of (await pipeline.exec()) ?? []) {
+            for (const value of values as Array<string | null>) docs.push(JSON.parse(value as string));
+          }
+        }),
+      );
+      return docs;
+    };
+    await rawMany(ids.slice(0, 100)); // slot table
+    const batches = Array.from({ length: 50 }, (_, b) => Array.from({ length: 100 }, (_, i) => pick(b * 100 + i)));
+    const manyStrata: number[] = [];
+    const manyRaw: number[] = [];
+    const iterations = quick ? 200 : 500;
+    for (let r = 0; r < rounds; r++) {
+      manyStrata.push(await latencyUs(iterations, (i) => qCluster.getMany(batches[i % batches.length]!)));
+      manyRaw.push(await latencyUs(iterations, (i) => rawMany(batches[i % batches.length]!)));
+    }
+    await single.stop();
+    await onCluster.stop();
+
+    const row = (label: string, lag: Awaited<ReturnType<typeof lagPhase>>) => [
+      label,
+      fmt(lag.fromResolved.p50, 3),
+      fmt(lag.fromResolved.p99, 3),
+      fmt(lag.fromResolved.max, 3),
+      String(lag.missing),
+    ];
+    printTable(
+      `Invalidation lag, A's write → B's L1 entry dropped, from A's update() resolved (${writes} writes each; ms)`,
+      ["Redis", "p50", "p99", "max", "unmatched"],
+      [row("cluster 3+3 (6 subscribers)", lagCluster), row("single server", lagSingle)],
+    );
+    const ratioT = median(tCluster) / median(tSingle);
+    printTable(
+      `L2-hit get() throughput, 64 concurrent, L1 off (median of ${rounds} rounds of ${ops}; reads/s)`,
+      ["Redis", "median", "rounds", "vs single"],
+      [
+        ["single server", fmt(median(tSingle), 0), tSingle.map((t) => fmt(t, 0)).join(" "), "1.00×"],
+        ["cluster 3+3", fmt(median(tCluster), 0), tCluster.map((t) => fmt(t, 0)).join(" "), `${fmt(ratioT, 2)}×`],
+      ],
+    );
+    const ratioMany = median(manyStrata) / median(manyRaw);
+    printTable(
+      `getMany(100) across slots on the cluster, L1 off (median of ${rounds} rounds of ${iterations}; µs per call)`,
+      ["reader", "median µs", "rounds", "vs raw"],
+      [
+        [
+          "raw MGET per slot, pipelined per node",
+          fmt(median(manyRaw), 0),
+          manyRaw.map((t) => fmt(t, 0)).join(" "),
+          "1.00×",
+        ],
+        [
+          "stratacache getMany",
+          fmt(median(manyStrata), 0),
+          manyStrata.map((t) => fmt(t, 0)).join(" "),
+          `${fmt(ratioMany, 2)}×`,
+        ],
+      ],
+    );
+    const goals = [
+      {
+        goal: `push invalidation lag p99 < 5 ms on the cluster, from write resolved (${fmt(lagCluster.fromResolved.p99, 3)} ms)`,
+        met: lagCluster.fromResolved.p99 < 5,
+      },
+      {
+        goal: `getMany(100) across slots ≤ 1.2× raw per-slot MGET pipelined (${fmt(ratioMany, 2)}×)`,
+        met: ratioMany <= 1.2,
+      },
+      {
+        goal: `L2-hit throughput at 64 concurrent does not collapse on the cluster: ≥ 0.5× single server (${fmt(ratioT, 2)}×; 2 shared cores, no scaling expected)`,
+        met: ratioT >= 0.5,
+      },
+    ];
+    const goalMet = reportGoals(goals);
+    const file = writeResults("push-lag-cluster", {
+      quick,
+      lag: { cluster: lagCluster, single: lagSingle },
+      l2HitThroughput: { single: tSingle, cluster: tCluster, ratio: ratioT },
+      getMany100Us: { stratacache: manyStrata, raw: manyRaw, ratio: ratioMany },
+      goals,
+      goalMet,
+    });
+    console.log(`results: ${file}`);
+  } finally {
+    raw.disconnect();
+    await removeBenchData(DATABASE_URL, REDIS_URL, { tables: [TABLE], keyPattern: `${prefix}:*` });
+    await stop(); // a cluster we started leaves nothing behind; one given by REDIS_CLUSTER_NODES keeps keys until ttl
+  }
+}
+
 const peer = process.env.PUSH_LAG_PEER;
 if (peer !== undefined) await runPeer(JSON.parse(peer) as PeerConfig);
+else if (process.argv.includes("--cluster")) await clusterMain();
 else await main();

@@ -3,6 +3,8 @@
  *   L2 hit (L1 off)          vs ioredis GET + JSON.parse            latency, and throughput at 64 concurrent
  *   miss                     vs pg SELECT by id + ioredis SET
  *   getMany(100) warm/cold   vs MGET + JSON.parse / id = ANY($1) + pipelined SET
+ *   sealing (support/sealing-rows.ts): L2 hit and getMany(100) of 1 KiB documents sealed vs plain; L2 hit and Redis
+ *   bytes of 20 KiB documents gzip vs plain (here the "raw" column is the plain runtime)
  * Each run measures every row, interleaved, so machine noise hits both sides alike; the table shows medians over
  * the runs and the ratio of medians. Uses DATABASE_URL / REDIS_URL, else the local servers.
  *
@@ -15,6 +17,7 @@ import { createRuntime, defineDocument, postgresModule, redisModule, silentLogge
 import { entryPrefix, idKey } from "../src/l2/key-layout.js";
 import { reportGoals } from "./support/goals.js";
 import { fmt, latencyUs, median, preparedLatencyUs, printTable, throughput, writeResults } from "./support/measure.js";
+import { measureSealing } from "./support/sealing-rows.js";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -154,6 +157,9 @@ for (let run = 0; run < runs; run++) {
   process.stdout.write(`run ${run + 1}/${runs} done\n`);
 }
 
+const sealing = await measureSealing(DATABASE_URL, REDIS_URL, redis, runs, n);
+rows.push(...sealing.rows);
+
 const table = rows.map((row) => {
   const ours = median(row.ours);
   const raw = median(row.raw);
@@ -197,7 +203,9 @@ const file = writeResults("read-through", {
 });
 console.log(`\nwrote ${file}`);
 
+await sealing.cleanup();
 await pool.query(`DROP TABLE IF EXISTS ${TABLE}`);
+await pool.query(`DROP TABLE IF EXISTS bench_sealed_${process.pid}`);
 const leftover = await redis.keys(`bench:raw:${process.pid}:*`);
 if (leftover.length > 0) await redis.del(...leftover);
 const entries = await redis.keys(`${NAMESPACE}:*`);

@@ -11,6 +11,8 @@ export type {
   LoaderContext,
   LoaderTimeouts,
 } from "./cache/cache.js";
+export type { CacheFake, CacheFakeOptions, RecordedCall } from "./cache/cache-fake.js";
+export { createCacheFake } from "./cache/cache-fake.js";
 export type {
   CacheOperation,
   CacheOperationListener,
@@ -20,6 +22,15 @@ export type {
 export type { CacheStats, TimeoutCounts } from "./cache/cache-stats.js";
 export type { CaptureMode, ChangeCaptureStats, RelayState, SlotStats } from "./change-capture/capture-stats.js";
 export { UNINSTALL_CAPTURE_SQL as changeCaptureUninstallSql } from "./change-capture/outbox/outbox-ddl.js";
+export { CacheLock } from "./coordination/cache-lock.js";
+export type {
+  AcquireOptions,
+  LockOptions,
+  RateLimitOptions,
+  RetryOptions,
+  WithLockOptions,
+} from "./coordination/coordination-input.js";
+export type { RateLimitAlgorithm, RateLimitResult } from "./coordination/rate-limit-model.js";
 export type { DisarmReason, PushTiming } from "./invalidation/invalidation-channel.js";
 export type { PushState, PushStats } from "./invalidation/push-stats.js";
 export type { Clock } from "./kernel/clock.js";
@@ -30,9 +41,12 @@ export {
   AbortError,
   ConfigurationError,
   ConflictError,
+  LockLostError,
+  LockTimeoutError,
   NotFoundError,
   RuntimeStateError,
   StrataError,
+  TenantRequiredError,
   TimeoutError,
   UnavailableError,
   ValidationError,
@@ -51,15 +65,29 @@ export type { PgPoolClientLike, PgPoolLike } from "./repository/postgres/pg-driv
 export type { PGliteLike, PGliteQueryable } from "./repository/postgres/pglite-driver.js";
 export type { Context } from "./runtime/context.js";
 export type { RuntimeModule } from "./runtime/module.js";
+export { cacheModulesFromEnv } from "./runtime/modules/cache-modules-from-env.js";
+export type { KvL1Options } from "./runtime/modules/kv-route-options.js";
 export type { MemoryCacheModuleOptions, MemoryCacheOptions } from "./runtime/modules/memory-cache-module.js";
 export { memoryCacheModule } from "./runtime/modules/memory-cache-module.js";
+export type { NullCacheModuleOptions, NullCacheOptions } from "./runtime/modules/null-cache-module.js";
+export { nullCacheModule } from "./runtime/modules/null-cache-module.js";
+export type {
+  PostgresCacheModuleOptions,
+  PostgresCacheOptions,
+} from "./runtime/modules/postgres-cache-module.js";
+export { postgresCacheModule } from "./runtime/modules/postgres-cache-module.js";
 export type { ChangeRelayOptions, DocumentCaptureOption } from "./runtime/modules/postgres-change-capture.js";
 export type { PostgresDocumentOptions, PostgresModuleOptions } from "./runtime/modules/postgres-module.js";
 export { postgresModule } from "./runtime/modules/postgres-module.js";
 export type { RedisCacheOptions, RedisClientLike, RedisModuleOptions } from "./runtime/modules/redis-module.js";
 export { redisModule } from "./runtime/modules/redis-module.js";
-export type { Runtime, RuntimeOptions, RuntimeState, RuntimeStats } from "./runtime/runtime.js";
+export type { ContextOptions, Runtime, RuntimeOptions, RuntimeState, RuntimeStats } from "./runtime/runtime.js";
 export { createRuntime } from "./runtime/runtime.js";
+export type { CompressionOptions } from "./sealing/compression.js";
+export type { KeyringKey, KeyringOptions } from "./sealing/keyring.js";
+export { Keyring, keyring } from "./sealing/keyring.js";
+export type { SealingOptions } from "./sealing/sealing-options.js";
+export type { SealingStats } from "./sealing/sealing-stats.js";
 export type { DefineDocumentInput } from "./spec/define-document.js";
 export { defineDocument } from "./spec/define-document.js";
 export type {
@@ -74,3 +102,4 @@ export type {
   LeaseSpec,
   Patch,
 } from "./spec/document-spec.js";
+export type { TenancyOption } from "./tenancy/tenancy-options.js";

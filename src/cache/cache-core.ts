@@ -1,3 +1,4 @@
+import type { CacheCoordination } from "../coordination/cache-coordination.js";
 import type { Clock } from "../kernel/clock.js";
 import type { Logger } from "../kernel/logger.js";
 import { RateLimitedLog } from "../kernel/rate-limited-log.js";
@@ -28,6 +29,8 @@ export class CacheCore {
   epoch = 0;
   /** Absorbed store failures inside getOrSet, logged at most once per 10 s per kind. */
   readonly storeErrorLog: RateLimitedLog;
+  /** Locks and rate limits on this cache's backend (set by the runtime; undefined for a backend without them). */
+  coordination: CacheCoordination | undefined;
 
   constructor(
     readonly name: string,

@@ -1,4 +1,7 @@
 import type { z } from "zod";
+import type { CacheLock } from "../coordination/cache-lock.js";
+import type { LockOptions, RateLimitOptions, WithLockOptions } from "../coordination/coordination-input.js";
+import type { RateLimitResult } from "../coordination/rate-limit-model.js";
 import type { Duration } from "../kernel/duration.js";
 import type { CachePort, CacheValue } from "../l2/cache-port.js";
 import type { CacheOperationListener, CacheOperationOptions } from "./cache-operation.js";
@@ -179,4 +182,16 @@ export interface Cache extends CachePort {
   onOperation(listener: CacheOperationListener, options?: CacheOperationOptions): () => void;
   /** This cache's counters (shared by every `cache(name)` of the runtime). */
   stats(): CacheStats;
+  /**
+   * A lock on `key` (README "Locks"): an owner-checked lease with a fencing token, on this cache's backend; nothing
+   * is sent until `acquire`. Lock keys never collide with value keys.
+   */
+  lock(key: string, options: LockOptions): CacheLock;
+  /**
+   * Runs `fn` holding the lock on `key`, released on every path; LockTimeoutError ("LOCKED") when it cannot be had
+   * within `wait` (default: the lock's ttl), LockLostError ("LOCK_LOST") when it was lost before `fn` finished.
+   */
+  withLock<T>(key: string, fn: (lock: CacheLock) => Promise<T>, options: WithLockOptions): Promise<T>;
+  /** One rate-limit decision on `key`, atomic on every backend (README "Rate limits"). */
+  rateLimit(key: string, options: RateLimitOptions): Promise<RateLimitResult>;
 }

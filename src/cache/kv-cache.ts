@@ -1,8 +1,12 @@
+import type { CacheCoordination } from "../coordination/cache-coordination.js";
+import type { CacheLock } from "../coordination/cache-lock.js";
+import type { LockOptions, RateLimitOptions, WithLockOptions } from "../coordination/coordination-input.js";
+import type { RateLimitResult } from "../coordination/rate-limit-model.js";
 import type { Duration } from "../kernel/duration.js";
 import { parseDuration } from "../kernel/duration.js";
-import { ValidationError } from "../kernel/errors.js";
+import { ConfigurationError, ValidationError } from "../kernel/errors.js";
 import type { CacheValue } from "../l2/cache-port.js";
-import type { EntryWrite } from "../l2/key-value-store.js";
+import type { EntryWrite, StoredEntry } from "../l2/key-value-store.js";
 import { checkKvEntries, checkKvKey, checkKvKeys, encodeKvValue } from "../l2/kv-input.js";
 import type { BatchLoader, Cache, CacheWriteOptions, CounterOptions, GetOrSetOptions, Loader } from "./cache.js";
 import type { CacheCore } from "./cache-core.js";
@@ -15,6 +19,7 @@ import type {
 } from "./cache-operation.js";
 import type { CacheStats } from "./cache-stats.js";
 import { getManyOrSet, getOrSetOne } from "./get-or-set.js";
+import { NO_HIT } from "./kv-l1.js";
 import { decodeStored } from "./stored-value.js";
 
 type Tier = CacheOperation["tier"];
@@ -244,7 +249,23 @@ export class KvCache implements Cache {
     return this.increment(key, -by, options);
   }
 
-  async getOrSet<T>(key: string, loader: Loader<T>, options?: GetOrSetOptions<T>): Promise<T> {
+  getOrSet<T>(key: string, loader: Loader<T>, options?: GetOrSetOptions<T>): Promise<T> {
+    // The L1 hit path: no options, nobody listening — one synchronous lookup, one resolved promise.
+    const l1 = this.core.l1;
+    if (l1 !== undefined && options === undefined && !this.core.observers.active && typeof key === "string") {
+      this.ensureRunning();
+      const hit = l1.fastHit(key, this.core.clock.now(), this.#decode);
+      if (hit !== NO_HIT) {
+        this.core.counters.l1Hits++;
+        return Promise.resolve(hit as T);
+      }
+    }
+    return this.#getOrSet(key, loader, options);
+  }
+
+  readonly #decode = (entry: StoredEntry) => decodeStored(this.core, entry.value, undefined);
+
+  async #getOrSet<T>(key: string, loader: Loader<T>, options?: GetOrSetOptions<T>): Promise<T> {
     const startedAt = this.#start();
     try {
       checkKvKey(key);
@@ -324,6 +345,27 @@ export class KvCache implements Cache {
       );
     }
     return this.core.observers.subscribe(listener, options?.rawKeys === true);
+  }
+
+  lock(key: string, options: LockOptions): CacheLock {
+    return this.#coordination().lock(key, options);
+  }
+
+  async withLock<T>(key: string, fn: (lock: CacheLock) => Promise<T>, options: WithLockOptions): Promise<T> {
+    return this.#coordination().withLock(key, fn, options);
+  }
+
+  async rateLimit(key: string, options: RateLimitOptions): Promise<RateLimitResult> {
+    return this.#coordination().rateLimit(key, options);
+  }
+
+  #coordination(): CacheCoordination {
+    this.ensureRunning();
+    const coordination = this.core.coordination;
+    if (coordination === undefined) {
+      throw new ConfigurationError(`caches.${this.core.name}`, "is on a backend without locks and rate limits");
+    }
+    return coordination;
   }
 
   stats(): CacheStats {

@@ -7,6 +7,20 @@ import type { KeyValueStore, StoredEntry } from "../l2/key-value-store.js";
  */
 export const FLUSH_ALL_KEYS = "\u0000all";
 
+/** What KvL1.fastHit returns when it has no fresh copy. */
+export const NO_HIT: unique symbol = Symbol("no L1 hit");
+
+/** An L1 copy with its decoded value, once a fast hit decoded it. */
+type MemoEntry = StoredEntry & { memo?: { readonly value: unknown } };
+
+function deepFreeze(value: unknown): unknown {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
 /**
  * The opt-in L1 of one key/value cache: copies of live store entries, dropped by this runtime's writes at once and
  * by every other writer's through push invalidation (the router calls invalidateLocal/flushLocal/setL1Open, as for
@@ -18,6 +32,22 @@ export class KvL1 {
   #seq = 0;
 
   constructor(readonly store: L1Store<StoredEntry>) {}
+
+  /**
+   * The hot path of `getOrSet` without options: the decoded value of a fresh L1 copy, or NO_HIT. Synchronous and
+   * allocation-free on a hit after the first (the decoded value is kept on the copy, frozen: it is shared).
+   */
+  fastHit(key: string, now: number, decode: (entry: StoredEntry) => { value: unknown } | undefined): unknown {
+    if (!this.#open) return NO_HIT;
+    const entry = this.store.get(key) as MemoEntry | undefined;
+    if (entry === undefined || (entry.freshUntil !== 0 && now >= entry.freshUntil)) return NO_HIT;
+    if (entry.memo === undefined) {
+      const decoded = decode(entry);
+      if (decoded === undefined) return NO_HIT;
+      entry.memo = { value: deepFreeze(decoded.value) };
+    }
+    return entry.memo.value;
+  }
 
   async read(
     keys: ReadonlyArray<string>,
@@ -41,7 +71,7 @@ export class KvL1 {
     missing.forEach((index, j) => {
       const entry = found[j];
       entries[index] = entry;
-      if (fill && entry !== undefined) this.store.set(keys[index] as string, entry);
+      if (fill && entry !== undefined) this.store.set(keys[index] as string, { ...entry });
     });
     return { entries, fromL1: keys.length - missing.length };
   }

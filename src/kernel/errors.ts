@@ -7,7 +7,10 @@ export type StrataErrorCode =
   | "UNAVAILABLE"
   | "ABORTED"
   | "STOPPED"
-  | "TIMEOUT";
+  | "LOCKED"
+  | "LOCK_LOST"
+  | "TIMEOUT"
+  | "TENANT_REQUIRED";
 
 /** Base of every error stratacache throws on purpose. Switch on `code`, not on the class name. */
 export class StrataError extends Error {
@@ -123,6 +126,35 @@ export class AbortError extends StrataError {
   }
 }
 
+/** A lock could not be acquired within the time `withLock` (or `acquire({ wait })` in withLock) was given. */
+export class LockTimeoutError extends StrataError {
+  /** The lock's key. */
+  readonly key: string;
+
+  constructor(key: string, waitedMs: number) {
+    super("LOCKED", `lock ${JSON.stringify(key)} is held by another owner (waited ${waitedMs}ms)`);
+    this.key = key;
+  }
+}
+
+/**
+ * A lock expired (or was taken from its holder, e.g. by a Redis restart) before its holder released it: mutual
+ * exclusion no longer held from that moment. Delivered to `onLost`, as the reason of the lock's `signal`, and thrown
+ * by `withLock` when its function finished after the loss.
+ */
+export class LockLostError extends StrataError {
+  /** The lock's key. */
+  readonly key: string;
+  /** The fencing token of the acquisition that was lost. */
+  readonly fencingToken: number;
+
+  constructor(key: string, fencingToken: number, why: string) {
+    super("LOCK_LOST", `lock ${JSON.stringify(key)} (fencing token ${fencingToken}) was lost: ${why}`);
+    this.key = key;
+    this.fencingToken = fencingToken;
+  }
+}
+
 /** A loader (the cache API's `getOrSet`) ran past its hard timeout and no stale value could stand in. */
 export class TimeoutError extends StrataError {
   /** The deadline that passed, in ms. */
@@ -131,5 +163,19 @@ export class TimeoutError extends StrataError {
   constructor(message: string, timeoutMs: number) {
     super("TIMEOUT", message);
     this.timeoutMs = timeoutMs;
+  }
+}
+
+/** A tenant-scoped document was used from a context without a tenant (`runtime.context({ tenant })`). */
+export class TenantRequiredError extends StrataError {
+  /** The tenant-scoped document. */
+  readonly document: string;
+
+  constructor(document: string) {
+    super(
+      "TENANT_REQUIRED",
+      `${document} is tenant-scoped: use it from runtime.context({ tenant }), not from a context without a tenant`,
+    );
+    this.document = document;
   }
 }

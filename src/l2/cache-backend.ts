@@ -1,3 +1,4 @@
+import type { ValueSealer } from "../sealing/value-sealer.js";
 import type { CachePort } from "./cache-port.js";
 import type { DocumentEntryStore } from "./document-entry.js";
 import type { EntryLeases } from "./entry-lease.js";
@@ -12,10 +13,23 @@ export interface CacheNamespace {
   readonly invalidationPush?: boolean;
   /** Largest value (key/value port) or document body (entries) this cache holds, in bytes. */
   readonly maxValueBytes?: number;
-  /** The key/value port; `defaultTtlMs` applies to sets without their own ttl. */
-  kv(defaultTtlMs: number): CachePort;
-  /** The cache API's store of this namespace (src/cache/), one per namespace. */
-  keyValues(): KeyValueStore;
+  /** Seals this route's values (encryption, compression); undefined when it does neither. */
+  readonly sealer?: ValueSealer | undefined;
+  /** For a tenant's place (see forTenant): the route it belongs to, and the tenant. */
+  readonly base?: CacheNamespace;
+  readonly tenant?: string;
+  /**
+   * The key/value port; `defaultTtlMs` applies to sets without their own ttl. `tenant`: that tenant's keys
+   * (`<namespace>:kv@<tenant>:`).
+   */
+  kv(defaultTtlMs: number, tenant?: string): CachePort;
+  /** Where `tenant`'s data lives under the route's tenancy tier (tagged keys, its own namespace, its own Redis). */
+  forTenant?(tenant: string): CacheNamespace;
+  /**
+   * The cache API's store of this namespace (src/cache/), one per namespace; `tenant`: that tenant's keys, generation
+   * and tags (`<namespace>:kv@<tenant>:…`).
+   */
+  keyValues(tenant?: string): KeyValueStore;
   /**
    * Versioned entries of the document whose schema has this fingerprint. `maxTtlMs`: the longest lifetime that
    * document ever gives an entry, tombstone or floor; the fence cuts longer-lived keys down to it (fence-script.ts).

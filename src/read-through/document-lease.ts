@@ -5,10 +5,15 @@ import type { LeaseSpec } from "../spec/document-spec.js";
 import { type Claim, FillLease, type LeaseTimers, realTimers, type Settled } from "./fill-lease.js";
 import type { LeaseCounters } from "./lease-stats.js";
 
-/** The leases one holder took in one lookup: its token, and the ids it still has to fill or release. */
+/**
+ * The leases one holder took in one lookup: its token, and the ids it still has to fill or release (renewed until
+ * then: see FillLease.keepAlive).
+ */
 export interface LeaseHold {
   readonly token: string;
   readonly ids: Set<string>;
+  /** Stops the renewals; set while `ids` is not empty. */
+  stop?: (() => void) | undefined;
 }
 
 /**
@@ -64,15 +69,30 @@ export class DocumentLease {
   ): Promise<Settled<EntryRead>[]> {
     const reads = await this.#protocol.settle(ids, claims, (keys) => this.#lookup(keys, hold, slideMs));
     reads.forEach((read, i) => {
-      if (read.state === "granted") hold.ids.add(ids[i]!);
+      if (read.state === "granted") this.#held(hold, ids[i]!);
     });
     return reads;
+  }
+
+  /** `id` joins `hold`, whose leases are renewed from now until they are filled or released. */
+  #held(hold: LeaseHold, id: string): void {
+    hold.ids.add(id);
+    if (hold.stop === undefined) {
+      hold.stop = this.#protocol.keepAlive(hold.ids, (key, ms) => this.leases.renew(key, hold.token, ms));
+    }
+  }
+
+  /** Stops renewing once `hold` has nothing left to fill. */
+  #settled(hold: LeaseHold): void {
+    if (hold.ids.size > 0 || hold.stop === undefined) return;
+    hold.stop();
+    hold.stop = undefined;
   }
 
   async #lookup(ids: ReadonlyArray<string>, hold: LeaseHold, slideMs: number): Promise<Claim<EntryRead>[]> {
     const replies = await this.leases.readOrLease(ids, hold.token, this.#protocol.leaseMs, this.clock.now(), slideMs);
     return replies.map((reply, i) => {
-      if (reply.state === "granted") hold.ids.add(ids[i]!);
+      if (reply.state === "granted") this.#held(hold, ids[i]!);
       return { value: reply.read, state: reply.state };
     });
   }
@@ -82,7 +102,7 @@ export class DocumentLease {
     try {
       const won = await this.leases.tryLease(ids, hold.token, this.#protocol.leaseMs);
       won.forEach((taken, i) => {
-        if (taken) hold.ids.add(ids[i]!);
+        if (taken) this.#held(hold, ids[i]!);
       });
       const taken = won.filter(Boolean).length;
       this.#protocol.took(taken);
@@ -99,9 +119,9 @@ export class DocumentLease {
     return { token: this.#protocol.token(), ids: new Set() };
   }
 
-  /** The holder's Postgres read, renewing the leases of `hold` while it runs. */
-  fetch<T>(hold: LeaseHold, fetch: () => Promise<T>): Promise<T> {
-    return this.#protocol.hold([...hold.ids], (id, ms) => this.leases.renew(id, hold.token, ms), fetch);
+  /** The holder's Postgres read (its leases are renewed meanwhile: #held), timed for the life of later leases. */
+  fetch<T>(fetch: () => Promise<T>): Promise<T> {
+    return this.#protocol.timed(fetch);
   }
 
   /** A timed-out waiter's own Postgres read (`count` ids), under the per-process cap. */
@@ -112,6 +132,7 @@ export class DocumentLease {
   /** Leased fills of ids in `hold` (they leave it); a lost lease is counted. */
   async fill(puts: ReadonlyArray<EntryPut>, hold: LeaseHold, slideMs: number): Promise<LeasedPutResult[]> {
     for (const put of puts) hold.ids.delete(put.id);
+    this.#settled(hold);
     const results = await this.leases.fill(puts, hold.token, slideMs);
     for (const result of results) if (result === "lost") this.counters.lost++;
     return results;
@@ -122,6 +143,7 @@ export class DocumentLease {
     if (hold.ids.size === 0) return;
     const ids = [...hold.ids];
     hold.ids.clear();
+    this.#settled(hold);
     this.leases.release(ids, hold.token).catch((error: unknown) => this.onError("release lease", error));
   }
 

@@ -42,6 +42,8 @@ export const realTimers: LeaseTimers = {
 const POLL_FIRST_MS = 10;
 const POLL_MAX_MS = 50;
 const POLL_MAX_PUSHED_MS = 200;
+/** The longest a holder keeps renewing: past it its leases lapse, whatever it is doing. */
+const MAX_HOLD_MS = 60_000;
 /** Timed-out waiters' own Postgres reads per process and document. */
 const ORIGIN_CAP = 4;
 
@@ -143,19 +145,36 @@ export class FillLease {
   }
 
   /**
-   * The holder's fetch: renews its leases (`renew`, per key) every third of their life while `fetch` runs, and
-   * records how long the fetch took for the next leases' life. A renewal that fails or finds the lease gone stops
-   * renewing that key; the fill will then be refused as lost, which the fences make harmless.
+   * The holder's fetch: renews its leases (`renew`, per key) while `fetch` runs (see keepAlive), and records how long
+   * the fetch took for the next leases' life.
    */
   async hold<T>(
     keys: ReadonlyArray<string>,
     renew: (key: string, leaseMs: number) => Promise<boolean>,
     fetch: () => Promise<T>,
   ): Promise<T> {
-    const leaseMs = this.leaseMs;
     const live = new Set(keys);
+    const stop = this.keepAlive(live, renew);
+    try {
+      return await this.timed(fetch);
+    } finally {
+      stop();
+    }
+  }
+
+  /**
+   * Renews the leases of the keys in `live` every third of a lease's life until the returned function is called; a
+   * renewal that fails or finds the lease gone drops its key from `live`, and the fill of that key will then be
+   * refused as lost, which the fences make harmless. A holder calls it from the moment it is granted a lease until
+   * its fill, so that a process stalled between the two (a busy event loop, a loaded machine) keeps its lease.
+   */
+  keepAlive(live: Set<string>, renew: (key: string, leaseMs: number) => Promise<boolean>): () => void {
+    const leaseMs = this.leaseMs;
+    const until = this.timers.now() + MAX_HOLD_MS;
     const timer = setInterval(
       () => {
+        // A holder that never filled nor released (a bug, a fetch hung past every timeout) lets its leases lapse.
+        if (this.timers.now() > until) return clearInterval(timer);
         for (const key of live) {
           renew(key, leaseMs).then(
             (held) => {
@@ -168,14 +187,15 @@ export class FillLease {
       Math.max(1, Math.floor(leaseMs / 3)),
     );
     timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  /** Runs the holder's fetch, recording how long it took (the life of later leases follows it). */
+  async timed<T>(fetch: () => Promise<T>): Promise<T> {
     const start = this.timers.now();
-    try {
-      const value = await fetch();
-      this.#ttl.observe(this.timers.now() - start);
-      return value;
-    } finally {
-      clearInterval(timer);
-    }
+    const value = await fetch();
+    this.#ttl.observe(this.timers.now() - start);
+    return value;
   }
 
   /** A timed-out waiter's own read, under the per-process cap. */

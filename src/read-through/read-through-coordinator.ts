@@ -325,7 +325,7 @@ export class ReadThroughCoordinator {
       row = await (hold === undefined || lease === undefined
         ? get()
         : hold.ids.size > 0
-          ? lease.fetch(hold, get)
+          ? lease.fetch(get)
           : claim?.timedOut === true
             ? lease.fallback(get, 1)
             : get());
@@ -464,7 +464,7 @@ export class ReadThroughCoordinator {
         if (lease === undefined || hold === undefined) rows = await load();
         else if (hold.ids.size > 0) {
           if (timedOut > 0) lease.counters.fallbacks += timedOut; // they ride on this holder's query
-          rows = await lease.fetch(hold, load);
+          rows = await lease.fetch(load);
         } else rows = await (timedOut > 0 ? lease.fallback(load, timedOut) : load());
       } catch (error) {
         if (hold !== undefined) lease!.release(hold);
@@ -588,7 +588,7 @@ export class ReadThroughCoordinator {
     let rows: StoredRow[];
     try {
       const load = () => this.parts.repository.getMany(this.parts.autocommit, ids);
-      rows = await (hold === undefined ? load() : this.#lease!.fetch(hold, load));
+      rows = await (hold === undefined ? load() : this.#lease!.fetch(load));
     } catch (error) {
       if (hold !== undefined) this.#lease!.release(hold);
       throw error;

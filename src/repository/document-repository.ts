@@ -1,3 +1,5 @@
+import type { FieldSealer } from "../sealing/field-sealer.js";
+
 /**
  * The storage port the cached layer sits on: row-level operations on one document table.
  * Adapters (Postgres over `pg`, Postgres over PGlite) live in `postgres/`.
@@ -65,7 +67,11 @@ export interface Database {
   readonly autocommit: TransactionScope;
   /** Runs `fn` in a transaction; commits when it resolves, rolls back when it throws, then runs afterCommit hooks. */
   transaction<T>(fn: (scope: TransactionScope) => Promise<T>): Promise<T>;
-  repository(document: string, table: TableRef): DocumentRepository;
+  /**
+   * `options.tenant`: the tenant whose rows every statement reads and writes (a table with a tenant column);
+   * `options.sealed`: seals and opens the document's sealed fields.
+   */
+  repository(document: string, table: TableRef, options?: RepositoryOptions): DocumentRepository;
   /** Creates missing tables (idempotent; never drops or alters data). */
   migrate(tables: ReadonlyArray<TableRef>): Promise<void>;
   /** Refuses existing tables whose columns are missing or of another type; creates nothing (`migrate: false`). */
@@ -83,4 +89,14 @@ export interface Database {
 export interface TableRef {
   readonly schema: string;
   readonly table: string;
+  /** The table has a `tenant` column (primary key `(tenant, id)`): a tenant-scoped document's. */
+  readonly tenant?: boolean;
+}
+
+/** How one repository narrows and transforms its table's rows. */
+export interface RepositoryOptions {
+  /** Every statement filters on (and inserts) this tenant. */
+  readonly tenant?: string | undefined;
+  /** Seals declared fields on write, opens them on read. */
+  readonly sealed?: FieldSealer | undefined;
 }

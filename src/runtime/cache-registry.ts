@@ -1,11 +1,20 @@
 import { CacheCore } from "../cache/cache-core.js";
 import { KvCache } from "../cache/kv-cache.js";
+import { KvL1 } from "../cache/kv-l1.js";
+import { CacheCoordination, type CoordinationStores } from "../coordination/cache-coordination.js";
 import type { Clock } from "../kernel/clock.js";
+import { systemClock } from "../kernel/clock.js";
+import { coarseNow } from "../kernel/coarse-clock.js";
 import { ConfigurationError } from "../kernel/errors.js";
 import type { Logger } from "../kernel/logger.js";
+import { createL1Store } from "../l1/create-l1-store.js";
+import type { L1Store } from "../l1/l1-store.js";
 import type { CacheBackend, CacheNamespace } from "../l2/cache-backend.js";
+import type { KeyValueStore, StoredEntry } from "../l2/key-value-store.js";
+import { SealedKeyValueStore } from "../l2/sealed-key-value-store.js";
 import type { BackgroundRefresher } from "../read-through/background-refresher.js";
 import type { CacheSpec } from "../spec/document-spec.js";
+import type { KvRouteSettings } from "./modules/kv-route-options.js";
 
 /** `cache(name)`'s default lifetime when no cache spec gives one. */
 export const DEFAULT_KV_TTL_MS = 5 * 60_000;
@@ -22,30 +31,57 @@ export class CacheRegistry {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly refresher: BackgroundRefresher | undefined,
-    /** Builds the L1 of a namespace that asked for one, wired to push (undefined otherwise). */
-    private readonly l1For: (namespace: CacheNamespace) => CacheCore["l1"] = () => undefined,
+    /** Per cache name: its default ttl and opt-in L1 (from the module's route options). */
+    private readonly settings: ReadonlyMap<string, KvRouteSettings> = new Map(),
+    /** Puts a new L1 under its backend's push channel, when the route has one. */
+    private readonly attachPush: (namespace: CacheNamespace, l1: KvL1) => void = () => {},
+    /** The lock and rate-limit stores of a cache name, from the module that routes it. */
+    private readonly coordinationFor: (name: string) => CoordinationStores | undefined = () => undefined,
   ) {}
 
-  /** A view of the cache `target` names (a cache name, or a spec's cache, whose ttl becomes the default). */
-  view(target: CacheSpec | string, ensureRunning: () => void): KvCache {
+  /**
+   * A view of the cache `target` names (a cache name, or a spec's cache, whose ttl becomes the default). With
+   * `tenant`: that tenant's place under the route's tenancy tier, its own core (and no L1: push routes the route's
+   * keys, not a tenant's).
+   */
+  view(target: CacheSpec | string, ensureRunning: () => void, tenant?: string): KvCache {
     const name = typeof target === "string" ? target : target?.name;
     if (typeof name !== "string") throw new ConfigurationError("cache", "expects a cache spec or a cache name");
-    let core = this.#cores.get(name);
+    const slot = tenant === undefined ? name : `${name}@${tenant}`;
+    let core = this.#cores.get(slot);
     if (core === undefined) {
-      const namespace = this.#namespace(name);
+      const route = this.#namespace(name);
+      const namespace = tenant === undefined ? route : (route.forTenant?.(tenant) ?? route);
       core = new CacheCore(
         name,
-        namespace.keyValues(),
+        sealed(namespace, namespace.keyValues(), tenant),
         namespace.maxValueBytes ?? 1024 * 1024,
         this.clock,
         this.logger,
         this.refresher,
-        this.l1For(namespace),
+        tenant === undefined ? this.#l1For(namespace) : undefined,
       );
-      this.#cores.set(name, core);
+      const stores = this.coordinationFor(name);
+      if (stores !== undefined) core.coordination = new CacheCoordination(stores, this.clock);
+      this.#cores.set(slot, core);
     }
-    const ttlMs = typeof target === "string" ? DEFAULT_KV_TTL_MS : target.ttlMs;
+    const ttlMs = typeof target === "string" ? (this.settings.get(name)?.ttlMs ?? DEFAULT_KV_TTL_MS) : target.ttlMs;
     return new KvCache(core, ttlMs, ensureRunning);
+  }
+
+  #l1For(namespace: CacheNamespace): KvL1 | undefined {
+    const options = this.settings.get(namespace.name)?.l1;
+    if (options === undefined) return undefined;
+    const store = createL1Store<StoredEntry>({
+      policy: options.policy,
+      capacity: options.capacity,
+      ttl: options.ttlMs,
+      // The default clock is coarsened on the L1 hit path (see coarse-clock.ts); an injected one is exact.
+      now: this.clock === systemClock ? coarseNow : () => this.clock.now(),
+    }) as L1Store<StoredEntry>;
+    const l1 = new KvL1(store);
+    this.attachPush(namespace, l1);
+    return l1;
   }
 
   #namespace(name: string): CacheNamespace {
@@ -58,4 +94,12 @@ export class CacheRegistry {
       "has no route: add it to redisModule({ caches }) or memoryCacheModule({ caches })",
     );
   }
+}
+
+/** The store of a sealing route wrapped in its value transform (AAD: namespace, tenant, key); others as they are. */
+function sealed(namespace: CacheNamespace, store: KeyValueStore, tenant: string | undefined): KeyValueStore {
+  const sealer = namespace.sealer;
+  return sealer === undefined
+    ? store
+    : new SealedKeyValueStore(store, sealer, `k|${namespace.namespace}|${tenant ?? ""}`);
 }

@@ -24,6 +24,8 @@ export interface Context {
    * the same cache as `runtime.cache(name)`. ConfigurationError when no cache module routes the name.
    */
   cache(target: CacheSpec | string): Cache;
+  /** The tenant of this context (`runtime.context({ tenant })`); undefined for a context without one. */
+  readonly tenant: string | undefined;
   /**
    * Runs `fn` in one database transaction. Writes inside reach the caches only after commit; reads inside go to
    * Postgres and never fill caches; a rollback changes no cache. A nested call is a savepoint: its failure rolls back only its own work.
@@ -41,6 +43,7 @@ export class RuntimeContext implements Context {
     private readonly tx: { readonly scope: TransactionScope; readonly database: Database } | undefined,
     private readonly ensureRunning: () => void,
     private readonly caches: CacheRegistry,
+    readonly tenant: string | undefined = undefined,
   ) {
     this.document = {
       query: <S extends DocumentSpec>(spec: S) => this.#query(spec),
@@ -50,7 +53,7 @@ export class RuntimeContext implements Context {
 
   cache(target: CacheSpec | string): Cache {
     this.ensureRunning();
-    return this.caches.view(target, this.ensureRunning);
+    return this.caches.view(target, this.ensureRunning, this.tenant);
   }
 
   async transaction<T>(fn: (tx: Context) => Promise<T>): Promise<T> {
@@ -63,7 +66,7 @@ export class RuntimeContext implements Context {
     // A transaction spans one database: the first postgresModule's (the only one, in most apps).
     const database = this.tx?.database ?? this.registry.primaryDatabase();
     return database.transaction((scope) =>
-      fn(new RuntimeContext(this.registry, { scope, database }, this.ensureRunning, this.caches)),
+      fn(new RuntimeContext(this.registry, { scope, database }, this.ensureRunning, this.caches, this.tenant)),
     );
   }
 
@@ -71,7 +74,7 @@ export class RuntimeContext implements Context {
     let port = this.#queries.get(spec);
     if (port === undefined) {
       this.ensureRunning();
-      const document = this.registry.resolve(spec);
+      const document = this.registry.resolve(spec, this.tenant);
       port = new CachedDocumentQuery<S>(document.coordinator, this.#scopeFor(document.database, spec));
       this.#queries.set(spec, port);
     }
@@ -82,7 +85,7 @@ export class RuntimeContext implements Context {
     let port = this.#commands.get(spec);
     if (port === undefined) {
       this.ensureRunning();
-      const document = this.registry.resolve(spec);
+      const document = this.registry.resolve(spec, this.tenant);
       port = new CachedDocumentCommand<S>(
         document.coordinator,
         document.repository,

@@ -2,17 +2,22 @@ import type { z } from "zod";
 import type { Clock } from "../kernel/clock.js";
 import { systemClock } from "../kernel/clock.js";
 import { coarseNow } from "../kernel/coarse-clock.js";
-import { ConfigurationError } from "../kernel/errors.js";
+import { ConfigurationError, TenantRequiredError } from "../kernel/errors.js";
 import type { Logger } from "../kernel/logger.js";
 import { createL1Store } from "../l1/create-l1-store.js";
 import type { L1Store } from "../l1/l1-store.js";
+import { PrefixedL1Store } from "../l1/prefixed-l1-store.js";
 import type { CacheBackend, CacheNamespace } from "../l2/cache-backend.js";
+import type { DocumentEntryStore } from "../l2/document-entry.js";
+import { SealedEntryStore } from "../l2/sealed-entry-store.js";
 import type { BackgroundRefresher } from "../read-through/background-refresher.js";
 import type { CommandSchemas } from "../read-through/document-command.js";
 import type { L1Slot } from "../read-through/l1-slot.js";
 import { entryLifetime } from "../read-through/lifetime-policy.js";
 import { ReadThroughCoordinator } from "../read-through/read-through-coordinator.js";
 import type { Database, DocumentRepository, TableRef } from "../repository/document-repository.js";
+import { FieldSealer } from "../sealing/field-sealer.js";
+import type { Keyring } from "../sealing/keyring.js";
 import type { DocumentSpec } from "../spec/document-spec.js";
 import { fieldCodec } from "../spec/field-codec.js";
 import { sharedCacheRouteError, specConflictError } from "./route-conflicts.js";
@@ -27,11 +32,15 @@ export interface DocumentRuntime {
   readonly cache: CacheNamespace | undefined;
   /** The document's L1 (also reachable through the coordinator); undefined without one. */
   readonly l1: L1Store<L1Slot> | undefined;
+  /** The tenant this runtime serves (a tenant-scoped document has one per tenant used); undefined otherwise. */
+  readonly tenant?: string;
 }
 
 export interface DocumentRoute {
   readonly database: Database;
   readonly table: TableRef;
+  /** The keyring of the module's sealed fields. */
+  readonly keyring?: Keyring | undefined;
 }
 
 /**
@@ -41,6 +50,8 @@ export interface DocumentRoute {
  */
 export class DocumentRegistry {
   readonly #documents = new Map<string, DocumentRuntime>();
+  /** Tenant-scoped documents: `<name>@<tenant>` → that tenant's runtime (one coordinator per tenant used). */
+  readonly #tenants = new Map<string, DocumentRuntime>();
   readonly #warnedUncached = new Set<string>();
   /** Runs XFetch background refreshes for every document of the runtime. */
   refresher: BackgroundRefresher | undefined;
@@ -55,7 +66,81 @@ export class DocumentRegistry {
     private readonly onDocument?: (document: DocumentRuntime) => void,
   ) {}
 
-  resolve(spec: DocumentSpec): DocumentRuntime {
+  /**
+   * The runtime of `spec` for `tenant`: a tenant-scoped document needs a tenant (TenantRequiredError) and gets one
+   * runtime per tenant — its repository filtered on the tenant, its L2 place under the route's tenancy tier, its keys
+   * in the shared L1 prefixed with the tenant; any other document ignores the tenant.
+   */
+  resolve(spec: DocumentSpec, tenant?: string): DocumentRuntime {
+    const base = this.#resolveBase(spec);
+    if (base.spec.tenantScoped !== true) return base;
+    if (tenant === undefined) throw new TenantRequiredError(spec.name);
+    const key = `${spec.name}@${tenant}`;
+    let runtime = this.#tenants.get(key);
+    if (runtime === undefined) {
+      runtime = this.#forTenant(base, tenant);
+      this.#tenants.set(key, runtime);
+      this.onDocument?.(runtime);
+    }
+    return runtime;
+  }
+
+  /** Wires `spec` (its route, cache, L1) without choosing a tenant: what start() does for listed documents. */
+  wire(spec: DocumentSpec): void {
+    this.#resolveBase(spec);
+  }
+
+  #forTenant(base: DocumentRuntime, tenant: string): DocumentRuntime {
+    const spec = base.spec;
+    const route = this.routes.get(spec.name) as DocumentRoute;
+    const cache = base.cache?.forTenant?.(tenant) ?? base.cache;
+    const repository = route.database.repository(spec.name, route.table, {
+      tenant,
+      sealed: this.#fieldSealer(spec, route),
+    });
+    const l1 = base.l1 === undefined ? undefined : new PrefixedL1Store(base.l1, `${tenant}\u0000`);
+    const coordinator = new ReadThroughCoordinator({
+      document: spec.name,
+      repository,
+      autocommit: route.database.autocommit,
+      cache: spec.cache,
+      entries: this.#entries(spec, cache, tenant),
+      l1,
+      refresher: this.refresher,
+      clock: this.clock,
+      logger: this.logger,
+      codec: base.schemas.codec,
+      maxBodyBytes: cache?.maxValueBytes,
+    });
+    return { ...base, repository, coordinator, cache, l1, tenant };
+  }
+
+  /** A document's L2 entries in `cache`, sealed when the route seals (AAD: namespace, tenant, fingerprint). */
+  #entries(spec: DocumentSpec, cache: CacheNamespace | undefined, tenant: string | undefined) {
+    if (cache === undefined) return undefined;
+    const entries: DocumentEntryStore = cache.entries(spec.fingerprint, entryLifetime(spec.cache).maxTtlMs);
+    const sealer = cache.sealer;
+    if (sealer === undefined) return entries;
+    return new SealedEntryStore(entries, sealer, `d|${cache.namespace}|${tenant ?? ""}|${spec.fingerprint}`);
+  }
+
+  #fieldSealer(spec: DocumentSpec, route: DocumentRoute): FieldSealer | undefined {
+    if (spec.sealedFields === undefined) return undefined;
+    if (route.keyring === undefined) {
+      throw new ConfigurationError(
+        `documents.${spec.name}.sealedFields`,
+        "needs a keyring: add encryption: keyring({ … }) to its postgresModule",
+      );
+    }
+    return new FieldSealer(route.keyring, `${route.table.schema}.${route.table.table}`, spec.sealedFields);
+  }
+
+  /** Tenant runtimes of tenant-scoped documents, by `<name>@<tenant>`. */
+  get tenantDocuments(): ReadonlyMap<string, DocumentRuntime> {
+    return this.#tenants;
+  }
+
+  #resolveBase(spec: DocumentSpec): DocumentRuntime {
     if (
       typeof spec !== "object" ||
       spec === null ||
@@ -84,8 +169,20 @@ export class DocumentRegistry {
       const sharing = [...this.#documents.values()].find((document) => document.cache === cache);
       if (sharing !== undefined) throw sharedCacheRouteError(spec.name, sharing.spec.name, cache.name);
     }
+    if (spec.tenantScoped === true && route.table.tenant !== true) {
+      throw new ConfigurationError(
+        `documents.${spec.name}`,
+        "is tenant-scoped: list it in createRuntime({ documents }) so start() creates (or checks) its tenant column",
+      );
+    }
+    if (spec.sealedFields !== undefined && cache !== undefined && cache.sealer?.encrypts !== true) {
+      throw new ConfigurationError(
+        `documents.${spec.name}.sealedFields`,
+        `need an encrypting cache route: add encryption to caches.${cache.name}, so L2 never holds them in clear`,
+      );
+    }
     const maxTtlMs = entryLifetime(spec.cache).maxTtlMs;
-    const entries = cache?.entries(spec.fingerprint, maxTtlMs);
+    const entries = this.#entries(spec, cache, undefined);
     // Fill leases when the spec asks and the backend has them; push invalidation then wakes waiters.
     const leases =
       entries !== undefined && spec.cache?.lease !== undefined && cache?.leases !== undefined
@@ -102,7 +199,8 @@ export class DocumentRegistry {
             now: this.clock === systemClock ? coarseNow : () => this.clock.now(),
           }) as L1Store<L1Slot>)
         : undefined;
-    const repository = route.database.repository(spec.name, route.table);
+    // A tenant-scoped document's base repository is never handed out (resolve() returns a tenant's runtime).
+    const repository = route.database.repository(spec.name, route.table, { sealed: this.#fieldSealer(spec, route) });
     const coordinator = new ReadThroughCoordinator({
       document: spec.name,
       repository,
@@ -126,7 +224,7 @@ export class DocumentRegistry {
       cache,
       l1,
     };
-    this.onDocument?.(runtime);
+    if (spec.tenantScoped !== true) this.onDocument?.(runtime);
     this.#documents.set(spec.name, runtime);
     return runtime;
   }
@@ -153,6 +251,7 @@ export class DocumentRegistry {
 
   stop(): void {
     for (const document of this.#documents.values()) document.coordinator.stop();
+    for (const document of this.#tenants.values()) document.coordinator.stop();
   }
 
   #cacheFor(spec: DocumentSpec): CacheNamespace | undefined {

@@ -1,10 +1,13 @@
 import type { CaptureMode } from "../change-capture/capture-stats.js";
 import type { CaptureEnv, ChangeCapture } from "../change-capture/change-capture.js";
+import type { CoordinationStores } from "../coordination/cache-coordination.js";
 import type { InvalidationChannel } from "../invalidation/invalidation-channel.js";
 import type { Clock } from "../kernel/clock.js";
 import type { Logger } from "../kernel/logger.js";
 import type { CacheBackend } from "../l2/cache-backend.js";
 import type { Database, TableRef } from "../repository/document-repository.js";
+import type { Keyring } from "../sealing/keyring.js";
+import type { KvRouteSettings } from "./modules/kv-route-options.js";
 import type { DataLocation, NamespaceRoute } from "./route-conflicts.js";
 
 /** What a module gets when the runtime opens it. */
@@ -18,6 +21,8 @@ export interface DocumentsModule {
   readonly kind: "documents";
   readonly routes: ReadonlyMap<string, TableRef>;
   readonly migrate: boolean;
+  /** The keyring of sealed fields (postgresModule `encryption`). */
+  readonly keyring?: Keyring;
   /** The database the routes live in; two modules with the same location must not share a table. */
   readonly location: DataLocation;
   open(env: ModuleEnv): Promise<Database>;
@@ -42,6 +47,8 @@ export interface CacheModule {
   readonly names: ReadonlyArray<string>;
   /** Each route's namespace and server; no two may overlap (see route-conflicts.ts). */
   readonly namespaces: ReadonlyArray<NamespaceRoute>;
+  /** The cache API's settings per route (default ttl, opt-in L1), when the module has any. */
+  readonly kvRoutes?: ReadonlyMap<string, KvRouteSettings>;
   open(env: ModuleEnv): Promise<OpenedCache>;
 }
 
@@ -53,6 +60,8 @@ export interface OpenedCache {
   readonly backend: CacheBackend;
   /** Not started: the runtime starts it. */
   readonly invalidation?: InvalidationChannel | undefined;
+  /** The lock and rate-limit stores of a routed cache name (`cache.lock`, `cache.rateLimit`). */
+  readonly coordination?: ((name: string) => CoordinationStores | undefined) | undefined;
 }
 
 /** What createRuntime composes: built by postgresModule, redisModule or memoryCacheModule; opaque to callers. */

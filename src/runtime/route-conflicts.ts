@@ -150,6 +150,18 @@ export function specConflictError(known: DocumentSpec, spec: DocumentSpec): Conf
         `runtime; both would use one table and cache: define the document once and share the spec`,
     );
   }
+  if ((known.tenantScoped === true) !== (spec.tenantScoped === true)) {
+    return new ConfigurationError(
+      `documents.${name}.tenantScoped`,
+      "is defined twice, once tenant-scoped and once not, on one runtime: define the document once and share the spec",
+    );
+  }
+  if (String(known.sealedFields ?? []) !== String(spec.sealedFields ?? [])) {
+    return new ConfigurationError(
+      `documents.${name}.sealedFields`,
+      "is defined twice with different sealed fields on one runtime: define the document once and share the spec",
+    );
+  }
   if (!sameCacheSpec(known.cache, spec.cache)) {
     return new ConfigurationError(
       `documents.${name}.cache`,

@@ -1,6 +1,8 @@
 import type { Cache } from "../cache/cache.js";
+import { FLUSH_ALL_KEYS, type KvL1 } from "../cache/kv-l1.js";
 import type { ChangeCaptureStats } from "../change-capture/capture-stats.js";
 import type { ChangeCapture } from "../change-capture/change-capture.js";
+import type { CoordinationStores } from "../coordination/cache-coordination.js";
 import type { InvalidationChannel } from "../invalidation/invalidation-channel.js";
 import { InvalidationRouter } from "../invalidation/invalidation-router.js";
 import type { PushStats } from "../invalidation/push-stats.js";
@@ -12,12 +14,14 @@ import { expectConfigObject, rejectUnknownKeys } from "../kernel/config-object.j
 import { ConfigurationError, RuntimeStateError } from "../kernel/errors.js";
 import type { Logger } from "../kernel/logger.js";
 import { consoleLogger } from "../kernel/logger.js";
-import type { CacheBackend } from "../l2/cache-backend.js";
-import { parseEntryKey } from "../l2/key-layout.js";
+import type { CacheBackend, CacheNamespace } from "../l2/cache-backend.js";
+import { kvPrefix, parseEntryKey, parseKvKey } from "../l2/key-layout.js";
 import { BackgroundRefresher } from "../read-through/background-refresher.js";
 import type { DocumentStats } from "../read-through/document-stats.js";
-import type { Database } from "../repository/document-repository.js";
+import type { Database, TableRef } from "../repository/document-repository.js";
+import type { SealingStats } from "../sealing/sealing-stats.js";
 import type { CacheSpec, DocumentSpec } from "../spec/document-spec.js";
+import { checkTenantId } from "../tenancy/tenant-id.js";
 import { CacheRegistry } from "./cache-registry.js";
 import { CaptureTargets, checkCapturedListed } from "./capture-targets.js";
 import type { Context } from "./context.js";
@@ -58,6 +62,15 @@ export interface RuntimeOptions {
   readonly documents?: ReadonlyArray<DocumentSpec>;
 }
 
+/** Options of `runtime.context()`. */
+export interface ContextOptions {
+  /**
+   * The tenant this unit of work acts for: 1-64 of `A-Z a-z 0-9 _ -`. Required by tenant-scoped documents
+   * (TenantRequiredError without it); ignored by the others.
+   */
+  readonly tenant?: string;
+}
+
 /** What `runtime.stats()` returns. */
 export interface RuntimeStats {
   /** The runtime's lifecycle state when the snapshot was taken. */
@@ -69,7 +82,16 @@ export interface RuntimeStats {
    * whether `push` invalidation keeps its L1 honest.
    */
   readonly caches: Readonly<
-    Record<string, { readonly backend: string; readonly namespace: string; readonly push: PushStats }>
+    Record<
+      string,
+      {
+        readonly backend: string;
+        readonly namespace: string;
+        readonly push: PushStats;
+        /** Encryption and compression counters, when the route seals its values. */
+        readonly sealing?: SealingStats;
+      }
+    >
   >;
   /** Per document with `changeCapture`: the capture of its database (mode, relay state, lag, depth, counters). */
   readonly changeCapture: Readonly<Record<string, ChangeCaptureStats>>;
@@ -91,13 +113,16 @@ export interface Runtime {
    * progress, then start() closes everything and rejects. Resolves with the runtime "stopped" and nothing left open.
    */
   stop(): Promise<void>;
-  /** A new unit of work over this runtime's ports. RuntimeStateError unless the runtime is started. */
-  context(): Context;
+  /**
+   * A new unit of work over this runtime's ports. RuntimeStateError unless the runtime is started. With `tenant`,
+   * tenant-scoped documents and key/value ports work on that tenant's data only (see README "Multi-tenant").
+   */
+  context(options?: ContextOptions): Context;
   /**
    * The cache API of a routed cache (the same cache as `ctx.cache(name)`), usable outside any context; works on a
    * runtime without documents. RuntimeStateError unless started; ConfigurationError for an unrouted name.
    */
-  cache(target: CacheSpec | string): Cache;
+  cache(target: CacheSpec | string, options?: ContextOptions): Cache;
   /** `runtime.context().transaction(fn)`. */
   transaction<T>(fn: (tx: Context) => Promise<T>): Promise<T>;
   /** A snapshot of every counter: per document, and per cache route. */
@@ -189,6 +214,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       throw new ConfigurationError(`documents[${i}]`, "is not a defineDocument() spec");
     }
   });
+  if (documents.length > 0 && documentModules.length === 0) {
+    throw new ConfigurationError("documents", "are listed, but no postgresModule routes documents");
+  }
   checkListedDocuments(
     documents,
     cacheModules.flatMap((m) => m.names),
@@ -209,6 +237,8 @@ class StrataRuntime implements Runtime {
   #state: RuntimeState = "created";
   #databases: Database[] = [];
   #caches: CacheBackend[] = [];
+  /** Each cache module's lock and rate-limit stores, by cache name. */
+  #coordination: Array<(name: string) => CoordinationStores | undefined> = [];
   /** Push invalidation, per backend that has a channel. */
   #push = new Map<CacheBackend, InvalidationRouter>();
   /** The push channels the cache modules opened; stopped before their backends close. */
@@ -219,6 +249,16 @@ class StrataRuntime implements Runtime {
   #refresher: BackgroundRefresher | undefined;
   #root: RuntimeContext | undefined;
   #cacheRegistry: CacheRegistry | undefined;
+  /** Namespaces whose key/value L1 listens to push (the router's key parser looks them up first). */
+  readonly #kvPushNamespaces: string[] = [];
+  /** Pushed keys → an L1 target: a key/value entry of a push-enabled kv L1, else a document entry. */
+  readonly #parsePushedKey = (key: string) => {
+    if (this.#kvPushNamespaces.length > 0) {
+      const kv = parseKvKey(key, this.#kvPushNamespaces);
+      if (kv !== undefined) return { prefix: kv.prefix, id: kv.key ?? FLUSH_ALL_KEYS };
+    }
+    return parseEntryKey(key);
+  };
   #starting: Promise<void> | undefined;
   #backgroundStopped = false;
   #stopping: Promise<void> | undefined;
@@ -271,19 +311,25 @@ class StrataRuntime implements Runtime {
         }
       }
       // Only once every database is known to be distinct: a refused start creates nothing.
+      // Listed tenant-scoped documents get (or must have) a tenant column.
+      const tenantScoped = new Set(this.documents.filter((spec) => spec.tenantScoped === true).map((s) => s.name));
       for (const [i, module] of this.documentModules.entries()) {
         const database = this.#databases[i] as Database;
-        if (module.migrate) await database.migrate([...module.routes.values()]);
-        else await database.verify([...module.routes.values()]);
+        const tables = new Map<string, TableRef>();
+        for (const [name, table] of module.routes)
+          tables.set(name, tenantScoped.has(name) ? { ...table, tenant: true } : table);
+        if (module.migrate) await database.migrate([...tables.values()]);
+        else await database.verify([...tables.values()]);
         this.#throwIfStopped();
-        for (const [name, table] of module.routes) routes.set(name, { database, table });
+        for (const [name, table] of tables) routes.set(name, { database, table, keyring: module.keyring });
       }
       for (const module of this.cacheModules) {
-        const { backend, invalidation } = await module.open(env);
+        const { backend, invalidation, coordination } = await module.open(env);
         this.#caches.push(backend);
+        if (coordination !== undefined) this.#coordination.push(coordination);
         if (invalidation !== undefined) {
           this.#channels.push(invalidation);
-          this.#push.set(backend, new InvalidationRouter(invalidation, this.logger, parseEntryKey));
+          this.#push.set(backend, new InvalidationRouter(invalidation, this.logger, this.#parsePushedKey));
         }
         this.#throwIfStopped();
       }
@@ -300,7 +346,7 @@ class StrataRuntime implements Runtime {
         (document) => this.#attachPush(document),
       );
       this.#registry.refresher = this.#refresher;
-      for (const spec of this.documents) this.#registry.resolve(spec); // throws ConfigurationError without a route
+      for (const spec of this.documents) this.#registry.wire(spec); // throws ConfigurationError without a route
       for (const module of this.documentModules) {
         const setup = module.changeCapture;
         if (setup === undefined) continue;
@@ -315,7 +361,22 @@ class StrataRuntime implements Runtime {
       this.#state = "stopped";
       throw error;
     }
-    this.#cacheRegistry = new CacheRegistry(this.#caches, this.clock, this.logger, this.#refresher);
+    const coordination = [...this.#coordination];
+    this.#cacheRegistry = new CacheRegistry(
+      this.#caches,
+      this.clock,
+      this.logger,
+      this.#refresher,
+      new Map(this.cacheModules.flatMap((module) => [...(module.kvRoutes ?? [])])),
+      (namespace, l1) => this.#attachKvPush(namespace, l1),
+      (name) => {
+        for (const stores of coordination) {
+          const found = stores(name);
+          if (found !== undefined) return found;
+        }
+        return undefined;
+      },
+    );
     this.#root = new RuntimeContext(this.#registry, undefined, this.#ensureRunning, this.#cacheRegistry);
     this.#state = "started";
   }
@@ -342,19 +403,21 @@ class StrataRuntime implements Runtime {
     return this.#stopping;
   }
 
-  context(): Context {
+  context(options?: ContextOptions): Context {
     this.#ensureRunning();
+    const tenant = tenantOf(options);
     return new RuntimeContext(
       this.#registry as DocumentRegistry,
       undefined,
       this.#ensureRunning,
       this.#cacheRegistry as CacheRegistry,
+      tenant,
     );
   }
 
-  cache(target: CacheSpec | string): Cache {
+  cache(target: CacheSpec | string, options?: ContextOptions): Cache {
     this.#ensureRunning();
-    return (this.#cacheRegistry as CacheRegistry).view(target, this.#ensureRunning);
+    return (this.#cacheRegistry as CacheRegistry).view(target, this.#ensureRunning, tenantOf(options));
   }
 
   transaction<T>(fn: (tx: Context) => Promise<T>): Promise<T> {
@@ -370,16 +433,27 @@ class StrataRuntime implements Runtime {
   stats(): RuntimeStats {
     const documents: Record<string, DocumentStats & { cache: string | undefined }> = {};
     for (const [name, document] of this.#registry?.documents ?? []) {
+      if (document.spec.tenantScoped === true) continue; // counted per tenant below
       documents[name] = { ...document.coordinator.stats(), cache: document.cache?.name };
     }
-    const caches: Record<string, { backend: string; namespace: string; push: PushStats }> = {};
+    // One entry per tenant used (`<name>@<tenant>`): as many as the tenants this process served.
+    for (const [name, document] of this.#registry?.tenantDocuments ?? []) {
+      documents[name] = { ...document.coordinator.stats(), cache: document.cache?.name };
+    }
+    const caches: Record<string, { backend: string; namespace: string; push: PushStats; sealing?: SealingStats }> = {};
     for (const backend of this.#caches) {
       const router = this.#push.get(backend);
       for (const name of backend.names) {
         const namespace = backend.namespace(name);
         if (!namespace) continue;
         const push = router !== undefined && namespace.invalidationPush === true ? router.stats() : PUSH_OFF;
-        caches[name] = { backend: backend.kind, namespace: namespace.namespace, push };
+        const sealing = namespace.sealer?.stats();
+        caches[name] = {
+          backend: backend.kind,
+          namespace: namespace.namespace,
+          push,
+          ...(sealing === undefined ? {} : { sealing }),
+        };
       }
     }
     const changeCapture: Record<string, ChangeCaptureStats> = {};
@@ -398,9 +472,22 @@ class StrataRuntime implements Runtime {
     const cache = document.cache;
     const leased = document.spec.cache?.lease !== undefined;
     if (cache?.invalidationPush !== true || (document.l1 === undefined && !leased)) return;
+    // A tenant's place (TaggedCacheNamespace, or its own namespace) belongs to its route's backend.
+    const route = cache.base ?? cache;
     for (const [backend, router] of this.#push) {
-      if (backend.namespace(cache.name) === cache) {
+      if (backend.namespace(cache.name) === route) {
         router.attach(cache.entryPrefix(document.spec.fingerprint), document.coordinator, document.l1 ?? NO_L1);
+      }
+    }
+  }
+
+  /** Puts a key/value cache's L1 under its backend's push channel (when its route asked for push). */
+  #attachKvPush(namespace: CacheNamespace, l1: KvL1): void {
+    if (namespace.invalidationPush !== true) return;
+    for (const [backend, router] of this.#push) {
+      if (backend.namespace(namespace.name) === namespace) {
+        this.#kvPushNamespaces.push(namespace.namespace);
+        router.attach(kvPrefix(namespace.namespace), l1, l1);
       }
     }
   }
@@ -423,9 +510,18 @@ class StrataRuntime implements Runtime {
     }
     const closing = [...this.#caches.map((c) => c.close()), ...this.#databases.map((d) => d.close())];
     this.#caches = [];
+    this.#coordination = [];
     this.#databases = [];
     for (const result of await Promise.allSettled(closing)) {
       if (result.status === "rejected") this.logger.warn("error while closing", { error: String(result.reason) });
     }
   }
+}
+
+/** The checked tenant of `runtime.context(options)` / `runtime.cache(name, options)`. */
+function tenantOf(options: ContextOptions | undefined): string | undefined {
+  if (options === undefined) return undefined;
+  const opts = expectConfigObject(options, "context", "{ tenant }");
+  rejectUnknownKeys(opts, ["tenant"], "context");
+  return opts.tenant === undefined ? undefined : checkTenantId(opts.tenant, "context.tenant");
 }

@@ -13,6 +13,20 @@ export interface DefineDocumentInput<F extends DocumentFields = DocumentFields> 
   readonly fields: F;
   /** Omit to leave the document uncached; `{}` caches it with every default. */
   readonly cache?: CacheSpecInput;
+  /**
+   * Rows belong to tenants: the table gets a `tenant` column (primary key `(tenant, id)`) that every statement
+   * filters on, and the document can only be used from `runtime.context({ tenant })` (TenantRequiredError otherwise).
+   * An id of tenant A read in tenant B's context is not found, from every tier. List the document in
+   * `createRuntime({ documents })` so start() migrates the column.
+   * @default false
+   */
+  readonly tenantScoped?: boolean;
+  /**
+   * Top-level fields stored encrypted in Postgres (AES-256-GCM with postgresModule's `encryption` keyring, bound to
+   * table, id and field) and opened on read. Not queryable by value. Its cache route must encrypt too, so L2 never
+   * holds them in clear.
+   */
+  readonly sealedFields?: ReadonlyArray<string>;
 }
 
 export const DOCUMENT_NAME_PATTERN = /^[a-z][a-z0-9_]*$/;
@@ -21,7 +35,7 @@ export const DOCUMENT_NAME_MAX_LENGTH = 63;
 /** Field names stratacache owns on every document. */
 export const RESERVED_FIELD_NAMES: ReadonlyArray<string> = Object.freeze(["id", "rev", "createdAt", "updatedAt"]);
 
-const KEYS = ["name", "fields", "cache"] as const;
+const KEYS = ["name", "fields", "cache", "tenantScoped", "sealedFields"] as const;
 
 /**
  * Declares a document type. Everything is validated here, at module load, so a bad spec fails the
@@ -49,7 +63,32 @@ export function defineDocument<F extends DocumentFields>(input: DefineDocumentIn
   // Refuses types that cannot round-trip through JSON now, and derives the Date/bigint codec once.
   fieldCodec(fields);
   const cache = spec.cache === undefined ? undefined : parseCacheSpec(spec.cache, name);
-  return Object.freeze({ name, fields, cache, fingerprint: schemaFingerprint(fields) });
+  const tenantScoped = spec.tenantScoped ?? false;
+  if (typeof tenantScoped !== "boolean") {
+    throw new ConfigurationError("tenantScoped", `must be a boolean (got ${describeValue(tenantScoped)})`);
+  }
+  const sealedFields = parseSealedFields(spec.sealedFields, fields);
+  return Object.freeze({
+    name,
+    fields,
+    cache,
+    fingerprint: schemaFingerprint(fields),
+    ...(tenantScoped ? { tenantScoped } : {}),
+    ...(sealedFields.length > 0 ? { sealedFields } : {}),
+  });
+}
+
+function parseSealedFields(value: unknown, fields: DocumentFields): ReadonlyArray<string> {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    throw new ConfigurationError("sealedFields", `must be an array of field names (got ${describeValue(value)})`);
+  }
+  value.forEach((field: unknown, i) => {
+    if (typeof field !== "string" || !Object.hasOwn(fields.shape, field)) {
+      throw new ConfigurationError(`sealedFields[${i}]`, `must name a top-level field (got ${describeValue(field)})`);
+    }
+  });
+  return Object.freeze([...new Set(value as string[])]);
 }
 
 function parseName(value: unknown): string {

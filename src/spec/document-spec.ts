@@ -138,6 +138,10 @@ export interface DocumentSpec<F extends DocumentFields = DocumentFields> {
   readonly cache: CacheSpec | undefined;
   /** Stable hash of the fields' shape; part of every L2 key so a shape change never reads old entries. */
   readonly fingerprint: string;
+  /** Rows belong to tenants (DefineDocumentInput.tenantScoped); absent when not. */
+  readonly tenantScoped?: boolean;
+  /** Fields stored encrypted in Postgres (DefineDocumentInput.sealedFields); absent when none. */
+  readonly sealedFields?: ReadonlyArray<string>;
 }
 
 /** Columns every stored document carries. */

@@ -452,6 +452,12 @@ const runtimeRows: Row[] = (
     ["modules empty", () => ({ modules: [] }), "modules"],
     ["a module that is not one", () => ({ modules: [pgModule(), {}] }), "modules[1]"],
     ["a null module", () => ({ modules: [null] }), "modules[0]"],
+    // A runtime of cache modules only is fine (the cache API); listing documents for it is not.
+    [
+      "documents without a postgresModule",
+      () => ({ modules: [memoryCacheModule({ caches })], documents: [products] }),
+      "documents",
+    ],
     // Clashes name both routes; which path is reported first is left open.
     ["a document routed twice", () => ({ modules: [pgModule(), pgModule()] }), undefined],
     [

@@ -256,6 +256,25 @@ describe.skipIf(env.skip).each(backends)("document entries on $name", (kind) => 
     expect(await store.readMany([a, b])).toMatchObject([{ rev: 5 }, { rev: 1 }]);
   });
 
+  it("puts many as if one by one: the same id twice in a batch, and a batch wider than one read chunk", async () => {
+    const twice = fresh();
+    expect(
+      await store.putMany([
+        { id: twice, entry: entry(1, 2), ttlMs: 60_000 },
+        { id: twice, entry: entry(1, 1), ttlMs: 60_000 },
+      ]),
+    ).toEqual(["stored", "rejected"]);
+    expect(await store.read(twice)).toMatchObject({ rev: 2 });
+    // 1,200 items: the script reads floors and entries up front in chunks; every third is already newer in L2.
+    const ids = Array.from({ length: 1_200 }, () => fresh());
+    for (let i = 0; i < ids.length; i += 3) await store.put(ids[i]!, entry(1, 9), 60_000);
+    const results = await store.putMany(ids.map((id) => ({ id, entry: entry(1, 3), ttlMs: 60_000 })));
+    expect(results).toEqual(ids.map((_, i) => (i % 3 === 0 ? "rejected" : "stored")));
+    expect((await store.readMany(ids)).map((read) => (typeof read === "string" ? read : read.rev))).toEqual(
+      ids.map((_, i) => (i % 3 === 0 ? 9 : 3)),
+    );
+  });
+
   it("keeps the body opaque: a body containing the separator round-trips", async () => {
     const id = fresh();
     const body = '{"name":"a|b|c","price":1}';

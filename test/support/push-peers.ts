@@ -9,14 +9,19 @@ export interface Peer {
   call<T = unknown>(op: string, args?: Record<string, unknown>): Promise<T>;
   /** Stops the runtime and waits for the process to exit (killing it if it does not). */
   stop(): Promise<void>;
-  /** SIGKILL: the process dies at once, with whatever it was doing unfinished; resolves once it exited. */
+  /** SIGKILLs the process (a crash: nothing is cleaned up) and waits for it to exit. */
   kill(): Promise<void>;
 }
 
 const script = join(dirname(fileURLToPath(import.meta.url)), "push-peer.ts");
 
-export async function spawnPeer(options: PushRuntimeOptions, startTimeoutMs = 20_000): Promise<Peer> {
-  const child = spawn(process.execPath, ["--import", "tsx", script], {
+export async function spawnPeer(
+  options: PushRuntimeOptions,
+  startTimeoutMs = 20_000,
+  /** Another peer script speaking the same protocol (its options in the PUSH_PEER variable too). */
+  peerScript = script,
+): Promise<Peer> {
+  const child = spawn(process.execPath, ["--import", "tsx", peerScript], {
     env: { ...process.env, PUSH_PEER: JSON.stringify(options) },
     stdio: ["pipe", "pipe", "inherit"],
   });
@@ -59,17 +64,16 @@ export async function spawnPeer(options: PushRuntimeOptions, startTimeoutMs = 20
   };
   return {
     call,
-    async kill() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGKILL");
-      await exited;
-    },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
       await Promise.race([call("stop").catch(() => {}), exited]);
       await exited;
       clearTimeout(timer);
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await exited;
     },
   };
 }

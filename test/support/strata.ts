@@ -9,6 +9,7 @@ import type {
   ChangeRelayOptions,
   Clock,
   DocumentSpec,
+  KeyringOptions,
   Logger,
   PushTiming,
   Runtime,
@@ -103,6 +104,10 @@ export interface RuntimeWiring {
   readonly pushTiming?: Partial<PushTiming>;
   /** `maxValueBytes` of every cache. */
   readonly maxValueBytes?: number;
+  /** Sealing and tenancy options merged into every cache route (`encryption`, `compression`, `tenancy`). */
+  readonly cacheOptions?: Readonly<Record<string, unknown>>;
+  /** postgresModule's `encryption` keyring (sealed fields). */
+  readonly postgresEncryption?: unknown;
   /** `changeCapture` of every routed document. */
   readonly changeCapture?: "outbox" | "logical";
   /** postgresModule's `changeRelay`. */
@@ -143,9 +148,13 @@ export function runtimeModules(wiring: RuntimeWiring): RuntimeModule[] {
       ...(wiring.changeRelay ? { changeRelay: wiring.changeRelay } : {}),
       ...(wiring.onQuery ? { onQuery: wiring.onQuery } : {}),
       ...(wiring.queryTimeoutMs ? { queryTimeoutMs: wiring.queryTimeoutMs } : {}),
+      ...(wiring.postgresEncryption ? { encryption: wiring.postgresEncryption as KeyringOptions } : {}),
     }),
   ];
-  const limit = wiring.maxValueBytes === undefined ? {} : { maxValueBytes: wiring.maxValueBytes };
+  const limit = {
+    ...(wiring.maxValueBytes === undefined ? {} : { maxValueBytes: wiring.maxValueBytes }),
+    ...wiring.cacheOptions,
+  };
   const caches = Object.fromEntries(names.map((name) => [name, { namespace: `${namespace}:${name}`, ...limit }]));
   if (wiring.redis === "memory") modules.push(memoryCacheModule({ caches }));
   else if (wiring.redis !== undefined) {

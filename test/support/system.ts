@@ -37,6 +37,10 @@ export interface SystemOptions {
   readonly refreshConcurrency?: number;
   /** `maxValueBytes` of every cache. */
   readonly maxValueBytes?: number;
+  /** Sealing and tenancy options of every cache route (`encryption`, `compression`, `tenancy`). */
+  readonly cacheOptions?: Readonly<Record<string, unknown>>;
+  /** postgresModule's `encryption` (sealed fields). */
+  readonly postgresEncryption?: unknown;
   /** Change capture of every routed document, relay options, and the specs the runtime lists. */
   readonly changeCapture?: RuntimeWiring["changeCapture"];
   readonly changeRelay?: RuntimeWiring["changeRelay"];
@@ -91,6 +95,8 @@ export async function buildSystem(options: SystemOptions): Promise<System> {
       ...(options.queryTimeoutMs !== undefined ? { queryTimeoutMs: options.queryTimeoutMs } : {}),
       ...(options.refreshConcurrency !== undefined ? { refreshConcurrency: options.refreshConcurrency } : {}),
       ...(options.maxValueBytes !== undefined ? { maxValueBytes: options.maxValueBytes } : {}),
+      ...(options.cacheOptions ? { cacheOptions: options.cacheOptions } : {}),
+      ...(options.postgresEncryption ? { postgresEncryption: options.postgresEncryption } : {}),
       ...(options.push ? { invalidationPush: true } : {}),
       ...(typeof options.push === "object" ? { pushTiming: options.push } : {}),
       ...(options.changeCapture ? { changeCapture: options.changeCapture } : {}),

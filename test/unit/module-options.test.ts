@@ -1,5 +1,6 @@
 /** Module and runtime options are validated when they are built: every bad option is a ConfigurationError naming it. */
 
+import { Cluster } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
@@ -66,8 +67,34 @@ describe("redisModule options", () => {
     [{ url: "redis://x", caches: { products: { namespace: "a", push: true } } }, "redisModule.caches.products.push"],
     [{ url: "redis://x", caches, timeoutMs: 0 }, "redisModule.timeoutMs"],
     [{ url: "redis://x", client: {}, caches }, "redisModule"],
+    [{ url: "redis://x", sentinels: [{ host: "s", port: 26379 }], name: "m", caches }, "redisModule"],
+    [{ sentinels: [], name: "m", caches }, "redisModule.sentinels"],
+    [{ sentinels: [{ host: "s", port: 26379 }], caches }, "redisModule.name"],
+    [{ name: "m", caches }, "redisModule.sentinels"],
+    [{ sentinels: [{ host: "", port: 26379 }], name: "m", caches }, "redisModule.sentinels[0].host"],
+    [{ sentinels: [{ host: "s", port: 70000 }], name: "m", caches }, "redisModule.sentinels[0].port"],
+    [{ sentinels: [{ host: "s", port: 1, tls: true }], name: "m", caches }, "redisModule.sentinels[0].tls"],
   ])("refuses %j", (options, path) => {
     expect(expectConfigurationError(() => redisModule(options as never)).path).toBe(path);
+  });
+
+  it("accepts sentinels with a master name", () => {
+    const module = redisModule({ sentinels: [{ host: "127.0.0.1", port: 26379 }], name: "mymaster", caches });
+    expect(module.names).toEqual(["products"]);
+  });
+
+  it("refuses a Cluster client that reads from replicas (scaleReads), naming why", () => {
+    const cluster = new Cluster([{ host: "127.0.0.1", port: 1 }], { lazyConnect: true, scaleReads: "slave" });
+    try {
+      const error = expectConfigurationError(() => redisModule({ client: cluster, caches }));
+      expect(error.path).toBe("redisModule.client");
+      expect(error.message).toMatch(/scaleReads "slave".*read-your-writes/);
+      const masters = new Cluster([{ host: "127.0.0.1", port: 1 }], { lazyConnect: true });
+      expect(redisModule({ client: masters, caches }).names).toEqual(["products"]);
+      masters.disconnect();
+    } finally {
+      cluster.disconnect();
+    }
   });
 });
 
@@ -110,6 +137,11 @@ describe("createRuntime options", () => {
   const pgm = postgresModule({ pglite: true, documents });
   it.each([
     [{ modules: [] }, "modules"],
+    // Cache modules alone are a key/value runtime; listing documents for it is refused.
+    [
+      { modules: [memoryCacheModule({ caches })], documents: [defineDocument({ name: "x", fields: z.object({}) })] },
+      "documents",
+    ],
     [{ modules: [pgm, {}] }, "modules[1]"],
     [{ modules: [pgm, postgresModule({ pglite: true, documents })] }, "documents.products"],
     [{ modules: [pgm, memoryCacheModule({ caches }), memoryCacheModule({ caches })] }, "caches.products"],

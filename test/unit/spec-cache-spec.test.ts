@@ -259,3 +259,22 @@ describe("parseCacheSpec ageTtl", () => {
     expect(parse({ ageTtl: { max: "30s" } }).ageTtl?.maxMs).toBe(30_000);
   });
 });
+
+describe("parseCacheSpec lease", () => {
+  it("is off unless given; true and {} take the defaults (maxWait 2s, ttl 5s); false is off", () => {
+    expect(parse({}).lease).toBeUndefined();
+    expect(parse({ lease: false }).lease).toBeUndefined();
+    expect(parse({ lease: true }).lease).toEqual({ maxWaitMs: 2_000, ttlMs: 5_000 });
+    expect(parse({ lease: {} }).lease).toEqual({ maxWaitMs: 2_000, ttlMs: 5_000 });
+    expect(parse({ lease: { maxWait: "250ms", ttl: 800 } }).lease).toEqual({ maxWaitMs: 250, ttlMs: 800 });
+    expect(Object.isFrozen(parse({ lease: true }).lease)).toBe(true);
+  });
+
+  it("refuses anything else at its path", () => {
+    for (const value of [null, "yes", 1, []]) rejects({ lease: value }, "cache.lease");
+    expect(rejects({ lease: { maxwait: "1s" } }, "cache.lease.maxwait")).toContain("did you mean maxWait?");
+    rejects({ lease: { maxWait: 0 } }, "cache.lease.maxWait");
+    rejects({ lease: { ttl: "5" } }, "cache.lease.ttl");
+    expect(rejects({ maxWait: "1s" }, "cache.maxWait")).toContain("cache.lease.maxWait");
+  });
+});

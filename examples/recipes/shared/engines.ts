@@ -8,7 +8,7 @@
  */
 import { Redis } from "ioredis";
 import pg from "pg";
-import type { RuntimeModule } from "../../../src/index.js";
+import type { RedisCacheOptions, RuntimeModule } from "../../../src/index.js";
 import { memoryCacheModule, postgresModule, redisModule } from "../../../src/index.js";
 
 const LOCAL_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -19,7 +19,8 @@ export interface Engines {
   readonly redis: string;
   readonly modules: (routes: {
     documents: Record<string, { table: string }>;
-    caches: Record<string, { namespace: string; invalidationPush?: boolean }>;
+    /** Routes; `invalidationPush` and the `dedicated` tier apply to Redis only (the in-process L2 ignores push). */
+    caches: Record<string, RedisCacheOptions>;
   }) => RuntimeModule[];
   /**
    * Removes what the routes given to `modules()` created on real servers: the tables, and every key under the
@@ -53,7 +54,15 @@ export async function pickEngines(): Promise<Engines> {
         redisUrl
           ? redisModule({ url: redisUrl, caches })
           : memoryCacheModule({
-              caches: Object.fromEntries(Object.entries(caches).map(([name, c]) => [name, { namespace: c.namespace }])),
+              caches: Object.fromEntries(
+                Object.entries(caches).map(([name, { invalidationPush: _push, tenancy, ...c }]) => [
+                  name,
+                  {
+                    ...c,
+                    ...(tenancy === "tagged" || (tenancy !== undefined && "namespace" in tenancy) ? { tenancy } : {}),
+                  },
+                ]),
+              ),
             }),
       ];
     },

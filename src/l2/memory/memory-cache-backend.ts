@@ -1,5 +1,9 @@
+import { checkNamespace } from "../../kernel/check-options.js";
 import type { Clock } from "../../kernel/clock.js";
 import { parseDuration } from "../../kernel/duration.js";
+import type { SealingConfig } from "../../sealing/value-sealer.js";
+import { ValueSealer } from "../../sealing/value-sealer.js";
+import type { Tenancy } from "../../tenancy/tenancy-options.js";
 import type { CacheBackend, CacheNamespace } from "../cache-backend.js";
 import type { CachePort, CacheSetOptions, CacheValue } from "../cache-port.js";
 import { decodeCacheValue } from "../cache-value-codec.js";
@@ -33,9 +37,16 @@ import {
   encodeKvEntries,
   encodeKvValue,
 } from "../kv-input.js";
+import { TaggedCacheNamespace } from "../tagged-namespace.js";
 import { supersedes } from "../version-order.js";
 import { MemoryEntryLeases } from "./memory-entry-leases.js";
 import { MemoryKeyValueStore } from "./memory-key-value-store.js";
+
+/** A memory route's sealing and tenancy (see MemoryCacheOptions). */
+export interface MemoryRouteExtras {
+  readonly sealing?: SealingConfig | undefined;
+  readonly tenancy?: Tenancy | undefined;
+}
 
 /**
  * An in-process L2 with Redis' semantics for what stratacache uses: per-key expiry, the same envelope bytes and
@@ -54,12 +65,15 @@ export class MemoryCacheBackend implements CacheBackend {
     clock: Clock,
     maxEntries: number,
     maxValueBytes: ReadonlyMap<string, number> = new Map(),
+    extras: ReadonlyMap<string, MemoryRouteExtras> = new Map(),
   ) {
     this.names = [...routes.keys()];
     this.#keyspace = new MemoryKeyspace(clock, maxEntries);
     for (const [name, namespace] of routes) {
       const limit = maxValueBytes.get(name) ?? DEFAULT_MAX_VALUE_BYTES;
-      this.#namespaces.set(name, new MemoryNamespace(name, namespace, this.#keyspace, limit));
+      const extra = extras.get(name);
+      const sealer = extra?.sealing === undefined ? undefined : new ValueSealer(extra.sealing, limit);
+      this.#namespaces.set(name, new MemoryNamespace(name, namespace, this.#keyspace, limit, sealer, extra?.tenancy));
     }
   }
 
@@ -151,6 +165,7 @@ export class MemoryKeyspace {
 
 class MemoryNamespace implements CacheNamespace {
   readonly #entries = new Map<string, MemoryEntryStore>();
+  readonly #tenants = new Map<string, CacheNamespace>();
   #keyValues: KeyValueStore | undefined;
 
   constructor(
@@ -158,19 +173,50 @@ class MemoryNamespace implements CacheNamespace {
     readonly namespace: string,
     private readonly keyspace: MemoryKeyspace,
     readonly maxValueBytes: number,
+    readonly sealer: ValueSealer | undefined,
+    private readonly tenancy: Tenancy | undefined,
+    readonly base?: MemoryNamespace,
+    readonly tenant?: string,
   ) {}
 
-  kv(defaultTtlMs: number): CachePort {
-    return new MemoryKvStore(this.keyspace, kvPrefix(this.namespace), defaultTtlMs, this.maxValueBytes);
+  kv(defaultTtlMs: number, tenant?: string): CachePort {
+    return new MemoryKvStore(this.keyspace, kvPrefix(this.namespace, tenant), defaultTtlMs, this.maxValueBytes);
   }
 
-  keyValues(): KeyValueStore {
-    this.#keyValues ??= new MemoryKeyValueStore(
-      this.keyspace,
-      kvPrefix(this.namespace),
-      kvGenerationKey(this.namespace),
-      kvTagPrefix(this.namespace),
-    );
+  forTenant(tenant: string): CacheNamespace {
+    let place = this.#tenants.get(tenant);
+    if (place === undefined) {
+      if (this.tenancy?.tier === "namespace") {
+        const path = `memoryCacheModule.caches.${this.name}.tenancy.namespace("${tenant}")`;
+        const namespace = checkNamespace(this.tenancy.resolve(tenant), path);
+        place = new MemoryNamespace(
+          this.name,
+          namespace,
+          this.keyspace,
+          this.maxValueBytes,
+          this.sealer,
+          undefined,
+          this,
+          tenant,
+        );
+      } else {
+        place = new TaggedCacheNamespace(this, tenant);
+      }
+      this.#tenants.set(tenant, place);
+    }
+    return place;
+  }
+
+  keyValues(tenant?: string): KeyValueStore {
+    const make = () =>
+      new MemoryKeyValueStore(
+        this.keyspace,
+        kvPrefix(this.namespace, tenant),
+        kvGenerationKey(this.namespace, tenant),
+        kvTagPrefix(this.namespace, tenant),
+      );
+    if (tenant !== undefined) return make(); // a tagged tenant's own keys, generation and tags
+    this.#keyValues ??= make();
     return this.#keyValues;
   }
 

@@ -56,14 +56,13 @@ local function ttlClass(key, maxttl)
   end
   return 0
 end
-local function put(ek, fk, ck, envelope, ttl, fp, inc, rev, fresh, slide, raise, maxttl)
+-- floor, cur: the values of fk and ek, read by the caller with MGET (one call for both, or for a whole batch). MGET
+-- answers nil for a key of another type (a hash, a list…: never ours), so such a key is absent here and can never
+-- make the script fail: SET replaces it.
+local function putWith(ek, fk, ck, envelope, ttl, fp, inc, rev, fresh, slide, raise, maxttl, floor, cur)
   local ni = tonumber(inc)
   local nr = revOf(rev)
   maxttl = tonumber(maxttl) or 0
-  -- One MGET reads both (they share a hash slot). MGET answers nil for a key of another type (a hash, a list…:
-  -- never ours), so such a key is absent here and can never make the script fail: SET replaces it.
-  local both = redis.call('MGET', fk, ek)
-  local floor, cur = both[1], both[2]
   -- The version order below (floor, then entry) is version-order.ts' supersedes(), which the memory backend runs.
   -- A TTL is asked for (PTTL) only when a key would reject the put: a key the put supersedes cannot keep it out
   -- whatever its TTL, so the common fill costs MGET + SET.
@@ -116,6 +115,11 @@ local function put(ek, fk, ck, envelope, ttl, fp, inc, rev, fresh, slide, raise,
   end
   return 1
 end
+-- One put that reads its own floor and entry (one MGET): the single-item fence, and other scripts' fills.
+local function put(ek, fk, ck, envelope, ttl, fp, inc, rev, fresh, slide, raise, maxttl)
+  local both = redis.call('MGET', fk, ek)
+  return putWith(ek, fk, ck, envelope, ttl, fp, inc, rev, fresh, slide, raise, maxttl, both[1], both[2])
+end
 `;
 
 /**
@@ -134,10 +138,32 @@ return put(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5
 export const FENCED_PUT_MANY_LUA = `${FENCE_FUNCTION}
 local out = {}
 local slide, fp, raise, maxttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-for i = 0, #KEYS / 3 - 1 do
+local n = #KEYS / 3
+-- Every floor and entry is read up front, with one MGET per 500 items (a call inside a script costs Redis several
+-- microseconds; unpack's stack bounds a chunk), so a batch of 100 costs 1 read and 100 SETs, not 200 calls.
+local got = {}
+for first = 0, n - 1, 500 do
+  local ask = {}
+  for i = first, math.min(n, first + 500) - 1 do
+    ask[#ask + 1] = KEYS[i * 3 + 2]
+    ask[#ask + 1] = KEYS[i * 3 + 1]
+  end
+  local part = redis.call('MGET', unpack(ask))
+  for j = 1, #ask do got[first * 2 + j] = part[j] end
+end
+local touched = {}
+for i = 0, n - 1 do
   local k, a = i * 3, 4 + i * 5
-  out[i + 1] = put(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], ARGV[a + 1], ARGV[a + 2], fp, ARGV[a + 3], ARGV[a + 4],
-    ARGV[a + 5], slide, raise, maxttl)
+  local ek, fk = KEYS[k + 1], KEYS[k + 2]
+  local floor, cur = got[i * 2 + 1], got[i * 2 + 2]
+  if touched[ek] then
+    -- The same id twice in one batch: the first put may have changed its keys since the read up front.
+    local both = redis.call('MGET', fk, ek)
+    floor, cur = both[1], both[2]
+  end
+  touched[ek] = true
+  out[i + 1] = putWith(ek, fk, KEYS[k + 3], ARGV[a + 1], ARGV[a + 2], fp, ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], slide,
+    raise, maxttl, floor, cur)
 end
 return out`;
 

@@ -95,7 +95,7 @@ if n > 9007199254740991 or n < -9007199254740991 then return redis.error_reply('
 local s = string.format('%d', n)
 local value = 'j' .. s
 if gen ~= 0 then value = 'e' .. gen .. '|0|0\\n' .. value end
-if keep and redis.call('PTTL', KEYS[1]) ~= -2 then
+if keep then
   redis.call('SET', KEYS[1], value, 'KEEPTTL')
 else
   redis.call('SET', KEYS[1], value, 'PX', ARGV[3])

@@ -2,8 +2,9 @@ import type { Cluster, Redis } from "ioredis";
 import type { DocumentEntry, DocumentEntryStore, EntryPut, EntryRead, PutResult } from "../document-entry.js";
 import { decodeEntry, encodeEntry, encodeTombstone } from "../entry-envelope.js";
 import { idKey } from "../key-layout.js";
+import { clusterMget } from "./cluster-mget.js";
 import { GetBatcher } from "./get-batcher.js";
-import { groupBySlot } from "./hash-slot.js";
+import { groupBySlot, hashSlot } from "./hash-slot.js";
 import type { FencedClient, FencedPutArgs } from "./redis-commands.js";
 import { boundCommand, lacksCommandTimeout, withFence } from "./redis-commands.js";
 import { corruptOnWrongType } from "./wrong-type.js";
@@ -68,16 +69,7 @@ export class RedisEntryStore implements DocumentEntryStore {
       }
     }
     if (!this.#cluster) return this.#bound(this.#client.mget(keys), "MGET"); // one slot space: no regrouping
-    const out = new Array<string | null>(keys.length);
-    await Promise.all(
-      groupBySlot(keys, this.#cluster).map(async (group) => {
-        const values = await this.#bound(this.#client.mget(group.map((i) => keys[i]!)), "MGET");
-        group.forEach((index, j) => {
-          out[index] = values[j] ?? null;
-        });
-      }),
-    );
-    return out;
+    return this.#bound(clusterMget(this.#client as Cluster, keys, groupBySlot(keys, true), hashSlot), "MGET");
   }, this.#getOne);
 
   async readMany(ids: ReadonlyArray<string>, slideMs = 0): Promise<EntryRead[]> {
@@ -87,18 +79,19 @@ export class RedisEntryStore implements DocumentEntryStore {
       const raws = await this.#bound(this.#client.mget(keys), "MGET");
       return raws.map((raw) => (typeof raw === "string" ? decodeEntry(this.fingerprint, raw) : "miss"));
     }
+    if (slideMs === 0 && keys.length > 0) {
+      // A Cluster: one MGET per slot, pipelined per node (cluster-mget.ts).
+      const groups = groupBySlot(keys, true);
+      const raws = await this.#bound(clusterMget(this.#client as Cluster, keys, groups, hashSlot), "MGET");
+      return raws.map((raw) => (typeof raw === "string" ? decodeEntry(this.fingerprint, raw) : "miss"));
+    }
     const out = new Array<EntryRead>(ids.length);
     await Promise.all(
       groupBySlot(keys, this.#cluster).map(async (group) => {
-        let raws: Array<string | null>;
-        if (slideMs > 0) {
-          const args: Array<string | number> = [];
-          for (const i of group) args.push(keys[i]!, this.clockKey(ids[i]!));
-          args.push(slideMs);
-          raws = await this.#bound(this.#client.strataSlidingRead(group.length * 2, ...args), "sliding read");
-        } else {
-          raws = await this.#bound(this.#client.mget(group.map((i) => keys[i]!)), "MGET");
-        }
+        const args: Array<string | number> = [];
+        for (const i of group) args.push(keys[i]!, this.clockKey(ids[i]!));
+        args.push(slideMs);
+        const raws = await this.#bound(this.#client.strataSlidingRead(group.length * 2, ...args), "sliding read");
         group.forEach((index, j) => {
           const raw = raws[j];
           out[index] = typeof raw === "string" ? decodeEntry(this.fingerprint, raw) : "miss";

@@ -17,10 +17,11 @@
  * Inserts made outside the library still take the column default (the sequence), which the library has pushed to
  * the clock, except right after a sequence reset; prefer the library (or the same expression) for those.
  */
-export function insertStatement(table: string, returning: string): string {
+export function insertStatement(table: string, returning: string, tenant = false): string {
   const literal = `'${table.replaceAll("'", "''")}'`;
+  // A tenant-scoped table takes the tenant as $3.
   return `WITH v AS (SELECT pg_get_serial_sequence(${literal}, 'incarnation')::regclass AS seq, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint AS now)
-INSERT INTO ${table} (id, rev, incarnation, data) OVERRIDING SYSTEM VALUE
-SELECT COALESCE($1::uuid, gen_random_uuid()), 1, COALESCE(setval(v.seq, GREATEST(nextval(v.seq), v.now)), v.now), $2::jsonb FROM v
+INSERT INTO ${table} (id, rev, incarnation, data${tenant ? ", tenant" : ""}) OVERRIDING SYSTEM VALUE
+SELECT COALESCE($1::uuid, gen_random_uuid()), 1, COALESCE(setval(v.seq, GREATEST(nextval(v.seq), v.now)), v.now), $2::jsonb${tenant ? ", $3::text" : ""} FROM v
 RETURNING ${returning}`;
 }

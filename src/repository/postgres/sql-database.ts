@@ -20,6 +20,7 @@ import type {
   AfterCommitHook,
   Database,
   DocumentRepository,
+  RepositoryOptions,
   TableRef,
   TransactionScope,
 } from "../document-repository.js";
@@ -84,8 +85,8 @@ class SqlDatabase implements Database {
     return value;
   }
 
-  repository(document: string, table: TableRef): DocumentRepository {
-    return new SqlDocumentRepository(this, document, table);
+  repository(document: string, table: TableRef, options?: RepositoryOptions): DocumentRepository {
+    return new SqlDocumentRepository(this, document, table, options);
   }
 
   async migrate(tables: ReadonlyArray<TableRef>): Promise<void> {

@@ -1,11 +1,19 @@
+import { MemoryCoordination } from "../../coordination/memory/memory-coordination.js";
 import { checkKnownKeys, checkNamespace, checkObject, checkPositiveInt } from "../../kernel/check-options.js";
+import type { Duration } from "../../kernel/duration.js";
 import { ConfigurationError } from "../../kernel/errors.js";
+import type { MemoryRouteExtras } from "../../l2/memory/memory-cache-backend.js";
 import { MemoryCacheBackend } from "../../l2/memory/memory-cache-backend.js";
+import type { SealingOptions } from "../../sealing/sealing-options.js";
+import { parseSealing } from "../../sealing/sealing-options.js";
 import { checkCacheName } from "../../spec/cache-name.js";
+import { parseTenancy } from "../../tenancy/tenancy-options.js";
 import type { CacheModule, ModuleEnv } from "../module.js";
+import type { KvL1Options, KvRouteSettings } from "./kv-route-options.js";
+import { checkKvRoute, KV_ROUTE_KEYS } from "./kv-route-options.js";
 
 /** One cache route of memoryCacheModule. */
-export interface MemoryCacheOptions {
+export interface MemoryCacheOptions extends SealingOptions {
   /**
    * Key prefix, as with Redis; two routes of one module may not overlap.
    * @default the cache name
@@ -17,6 +25,24 @@ export interface MemoryCacheOptions {
    * @default 1048576 (1 MiB)
    */
   readonly maxValueBytes?: number;
+  /**
+   * Default lifetime of the cache API's writes to this cache (`runtime.cache(name).set(…)` without a ttl).
+   * @default "5m"
+   */
+  readonly ttl?: Duration;
+  /** Opt-in L1 of the cache API for this cache (copies in the process, bounded by `l1.ttl`). */
+  readonly l1?: KvL1Options;
+  /**
+   * How tenant contexts are kept apart: `"tagged"` (the tenant in every key) or `{ namespace: (tenant) => string }`
+   * (a namespace per tenant). See README "Multi-tenant".
+   * @default "tagged"
+   */
+  readonly tenancy?:
+    | "tagged"
+    | {
+        /** The namespace of `tenant`'s data (a valid namespace no other route uses). */
+        readonly namespace: (tenant: string) => string;
+      };
 }
 
 /** Options of memoryCacheModule. Checked at once: an unknown or bad one throws ConfigurationError naming it. */
@@ -57,11 +83,22 @@ export function memoryCacheModule(options: MemoryCacheModuleOptions): CacheModul
     opts.maxEntries === undefined ? 100_000 : checkPositiveInt(opts.maxEntries, "memoryCacheModule.maxEntries");
   const routes = new Map<string, string>();
   const maxValueBytes = new Map<string, number>();
+  const kvRoutes = new Map<string, KvRouteSettings>();
+  const extras = new Map<string, MemoryRouteExtras>();
   for (const [name, value] of Object.entries(checkObject(opts.caches, "memoryCacheModule.caches"))) {
     const path = `memoryCacheModule.caches.${name}`;
     checkCacheName(name, path);
     const cache = checkObject(value, path);
-    checkKnownKeys(cache, ["namespace", "maxValueBytes"], path);
+    checkKnownKeys(
+      cache,
+      ["namespace", "maxValueBytes", "encryption", "compression", "tenancy", ...KV_ROUTE_KEYS],
+      path,
+    );
+    kvRoutes.set(name, checkKvRoute(cache, path));
+    extras.set(name, {
+      sealing: parseSealing(cache, path),
+      tenancy: parseTenancy(cache.tenancy, `${path}.tenancy`, false),
+    });
     if (cache.maxValueBytes !== undefined) {
       maxValueBytes.set(name, checkPositiveInt(cache.maxValueBytes, `${path}.maxValueBytes`));
     }
@@ -74,8 +111,15 @@ export function memoryCacheModule(options: MemoryCacheModuleOptions): CacheModul
     kind: "cache",
     names: [...routes.keys()],
     namespaces: [...routes].map(([cache, namespace]) => ({ module: "memoryCacheModule", location, cache, namespace })),
+    kvRoutes,
     async open(env: ModuleEnv) {
-      return { backend: new MemoryCacheBackend(routes, env.clock, maxEntries, maxValueBytes) };
+      const coordination = new Map(
+        [...routes.keys()].map((name) => [name, new MemoryCoordination(env.clock)] as const),
+      );
+      return {
+        backend: new MemoryCacheBackend(routes, env.clock, maxEntries, maxValueBytes, extras),
+        coordination: (name: string) => coordination.get(name),
+      };
     },
   };
 }

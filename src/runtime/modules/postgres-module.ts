@@ -9,6 +9,8 @@ import { loadPglite, pgliteDriver } from "../../repository/postgres/pglite-drive
 import { qualifiedTableName } from "../../repository/postgres/quote-ident.js";
 import { createSqlDatabase } from "../../repository/postgres/sql-database.js";
 import type { SqlDriver } from "../../repository/postgres/sql-driver.js";
+import type { KeyringOptions } from "../../sealing/keyring.js";
+import { Keyring, keyring } from "../../sealing/keyring.js";
 import type { DocumentsModule, ModuleEnv } from "../module.js";
 import { type DataLocation, postgresUrlLocation } from "../route-conflicts.js";
 import {
@@ -74,6 +76,11 @@ export interface PostgresModuleOptions {
   readonly preparedStatements?: boolean;
   /** How this runtime relays the changes of documents with `changeCapture` (see ChangeRelayOptions). */
   readonly changeRelay?: ChangeRelayOptions;
+  /**
+   * The keyring of sealed fields (`defineDocument({ sealedFields })`): a `keyring()` or its options. Required when a
+   * document of this module declares sealed fields.
+   */
+  readonly encryption?: Keyring | KeyringOptions;
 }
 
 const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
@@ -102,9 +109,26 @@ export function postgresModule(options: PostgresModuleOptions): DocumentsModule 
   const opts = checkObject(options, "postgresModule");
   checkKnownKeys(
     opts,
-    ["url", "pool", "pglite", "documents", "migrate", "onQuery", "queryTimeoutMs", "preparedStatements", "changeRelay"],
+    [
+      "url",
+      "pool",
+      "pglite",
+      "documents",
+      "migrate",
+      "onQuery",
+      "queryTimeoutMs",
+      "preparedStatements",
+      "changeRelay",
+      "encryption",
+    ],
     "postgresModule",
   );
+  const ring =
+    opts.encryption === undefined
+      ? undefined
+      : opts.encryption instanceof Keyring
+        ? opts.encryption
+        : keyring(opts.encryption as KeyringOptions, "postgresModule.encryption");
   const sources = ["url", "pool", "pglite"].filter((key) => opts[key] !== undefined);
   if (sources.length !== 1) throw new ConfigurationError("postgresModule", "needs exactly one of url, pool or pglite");
   if (opts.url !== undefined && (typeof opts.url !== "string" || !/^postgres(ql)?:\/\//.test(opts.url))) {
@@ -159,6 +183,7 @@ export function postgresModule(options: PostgresModuleOptions): DocumentsModule 
     kind: "documents",
     routes,
     migrate,
+    ...(ring === undefined ? {} : { keyring: ring }),
     location: locationOf(opts),
     changeCapture,
     async open(env: ModuleEnv) {

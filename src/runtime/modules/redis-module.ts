@@ -1,5 +1,6 @@
 import type { Cluster } from "ioredis";
 import { Redis } from "ioredis";
+import { RedisCoordination } from "../../coordination/redis/redis-coordination.js";
 import type { InvalidationChannel, PushTiming } from "../../invalidation/invalidation-channel.js";
 import { DEFAULT_PUSH_TIMING } from "../../invalidation/invalidation-channel.js";
 import { ClusterTrackingChannel } from "../../invalidation/redis/cluster-tracking-channel.js";
@@ -12,17 +13,24 @@ import {
   checkTimerDelay,
   MAX_TIMER_DELAY_MS,
 } from "../../kernel/check-options.js";
+import type { Duration } from "../../kernel/duration.js";
 import { ConfigurationError } from "../../kernel/errors.js";
 import { RateLimitedLog } from "../../kernel/rate-limited-log.js";
 import type { RedisCacheRoute } from "../../l2/redis/redis-cache-backend.js";
 import { RedisCacheBackend } from "../../l2/redis/redis-cache-backend.js";
 import { guardDatabase, redisUrlDatabase } from "../../l2/redis/redis-database-number.js";
+import type { SealingOptions } from "../../sealing/sealing-options.js";
+import { parseSealing } from "../../sealing/sealing-options.js";
 import { checkCacheName } from "../../spec/cache-name.js";
+import type { TenancyOption } from "../../tenancy/tenancy-options.js";
+import { parseTenancy } from "../../tenancy/tenancy-options.js";
 import type { CacheModule, ModuleEnv } from "../module.js";
 import { type DataLocation, redisLocation } from "../route-conflicts.js";
+import type { KvL1Options, KvRouteSettings } from "./kv-route-options.js";
+import { checkKvRoute, KV_ROUTE_KEYS } from "./kv-route-options.js";
 
 /** One cache route of redisModule. */
-export interface RedisCacheOptions {
+export interface RedisCacheOptions extends SealingOptions {
   /** Key prefix of this cache, e.g. `"app:products"`; two routes on one server may not overlap. */
   readonly namespace: string;
   /**
@@ -38,6 +46,22 @@ export interface RedisCacheOptions {
    * @default 1048576 (1 MiB)
    */
   readonly maxValueBytes?: number;
+  /**
+   * Default lifetime of the cache API's writes to this cache (`runtime.cache(name).set(…)` without a ttl).
+   * @default "5m"
+   */
+  readonly ttl?: Duration;
+  /**
+   * Opt-in L1 of the cache API for this cache: reads are served in-process; with `invalidationPush`, a write by any
+   * replica (or by hand) drops every copy.
+   */
+  readonly l1?: KvL1Options;
+  /**
+   * How tenant contexts (`runtime.context({ tenant })`) are kept apart: `"tagged"`, a per-tenant `namespace`
+   * resolver, or a `dedicated` Redis per tenant (see TenancyOption and README "Multi-tenant").
+   * @default "tagged"
+   */
+  readonly tenancy?: TenancyOption;
 }
 
 /** Any function: the client's own signatures differ between ioredis majors and copies. */
@@ -112,9 +136,10 @@ export interface RedisModuleOptions {
    */
   readonly client?: RedisClientLike;
   /**
-   * Sentinels to ask for the master named `name`: stratacache owns the connection (ioredis, with `failoverDetector`
-   * on, so a `+switch-master` reconnects at once) and closes it on stop(). After a failover the push connection
-   * reconnects to the new master: L1 is flushed and bypassed in between.
+   * Sentinels to ask for the master named `name`: stratacache owns the connection and closes it on stop(). After a
+   * failover the data connection reconnects to the new master (reads go to Postgres meanwhile), and so does the push
+   * connection (with ioredis' `failoverDetector`, so a `+switch-master` is acted on at once): L1 is flushed and
+   * bypassed in between.
    */
   readonly sentinels?: ReadonlyArray<SentinelAddress>;
   /** The master name the sentinels monitor (with `sentinels`). */
@@ -176,12 +201,20 @@ export function redisModule(options: RedisModuleOptions): CacheModule {
   const timeoutMs =
     opts.timeoutMs === undefined ? DEFAULT_TIMEOUT_MS : checkTimerDelay(opts.timeoutMs, "redisModule.timeoutMs");
   const routes = new Map<string, RedisCacheRoute>();
+  const kvRoutes = new Map<string, KvRouteSettings>();
   const caches = checkObject(opts.caches, "redisModule.caches");
   for (const [name, value] of Object.entries(caches)) {
     const path = `redisModule.caches.${name}`;
     checkCacheName(name, path);
     const cache = checkObject(value, path);
-    checkKnownKeys(cache, ["namespace", "invalidationPush", "maxValueBytes"], path);
+    checkKnownKeys(
+      cache,
+      ["namespace", "invalidationPush", "maxValueBytes", "encryption", "compression", "tenancy", ...KV_ROUTE_KEYS],
+      path,
+    );
+    kvRoutes.set(name, checkKvRoute(cache, path));
+    const sealing = parseSealing(cache, path);
+    const tenancy = parseTenancy(cache.tenancy, `${path}.tenancy`, true);
     const push = cache.invalidationPush ?? false;
     if (typeof push !== "boolean") throw new ConfigurationError(`${path}.invalidationPush`, "must be a boolean");
     const maxValueBytes =
@@ -189,7 +222,9 @@ export function redisModule(options: RedisModuleOptions): CacheModule {
     routes.set(name, {
       namespace: checkNamespace(cache.namespace, `${path}.namespace`),
       invalidationPush: push,
+      tenancy,
       ...(maxValueBytes === undefined ? {} : { maxValueBytes }),
+      ...(sealing === undefined ? {} : { sealing }),
     });
   }
   if (routes.size === 0) throw new ConfigurationError("redisModule.caches", "must route at least one cache");
@@ -203,6 +238,7 @@ export function redisModule(options: RedisModuleOptions): CacheModule {
     kind: "cache",
     names: [...routes.keys()],
     namespaces: [...routes].map(([cache, r]) => ({ module: "redisModule", location, cache, namespace: r.namespace })),
+    kvRoutes,
     async open(env: ModuleEnv) {
       const client =
         (opts.client as Redis | Cluster | undefined) ??
@@ -226,7 +262,16 @@ export function redisModule(options: RedisModuleOptions): CacheModule {
           logger: env.logger,
         });
       }
-      const backend = new RedisCacheBackend(client, routes, owned, timeoutMs, env.logger);
+      const backend = new RedisCacheBackend(client, routes, owned, timeoutMs, env.logger, (url) => {
+        const dedicated = connect(url, timeoutMs);
+        // Connects in the background: until it answers, the tenant's reads fall through to Postgres.
+        const log = new RateLimitedLog(env.logger, env.clock);
+        dedicated.on("error", (error: Error) =>
+          log.warn("dedicated", "redis connection error", { error: error.message }),
+        );
+        dedicated.connect().catch(() => {});
+        return dedicated;
+      });
       if (owned) {
         const checkDatabase = guardDatabase(client as Redis, database, env.logger);
         await firstConnect(client as Redis, timeoutMs, env);
@@ -237,7 +282,10 @@ export function redisModule(options: RedisModuleOptions): CacheModule {
           throw error;
         }
       }
-      return { backend, invalidation };
+      const coordination = new Map(
+        [...routes].map(([name, route]) => [name, new RedisCoordination(client, route.namespace, timeoutMs)] as const),
+      );
+      return { backend, invalidation, coordination: (name: string) => coordination.get(name) };
     },
   };
 }
@@ -309,10 +357,12 @@ function sentinelLocation(sentinel: { sentinels: SentinelAddress[]; name: string
 }
 
 function connectSentinel(sentinel: { sentinels: SentinelAddress[]; name: string }, timeoutMs: number): Redis {
+  // No failoverDetector here: in ioredis 5.11 a `+switch-master` that arrives while the client is reconnecting
+  // (its master just died) aborts that attempt and ends the client for good. A demoted master's clients are killed
+  // by Sentinel anyway, so the data connection follows the switch through its own reconnects.
   return new Redis({
     sentinels: sentinel.sentinels.map((s) => ({ ...s })),
     name: sentinel.name,
-    failoverDetector: true,
     ...clientOptions(timeoutMs),
   });
 }
