@@ -114,6 +114,8 @@ export class LogicalSource implements ChangeSource {
   async start(sink: ChangeSink): Promise<void> {
     this.#sink = sink;
     await this.#ensurePublication();
+    // Before start() resolves: from then on every commit is in the slot, even before the first session streams.
+    if ((await this.#slotStatus()) === "missing") await this.#createSlot();
     this.#timer = setInterval(() => void this.#checkSlot(), this.options.pollIntervalMs);
     this.#timer.unref?.();
     this.#loop = this.#run();
@@ -213,7 +215,10 @@ export class LogicalSource implements ChangeSource {
     let failure: unknown;
     let streaming = false;
     service.on("error", (error) => {
+      // Any failure ends the session (a session that ignored its stream would silently drop changes); the next one
+      // starts again from the slot's confirmed position.
       failure ??= error;
+      void service.destroy();
     });
     service.on("data", async (_lsn, message) => {
       if (failure !== undefined) return;
@@ -264,7 +269,12 @@ export class LogicalSource implements ChangeSource {
           this.#pending = false;
           applied = message.commitEndLsn ?? applied;
           this.#confirmed = applied;
-          await service.acknowledge(applied);
+          try {
+            await service.acknowledge(applied);
+          } catch (error) {
+            failure ??= error; // harmless: the slot redelivers from its last confirmed position
+            void service.destroy();
+          }
           return;
         }
         default:
