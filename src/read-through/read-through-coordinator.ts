@@ -4,6 +4,24 @@ import type { Logger } from "../kernel/logger.js";
 import { RateLimitedLog } from "../kernel/rate-limited-log.js";
 import type { L1Store } from "../l1/l1-store.js";
 import type { DocumentEntry, DocumentEntryStore, EntryPut, EntryRead } from "../l2/document-entry.js";
+import {
+  callChannel,
+  errorChannel,
+  fillChannel,
+  invalidateChannel,
+  readChannel,
+} from "../observability/event-channels.js";
+import type { HealthMonitor } from "../observability/health-monitor.js";
+import {
+  publishAbsorbed,
+  publishCall,
+  publishCoalesced,
+  publishFill,
+  publishInvalidation,
+  publishL1Hit,
+  wallNow,
+} from "../observability/publish.js";
+import { publishBatchReads, ReadTrace } from "../observability/read-trace.js";
 import type { DocumentRepository, StoredRow, TransactionScope } from "../repository/document-repository.js";
 import type { CacheSpec } from "../spec/document-spec.js";
 import type { FieldCodec } from "../spec/field-codec.js";
@@ -14,6 +32,7 @@ import { decodeBody, documentFromRow } from "./document-codec.js";
 import type { DocumentStats } from "./document-stats.js";
 import { DocumentCounters } from "./document-stats.js";
 import { FreshnessJudge } from "./freshness-judge.js";
+import { InvalidationLag } from "./invalidation-lag.js";
 import { L1FillGuard } from "./l1-fill-guard.js";
 import type { L1Slot } from "./l1-slot.js";
 import { LifetimePolicy } from "./lifetime-policy.js";
@@ -39,6 +58,9 @@ export interface CoordinatorParts {
   readonly codec?: FieldCodec | undefined;
   /** Bodies over this many bytes are not cached in L2 (the cache's maxValueBytes; default: no limit). */
   readonly maxBodyBytes?: number | undefined;
+  /** The health of the L2 backend and of Postgres, fed by this document's calls (see runtime.health()). */
+  readonly l2Health?: HealthMonitor | undefined;
+  readonly sourceHealth?: HealthMonitor | undefined;
 }
 
 type Docs = Map<string, FrozenDocument | undefined>;
@@ -71,6 +93,8 @@ export class ReadThroughCoordinator {
   readonly #writes: WriteThrough;
   /** A Redis failing every call must be visible, without a line per read. */
   readonly #degraded: RateLimitedLog;
+  /** Push invalidation lag samples (coherence stats). */
+  readonly #lag: InvalidationLag;
   /** Set by stop(): L2 failures after it are the runtime closing Redis, not a degradation to report. */
   #stopped = false;
 
@@ -97,6 +121,7 @@ export class ReadThroughCoordinator {
       logger: parts.logger,
     });
     this.#degraded = new RateLimitedLog(parts.logger, parts.clock);
+    this.#lag = new InvalidationLag(parts.document);
   }
 
   get document(): string {
@@ -104,7 +129,7 @@ export class ReadThroughCoordinator {
   }
 
   stats(): DocumentStats {
-    return this.counters.snapshot(this.parts.l1?.stats());
+    return this.counters.snapshot(this.parts.l1?.stats(), this.#lag.stats());
   }
 
   /** Synchronous L1 lookup (`query.peek`). */
@@ -131,7 +156,10 @@ export class ReadThroughCoordinator {
     const l1 = this.parts.l1;
     if (l1 !== undefined && !l1Missed) {
       const hit = l1.get(id);
-      if (hit !== undefined) return hit.resolved;
+      if (hit !== undefined) {
+        if (readChannel.hasSubscribers) publishL1Hit(this.parts.document, id);
+        return hit.resolved;
+      }
     }
     let work = this.#flights.join(id);
     if (work === undefined) {
@@ -139,6 +167,7 @@ export class ReadThroughCoordinator {
       this.#flights.lead(id, work);
     } else {
       this.counters.collapsed++;
+      if (readChannel.hasSubscribers) publishCoalesced(this.parts.document, id);
     }
     return options?.signal === undefined ? work : abortable(work, options.signal);
   }
@@ -161,6 +190,7 @@ export class ReadThroughCoordinator {
       const hit = l1?.get(id);
       if (hit !== undefined) {
         found.set(id, hit.doc);
+        if (readChannel.hasSubscribers) publishL1Hit(this.parts.document, id);
         continue;
       }
       const flight = this.#flights.join(id);
@@ -169,6 +199,7 @@ export class ReadThroughCoordinator {
         batch.push(id);
       } else {
         this.counters.collapsed++;
+        if (readChannel.hasSubscribers) publishCoalesced(this.parts.document, id);
         if (joined === undefined) joined = [];
         joined.push(flight.then((value) => void found.set(id, value)));
       }
@@ -191,18 +222,21 @@ export class ReadThroughCoordinator {
   async afterCreate(row: StoredRow): Promise<void> {
     await this.#writes.afterCreate(row);
     this.invalidateLocal(row.id);
+    if (invalidateChannel.hasSubscribers) publishInvalidation(this.parts.document, row.id, "local", undefined);
   }
 
   /** After an update committed: write the new version through to L2, then drop the L1 entry. */
   async afterUpdate(row: StoredRow): Promise<void> {
     await this.#writes.afterUpdate(row);
     this.invalidateLocal(row.id);
+    if (invalidateChannel.hasSubscribers) publishInvalidation(this.parts.document, row.id, "local", undefined);
   }
 
   /** After a delete committed: tombstone the incarnation in L2, then drop the L1 entry. */
   async afterDelete(row: StoredRow): Promise<void> {
     await this.#writes.afterDelete(row);
     this.invalidateLocal(row.id);
+    if (invalidateChannel.hasSubscribers) publishInvalidation(this.parts.document, row.id, "local", undefined);
   }
 
   /**
@@ -212,6 +246,11 @@ export class ReadThroughCoordinator {
   invalidateLocal(id: string): void {
     this.#guard.invalidate(id);
     this.#flights.detach(id);
+  }
+
+  /** A push invalidation of `id` arrived (after invalidateLocal): noted for the lag sample of its next L2 read. */
+  pushed(id: string): void {
+    this.#lag.received(id, this.parts.clock.now());
   }
 
   /** Drops every L1 entry and voids every fill in flight (push channel lost, FLUSHALL). */
@@ -247,6 +286,7 @@ export class ReadThroughCoordinator {
   /** The single flight of one id (the caller registers it): the per-id steps with single-id I/O. */
   async #load(id: string): Promise<FrozenDocument | undefined> {
     const token = this.#guard.begin(id);
+    const trace = ReadTrace.begin(this.parts.document, id);
     const entries = this.parts.entries;
     const trusted = entries !== undefined && !this.#writes.isSuspect(id);
     let decision: Decision = "fetch";
@@ -254,13 +294,18 @@ export class ReadThroughCoordinator {
     let read: EntryRead | undefined;
     let readOk = false;
     if (trusted) {
+      trace?.callStart();
       try {
         read = await entries.read(id, this.#lifetimes.slideMs);
         readOk = true;
+        this.parts.l2Health?.succeeded();
+        trace?.callEnd("redis", "GET");
       } catch (error) {
+        trace?.callEnd("redis", "GET", error);
         this.#l2Error("read", error);
       }
       if (read !== undefined) {
+        if (this.#lag.pending && typeof read !== "string") this.#lag.read(id, read);
         doc = this.#decode(id, read);
         decision = this.#decide(doc, read, this.parts.clock.now());
       }
@@ -268,20 +313,27 @@ export class ReadThroughCoordinator {
     if (decision === "serve" || decision === "refresh") {
       if (decision === "refresh") this.#refreshLater([id]);
       this.#guard.finish(id, token, doc!, this.#judge.l1Horizon(read as DocumentEntry));
+      trace?.end("l2", "hit", true);
       return doc;
     }
     const fallback = decision === "fallback" ? { doc: doc!, entry: read as DocumentEntry } : undefined;
     const started = this.parts.clock.now();
     let row: StoredRow | undefined;
+    trace?.callStart();
     try {
       row = await this.parts.repository.get(this.parts.autocommit, id);
+      this.parts.sourceHealth?.succeeded();
+      trace?.callEnd("postgres", "SELECT");
     } catch (error) {
+      trace?.callEnd("postgres", "SELECT", error);
       this.#guard.end(id, token);
-      return this.#fallBack(fallback, error);
+      this.#pgFailed(error);
+      return this.#fallBack(fallback, error, trace);
     }
     this.counters.fetches++;
     if (row === undefined) {
       this.#guard.end(id, token);
+      trace?.end("postgres", "miss", false);
       return undefined;
     }
     const fetched = documentFromRow(row, this.parts.codec);
@@ -292,6 +344,7 @@ export class ReadThroughCoordinator {
       await this.#fill([put], started);
     }
     this.#guard.finish(id, token, fetched, freshUntil);
+    trace?.end("postgres", decision === "fallback" ? "stale" : "miss", true);
     return fetched;
   }
 
@@ -307,21 +360,31 @@ export class ReadThroughCoordinator {
     const freshUntil = new Map<string, number>();
     let fallbacks: Map<string, Found> | undefined;
     let background: string[] | undefined;
+    const observed = readChannel.hasSubscribers || callChannel.hasSubscribers;
+    const startTime = observed ? wallNow() : 0;
+    let pgFailed = false;
     if (entries === undefined) {
       fetch.push(...ids);
     } else {
       // Suspect ids (a write-through pending or given up on) are read from Postgres and never filled.
       const trusted = this.#writes.idle ? ids : ids.filter((id) => !this.#writes.isSuspect(id));
       let reads: EntryRead[] | undefined;
+      const callStart = observed ? wallNow() : 0;
       try {
         reads = await entries.readMany(trusted, this.#lifetimes.slideMs);
+        this.parts.l2Health?.succeeded();
       } catch (error) {
         this.#l2Error("readMany", error);
+        if (callChannel.hasSubscribers) publishCall(this.parts.document, "redis", "MGET", callStart, error);
+      }
+      if (reads !== undefined && callChannel.hasSubscribers) {
+        publishCall(this.parts.document, "redis", "MGET", callStart, undefined);
       }
       const now = this.parts.clock.now(); // one clock read per batch, not per entry
       for (let i = 0; i < trusted.length; i++) {
         const id = trusted[i] as string;
         const read = reads?.[i];
+        if (this.#lag.pending && read !== undefined && typeof read !== "string") this.#lag.read(id, read);
         const doc = read === undefined ? undefined : this.#decode(id, read);
         const decision = read === undefined ? "fetch" : this.#decide(doc, read, now);
         if (decision === "serve" || decision === "refresh") {
@@ -347,9 +410,15 @@ export class ReadThroughCoordinator {
     if (fetch.length > 0) {
       const started = this.parts.clock.now();
       let rows: StoredRow[] | undefined;
+      const callStart = observed ? wallNow() : 0;
       try {
         rows = await this.parts.repository.getMany(this.parts.autocommit, fetch);
+        this.parts.sourceHealth?.succeeded();
+        if (callChannel.hasSubscribers) publishCall(this.parts.document, "postgres", "SELECT", callStart, undefined);
       } catch (error) {
+        pgFailed = true;
+        this.#pgFailed(error);
+        if (callChannel.hasSubscribers) publishCall(this.parts.document, "postgres", "SELECT", callStart, error);
         // Every id needs a usable fallback, or the whole batch fails like the query did (releasing its fill tokens).
         try {
           for (const id of fetch) docs.set(id, this.#fallBack(fallbacks?.get(id), error));
@@ -382,6 +451,17 @@ export class ReadThroughCoordinator {
         if (doc === undefined) this.#guard.end(id, tokens[i] as number);
         else this.#guard.finish(id, tokens[i] as number, doc, freshUntil.get(id) ?? Number.POSITIVE_INFINITY);
       }
+    }
+    if (readChannel.hasSubscribers) {
+      publishBatchReads(
+        this.parts.document,
+        ids,
+        (id) => docs.get(id) !== undefined,
+        fetch,
+        fallbacks,
+        pgFailed,
+        startTime,
+      );
     }
     return docs;
   }
@@ -450,16 +530,19 @@ export class ReadThroughCoordinator {
     if (entries === undefined) return true;
     if (this.#lifetimes.fillIsTooOld(started)) {
       this.counters.fillsFailed += puts.length;
+      if (fillChannel.hasSubscribers) for (const put of puts) publishFill(this.parts.document, put.id, "too-old");
       return false;
     }
     const max = this.parts.maxBodyBytes;
     const fitting = max === undefined ? puts : puts.filter((put) => fitsIn(put.entry.body, max));
     if (fitting.length < puts.length) {
       this.counters.tooLarge += puts.length - fitting.length;
+      if (fillChannel.hasSubscribers) this.#publishTooLarge(puts, fitting);
       puts = fitting;
       if (puts.length === 0) return true;
     }
     const slideMs = this.#lifetimes.slideMs;
+    const callStart = callChannel.hasSubscribers ? wallNow() : 0;
     try {
       const results =
         puts.length === 1
@@ -469,24 +552,31 @@ export class ReadThroughCoordinator {
         if (result === "stored") this.counters.fills++;
         else this.counters.fillsRejected++;
       }
+      if (callChannel.hasSubscribers) publishCall(this.parts.document, "redis", "EVALSHA", callStart, undefined);
+      if (fillChannel.hasSubscribers)
+        for (const [i, put] of puts.entries()) publishFill(this.parts.document, put.id, results[i]!);
       return true;
     } catch (error) {
       this.counters.fillsFailed += puts.length;
+      if (callChannel.hasSubscribers) publishCall(this.parts.document, "redis", "EVALSHA", callStart, error);
+      if (fillChannel.hasSubscribers) for (const put of puts) publishFill(this.parts.document, put.id, "failed");
       this.#l2Error("fill", error);
       return false;
     }
   }
 
   /** Postgres failed: serve the fallback if it is fresh, or stale within grace; otherwise rethrow. */
-  #fallBack(fallback: Found | undefined, error: unknown): FrozenDocument {
+  #fallBack(fallback: Found | undefined, error: unknown, trace?: ReadTrace): FrozenDocument {
     if (fallback !== undefined) {
       const now = this.parts.clock.now();
       if (fallback.entry.freshUntil > now) {
         this.counters.refreshFailures++;
+        trace?.end("l2", "hit", true);
         return fallback.doc;
       }
       if (fallback.entry.freshUntil + this.#lifetimes.graceMs > now) {
         this.counters.staleServes++;
+        trace?.end("l2", "grace", true);
         this.parts.logger.debug("Postgres failed; served a stale entry within grace", {
           document: this.parts.document,
           error: error instanceof Error ? error.message : String(error),
@@ -494,7 +584,18 @@ export class ReadThroughCoordinator {
         return fallback.doc;
       }
     }
+    trace?.end(undefined, "error", false);
     throw error;
+  }
+
+  /** A Postgres read failed: health, and the absorbed-error event (whether or not a fallback answers). */
+  #pgFailed(error: unknown): void {
+    this.parts.sourceHealth?.failed(`read failed: ${error instanceof Error ? error.message : String(error)}`);
+    if (errorChannel.hasSubscribers) publishAbsorbed(this.parts.document, "postgres", "read", error);
+  }
+
+  #publishTooLarge(puts: ReadonlyArray<EntryPut>, fitting: ReadonlyArray<EntryPut>): void {
+    for (const put of puts) if (!fitting.includes(put)) publishFill(this.parts.document, put.id, "too-large");
   }
 
   /** The document in an L2 read when it decodes; counts misses and corrupt entries. */
@@ -515,6 +616,9 @@ export class ReadThroughCoordinator {
   #l2Error(operation: string, error: unknown): void {
     this.counters.l2Errors++;
     if (this.#stopped) return;
+    const message = error instanceof Error ? error.message : String(error);
+    this.parts.l2Health?.failed(`${operation} failed: ${message}`);
+    if (errorChannel.hasSubscribers) publishAbsorbed(this.parts.document, "redis", operation, error);
     this.#degraded.warn("l2", "L2 call failed; served from Postgres", {
       document: this.parts.document,
       operation,

@@ -7,6 +7,7 @@ import type { Logger } from "../kernel/logger.js";
 import { createL1Store } from "../l1/create-l1-store.js";
 import type { L1Store } from "../l1/l1-store.js";
 import type { CacheBackend, CacheNamespace } from "../l2/cache-backend.js";
+import type { HealthBoard } from "../observability/health-monitor.js";
 import type { BackgroundRefresher } from "../read-through/background-refresher.js";
 import type { CommandSchemas } from "../read-through/document-command.js";
 import type { L1Slot } from "../read-through/l1-slot.js";
@@ -44,6 +45,8 @@ export class DocumentRegistry {
   readonly #warnedUncached = new Set<string>();
   /** Runs XFetch background refreshes for every document of the runtime. */
   refresher: BackgroundRefresher | undefined;
+  /** The runtime's dependencies: each coordinator reports its L2 and Postgres calls to theirs. */
+  health: HealthBoard | undefined;
 
   constructor(
     private readonly databases: ReadonlyArray<Database>,
@@ -109,6 +112,8 @@ export class DocumentRegistry {
       logger: this.logger,
       codec,
       maxBodyBytes: cache?.maxValueBytes,
+      l2Health: cache === undefined ? undefined : this.#backendHealth(cache),
+      sourceHealth: this.health?.of(route.database),
     });
     const runtime: DocumentRuntime = {
       spec,
@@ -146,6 +151,11 @@ export class DocumentRegistry {
 
   stop(): void {
     for (const document of this.#documents.values()) document.coordinator.stop();
+  }
+
+  #backendHealth(cache: CacheNamespace) {
+    const backend = this.caches.find((candidate) => candidate.namespace(cache.name) === cache);
+    return backend === undefined ? undefined : this.health?.of(backend);
   }
 
   #cacheFor(spec: DocumentSpec): CacheNamespace | undefined {

@@ -11,6 +11,8 @@ import type { Logger } from "../kernel/logger.js";
 import { consoleLogger } from "../kernel/logger.js";
 import type { CacheBackend } from "../l2/cache-backend.js";
 import { parseEntryKey } from "../l2/key-layout.js";
+import { HealthBoard } from "../observability/health-monitor.js";
+import type { HealthReport } from "../observability/health-report.js";
 import { BackgroundRefresher } from "../read-through/background-refresher.js";
 import type { DocumentStats } from "../read-through/document-stats.js";
 import type { Database } from "../repository/document-repository.js";
@@ -87,6 +89,11 @@ export interface Runtime {
   transaction<T>(fn: (tx: Context) => Promise<T>): Promise<T>;
   /** A snapshot of every counter: per document, and per cache route. */
   stats(): RuntimeStats;
+  /**
+   * Per dependency (each Postgres, each cache backend, each push channel): `ok` | `degraded` | `down`, since when,
+   * and why — the same reason the warn/info log lines carry. `ready` is what a readiness probe should return.
+   */
+  health(): HealthReport;
   /** Where the runtime is in its lifecycle. */
   readonly state: RuntimeState;
 }
@@ -199,6 +206,7 @@ class StrataRuntime implements Runtime {
   #starting: Promise<void> | undefined;
   #backgroundStopped = false;
   #stopping: Promise<void> | undefined;
+  #health: HealthBoard | undefined;
   readonly #ensureRunning = () => {
     if (this.#state !== "started") throw new RuntimeStateError(`runtime is ${this.#state}; call start() first`);
   };
@@ -234,10 +242,13 @@ class StrataRuntime implements Runtime {
     const env: ModuleEnv = { logger: this.logger, clock: this.clock };
     const routes = new Map<string, DocumentRoute>();
     const opened: TableRoute[] = [];
+    const health = new HealthBoard(this.clock, this.logger);
+    this.#health = health;
     try {
       for (const module of this.documentModules) {
         const database = await module.open(env);
         this.#databases.push(database);
+        health.add(database, "postgres");
         this.#throwIfStopped();
         await database.ping();
         this.#throwIfStopped();
@@ -258,9 +269,11 @@ class StrataRuntime implements Runtime {
       for (const module of this.cacheModules) {
         const { backend, invalidation } = await module.open(env);
         this.#caches.push(backend);
+        health.add(backend, backend.kind);
         if (invalidation !== undefined) {
           this.#channels.push(invalidation);
-          this.#push.set(backend, new InvalidationRouter(invalidation, this.logger, parseEntryKey));
+          const pushHealth = health.add(invalidation, "push", { state: "down", reason: "not armed yet" });
+          this.#push.set(backend, new InvalidationRouter(invalidation, this.logger, parseEntryKey, pushHealth));
         }
         this.#throwIfStopped();
       }
@@ -277,6 +290,7 @@ class StrataRuntime implements Runtime {
         (document) => this.#attachPush(document),
       );
       this.#registry.refresher = this.#refresher;
+      this.#registry.health = health;
       for (const spec of this.documents) this.#registry.resolve(spec); // throws ConfigurationError without a route
     } catch (error) {
       await this.#closeAll();
@@ -340,6 +354,14 @@ class StrataRuntime implements Runtime {
       }
     }
     return { state: this.#state, documents, caches };
+  }
+
+  health(): HealthReport {
+    const board = this.#health;
+    return {
+      ready: this.#state === "started" && board !== undefined && board.noneDown("postgres"),
+      dependencies: board?.snapshot() ?? {},
+    };
   }
 
   /** Puts a push-enabled document under its backend's channel (a document without L1 has nothing to drop). */

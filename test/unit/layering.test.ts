@@ -33,6 +33,16 @@ const fixtures: ReadonlyArray<readonly [string, string, boolean]> = [
   ["read-through/down-to-l2.ts", "../l2/document-entry.js", true],
   ["read-through/driver.ts", "ioredis", false],
   ["runtime/down-to-core.ts", "../read-through/read-through-coordinator.js", true],
+  ["kernel/up-to-observability.ts", "../observability/event-channels.js", false],
+  ["observability/up-to-l2.ts", "../l2/document-entry.js", false],
+  ["observability/up-to-core.ts", "../read-through/read-through-coordinator.js", false],
+  ["observability/otel-api.ts", "@opentelemetry/api", false],
+  ["observability/down-to-kernel.ts", "../kernel/rate-limited-log.js", true],
+  ["l2/redis/down-to-observability.ts", "../../observability/publish.js", true],
+  ["invalidation/down-to-observability.ts", "../observability/event-channels.js", true],
+  ["read-through/sideways-to-otel.ts", "../otel/index.js", false],
+  ["otel/into-core.ts", "../read-through/read-through-coordinator.js", false],
+  ["otel/down-to-observability.ts", "../observability/event-channels.js", true],
 ];
 
 let root: string;
