@@ -128,12 +128,12 @@ export class InvalidationRouter implements InvalidationListener {
   /** Health and the push event. Disarmed is `down` (L1 bypassed), unsupported `degraded` (TTL-only L1). */
   #changed(state: "armed" | "disarmed" | "unsupported", epoch: number, reason: string | undefined): void {
     const health = this.health;
+    if (pushChannel.hasSubscribers) pushChannel.publish({ channel: health?.name ?? "push", state, epoch, reason });
     if (health !== undefined) {
       if (state === "armed") health.set("ok", "armed");
       else if (state === "disarmed") health.set("down", `push channel lost (${reason}); L1 bypassed until it re-arms`);
       else health.set("degraded", `push unavailable (${reason}); L1 is TTL-only`);
     }
-    if (pushChannel.hasSubscribers) pushChannel.publish({ channel: health?.name ?? "push", state, epoch, reason });
   }
 
   stats(): PushStats {

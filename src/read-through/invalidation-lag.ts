@@ -3,8 +3,8 @@ import { invalidationLagChannel } from "../observability/event-channels.js";
 
 /**
  * Push invalidation lag of one document, measured without any extra Redis call or writer cost. The writer's wall
- * clock is already in every entry's header: `fetchedAt + delta` is when a fill's Postgres read ended (its SET
- * follows at once), `fetchedAt` when a write-through was built after commit. When a push invalidation of an id
+ * clock is already in every entry's header: `fetchedAt` is when a fill's Postgres read ended (its fenced SET follows
+ * at once) or when a write-through was built after commit. When a push invalidation of an id
  * arrives, its receipt time is noted; the next L2 read of that id here (the L1 miss the invalidation caused) reads
  * the new entry, and `received - written` is one sample.
  *
@@ -58,7 +58,7 @@ export class InvalidationLag {
     const received = this.#received.get(id);
     if (received === undefined) return;
     this.#received.delete(id);
-    const lag = received - (entry.fetchedAt + entry.delta);
+    const lag = received - entry.fetchedAt;
     if (lag < 0) {
       this.#discarded++;
       return;

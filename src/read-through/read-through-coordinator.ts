@@ -298,8 +298,8 @@ export class ReadThroughCoordinator {
       try {
         read = await entries.read(id, this.#lifetimes.slideMs);
         readOk = true;
-        this.parts.l2Health?.succeeded();
         trace?.callEnd("redis", "GET");
+        this.parts.l2Health?.succeeded();
       } catch (error) {
         trace?.callEnd("redis", "GET", error);
         this.#l2Error("read", error);
@@ -322,8 +322,8 @@ export class ReadThroughCoordinator {
     trace?.callStart();
     try {
       row = await this.parts.repository.get(this.parts.autocommit, id);
-      this.parts.sourceHealth?.succeeded();
       trace?.callEnd("postgres", "SELECT");
+      this.parts.sourceHealth?.succeeded();
     } catch (error) {
       trace?.callEnd("postgres", "SELECT", error);
       this.#guard.end(id, token);

@@ -248,7 +248,7 @@ class StrataRuntime implements Runtime {
       for (const module of this.documentModules) {
         const database = await module.open(env);
         this.#databases.push(database);
-        health.add(database, "postgres");
+        health.add(database, "postgres", undefined, () => database.ping());
         this.#throwIfStopped();
         await database.ping();
         this.#throwIfStopped();
@@ -269,7 +269,7 @@ class StrataRuntime implements Runtime {
       for (const module of this.cacheModules) {
         const { backend, invalidation } = await module.open(env);
         this.#caches.push(backend);
-        health.add(backend, backend.kind);
+        health.add(backend, backend.kind, undefined, backend.ping === undefined ? undefined : () => backend.ping!());
         if (invalidation !== undefined) {
           this.#channels.push(invalidation);
           const pushHealth = health.add(invalidation, "push", { state: "down", reason: "not armed yet" });
@@ -377,6 +377,7 @@ class StrataRuntime implements Runtime {
 
   /** Stops background work, then closes every connection the runtime opened. Safe to call more than once. */
   async #closeAll(): Promise<void> {
+    this.#health?.stop();
     if (!this.#backgroundStopped) {
       this.#backgroundStopped = true;
       this.#registry?.stop();

@@ -41,6 +41,10 @@ export class RedisCacheBackend implements CacheBackend {
     return this.#namespaces.get(name);
   }
 
+  async ping(): Promise<void> {
+    await this.client.ping();
+  }
+
   async close(): Promise<void> {
     if (!this.owned) return;
     try {
