@@ -31,6 +31,8 @@ export class HealthMonitor {
   #failures = 0;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  /** Reaching ok from the initial state (a push channel's first arming) is no recovery: not logged. */
+  #starting = false;
 
   constructor(
     readonly name: string,
@@ -42,6 +44,7 @@ export class HealthMonitor {
   ) {
     this.#since = clock.now();
     if (initial !== undefined) {
+      this.#starting = true;
       this.#state = initial.state;
       this.#reason = initial.reason;
     }
@@ -70,8 +73,9 @@ export class HealthMonitor {
     this.#reason = state === "ok" ? "ok" : reason;
     if (state === "ok") this.#failures = 0;
     const fields = { dependency: this.name, state, reason };
-    if (state === "ok") this.log.info(`health:${this.name}`, `${this.name} recovered`, fields);
-    else this.log.warn(`health:${this.name}`, `${this.name} ${state}: ${reason}`, fields);
+    if (state === "ok" && this.#starting) this.#starting = false;
+    else if (state === "ok") this.log.info(`health:${this.name}`, `${this.name} recovered`, fields);
+    else this.log.warn(`health:${this.name}:${state}`, `${this.name} ${state}: ${reason}`, fields);
     if (healthChannel.hasSubscribers) {
       healthChannel.publish({ dependency: this.name, state, since: this.#since, reason });
     }
