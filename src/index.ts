@@ -1,5 +1,25 @@
 // The public surface of stratacache. Nothing else is exported; everything here is stable.
 
+export type {
+  BatchLoader,
+  Cache,
+  CacheWriteOptions,
+  CounterOptions,
+  EarlyRefreshOptions,
+  GetOrSetOptions,
+  Loader,
+  LoaderContext,
+  LoaderTimeouts,
+} from "./cache/cache.js";
+export type {
+  CacheOperation,
+  CacheOperationListener,
+  CacheOperationName,
+  CacheOperationOptions,
+} from "./cache/cache-operation.js";
+export type { CacheStats, TimeoutCounts } from "./cache/cache-stats.js";
+export type { CaptureMode, ChangeCaptureStats, RelayState, SlotStats } from "./change-capture/capture-stats.js";
+export { UNINSTALL_CAPTURE_SQL as changeCaptureUninstallSql } from "./change-capture/outbox/outbox-ddl.js";
 export type { DisarmReason, PushTiming } from "./invalidation/invalidation-channel.js";
 export type { PushState, PushStats } from "./invalidation/push-stats.js";
 export type { Clock } from "./kernel/clock.js";
@@ -13,6 +33,7 @@ export {
   NotFoundError,
   RuntimeStateError,
   StrataError,
+  TimeoutError,
   UnavailableError,
   ValidationError,
 } from "./kernel/errors.js";
@@ -49,12 +70,14 @@ export type { DocumentCommand } from "./read-through/document-command.js";
 export type { DocumentQuery, ReadOptions } from "./read-through/document-query.js";
 export type { DocumentStats, L2Stats, RefreshStats, SourceStats } from "./read-through/document-stats.js";
 export type { InvalidationLagStats } from "./read-through/invalidation-lag.js";
+export type { LeaseStats } from "./read-through/lease-stats.js";
 export type { PgPoolClientLike, PgPoolLike } from "./repository/postgres/pg-driver.js";
 export type { PGliteLike, PGliteQueryable } from "./repository/postgres/pglite-driver.js";
 export type { Context } from "./runtime/context.js";
 export type { RuntimeModule } from "./runtime/module.js";
 export type { MemoryCacheModuleOptions, MemoryCacheOptions } from "./runtime/modules/memory-cache-module.js";
 export { memoryCacheModule } from "./runtime/modules/memory-cache-module.js";
+export type { ChangeRelayOptions, DocumentCaptureOption } from "./runtime/modules/postgres-change-capture.js";
 export type { PostgresDocumentOptions, PostgresModuleOptions } from "./runtime/modules/postgres-module.js";
 export { postgresModule } from "./runtime/modules/postgres-module.js";
 export type { RedisCacheOptions, RedisClientLike, RedisModuleOptions } from "./runtime/modules/redis-module.js";
@@ -72,5 +95,6 @@ export type {
   DocumentMeta,
   DocumentSpec,
   L1Spec,
+  LeaseSpec,
   Patch,
 } from "./spec/document-spec.js";

@@ -14,8 +14,11 @@
  * subscribed again, so no invalidation can fall into the gap between a reconnect and the subscription.
  */
 
-/** Why an armed channel was lost. */
-export type DisarmReason = "close" | "error" | "heartbeat" | "protocol";
+/**
+ * Why an armed channel was lost. `topology`: a Cluster node joined or left the subscriber set (a subscriber on a
+ * new node is not armed yet; a node that left may have taken writes nobody reported).
+ */
+export type DisarmReason = "close" | "error" | "heartbeat" | "protocol" | "topology";
 
 /** What the channel drives (the invalidation router of one cache backend). */
 export interface InvalidationListener {
@@ -41,6 +44,25 @@ export interface ChannelStats {
   readonly lastDisarm: DisarmReason | undefined;
   /** Set once the channel gave up for good (state "unsupported"). */
   readonly unsupportedReason: string | undefined;
+  /** Per server (`host:port`): one entry for a single server or a Sentinel master, one per node of a Cluster. */
+  readonly nodes?: Readonly<Record<string, NodeChannelStats>>;
+}
+
+/** The subscriber on one server of a channel (`runtime.stats().caches[name].push.nodes[address]`). */
+export interface NodeChannelStats {
+  /** That subscriber's own state: the channel is armed only while every node's is. */
+  readonly state: ChannelState;
+  /** The node's role as the client last saw it (`undefined` for a single server). */
+  readonly role: "master" | "replica" | undefined;
+  /** Transitions of this subscriber to armed. */
+  readonly armings: number;
+  /** Transitions of this subscriber from armed to disarmed. */
+  readonly disarmings: number;
+  /**
+   * Keys this node reported as written. In a Cluster a replica reports its master's writes too (they reach it by
+   * replication), so one write counts once per node holding the key.
+   */
+  readonly invalidations: number;
 }
 
 /** One push channel per cache server. */

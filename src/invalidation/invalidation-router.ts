@@ -148,6 +148,7 @@ export class InvalidationRouter implements InvalidationListener {
       dropped: this.#dropped,
       flushes: { disarm: this.#flushDisarm, flushall: this.#flushAll },
       unsupportedReason: channel.unsupportedReason,
+      ...(channel.nodes === undefined ? {} : { nodes: channel.nodes }),
     };
   }
 }

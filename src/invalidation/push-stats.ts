@@ -1,4 +1,4 @@
-import type { DisarmReason } from "./invalidation-channel.js";
+import type { DisarmReason, NodeChannelStats } from "./invalidation-channel.js";
 
 /**
  * Whether a cache's L1 is kept honest by push: "armed" (push latency bounds staleness), "disarmed" (the channel is
@@ -27,6 +27,11 @@ export interface PushStats {
   readonly flushes: { readonly disarm: number; readonly flushall: number };
   /** Why push is unsupported, when it is. */
   readonly unsupportedReason: string | undefined;
+  /**
+   * Per server (`host:port`): its subscriber's state and the invalidations it delivered (every node of a Cluster,
+   * the current master under Sentinel). Absent with push off and before the first connection.
+   */
+  readonly nodes?: Readonly<Record<string, NodeChannelStats>>;
 }
 
 export const PUSH_OFF: PushStats = Object.freeze({

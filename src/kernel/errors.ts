@@ -6,7 +6,8 @@ export type StrataErrorCode =
   | "CONFLICT"
   | "UNAVAILABLE"
   | "ABORTED"
-  | "STOPPED";
+  | "STOPPED"
+  | "TIMEOUT";
 
 /** Base of every error stratacache throws on purpose. Switch on `code`, not on the class name. */
 export class StrataError extends Error {
@@ -119,5 +120,16 @@ export class UnavailableError extends StrataError {
 export class AbortError extends StrataError {
   constructor(reason?: unknown) {
     super("ABORTED", "the operation was aborted", { cause: reason });
+  }
+}
+
+/** A loader (the cache API's `getOrSet`) ran past its hard timeout and no stale value could stand in. */
+export class TimeoutError extends StrataError {
+  /** The deadline that passed, in ms. */
+  readonly timeoutMs: number;
+
+  constructor(message: string, timeoutMs: number) {
+    super("TIMEOUT", message);
+    this.timeoutMs = timeoutMs;
   }
 }

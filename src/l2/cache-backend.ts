@@ -1,5 +1,7 @@
 import type { CachePort } from "./cache-port.js";
 import type { DocumentEntryStore } from "./document-entry.js";
+import type { EntryLeases } from "./entry-lease.js";
+import type { KeyValueStore } from "./key-value-store.js";
 
 /** One routed cache: a namespace in a backend. */
 export interface CacheNamespace {
@@ -12,11 +14,18 @@ export interface CacheNamespace {
   readonly maxValueBytes?: number;
   /** The key/value port; `defaultTtlMs` applies to sets without their own ttl. */
   kv(defaultTtlMs: number): CachePort;
+  /** The cache API's store of this namespace (src/cache/), one per namespace. */
+  keyValues(): KeyValueStore;
   /**
    * Versioned entries of the document whose schema has this fingerprint. `maxTtlMs`: the longest lifetime that
    * document ever gives an entry, tombstone or floor; the fence cuts longer-lived keys down to it (fence-script.ts).
    */
   entries(fingerprint: string, maxTtlMs?: number): DocumentEntryStore;
+  /**
+   * Fill leases on those entries (entry-lease.ts), for documents whose cache spec asks for them; `maxTtlMs` as for
+   * `entries`. Optional: a backend without it serves leased documents as unleased.
+   */
+  leases?(fingerprint: string, maxTtlMs?: number): EntryLeases;
   /** The key prefix of those entries, e.g. for CLIENT TRACKING BCAST PREFIX. */
   entryPrefix(fingerprint: string): string;
 }

@@ -73,4 +73,10 @@ export interface DocumentEntryStore {
   clear(id: string, incarnation: number, rev: number, ttlMs: number, slideMs?: number): Promise<PutResult>;
   /** Marks the incarnation deleted (entry and version floor); it outlives fills in flight for `ttlMs`. */
   tombstone(id: string, incarnation: number, ttlMs: number, slideMs?: number): Promise<PutResult>;
+  /**
+   * Deletes every entry of this document (a TRUNCATE seen by change capture, or a lost replication slot); resolves
+   * with how many were deleted. Not fenced: a fill already in flight may land afterwards (its version is then the
+   * only one left, and it is as old as the fill's read). Both backends implement it; optional for test doubles.
+   */
+  clearAll?(): Promise<number>;
 }

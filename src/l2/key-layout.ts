@@ -5,6 +5,7 @@
  * - document entry:  `<namespace>:<fingerprint>:d:{<id>}`
  * - idle clock:      `<namespace>|idle:<fingerprint>:{<id>}` (sliding entries)
  * - version floor:   `<namespace>|floor:<fingerprint>:{<id>}` (see fence-script.ts)
+ * - fill lease:      `<namespace>|lease:<fingerprint>:{<id>}` (see entry-lease.ts)
  * - key/value port:  `<namespace>:kv:<key>`
  *
  * `{<id>}` is a cluster hash tag: an entry, its idle clock and its floor share one slot, so one script touches all
@@ -28,6 +29,11 @@ export function idleClockPrefix(namespace: string, fingerprint: string): string 
  */
 export function versionFloorPrefix(namespace: string, fingerprint: string): string {
   return `${namespace}|floor:${fingerprint}:`;
+}
+
+/** `<namespace>|lease:<fingerprint>:`, the prefix of fill leases (entry-lease.ts); untracked, like floors. */
+export function leasePrefix(namespace: string, fingerprint: string): string {
+  return `${namespace}|lease:${fingerprint}:`;
 }
 
 /** `<namespace>:kv:`, the prefix of the key/value port's keys. */
@@ -54,4 +60,18 @@ export function parseEntryKey(key: string): EntryKey | undefined {
   const at = key.lastIndexOf(":d:{");
   if (at < 0) return undefined;
   return { prefix: key.slice(0, at + 3), id: key.slice(at + 4, -1) };
+}
+
+/**
+ * `<namespace>:kv|gen`, the key/value generation of a namespace: `clear()` bumps it, and an entry written under an
+ * older one is a miss. Under the `<namespace>:` prefix (CLIENT TRACKING sees a clear), never under `<namespace>:kv:`
+ * (no user key can name it).
+ */
+export function kvGenerationKey(namespace: string): string {
+  return `${namespace}:kv|gen`;
+}
+
+/** `<namespace>:kv|tag:`, the prefix of tag versions (`invalidateTags` bumps them; see l2/kv-envelope.ts). */
+export function kvTagPrefix(namespace: string): string {
+  return `${namespace}:kv|tag:`;
 }

@@ -1,6 +1,7 @@
 import type { L1Stats } from "../l1/l1-store.js";
 import type { CoherenceStats } from "./coherence-stats.js";
 import type { InvalidationLagStats } from "./invalidation-lag.js";
+import type { LeaseStats } from "./lease-stats.js";
 
 /** L2 counters of one document on one runtime. */
 export interface L2Stats {
@@ -67,6 +68,8 @@ export interface DocumentStats {
   readonly refresh: RefreshStats;
   /** Push invalidation lag, stale serves and fence rejections. */
   readonly coherence: CoherenceStats;
+  /** The fill lease; absent unless the cache spec has `lease` (and its backend supports it). */
+  readonly lease?: LeaseStats;
 }
 
 /** The live counters behind DocumentStats (plain fields: incremented on hot paths). */

@@ -4,6 +4,7 @@ import type { Logger } from "../kernel/logger.js";
 import { RateLimitedLog } from "../kernel/rate-limited-log.js";
 import type { L1Store } from "../l1/l1-store.js";
 import type { DocumentEntry, DocumentEntryStore, EntryPut, EntryRead } from "../l2/document-entry.js";
+import type { EntryLeases } from "../l2/entry-lease.js";
 import {
   callChannel,
   errorChannel,
@@ -29,8 +30,10 @@ import type { BackgroundRefresher } from "./background-refresher.js";
 import { fitsIn } from "./body-size.js";
 import type { FrozenDocument } from "./document-codec.js";
 import { decodeBody, documentFromRow } from "./document-codec.js";
+import { DocumentLease, type LeaseHold } from "./document-lease.js";
 import type { DocumentStats } from "./document-stats.js";
 import { DocumentCounters } from "./document-stats.js";
+import type { Settled } from "./fill-lease.js";
 import { FreshnessJudge } from "./freshness-judge.js";
 import { InvalidationLag } from "./invalidation-lag.js";
 import { L1FillGuard } from "./l1-fill-guard.js";
@@ -61,9 +64,19 @@ export interface CoordinatorParts {
   /** The health of the L2 backend and of Postgres, fed by this document's calls (see runtime.health()). */
   readonly l2Health?: HealthMonitor | undefined;
   readonly sourceHealth?: HealthMonitor | undefined;
+  /** Fill leases on `entries` (used when the cache spec has `lease`); `pushed`: push invalidation wakes waiters. */
+  readonly leases?: { readonly entries: EntryLeases; readonly pushed: boolean } | undefined;
 }
 
 type Docs = Map<string, FrozenDocument | undefined>;
+
+/** Ids of a batch that waited for another holder's lease, loaded with the reads their wait ended on. */
+interface Deferred {
+  readonly hold: LeaseHold;
+  readonly reads: ReadonlyMap<string, Settled<EntryRead>>;
+  /** Their L1 fill tokens, taken when the batch began. */
+  readonly tokens: ReadonlyMap<string, number> | undefined;
+}
 
 /** A decodable L2 entry and its document: the stale-if-error fallback of a refetch. */
 interface Found {
@@ -91,6 +104,8 @@ export class ReadThroughCoordinator {
   readonly #lifetimes: LifetimePolicy;
   readonly #judge: FreshnessJudge;
   readonly #writes: WriteThrough;
+  /** The fill lease (cache.lease), or undefined. */
+  readonly #lease: DocumentLease | undefined;
   /** A Redis failing every call must be visible, without a line per read. */
   readonly #degraded: RateLimitedLog;
   /** Push invalidation lag samples (coherence stats). */
@@ -122,6 +137,13 @@ export class ReadThroughCoordinator {
     });
     this.#degraded = new RateLimitedLog(parts.logger, parts.clock);
     this.#lag = new InvalidationLag(parts.document);
+    const leaseSpec = parts.cache?.lease;
+    this.#lease =
+      leaseSpec === undefined || parts.leases === undefined || parts.entries === undefined
+        ? undefined
+        : new DocumentLease(parts.leases.entries, leaseSpec, parts.leases.pushed, parts.clock, (operation, error) =>
+            this.#l2Error(operation, error),
+          );
   }
 
   get document(): string {
@@ -129,7 +151,8 @@ export class ReadThroughCoordinator {
   }
 
   stats(): DocumentStats {
-    return this.counters.snapshot(this.parts.l1?.stats(), this.#lag.stats());
+    const stats = this.counters.snapshot(this.parts.l1?.stats(), this.#lag.stats());
+    return this.#lease === undefined ? stats : { ...stats, lease: this.#lease.counters.snapshot() };
   }
 
   /** Synchronous L1 lookup (`query.peek`). */
@@ -221,6 +244,7 @@ export class ReadThroughCoordinator {
   /** After a create committed: clear older L2 data of the id (see WriteThrough.afterCreate), then drop L1's. */
   async afterCreate(row: StoredRow): Promise<void> {
     await this.#writes.afterCreate(row);
+    await this.#lease?.voidLease(row.id);
     this.invalidateLocal(row.id);
     if (invalidateChannel.hasSubscribers) publishInvalidation(this.parts.document, row.id, "local", undefined);
   }
@@ -228,6 +252,7 @@ export class ReadThroughCoordinator {
   /** After an update committed: write the new version through to L2, then drop the L1 entry. */
   async afterUpdate(row: StoredRow): Promise<void> {
     await this.#writes.afterUpdate(row);
+    await this.#lease?.voidLease(row.id);
     this.invalidateLocal(row.id);
     if (invalidateChannel.hasSubscribers) publishInvalidation(this.parts.document, row.id, "local", undefined);
   }
@@ -235,6 +260,7 @@ export class ReadThroughCoordinator {
   /** After a delete committed: tombstone the incarnation in L2, then drop the L1 entry. */
   async afterDelete(row: StoredRow): Promise<void> {
     await this.#writes.afterDelete(row);
+    await this.#lease?.voidLease(row.id);
     this.invalidateLocal(row.id);
     if (invalidateChannel.hasSubscribers) publishInvalidation(this.parts.document, row.id, "local", undefined);
   }
@@ -246,6 +272,7 @@ export class ReadThroughCoordinator {
   invalidateLocal(id: string): void {
     this.#guard.invalidate(id);
     this.#flights.detach(id);
+    this.#lease?.wake(id);
   }
 
   /** A push invalidation of `id` arrived (after invalidateLocal): noted for the lag sample of its next L2 read. */
@@ -289,14 +316,23 @@ export class ReadThroughCoordinator {
     const trace = ReadTrace.begin(this.parts.document, id);
     const entries = this.parts.entries;
     const trusted = entries !== undefined && !this.#writes.isSuspect(id);
+    const lease = trusted ? this.#lease : undefined;
     let decision: Decision = "fetch";
     let doc: FrozenDocument | undefined;
     let read: EntryRead | undefined;
     let readOk = false;
+    let claim: Settled<EntryRead> | undefined;
+    let hold: LeaseHold | undefined;
     if (trusted) {
       trace?.callStart();
       try {
-        read = await entries.read(id, this.#lifetimes.slideMs);
+        if (lease === undefined) read = await entries.read(id, this.#lifetimes.slideMs);
+        else {
+          const claimed = await lease.claim([id], this.#lifetimes.slideMs, true);
+          hold = claimed.hold;
+          claim = claimed.reads[0]!;
+          read = claim.value;
+        }
         readOk = true;
         trace?.callEnd("redis", "GET");
         this.parts.l2Health?.succeeded();
@@ -310,28 +346,49 @@ export class ReadThroughCoordinator {
         decision = this.#decide(doc, read, this.parts.clock.now());
       }
     }
+    // An inline XFetch election under a lease is try-only: the loser serves the entry, still fresh.
+    if (hold !== undefined && decision === "fallback" && claim?.state === "fresh") {
+      if (!(await lease!.tryLease([id], hold))[0]) decision = "serve";
+    }
     if (decision === "serve" || decision === "refresh") {
+      if (hold !== undefined) lease!.release(hold);
       if (decision === "refresh") this.#refreshLater([id]);
       this.#guard.finish(id, token, doc!, this.#judge.l1Horizon(read as DocumentEntry));
       trace?.end("l2", "hit", true);
       return doc;
     }
     const fallback = decision === "fallback" ? { doc: doc!, entry: read as DocumentEntry } : undefined;
+    if (claim?.timedOut === true && fallback !== undefined && this.#withinGrace(fallback.entry)) {
+      // The holder never filled within maxWait: its grace data rather than one more Postgres read.
+      lease!.counters.graceServes++;
+      this.#guard.end(id, token);
+      trace?.end("l2", "grace", true);
+      return fallback.doc;
+    }
     const started = this.parts.clock.now();
     let row: StoredRow | undefined;
     trace?.callStart();
     try {
-      row = await this.parts.repository.get(this.parts.autocommit, id);
+      const get = () => this.parts.repository.get(this.parts.autocommit, id);
+      row = await (hold === undefined || lease === undefined
+        ? get()
+        : hold.ids.size > 0
+          ? lease.fetch(hold, get)
+          : claim?.timedOut === true
+            ? lease.fallback(get, 1)
+            : get());
       trace?.callEnd("postgres", "SELECT");
       this.parts.sourceHealth?.succeeded();
     } catch (error) {
       trace?.callEnd("postgres", "SELECT", error);
+      if (hold !== undefined) lease!.release(hold);
       this.#guard.end(id, token);
       this.#pgFailed(error);
       return this.#fallBack(fallback, error, trace);
     }
     this.counters.fetches++;
     if (row === undefined) {
+      if (hold !== undefined) lease!.release(hold);
       this.#guard.end(id, token);
       trace?.end("postgres", "miss", false);
       return undefined;
@@ -341,7 +398,7 @@ export class ReadThroughCoordinator {
     if (trusted && readOk) {
       const put = this.#fillFor(row, started);
       freshUntil = this.#judge.l1Horizon(put.entry);
-      await this.#fill([put], started);
+      await this.#fill([put], started, hold);
     }
     this.#guard.finish(id, token, fetched, freshUntil);
     trace?.end("postgres", decision === "fallback" ? "stale" : "miss", true);
@@ -349,9 +406,10 @@ export class ReadThroughCoordinator {
   }
 
   /** One batch of unique ids not in flight: the same per-id steps, with one L2 round trip and one SQL query. */
-  async #loadBatch(ids: ReadonlyArray<string>): Promise<Docs> {
+  async #loadBatch(ids: ReadonlyArray<string>, deferred?: Deferred): Promise<Docs> {
     const docs: Docs = new Map();
-    const tokens = this.parts.l1 === undefined ? undefined : ids.map((id) => this.#guard.begin(id));
+    const tokens =
+      this.parts.l1 === undefined ? undefined : ids.map((id) => deferred?.tokens?.get(id) ?? this.#guard.begin(id));
     const entries = this.parts.entries;
     /** Ids to read from Postgres, and which of those may be filled (their L2 read worked and they are not suspect). */
     const fetch: string[] = [];
@@ -363,6 +421,14 @@ export class ReadThroughCoordinator {
     const observed = readChannel.hasSubscribers || callChannel.hasSubscribers;
     const startTime = observed ? wallNow() : 0;
     let pgFailed = false;
+    const lease = this.#lease;
+    let hold: LeaseHold | undefined;
+    /** Leased ids whose holder never filled within maxWait (read here under the origin cap); XFetch-elected ids. */
+    let timedOut = 0;
+    let elected: string[] | undefined;
+    /** Ids another process holds the lease of: waited for apart from this batch (see DocumentLease.claim). */
+    let waiting: Set<string> | undefined;
+    let later: Promise<Docs> | undefined;
     if (entries === undefined) {
       fetch.push(...ids);
     } else {
@@ -370,9 +436,27 @@ export class ReadThroughCoordinator {
       const trusted = this.#writes.idle ? ids : ids.filter((id) => !this.#writes.isSuspect(id));
       let reads: EntryRead[] | undefined;
       const callStart = observed ? wallNow() : 0;
+      let claims: Array<Settled<EntryRead>> | undefined;
       try {
-        reads = await entries.readMany(trusted, this.#lifetimes.slideMs);
-        this.parts.l2Health?.succeeded();
+        if (lease === undefined) {
+          reads = await entries.readMany(trusted, this.#lifetimes.slideMs);
+          this.parts.l2Health?.succeeded();
+        } else if (deferred !== undefined) {
+          hold = deferred.hold;
+          claims = trusted.map((id) => deferred.reads.get(id)!);
+          reads = claims.map((claim) => claim.value);
+        } else {
+          const claimed = await lease.claim(trusted, this.#lifetimes.slideMs, false);
+          hold = claimed.hold;
+          claims = claimed.reads;
+          reads = claims.map((claim) => claim.value);
+          const held = trusted.filter((_, i) => claimed.reads[i]!.state === "held");
+          if (held.length > 0) {
+            waiting = new Set(held);
+            later = this.#awaitHeld(lease, held, claimed.reads, trusted, ids, tokens);
+            later.catch(() => {}); // awaited below; handled even if this batch fails first
+          }
+        }
       } catch (error) {
         this.#l2Error("readMany", error);
         if (callChannel.hasSubscribers) publishCall(this.parts.document, "redis", "MGET", callStart, error);
@@ -383,6 +467,7 @@ export class ReadThroughCoordinator {
       const now = this.parts.clock.now(); // one clock read per batch, not per entry
       for (let i = 0; i < trusted.length; i++) {
         const id = trusted[i] as string;
+        if (waiting?.has(id)) continue;
         const read = reads?.[i];
         if (this.#lag.pending && read !== undefined && typeof read !== "string") this.#lag.read(id, read);
         const doc = read === undefined ? undefined : this.#decode(id, read);
@@ -400,8 +485,37 @@ export class ReadThroughCoordinator {
           if (fallbacks === undefined) fallbacks = new Map();
           fallbacks.set(id, { doc: doc!, entry: read as DocumentEntry });
         }
+        const claim = claims?.[i];
+        if (claim?.state === "fresh" && decision === "fallback") {
+          // XFetch elected it inline: try-only lease below.
+          if (elected === undefined) elected = [];
+          elected.push(id);
+          continue;
+        }
+        if (claim?.timedOut === true) {
+          const found = fallbacks?.get(id);
+          if (found !== undefined && this.#withinGrace(found.entry)) {
+            lease!.counters.graceServes++;
+            docs.set(id, found.doc);
+            continue;
+          }
+          timedOut++;
+        }
         fetch.push(id);
         if (reads !== undefined) fillable.add(id);
+      }
+      if (elected !== undefined) {
+        const won = await lease!.tryLease(elected, hold!);
+        elected.forEach((id, j) => {
+          if (won[j]) {
+            fetch.push(id);
+            fillable.add(id);
+          } else {
+            const found = fallbacks!.get(id)!;
+            docs.set(id, found.doc);
+            if (tokens !== undefined) freshUntil.set(id, this.#judge.l1Horizon(found.entry));
+          }
+        });
       }
       if (trusted !== ids) for (const id of ids) if (!trusted.includes(id)) fetch.push(id);
     }
@@ -412,10 +526,16 @@ export class ReadThroughCoordinator {
       let rows: StoredRow[] | undefined;
       const callStart = observed ? wallNow() : 0;
       try {
-        rows = await this.parts.repository.getMany(this.parts.autocommit, fetch);
+        const load = () => this.parts.repository.getMany(this.parts.autocommit, fetch);
+        if (lease === undefined || hold === undefined) rows = await load();
+        else if (hold.ids.size > 0) {
+          if (timedOut > 0) lease.counters.fallbacks += timedOut; // they ride on this holder's query
+          rows = await lease.fetch(hold, load);
+        } else rows = await (timedOut > 0 ? lease.fallback(load, timedOut) : load());
         this.parts.sourceHealth?.succeeded();
         if (callChannel.hasSubscribers) publishCall(this.parts.document, "postgres", "SELECT", callStart, undefined);
       } catch (error) {
+        if (hold !== undefined) lease!.release(hold);
         pgFailed = true;
         this.#pgFailed(error);
         if (callChannel.hasSubscribers) publishCall(this.parts.document, "postgres", "SELECT", callStart, error);
@@ -441,12 +561,14 @@ export class ReadThroughCoordinator {
             puts.push(put);
           }
         }
-        if (puts.length > 0) await this.#fill(puts, started);
+        if (puts.length > 0) await this.#fill(puts, started, hold);
       }
     }
+    if (hold !== undefined) lease!.release(hold); // leased ids that were absent or not filled
     if (tokens !== undefined) {
       for (let i = 0; i < ids.length; i++) {
         const id = ids[i] as string;
+        if (waiting?.has(id)) continue; // its L1 token passed to the deferred load
         const doc = docs.get(id);
         if (doc === undefined) this.#guard.end(id, tokens[i] as number);
         else this.#guard.finish(id, tokens[i] as number, doc, freshUntil.get(id) ?? Number.POSITIVE_INFINITY);
@@ -463,7 +585,33 @@ export class ReadThroughCoordinator {
         startTime,
       );
     }
+    if (later !== undefined) for (const [id, doc] of await later) docs.set(id, doc);
     return docs;
+  }
+
+  /** Waits for a batch's ids leased by others, then loads them with the reads the wait ended on. */
+  async #awaitHeld(
+    lease: DocumentLease,
+    held: ReadonlyArray<string>,
+    claims: ReadonlyArray<Settled<EntryRead>>,
+    trusted: ReadonlyArray<string>,
+    ids: ReadonlyArray<string>,
+    tokens: ReadonlyArray<number> | undefined,
+  ): Promise<Docs> {
+    const waiting = new Set(held);
+    const hold = lease.newHold(); // its own token: the batch releases its leases when it ends, maybe first
+    const settled = await lease.settle(
+      held,
+      trusted.flatMap((id, i) => (waiting.has(id) ? [claims[i]!] : [])),
+      hold,
+      this.#lifetimes.slideMs,
+    );
+    const reads = new Map(held.map((id, i) => [id, settled[i]!]));
+    const heldTokens = tokens === undefined ? undefined : new Map<string, number>();
+    if (heldTokens !== undefined) {
+      for (let i = 0; i < ids.length; i++) if (waiting.has(ids[i]!)) heldTokens.set(ids[i]!, tokens![i]!);
+    }
+    return this.#loadBatch(held, { hold, reads, tokens: heldTokens });
   }
 
   /**
@@ -510,11 +658,27 @@ export class ReadThroughCoordinator {
 
   /** A background refresh: read Postgres, fill through the fence, and drop L1 copies a newer rev supersedes. */
   async #refresh(ids: ReadonlyArray<string>): Promise<void> {
+    let hold: LeaseHold | undefined;
+    if (this.#lease !== undefined) {
+      // Try-only: one early refresher across every process; the others keep serving the entry.
+      hold = this.#lease.newHold();
+      const won = await this.#lease.tryLease(ids, hold);
+      ids = ids.filter((_, i) => won[i]);
+      if (ids.length === 0) return;
+    }
     const started = this.parts.clock.now();
-    const rows = await this.parts.repository.getMany(this.parts.autocommit, ids);
+    let rows: StoredRow[];
+    try {
+      const load = () => this.parts.repository.getMany(this.parts.autocommit, ids);
+      rows = await (hold === undefined ? load() : this.#lease!.fetch(hold, load));
+    } catch (error) {
+      if (hold !== undefined) this.#lease!.release(hold);
+      throw error;
+    }
     this.counters.batchFetches++;
     const puts = rows.map((row) => this.#fillFor(row, started));
-    if (puts.length > 0 && !(await this.#fill(puts, started))) throw new Error("refresh fill failed");
+    if (puts.length > 0 && !(await this.#fill(puts, started, hold))) throw new Error("refresh fill failed");
+    if (hold !== undefined) this.#lease!.release(hold);
     const l1 = this.parts.l1;
     if (l1 !== undefined) {
       for (const row of rows) {
@@ -524,8 +688,20 @@ export class ReadThroughCoordinator {
     }
   }
 
-  /** Fenced fills; counts the outcome. False when the store failed. */
-  async #fill(puts: EntryPut[], started: number): Promise<boolean> {
+  /**
+   * Fenced fills; counts the outcome. False when the store failed. Ids leased in `hold` are filled under their lease
+   * (lease-script.ts); any lease of `hold` left unfilled is released.
+   */
+  async #fill(puts: EntryPut[], started: number, hold?: LeaseHold): Promise<boolean> {
+    if (hold === undefined || hold.ids.size === 0) return this.#putFenced(puts, started, undefined);
+    try {
+      return await this.#putFenced(puts, started, hold);
+    } finally {
+      this.#lease?.release(hold);
+    }
+  }
+
+  async #putFenced(puts: EntryPut[], started: number, hold: LeaseHold | undefined): Promise<boolean> {
     const entries = this.parts.entries;
     if (entries === undefined) return true;
     if (this.#lifetimes.fillIsTooOld(started)) {
@@ -544,6 +720,19 @@ export class ReadThroughCoordinator {
     const slideMs = this.#lifetimes.slideMs;
     const callStart = callChannel.hasSubscribers ? wallNow() : 0;
     try {
+      if (hold !== undefined && this.#lease !== undefined) {
+        const leased = puts.filter((put) => hold.ids.has(put.id));
+        const plain = puts.filter((put) => !hold.ids.has(put.id));
+        const [stored, filled] = await Promise.all([
+          plain.length === 0 ? [] : entries.putMany(plain, slideMs),
+          this.#lease.fill(leased, hold, slideMs),
+        ]);
+        for (const result of [...stored, ...filled]) {
+          if (result === "stored") this.counters.fills++;
+          else this.counters.fillsRejected++;
+        }
+        return true;
+      }
       const results =
         puts.length === 1
           ? [await entries.put(puts[0]!.id, puts[0]!.entry, puts[0]!.ttlMs, slideMs)]
@@ -563,6 +752,11 @@ export class ReadThroughCoordinator {
       this.#l2Error("fill", error);
       return false;
     }
+  }
+
+  /** Whether a stale entry may still be served (within grace). */
+  #withinGrace(entry: DocumentEntry): boolean {
+    return entry.freshUntil + this.#lifetimes.graceMs > this.parts.clock.now();
   }
 
   /** Postgres failed: serve the fallback if it is fresh, or stale within grace; otherwise rethrow. */

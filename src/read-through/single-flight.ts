@@ -37,6 +37,11 @@ export class SingleFlight<V> {
     load.then(settle, settle);
   }
 
+  /** Whether `load` is still the flight registered for `id` (not settled, detached or replaced). */
+  isLeading(id: string, load: Promise<V | undefined>): boolean {
+    return this.#flights.get(id) === load;
+  }
+
   /** Later reads of `id` start their own fetch; the one in flight finishes for those already waiting on it. */
   detach(id: string): void {
     this.#flights.delete(id);

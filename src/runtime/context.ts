@@ -1,14 +1,14 @@
+import type { Cache } from "../cache/cache.js";
 import { describeValue } from "../kernel/config-object.js";
 import { ConfigurationError } from "../kernel/errors.js";
-import type { CachePort } from "../l2/cache-port.js";
 import type { DocumentCommand } from "../read-through/document-command.js";
 import { CachedDocumentCommand } from "../read-through/document-command.js";
 import type { DocumentQuery } from "../read-through/document-query.js";
 import { CachedDocumentQuery } from "../read-through/document-query.js";
 import type { Database, TransactionScope } from "../repository/document-repository.js";
 import type { CacheSpec, DocumentSpec } from "../spec/document-spec.js";
+import type { CacheRegistry } from "./cache-registry.js";
 import type { DocumentRegistry } from "./document-registry.js";
-import { RunningCachePort } from "./running-cache-port.js";
 
 /** A unit of application work: the ports it reads and writes through. Cheap to create; ports are memoized. */
 export interface Context {
@@ -19,8 +19,11 @@ export interface Context {
     /** Writes of the document `spec` declares; inside a transaction they reach the caches after commit. */
     command<S extends DocumentSpec>(spec: S): DocumentCommand<S>;
   };
-  /** The raw key/value port of a routed cache, by cache spec or cache name. */
-  cache(target: CacheSpec | string): CachePort;
+  /**
+   * The cache API of a routed cache, by cache spec (its ttl is then the default) or cache name (default ttl 5 minutes):
+   * the same cache as `runtime.cache(name)`. ConfigurationError when no cache module routes the name.
+   */
+  cache(target: CacheSpec | string): Cache;
   /**
    * Runs `fn` in one database transaction. Writes inside reach the caches only after commit; reads inside go to
    * Postgres and never fill caches; a rollback changes no cache. A nested call is a savepoint: its failure rolls back only its own work.
@@ -37,6 +40,7 @@ export class RuntimeContext implements Context {
     private readonly registry: DocumentRegistry,
     private readonly tx: { readonly scope: TransactionScope; readonly database: Database } | undefined,
     private readonly ensureRunning: () => void,
+    private readonly caches: CacheRegistry,
   ) {
     this.document = {
       query: <S extends DocumentSpec>(spec: S) => this.#query(spec),
@@ -44,20 +48,9 @@ export class RuntimeContext implements Context {
     };
   }
 
-  cache(target: CacheSpec | string): CachePort {
+  cache(target: CacheSpec | string): Cache {
     this.ensureRunning();
-    const name = typeof target === "string" ? target : target?.name;
-    if (typeof name !== "string") throw new ConfigurationError("cache", "expects a cache spec or a cache name");
-    const namespace = this.registry.cacheNamespace(name);
-    if (namespace === undefined) {
-      throw new ConfigurationError(
-        `caches.${name}`,
-        "has no route: add it to redisModule({ caches }) or memoryCacheModule({ caches })",
-      );
-    }
-    const ttlMs = typeof target === "string" ? DEFAULT_KV_TTL_MS : target.ttlMs;
-    // Checked at every call, like the document ports: after stop() it rejects with STOPPED, not a closed socket.
-    return new RunningCachePort(namespace.kv(ttlMs), this.ensureRunning);
+    return this.caches.view(target, this.ensureRunning);
   }
 
   async transaction<T>(fn: (tx: Context) => Promise<T>): Promise<T> {
@@ -70,7 +63,7 @@ export class RuntimeContext implements Context {
     // A transaction spans one database: the first postgresModule's (the only one, in most apps).
     const database = this.tx?.database ?? this.registry.primaryDatabase();
     return database.transaction((scope) =>
-      fn(new RuntimeContext(this.registry, { scope, database }, this.ensureRunning)),
+      fn(new RuntimeContext(this.registry, { scope, database }, this.ensureRunning, this.caches)),
     );
   }
 
@@ -112,5 +105,3 @@ export class RuntimeContext implements Context {
     return this.tx.scope;
   }
 }
-
-const DEFAULT_KV_TTL_MS = 5 * 60_000;

@@ -87,7 +87,13 @@ export class DocumentRegistry {
       const sharing = [...this.#documents.values()].find((document) => document.cache === cache);
       if (sharing !== undefined) throw sharedCacheRouteError(spec.name, sharing.spec.name, cache.name);
     }
-    const entries = cache?.entries(spec.fingerprint, entryLifetime(spec.cache).maxTtlMs);
+    const maxTtlMs = entryLifetime(spec.cache).maxTtlMs;
+    const entries = cache?.entries(spec.fingerprint, maxTtlMs);
+    // Fill leases when the spec asks and the backend has them; push invalidation then wakes waiters.
+    const leases =
+      entries !== undefined && spec.cache?.lease !== undefined && cache?.leases !== undefined
+        ? { entries: cache.leases(spec.fingerprint, maxTtlMs), pushed: cache.invalidationPush === true }
+        : undefined;
     const l1Spec = spec.cache?.l1;
     const l1 =
       entries !== undefined && l1Spec !== undefined
@@ -114,6 +120,7 @@ export class DocumentRegistry {
       maxBodyBytes: cache?.maxValueBytes,
       l2Health: cache === undefined ? undefined : this.#backendHealth(cache),
       sourceHealth: this.health?.of(route.database),
+      leases,
     });
     const runtime: DocumentRuntime = {
       spec,

@@ -1,3 +1,5 @@
+import type { CaptureMode } from "../change-capture/capture-stats.js";
+import type { CaptureEnv, ChangeCapture } from "../change-capture/change-capture.js";
 import type { InvalidationChannel } from "../invalidation/invalidation-channel.js";
 import type { Clock } from "../kernel/clock.js";
 import type { Logger } from "../kernel/logger.js";
@@ -19,6 +21,19 @@ export interface DocumentsModule {
   /** The database the routes live in; two modules with the same location must not share a table. */
   readonly location: DataLocation;
   open(env: ModuleEnv): Promise<Database>;
+  /** Change capture of the module's documents, when any opted in (`changeCapture`). */
+  readonly changeCapture?: ChangeCaptureModule | undefined;
+}
+
+/** The captured documents of a documents module and how to open their relay (after `open`). */
+export interface ChangeCaptureModule {
+  readonly mode: CaptureMode;
+  /** Captured document name → its table. */
+  readonly routes: ReadonlyMap<string, TableRef>;
+  /** Whether this runtime runs a relay (then every captured document must be listed in `documents`). */
+  readonly relay: boolean;
+  /** Installs the triggers when `migrate` (else only checks them) and starts the relay. */
+  open(env: CaptureEnv, migrate: boolean): Promise<ChangeCapture>;
 }
 
 /** Routes cache names to namespaces in one backend (`redisModule`, `memoryCacheModule`). */

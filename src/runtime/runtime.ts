@@ -1,3 +1,6 @@
+import type { Cache } from "../cache/cache.js";
+import type { ChangeCaptureStats } from "../change-capture/capture-stats.js";
+import type { ChangeCapture } from "../change-capture/change-capture.js";
 import type { InvalidationChannel } from "../invalidation/invalidation-channel.js";
 import { InvalidationRouter } from "../invalidation/invalidation-router.js";
 import type { PushStats } from "../invalidation/push-stats.js";
@@ -16,7 +19,9 @@ import type { HealthReport } from "../observability/health-report.js";
 import { BackgroundRefresher } from "../read-through/background-refresher.js";
 import type { DocumentStats } from "../read-through/document-stats.js";
 import type { Database } from "../repository/document-repository.js";
-import type { DocumentSpec } from "../spec/document-spec.js";
+import type { CacheSpec, DocumentSpec } from "../spec/document-spec.js";
+import { CacheRegistry } from "./cache-registry.js";
+import { CaptureTargets, checkCapturedListed } from "./capture-targets.js";
 import type { Context } from "./context.js";
 import { RuntimeContext } from "./context.js";
 import type { DocumentRoute, DocumentRuntime } from "./document-registry.js";
@@ -27,7 +32,10 @@ import { checkListedDocuments, checkModuleRoutes, checkTableRoutes, openedTableR
 
 /** Options of createRuntime. Checked at once: an unknown or bad one throws ConfigurationError naming it. */
 export interface RuntimeOptions {
-  /** `postgresModule(...)` (at least one) and any cache modules (`redisModule`, `memoryCacheModule`). */
+  /**
+   * `postgresModule(...)` for documents and any cache modules (`redisModule`, `memoryCacheModule`); a runtime of
+   * cache modules only serves the cache API (`runtime.cache(name)`).
+   */
   readonly modules: ReadonlyArray<RuntimeModule>;
   /**
    * Where absorbed failures are reported.
@@ -65,6 +73,8 @@ export interface RuntimeStats {
   readonly caches: Readonly<
     Record<string, { readonly backend: string; readonly namespace: string; readonly push: PushStats }>
   >;
+  /** Per document with `changeCapture`: the capture of its database (mode, relay state, lag, depth, counters). */
+  readonly changeCapture: Readonly<Record<string, ChangeCaptureStats>>;
 }
 
 /** The lifecycle: created → starting → started → stopping → stopped; only "started" serves calls. */
@@ -85,6 +95,11 @@ export interface Runtime {
   stop(): Promise<void>;
   /** A new unit of work over this runtime's ports. RuntimeStateError unless the runtime is started. */
   context(): Context;
+  /**
+   * The cache API of a routed cache (the same cache as `ctx.cache(name)`), usable outside any context; works on a
+   * runtime without documents. RuntimeStateError unless started; ConfigurationError for an unrouted name.
+   */
+  cache(target: CacheSpec | string): Cache;
   /** `runtime.context().transaction(fn)`. */
   transaction<T>(fn: (tx: Context) => Promise<T>): Promise<T>;
   /** A snapshot of every counter: per document, and per cache route. */
@@ -107,6 +122,8 @@ const RUNTIME_OPTION_KEYS: ReadonlyArray<keyof RuntimeOptions> = [
 ];
 const LOGGER_METHODS: ReadonlyArray<keyof Logger> = ["debug", "info", "warn", "error"];
 const CLOCK_METHODS: ReadonlyArray<keyof Clock> = ["now", "random"];
+/** The L1 of a document without one (attached to push only so its lease waiters wake): nothing to drop. */
+const NO_L1 = { size: 0 } as const;
 
 /**
  * Builds a runtime from modules: at least one `postgresModule`, and cache modules (`redisModule`,
@@ -154,7 +171,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     else if (module?.kind === "cache") cacheModules.push(module);
     else throw new ConfigurationError(`modules[${i}]`, "is not a stratacache module");
   });
-  if (documentModules.length === 0) throw new ConfigurationError("modules", "must include a postgresModule");
+  if (documentModules.length === 0 && cacheModules.length === 0) {
+    throw new ConfigurationError("modules", "must include a postgresModule or a cache module");
+  }
   checkUnique(
     documentModules.flatMap((m) => [...m.routes.keys()]),
     "documents",
@@ -181,6 +200,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     documents,
     cacheModules.flatMap((m) => m.names),
   );
+  checkCapturedListed(documentModules, documents);
   return new StrataRuntime(documentModules, cacheModules, logger, clock, refreshConcurrency, documents);
 }
 
@@ -200,9 +220,12 @@ class StrataRuntime implements Runtime {
   #push = new Map<CacheBackend, InvalidationRouter>();
   /** The push channels the cache modules opened; stopped before their backends close. */
   #channels: InvalidationChannel[] = [];
+  /** Change capture per documents module that has captured documents; stopped first. */
+  #captures: Array<{ readonly names: ReadonlyArray<string>; readonly capture: ChangeCapture }> = [];
   #registry: DocumentRegistry | undefined;
   #refresher: BackgroundRefresher | undefined;
   #root: RuntimeContext | undefined;
+  #cacheRegistry: CacheRegistry | undefined;
   #starting: Promise<void> | undefined;
   #backgroundStopped = false;
   #stopping: Promise<void> | undefined;
@@ -292,12 +315,22 @@ class StrataRuntime implements Runtime {
       this.#registry.refresher = this.#refresher;
       this.#registry.health = health;
       for (const spec of this.documents) this.#registry.resolve(spec); // throws ConfigurationError without a route
+      for (const module of this.documentModules) {
+        const setup = module.changeCapture;
+        if (setup === undefined) continue;
+        const targets = new CaptureTargets(module, this.#registry);
+        const env = { logger: this.logger, clock: this.clock, targetFor: targets.targetFor };
+        const capture = await setup.open(env, module.migrate);
+        this.#captures.push({ names: [...setup.routes.keys()], capture });
+        this.#throwIfStopped();
+      }
     } catch (error) {
       await this.#closeAll();
       this.#state = "stopped";
       throw error;
     }
-    this.#root = new RuntimeContext(this.#registry, undefined, this.#ensureRunning);
+    this.#cacheRegistry = new CacheRegistry(this.#caches, this.clock, this.logger, this.#refresher);
+    this.#root = new RuntimeContext(this.#registry, undefined, this.#ensureRunning, this.#cacheRegistry);
     this.#state = "started";
   }
 
@@ -325,7 +358,17 @@ class StrataRuntime implements Runtime {
 
   context(): Context {
     this.#ensureRunning();
-    return new RuntimeContext(this.#registry as DocumentRegistry, undefined, this.#ensureRunning);
+    return new RuntimeContext(
+      this.#registry as DocumentRegistry,
+      undefined,
+      this.#ensureRunning,
+      this.#cacheRegistry as CacheRegistry,
+    );
+  }
+
+  cache(target: CacheSpec | string): Cache {
+    this.#ensureRunning();
+    return (this.#cacheRegistry as CacheRegistry).view(target, this.#ensureRunning);
   }
 
   transaction<T>(fn: (tx: Context) => Promise<T>): Promise<T> {
@@ -353,7 +396,12 @@ class StrataRuntime implements Runtime {
         caches[name] = { backend: backend.kind, namespace: namespace.namespace, push };
       }
     }
-    return { state: this.#state, documents, caches };
+    const changeCapture: Record<string, ChangeCaptureStats> = {};
+    for (const { names, capture } of this.#captures) {
+      const stats = capture.stats();
+      for (const name of names) changeCapture[name] = stats;
+    }
+    return { state: this.#state, documents, caches, changeCapture };
   }
 
   health(): HealthReport {
@@ -364,13 +412,17 @@ class StrataRuntime implements Runtime {
     };
   }
 
-  /** Puts a push-enabled document under its backend's channel (a document without L1 has nothing to drop). */
+  /**
+   * Puts a push-enabled document under its backend's channel (a document without L1 has nothing to drop, unless
+   * lease waiters are woken by its invalidations).
+   */
   #attachPush(document: DocumentRuntime): void {
     const cache = document.cache;
-    if (cache?.invalidationPush !== true || document.l1 === undefined) return;
+    const leased = document.spec.cache?.lease !== undefined;
+    if (cache?.invalidationPush !== true || (document.l1 === undefined && !leased)) return;
     for (const [backend, router] of this.#push) {
       if (backend.namespace(cache.name) === cache) {
-        router.attach(cache.entryPrefix(document.spec.fingerprint), document.coordinator, document.l1);
+        router.attach(cache.entryPrefix(document.spec.fingerprint), document.coordinator, document.l1 ?? NO_L1);
       }
     }
   }
@@ -378,6 +430,10 @@ class StrataRuntime implements Runtime {
   /** Stops background work, then closes every connection the runtime opened. Safe to call more than once. */
   async #closeAll(): Promise<void> {
     this.#health?.stop();
+    const captures = this.#captures.splice(0);
+    for (const result of await Promise.allSettled(captures.map(({ capture }) => capture.stop()))) {
+      if (result.status === "rejected") this.logger.warn("error while closing", { error: String(result.reason) });
+    }
     if (!this.#backgroundStopped) {
       this.#backgroundStopped = true;
       this.#registry?.stop();

@@ -4,7 +4,7 @@ import { ConfigurationError } from "../kernel/errors.js";
 import { checkL1Capacity } from "../l1/l1-capacity.js";
 import type { L1PolicyName, L1StoreFactory } from "../l1/l1-store.js";
 import { checkCacheName } from "./cache-name.js";
-import type { CacheSpec, L1Spec } from "./document-spec.js";
+import type { CacheSpec, L1Spec, LeaseSpec } from "./document-spec.js";
 
 /** What an omitted setting resolves to. Durations are in the user's notation; see `parseCacheSpec`. */
 export const CACHE_SPEC_DEFAULTS = Object.freeze({
@@ -12,14 +12,16 @@ export const CACHE_SPEC_DEFAULTS = Object.freeze({
   l1: Object.freeze({ capacity: 1024, policy: "lru" }),
   earlyRefresh: Object.freeze({ beta: 1, background: false }),
   ageTtl: Object.freeze({ alpha: 0.1, min: "30s", max: "1h" }),
+  lease: Object.freeze({ maxWait: "2s", ttl: "5s" }),
 } as const);
 
 const L1_POLICIES: ReadonlyArray<L1PolicyName> = ["lru", "tinylfu"];
 
-const KEYS = ["name", "ttl", "l1", "earlyRefresh", "ageTtl", "slidingTtl", "grace"] as const;
+const KEYS = ["name", "ttl", "l1", "earlyRefresh", "ageTtl", "slidingTtl", "grace", "lease"] as const;
 const L1_KEYS = ["ttl", "capacity", "policy"] as const;
 const EARLY_REFRESH_KEYS = ["beta", "background"] as const;
 const AGE_TTL_KEYS = ["alpha", "min", "max"] as const;
+const LEASE_KEYS = ["maxWait", "ttl"] as const;
 
 // Settings written one level too high get pointed at their home rather than a generic "unknown key".
 // This is also how "background requires earlyRefresh" is enforced: it exists nowhere else.
@@ -31,6 +33,7 @@ const RELOCATED: Readonly<Record<string, string>> = {
   alpha: "cache.ageTtl.alpha",
   min: "cache.ageTtl.min",
   max: "cache.ageTtl.max",
+  maxWait: "cache.lease.maxWait",
 };
 
 /**
@@ -60,7 +63,25 @@ export function parseCacheSpec(input: unknown, documentName: string): CacheSpec 
   // Grace is off unless given; given, it must be a real window (omit it rather than writing 0).
   const graceMs = spec.grace === undefined ? 0 : parseDuration(spec.grace, "cache.grace");
 
-  return Object.freeze({ name, ttlMs, l1, earlyRefresh, ageTtl, slidingTtlMs, graceMs });
+  const lease = spec.lease === undefined || spec.lease === false ? undefined : parseLease(spec.lease);
+
+  return Object.freeze({ name, ttlMs, l1, earlyRefresh, ageTtl, slidingTtlMs, graceMs, lease });
+}
+
+/** `lease: true` (the defaults) or `{ maxWait, ttl }`; `false` is off, like omitting it. */
+function parseLease(value: unknown): LeaseSpec {
+  const defaults = CACHE_SPEC_DEFAULTS.lease;
+  if (value === true) {
+    return Object.freeze({
+      maxWaitMs: parseDuration(defaults.maxWait, "cache.lease.maxWait"),
+      ttlMs: parseDuration(defaults.ttl, "cache.lease.ttl"),
+    });
+  }
+  const lease = expectConfigObject(value, "cache.lease", 'true, or { maxWait: "2s", ttl: "5s" }');
+  rejectUnknownKeys(lease, LEASE_KEYS, "cache.lease");
+  const maxWaitMs = parseDuration(lease.maxWait ?? defaults.maxWait, "cache.lease.maxWait");
+  const ttlMs = parseDuration(lease.ttl ?? defaults.ttl, "cache.lease.ttl");
+  return Object.freeze({ maxWaitMs, ttlMs });
 }
 
 function parseL1(value: unknown, ttl: ResolvedTtl): L1Spec {

@@ -59,6 +59,28 @@ describe.skipIf(env.skip)("GetBatcher", () => {
     expect(await Promise.all([failing.get("k1"), failing.get("k2")])).toEqual(["v1", "v2"]);
   });
 
+  it("with a lone-read function: a lone read is one GET through it, a burst still shares one MGET", async () => {
+    const lone: string[] = [];
+    const direct = new GetBatcher(
+      (keys) => client.mget(keys),
+      (key) => {
+        lone.push(key);
+        return key === "fail" ? Promise.reject(new Error("lone failed")) : client.get(key);
+      },
+    );
+    await client.config("RESETSTAT");
+    for (let i = 0; i < 3; i++) expect(await direct.get(`k${i}`)).toBe(`v${i}`);
+    await expect(direct.get("fail")).rejects.toThrow("lone failed");
+    // Its failure left nothing in flight: the next lone read goes alone again.
+    expect(await direct.get("k4")).toBe("v4");
+    expect(lone).toEqual(["k0", "k1", "k2", "fail", "k4"]);
+    const keys = Array.from({ length: 20 }, (_, i) => `k${i}`);
+    expect(await Promise.all(keys.map((key) => direct.get(key)))).toEqual(keys.map((key) => `v${key.slice(1)}`));
+    expect(lone).toHaveLength(6); // only the burst's first read went alone
+    expect(await calls("get")).toBe(5);
+    expect(await calls("mget")).toBe(1);
+  });
+
   it("rejects the batch when fetch throws synchronously", async () => {
     const throwing = new GetBatcher(() => {
       throw new Error("sync");

@@ -584,6 +584,25 @@ describe.skipIf(env.skip)("postgres (pg) only", () => {
     }
   });
 
+  it.each([
+    [true, ["strata_1"]],
+    [false, []],
+  ])(
+    "preparedStatements %s: a parameterised read is (or is not) a named statement on its connection",
+    async (prepared, names) => {
+      // One connection, so the catalogue query below runs on the session that prepared (pg_prepared_statements is per session).
+      const driver = pgDriver({ url: env.postgres?.url ?? "", max: 1, preparedStatements: prepared });
+      try {
+        for (let i = 0; i < 3; i++) await driver.query("SELECT $1::int + 1 AS n", [i]);
+        expect((await driver.query<{ n: number }>("SELECT $1::int + 1 AS n", [41])).rows[0]?.n).toBe(42);
+        const found = await driver.query<{ name: string }>("SELECT name FROM pg_prepared_statements ORDER BY name");
+        expect(found.rows.map((row) => row.name)).toEqual(names);
+      } finally {
+        await driver.close();
+      }
+    },
+  );
+
   it("ends a pool it created", async () => {
     const driver = pgDriver({ url: env.postgres?.url ?? "" });
     await driver.query("SELECT 1");

@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type {
   CacheSpecInput,
+  ChangeRelayOptions,
   Clock,
   DocumentSpec,
   Logger,
@@ -102,6 +103,12 @@ export interface RuntimeWiring {
   readonly pushTiming?: Partial<PushTiming>;
   /** `maxValueBytes` of every cache. */
   readonly maxValueBytes?: number;
+  /** `changeCapture` of every routed document. */
+  readonly changeCapture?: "outbox" | "logical";
+  /** postgresModule's `changeRelay`. */
+  readonly changeRelay?: ChangeRelayOptions;
+  /** Specs listed in createRuntime({ documents }) (a relaying runtime must list its captured documents). */
+  readonly specs?: ReadonlyArray<DocumentSpec>;
 }
 
 /** A started runtime routing `products` (and any other names given) to tables of the file's database. */
@@ -111,6 +118,7 @@ export async function startRuntime(wiring: RuntimeWiring): Promise<Runtime> {
     logger: wiring.logger ?? silentLogger,
     ...(wiring.clock ? { clock: wiring.clock } : {}),
     ...(wiring.refreshConcurrency ? { refreshConcurrency: wiring.refreshConcurrency } : {}),
+    ...(wiring.specs ? { documents: wiring.specs } : {}),
   });
   await runtime.start();
   return runtime;
@@ -126,7 +134,13 @@ export function runtimeModules(wiring: RuntimeWiring): RuntimeModule[] {
   const modules: RuntimeModule[] = [
     postgresModule({
       ...(wiring.databaseUrl === "pglite" ? { pglite: true as const } : { url: wiring.databaseUrl }),
-      documents: Object.fromEntries(names.map((name) => [name, { table: name }])),
+      documents: Object.fromEntries(
+        names.map((name) => [
+          name,
+          { table: name, ...(wiring.changeCapture ? { changeCapture: wiring.changeCapture } : {}) },
+        ]),
+      ),
+      ...(wiring.changeRelay ? { changeRelay: wiring.changeRelay } : {}),
       ...(wiring.onQuery ? { onQuery: wiring.onQuery } : {}),
       ...(wiring.queryTimeoutMs ? { queryTimeoutMs: wiring.queryTimeoutMs } : {}),
     }),

@@ -37,6 +37,10 @@ export interface SystemOptions {
   readonly refreshConcurrency?: number;
   /** `maxValueBytes` of every cache. */
   readonly maxValueBytes?: number;
+  /** Change capture of every routed document, relay options, and the specs the runtime lists. */
+  readonly changeCapture?: RuntimeWiring["changeCapture"];
+  readonly changeRelay?: RuntimeWiring["changeRelay"];
+  readonly specs?: RuntimeWiring["specs"];
 }
 
 export interface System {
@@ -89,6 +93,9 @@ export async function buildSystem(options: SystemOptions): Promise<System> {
       ...(options.maxValueBytes !== undefined ? { maxValueBytes: options.maxValueBytes } : {}),
       ...(options.push ? { invalidationPush: true } : {}),
       ...(typeof options.push === "object" ? { pushTiming: options.push } : {}),
+      ...(options.changeCapture ? { changeCapture: options.changeCapture } : {}),
+      ...(options.changeRelay ? { changeRelay: options.changeRelay } : {}),
+      ...(options.specs ? { specs: options.specs } : {}),
     };
     const runtime = await startRuntime({
       ...wiring,

@@ -43,6 +43,19 @@ const fixtures: ReadonlyArray<readonly [string, string, boolean]> = [
   ["read-through/sideways-to-otel.ts", "../otel/index.js", false],
   ["otel/into-core.ts", "../read-through/read-through-coordinator.js", false],
   ["otel/down-to-observability.ts", "../observability/event-channels.js", true],
+  ["change-capture/sideways-to-core.ts", "../read-through/read-through-coordinator.js", false],
+  ["change-capture/up-to-runtime.ts", "../runtime/runtime.js", false],
+  ["change-capture/outbox/driver.ts", "ioredis", false],
+  ["change-capture/down-to-l2.ts", "../l2/document-entry.js", true],
+  ["change-capture/down-to-repository.ts", "../repository/postgres/sql-driver.js", true],
+  ["read-through/sideways-to-capture.ts", "../change-capture/change-relay.js", false],
+  ["l2/up-to-capture.ts", "../change-capture/change-relay.js", false],
+  ["cache/up-to-runtime.ts", "../runtime/runtime.js", false],
+  ["cache/driver.ts", "ioredis", false],
+  ["cache/down-to-l2.ts", "../l2/key-value-store.js", true],
+  ["cache/down-to-core.ts", "../read-through/single-flight.js", true],
+  ["l2/up-to-cache.ts", "../cache/cache.js", false],
+  ["read-through/up-to-cache.ts", "../cache/cache.js", false],
 ];
 
 let root: string;

@@ -40,6 +40,7 @@ describe("postgresModule options", () => {
     [{ url: "postgres://h/db", documents, migrat: true }, "postgresModule.migrat"],
     [{ url: "postgres://h/db", documents, queryTimeoutMs: 0 }, "postgresModule.queryTimeoutMs"],
     [{ url: "postgres://h/db", documents, queryTimeoutMs: "5s" }, "postgresModule.queryTimeoutMs"],
+    [{ url: "postgres://h/db", documents, preparedStatements: "no" }, "postgresModule.preparedStatements"],
   ])("refuses %j", (options, path) => {
     const error = expectConfigurationError(() => postgresModule(options as never));
     if (path) expect(error.path).toBe(path);

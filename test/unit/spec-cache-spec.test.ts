@@ -46,6 +46,7 @@ describe("parseCacheSpec defaults", () => {
       l1: { capacity: 1024, policy: "lru" },
       earlyRefresh: { beta: 1, background: false },
       ageTtl: { alpha: 0.1, min: "30s", max: "1h" },
+      lease: { maxWait: "2s", ttl: "5s" },
     });
     expect(Object.isFrozen(CACHE_SPEC_DEFAULTS)).toBe(true);
   });

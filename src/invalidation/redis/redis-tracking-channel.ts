@@ -22,8 +22,10 @@ export interface RedisTrackingChannelOptions {
   readonly connect: () => Redis;
   /** Key prefixes to track, e.g. `app:products:` (one per push-enabled namespace). */
   readonly prefixes: ReadonlyArray<string>;
-  /** Why push cannot work with this client, when known up front (e.g. a Cluster client). */
+  /** Why push cannot work with this client, when known up front. */
   readonly unsupported?: string;
+  /** The server's role, for the per-node stats (`"master"` under Sentinel; unset for a single server). */
+  readonly role?: "master" | "replica";
   readonly timing: PushTiming;
   readonly random: () => number;
   /** Wall clock for rate-limiting warnings (default Date.now). */
@@ -55,6 +57,9 @@ export class RedisTrackingChannel implements InvalidationChannel {
   #pingDeadline: NodeJS.Timeout | undefined;
   #firstSettled: (() => void) | undefined;
   #stopped = false;
+  /** `host:port` of the last armed connection (under Sentinel it follows the master), and what it delivered. */
+  #address: string | undefined;
+  #invalidations = 0;
   readonly #prefixArgs: string[];
 
   readonly #degraded: RateLimitedLog;
@@ -110,6 +115,19 @@ export class RedisTrackingChannel implements InvalidationChannel {
       disarmings: this.#disarmings,
       lastDisarm: this.#lastDisarm,
       unsupportedReason: this.#unsupportedReason,
+      ...(this.#address === undefined
+        ? {}
+        : {
+            nodes: {
+              [this.#address]: {
+                state: this.#state,
+                role: this.options.role,
+                armings: this.#armings,
+                disarmings: this.#disarmings,
+                invalidations: this.#invalidations,
+              },
+            },
+          }),
     };
   }
 
@@ -143,6 +161,10 @@ export class RedisTrackingChannel implements InvalidationChannel {
     }
     if (conn !== this.#conn) return;
     this.#failures = 0;
+    const stream = (conn as { stream?: { remoteAddress?: string; remotePort?: number } }).stream;
+    const address = stream?.remoteAddress === undefined ? undefined : `${stream.remoteAddress}:${stream.remotePort}`;
+    if (address !== this.#address) this.#invalidations = 0; // another server (a Sentinel failover): its own count
+    this.#address = address;
     this.#state = "armed";
     this.#armings++;
     this.#listener?.armed(this.#epoch);
@@ -157,6 +179,7 @@ export class RedisTrackingChannel implements InvalidationChannel {
       return;
     }
     if (Array.isArray(message) && message.every((key) => Buffer.isBuffer(key))) {
+      this.#invalidations += message.length;
       this.#listener?.invalidate(message.map((key: Buffer) => key.toString("utf8")));
       return;
     }

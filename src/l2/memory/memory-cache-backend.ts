@@ -13,7 +13,18 @@ import {
   encodeTombstone,
   envelopeVersion,
 } from "../entry-envelope.js";
-import { entryPrefix, idKey, idleClockPrefix, kvPrefix, versionFloorPrefix } from "../key-layout.js";
+import type { EntryLeases } from "../entry-lease.js";
+import {
+  entryPrefix,
+  idKey,
+  idleClockPrefix,
+  kvGenerationKey,
+  kvPrefix,
+  kvTagPrefix,
+  leasePrefix,
+  versionFloorPrefix,
+} from "../key-layout.js";
+import type { KeyValueStore } from "../key-value-store.js";
 import {
   checkKvKey,
   checkKvKeys,
@@ -23,6 +34,8 @@ import {
   encodeKvValue,
 } from "../kv-input.js";
 import { supersedes } from "../version-order.js";
+import { MemoryEntryLeases } from "./memory-entry-leases.js";
+import { MemoryKeyValueStore } from "./memory-key-value-store.js";
 
 /**
  * An in-process L2 with Redis' semantics for what stratacache uses: per-key expiry, the same envelope bytes and
@@ -112,11 +125,33 @@ export class MemoryKeyspace {
 
   clear(): void {
     this.#data.clear();
+    this.#pinned.clear();
+  }
+
+  /** Values outside the size bound (generations, tag versions): evicting one would revive what it invalidated. */
+  readonly #pinned = new Map<string, string>();
+
+  getPinned(key: string): string | undefined {
+    return this.#pinned.get(key);
+  }
+
+  setPinned(key: string, value: string): void {
+    this.#pinned.set(key, value);
+  }
+
+  /** Deletes every key that starts with `prefix`; returns how many. */
+  deletePrefix(prefix: string): number {
+    let removed = 0;
+    for (const key of [...this.#data.keys()]) {
+      if (key.startsWith(prefix) && this.delete(key)) removed++;
+    }
+    return removed;
   }
 }
 
 class MemoryNamespace implements CacheNamespace {
   readonly #entries = new Map<string, MemoryEntryStore>();
+  #keyValues: KeyValueStore | undefined;
 
   constructor(
     readonly name: string,
@@ -127,6 +162,16 @@ class MemoryNamespace implements CacheNamespace {
 
   kv(defaultTtlMs: number): CachePort {
     return new MemoryKvStore(this.keyspace, kvPrefix(this.namespace), defaultTtlMs, this.maxValueBytes);
+  }
+
+  keyValues(): KeyValueStore {
+    this.#keyValues ??= new MemoryKeyValueStore(
+      this.keyspace,
+      kvPrefix(this.namespace),
+      kvGenerationKey(this.namespace),
+      kvTagPrefix(this.namespace),
+    );
+    return this.#keyValues;
   }
 
   entries(fingerprint: string, maxTtlMs = 0): DocumentEntryStore {
@@ -144,6 +189,17 @@ class MemoryNamespace implements CacheNamespace {
       this.#entries.set(slot, store);
     }
     return store;
+  }
+
+  leases(fingerprint: string, maxTtlMs = 0): EntryLeases {
+    return new MemoryEntryLeases(
+      this.keyspace,
+      this.entries(fingerprint, maxTtlMs),
+      this.entryPrefix(fingerprint),
+      idleClockPrefix(this.namespace, fingerprint),
+      leasePrefix(this.namespace, fingerprint),
+      fingerprint,
+    );
   }
 
   entryPrefix(fingerprint: string): string {
@@ -203,6 +259,10 @@ class MemoryEntryStore implements DocumentEntryStore {
     return this.#put(id, incarnation, TOMBSTONE_REV, 0, envelope, ttlMs, slideMs, true);
   }
 
+  async clearAll(): Promise<number> {
+    return this.keyspace.deletePrefix(this.prefix);
+  }
+
   /** Same semantics as SLIDING_READ_LUA: an entry whose idle clock ran out is a miss; a read restarts the clock. */
   #read(id: string, slideMs: number): EntryRead {
     const raw = this.keyspace.get(idKey(this.prefix, id));
@@ -232,7 +292,9 @@ class MemoryEntryStore implements DocumentEntryStore {
     const floorRaw = this.keyspace.get(floorKey);
     if (floorRaw !== undefined) {
       const floor = decodeFloor(text(floorRaw));
-      if (floor === undefined || this.#ttlClass(floorKey) < 0) this.keyspace.delete(floorKey);
+      // Its TTL matters only when it would keep the put out (as in the script).
+      if (floor === undefined) this.keyspace.delete(floorKey);
+      else if (supersedes(floor, next) && this.#ttlClass(floorKey) < 0) this.keyspace.delete(floorKey);
       else if (supersedes(floor, next)) {
         // Rejected by the floor: the entry is not examined, but it may not outlive the bound either.
         const pttl = this.keyspace.pttl(key);
@@ -243,11 +305,13 @@ class MemoryEntryStore implements DocumentEntryStore {
     const raw = this.keyspace.get(key);
     if (raw !== undefined) {
       const current = envelopeVersion(this.fingerprint, text(raw));
-      const cut = current === undefined ? -1 : this.#ttlClass(key);
-      if (current !== undefined && cut >= 0) {
+      // Its TTL is looked at only when it would keep the put out (as in the script; a superseded entry is replaced).
+      if (current !== undefined && supersedes(current, next)) {
+        const cut = this.#ttlClass(key);
         // Freshness breaks a tie only for an entry of ours: an over-long one may be replaced by the same version.
-        const stored = cut === 0 ? current : { incarnation: current.incarnation, rev: current.rev };
-        if (supersedes(stored, next)) return "rejected";
+        if (cut === 0 || (cut > 0 && supersedes({ incarnation: current.incarnation, rev: current.rev }, next))) {
+          return "rejected";
+        }
       }
     }
     const ttl = Math.max(1, Math.ceil(ttlMs));

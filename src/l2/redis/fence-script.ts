@@ -10,26 +10,28 @@
  * Bad data in Redis costs misses, never a stuck key:
  * - An entry or floor the fence cannot parse — garbled, truncated, old format, another fingerprint — is absent to
  *   it: the entry is replaced by this put, the floor is deleted. The rules are entry-envelope.ts' exactly. A key of
- *   another Redis type (a hash, a list…) is deleted, then absent; readers see it as a corrupt entry (a miss).
+ *   another Redis type (a hash, a list…) is absent to it too (MGET reads it as nil, so the script cannot fail on
+ *   it): a put's SET replaces such an entry, a writer's SET such a floor; readers see the entry as corrupt (a miss).
  * - The library never writes an entry or floor without a PX TTL, nor with one above the document's longest lifetime
  *   (`maxttl`: max(ttl, ageTtl.max) + grace, at least 60 s — a tombstone's life). A key with no TTL is foreign and
  *   treated as absent. A key whose TTL exceeds `maxttl` is cut down to `maxttl` (PEXPIRE) and still honoured — it
  *   may be a newer version from a replica configured with a longer ttl (a rolling deploy) — except that a put of the
- *   same version may replace it.
+ *   same version may replace it. TTLs are looked at only when the key would keep the put out (a key the put
+ *   supersedes is harmless whatever its TTL): the common fill is one MGET and one SET inside the script.
  * The bounds, with L = `maxttl` and F the document's longest freshness (max(ttl, ageTtl.max)):
  * - undecodable entry or floor, or one without a TTL: replaced (dropped) by the next fill, write-through, tombstone
  *   or create — the newest committed version is cached on the next read;
  * - a well-formed forgery claiming a newer version (recognising it outright needs sealing): readers never serve it
  *   while its freshUntil lies more than F + 1 s ahead (the coordinator's #judge), and it keeps fills and
- *   write-throughs out for at most L after the first fence that meets it — at most F + 1 s + L after it was
- *   planted; a planted floor, at most L.
+ *   write-throughs out for at most L after the first fence it rejects — at most F + 1 s + L after it was planted;
+ *   a planted floor, at most L after the first fence it rejects.
  *
  * put(entry key, floor key, idle-clock key, envelope, physical ttl ms, fingerprint, incarnation, rev or "T",
  *     freshUntil, sliding window ms (0: not sliding), "1" when a writer puts (raise the floor), max ttl ms (0: none))
  * returns 1 when stored, 0 when a version at least as new is there. An empty envelope *clears*: the entry is
  * deleted instead of set when older than the given version (a create: see DocumentEntryStore.clear).
  */
-const FENCE_FUNCTION = `
+export const FENCE_FUNCTION = `
 local MAXN = 9007199254740991
 local INF = math.huge
 local function num(s)
@@ -54,52 +56,46 @@ local function ttlClass(key, maxttl)
   end
   return 0
 end
--- GET, except that a key of another type (a hash, a list…: never ours) is foreign: deleted, and read as absent.
--- TYPE is asked only when the GET failed, so the common path costs nothing more.
-local function getString(key)
-  local v = redis.pcall('GET', key)
-  if type(v) == 'table' and v.err then
-    if redis.call('TYPE', key).ok == 'string' then error(v.err) end
-    redis.call('DEL', key)
-    return false
-  end
-  return v
-end
 local function put(ek, fk, ck, envelope, ttl, fp, inc, rev, fresh, slide, raise, maxttl)
   local ni = tonumber(inc)
   local nr = revOf(rev)
   maxttl = tonumber(maxttl) or 0
-  local floor = getString(fk)
+  -- One MGET reads both (they share a hash slot). MGET answers nil for a key of another type (a hash, a list…:
+  -- never ours), so such a key is absent here and can never make the script fail: SET replaces it.
+  local both = redis.call('MGET', fk, ek)
+  local floor, cur = both[1], both[2]
   -- The version order below (floor, then entry) is version-order.ts' supersedes(), which the memory backend runs.
+  -- A TTL is asked for (PTTL) only when a key would reject the put: a key the put supersedes cannot keep it out
+  -- whatever its TTL, so the common fill costs MGET + SET.
   if floor then
     local si, sr = string.match(floor, '^(%d+)|([%dT]+)$')
     local fi, fr = num(si), revOf(sr)
-    if fi == nil or fr == nil or ttlClass(fk, maxttl) < 0 then
+    if fi == nil or fr == nil then
       redis.call('DEL', fk)
     elseif fi > ni or (fi == ni and (fr == INF or fr > nr)) then
-      -- Rejected by the floor: the entry is not examined, but it may not outlive the bound either.
-      local pttl = redis.call('PTTL', ek)
-      if maxttl > 0 and (pttl == -1 or pttl > maxttl) then redis.call('PEXPIRE', ek, maxttl) end
-      return 0
+      if ttlClass(fk, maxttl) < 0 then
+        redis.call('DEL', fk)
+      else
+        -- Rejected by the floor: the entry is not examined, but it may not outlive the bound either.
+        local pttl = redis.call('PTTL', ek)
+        if maxttl > 0 and (pttl == -1 or pttl > maxttl) then redis.call('PEXPIRE', ek, maxttl) end
+        return 0
+      end
     end
   end
-  local cur = getString(ek)
   if cur then
     local _, e, cfp, si, sr, sa, sd, su = string.find(cur, '^s1|([^|]*)|(%d+)|([^|]*)|(%d+)|(%d+)|(%d+)|')
     local ci, cr = num(si), revOf(sr)
     local ok = cfp == fp and ci ~= nil and cr ~= nil and num(sa) ~= nil and num(sd) ~= nil and num(su) ~= nil
     if ok and (cr == INF) ~= (e == #cur) then ok = false end
     if ok then
-      local class = ttlClass(ek, maxttl)
-      if class >= 0 then
-        if ci > ni then return 0 end
-        if ci == ni then
-          if cr == INF then return 0 end
-          if nr ~= INF then
-            if cr > nr then return 0 end
-            if cr == nr and class == 0 and num(su) >= tonumber(fresh) then return 0 end
-          end
-        end
+      -- 2: newer (keeps the put out when ours), 1: the same version at least as fresh (only when its TTL is ours)
+      local keep = 0
+      if ci > ni or (ci == ni and (cr == INF or (nr ~= INF and cr > nr))) then keep = 2
+      elseif ci == ni and nr ~= INF and cr == nr and num(su) >= tonumber(fresh) then keep = 1 end
+      if keep > 0 then
+        local class = ttlClass(ek, maxttl)
+        if class == 0 or (class > 0 and keep == 2) then return 0 end
       end
     end
   end

@@ -14,10 +14,28 @@ export class GetBatcher {
   /** Multi-key reads sent and not yet answered. */
   #inFlight = 0;
 
-  /** `fetch` reads many keys in one go (one value or null per key, in order). */
-  constructor(private readonly fetch: (keys: string[]) => Promise<ReadonlyArray<string | null>>) {}
+  /**
+   * `fetch` reads many keys in one go (one value or null per key, in order). `one`, when given, reads a lone key: a
+   * read that finds nothing in flight and nothing queued is sent through it directly, without the queue's promise,
+   * waiter and arrays (the common case of an L2 hit that is not part of a burst).
+   */
+  constructor(
+    private readonly fetch: (keys: string[]) => Promise<ReadonlyArray<string | null>>,
+    private readonly one?: (key: string) => Promise<string | null>,
+  ) {}
 
   get(key: string): Promise<string | null> {
+    if (this.one !== undefined && this.#inFlight === 0 && this.#keys.length === 0) {
+      this.#inFlight++;
+      let call: Promise<string | null>;
+      try {
+        call = this.one(key);
+      } catch (error) {
+        call = Promise.reject(error);
+      }
+      call.then(this.#settled, this.#settled);
+      return call;
+    }
     return new Promise<string | null>((resolve, reject) => {
       this.#keys.push(key);
       this.#waiters.push({ resolve, reject });
@@ -28,6 +46,10 @@ export class GetBatcher {
       }
     });
   }
+
+  readonly #settled = (): void => {
+    this.#inFlight--;
+  };
 
   readonly #flush = (): void => {
     const keys = this.#keys;

@@ -3,9 +3,21 @@ import type { Logger } from "../../kernel/logger.js";
 import type { CacheBackend, CacheNamespace } from "../cache-backend.js";
 import type { CachePort } from "../cache-port.js";
 import type { DocumentEntryStore } from "../document-entry.js";
-import { entryPrefix, idleClockPrefix, kvPrefix, versionFloorPrefix } from "../key-layout.js";
+import type { EntryLeases } from "../entry-lease.js";
+import {
+  entryPrefix,
+  idleClockPrefix,
+  kvGenerationKey,
+  kvPrefix,
+  kvTagPrefix,
+  leasePrefix,
+  versionFloorPrefix,
+} from "../key-layout.js";
+import type { KeyValueStore } from "../key-value-store.js";
 import { DEFAULT_MAX_VALUE_BYTES } from "../kv-input.js";
+import { RedisEntryLeases } from "./redis-entry-leases.js";
 import { RedisEntryStore } from "./redis-entry-store.js";
+import { RedisKeyValueStore } from "./redis-key-value-store.js";
 import { RedisKvStore } from "./redis-kv-store.js";
 
 export interface RedisCacheRoute {
@@ -62,6 +74,7 @@ class RedisNamespace implements CacheNamespace {
   readonly invalidationPush: boolean;
   readonly maxValueBytes: number;
   readonly #entries = new Map<string, RedisEntryStore>();
+  #keyValues: KeyValueStore | undefined;
 
   constructor(
     readonly name: string,
@@ -76,6 +89,17 @@ class RedisNamespace implements CacheNamespace {
   kv(defaultTtlMs: number): CachePort {
     const client = this.backend.client;
     return new RedisKvStore(client, kvPrefix(this.namespace), defaultTtlMs, this.backend.timeoutMs, this.maxValueBytes);
+  }
+
+  keyValues(): KeyValueStore {
+    this.#keyValues ??= new RedisKeyValueStore(
+      this.backend.client,
+      kvPrefix(this.namespace),
+      kvGenerationKey(this.namespace),
+      kvTagPrefix(this.namespace),
+      this.backend.timeoutMs,
+    );
+    return this.#keyValues;
   }
 
   entries(fingerprint: string, maxTtlMs = 0): DocumentEntryStore {
@@ -94,6 +118,19 @@ class RedisNamespace implements CacheNamespace {
       this.#entries.set(slot, store);
     }
     return store;
+  }
+
+  leases(fingerprint: string, maxTtlMs = 0): EntryLeases {
+    return new RedisEntryLeases(
+      this.backend.client,
+      this.entryPrefix(fingerprint),
+      idleClockPrefix(this.namespace, fingerprint),
+      versionFloorPrefix(this.namespace, fingerprint),
+      leasePrefix(this.namespace, fingerprint),
+      fingerprint,
+      this.backend.timeoutMs,
+      maxTtlMs,
+    );
   }
 
   entryPrefix(fingerprint: string): string {

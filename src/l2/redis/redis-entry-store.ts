@@ -46,9 +46,16 @@ export class RedisEntryStore implements DocumentEntryStore {
 
   async read(id: string, slideMs = 0): Promise<EntryRead> {
     if (slideMs > 0) return (await this.readMany([id], slideMs))[0] ?? "miss";
-    const raw = await this.#gets.get(this.key(id));
+    let raw: string | null;
+    try {
+      raw = await this.#gets.get(this.key(id));
+    } catch (error) {
+      raw = corruptOnWrongType(error); // a lone GET of a key of another type (an MGET reads it as nil)
+    }
     return raw === null ? "miss" : decodeEntry(this.fingerprint, raw);
   }
+
+  readonly #getOne = (key: string): Promise<string | null> => this.#bound(this.#client.get(key), "GET");
 
   /** Single reads of one tick, as one GET (alone) or one MGET per hash slot. */
   readonly #gets = new GetBatcher(async (keys) => {
@@ -71,7 +78,7 @@ export class RedisEntryStore implements DocumentEntryStore {
       }),
     );
     return out;
-  });
+  }, this.#getOne);
 
   async readMany(ids: ReadonlyArray<string>, slideMs = 0): Promise<EntryRead[]> {
     const keys = ids.map((id) => this.key(id));
@@ -153,6 +160,30 @@ export class RedisEntryStore implements DocumentEntryStore {
     return (await this.#bound(call, "tombstone")) === 1 ? "stored" : "rejected";
   }
 
+  /**
+   * SCAN for the document's entry prefix on every master, then UNLINK what it found, one key per command (on a
+   * Cluster one node holds keys of many slots). Each deletion is a tracking invalidation for every L1.
+   */
+  async clearAll(): Promise<number> {
+    const client = this.#client as Redis | Cluster;
+    const nodes: Redis[] = client.isCluster ? (client as Cluster).nodes("master") : [client as Redis];
+    const pattern = `${escapeGlob(this.prefix)}*`;
+    let removed = 0;
+    for (const node of nodes) {
+      let cursor = "0";
+      do {
+        const [next, keys] = await this.#bound(node.scan(cursor, "MATCH", pattern, "COUNT", 1000), "SCAN");
+        cursor = next;
+        if (keys.length === 0) continue;
+        const pipeline = node.pipeline();
+        for (const key of keys) pipeline.unlink(key);
+        const replies = (await this.#bound(pipeline.exec(), "UNLINK")) ?? [];
+        for (const [error, count] of replies) if (error === null && count === 1) removed++;
+      } while (cursor !== "0");
+    }
+    return removed;
+  }
+
   async #putOne(
     id: string,
     entry: DocumentEntry,
@@ -201,4 +232,9 @@ export class RedisEntryStore implements DocumentEntryStore {
   #bound<T>(promise: Promise<T>, operation: string): Promise<T> {
     return this.#ownDeadline ? boundCommand(promise, this.timeoutMs, operation) : promise;
   }
+}
+
+/** A SCAN MATCH pattern that matches `text` literally. */
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 }

@@ -1,6 +1,7 @@
 /**
  * Redis' WRONGTYPE reply: a key the library reads holds a hash, a list… — never something the library wrote. Read
- * paths turn it into a miss (bad data in Redis costs misses: invariant 8 in ARCHITECTURE.md); the fence deletes such a key.
+ * paths turn it into a miss (bad data in Redis costs misses: invariant 8 in ARCHITECTURE.md); the fence reads such a key
+ * as absent (MGET) and a put replaces it.
  */
 export function isWrongType(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith("WRONGTYPE");

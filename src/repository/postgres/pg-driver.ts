@@ -10,7 +10,8 @@
  */
 import pg from "pg";
 import { postgresFailure } from "./postgres-failure.js";
-import type { SqlDriver, SqlExecutor, SqlResult, SqlRow } from "./sql-driver.js";
+import { quoteIdent } from "./quote-ident.js";
+import type { SqlDriver, SqlExecutor, SqlListener, SqlResult, SqlRow } from "./sql-driver.js";
 import { sqlStateOf } from "./sql-state.js";
 
 export type PgDriverOptions =
@@ -22,6 +23,12 @@ export type PgDriverOptions =
       readonly connectTimeoutMs?: number | undefined;
       /** Client-side bound on each statement (pg `query_timeout`), so a hung server fails reads instead of hanging them. */
       readonly queryTimeoutMs?: number | undefined;
+      /**
+       * Send parameterised statements as named prepared statements (default true): Postgres parses and plans each
+       * once per connection instead of on every call, which is most of its CPU for a read by id. Turn off behind a
+       * pooler that cannot carry them across connections (PgBouncer in transaction mode before 1.21).
+       */
+      readonly preparedStatements?: boolean | undefined;
     }
   | { readonly pool: PgPoolLike };
 
@@ -59,7 +66,7 @@ export interface PgPoolLike {
 const defaultConnectTimeoutMs = 5_000;
 
 export function pgDriver(options: PgDriverOptions): SqlDriver {
-  if ("pool" in options) return new PgDriver(options.pool, undefined);
+  if ("pool" in options) return new PgDriver(options.pool, undefined, false);
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.max ?? 10,
@@ -69,28 +76,53 @@ export function pgDriver(options: PgDriverOptions): SqlDriver {
   // An idle client losing its connection emits on the pool; unhandled, that would crash the process. The next
   // checkout simply opens a new connection.
   pool.on("error", () => {});
-  return new PgDriver(pool, () => pool.end());
+  return new PgDriver(pool, () => pool.end(), options.preparedStatements ?? true);
 }
+
+/** At most this many distinct statements get a name (the repositories issue a handful per table); others go unnamed. */
+const MAX_NAMED_STATEMENTS = 256;
 
 class PgDriver implements SqlDriver {
   readonly endpoint: string;
   #closed = false;
 
+  /** Statement text → its prepared-statement name; undefined when statements are sent unnamed. */
+  readonly #names: Map<string, string> | undefined;
+
   constructor(
     private readonly pool: PgPoolLike,
     /** Ends the pool we created; undefined for a caller's pool. */
     private readonly end: (() => Promise<void>) | undefined,
+    /** Only on a pool we created (a `pg.Pool`, so it takes a query config); a caller's pool is used as given. */
+    prepare: boolean,
   ) {
     this.endpoint = describeEndpoint(pool);
+    this.#names = prepare ? new Map() : undefined;
   }
 
   async query<R extends SqlRow>(text: string, params?: ReadonlyArray<unknown>): Promise<SqlResult<R>> {
     try {
-      const result = await this.pool.query(text, params as unknown[] | undefined);
+      const name = params === undefined || params.length === 0 ? undefined : this.#nameOf(text);
+      const result =
+        name === undefined
+          ? await this.pool.query(text, params as unknown[] | undefined)
+          : await (this.pool as unknown as pg.Pool).query({ name, text, values: params as unknown[] });
       return { rows: result.rows as R[] };
     } catch (error) {
       throw postgresFailure(error, this.endpoint);
     }
+  }
+
+  /** pg prepares a named statement once per connection and then only binds it (statements without parameters stay unnamed). */
+  #nameOf(text: string): string | undefined {
+    const names = this.#names;
+    if (names === undefined) return undefined;
+    let name = names.get(text);
+    if (name === undefined && names.size < MAX_NAMED_STATEMENTS) {
+      name = `strata_${names.size + 1}`;
+      names.set(text, name);
+    }
+    return name;
   }
 
   async transaction<T>(fn: (executor: SqlExecutor) => Promise<T>): Promise<T> {
@@ -135,6 +167,34 @@ class PgDriver implements SqlDriver {
       client.off?.("error", onError);
       client.release(broken);
     }
+  }
+
+  async listen(channel: string, onNotify: () => void, onLost: (error: Error) => void): Promise<SqlListener> {
+    const client = await this.pool.connect().catch((error: unknown) => {
+      throw postgresFailure(error, this.endpoint);
+    });
+    // A pooled client is an EventEmitter; the structural type names only what transactions use.
+    const emitter = client as PgPoolClientLike & { on(event: string, listener: (...args: unknown[]) => void): unknown };
+    let done = false;
+    const end = (error: Error | undefined) => {
+      if (done) return;
+      done = true;
+      client.release(true); // destroyed, never back in the pool: it is still LISTENing
+      if (error !== undefined) onLost(error);
+    };
+    emitter.on("error", (error) => end(error instanceof Error ? error : new Error(String(error))));
+    emitter.on("end", () => end(new Error("the LISTEN session ended")));
+    emitter.on("notification", () => onNotify());
+    try {
+      await client.query(`LISTEN ${quoteIdent(channel, "channel")}`);
+    } catch (error) {
+      done = true;
+      client.release(true);
+      throw postgresFailure(error, this.endpoint);
+    }
+    return {
+      close: async () => end(undefined),
+    };
   }
 
   async close(): Promise<void> {

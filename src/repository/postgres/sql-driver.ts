@@ -24,6 +24,18 @@ export interface SqlDriver extends SqlExecutor {
    * Resolves only once COMMIT has succeeded.
    */
   transaction<T>(fn: (executor: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * Opens a dedicated session that LISTENs on `channel` and calls `onNotify` for each notification, until `close()`;
+   * `onLost` is called once if the session drops (the caller listens again). Absent where there is no such session
+   * (PGlite: every writer is in this process).
+   */
+  listen?(channel: string, onNotify: () => void, onLost: (error: Error) => void): Promise<SqlListener>;
   /** Releases what the driver created; a pool or PGlite instance supplied by the caller stays open. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** A LISTEN session opened by `SqlDriver.listen`. */
+export interface SqlListener {
+  /** Ends the session. Idempotent. */
   close(): Promise<void>;
 }

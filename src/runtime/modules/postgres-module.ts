@@ -1,3 +1,4 @@
+import type { CaptureMode } from "../../change-capture/capture-stats.js";
 import { checkKnownKeys, checkName, checkObject, checkTimerDelay } from "../../kernel/check-options.js";
 import { ConfigurationError } from "../../kernel/errors.js";
 import type { TableRef } from "../../repository/document-repository.js";
@@ -10,6 +11,12 @@ import { createSqlDatabase } from "../../repository/postgres/sql-database.js";
 import type { SqlDriver } from "../../repository/postgres/sql-driver.js";
 import type { DocumentsModule, ModuleEnv } from "../module.js";
 import { type DataLocation, postgresUrlLocation } from "../route-conflicts.js";
+import {
+  type ChangeRelayOptions,
+  captureModule,
+  type DocumentCaptureOption,
+  documentCaptureMode,
+} from "./postgres-change-capture.js";
 
 /** Where one document's rows live. */
 export interface PostgresDocumentOptions {
@@ -23,6 +30,14 @@ export interface PostgresDocumentOptions {
    * @default "public"
    */
   readonly schema?: string;
+  /**
+   * Invalidate this document's cached entries from Postgres itself, so writes that bypass the library (psql, a
+   * migration, another service, a writer killed after COMMIT) are seen too: `true` / `"outbox"` (triggers and an
+   * outbox table, installed with the migration; any Postgres, PGlite too) or `"logical"` (a pgoutput slot). See
+   * `changeRelay` and the change-capture recipe.
+   * @default false
+   */
+  readonly changeCapture?: DocumentCaptureOption;
 }
 
 /** Options of postgresModule: exactly one of `url`, `pool` or `pglite`. Checked at once (ConfigurationError). */
@@ -49,6 +64,16 @@ export interface PostgresModuleOptions {
    * @default 10000
    */
   readonly queryTimeoutMs?: number;
+  /**
+   * With `url`: send the library's parameterised statements as named prepared statements, parsed and planned once
+   * per connection (a read by id costs Postgres far less CPU). Set false behind a pooler that cannot carry prepared
+   * statements across server connections (PgBouncer in transaction mode before 1.21). A `pool` you pass always gets
+   * unnamed statements; PGlite has none.
+   * @default true
+   */
+  readonly preparedStatements?: boolean;
+  /** How this runtime relays the changes of documents with `changeCapture` (see ChangeRelayOptions). */
+  readonly changeRelay?: ChangeRelayOptions;
 }
 
 const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
@@ -77,7 +102,7 @@ export function postgresModule(options: PostgresModuleOptions): DocumentsModule 
   const opts = checkObject(options, "postgresModule");
   checkKnownKeys(
     opts,
-    ["url", "pool", "pglite", "documents", "migrate", "onQuery", "queryTimeoutMs"],
+    ["url", "pool", "pglite", "documents", "migrate", "onQuery", "queryTimeoutMs", "preparedStatements", "changeRelay"],
     "postgresModule",
   );
   const sources = ["url", "pool", "pglite"].filter((key) => opts[key] !== undefined);
@@ -96,16 +121,23 @@ export function postgresModule(options: PostgresModuleOptions): DocumentsModule 
   if (opts.onQuery !== undefined && typeof opts.onQuery !== "function") {
     throw new ConfigurationError("postgresModule.onQuery", "must be a function");
   }
+  const preparedStatements = opts.preparedStatements ?? true;
+  if (typeof preparedStatements !== "boolean") {
+    throw new ConfigurationError("postgresModule.preparedStatements", "must be a boolean");
+  }
   const queryTimeoutMs =
     opts.queryTimeoutMs === undefined
       ? DEFAULT_QUERY_TIMEOUT_MS
       : checkTimerDelay(opts.queryTimeoutMs, "postgresModule.queryTimeoutMs");
   const routes = new Map<string, TableRef>();
+  const captureModes = new Map<string, CaptureMode>();
   for (const [name, value] of Object.entries(checkObject(opts.documents, "postgresModule.documents"))) {
     const path = `postgresModule.documents.${name}`;
     checkName(name, path);
     const doc = checkObject(value, path);
-    checkKnownKeys(doc, ["table", "schema"], path);
+    checkKnownKeys(doc, ["table", "schema", "changeCapture"], path);
+    const captureMode = documentCaptureMode(doc.changeCapture, `${path}.changeCapture`);
+    if (captureMode !== undefined) captureModes.set(name, captureMode);
     const table: TableRef = {
       table: identifier(doc.table ?? name, `${path}.table`),
       schema: identifier(doc.schema ?? "public", `${path}.schema`),
@@ -114,17 +146,28 @@ export function postgresModule(options: PostgresModuleOptions): DocumentsModule 
     routes.set(name, table);
   }
   if (routes.size === 0) throw new ConfigurationError("postgresModule.documents", "must route at least one document");
+  let driver: SqlDriver | undefined;
+  const changeCapture = captureModule(
+    captureModes,
+    routes,
+    opts.changeRelay,
+    typeof opts.url === "string" ? opts.url : undefined,
+    () => driver,
+    undefined,
+  );
 
   return {
     kind: "documents",
     routes,
     migrate,
     location: locationOf(opts),
+    changeCapture,
     async open(env: ModuleEnv) {
       // Fail start with the fix in the message when the optional peer is missing, before anything connects.
       if (options.pglite === true) await loadPglite();
+      driver = driverFor(options, queryTimeoutMs, preparedStatements);
       return createSqlDatabase({
-        driver: driverFor(options, queryTimeoutMs),
+        driver,
         logger: env.logger,
         onQuery: options.onQuery,
       });
@@ -132,8 +175,8 @@ export function postgresModule(options: PostgresModuleOptions): DocumentsModule 
   };
 }
 
-function driverFor(options: PostgresModuleOptions, queryTimeoutMs: number): SqlDriver {
-  if (options.url !== undefined) return pgDriver({ url: options.url, queryTimeoutMs });
+function driverFor(options: PostgresModuleOptions, queryTimeoutMs: number, preparedStatements: boolean): SqlDriver {
+  if (options.url !== undefined) return pgDriver({ url: options.url, queryTimeoutMs, preparedStatements });
   if (options.pool !== undefined) return pgDriver({ pool: options.pool });
   return pgliteDriver(options.pglite === true ? {} : { pglite: options.pglite });
 }

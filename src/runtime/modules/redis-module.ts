@@ -1,7 +1,8 @@
 import type { Cluster } from "ioredis";
 import { Redis } from "ioredis";
-import type { PushTiming } from "../../invalidation/invalidation-channel.js";
+import type { InvalidationChannel, PushTiming } from "../../invalidation/invalidation-channel.js";
 import { DEFAULT_PUSH_TIMING } from "../../invalidation/invalidation-channel.js";
+import { ClusterTrackingChannel } from "../../invalidation/redis/cluster-tracking-channel.js";
 import { RedisTrackingChannel } from "../../invalidation/redis/redis-tracking-channel.js";
 import {
   checkKnownKeys,
@@ -26,7 +27,8 @@ export interface RedisCacheOptions {
   readonly namespace: string;
   /**
    * Drop L1 entries on every replica the moment Redis sees a write (CLIENT TRACKING, one extra connection), so
-   * push latency rather than `l1.ttl` bounds L1 staleness. Not supported on a Cluster client (TTL-only, logged once).
+   * push latency rather than `l1.ttl` bounds L1 staleness. On a Cluster client, one such connection per node
+   * (masters and replicas); under Sentinel, one to the current master, following failovers.
    * @default false
    */
   readonly invalidationPush?: boolean;
@@ -90,12 +92,33 @@ function isRedisClient(value: unknown): value is RedisClientLike {
   return typeof client.isCluster === "boolean" && CLIENT_METHODS.every((name) => typeof client[name] === "function");
 }
 
-/** Options of redisModule: exactly one of `url` or `client`. Checked at once (ConfigurationError naming the key). */
+/** A Redis Sentinel to ask for the current master (`redisModule({ sentinels, name })`). */
+export interface SentinelAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * Options of redisModule: exactly one of `url`, `client`, or `sentinels` with `name`. Checked at once
+ * (ConfigurationError naming the key).
+ */
 export interface RedisModuleOptions {
   /** `redis://…` or `rediss://…`: stratacache owns the connection and closes it on stop(). */
   readonly url?: string;
-  /** Your ioredis client, shared: never closed by stratacache. */
+  /**
+   * Your ioredis client, shared: never closed by stratacache. A `Cluster` must keep `scaleReads: "master"` (its
+   * default): reads from a replica could fill L1 with a version older than this process's own last write. A client in
+   * Sentinel mode (`sentinels` + `name` in its options) gets a push connection that follows the master.
+   */
   readonly client?: RedisClientLike;
+  /**
+   * Sentinels to ask for the master named `name`: stratacache owns the connection (ioredis, with `failoverDetector`
+   * on, so a `+switch-master` reconnects at once) and closes it on stop(). After a failover the push connection
+   * reconnects to the new master: L1 is flushed and bypassed in between.
+   */
+  readonly sentinels?: ReadonlyArray<SentinelAddress>;
+  /** The master name the sentinels monitor (with `sentinels`). */
+  readonly name?: string;
   /** Cache name (`CacheSpec.name`) → its route; at least one. */
   readonly caches: Readonly<Record<string, RedisCacheOptions>>;
   /**
@@ -132,10 +155,13 @@ const DEFAULT_TIMEOUT_MS = 250;
  */
 export function redisModule(options: RedisModuleOptions): CacheModule {
   const opts = checkObject(options, "redisModule");
-  checkKnownKeys(opts, ["url", "client", "caches", "timeoutMs", "invalidation"], "redisModule");
+  checkKnownKeys(opts, ["url", "client", "sentinels", "name", "caches", "timeoutMs", "invalidation"], "redisModule");
   const hasUrl = opts.url !== undefined;
   const hasClient = opts.client !== undefined;
-  if (hasUrl === hasClient) throw new ConfigurationError("redisModule", "needs exactly one of url or client");
+  const sentinel = checkSentinel(opts.sentinels, opts.name);
+  if (Number(hasUrl) + Number(hasClient) + Number(sentinel !== undefined) !== 1) {
+    throw new ConfigurationError("redisModule", "needs exactly one of url, client, or sentinels with name");
+  }
   if (hasUrl && (typeof opts.url !== "string" || !/^rediss?:\/\//.test(opts.url))) {
     throw new ConfigurationError("redisModule.url", "must be a redis:// or rediss:// url");
   }
@@ -145,6 +171,7 @@ export function redisModule(options: RedisModuleOptions): CacheModule {
       `must be an ioredis (5 or 6) Redis or Cluster client, with ${CLIENT_METHODS.join(", ")} and isCluster`,
     );
   }
+  if (hasClient) checkScaleReads(opts.client as RedisClientLike);
   const database = hasUrl ? redisUrlDatabase(opts.url as string) : 0;
   const timeoutMs =
     opts.timeoutMs === undefined ? DEFAULT_TIMEOUT_MS : checkTimerDelay(opts.timeoutMs, "redisModule.timeoutMs");
@@ -169,29 +196,38 @@ export function redisModule(options: RedisModuleOptions): CacheModule {
   const timing = checkPushTiming(opts.invalidation);
   const pushPrefixes = [...routes.values()].filter((r) => r.invalidationPush).map((r) => `${r.namespace}:`);
 
-  const location = redisModuleLocation(opts.url, opts.client, database);
+  const owned = !hasClient;
+  const location =
+    sentinel === undefined ? redisModuleLocation(opts.url, opts.client, database) : sentinelLocation(sentinel);
   return {
     kind: "cache",
     names: [...routes.keys()],
     namespaces: [...routes].map(([cache, r]) => ({ module: "redisModule", location, cache, namespace: r.namespace })),
     async open(env: ModuleEnv) {
-      const client = (opts.client as Redis | Cluster | undefined) ?? connect(opts.url as string, timeoutMs);
-      const invalidation =
-        pushPrefixes.length === 0
-          ? undefined
-          : new RedisTrackingChannel({
-              connect: () => trackingConnection(opts.url as string | undefined, client, timing),
-              prefixes: pushPrefixes,
-              ...(client.isCluster
-                ? { unsupported: "a Cluster client (tracking needs one connection per master; not yet supported)" }
-                : {}),
-              timing,
-              random: () => env.clock.random(),
-              now: () => env.clock.now(),
-              logger: env.logger,
-            });
-      const backend = new RedisCacheBackend(client, routes, !hasClient, timeoutMs, env.logger);
-      if (!hasClient) {
+      const client =
+        (opts.client as Redis | Cluster | undefined) ??
+        (sentinel === undefined ? connect(opts.url as string, timeoutMs) : connectSentinel(sentinel, timeoutMs));
+      const shared = { prefixes: pushPrefixes, timing, random: () => env.clock.random(), now: () => env.clock.now() };
+      let invalidation: InvalidationChannel | undefined;
+      if (pushPrefixes.length > 0 && client.isCluster) {
+        const cluster = client as Cluster;
+        invalidation = new ClusterTrackingChannel({
+          ...shared,
+          cluster,
+          connect: (node) => clusterTrackingConnection(cluster, node, timing),
+          logger: env.logger,
+        });
+      } else if (pushPrefixes.length > 0) {
+        const sentinelMode = isSentinelClient(client as Redis);
+        invalidation = new RedisTrackingChannel({
+          ...shared,
+          connect: () => trackingConnection(opts.url as string | undefined, client as Redis, timing),
+          ...(sentinelMode ? { role: "master" as const } : {}),
+          logger: env.logger,
+        });
+      }
+      const backend = new RedisCacheBackend(client, routes, owned, timeoutMs, env.logger);
+      if (owned) {
         const checkDatabase = guardDatabase(client as Redis, database, env.logger);
         await firstConnect(client as Redis, timeoutMs, env);
         try {
@@ -221,16 +257,80 @@ function redisModuleLocation(url: unknown, client: unknown, database: number): D
   return client as object;
 }
 
+/** `sentinels` and `name` together, or neither. */
+function checkSentinel(sentinels: unknown, name: unknown): { sentinels: SentinelAddress[]; name: string } | undefined {
+  if (sentinels === undefined && name === undefined) return undefined;
+  if (!Array.isArray(sentinels) || sentinels.length === 0) {
+    throw new ConfigurationError("redisModule.sentinels", "must be a non-empty array of { host, port } (with name)");
+  }
+  const checked = sentinels.map((value, i) => {
+    const path = `redisModule.sentinels[${i}]`;
+    const entry = checkObject(value, path);
+    checkKnownKeys(entry, ["host", "port"], path);
+    if (typeof entry.host !== "string" || entry.host === "") {
+      throw new ConfigurationError(`${path}.host`, "must be a non-empty string");
+    }
+    const port = checkPositiveInt(entry.port, `${path}.port`);
+    if (port > 65_535) throw new ConfigurationError(`${path}.port`, "must be a TCP port (1 to 65535)");
+    return { host: entry.host, port };
+  });
+  if (typeof name !== "string" || name === "") {
+    throw new ConfigurationError("redisModule.name", "must be the master name the sentinels monitor (with sentinels)");
+  }
+  return { sentinels: checked, name };
+}
+
+/**
+ * A Cluster client must read from masters: a replica lags, so a fill read from it right after this process's own
+ * write could put the previous version in L1 (read-your-writes broken), and a fence checked on the master would not
+ * stop it. Refused rather than left undefined.
+ */
+function checkScaleReads(client: RedisClientLike): void {
+  if (!client.isCluster) return;
+  const scaleReads = (client as { options?: { scaleReads?: unknown } }).options?.scaleReads;
+  if (scaleReads !== undefined && scaleReads !== "master") {
+    throw new ConfigurationError(
+      "redisModule.client",
+      `a Cluster client with scaleReads ${typeof scaleReads === "string" ? `"${scaleReads}"` : "(a function)"} is ` +
+        'refused: replicas lag their master, so reads from them break read-your-writes; use scaleReads: "master"',
+    );
+  }
+}
+
+function isSentinelClient(client: Redis): boolean {
+  const sentinels = (client.options as { sentinels?: unknown }).sentinels;
+  return Array.isArray(sentinels) && sentinels.length > 0;
+}
+
+/** Sentinel deployments are one place per monitored master name and sentinel set. */
+function sentinelLocation(sentinel: { sentinels: SentinelAddress[]; name: string }): DataLocation {
+  const set = sentinel.sentinels.map((s) => `${s.host.toLowerCase()}:${s.port}`).sort();
+  return `redis-sentinel://${set.join(",")}/${sentinel.name}`;
+}
+
+function connectSentinel(sentinel: { sentinels: SentinelAddress[]; name: string }, timeoutMs: number): Redis {
+  return new Redis({
+    sentinels: sentinel.sentinels.map((s) => ({ ...s })),
+    name: sentinel.name,
+    failoverDetector: true,
+    ...clientOptions(timeoutMs),
+  });
+}
+
 function connect(url: string, timeoutMs: number): Redis {
-  return new Redis(url, {
+  return new Redis(url, clientOptions(timeoutMs));
+}
+
+function clientOptions(timeoutMs: number) {
+  return {
     lazyConnect: true,
     commandTimeout: timeoutMs,
     connectTimeout: Math.min(MAX_TIMER_DELAY_MS, Math.max(1_000, timeoutMs * 4)),
     // Fail fast while disconnected: a read should fall through to Postgres, not wait in a queue.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
-    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2_000),
-  });
+    retryStrategy: (attempt: number) => Math.min(50 * 2 ** attempt, 2_000),
+  };
 }
 
 /**
@@ -239,8 +339,21 @@ function connect(url: string, timeoutMs: number): Redis {
  * RESP2 always: ioredis 6 speaks RESP3 by default, and the channel relies on RESP2's subscriber mode and on
  * invalidations arriving as `__redis__:invalidate` messages (ioredis 5 ignores the option and speaks RESP2).
  */
-function trackingConnection(url: string | undefined, client: Redis | Cluster, timing: PushTiming): Redis {
-  const options = {
+function trackingConnection(url: string | undefined, client: Redis, timing: PushTiming): Redis {
+  const options = trackingOptions(timing);
+  if (url !== undefined) return new Redis(url, options);
+  // Sentinel mode: every attempt asks the sentinels for the master anew; failoverDetector closes the connection on
+  // `+switch-master` at once instead of when the demoted master kills our client.
+  return client.duplicate(isSentinelClient(client) ? { ...options, failoverDetector: true } : options);
+}
+
+/** The tracking connection to one Cluster node: the cluster's own per-node options (auth, TLS), then ours. */
+function clusterTrackingConnection(cluster: Cluster, node: { host: string; port: number }, timing: PushTiming): Redis {
+  return new Redis({ ...cluster.options.redisOptions, host: node.host, port: node.port, ...trackingOptions(timing) });
+}
+
+function trackingOptions(timing: PushTiming) {
+  return {
     protocol: 2,
     lazyConnect: true,
     connectTimeout: timing.heartbeatTimeoutMs,
@@ -248,8 +361,9 @@ function trackingConnection(url: string | undefined, client: Redis | Cluster, ti
     retryStrategy: () => null,
     autoResubscribe: false,
     maxRetriesPerRequest: 0,
+    // It reads no data: a replica needs no READONLY.
+    readOnly: false,
   };
-  return url !== undefined ? new Redis(url, options) : (client as Redis).duplicate(options);
 }
 
 function checkPushTiming(value: unknown): PushTiming {

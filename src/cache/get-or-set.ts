@@ -1,0 +1,325 @@
+import { abortable, throwIfAborted } from "../kernel/abortable.js";
+import { TimeoutError, ValidationError } from "../kernel/errors.js";
+import { withTimeout } from "../kernel/with-timeout.js";
+import type { StoredEntry } from "../l2/key-value-store.js";
+import { encodeKvValue } from "../l2/kv-input.js";
+import { xfetchElected } from "../read-through/xfetch.js";
+import type { BatchLoader, Loader } from "./cache.js";
+import type { CacheCore, Loaded } from "./cache-core.js";
+import type { GetOrSetSettings } from "./cache-input.js";
+import { decodeStored, UNDEFINED_VALUE } from "./stored-value.js";
+
+/** A result of getOrSet and where it came from (for onOperation). */
+export interface Resolved {
+  readonly value: unknown;
+  readonly tier: "l1" | "l2" | "loader" | "stale";
+}
+
+const SOFT = Symbol("soft timeout");
+
+/**
+ * getOrSet of one key: the store (through L1), then — on a miss, a stale entry, or an XFetch election — the loader,
+ * once per key per process (followers join the leader's flight). A stale entry (within grace) stands in when the
+ * loader fails, passes its hard timeout, or (per caller) its soft timeout.
+ */
+export async function getOrSetOne(
+  core: CacheCore,
+  key: string,
+  loader: Loader<unknown>,
+  s: GetOrSetSettings<unknown>,
+): Promise<Resolved> {
+  throwIfAborted(s.signal);
+  let entry: StoredEntry | undefined;
+  let fromL1 = false;
+  try {
+    const read = await abortable(core.read([key]), s.signal);
+    entry = read.entries[0];
+    fromL1 = read.fromL1 > 0;
+  } catch (error) {
+    if (s.signal?.aborted) throw error;
+    absorb(core, "read", error);
+  }
+  let stale: Loaded | undefined;
+  if (entry !== undefined) {
+    const decoded = decodeStored(core, entry.value, s.schema);
+    if (decoded !== undefined) {
+      const now = core.clock.now();
+      if (entry.freshUntil === 0 || now < entry.freshUntil) {
+        if (
+          s.beta > 0 &&
+          entry.freshUntil > 0 &&
+          xfetchElected(now, entry.deltaMs, s.beta, core.clock.random(), entry.freshUntil)
+        ) {
+          core.counters.earlyRefreshes++;
+          if (s.background) {
+            refreshInBackground(core, key, loader, s, decoded);
+            countHit(core, fromL1);
+            return { value: decoded.value, tier: fromL1 ? "l1" : "l2" };
+          }
+          stale = decoded; // inline: this caller waits for the loader, the current value is its fallback
+        } else {
+          countHit(core, fromL1);
+          return { value: decoded.value, tier: fromL1 ? "l1" : "l2" };
+        }
+      } else {
+        stale = decoded;
+      }
+    }
+  }
+  core.counters.misses++;
+  let flight = core.flights.join(key);
+  if (flight !== undefined) core.counters.joined++;
+  else flight = lead(core, key, loader, s, stale);
+  try {
+    if (stale !== undefined && s.softMs > 0) {
+      const first = await abortable(
+        withTimeout(flight, s.softMs, () => SOFT as typeof SOFT),
+        s.signal,
+      );
+      if (first === SOFT) {
+        core.counters.softTimeouts++;
+        core.counters.staleServed++;
+        return { value: stale.value, tier: "stale" };
+      }
+      return { value: (first as Loaded).value, tier: "loader" };
+    }
+    const loaded = (await abortable(flight, s.signal)) as Loaded;
+    return { value: loaded.value, tier: "loader" };
+  } catch (error) {
+    if (stale !== undefined && !s.signal?.aborted && !(error instanceof ValidationError)) {
+      core.counters.staleServed++;
+      return { value: stale.value, tier: "stale" };
+    }
+    throw error;
+  }
+}
+
+/** Starts the one loader run of `key` and registers it for followers. */
+function lead(
+  core: CacheCore,
+  key: string,
+  loader: Loader<unknown>,
+  s: GetOrSetSettings<unknown>,
+  stale: Loaded | undefined,
+): Promise<Loaded> {
+  const epoch = core.epoch;
+  let flight: Promise<Loaded> | undefined;
+  const run = async (): Promise<Loaded> => {
+    const [value, deltaMs] = await runLoader(core, (signal) => loader({ signal, stale: stale?.value }), s.hardMs);
+    const checked = checkLoaded(core, value, s);
+    // A set/delete/clear since the loader began makes its result possibly older than the store: keep it local.
+    if (core.epoch === epoch && flight !== undefined && core.flights.isLeading(key, flight)) {
+      await fill(core, [[key, checked]], s, deltaMs);
+    }
+    return { value: checked };
+  };
+  flight = run();
+  core.flights.lead(key, flight as Promise<Loaded | undefined>);
+  flight.catch(() => {}); // followers and soft-timed-out callers may all have gone: never unhandled
+  return flight;
+}
+
+function refreshInBackground(
+  core: CacheCore,
+  key: string,
+  loader: Loader<unknown>,
+  s: GetOrSetSettings<unknown>,
+  current: Loaded,
+): void {
+  if (core.flights.join(key) !== undefined) return;
+  const start = () => lead(core, key, loader, s, current).then(() => {});
+  if (core.refresher === undefined) {
+    start().catch(() => {});
+    return;
+  }
+  core.refresher.start([`${core.name}\u0000${key}`], start, () => {});
+}
+
+/** Runs a loader (counted), bounded by the hard timeout: past it, the loader's signal fires and TimeoutError. */
+async function runLoader<T>(
+  core: CacheCore,
+  call: (signal: AbortSignal) => T | Promise<T>,
+  hardMs: number,
+): Promise<[T, number]> {
+  core.counters.loads++;
+  const controller = new AbortController();
+  const startedAt = core.clock.now();
+  try {
+    const work = Promise.resolve().then(() => call(controller.signal));
+    const value =
+      hardMs > 0
+        ? await withTimeout(work, hardMs, () => {
+            core.counters.hardTimeouts++;
+            controller.abort(new TimeoutError(`loader ran past its hard timeout of ${hardMs}ms`, hardMs));
+            throw controller.signal.reason;
+          })
+        : await work;
+    return [value, Math.max(0, core.clock.now() - startedAt)];
+  } catch (error) {
+    core.counters.loadErrors++;
+    throw error;
+  }
+}
+
+function checkLoaded(core: CacheCore, value: unknown, s: GetOrSetSettings<unknown>): unknown {
+  if (value === undefined || s.schema === undefined) return value;
+  const parsed = s.schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new ValidationError(
+    `cache ${core.name}`,
+    parsed.error.issues.map((issue) => ({
+      path: issue.path.filter((p): p is string | number => typeof p !== "symbol"),
+      message: issue.message,
+      code: issue.code,
+    })),
+    "loader result",
+  );
+}
+
+/** Stores loaded values; a failing store is absorbed (the loader's values are still returned). */
+async function fill(
+  core: CacheCore,
+  values: ReadonlyArray<readonly [string, unknown]>,
+  s: GetOrSetSettings<unknown>,
+  deltaMs: number,
+): Promise<void> {
+  const now = core.clock.now();
+  const keepsMeta = s.graceMs > 0 || s.beta > 0;
+  const writes = [];
+  for (const [key, value] of values) {
+    if (value === undefined && s.notFoundTtlMs === 0) continue;
+    let bytes: Buffer;
+    try {
+      bytes = value === undefined ? UNDEFINED_VALUE : encodeKvValue(value, core.maxValueBytes);
+    } catch (error) {
+      // Served, not cached (like a document body over maxValueBytes): say so, once per call.
+      core.logger.warn("getOrSet: a loaded value cannot be cached", { cache: core.name, error: String(error) });
+      continue;
+    }
+    const ttlMs = value === undefined ? s.notFoundTtlMs : s.ttlMs;
+    writes.push({
+      key,
+      value: bytes,
+      ttlMs: ttlMs + s.graceMs,
+      freshUntil: keepsMeta ? now + ttlMs : 0,
+      deltaMs: keepsMeta ? Math.max(1, Math.round(deltaMs)) : 0,
+      tags: s.tags,
+    });
+  }
+  if (writes.length === 0) return;
+  try {
+    await core.store.write(writes);
+    core.l1?.drop(writes.map((w) => w.key));
+  } catch (error) {
+    absorb(core, "write", error);
+  }
+}
+
+/** getManyOrSet: one read for all, one loader call for the misses nobody is loading yet. */
+export async function getManyOrSet(
+  core: CacheCore,
+  keys: ReadonlyArray<string>,
+  loader: BatchLoader<unknown>,
+  s: GetOrSetSettings<unknown>,
+): Promise<{ values: unknown[]; hits: number }> {
+  throwIfAborted(s.signal);
+  let entries: Array<StoredEntry | undefined> = [];
+  let fromL1 = 0;
+  try {
+    const read = await abortable(core.read(keys), s.signal);
+    entries = read.entries;
+    fromL1 = read.fromL1;
+  } catch (error) {
+    if (s.signal?.aborted) throw error;
+    absorb(core, "read", error);
+  }
+  const values = new Array<unknown>(keys.length);
+  const waits: Array<Promise<void>> = [];
+  const toLoad = new Map<string, number[]>();
+  let hits = 0;
+  keys.forEach((key, i) => {
+    const entry = entries[i];
+    const decoded = entry === undefined ? undefined : decodeStored(core, entry.value, s.schema);
+    if (
+      decoded !== undefined &&
+      entry !== undefined &&
+      (entry.freshUntil === 0 || core.clock.now() < entry.freshUntil)
+    ) {
+      hits++;
+      values[i] = decoded.value;
+      return;
+    }
+    const joined = toLoad.has(key) ? undefined : core.flights.join(key);
+    if (joined !== undefined) {
+      core.counters.joined++;
+      waits.push(
+        joined.then((loaded) => {
+          values[i] = loaded?.value;
+        }),
+      );
+      return;
+    }
+    const at = toLoad.get(key);
+    if (at) at.push(i);
+    else toLoad.set(key, [i]);
+  });
+  core.counters.hits += hits - Math.min(hits, fromL1);
+  core.counters.l1Hits += Math.min(hits, fromL1);
+  core.counters.misses += keys.length - hits;
+  if (toLoad.size > 0) {
+    const missing = [...toLoad.keys()];
+    const epoch = core.epoch;
+    const batch = (async () => {
+      const [raw, deltaMs] = await runLoader(core, (signal) => loader(missing, { signal }), 0);
+      const loaded = new Map<string, Loaded | undefined>();
+      const byKey = batchResult(raw, missing);
+      const toFill: Array<readonly [string, unknown]> = [];
+      for (const key of missing) {
+        const value = checkLoaded(core, byKey(key), s);
+        loaded.set(key, { value });
+        toFill.push([key, value]);
+      }
+      if (core.epoch === epoch) await fill(core, toFill, s, deltaMs);
+      return loaded;
+    })();
+    core.flights.leadBatch(missing, batch);
+    batch.catch(() => {});
+    waits.push(
+      abortable(batch, s.signal).then((loaded) => {
+        for (const [key, indices] of toLoad) for (const i of indices) values[i] = loaded.get(key)?.value;
+      }),
+    );
+  }
+  await abortable(Promise.all(waits), s.signal);
+  return { values, hits };
+}
+
+function batchResult(raw: unknown, keys: ReadonlyArray<string>): (key: string) => unknown {
+  if (raw instanceof Map) return (key) => raw.get(key);
+  if (Array.isArray(raw)) {
+    const index = new Map(keys.map((key, i) => [key, i]));
+    return (key) => raw[index.get(key) as number];
+  }
+  if (typeof raw === "object" && raw !== null) {
+    return (key) => (Object.hasOwn(raw, key) ? (raw as Record<string, unknown>)[key] : undefined);
+  }
+  throw new ValidationError(
+    "cache",
+    [{ path: [], message: "a batch loader must return a Map, a Record or an array", code: "invalid_type" }],
+    "loader result",
+  );
+}
+
+function countHit(core: CacheCore, fromL1: boolean): void {
+  if (fromL1) core.counters.l1Hits++;
+  else core.counters.hits++;
+}
+
+/** getOrSet never fails because the store did: the loader answers (invariant 4, for values). */
+function absorb(core: CacheCore, what: string, error: unknown): void {
+  core.counters.storeErrors++;
+  core.storeErrorLog.warn(what, `getOrSet: store ${what} failed; the loader answers`, {
+    cache: core.name,
+    error: error instanceof Error ? error.message : String(error),
+  });
+}

@@ -1,0 +1,379 @@
+import type { Duration } from "../kernel/duration.js";
+import { parseDuration } from "../kernel/duration.js";
+import { ValidationError } from "../kernel/errors.js";
+import type { CacheValue } from "../l2/cache-port.js";
+import type { EntryWrite } from "../l2/key-value-store.js";
+import { checkKvEntries, checkKvKey, checkKvKeys, encodeKvValue } from "../l2/kv-input.js";
+import type { BatchLoader, Cache, CacheWriteOptions, CounterOptions, GetOrSetOptions, Loader } from "./cache.js";
+import type { CacheCore } from "./cache-core.js";
+import { checkCounter, checkGetOrSetOptions, checkTags, checkWriteOptions } from "./cache-input.js";
+import type {
+  CacheOperation,
+  CacheOperationListener,
+  CacheOperationName,
+  CacheOperationOptions,
+} from "./cache-operation.js";
+import type { CacheStats } from "./cache-stats.js";
+import { getManyOrSet, getOrSetOne } from "./get-or-set.js";
+import { decodeStored } from "./stored-value.js";
+
+type Tier = CacheOperation["tier"];
+
+/**
+ * One view of a cache (what `cache(name)` returns): the shared CacheCore plus this view's default ttl. Every call
+ * asks the runtime whether it still runs (RuntimeStateError "STOPPED" after stop(), never a closed connection's
+ * error), checks its input whole, then does its job; with no onOperation listener, nothing is measured.
+ */
+export class KvCache implements Cache {
+  constructor(
+    private readonly core: CacheCore,
+    private readonly defaultTtlMs: number,
+    private readonly ensureRunning: () => void,
+  ) {}
+
+  get name(): string {
+    return this.core.name;
+  }
+
+  async get<T = CacheValue>(key: string): Promise<T | undefined> {
+    const startedAt = this.#start();
+    try {
+      const { entries, fromL1 } = await this.core.read([checkKvKey(key)]);
+      const found = entries[0] === undefined ? undefined : decodeStored(this.core, entries[0].value, undefined);
+      this.#count(found !== undefined, fromL1 > 0);
+      this.#emit(
+        "get",
+        key,
+        1,
+        found !== undefined,
+        found === undefined ? undefined : fromL1 > 0 ? "l1" : "l2",
+        startedAt,
+      );
+      return found?.value as T | undefined;
+    } catch (error) {
+      throw this.#failed("get", key, 1, startedAt, error);
+    }
+  }
+
+  async getMany<T = CacheValue>(keys: ReadonlyArray<string>): Promise<Array<T | undefined>> {
+    const startedAt = this.#start();
+    try {
+      const checked = checkKvKeys(keys);
+      if (checked.length === 0) return [];
+      const { entries, fromL1 } = await this.core.read(checked);
+      let hits = 0;
+      const values = entries.map((entry) => {
+        const found = entry === undefined ? undefined : decodeStored(this.core, entry.value, undefined);
+        if (found !== undefined) hits++;
+        return found?.value as T | undefined;
+      });
+      this.core.counters.l1Hits += fromL1;
+      this.core.counters.hits += hits - fromL1;
+      this.core.counters.misses += checked.length - hits;
+      this.#emit("getMany", checked[0], checked.length, hits === checked.length, undefined, startedAt);
+      return values;
+    } catch (error) {
+      throw this.#failed("getMany", keys[0], keys.length, startedAt, error);
+    }
+  }
+
+  async exists(key: string): Promise<boolean> {
+    const startedAt = this.#start();
+    try {
+      const [entry] = await this.core.store.read([checkKvKey(key)]);
+      this.#emit("exists", key, 1, entry !== undefined, "l2", startedAt);
+      return entry !== undefined;
+    } catch (error) {
+      throw this.#failed("exists", key, 1, startedAt, error);
+    }
+  }
+
+  async set(key: string, value: CacheValue, options?: CacheWriteOptions): Promise<void> {
+    const startedAt = this.#start();
+    try {
+      const write = this.#entry(checkKvKey(key), value, options);
+      this.core.touched([write.key]);
+      await this.core.store.write([write]);
+      this.core.touched([write.key]);
+      this.#emit("set", key, 1, undefined, undefined, startedAt);
+    } catch (error) {
+      throw this.#failed("set", key, 1, startedAt, error);
+    }
+  }
+
+  async setMany(
+    entries: ReadonlyArray<
+      readonly [key: string, value: CacheValue] | readonly [key: string, value: CacheValue, options: CacheWriteOptions]
+    >,
+    options?: CacheWriteOptions,
+  ): Promise<void> {
+    const startedAt = this.#start();
+    try {
+      // Everything is checked and encoded before anything is written: one bad entry refuses the batch.
+      const shared = checkWriteOptions(options, this.defaultTtlMs);
+      const pairs = checkKvEntries(
+        Array.isArray(entries)
+          ? entries.map((entry: unknown) => (Array.isArray(entry) && entry.length === 3 ? entry.slice(0, 2) : entry))
+          : entries,
+      );
+      const writes = pairs.map(([key, value], i): EntryWrite => {
+        const own = (entries[i] as ReadonlyArray<unknown>)[2];
+        const opts = own === undefined ? shared : checkWriteOptions(own, this.defaultTtlMs, ["entries", i]);
+        return { key, value: encodeKvValue(value, this.core.maxValueBytes, i), ttlMs: opts.ttlMs, tags: opts.tags };
+      });
+      if (writes.length === 0) return;
+      const keys = writes.map((w) => w.key);
+      this.core.touched(keys);
+      await this.core.store.write(writes);
+      this.core.touched(keys);
+      this.#emit("setMany", keys[0], keys.length, undefined, undefined, startedAt);
+    } catch (error) {
+      throw this.#failed("setMany", undefined, 0, startedAt, error);
+    }
+  }
+
+  async add(key: string, value: CacheValue, options?: CacheWriteOptions): Promise<boolean> {
+    const startedAt = this.#start();
+    try {
+      const write = this.#entry(checkKvKey(key), value, options);
+      const added = await this.core.store.add(write);
+      if (added) this.core.touched([write.key]);
+      this.#emit("add", key, 1, !added, undefined, startedAt);
+      return added;
+    } catch (error) {
+      throw this.#failed("add", key, 1, startedAt, error);
+    }
+  }
+
+  async pull<T = CacheValue>(key: string): Promise<T | undefined> {
+    const startedAt = this.#start();
+    try {
+      checkKvKey(key);
+      this.core.touched([key]);
+      const entry = await this.core.store.pull(key);
+      this.core.touched([key]);
+      const found = entry === undefined ? undefined : decodeStored(this.core, entry.value, undefined);
+      this.#emit("pull", key, 1, found !== undefined, "l2", startedAt);
+      return found?.value as T | undefined;
+    } catch (error) {
+      throw this.#failed("pull", key, 1, startedAt, error);
+    }
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const startedAt = this.#start();
+    try {
+      checkKvKey(key);
+      this.core.touched([key]);
+      const removed = (await this.core.store.remove([key])) === 1;
+      this.core.touched([key]);
+      this.#emit("delete", key, 1, undefined, undefined, startedAt);
+      return removed;
+    } catch (error) {
+      throw this.#failed("delete", key, 1, startedAt, error);
+    }
+  }
+
+  async deleteMany(keys: ReadonlyArray<string>): Promise<number> {
+    const startedAt = this.#start();
+    try {
+      const checked = checkKvKeys(keys);
+      if (checked.length === 0) return 0;
+      this.core.touched(checked);
+      const removed = await this.core.store.remove(checked);
+      this.core.touched(checked);
+      this.#emit("deleteMany", checked[0], checked.length, undefined, undefined, startedAt);
+      return removed;
+    } catch (error) {
+      throw this.#failed("deleteMany", keys[0], keys.length, startedAt, error);
+    }
+  }
+
+  async touch(key: string, ttl?: Duration): Promise<boolean> {
+    const startedAt = this.#start();
+    try {
+      const ttlMs = ttl === undefined ? this.defaultTtlMs : parseDuration(ttl, "ttl");
+      const touched = await this.core.store.expire(checkKvKey(key), ttlMs);
+      this.#emit("touch", key, 1, touched, undefined, startedAt);
+      return touched;
+    } catch (error) {
+      throw this.#failed("touch", key, 1, startedAt, error);
+    }
+  }
+
+  async expire(key: string, ttl: Duration): Promise<boolean> {
+    const startedAt = this.#start();
+    try {
+      const ttlMs = parseDuration(ttl, "ttl");
+      const expired = await this.core.store.expire(checkKvKey(key), ttlMs);
+      this.#emit("expire", key, 1, expired, undefined, startedAt);
+      return expired;
+    } catch (error) {
+      throw this.#failed("expire", key, 1, startedAt, error);
+    }
+  }
+
+  async ttl(key: string): Promise<number | undefined> {
+    const startedAt = this.#start();
+    try {
+      const remaining = await this.core.store.ttl(checkKvKey(key));
+      this.#emit("ttl", key, 1, remaining !== undefined, "l2", startedAt);
+      return remaining;
+    } catch (error) {
+      throw this.#failed("ttl", key, 1, startedAt, error);
+    }
+  }
+
+  async increment(key: string, by = 1, options?: CounterOptions): Promise<number> {
+    const startedAt = this.#start();
+    try {
+      checkKvKey(key);
+      const counter = checkCounter(by, options, this.defaultTtlMs);
+      this.core.touched([key]);
+      const count = await this.core.store.increment(key, by, counter.ttlMs, counter.floor, counter.ceiling);
+      this.core.touched([key]);
+      this.#emit("increment", key, 1, undefined, undefined, startedAt);
+      return count;
+    } catch (error) {
+      throw this.#failed("increment", key, 1, startedAt, error);
+    }
+  }
+
+  decrement(key: string, by = 1, options?: CounterOptions): Promise<number> {
+    if (typeof by !== "number") return this.increment(key, by, options); // refused there, with the same message
+    return this.increment(key, -by, options);
+  }
+
+  async getOrSet<T>(key: string, loader: Loader<T>, options?: GetOrSetOptions<T>): Promise<T> {
+    const startedAt = this.#start();
+    try {
+      checkKvKey(key);
+      checkLoader(loader);
+      const settings = checkGetOrSetOptions<unknown>(options, this.defaultTtlMs);
+      const resolved = await getOrSetOne(this.core, key, loader as Loader<unknown>, settings);
+      this.#emit("getOrSet", key, 1, resolved.tier !== "loader", resolved.tier, startedAt);
+      return resolved.value as T;
+    } catch (error) {
+      throw this.#failed("getOrSet", key, 1, startedAt, error);
+    }
+  }
+
+  remember<T>(key: string, loader: Loader<T>, options?: GetOrSetOptions<T>): Promise<T> {
+    return this.getOrSet(key, loader, options);
+  }
+
+  async getManyOrSet<T>(
+    keys: ReadonlyArray<string>,
+    loader: BatchLoader<T>,
+    options?: Omit<GetOrSetOptions<T>, "earlyRefresh" | "timeout">,
+  ): Promise<Array<T | undefined>> {
+    const startedAt = this.#start();
+    try {
+      const checked = checkKvKeys(keys);
+      checkLoader(loader);
+      const opts = options as GetOrSetOptions<T> | undefined;
+      if (opts?.earlyRefresh !== undefined || opts?.timeout !== undefined) {
+        throw new ValidationError(
+          "cache",
+          [{ path: ["options"], message: "getManyOrSet takes no earlyRefresh or timeout", code: "invalid_option" }],
+          "options",
+        );
+      }
+      const settings = checkGetOrSetOptions<unknown>(options, this.defaultTtlMs);
+      if (checked.length === 0) return [];
+      const { values, hits } = await getManyOrSet(this.core, checked, loader as BatchLoader<unknown>, settings);
+      this.#emit("getManyOrSet", checked[0], checked.length, hits === checked.length, undefined, startedAt);
+      return values as Array<T | undefined>;
+    } catch (error) {
+      throw this.#failed("getManyOrSet", keys[0], keys.length, startedAt, error);
+    }
+  }
+
+  async invalidateTags(tags: ReadonlyArray<string>): Promise<void> {
+    const startedAt = this.#start();
+    try {
+      const checked = checkTags(tags);
+      if (checked.length === 0) return;
+      this.core.invalidatedAll();
+      await this.core.store.invalidateTags(checked);
+      this.core.invalidatedAll();
+      this.#emit("invalidateTags", undefined, 0, undefined, undefined, startedAt);
+    } catch (error) {
+      throw this.#failed("invalidateTags", undefined, 0, startedAt, error);
+    }
+  }
+
+  async clear(): Promise<void> {
+    const startedAt = this.#start();
+    try {
+      this.core.invalidatedAll();
+      await this.core.store.clear();
+      this.core.invalidatedAll();
+      this.#emit("clear", undefined, 0, undefined, undefined, startedAt);
+    } catch (error) {
+      throw this.#failed("clear", undefined, 0, startedAt, error);
+    }
+  }
+
+  onOperation(listener: CacheOperationListener, options?: CacheOperationOptions): () => void {
+    if (typeof listener !== "function") {
+      throw new ValidationError(
+        "cache",
+        [{ path: ["listener"], message: "onOperation expects a function", code: "invalid_type" }],
+        "listener",
+      );
+    }
+    return this.core.observers.subscribe(listener, options?.rawKeys === true);
+  }
+
+  stats(): CacheStats {
+    return this.core.counters.snapshot();
+  }
+
+  #entry(key: string, value: CacheValue, options: CacheWriteOptions | undefined): EntryWrite {
+    const { ttlMs, tags } = checkWriteOptions(options, this.defaultTtlMs);
+    return { key, value: encodeKvValue(value, this.core.maxValueBytes), ttlMs, tags };
+  }
+
+  /** Checks the runtime, and starts the clock only when someone listens. */
+  #start(): number {
+    this.ensureRunning();
+    return this.core.observers.active ? performance.now() : 0;
+  }
+
+  #count(hit: boolean, fromL1: boolean): void {
+    if (!hit) this.core.counters.misses++;
+    else if (fromL1) this.core.counters.l1Hits++;
+    else this.core.counters.hits++;
+  }
+
+  #emit(
+    op: CacheOperationName,
+    key: string | undefined,
+    keys: number,
+    hit: boolean | undefined,
+    tier: Tier,
+    startedAt: number,
+  ): void {
+    if (this.core.observers.active)
+      this.core.observers.emit(this.core.name, op, key, keys, hit, tier, startedAt, undefined);
+  }
+
+  #failed(op: CacheOperationName, key: unknown, keys: number, startedAt: number, error: unknown): unknown {
+    if (this.core.observers.active) {
+      const reported = typeof key === "string" ? key : undefined;
+      this.core.observers.emit(this.core.name, op, reported, keys, undefined, undefined, startedAt, error);
+    }
+    return error;
+  }
+}
+
+function checkLoader(loader: unknown): void {
+  if (typeof loader !== "function") {
+    throw new ValidationError(
+      "cache",
+      [{ path: ["loader"], message: "the loader must be a function", code: "invalid_type" }],
+      "loader",
+    );
+  }
+}

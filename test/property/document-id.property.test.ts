@@ -1,0 +1,38 @@
+/**
+ * The id check is a hand-written char loop (it runs for every id of every read): it must accept and canonicalise
+ * exactly what the 8-4-4-4-12 hex pattern accepts, in any case.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { ValidationError } from "../../src/kernel/errors.js";
+import { checkDocumentId, isDocumentId } from "../../src/repository/document-id.js";
+
+const PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Near-UUIDs: the right shape most of the time, with characters drawn from around the hex ranges' edges. */
+const chars = fc.constantFrom(..."0123456789abcdefABCDEF-gG/:@`{}xZ ".split(""));
+const nearUuid = fc.oneof(
+  fc.array(chars, { minLength: 36, maxLength: 36 }).map((a) => a.join("")),
+  fc
+    .uuid()
+    .chain((u) =>
+      fc
+        .tuple(fc.nat(35), chars, fc.boolean())
+        .map(([at, c, upper]) => (upper ? u.toUpperCase() : u).slice(0, at) + c + u.slice(at + 1)),
+    ),
+  fc.uuid().map((u) => u.toUpperCase()),
+  fc.string({ maxLength: 40 }),
+);
+
+describe("document id check", () => {
+  it("accepts exactly the UUID pattern, in any case, and returns the lower-case form", () => {
+    fc.assert(
+      fc.property(nearUuid, (value) => {
+        expect(isDocumentId(value)).toBe(PATTERN.test(value));
+        if (PATTERN.test(value)) expect(checkDocumentId("d", value)).toBe(value.toLowerCase());
+        else expect(() => checkDocumentId("d", value)).toThrow(ValidationError);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
