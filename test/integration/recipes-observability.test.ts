@@ -17,7 +17,9 @@ describe.skipIf(env.skip)("observability recipe", () => {
     expect(out).toMatch(
       /stratacache_lookups_total\{cache_document="observed_products",cache_result="hit",cache_tier="l1"\} \d+/,
     );
-    expect(out).toMatch(/db_client_operation_duration_count\{db_system_name="postgresql",db_operation_name="SELECT"\} \d+/);
+    expect(out).toMatch(
+      /db_client_operation_duration_count\{db_system_name="postgresql",db_operation_name="SELECT"\} \d+/,
+    );
     expect(out).toMatch(/stratacache_health\{cache_dependency="redis",cache_state="ok"\} 1/);
     expect(out).toMatch(/^health: ready=true$/m);
     expect(out).toMatch(/^ {2}push \(push\): ok since /m);
