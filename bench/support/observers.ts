@@ -34,6 +34,7 @@ export function attach(kind: ObserverKind): () => void {
       for (const name of names) diagnostics_channel.unsubscribe(name, noop);
     };
   }
+  // As configured by default: spans only under a parent span (none here), so the row measures the metrics path.
   const instrumentation = instrumentStratacache({ meterProvider, tracerProvider });
   return () => {
     instrumentation.dispose();

@@ -47,8 +47,9 @@ export interface StratacacheInstrumentationOptions {
    */
   readonly spans?: boolean;
   /**
-   * Only make spans under an active parent span (an incoming request's), so background work adds no root traces.
-   * @default false
+   * Only make spans under an active parent span (an incoming request's), so background work adds no root traces
+   * and an unsampled service pays for no span at all.
+   * @default true
    */
   readonly requireParentSpan?: boolean;
   /**
@@ -152,6 +153,8 @@ class OtelBridge implements StratacacheInstrumentation {
   readonly #readSpans = new WeakMap<object, Span>();
   /** Lookup attributes per document, tier and outcome, built once: the L1 hit path allocates nothing here. */
   readonly #lookupAttrs = new Map<string, Attributes>();
+  /** Call attributes per dependency and operation (successful calls), built once. */
+  readonly #callAttrs = new Map<string, Attributes>();
   #disposed = false;
 
   constructor(private readonly options: StratacacheInstrumentationOptions) {
@@ -236,7 +239,7 @@ class OtelBridge implements StratacacheInstrumentation {
 
   #parent(): Context | undefined {
     const active = context.active();
-    if (this.options.requireParentSpan === true && trace.getSpan(active) === undefined) return undefined;
+    if (this.options.requireParentSpan !== false && trace.getSpan(active) === undefined) return undefined;
     return active;
   }
 
@@ -282,11 +285,22 @@ class OtelBridge implements StratacacheInstrumentation {
   }
 
   #call(event: CallEvent): void {
-    const attrs: Attributes = {
-      "db.system.name": DB_SYSTEM[event.dependency],
-      "db.operation.name": event.operation,
-    };
-    if (event.error !== undefined) attrs["error.type"] = errorType(event.error);
+    let attrs: Attributes;
+    if (event.error === undefined) {
+      const key = `${event.dependency}\u0000${event.operation}`;
+      let cached = this.#callAttrs.get(key);
+      if (cached === undefined) {
+        cached = { "db.system.name": DB_SYSTEM[event.dependency], "db.operation.name": event.operation };
+        this.#callAttrs.set(key, cached);
+      }
+      attrs = cached;
+    } else {
+      attrs = {
+        "db.system.name": DB_SYSTEM[event.dependency],
+        "db.operation.name": event.operation,
+        "error.type": errorType(event.error),
+      };
+    }
     this.#dbDuration.record(event.durationMs / 1000, attrs);
     const tracer = this.#tracer;
     if (tracer === undefined) return;

@@ -44,7 +44,12 @@ describe.skipIf(env.skip)("stratacache/otel", () => {
       push: FAST_TIMING,
       redisTimeoutMs: 300,
     });
-    instrumentation = instrumentStratacache({ meterProvider, tracerProvider, runtime: system.runtime });
+    instrumentation = instrumentStratacache({
+      meterProvider,
+      tracerProvider,
+      runtime: system.runtime,
+      requireParentSpan: false, // no context manager here: every span would otherwise be skipped
+    });
     diagnostics_channel.subscribe(STRATACACHE_CHANNELS.invalidate, onPush);
   });
   afterAll(async () => {
