@@ -452,7 +452,6 @@ const runtimeRows: Row[] = (
     ["modules empty", () => ({ modules: [] }), "modules"],
     ["a module that is not one", () => ({ modules: [pgModule(), {}] }), "modules[1]"],
     ["a null module", () => ({ modules: [null] }), "modules[0]"],
-    ["only a cache module", () => ({ modules: [memoryCacheModule({ caches })] }), "modules"],
     // Clashes name both routes; which path is reported first is left open.
     ["a document routed twice", () => ({ modules: [pgModule(), pgModule()] }), undefined],
     [

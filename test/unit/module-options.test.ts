@@ -110,7 +110,6 @@ describe("createRuntime options", () => {
   const pgm = postgresModule({ pglite: true, documents });
   it.each([
     [{ modules: [] }, "modules"],
-    [{ modules: [memoryCacheModule({ caches })] }, "modules"],
     [{ modules: [pgm, {}] }, "modules[1]"],
     [{ modules: [pgm, postgresModule({ pglite: true, documents })] }, "documents.products"],
     [{ modules: [pgm, memoryCacheModule({ caches }), memoryCacheModule({ caches })] }, "caches.products"],
