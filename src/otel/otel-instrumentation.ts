@@ -138,7 +138,11 @@ class OtelBridge implements StratacacheInstrumentation {
   readonly #subscriptions: Array<[string, (message: unknown) => void]> = [];
   readonly #meter: Meter;
   readonly #tracer: Tracer | undefined;
-  readonly #lookups: Counter;
+  /**
+   * Lookups are tallied here (document → tier → outcome, plain numbers: no attribute hashing or allocation per read)
+   * and reported by an observable counter at each collection; an L1 hit costs a few map reads.
+   */
+  readonly #lookupTallies = new Map<string, Map<string, Map<string, { attrs: Attributes; count: number }>>>();
   readonly #readDuration: Histogram;
   readonly #dbDuration: Histogram;
   readonly #fills: Counter;
@@ -151,8 +155,6 @@ class OtelBridge implements StratacacheInstrumentation {
   readonly #push: Counter;
   /** Spans of reads in flight, by their (shared) event object. */
   readonly #readSpans = new WeakMap<object, Span>();
-  /** Lookup attributes per document, tier and outcome, built once: the L1 hit path allocates nothing here. */
-  readonly #lookupAttrs = new Map<string, Attributes>();
   /** Call attributes per dependency and operation (successful calls), built once. */
   readonly #callAttrs = new Map<string, Attributes>();
   #disposed = false;
@@ -164,7 +166,15 @@ class OtelBridge implements StratacacheInstrumentation {
     if (options.spans !== false) {
       this.#tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer("stratacache");
     }
-    this.#lookups = meter.createCounter("stratacache.lookups", { description: "Reads, by the tier that answered." });
+    const lookups = meter.createObservableCounter("stratacache.lookups", {
+      description: "Reads, by the tier that answered.",
+    });
+    lookups.addCallback((result) => {
+      for (const tiers of this.#lookupTallies.values()) {
+        for (const outcomes of tiers.values())
+          for (const tally of outcomes.values()) result.observe(tally.count, tally.attrs);
+      }
+    });
     this.#readDuration = meter.createHistogram("stratacache.read.duration", {
       unit: "s",
       description: "Reads past L1, from the L1 miss to the answer.",
@@ -259,8 +269,9 @@ class OtelBridge implements StratacacheInstrumentation {
   }
 
   #read(event: ReadEvent): void {
-    const attrs = this.#lookupAttributes(event);
-    this.#lookups.add(1, attrs);
+    const tally = this.#tally(event);
+    tally.count++;
+    const attrs = tally.attrs;
     if (event.startTime === 0) return; // L1 hits and coalesced reads: counted, never timed
     this.#readDuration.record(event.durationMs / 1000, attrs);
     const span = this.#readSpans.get(event);
@@ -273,15 +284,27 @@ class OtelBridge implements StratacacheInstrumentation {
     span.end(event.startTime + event.durationMs);
   }
 
-  #lookupAttributes(event: ReadEvent): Attributes {
-    const key = `${event.document}\u0000${event.tier}\u0000${event.outcome}`;
-    let attrs = this.#lookupAttrs.get(key);
-    if (attrs === undefined) {
-      attrs = { "cache.document": event.document, "cache.result": event.outcome ?? "error" };
-      if (event.tier !== undefined) attrs["cache.tier"] = event.tier;
-      this.#lookupAttrs.set(key, attrs);
+  #tally(event: ReadEvent): { attrs: Attributes; count: number } {
+    let tiers = this.#lookupTallies.get(event.document);
+    if (tiers === undefined) {
+      tiers = new Map();
+      this.#lookupTallies.set(event.document, tiers);
     }
-    return attrs;
+    const tier = event.tier ?? "";
+    let outcomes = tiers.get(tier);
+    if (outcomes === undefined) {
+      outcomes = new Map();
+      tiers.set(tier, outcomes);
+    }
+    const outcome = event.outcome ?? "error";
+    let tally = outcomes.get(outcome);
+    if (tally === undefined) {
+      const attrs: Attributes = { "cache.document": event.document, "cache.result": outcome };
+      if (event.tier !== undefined) attrs["cache.tier"] = event.tier;
+      tally = { attrs, count: 0 };
+      outcomes.set(outcome, tally);
+    }
+    return tally;
   }
 
   #call(event: CallEvent): void {
