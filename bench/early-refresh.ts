@@ -29,6 +29,7 @@ import { createRuntime, defineDocument, postgresModule, redisModule, silentLogge
 import { entryPrefix, idKey } from "../src/l2/key-layout.js";
 import { reportGoals } from "./support/goals.js";
 import { fmt, percentile, printTable, writeResults } from "./support/measure.js";
+import { writeBarChart } from "./support/svg-bar-chart.js";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -489,4 +490,15 @@ const file = writeResults("early-refresh", {
   },
   modes: results,
 });
-console.log(`\nwrote ${file}`);
+const chart = writeBarChart("early-refresh", {
+  title: "hot key across expiry, by early-refresh mode (lower is better)",
+  unit: "",
+  bars: results
+    .flatMap((r) => [
+      { group: "Postgres reads per expiry", label: r.mode, value: r.fetches.perExpiry },
+      { group: "worst Postgres reads in 10 ms", label: r.mode, value: r.fetches.maxIn10ms },
+      { group: "read p99 in the expiry windows, ms", label: r.mode, value: r.latencyMs.windowP99 },
+    ])
+    .sort((a, b) => a.group.localeCompare(b.group)),
+});
+console.log(`\nwrote ${file} and ${chart}`);

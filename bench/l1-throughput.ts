@@ -13,6 +13,10 @@
  * - "query.get L1 hit": the whole library path — `ctx.document.query(spec).get(id)` served from L1 (PGlite and
  *   the in-process L2 behind it, never reached) — over 1,000 resident documents, against raw lru-cache `get` and
  *   bentocache `getOrSet` on the same keys. Both stratacache and bentocache pay for a promise per call.
+ * - "query.get L1 hit, observed": the same lru path with nobody listening, with a diagnostics_channel subscriber
+ *   on every stratacache channel, and with the OpenTelemetry adapter (SDK in-memory reader and exporter), each
+ *   attached only during its own rounds. Goal: the OTel adapter costs ≤ 30% of the unobserved hit path.
+ * Also writes bench/results/l1-throughput.svg (M ops/s per case).
  */
 
 import { mkdir, writeFile } from "node:fs/promises";
@@ -31,6 +35,8 @@ import {
   type ThroughputCase,
   type ThroughputResult,
 } from "./support/measure-throughput.js";
+import { attach, collectMetrics, OBSERVERS } from "./support/observers.js";
+import { writeBarChart } from "./support/svg-bar-chart.js";
 import { REPO_ROOT } from "./support/traces.js";
 import { zipfKeys } from "./support/zipf-keys.js";
 
@@ -242,6 +248,37 @@ sections.push({
     options,
   ),
 });
+// The lru hit path again, with each observer attached only while its own case runs.
+sections.push({
+  workload: `query.get L1 hit, observed (${DOCS} docs)`,
+  results: await measureThroughput(
+    [
+      {
+        name: "lru-cache (raw)",
+        run: (ops) => {
+          let found = 0;
+          for (let i = 0; i < ops; i++) if (rawForDocs.get(lruPath.idOf[rawCursor++ & MASK]!) !== undefined) found++;
+          if (found !== ops) throw new Error("lru-cache: expected only hits");
+        },
+      },
+      ...OBSERVERS.map(
+        (kind): ThroughputCase => ({
+          name: `query.get L1 hit (lru, ${kind})`,
+          run: async (ops) => {
+            const detach = attach(kind);
+            try {
+              await lruPath.testCase.run(ops);
+            } finally {
+              detach();
+            }
+          },
+        }),
+      ),
+    ],
+    options,
+  ),
+});
+await collectMetrics();
 lruPath.check();
 tinyPath.check();
 await lruPath.stop();
@@ -296,6 +333,19 @@ const goals = [
     met: tinyGet >= 0.9 * lruGet,
   },
 ];
+const observedRatio = (kind: string) =>
+  ratioOf("query.get L1 hit, observed", `query.get L1 hit (lru, ${kind})`) /
+  ratioOf("query.get L1 hit, observed", "query.get L1 hit (lru, no subscriber)");
+goals.push(
+  {
+    goal: `query.get L1 hit with a diagnostics subscriber ≥ 0.7× unobserved (${observedRatio("diagnostics subscriber").toFixed(2)}×)`,
+    met: observedRatio("diagnostics subscriber") >= 0.7,
+  },
+  {
+    goal: `query.get L1 hit with the OTel adapter ≥ 0.7× unobserved, i.e. metrics cost ≤ 30% (${observedRatio("OTel adapter").toFixed(2)}×)`,
+    met: observedRatio("OTel adapter") >= 0.7,
+  },
+);
 const met = reportGoals(goals);
 
 const resultsDir = path.join(REPO_ROOT, "bench/results");
@@ -304,4 +354,9 @@ await writeFile(
   path.join(resultsDir, "l1-throughput.json"),
   `${JSON.stringify({ generatedAt: new Date().toISOString(), node: process.version, quick, capacity: CAPACITY, rows: json, goals, goalMet: met }, null, 2)}\n`,
 );
-console.log("Wrote bench/results/l1-throughput.json.");
+writeBarChart("l1-throughput", {
+  title: `L1 throughput — medians of ${options.rounds} rounds (higher is better)`,
+  unit: "M ops/s",
+  bars: json.map((r) => ({ group: String(r.workload), label: String(r.case), value: (r.opsPerSec as number) / 1e6 })),
+});
+console.log("Wrote bench/results/l1-throughput.json and bench/results/l1-throughput.svg.");

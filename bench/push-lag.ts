@@ -33,6 +33,7 @@ import { InvalidationRouter } from "../src/invalidation/invalidation-router.js";
 import { reportGoals } from "./support/goals.js";
 import { removeBenchData } from "./support/leftovers.js";
 import { fmt, latencyUs, median, percentile, printTable, throughput, writeResults } from "./support/measure.js";
+import { writeBarChart } from "./support/svg-bar-chart.js";
 
 const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -425,7 +426,22 @@ async function main(): Promise<void> {
   ];
   const goalMet = reportGoals(goals);
   const file = writeResults("push-lag", { quick, windowMs: WINDOW_MS, lag, mix: { on, off }, goals, goalMet });
-  console.log(`results: ${file}`);
+  const chart = writeBarChart("push-lag", {
+    title: "push invalidation: lag (ms, lower is better) and the read mix with push on and off",
+    unit: "",
+    bars: [
+      { group: "lag from A's update() resolved, ms", label: "p50", value: lag.fromResolved.p50 },
+      { group: "lag from A's update() resolved, ms", label: "p99", value: lag.fromResolved.p99 },
+      { group: "lag from A's update() resolved, ms", label: "max", value: lag.fromResolved.max },
+      ...[on, off].map((r) => ({
+        group: "L1 hit ratio, %",
+        label: r.push ? "push on" : "push off",
+        value: r.l1HitRatio * 100,
+      })),
+      ...[on, off].map((r) => ({ group: "stale reads", label: r.push ? "push on" : "push off", value: r.stale })),
+    ],
+  });
+  console.log(`results: ${file} and ${chart}`);
 }
 
 // ───────────────────────────── --cluster ─────────────────────────────

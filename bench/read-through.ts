@@ -5,8 +5,10 @@
  *   getMany(100) warm/cold   vs MGET + JSON.parse / id = ANY($1) + pipelined SET
  *   sealing (support/sealing-rows.ts): L2 hit and getMany(100) of 1 KiB documents sealed vs plain; L2 hit and Redis
  *   bytes of 20 KiB documents gzip vs plain (here the "raw" column is the plain runtime)
+ *   L2 hit, observed         diagnostics subscriber / OTel adapter (SDK in-memory) vs nobody listening
  * Each run measures every row, interleaved, so machine noise hits both sides alike; the table shows medians over
- * the runs and the ratio of medians. Uses DATABASE_URL / REDIS_URL, else the local servers.
+ * the runs and the ratio of medians. Uses DATABASE_URL / REDIS_URL, else the local servers. Also writes
+ * bench/results/read-through.svg.
  *
  *   npm run bench -- read-through [--runs 5] [--quick]
  */
@@ -17,7 +19,9 @@ import { createRuntime, defineDocument, postgresModule, redisModule, silentLogge
 import { entryPrefix, idKey } from "../src/l2/key-layout.js";
 import { reportGoals } from "./support/goals.js";
 import { fmt, latencyUs, median, preparedLatencyUs, printTable, throughput, writeResults } from "./support/measure.js";
+import { observed } from "./support/observers.js";
 import { measureSealing } from "./support/sealing-rows.js";
+import { writeBarChart } from "./support/svg-bar-chart.js";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -93,8 +97,27 @@ const rows: Row[] = [
   { name: "miss (Postgres + fill)", unit: "µs/op", ours: [], raw: [], goal: "≤ 1.3×", limit: 1.3, better: "lower" },
   { name: "getMany(100) warm", unit: "µs/op", ours: [], raw: [], goal: "≤ 1.2×", limit: 1.2, better: "lower" },
   { name: "getMany(100) cold", unit: "µs/op", ours: [], raw: [], goal: "≤ 1.15×", limit: 1.15, better: "lower" },
+  // "raw" here is the same L2 hit with nobody listening: the observers' own cost.
+  {
+    name: "L2 hit, diagnostics subscriber vs none",
+    unit: "µs/op",
+    ours: [],
+    raw: [],
+    goal: "≤ 1.05×",
+    limit: 1.05,
+    better: "lower",
+  },
+  {
+    name: "L2 hit, OTel adapter vs none",
+    unit: "µs/op",
+    ours: [],
+    raw: [],
+    goal: "≤ 1.1×",
+    limit: 1.1,
+    better: "lower",
+  },
 ];
-const [hit, hitTput, miss, manyWarm, manyCold] = rows as [Row, Row, Row, Row, Row];
+const [hit, hitTput, miss, manyWarm, manyCold, hitDiag, hitOtel] = rows as [Row, Row, Row, Row, Row, Row, Row];
 
 // Warm-up: let V8 optimise both sides before anything is recorded.
 await latencyUs(n(2000), (i) => query.get(pick(i)));
@@ -154,6 +177,10 @@ for (let run = 0; run < runs; run++) {
       },
     ),
   );
+  hitDiag.raw.push(await latencyUs(n(4000), (i) => query.get(pick(i))));
+  hitDiag.ours.push(await observed("diagnostics subscriber", () => latencyUs(n(4000), (i) => query.get(pick(i)))));
+  hitOtel.raw.push(await latencyUs(n(4000), (i) => query.get(pick(i))));
+  hitOtel.ours.push(await observed("OTel adapter", () => latencyUs(n(4000), (i) => query.get(pick(i)))));
   process.stdout.write(`run ${run + 1}/${runs} done\n`);
 }
 
@@ -201,7 +228,23 @@ const file = writeResults("read-through", {
   })),
   stats: query.stats(),
 });
-console.log(`\nwrote ${file}`);
+const chart = writeBarChart("read-through", {
+  title: `read-through vs raw clients — medians of ${runs} runs (µs/op: lower is better; ops/s: higher)`,
+  unit: "",
+  bars: table.flatMap((r) => [
+    {
+      group: `${r.name} (${r.unit})`,
+      label: r.name.includes(" vs none") ? "observed" : "stratacache",
+      value: r.oursMedian,
+    },
+    {
+      group: `${r.name} (${r.unit})`,
+      label: r.name.includes(" vs none") ? "nobody listening" : "raw",
+      value: r.rawMedian,
+    },
+  ]),
+});
+console.log(`\nwrote ${file} and ${chart}`);
 
 await sealing.cleanup();
 await pool.query(`DROP TABLE IF EXISTS ${TABLE}`);

@@ -62,9 +62,33 @@ export type { CreateL1StoreOptions } from "./l1/create-l1-store.js";
 export { createL1Store } from "./l1/create-l1-store.js";
 export type { L1PolicyName, L1Stats, L1Store, L1StoreFactory, L1StoreOptions } from "./l1/l1-store.js";
 export type { CachePort, CacheSetOptions, CacheValue } from "./l2/cache-port.js";
+export { STRATACACHE_CHANNELS } from "./observability/event-channels.js";
+export type {
+  AbsorbedErrorEvent,
+  CallEvent,
+  Dependency,
+  FillEvent,
+  FillResult,
+  FlushReason,
+  HealthEvent,
+  HealthState,
+  InvalidationEvent,
+  InvalidationLagEvent,
+  InvalidationSource,
+  L1FlushEvent,
+  PushEvent,
+  ReadEvent,
+  ReadOutcome,
+  ReadTier,
+  WriteEvent,
+  WriteKind,
+} from "./observability/events.js";
+export type { DependencyHealth, HealthReport } from "./observability/health-report.js";
+export type { CoherenceStats } from "./read-through/coherence-stats.js";
 export type { DocumentCommand } from "./read-through/document-command.js";
 export type { DocumentQuery, ReadOptions } from "./read-through/document-query.js";
 export type { DocumentStats, L2Stats, RefreshStats, SourceStats } from "./read-through/document-stats.js";
+export type { InvalidationLagStats } from "./read-through/invalidation-lag.js";
 export type { LeaseStats } from "./read-through/lease-stats.js";
 export type { PgPoolClientLike, PgPoolLike } from "./repository/postgres/pg-driver.js";
 export type { PGliteLike, PGliteQueryable } from "./repository/postgres/pglite-driver.js";

@@ -31,7 +31,11 @@ export class KvL1 {
   #open = true;
   #seq = 0;
 
-  constructor(readonly store: L1Store<StoredEntry>) {}
+  constructor(
+    readonly store: L1Store<StoredEntry>,
+    /** The cache's name: what push invalidation events (observability) report as their `document`. */
+    readonly document = "",
+  ) {}
 
   /**
    * The hot path of `getOrSet` without options: the decoded value of a fresh L1 copy, or NO_HIT. Synchronous and

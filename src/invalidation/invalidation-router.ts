@@ -1,15 +1,23 @@
 import type { Logger } from "../kernel/logger.js";
+import { invalidateChannel, l1FlushChannel, pushChannel } from "../observability/event-channels.js";
+import type { FlushReason } from "../observability/events.js";
+import type { HealthMonitor } from "../observability/health-monitor.js";
+import { publishFlush, publishInvalidation } from "../observability/publish.js";
 import type { DisarmReason, InvalidationChannel, InvalidationListener } from "./invalidation-channel.js";
 import type { PushStats } from "./push-stats.js";
 
 /** The L1 hooks of one document (the read-through coordinator implements them). */
 export interface LocalCache {
+  /** The document's name, for events. */
+  readonly document: string;
   /** Drops one L1 entry and voids any fill in flight for it. */
   invalidateLocal(id: string): void;
   /** Drops every L1 entry and voids every fill in flight. */
   flushLocal(): void;
   /** Closed: reads bypass L1 and do not fill it (closing also flushes). */
   setL1Open(open: boolean): void;
+  /** A push invalidation of `id` was applied (for the invalidation lag figures). */
+  pushed?(id: string): void;
 }
 
 /**
@@ -40,6 +48,8 @@ export class InvalidationRouter implements InvalidationListener {
     readonly channel: InvalidationChannel,
     private readonly logger: Logger,
     private readonly parseEntryKey: EntryKeyParser,
+    /** The channel's entry in runtime.health(): ok when armed, down when disarmed, degraded when unsupported. */
+    private readonly health?: HealthMonitor,
   ) {}
 
   start(): Promise<void> {
@@ -63,6 +73,7 @@ export class InvalidationRouter implements InvalidationListener {
     if (keys === null) {
       this.#flushAll++;
       for (const target of this.#byPrefix.values()) target.cache.flushLocal();
+      if (l1FlushChannel.hasSubscribers) this.#publishFlush("flushall");
       return;
     }
     this.#invalidations += keys.length;
@@ -73,7 +84,12 @@ export class InvalidationRouter implements InvalidationListener {
       if (target === undefined) continue;
       const before = target.l1.size;
       target.cache.invalidateLocal(parsed.id);
-      this.#dropped += before - target.l1.size;
+      const dropped = before - target.l1.size;
+      this.#dropped += dropped;
+      target.cache.pushed?.(parsed.id);
+      if (invalidateChannel.hasSubscribers) {
+        publishInvalidation(target.cache.document, parsed.id, "push", dropped > 0);
+      }
     }
   }
 
@@ -84,12 +100,16 @@ export class InvalidationRouter implements InvalidationListener {
       target.cache.setL1Open(true);
     }
     this.logger.info("push invalidation armed", { epoch });
+    if (l1FlushChannel.hasSubscribers) this.#publishFlush("rearm");
+    this.#changed("armed", epoch, undefined);
   }
 
   disarmed(reason: DisarmReason, epoch: number): void {
     this.#flushDisarm++;
     for (const target of this.#byPrefix.values()) target.cache.setL1Open(false);
     this.logger.warn("push invalidation lost; L1 flushed and bypassed until it re-arms", { reason, epoch });
+    if (l1FlushChannel.hasSubscribers) this.#publishFlush("disarm");
+    this.#changed("disarmed", epoch, reason);
   }
 
   unsupported(reason: string): void {
@@ -98,6 +118,22 @@ export class InvalidationRouter implements InvalidationListener {
     this.logger.warn("push invalidation unavailable; L1 stays TTL-only (l1.ttl bounds cross-replica staleness)", {
       reason,
     });
+    this.#changed("unsupported", this.channel.stats().epoch, reason);
+  }
+
+  #publishFlush(reason: FlushReason): void {
+    for (const target of this.#byPrefix.values()) publishFlush(target.cache.document, reason);
+  }
+
+  /** Health and the push event. Disarmed is `down` (L1 bypassed), unsupported `degraded` (TTL-only L1). */
+  #changed(state: "armed" | "disarmed" | "unsupported", epoch: number, reason: string | undefined): void {
+    const health = this.health;
+    if (pushChannel.hasSubscribers) pushChannel.publish({ channel: health?.name ?? "push", state, epoch, reason });
+    if (health !== undefined) {
+      if (state === "armed") health.set("ok", "armed");
+      else if (state === "disarmed") health.set("down", `push channel lost (${reason}); L1 bypassed until it re-arms`);
+      else health.set("degraded", `push unavailable (${reason}); L1 is TTL-only`);
+    }
   }
 
   stats(): PushStats {

@@ -21,6 +21,15 @@ export class RateLimitedLog {
 
   /** `kind` groups lines for the limit (e.g. "l2-read"); `message` is what is printed. */
   warn(kind: string, message: string, fields: Readonly<Record<string, unknown>> = {}): void {
+    this.#emit("warn", kind, message, fields);
+  }
+
+  /** Like warn, at info (recoveries): its own windows per `kind`. */
+  info(kind: string, message: string, fields: Readonly<Record<string, unknown>> = {}): void {
+    this.#emit("info", `info:${kind}`, message, fields);
+  }
+
+  #emit(level: "warn" | "info", kind: string, message: string, fields: Readonly<Record<string, unknown>>): void {
     const now = this.clock.now();
     const window = this.#windows.get(kind);
     if (window !== undefined && now - window.last < this.intervalMs) {
@@ -30,6 +39,6 @@ export class RateLimitedLog {
     }
     const suppressed = window?.suppressed ?? 0;
     this.#windows.set(kind, { last: now, suppressed: 0 });
-    this.logger.warn(message, suppressed > 0 ? { ...fields, suppressed } : fields);
+    this.logger[level](message, suppressed > 0 ? { ...fields, suppressed } : fields);
   }
 }

@@ -50,6 +50,8 @@ export interface CacheBackend {
   /** Route names this backend serves. */
   readonly names: ReadonlyArray<string>;
   namespace(name: string): CacheNamespace | undefined;
+  /** One round trip to the server (health probes); absent for in-process backends, which cannot fail. */
+  ping?(): Promise<void>;
   /** Closes what the backend opened (the runtime stops a push channel over it first). */
   close(): Promise<void>;
 }

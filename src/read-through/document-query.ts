@@ -1,6 +1,8 @@
 import { describeValue } from "../kernel/config-object.js";
 import { NotFoundError, ValidationError } from "../kernel/errors.js";
 import type { L1Store } from "../l1/l1-store.js";
+import { readChannel } from "../observability/event-channels.js";
+import { publishL1Hit } from "../observability/publish.js";
 import { checkDocumentId } from "../repository/document-id.js";
 import type { TransactionScope } from "../repository/document-repository.js";
 import type { Doc, DocumentSpec } from "../spec/document-spec.js";
@@ -45,7 +47,10 @@ export class CachedDocumentQuery<S extends DocumentSpec> implements DocumentQuer
     const l1 = this.#l1;
     if (options === undefined && l1 !== undefined) {
       const hit = l1.get(id);
-      if (hit !== undefined) return hit.resolved as Promise<Doc<S>>;
+      if (hit !== undefined) {
+        if (readChannel.hasSubscribers) publishL1Hit(this.coordinator.document, id);
+        return hit.resolved as Promise<Doc<S>>;
+      }
       return this.#get(id, options, true);
     }
     return this.#get(id, options, false);
@@ -56,7 +61,10 @@ export class CachedDocumentQuery<S extends DocumentSpec> implements DocumentQuer
     const l1 = this.#l1;
     if (options === undefined && l1 !== undefined) {
       const hit = l1.get(id);
-      if (hit !== undefined) return hit.resolved as Promise<Doc<S>>;
+      if (hit !== undefined) {
+        if (readChannel.hasSubscribers) publishL1Hit(this.coordinator.document, id);
+        return hit.resolved as Promise<Doc<S>>;
+      }
       return this.#find(id, options, true);
     }
     return this.#find(id, options, false);

@@ -1,4 +1,6 @@
 import type { L1Stats } from "../l1/l1-store.js";
+import type { CoherenceStats } from "./coherence-stats.js";
+import type { InvalidationLagStats } from "./invalidation-lag.js";
 import type { LeaseStats } from "./lease-stats.js";
 
 /** L2 counters of one document on one runtime. */
@@ -64,6 +66,8 @@ export interface DocumentStats {
   readonly source: SourceStats;
   /** Early refresh and stale-if-error. */
   readonly refresh: RefreshStats;
+  /** Push invalidation lag, stale serves and fence rejections. */
+  readonly coherence: CoherenceStats;
   /** The fill lease; absent unless the cache spec has `lease` (and its backend supports it). */
   readonly lease?: LeaseStats;
 }
@@ -89,8 +93,10 @@ export class DocumentCounters {
   refreshDropped = 0;
   refreshFailures = 0;
   staleServes = 0;
+  /** Write-throughs the fence refused (also in fillsRejected). */
+  writeThroughsRejected = 0;
 
-  snapshot(l1: L1Stats | undefined): DocumentStats {
+  snapshot(l1: L1Stats | undefined, lag: InvalidationLagStats = NO_LAG): DocumentStats {
     return {
       l1,
       l2: {
@@ -118,6 +124,22 @@ export class DocumentCounters {
         failures: this.refreshFailures,
         staleServes: this.staleServes,
       },
+      coherence: {
+        invalidationLag: lag,
+        staleServes: { grace: this.staleServes, earlyRefresh: this.electedBackground },
+        fenceRejections: {
+          fills: this.fillsRejected - this.writeThroughsRejected,
+          writeThroughs: this.writeThroughsRejected,
+        },
+      },
     };
   }
 }
+
+const NO_LAG: InvalidationLagStats = Object.freeze({
+  samples: 0,
+  discarded: 0,
+  lastMs: undefined,
+  maxMs: 0,
+  meanMs: undefined,
+});

@@ -5,6 +5,24 @@ import { RateLimitedLog } from "../kernel/rate-limited-log.js";
 import type { L1Store } from "../l1/l1-store.js";
 import type { DocumentEntry, DocumentEntryStore, EntryPut, EntryRead } from "../l2/document-entry.js";
 import type { EntryLeases } from "../l2/entry-lease.js";
+import {
+  callChannel,
+  errorChannel,
+  fillChannel,
+  invalidateChannel,
+  readChannel,
+} from "../observability/event-channels.js";
+import type { HealthMonitor } from "../observability/health-monitor.js";
+import {
+  publishAbsorbed,
+  publishCall,
+  publishCoalesced,
+  publishFill,
+  publishInvalidation,
+  publishL1Hit,
+  wallNow,
+} from "../observability/publish.js";
+import { publishBatchReads, ReadTrace } from "../observability/read-trace.js";
 import type { DocumentRepository, StoredRow, TransactionScope } from "../repository/document-repository.js";
 import type { CacheSpec } from "../spec/document-spec.js";
 import type { FieldCodec } from "../spec/field-codec.js";
@@ -17,6 +35,7 @@ import type { DocumentStats } from "./document-stats.js";
 import { DocumentCounters } from "./document-stats.js";
 import type { Settled } from "./fill-lease.js";
 import { FreshnessJudge } from "./freshness-judge.js";
+import { InvalidationLag } from "./invalidation-lag.js";
 import { L1FillGuard } from "./l1-fill-guard.js";
 import type { L1Slot } from "./l1-slot.js";
 import { LifetimePolicy } from "./lifetime-policy.js";
@@ -42,6 +61,9 @@ export interface CoordinatorParts {
   readonly codec?: FieldCodec | undefined;
   /** Bodies over this many bytes are not cached in L2 (the cache's maxValueBytes; default: no limit). */
   readonly maxBodyBytes?: number | undefined;
+  /** The health of the L2 backend and of Postgres, fed by this document's calls (see runtime.health()). */
+  readonly l2Health?: HealthMonitor | undefined;
+  readonly sourceHealth?: HealthMonitor | undefined;
   /** Fill leases on `entries` (used when the cache spec has `lease`); `pushed`: push invalidation wakes waiters. */
   readonly leases?: { readonly entries: EntryLeases; readonly pushed: boolean } | undefined;
 }
@@ -86,6 +108,8 @@ export class ReadThroughCoordinator {
   readonly #lease: DocumentLease | undefined;
   /** A Redis failing every call must be visible, without a line per read. */
   readonly #degraded: RateLimitedLog;
+  /** Push invalidation lag samples (coherence stats). */
+  readonly #lag: InvalidationLag;
   /** Set by stop(): L2 failures after it are the runtime closing Redis, not a degradation to report. */
   #stopped = false;
 
@@ -112,6 +136,7 @@ export class ReadThroughCoordinator {
       logger: parts.logger,
     });
     this.#degraded = new RateLimitedLog(parts.logger, parts.clock);
+    this.#lag = new InvalidationLag(parts.document);
     const leaseSpec = parts.cache?.lease;
     this.#lease =
       leaseSpec === undefined || parts.leases === undefined || parts.entries === undefined
@@ -126,7 +151,7 @@ export class ReadThroughCoordinator {
   }
 
   stats(): DocumentStats {
-    const stats = this.counters.snapshot(this.parts.l1?.stats());
+    const stats = this.counters.snapshot(this.parts.l1?.stats(), this.#lag.stats());
     return this.#lease === undefined ? stats : { ...stats, lease: this.#lease.counters.snapshot() };
   }
 
@@ -154,7 +179,10 @@ export class ReadThroughCoordinator {
     const l1 = this.parts.l1;
     if (l1 !== undefined && !l1Missed) {
       const hit = l1.get(id);
-      if (hit !== undefined) return hit.resolved;
+      if (hit !== undefined) {
+        if (readChannel.hasSubscribers) publishL1Hit(this.parts.document, id);
+        return hit.resolved;
+      }
     }
     let work = this.#flights.join(id);
     if (work === undefined) {
@@ -162,6 +190,7 @@ export class ReadThroughCoordinator {
       this.#flights.lead(id, work);
     } else {
       this.counters.collapsed++;
+      if (readChannel.hasSubscribers) publishCoalesced(this.parts.document, id);
     }
     return options?.signal === undefined ? work : abortable(work, options.signal);
   }
@@ -184,6 +213,7 @@ export class ReadThroughCoordinator {
       const hit = l1?.get(id);
       if (hit !== undefined) {
         found.set(id, hit.doc);
+        if (readChannel.hasSubscribers) publishL1Hit(this.parts.document, id);
         continue;
       }
       const flight = this.#flights.join(id);
@@ -192,6 +222,7 @@ export class ReadThroughCoordinator {
         batch.push(id);
       } else {
         this.counters.collapsed++;
+        if (readChannel.hasSubscribers) publishCoalesced(this.parts.document, id);
         if (joined === undefined) joined = [];
         joined.push(flight.then((value) => void found.set(id, value)));
       }
@@ -215,6 +246,7 @@ export class ReadThroughCoordinator {
     await this.#writes.afterCreate(row);
     await this.#lease?.voidLease(row.id);
     this.invalidateLocal(row.id);
+    if (invalidateChannel.hasSubscribers) publishInvalidation(this.parts.document, row.id, "local", undefined);
   }
 
   /** After an update committed: write the new version through to L2, then drop the L1 entry. */
@@ -222,6 +254,7 @@ export class ReadThroughCoordinator {
     await this.#writes.afterUpdate(row);
     await this.#lease?.voidLease(row.id);
     this.invalidateLocal(row.id);
+    if (invalidateChannel.hasSubscribers) publishInvalidation(this.parts.document, row.id, "local", undefined);
   }
 
   /** After a delete committed: tombstone the incarnation in L2, then drop the L1 entry. */
@@ -229,6 +262,7 @@ export class ReadThroughCoordinator {
     await this.#writes.afterDelete(row);
     await this.#lease?.voidLease(row.id);
     this.invalidateLocal(row.id);
+    if (invalidateChannel.hasSubscribers) publishInvalidation(this.parts.document, row.id, "local", undefined);
   }
 
   /**
@@ -239,6 +273,11 @@ export class ReadThroughCoordinator {
     this.#guard.invalidate(id);
     this.#flights.detach(id);
     this.#lease?.wake(id);
+  }
+
+  /** A push invalidation of `id` arrived (after invalidateLocal): noted for the lag sample of its next L2 read. */
+  pushed(id: string): void {
+    this.#lag.received(id, this.parts.clock.now());
   }
 
   /** Drops every L1 entry and voids every fill in flight (push channel lost, FLUSHALL). */
@@ -274,6 +313,7 @@ export class ReadThroughCoordinator {
   /** The single flight of one id (the caller registers it): the per-id steps with single-id I/O. */
   async #load(id: string): Promise<FrozenDocument | undefined> {
     const token = this.#guard.begin(id);
+    const trace = ReadTrace.begin(this.parts.document, id);
     const entries = this.parts.entries;
     const trusted = entries !== undefined && !this.#writes.isSuspect(id);
     const lease = trusted ? this.#lease : undefined;
@@ -284,6 +324,7 @@ export class ReadThroughCoordinator {
     let claim: Settled<EntryRead> | undefined;
     let hold: LeaseHold | undefined;
     if (trusted) {
+      trace?.callStart();
       try {
         if (lease === undefined) read = await entries.read(id, this.#lifetimes.slideMs);
         else {
@@ -293,10 +334,14 @@ export class ReadThroughCoordinator {
           read = claim.value;
         }
         readOk = true;
+        trace?.callEnd("redis", "GET");
+        this.parts.l2Health?.succeeded();
       } catch (error) {
+        trace?.callEnd("redis", "GET", error);
         this.#l2Error("read", error);
       }
       if (read !== undefined) {
+        if (this.#lag.pending && typeof read !== "string") this.#lag.read(id, read);
         doc = this.#decode(id, read);
         decision = this.#decide(doc, read, this.parts.clock.now());
       }
@@ -309,6 +354,7 @@ export class ReadThroughCoordinator {
       if (hold !== undefined) lease!.release(hold);
       if (decision === "refresh") this.#refreshLater([id]);
       this.#guard.finish(id, token, doc!, this.#judge.l1Horizon(read as DocumentEntry));
+      trace?.end("l2", "hit", true);
       return doc;
     }
     const fallback = decision === "fallback" ? { doc: doc!, entry: read as DocumentEntry } : undefined;
@@ -316,10 +362,12 @@ export class ReadThroughCoordinator {
       // The holder never filled within maxWait: its grace data rather than one more Postgres read.
       lease!.counters.graceServes++;
       this.#guard.end(id, token);
+      trace?.end("l2", "grace", true);
       return fallback.doc;
     }
     const started = this.parts.clock.now();
     let row: StoredRow | undefined;
+    trace?.callStart();
     try {
       const get = () => this.parts.repository.get(this.parts.autocommit, id);
       row = await (hold === undefined || lease === undefined
@@ -329,15 +377,20 @@ export class ReadThroughCoordinator {
           : claim?.timedOut === true
             ? lease.fallback(get, 1)
             : get());
+      trace?.callEnd("postgres", "SELECT");
+      this.parts.sourceHealth?.succeeded();
     } catch (error) {
+      trace?.callEnd("postgres", "SELECT", error);
       if (hold !== undefined) lease!.release(hold);
       this.#guard.end(id, token);
-      return this.#fallBack(fallback, error);
+      this.#pgFailed(error);
+      return this.#fallBack(fallback, error, trace);
     }
     this.counters.fetches++;
     if (row === undefined) {
       if (hold !== undefined) lease!.release(hold);
       this.#guard.end(id, token);
+      trace?.end("postgres", "miss", false);
       return undefined;
     }
     const fetched = documentFromRow(row, this.parts.codec);
@@ -348,6 +401,7 @@ export class ReadThroughCoordinator {
       await this.#fill([put], started, hold);
     }
     this.#guard.finish(id, token, fetched, freshUntil);
+    trace?.end("postgres", decision === "fallback" ? "stale" : "miss", true);
     return fetched;
   }
 
@@ -364,6 +418,9 @@ export class ReadThroughCoordinator {
     const freshUntil = new Map<string, number>();
     let fallbacks: Map<string, Found> | undefined;
     let background: string[] | undefined;
+    const observed = readChannel.hasSubscribers || callChannel.hasSubscribers;
+    const startTime = observed ? wallNow() : 0;
+    let pgFailed = false;
     const lease = this.#lease;
     let hold: LeaseHold | undefined;
     /** Leased ids whose holder never filled within maxWait (read here under the origin cap); XFetch-elected ids. */
@@ -378,10 +435,13 @@ export class ReadThroughCoordinator {
       // Suspect ids (a write-through pending or given up on) are read from Postgres and never filled.
       const trusted = this.#writes.idle ? ids : ids.filter((id) => !this.#writes.isSuspect(id));
       let reads: EntryRead[] | undefined;
+      const callStart = observed ? wallNow() : 0;
       let claims: Array<Settled<EntryRead>> | undefined;
       try {
-        if (lease === undefined) reads = await entries.readMany(trusted, this.#lifetimes.slideMs);
-        else if (deferred !== undefined) {
+        if (lease === undefined) {
+          reads = await entries.readMany(trusted, this.#lifetimes.slideMs);
+          this.parts.l2Health?.succeeded();
+        } else if (deferred !== undefined) {
           hold = deferred.hold;
           claims = trusted.map((id) => deferred.reads.get(id)!);
           reads = claims.map((claim) => claim.value);
@@ -399,12 +459,17 @@ export class ReadThroughCoordinator {
         }
       } catch (error) {
         this.#l2Error("readMany", error);
+        if (callChannel.hasSubscribers) publishCall(this.parts.document, "redis", "MGET", callStart, error);
+      }
+      if (reads !== undefined && callChannel.hasSubscribers) {
+        publishCall(this.parts.document, "redis", "MGET", callStart, undefined);
       }
       const now = this.parts.clock.now(); // one clock read per batch, not per entry
       for (let i = 0; i < trusted.length; i++) {
         const id = trusted[i] as string;
         if (waiting?.has(id)) continue;
         const read = reads?.[i];
+        if (this.#lag.pending && read !== undefined && typeof read !== "string") this.#lag.read(id, read);
         const doc = read === undefined ? undefined : this.#decode(id, read);
         const decision = read === undefined ? "fetch" : this.#decide(doc, read, now);
         if (decision === "serve" || decision === "refresh") {
@@ -459,6 +524,7 @@ export class ReadThroughCoordinator {
     if (fetch.length > 0) {
       const started = this.parts.clock.now();
       let rows: StoredRow[] | undefined;
+      const callStart = observed ? wallNow() : 0;
       try {
         const load = () => this.parts.repository.getMany(this.parts.autocommit, fetch);
         if (lease === undefined || hold === undefined) rows = await load();
@@ -466,8 +532,13 @@ export class ReadThroughCoordinator {
           if (timedOut > 0) lease.counters.fallbacks += timedOut; // they ride on this holder's query
           rows = await lease.fetch(load);
         } else rows = await (timedOut > 0 ? lease.fallback(load, timedOut) : load());
+        this.parts.sourceHealth?.succeeded();
+        if (callChannel.hasSubscribers) publishCall(this.parts.document, "postgres", "SELECT", callStart, undefined);
       } catch (error) {
         if (hold !== undefined) lease!.release(hold);
+        pgFailed = true;
+        this.#pgFailed(error);
+        if (callChannel.hasSubscribers) publishCall(this.parts.document, "postgres", "SELECT", callStart, error);
         // Every id needs a usable fallback, or the whole batch fails like the query did (releasing its fill tokens).
         try {
           for (const id of fetch) docs.set(id, this.#fallBack(fallbacks?.get(id), error));
@@ -502,6 +573,17 @@ export class ReadThroughCoordinator {
         if (doc === undefined) this.#guard.end(id, tokens[i] as number);
         else this.#guard.finish(id, tokens[i] as number, doc, freshUntil.get(id) ?? Number.POSITIVE_INFINITY);
       }
+    }
+    if (readChannel.hasSubscribers) {
+      publishBatchReads(
+        this.parts.document,
+        ids,
+        (id) => docs.get(id) !== undefined,
+        fetch,
+        fallbacks,
+        pgFailed,
+        startTime,
+      );
     }
     if (later !== undefined) for (const [id, doc] of await later) docs.set(id, doc);
     return docs;
@@ -624,16 +706,19 @@ export class ReadThroughCoordinator {
     if (entries === undefined) return true;
     if (this.#lifetimes.fillIsTooOld(started)) {
       this.counters.fillsFailed += puts.length;
+      if (fillChannel.hasSubscribers) for (const put of puts) publishFill(this.parts.document, put.id, "too-old");
       return false;
     }
     const max = this.parts.maxBodyBytes;
     const fitting = max === undefined ? puts : puts.filter((put) => fitsIn(put.entry.body, max));
     if (fitting.length < puts.length) {
       this.counters.tooLarge += puts.length - fitting.length;
+      if (fillChannel.hasSubscribers) this.#publishTooLarge(puts, fitting);
       puts = fitting;
       if (puts.length === 0) return true;
     }
     const slideMs = this.#lifetimes.slideMs;
+    const callStart = callChannel.hasSubscribers ? wallNow() : 0;
     try {
       if (hold !== undefined && this.#lease !== undefined) {
         const leased = puts.filter((put) => hold.ids.has(put.id));
@@ -656,9 +741,14 @@ export class ReadThroughCoordinator {
         if (result === "stored") this.counters.fills++;
         else this.counters.fillsRejected++;
       }
+      if (callChannel.hasSubscribers) publishCall(this.parts.document, "redis", "EVALSHA", callStart, undefined);
+      if (fillChannel.hasSubscribers)
+        for (const [i, put] of puts.entries()) publishFill(this.parts.document, put.id, results[i]!);
       return true;
     } catch (error) {
       this.counters.fillsFailed += puts.length;
+      if (callChannel.hasSubscribers) publishCall(this.parts.document, "redis", "EVALSHA", callStart, error);
+      if (fillChannel.hasSubscribers) for (const put of puts) publishFill(this.parts.document, put.id, "failed");
       this.#l2Error("fill", error);
       return false;
     }
@@ -670,15 +760,17 @@ export class ReadThroughCoordinator {
   }
 
   /** Postgres failed: serve the fallback if it is fresh, or stale within grace; otherwise rethrow. */
-  #fallBack(fallback: Found | undefined, error: unknown): FrozenDocument {
+  #fallBack(fallback: Found | undefined, error: unknown, trace?: ReadTrace): FrozenDocument {
     if (fallback !== undefined) {
       const now = this.parts.clock.now();
       if (fallback.entry.freshUntil > now) {
         this.counters.refreshFailures++;
+        trace?.end("l2", "hit", true);
         return fallback.doc;
       }
       if (fallback.entry.freshUntil + this.#lifetimes.graceMs > now) {
         this.counters.staleServes++;
+        trace?.end("l2", "grace", true);
         this.parts.logger.debug("Postgres failed; served a stale entry within grace", {
           document: this.parts.document,
           error: error instanceof Error ? error.message : String(error),
@@ -686,7 +778,18 @@ export class ReadThroughCoordinator {
         return fallback.doc;
       }
     }
+    trace?.end(undefined, "error", false);
     throw error;
+  }
+
+  /** A Postgres read failed: health, and the absorbed-error event (whether or not a fallback answers). */
+  #pgFailed(error: unknown): void {
+    this.parts.sourceHealth?.failed(`read failed: ${error instanceof Error ? error.message : String(error)}`);
+    if (errorChannel.hasSubscribers) publishAbsorbed(this.parts.document, "postgres", "read", error);
+  }
+
+  #publishTooLarge(puts: ReadonlyArray<EntryPut>, fitting: ReadonlyArray<EntryPut>): void {
+    for (const put of puts) if (!fitting.includes(put)) publishFill(this.parts.document, put.id, "too-large");
   }
 
   /** The document in an L2 read when it decodes; counts misses and corrupt entries. */
@@ -707,6 +810,9 @@ export class ReadThroughCoordinator {
   #l2Error(operation: string, error: unknown): void {
     this.counters.l2Errors++;
     if (this.#stopped) return;
+    const message = error instanceof Error ? error.message : String(error);
+    this.parts.l2Health?.failed(`${operation} failed: ${message}`);
+    if (errorChannel.hasSubscribers) publishAbsorbed(this.parts.document, "redis", operation, error);
     this.#degraded.warn("l2", "L2 call failed; served from Postgres", {
       document: this.parts.document,
       operation,

@@ -2,6 +2,8 @@ import type { Clock } from "../kernel/clock.js";
 import type { Logger } from "../kernel/logger.js";
 import type { DocumentEntryStore, PutResult } from "../l2/document-entry.js";
 import { TOMBSTONE_REV } from "../l2/document-entry.js";
+import { callChannel, writeChannel } from "../observability/event-channels.js";
+import { publishCall, publishWrite, wallNow } from "../observability/publish.js";
 import type { DocumentRepository, StoredRow, TransactionScope } from "../repository/document-repository.js";
 import { fitsIn } from "./body-size.js";
 import type { DocumentCounters } from "./document-stats.js";
@@ -112,18 +114,41 @@ export class WriteThrough {
     counted = true,
   ): Promise<void> {
     const { counters } = this.parts;
+    const observed = writeChannel.hasSubscribers || callChannel.hasSubscribers;
+    const startTime = observed ? wallNow() : 0;
     try {
       const result = await write();
       if (counted) {
         counters.writeThroughs++;
-        if (result === "rejected") counters.fillsRejected++;
+        if (result === "rejected") {
+          counters.fillsRejected++;
+          counters.writeThroughsRejected++;
+        }
       }
       this.#retrier.landed(id, incarnation, rev);
+      if (observed)
+        this.#publish(id, rev, counted, result === "rejected" ? "rejected" : "stored", startTime, undefined);
     } catch (error) {
       counters.writeThroughFailures++;
+      if (observed) this.#publish(id, rev, counted, "failed", startTime, error);
       this.parts.onL2Error("write-through", error);
       this.#retrier.schedule(id, { incarnation, rev, run: () => this.#rewrite(id, incarnation) });
     }
+  }
+
+  /** The write's events: its fence script call, and the write-through (the kind follows from how #write was called). */
+  #publish(
+    id: string,
+    rev: number,
+    counted: boolean,
+    result: "stored" | "rejected" | "failed",
+    startTime: number,
+    error: unknown,
+  ): void {
+    const { document } = this.parts;
+    if (callChannel.hasSubscribers) publishCall(document, "redis", "EVALSHA", startTime, error);
+    const kind = !counted ? "create" : rev === TOMBSTONE_REV ? "delete" : "update";
+    if (writeChannel.hasSubscribers) publishWrite(document, id, kind, result, startTime);
   }
 
   /**

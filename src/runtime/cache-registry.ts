@@ -79,7 +79,7 @@ export class CacheRegistry {
       // The default clock is coarsened on the L1 hit path (see coarse-clock.ts); an injected one is exact.
       now: this.clock === systemClock ? coarseNow : () => this.clock.now(),
     }) as L1Store<StoredEntry>;
-    const l1 = new KvL1(store);
+    const l1 = new KvL1(store, namespace.name);
     this.attachPush(namespace, l1);
     return l1;
   }

@@ -10,6 +10,7 @@ import { PrefixedL1Store } from "../l1/prefixed-l1-store.js";
 import type { CacheBackend, CacheNamespace } from "../l2/cache-backend.js";
 import type { DocumentEntryStore } from "../l2/document-entry.js";
 import { SealedEntryStore } from "../l2/sealed-entry-store.js";
+import type { HealthBoard } from "../observability/health-monitor.js";
 import type { BackgroundRefresher } from "../read-through/background-refresher.js";
 import type { CommandSchemas } from "../read-through/document-command.js";
 import type { L1Slot } from "../read-through/l1-slot.js";
@@ -55,6 +56,8 @@ export class DocumentRegistry {
   readonly #warnedUncached = new Set<string>();
   /** Runs XFetch background refreshes for every document of the runtime. */
   refresher: BackgroundRefresher | undefined;
+  /** The runtime's dependencies: each coordinator reports its L2 and Postgres calls to theirs. */
+  health: HealthBoard | undefined;
 
   constructor(
     private readonly databases: ReadonlyArray<Database>,
@@ -213,6 +216,8 @@ export class DocumentRegistry {
       logger: this.logger,
       codec,
       maxBodyBytes: cache?.maxValueBytes,
+      l2Health: cache === undefined ? undefined : this.#backendHealth(cache),
+      sourceHealth: this.health?.of(route.database),
       leases,
     });
     const runtime: DocumentRuntime = {
@@ -252,6 +257,11 @@ export class DocumentRegistry {
   stop(): void {
     for (const document of this.#documents.values()) document.coordinator.stop();
     for (const document of this.#tenants.values()) document.coordinator.stop();
+  }
+
+  #backendHealth(cache: CacheNamespace) {
+    const backend = this.caches.find((candidate) => candidate.namespace(cache.name) === cache);
+    return backend === undefined ? undefined : this.health?.of(backend);
   }
 
   #cacheFor(spec: DocumentSpec): CacheNamespace | undefined {

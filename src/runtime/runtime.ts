@@ -16,6 +16,8 @@ import type { Logger } from "../kernel/logger.js";
 import { consoleLogger } from "../kernel/logger.js";
 import type { CacheBackend, CacheNamespace } from "../l2/cache-backend.js";
 import { kvPrefix, parseEntryKey, parseKvKey } from "../l2/key-layout.js";
+import { HealthBoard } from "../observability/health-monitor.js";
+import type { HealthReport } from "../observability/health-report.js";
 import { BackgroundRefresher } from "../read-through/background-refresher.js";
 import type { DocumentStats } from "../read-through/document-stats.js";
 import type { Database, TableRef } from "../repository/document-repository.js";
@@ -127,6 +129,11 @@ export interface Runtime {
   transaction<T>(fn: (tx: Context) => Promise<T>): Promise<T>;
   /** A snapshot of every counter: per document, and per cache route. */
   stats(): RuntimeStats;
+  /**
+   * Per dependency (each Postgres, each cache backend, each push channel): `ok` | `degraded` | `down`, since when,
+   * and why — the same reason the warn/info log lines carry. `ready` is what a readiness probe should return.
+   */
+  health(): HealthReport;
   /** Where the runtime is in its lifecycle. */
   readonly state: RuntimeState;
 }
@@ -262,6 +269,7 @@ class StrataRuntime implements Runtime {
   #starting: Promise<void> | undefined;
   #backgroundStopped = false;
   #stopping: Promise<void> | undefined;
+  #health: HealthBoard | undefined;
   readonly #ensureRunning = () => {
     if (this.#state !== "started") throw new RuntimeStateError(`runtime is ${this.#state}; call start() first`);
   };
@@ -297,10 +305,13 @@ class StrataRuntime implements Runtime {
     const env: ModuleEnv = { logger: this.logger, clock: this.clock };
     const routes = new Map<string, DocumentRoute>();
     const opened: TableRoute[] = [];
+    const health = new HealthBoard(this.clock, this.logger);
+    this.#health = health;
     try {
       for (const module of this.documentModules) {
         const database = await module.open(env);
         this.#databases.push(database);
+        health.add(database, "postgres", undefined, () => database.ping());
         this.#throwIfStopped();
         await database.ping();
         this.#throwIfStopped();
@@ -327,9 +338,11 @@ class StrataRuntime implements Runtime {
         const { backend, invalidation, coordination } = await module.open(env);
         this.#caches.push(backend);
         if (coordination !== undefined) this.#coordination.push(coordination);
+        health.add(backend, backend.kind, undefined, backend.ping === undefined ? undefined : () => backend.ping!());
         if (invalidation !== undefined) {
           this.#channels.push(invalidation);
-          this.#push.set(backend, new InvalidationRouter(invalidation, this.logger, this.#parsePushedKey));
+          const pushHealth = health.add(invalidation, "push", { state: "down", reason: "not armed yet" });
+          this.#push.set(backend, new InvalidationRouter(invalidation, this.logger, this.#parsePushedKey, pushHealth));
         }
         this.#throwIfStopped();
       }
@@ -346,6 +359,7 @@ class StrataRuntime implements Runtime {
         (document) => this.#attachPush(document),
       );
       this.#registry.refresher = this.#refresher;
+      this.#registry.health = health;
       for (const spec of this.documents) this.#registry.wire(spec); // throws ConfigurationError without a route
       for (const module of this.documentModules) {
         const setup = module.changeCapture;
@@ -464,6 +478,14 @@ class StrataRuntime implements Runtime {
     return { state: this.#state, documents, caches, changeCapture };
   }
 
+  health(): HealthReport {
+    const board = this.#health;
+    return {
+      ready: this.#state === "started" && board !== undefined && board.noneDown("postgres"),
+      dependencies: board?.snapshot() ?? {},
+    };
+  }
+
   /**
    * Puts a push-enabled document under its backend's channel (a document without L1 has nothing to drop, unless
    * lease waiters are woken by its invalidations).
@@ -494,6 +516,7 @@ class StrataRuntime implements Runtime {
 
   /** Stops background work, then closes every connection the runtime opened. Safe to call more than once. */
   async #closeAll(): Promise<void> {
+    this.#health?.stop();
     const captures = this.#captures.splice(0);
     for (const result of await Promise.allSettled(captures.map(({ capture }) => capture.stop()))) {
       if (result.status === "rejected") this.logger.warn("error while closing", { error: String(result.reason) });

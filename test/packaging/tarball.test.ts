@@ -88,6 +88,20 @@ const TSCONFIG = {
   files: ["example.ts", "pglite-missing.ts"],
 };
 const OWN_TSCONFIG = { extends: "./tsconfig.json", files: [...TSCONFIG.files, "own-clients.ts"] };
+const OTEL_TSCONFIG = { extends: "./tsconfig.json", files: [...TSCONFIG.files, "otel.ts"] };
+
+/** The `stratacache/otel` subpath with the lowest @opentelemetry/api its optional peer range admits (no SDK). */
+const OTEL = `import { metrics, trace } from "@opentelemetry/api";
+import { instrumentStratacache } from "stratacache/otel";
+
+const instrumentation = instrumentStratacache({
+  meterProvider: metrics.getMeterProvider(),
+  tracerProvider: trace.getTracerProvider(),
+  requireParentSpan: true,
+});
+instrumentation.dispose();
+console.log(JSON.stringify({ instrumented: typeof instrumentation.dispose }));
+`;
 
 /** `postgresModule({ pglite: true })` in an app without the optional peer: start must say what to install. */
 const PGLITE_MISSING = `import { z } from "zod";
@@ -187,6 +201,8 @@ describe.skipIf(env.skip)("the packed tarball in a stranger's app", () => {
   it("ships the built ESM and its declarations, and no sources, tests or benchmarks", () => {
     expect(packed).toContain("dist/index.js");
     expect(packed).toContain("dist/index.d.ts");
+    expect(packed).toContain("dist/otel/index.js");
+    expect(packed).toContain("dist/otel/index.d.ts");
     expect(packed).toContain("package.json");
     expect(packed.filter((path) => !path.startsWith("dist/")).sort()).toEqual(["LICENSE", "README.md", "package.json"]);
     expect(packed.filter((path) => path.endsWith(".ts") && !path.endsWith(".d.ts"))).toEqual([]);
@@ -229,6 +245,26 @@ describe.skipIf(env.skip)("the packed tarball in a stranger's app", () => {
       message: expect.stringContaining("npm install @electric-sql/pglite"),
     });
   });
+
+  it(
+    "resolves and type-checks the stratacache/otel subpath with the lowest @opentelemetry/api admitted, and runs it",
+    async () => {
+      const api = lowestAdmitted(manifest.peerDependencies["@opentelemetry/api"]!);
+      await mustRun(
+        "npm",
+        ["install", "--prefer-offline", "--no-audit", "--no-fund", `@opentelemetry/api@${api}`],
+        app,
+      );
+      writeFileSync(join(app, "otel.ts"), OTEL);
+      writeFileSync(join(app, "tsconfig.otel.json"), JSON.stringify(OTEL_TSCONFIG, null, 2));
+      const check = await run(process.execPath, [TSC, "-p", "tsconfig.otel.json"], app);
+      expect(check.stdout + check.stderr).toBe("");
+      const result = await run(process.execPath, ["out/otel.js"], app);
+      expect(result.stderr).toBe("");
+      expect(JSON.parse(result.stdout)).toEqual({ instrumented: "function" });
+    },
+    TSC_TIMEOUT_MS,
+  );
 
   it(
     "takes the app's own ioredis client and pg.Pool (types and runtime), with @types/pg installed by the app",

@@ -78,6 +78,11 @@ export class RedisCacheBackend implements CacheBackend {
     return client;
   }
 
+  /** Answers once the server does (health probes). */
+  async ping(): Promise<void> {
+    await this.client.ping();
+  }
+
   async close(): Promise<void> {
     const dedicated = [...this.#dedicated.values()];
     this.#dedicated.clear();

@@ -1,0 +1,44 @@
+import diagnostics_channel from "node:diagnostics_channel";
+
+/**
+ * The names of stratacache's `node:diagnostics_channel` channels: public and stable. Subscribe with
+ * `diagnostics_channel.subscribe(STRATACACHE_CHANNELS.read, fn)`. Nothing is built or published unless a channel
+ * has a subscriber: every publish point checks `hasSubscribers` first, so the L1 hit path pays one property read.
+ * Payload types are in events.ts; order within one read: `read.start`, then its `call`s, `fill`s, then `read`.
+ */
+export const STRATACACHE_CHANNELS = Object.freeze({
+  /** ReadEvent: a read past L1 began (reads answered by L1 have no start). */
+  readStart: "stratacache:read.start",
+  /** ReadEvent: a read ended, once per id (L1 hits included). */
+  read: "stratacache:read",
+  /** CallEvent: a timed Redis or Postgres call of a read or write. */
+  call: "stratacache:call",
+  /** FillEvent: an entry written (or refused) after a Postgres read. */
+  fill: "stratacache:fill",
+  /** WriteEvent: a post-commit write-through. */
+  write: "stratacache:write",
+  /** InvalidationEvent: an id dropped from L1 by a local write or a push. */
+  invalidate: "stratacache:invalidate",
+  /** InvalidationLagEvent: a measured push invalidation lag. */
+  invalidationLag: "stratacache:invalidation.lag",
+  /** L1FlushEvent: a document's whole L1 flushed. */
+  l1Flush: "stratacache:l1.flush",
+  /** PushEvent: a push channel armed, disarmed, or gave up. */
+  push: "stratacache:push",
+  /** AbsorbedErrorEvent: a failure absorbed by the cache. */
+  error: "stratacache:error",
+  /** HealthEvent: a dependency changed state. */
+  health: "stratacache:health",
+});
+
+export const readStartChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.readStart);
+export const readChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.read);
+export const callChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.call);
+export const fillChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.fill);
+export const writeChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.write);
+export const invalidateChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.invalidate);
+export const invalidationLagChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.invalidationLag);
+export const l1FlushChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.l1Flush);
+export const pushChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.push);
+export const errorChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.error);
+export const healthChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.health);

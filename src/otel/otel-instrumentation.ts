@@ -1,0 +1,394 @@
+import diagnostics_channel from "node:diagnostics_channel";
+import type {
+  Attributes,
+  Context,
+  Counter,
+  Histogram,
+  Meter,
+  MeterProvider,
+  Span,
+  Tracer,
+  TracerProvider,
+} from "@opentelemetry/api";
+import { context, metrics, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { STRATACACHE_CHANNELS } from "../observability/event-channels.js";
+import type {
+  AbsorbedErrorEvent,
+  CallEvent,
+  FillEvent,
+  InvalidationEvent,
+  InvalidationLagEvent,
+  L1FlushEvent,
+  PushEvent,
+  ReadEvent,
+  WriteEvent,
+} from "../observability/events.js";
+
+/** Options of instrumentStratacache. */
+export interface StratacacheInstrumentationOptions {
+  /**
+   * Where metrics go.
+   * @default the global MeterProvider (`metrics.getMeterProvider()`)
+   */
+  readonly meterProvider?: MeterProvider;
+  /**
+   * Where spans go.
+   * @default the global TracerProvider (`trace.getTracerProvider()`)
+   */
+  readonly tracerProvider?: TracerProvider;
+  /**
+   * A started runtime: adds the observable instruments `stratacache.l1.entries` (per document) and
+   * `stratacache.health` (per dependency and state), read from its `stats()` and `health()` at each collection.
+   */
+  readonly runtime?: ObservedRuntime;
+  /**
+   * Spans for reads past L1, write-throughs, and their Redis and Postgres calls. L1 hits never get a span.
+   * @default true
+   */
+  readonly spans?: boolean;
+  /**
+   * Only make spans under an active parent span (an incoming request's), so background work adds no root traces
+   * and an unsampled service pays for no span at all.
+   * @default true
+   */
+  readonly requireParentSpan?: boolean;
+  /**
+   * Puts the document id on spans as `cache.key`. Ids never go on metrics (unbounded cardinality).
+   * @default false
+   */
+  readonly includeIds?: boolean;
+}
+
+/** What the adapter reads from a runtime (a stratacache `Runtime` is one). */
+export interface ObservedRuntime {
+  /** `runtime.stats()`: the L1 size of each document. */
+  stats(): {
+    /** Per document name. */
+    readonly documents: Readonly<
+      Record<
+        string,
+        {
+          /** Undefined without L1. */
+          readonly l1:
+            | {
+                /** Entries held. */
+                readonly size: number;
+              }
+            | undefined;
+        }
+      >
+    >;
+  };
+  /** `runtime.health()`: each dependency's state. */
+  health(): {
+    /** Per dependency name. */
+    readonly dependencies: Readonly<
+      Record<
+        string,
+        {
+          /** `ok`, `degraded` or `down`. */
+          readonly state: string;
+        }
+      >
+    >;
+  };
+}
+
+/** A running instrumentation: `dispose()` unsubscribes from every channel. */
+export interface StratacacheInstrumentation {
+  /** Unsubscribes; instruments already created stay with their provider. Idempotent. */
+  dispose(): void;
+}
+
+/** The stable DB semantic conventions' advised buckets for `db.client.operation.duration` (seconds). */
+const DB_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10];
+/** Read and lag buckets, in seconds: sub-millisecond L2 hits up to multi-second outages. */
+const FAST_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5];
+
+const DB_SYSTEM = { redis: "redis", postgres: "postgresql" } as const;
+
+/**
+ * Bridges stratacache's diagnostics channels to OpenTelemetry metrics and spans. Metric attributes are bounded:
+ * document names, tiers, outcomes and dependency names, never keys or ids.
+ *
+ * Metrics: `stratacache.lookups` (counter; `cache.document`, `cache.tier`, `cache.result`), `stratacache.read.duration`
+ * (histogram, s, reads past L1), `db.client.operation.duration` (histogram, s; `db.system.name`, `db.operation.name`,
+ * `error.type`), `stratacache.fills` (`cache.result`), `stratacache.fence.rejections` (`cache.operation`: `fill` |
+ * `write-through`), `stratacache.write_throughs` (`cache.operation`, `cache.result`), `stratacache.invalidations`
+ * (`cache.source`), `stratacache.invalidation.lag` (histogram, s), `stratacache.l1.flushes` (`cache.reason`),
+ * `stratacache.errors` (`db.system.name`, `cache.operation`), `stratacache.push.transitions` (`cache.state`); with
+ * `runtime`: `stratacache.l1.entries` (up-down) and `stratacache.health` (gauge, 1 for the current state).
+ *
+ * Spans (INTERNAL `stratacache.read` and `stratacache.write`, CLIENT children named after the operation, `GET`,
+ * `SELECT`, `EVALSHA`, with the stable DB attributes) are built from the events' own timings.
+ *
+ * @example
+ * ```ts
+ * import { instrumentStratacache } from "stratacache/otel";
+ * const instrumentation = instrumentStratacache({ runtime }); // global providers
+ * // … on shutdown:
+ * instrumentation.dispose();
+ * ```
+ */
+export function instrumentStratacache(options: StratacacheInstrumentationOptions = {}): StratacacheInstrumentation {
+  return new OtelBridge(options);
+}
+
+class OtelBridge implements StratacacheInstrumentation {
+  readonly #subscriptions: Array<[string, (message: unknown) => void]> = [];
+  readonly #meter: Meter;
+  readonly #tracer: Tracer | undefined;
+  /**
+   * Lookups are tallied here (document → tier → outcome, plain numbers: no attribute hashing or allocation per read)
+   * and reported by an observable counter at each collection; an L1 hit costs a few map reads.
+   */
+  readonly #lookupTallies = new Map<string, Map<string, Map<string, { attrs: Attributes; count: number }>>>();
+  readonly #readDuration: Histogram;
+  readonly #dbDuration: Histogram;
+  readonly #fills: Counter;
+  readonly #fenceRejections: Counter;
+  readonly #writes: Counter;
+  readonly #invalidations: Counter;
+  readonly #lag: Histogram;
+  readonly #flushes: Counter;
+  readonly #errors: Counter;
+  readonly #push: Counter;
+  /** Spans of reads in flight, by their (shared) event object. */
+  readonly #readSpans = new WeakMap<object, Span>();
+  /** Call attributes per dependency and operation (successful calls), built once. */
+  readonly #callAttrs = new Map<string, Attributes>();
+  #disposed = false;
+
+  constructor(private readonly options: StratacacheInstrumentationOptions) {
+    const meterProvider = options.meterProvider ?? metrics.getMeterProvider();
+    this.#meter = meterProvider.getMeter("stratacache");
+    const meter = this.#meter;
+    if (options.spans !== false) {
+      this.#tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer("stratacache");
+    }
+    const lookups = meter.createObservableCounter("stratacache.lookups", {
+      description: "Reads, by the tier that answered.",
+    });
+    lookups.addCallback((result) => {
+      for (const tiers of this.#lookupTallies.values()) {
+        for (const outcomes of tiers.values())
+          for (const tally of outcomes.values()) result.observe(tally.count, tally.attrs);
+      }
+    });
+    this.#readDuration = meter.createHistogram("stratacache.read.duration", {
+      unit: "s",
+      description: "Reads past L1, from the L1 miss to the answer.",
+      advice: { explicitBucketBoundaries: FAST_BUCKETS },
+    });
+    this.#dbDuration = meter.createHistogram("db.client.operation.duration", {
+      unit: "s",
+      description: "Duration of database client operations.",
+      advice: { explicitBucketBoundaries: DB_BUCKETS },
+    });
+    this.#fills = meter.createCounter("stratacache.fills", { description: "L2 fills after a Postgres read." });
+    this.#fenceRejections = meter.createCounter("stratacache.fence.rejections", {
+      description: "Writes the version fence refused (a newer version was in L2).",
+    });
+    this.#writes = meter.createCounter("stratacache.write_throughs", { description: "Post-commit L2 writes." });
+    this.#invalidations = meter.createCounter("stratacache.invalidations", { description: "Ids dropped from L1." });
+    this.#lag = meter.createHistogram("stratacache.invalidation.lag", {
+      unit: "s",
+      description: "A writer's L2 write to its push invalidation here (wall clocks of two hosts: skew included).",
+      advice: { explicitBucketBoundaries: FAST_BUCKETS },
+    });
+    this.#flushes = meter.createCounter("stratacache.l1.flushes", { description: "Whole-L1 flushes." });
+    this.#errors = meter.createCounter("stratacache.errors", { description: "Failures the cache absorbed." });
+    this.#push = meter.createCounter("stratacache.push.transitions", { description: "Push channel state changes." });
+    const runtime = options.runtime;
+    if (runtime !== undefined) this.#observeRuntime(runtime);
+
+    const C = STRATACACHE_CHANNELS;
+    this.#on(C.readStart, (event: ReadEvent) => this.#readStart(event));
+    this.#on(C.read, (event: ReadEvent) => this.#read(event));
+    this.#on(C.call, (event: CallEvent) => this.#call(event));
+    this.#on(C.fill, (event: FillEvent) => {
+      this.#fills.add(1, { "cache.document": event.document, "cache.result": event.result });
+      if (event.result === "rejected") {
+        this.#fenceRejections.add(1, { "cache.document": event.document, "cache.operation": "fill" });
+      }
+    });
+    this.#on(C.write, (event: WriteEvent) => this.#write(event));
+    this.#on(C.invalidate, (event: InvalidationEvent) => {
+      this.#invalidations.add(1, { "cache.document": event.document, "cache.source": event.source });
+    });
+    this.#on(C.invalidationLag, (event: InvalidationLagEvent) => {
+      this.#lag.record(event.lagMs / 1000, { "cache.document": event.document });
+    });
+    this.#on(C.l1Flush, (event: L1FlushEvent) => {
+      this.#flushes.add(1, { "cache.document": event.document, "cache.reason": event.reason });
+    });
+    this.#on(C.error, (event: AbsorbedErrorEvent) => {
+      this.#errors.add(1, {
+        "cache.document": event.document,
+        "db.system.name": DB_SYSTEM[event.dependency],
+        "cache.operation": event.operation,
+      });
+    });
+    this.#on(C.push, (event: PushEvent) => {
+      this.#push.add(1, { "cache.channel": event.channel, "cache.state": event.state });
+    });
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    for (const [name, fn] of this.#subscriptions) diagnostics_channel.unsubscribe(name, fn);
+    this.#subscriptions.length = 0;
+  }
+
+  #on<T>(name: string, fn: (event: T) => void): void {
+    const handler = (message: unknown) => fn(message as T);
+    diagnostics_channel.subscribe(name, handler);
+    this.#subscriptions.push([name, handler]);
+  }
+
+  #parent(): Context | undefined {
+    const active = context.active();
+    if (this.options.requireParentSpan !== false && trace.getSpan(active) === undefined) return undefined;
+    return active;
+  }
+
+  #readStart(event: ReadEvent): void {
+    const tracer = this.#tracer;
+    if (tracer === undefined) return;
+    const parent = this.#parent();
+    if (parent === undefined) return;
+    const attributes: Attributes = { "cache.document": event.document };
+    if (this.options.includeIds === true) attributes["cache.key"] = event.id;
+    const span = tracer.startSpan(
+      "stratacache.read",
+      { kind: SpanKind.INTERNAL, startTime: event.startTime, attributes },
+      parent,
+    );
+    this.#readSpans.set(event, span);
+  }
+
+  #read(event: ReadEvent): void {
+    const tally = this.#tally(event);
+    tally.count++;
+    const attrs = tally.attrs;
+    if (event.startTime === 0) return; // L1 hits and coalesced reads: counted, never timed
+    this.#readDuration.record(event.durationMs / 1000, attrs);
+    const span = this.#readSpans.get(event);
+    if (span === undefined) return;
+    this.#readSpans.delete(event);
+    if (event.tier !== undefined) span.setAttribute("cache.tier", event.tier);
+    span.setAttribute("cache.result", event.outcome ?? "error");
+    span.setAttribute("cache.hit", event.outcome === "hit" || event.outcome === "grace");
+    if (event.outcome === "error") span.setStatus({ code: SpanStatusCode.ERROR });
+    span.end(event.startTime + event.durationMs);
+  }
+
+  #tally(event: ReadEvent): { attrs: Attributes; count: number } {
+    let tiers = this.#lookupTallies.get(event.document);
+    if (tiers === undefined) {
+      tiers = new Map();
+      this.#lookupTallies.set(event.document, tiers);
+    }
+    const tier = event.tier ?? "";
+    let outcomes = tiers.get(tier);
+    if (outcomes === undefined) {
+      outcomes = new Map();
+      tiers.set(tier, outcomes);
+    }
+    const outcome = event.outcome ?? "error";
+    let tally = outcomes.get(outcome);
+    if (tally === undefined) {
+      const attrs: Attributes = { "cache.document": event.document, "cache.result": outcome };
+      if (event.tier !== undefined) attrs["cache.tier"] = event.tier;
+      tally = { attrs, count: 0 };
+      outcomes.set(outcome, tally);
+    }
+    return tally;
+  }
+
+  #call(event: CallEvent): void {
+    let attrs: Attributes;
+    if (event.error === undefined) {
+      const key = `${event.dependency}\u0000${event.operation}`;
+      let cached = this.#callAttrs.get(key);
+      if (cached === undefined) {
+        cached = { "db.system.name": DB_SYSTEM[event.dependency], "db.operation.name": event.operation };
+        this.#callAttrs.set(key, cached);
+      }
+      attrs = cached;
+    } else {
+      attrs = {
+        "db.system.name": DB_SYSTEM[event.dependency],
+        "db.operation.name": event.operation,
+        "error.type": errorType(event.error),
+      };
+    }
+    this.#dbDuration.record(event.durationMs / 1000, attrs);
+    const tracer = this.#tracer;
+    if (tracer === undefined) return;
+    const readSpan = event.read === undefined ? undefined : this.#readSpans.get(event.read);
+    const parent = readSpan === undefined ? this.#parent() : trace.setSpan(context.active(), readSpan);
+    if (parent === undefined) return;
+    const span = tracer.startSpan(
+      event.operation,
+      { kind: SpanKind.CLIENT, startTime: event.startTime, attributes: { ...attrs, "cache.document": event.document } },
+      parent,
+    );
+    if (event.error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: errorType(event.error) });
+    span.end(event.startTime + event.durationMs);
+  }
+
+  #write(event: WriteEvent): void {
+    const attrs = { "cache.document": event.document, "cache.operation": event.kind, "cache.result": event.result };
+    this.#writes.add(1, attrs);
+    if (event.result === "rejected") {
+      this.#fenceRejections.add(1, { "cache.document": event.document, "cache.operation": "write-through" });
+    }
+    const tracer = this.#tracer;
+    if (tracer === undefined) return;
+    const parent = this.#parent();
+    if (parent === undefined) return;
+    const attributes: Attributes = { ...attrs };
+    if (this.options.includeIds === true) attributes["cache.key"] = event.id;
+    const span = tracer.startSpan(
+      "stratacache.write",
+      { kind: SpanKind.INTERNAL, startTime: event.startTime, attributes },
+      parent,
+    );
+    if (event.result === "failed") span.setStatus({ code: SpanStatusCode.ERROR });
+    span.end(event.startTime + event.durationMs);
+  }
+
+  #observeRuntime(runtime: ObservedRuntime): void {
+    const entries = this.#meter.createObservableUpDownCounter("stratacache.l1.entries", {
+      description: "Entries in each document's L1.",
+    });
+    entries.addCallback((result) => {
+      if (this.#disposed) return;
+      for (const [document, stats] of Object.entries(runtime.stats().documents)) {
+        if (stats.l1 !== undefined) result.observe(stats.l1.size, { "cache.document": document });
+      }
+    });
+    const health = this.#meter.createObservableGauge("stratacache.health", {
+      description: "1 for each dependency's current state (ok, degraded, down), 0 for the others.",
+    });
+    health.addCallback((result) => {
+      if (this.#disposed) return;
+      for (const [dependency, entry] of Object.entries(runtime.health().dependencies)) {
+        for (const state of ["ok", "degraded", "down"] as const) {
+          result.observe(entry.state === state ? 1 : 0, { "cache.dependency": dependency, "cache.state": state });
+        }
+      }
+    });
+  }
+}
+
+/** `error.type`: the error's class or code, never its message (bounded). */
+function errorType(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === "string" ? code : error.name;
+  }
+  return "_OTHER";
+}
