@@ -60,6 +60,8 @@ export class HealthMonitor {
   }
 
   failed(reason: string): void {
+    // After stop, failures are the runtime's own closing (e.g. "the database is closed"), not the dependency's.
+    if (this.#stopped) return;
     this.#failures++;
     const state: HealthState = this.#failures >= DOWN_AFTER_FAILURES ? "down" : "degraded";
     if (state !== this.#state) this.set(state, reason);
@@ -67,7 +69,7 @@ export class HealthMonitor {
 
   /** Sets the state (a transition is logged and published; the same state again is ignored). */
   set(state: HealthState, reason: string): void {
-    if (state === this.#state) return;
+    if (state === this.#state || this.#stopped) return;
     this.#state = state;
     this.#since = this.clock.now();
     this.#reason = state === "ok" ? "ok" : reason;

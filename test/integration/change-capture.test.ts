@@ -159,7 +159,6 @@ describe.skipIf(env.skip)("change capture: trigger + outbox + relay", () => {
     await waitUntil(async () => total(a) + total(b) - before >= changes, { timeoutMs: 10_000, intervalMs: 5 });
     await waitUntil(drained, { intervalMs: 5 });
     expect(total(a) + total(b) - before).toBe(changes);
-    expect(total(a) - before).toBeGreaterThanOrEqual(0);
     for (const id of ids) {
       await seenEverywhere([a, b], pushProducts, id, (rev) => rev === 11);
       expect(await priceOf(b, id)).toBe(10);
