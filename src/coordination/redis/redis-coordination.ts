@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from "ioredis";
 import { coordinationKey } from "../../l2/key-layout.js";
-import { boundCommand, lacksCommandTimeout } from "../../l2/redis/redis-commands.js";
+import { CommandDeadline } from "../../l2/redis/redis-commands.js";
 import { unavailable } from "../../l2/redis/redis-unavailable.js";
 import type { CoordinationStores } from "../cache-coordination.js";
 import { FENCE_COUNTER_TTL_MS, type LockAcquireResult, type LockStore } from "../lock-store.js";
@@ -56,15 +56,15 @@ function withScripts(client: Redis | Cluster): CoordinationClient {
  */
 export class RedisCoordination implements CoordinationStores, LockStore, RateLimitStore {
   readonly #client: CoordinationClient;
-  readonly #ownDeadline: boolean;
+  readonly #deadline: CommandDeadline;
 
   constructor(
     client: Redis | Cluster,
     private readonly namespace: string,
-    private readonly timeoutMs: number,
+    timeoutMs: number,
   ) {
     this.#client = withScripts(client);
-    this.#ownDeadline = lacksCommandTimeout(client);
+    this.#deadline = new CommandDeadline(client, timeoutMs);
   }
 
   get locks(): LockStore {
@@ -132,7 +132,7 @@ export class RedisCoordination implements CoordinationStores, LockStore, RateLim
 
   async #call<T>(promise: Promise<T>, operation: string): Promise<T> {
     try {
-      return await (this.#ownDeadline ? boundCommand(promise, this.timeoutMs, operation) : promise);
+      return await this.#deadline.bound(promise, operation);
     } catch (error) {
       throw unavailable(operation, error);
     }

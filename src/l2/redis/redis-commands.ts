@@ -53,3 +53,19 @@ export function boundCommand<T>(promise: Promise<T>, ms: number, operation: stri
     throw new Error(`redis ${operation} timed out after ${ms}ms`);
   });
 }
+
+/**
+ * The deadline of one client's commands: a client we created has ioredis' `commandTimeout` and needs nothing more;
+ * a client passed in gets boundCommand's. Decided once, so the L2 hit path pays one field check.
+ */
+export class CommandDeadline {
+  readonly #ms: number | undefined;
+
+  constructor(client: Redis | Cluster, ms: number) {
+    this.#ms = lacksCommandTimeout(client) ? ms : undefined;
+  }
+
+  bound<T>(promise: Promise<T>, operation: string): Promise<T> {
+    return this.#ms === undefined ? promise : boundCommand(promise, this.#ms, operation);
+  }
+}

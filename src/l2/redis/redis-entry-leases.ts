@@ -11,7 +11,7 @@ import {
   RENEW_LEASE_LUA,
   TRY_LEASE_LUA,
 } from "./lease-script.js";
-import { boundCommand, lacksCommandTimeout } from "./redis-commands.js";
+import { CommandDeadline } from "./redis-commands.js";
 
 /** The lease scripts, registered on the client (EVALSHA, reloaded by ioredis on NOSCRIPT). */
 interface LeaseCommands {
@@ -40,7 +40,7 @@ const STATES: ReadonlyArray<LeaseState> = ["fresh", "granted", "held"];
 export class RedisEntryLeases implements EntryLeases {
   readonly #client: LeaseClient;
   readonly #cluster: boolean;
-  readonly #ownDeadline: boolean;
+  readonly #deadline: CommandDeadline;
 
   constructor(
     client: Redis | Cluster,
@@ -49,13 +49,13 @@ export class RedisEntryLeases implements EntryLeases {
     private readonly floorPrefix: string,
     private readonly leasePrefix: string,
     private readonly fingerprint: string,
-    private readonly timeoutMs: number,
+    timeoutMs: number,
     /** As RedisEntryStore's: the longest PX this document ever writes. */
     private readonly maxTtlMs = 0,
   ) {
     this.#client = withLeaseScripts(client);
     this.#cluster = client.isCluster;
-    this.#ownDeadline = lacksCommandTimeout(client);
+    this.#deadline = new CommandDeadline(client, timeoutMs);
   }
 
   leaseKey(id: string): string {
@@ -164,6 +164,6 @@ export class RedisEntryLeases implements EntryLeases {
   }
 
   #bound<T>(promise: Promise<T>, operation: string): Promise<T> {
-    return this.#ownDeadline ? boundCommand(promise, this.timeoutMs, operation) : promise;
+    return this.#deadline.bound(promise, operation);
   }
 }

@@ -6,7 +6,7 @@ import { clusterMget } from "./cluster-mget.js";
 import { GetBatcher } from "./get-batcher.js";
 import { groupBySlot, hashSlot } from "./hash-slot.js";
 import type { FencedClient, FencedPutArgs } from "./redis-commands.js";
-import { boundCommand, lacksCommandTimeout, withFence } from "./redis-commands.js";
+import { CommandDeadline, withFence } from "./redis-commands.js";
 import { corruptOnWrongType } from "./wrong-type.js";
 
 /**
@@ -16,7 +16,7 @@ import { corruptOnWrongType } from "./wrong-type.js";
 export class RedisEntryStore implements DocumentEntryStore {
   readonly #client: FencedClient;
   readonly #cluster: boolean;
-  readonly #ownDeadline: boolean;
+  readonly #deadline: CommandDeadline;
 
   constructor(
     client: Redis | Cluster,
@@ -24,13 +24,13 @@ export class RedisEntryStore implements DocumentEntryStore {
     private readonly clockPrefix: string,
     private readonly floorPrefix: string,
     private readonly fingerprint: string,
-    private readonly timeoutMs: number,
+    timeoutMs: number,
     /** The longest PX this document ever writes (see fence-script.ts); 0 when unknown (no-TTL keys still foreign). */
     private readonly maxTtlMs = 0,
   ) {
     this.#client = withFence(client);
     this.#cluster = client.isCluster;
-    this.#ownDeadline = lacksCommandTimeout(client);
+    this.#deadline = new CommandDeadline(client, timeoutMs);
   }
 
   key(id: string): string {
@@ -223,7 +223,7 @@ export class RedisEntryStore implements DocumentEntryStore {
   }
 
   #bound<T>(promise: Promise<T>, operation: string): Promise<T> {
-    return this.#ownDeadline ? boundCommand(promise, this.timeoutMs, operation) : promise;
+    return this.#deadline.bound(promise, operation);
   }
 }
 

@@ -4,7 +4,7 @@ import { counterOverflow, notACounter } from "../kv-counter.js";
 import { type KvEnvelope, parseKvEnvelope } from "../kv-envelope.js";
 import { groupBySlot } from "./hash-slot.js";
 import { KV_INCREMENT_LUA, KV_PULL_LUA, KV_TTL_LUA, KV_WRITE_LUA } from "./kv-scripts.js";
-import { boundCommand, lacksCommandTimeout } from "./redis-commands.js";
+import { CommandDeadline } from "./redis-commands.js";
 import { unavailable } from "./redis-unavailable.js";
 
 interface KvCommands {
@@ -42,7 +42,7 @@ export class RedisKeyValueStore implements KeyValueStore {
   readonly kind = "redis";
   readonly #client: KvClient;
   readonly #cluster: boolean;
-  readonly #ownDeadline: boolean;
+  readonly #deadline: CommandDeadline;
 
   constructor(
     client: Redis | Cluster,
@@ -50,11 +50,11 @@ export class RedisKeyValueStore implements KeyValueStore {
     private readonly prefix: string,
     private readonly generationKey: string,
     private readonly tagPrefix: string,
-    private readonly timeoutMs: number,
+    timeoutMs: number,
   ) {
     this.#client = withKvScripts(client);
     this.#cluster = client.isCluster;
-    this.#ownDeadline = lacksCommandTimeout(client);
+    this.#deadline = new CommandDeadline(client, timeoutMs);
   }
 
   async read(keys: ReadonlyArray<string>): Promise<Array<StoredEntry | undefined>> {
@@ -212,7 +212,7 @@ export class RedisKeyValueStore implements KeyValueStore {
 
   async #call<T>(promise: Promise<T>, operation: string): Promise<T> {
     try {
-      return await (this.#ownDeadline ? boundCommand(promise, this.timeoutMs, operation) : promise);
+      return await this.#deadline.bound(promise, operation);
     } catch (error) {
       throw unavailable(operation, error);
     }

@@ -11,24 +11,24 @@ import {
   encodeKvValue,
 } from "../kv-input.js";
 import { groupBySlot } from "./hash-slot.js";
-import { boundCommand, lacksCommandTimeout } from "./redis-commands.js";
+import { CommandDeadline } from "./redis-commands.js";
 import { unavailable } from "./redis-unavailable.js";
 import { missOnWrongType } from "./wrong-type.js";
 
 /** The key/value port over one Redis namespace. Failures reject with StrataError("UNAVAILABLE"). */
 export class RedisKvStore implements CachePort {
   readonly #cluster: boolean;
-  readonly #ownDeadline: boolean;
+  readonly #deadline: CommandDeadline;
 
   constructor(
     private readonly client: Redis | Cluster,
     private readonly prefix: string,
     private readonly defaultTtlMs: number,
-    private readonly timeoutMs: number,
+    timeoutMs: number,
     private readonly maxValueBytes: number = DEFAULT_MAX_VALUE_BYTES,
   ) {
     this.#cluster = client.isCluster;
-    this.#ownDeadline = lacksCommandTimeout(client);
+    this.#deadline = new CommandDeadline(client, timeoutMs);
   }
 
   async get<T = CacheValue>(key: string): Promise<T | undefined> {
@@ -107,7 +107,7 @@ export class RedisKvStore implements CachePort {
 
   async #call<T>(promise: Promise<T>, operation: string): Promise<T> {
     try {
-      return await (this.#ownDeadline ? boundCommand(promise, this.timeoutMs, operation) : promise);
+      return await this.#deadline.bound(promise, operation);
     } catch (error) {
       throw unavailable(operation, error);
     }
