@@ -3,11 +3,10 @@ import { ConfigurationError } from "../kernel/errors.js";
 import type { L1PolicyName } from "./l1-store.js";
 
 /**
- * The largest capacity of the built-in stores. Both allocate their slots up front (lru-cache its key/value arrays and
- * links, W-TinyLFU its slot arrays and frequency sketch): about 40 bytes per slot for lru and 70-85 for tinylfu while
- * empty, 100-115 bytes per entry when full, before the key string and the value. Allocation blocks the event loop
- * (up to 0.6 s at this bound, 42 s at 1e8 with lru) and a large enough capacity exhausts the heap at first use, so the bound
- * keeps both well inside a default Node heap. Measured figures are in the README (L1 section).
+ * The largest capacity of the built-in stores. Both allocate their slots up front (key/value arrays and typed-array
+ * links; W-TinyLFU also its frequency sketch): about 32 bytes per slot for lru and 49 for tinylfu while empty, 60-80
+ * bytes per entry when full, before the key string and the value. A large enough capacity exhausts the heap at first
+ * use, so the bound keeps both well inside a default Node heap. Measured figures are in the README (L1 section).
  */
 export const MAX_L1_CAPACITY = 1_000_000;
 

@@ -1,24 +1,33 @@
-import { LRUCache } from "lru-cache";
 import { checkL1StoreOptions } from "./check-l1-store-options.js";
 import { toL1Stats } from "./l1-stats.js";
 import type { L1Stats, L1Store, L1StoreOptions } from "./l1-store.js";
+import { LinkedSlots } from "./linked-slots.js";
+
+// Lists of `LinkedSlots`: resident entries, least recently used first; and slots freed by a removal.
+const RESIDENT = 0;
+const FREE = 1;
 
 /**
- * Least-recently-used L1, a thin counting layer over `lru-cache`.
+ * Least-recently-used L1, laid out like lru-cache (a Map from key to slot, the keys and values in arrays, the
+ * recency order in typed-array links) plus each entry's deadline in a Float64Array — so an entry costs no object
+ * of its own: a wrapper per entry (value + deadline) cost ~56 bytes and a pointer chase on every hit.
  *
- * Expiry is ours, not lru-cache's: each value sits in a small slot with its deadline, checked against `now()` on
- * a hit. lru-cache's own TTL bookkeeping costs more per hit than the whole lookup without it. An entry set at `t`
- * with lifetime `ttl` is live while `now <= t + ttl`, and is dropped (as an expiration) when a lookup finds it dead.
- * Dead entries still occupy a slot until then or until evicted; `size` counts them.
+ * Expiry is checked against `now()` on a hit: an entry set at `t` with lifetime `ttl` is live while
+ * `now <= t + ttl`, and is dropped (as an expiration) when a lookup finds it dead. Dead entries occupy a slot
+ * until then or until evicted; `size` counts them. Slots are handed out in order, then reused from the free list,
+ * so a store that never fills touches only what it uses; a hit and an overwrite allocate nothing.
  */
 export class LruL1Store<V = unknown> implements L1Store<V> {
   readonly capacity: number;
-  readonly #cache: LRUCache<string, Slot<V>>;
   readonly #ttlMs: number;
   readonly #now: () => number;
-  // lru-cache fills in a `status` field on its options argument, and allocates one when none is passed:
-  // reuse one object per store so that a hit allocates nothing.
-  readonly #getOptions: LRUCache.GetOptions<string, Slot<V>, unknown> = {};
+  readonly #index = new Map<string, number>();
+  readonly #keys: Array<string | undefined>;
+  readonly #values: Array<V | undefined>;
+  readonly #expiresAt: Float64Array;
+  readonly #lists: LinkedSlots;
+  /** Slots below this have been handed out (they are resident or on the free list). */
+  #used = 0;
   #hits = 0;
   #misses = 0;
   #evictions = 0;
@@ -30,76 +39,88 @@ export class LruL1Store<V = unknown> implements L1Store<V> {
     this.capacity = capacity;
     this.#ttlMs = ttlMs;
     this.#now = now;
-    this.#cache = new LRUCache<string, Slot<V>>({
-      max: capacity,
-      noDisposeOnSet: true,
-      dispose: (_value, _key, reason) => {
-        if (reason === "evict") this.#evictions++;
-      },
-    });
+    this.#keys = new Array<string | undefined>(capacity).fill(undefined);
+    this.#values = new Array<V | undefined>(capacity).fill(undefined);
+    this.#expiresAt = new Float64Array(capacity);
+    this.#lists = new LinkedSlots(capacity, 2);
   }
 
   get size(): number {
-    return this.#cache.size;
+    return this.#index.size;
   }
 
   get(key: string): V | undefined {
-    const slot = this.#cache.get(key, this.#getOptions);
+    const slot = this.#index.get(key);
     if (slot === undefined) {
       this.#misses++;
       return undefined;
     }
-    if (slot.expiresAt !== Number.POSITIVE_INFINITY && slot.expiresAt < this.#now()) {
-      this.#cache.delete(key);
+    const expiresAt = this.#expiresAt[slot]!;
+    if (expiresAt !== Number.POSITIVE_INFINITY && expiresAt < this.#now()) {
+      this.#remove(slot);
       this.#expirations++;
       this.#misses++;
       return undefined;
     }
     this.#hits++;
-    return slot.value;
+    this.#lists.moveToEnd(RESIDENT, slot);
+    return this.#values[slot];
   }
 
   peek(key: string): V | undefined {
-    const slot = this.#cache.peek(key); // no recency update
+    const slot = this.#index.get(key); // no recency update
     if (slot === undefined) return undefined;
-    if (slot.expiresAt !== Number.POSITIVE_INFINITY && slot.expiresAt < this.#now()) return undefined;
-    return slot.value;
+    const expiresAt = this.#expiresAt[slot]!;
+    if (expiresAt !== Number.POSITIVE_INFINITY && expiresAt < this.#now()) return undefined;
+    return this.#values[slot];
   }
 
   /**
-   * `undefined` is not storable (lru-cache treats it as a delete), and a `ttlMs` that is not positive
-   * means the value is already dead: both just drop any entry for `key`, uncounted.
+   * `ttlMs` shortens the default lifetime for this entry (never lengthens it). A `ttlMs` that is not positive
+   * means the value is already dead, and an undefined `value` is not storable: both just drop any entry for `key`,
+   * uncounted. Overwriting a resident key makes it the most recently used.
    */
   set(key: string, value: V, ttlMs?: number): void {
     let ttl = this.#ttlMs;
-    if (ttlMs !== undefined) {
-      if (!(ttlMs > 0)) {
-        this.#cache.delete(key);
-        return;
-      }
-      if (ttlMs < ttl) ttl = ttlMs;
-    }
-    if (value === undefined) {
-      this.#cache.delete(key);
+    if (ttlMs !== undefined && !(ttlMs >= ttl)) ttl = ttlMs; // NaN too: it then deletes, below
+    if (!(ttl > 0) || value === undefined) {
+      const slot = this.#index.get(key);
+      if (slot !== undefined) this.#remove(slot);
       return;
     }
     const expiresAt = ttl === Number.POSITIVE_INFINITY ? ttl : this.#now() + ttl;
-    this.#cache.set(key, { value, expiresAt });
+    let slot = this.#index.get(key);
+    if (slot !== undefined) {
+      this.#lists.moveToEnd(RESIDENT, slot);
+    } else {
+      slot = this.#freeSlot();
+      this.#keys[slot] = key;
+      this.#index.set(key, slot);
+      this.#lists.append(RESIDENT, slot);
+    }
+    this.#values[slot] = value;
+    this.#expiresAt[slot] = expiresAt;
   }
 
   invalidate(key: string): boolean {
-    const removed = this.#cache.delete(key);
-    if (removed) this.#invalidations++;
-    return removed;
+    const slot = this.#index.get(key);
+    if (slot === undefined) return false;
+    this.#remove(slot);
+    this.#invalidations++;
+    return true;
   }
 
   clear(): void {
-    this.#cache.clear();
+    this.#index.clear();
+    this.#keys.fill(undefined, 0, this.#used);
+    this.#values.fill(undefined, 0, this.#used);
+    this.#lists.clear();
+    this.#used = 0;
   }
 
   stats(): L1Stats {
     return toL1Stats({
-      size: this.#cache.size,
+      size: this.#index.size,
       capacity: this.capacity,
       hits: this.#hits,
       misses: this.#misses,
@@ -108,10 +129,25 @@ export class LruL1Store<V = unknown> implements L1Store<V> {
       invalidations: this.#invalidations,
     });
   }
-}
 
-/** A value and its deadline (ms on the store's clock; +Infinity for none). */
-interface Slot<V> {
-  readonly value: V;
-  readonly expiresAt: number;
+  /** A slot for a new entry: never used yet, else freed, else the least recently used entry's (an eviction). */
+  #freeSlot(): number {
+    if (this.#used < this.capacity) return this.#used++;
+    const lists = this.#lists;
+    let slot = lists.first(FREE);
+    if (slot < 0) {
+      slot = lists.first(RESIDENT);
+      this.#index.delete(this.#keys[slot]!);
+      this.#evictions++;
+    }
+    lists.unlink(slot);
+    return slot;
+  }
+
+  #remove(slot: number): void {
+    this.#index.delete(this.#keys[slot]!);
+    this.#keys[slot] = undefined;
+    this.#values[slot] = undefined;
+    this.#lists.moveToEnd(FREE, slot);
+  }
 }

@@ -1,7 +1,6 @@
 import type { Clock } from "../kernel/clock.js";
 import type { L1Store } from "../l1/l1-store.js";
 import type { FrozenDocument } from "./document-codec.js";
-import { type L1Slot, l1Slot } from "./l1-slot.js";
 
 /**
  * Keeps L1 honest about reads that race invalidations (invariant 3). A fill takes a token before it reads L2; a
@@ -18,7 +17,7 @@ export class L1FillGuard {
   #open = true;
 
   constructor(
-    private readonly l1: L1Store<L1Slot> | undefined,
+    private readonly l1: L1Store<FrozenDocument> | undefined,
     private readonly clock: Clock,
   ) {}
 
@@ -43,10 +42,10 @@ export class L1FillGuard {
     this.end(id, token);
     if (!valid) return;
     // L1 never outlives L2 freshness; the store caps it further at l1.ttl.
-    if (!Number.isFinite(freshUntil)) l1.set(id, l1Slot(doc));
+    if (!Number.isFinite(freshUntil)) l1.set(id, doc);
     else {
       const remaining = freshUntil - this.clock.now();
-      if (remaining > 0) l1.set(id, l1Slot(doc), remaining);
+      if (remaining > 0) l1.set(id, doc, remaining);
     }
   }
 

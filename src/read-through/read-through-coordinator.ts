@@ -37,7 +37,6 @@ import type { Settled } from "./fill-lease.js";
 import { FreshnessJudge } from "./freshness-judge.js";
 import { InvalidationLag } from "./invalidation-lag.js";
 import { L1FillGuard } from "./l1-fill-guard.js";
-import type { L1Slot } from "./l1-slot.js";
 import { LifetimePolicy } from "./lifetime-policy.js";
 import type { ReadOptions } from "./read-options.js";
 import { SingleFlight } from "./single-flight.js";
@@ -52,7 +51,7 @@ export interface CoordinatorParts {
   /** L2; undefined when the document is not cached or no backend routes its cache. */
   readonly entries: DocumentEntryStore | undefined;
   /** L1; undefined unless the cache spec asks for it (and L2 is routed). */
-  readonly l1: L1Store<L1Slot> | undefined;
+  readonly l1: L1Store<FrozenDocument> | undefined;
   /** Runs XFetch background refreshes; shared by every document of the runtime. */
   readonly refresher: BackgroundRefresher | undefined;
   readonly clock: Clock;
@@ -157,11 +156,11 @@ export class ReadThroughCoordinator {
 
   /** Synchronous L1 lookup (`query.peek`). */
   peek(id: string): FrozenDocument | undefined {
-    return this.parts.l1?.get(id)?.doc;
+    return this.parts.l1?.get(id);
   }
 
-  /** The L1 store, for the query port's hit path (`slot.resolved` is a promise already settled to the document). */
-  get l1(): L1Store<L1Slot> | undefined {
+  /** The L1 store, for the query port's hit path. */
+  get l1(): L1Store<FrozenDocument> | undefined {
     return this.parts.l1;
   }
 
@@ -181,7 +180,7 @@ export class ReadThroughCoordinator {
       const hit = l1.get(id);
       if (hit !== undefined) {
         if (readChannel.hasSubscribers) publishL1Hit(this.parts.document, id);
-        return hit.resolved;
+        return Promise.resolve(hit);
       }
     }
     let work = this.#flights.join(id);
@@ -212,7 +211,7 @@ export class ReadThroughCoordinator {
     for (const id of ids) {
       const hit = l1?.get(id);
       if (hit !== undefined) {
-        found.set(id, hit.doc);
+        found.set(id, hit);
         if (readChannel.hasSubscribers) publishL1Hit(this.parts.document, id);
         continue;
       }
@@ -683,7 +682,7 @@ export class ReadThroughCoordinator {
     if (l1 !== undefined) {
       for (const row of rows) {
         const cached = l1.peek === undefined ? l1.get(row.id) : l1.peek(row.id);
-        if (cached !== undefined && cached.doc.rev !== row.rev) this.invalidateLocal(row.id);
+        if (cached !== undefined && cached.rev !== row.rev) this.invalidateLocal(row.id);
       }
     }
   }

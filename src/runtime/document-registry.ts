@@ -12,8 +12,8 @@ import type { DocumentEntryStore } from "../l2/document-entry.js";
 import { SealedEntryStore } from "../l2/sealed-entry-store.js";
 import type { HealthBoard } from "../observability/health-monitor.js";
 import type { BackgroundRefresher } from "../read-through/background-refresher.js";
+import type { FrozenDocument } from "../read-through/document-codec.js";
 import type { CommandSchemas } from "../read-through/document-command.js";
-import type { L1Slot } from "../read-through/l1-slot.js";
 import { entryLifetime } from "../read-through/lifetime-policy.js";
 import { ReadThroughCoordinator } from "../read-through/read-through-coordinator.js";
 import type { Database, DocumentRepository, TableRef } from "../repository/document-repository.js";
@@ -32,7 +32,7 @@ export interface DocumentRuntime {
   readonly schemas: CommandSchemas;
   readonly cache: CacheNamespace | undefined;
   /** The document's L1 (also reachable through the coordinator); undefined without one. */
-  readonly l1: L1Store<L1Slot> | undefined;
+  readonly l1: L1Store<FrozenDocument> | undefined;
   /** The tenant this runtime serves (a tenant-scoped document has one per tenant used); undefined otherwise. */
   readonly tenant?: string;
 }
@@ -200,7 +200,7 @@ export class DocumentRegistry {
             ttl: l1Spec.ttlMs,
             // The default clock is coarsened on the L1 hit path (see coarse-clock.ts); an injected one is exact.
             now: this.clock === systemClock ? coarseNow : () => this.clock.now(),
-          }) as L1Store<L1Slot>)
+          }) as L1Store<FrozenDocument>)
         : undefined;
     // A tenant-scoped document's base repository is never handed out (resolve() returns a tenant's runtime).
     const repository = route.database.repository(spec.name, route.table, { sealed: this.#fieldSealer(spec, route) });

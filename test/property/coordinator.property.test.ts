@@ -19,9 +19,9 @@ import type { L1Store } from "../../src/l1/l1-store.js";
 import type { DocumentEntryStore } from "../../src/l2/document-entry.js";
 import { idKey } from "../../src/l2/key-layout.js";
 import { MemoryCacheBackend } from "../../src/l2/memory/memory-cache-backend.js";
+import type { FrozenDocument } from "../../src/read-through/document-codec.js";
 import { CachedDocumentCommand } from "../../src/read-through/document-command.js";
 import { CachedDocumentQuery } from "../../src/read-through/document-query.js";
-import type { L1Slot } from "../../src/read-through/l1-slot.js";
 import { ReadThroughCoordinator } from "../../src/read-through/read-through-coordinator.js";
 import type { Database } from "../../src/repository/document-repository.js";
 import { createSqlDatabase, pgliteDriver } from "../../src/repository/postgres/index.js";
@@ -101,7 +101,7 @@ describe("read-through coordinator under scheduled concurrency", () => {
           const repository = database.repository("products", tableRef);
           const backend = new MemoryCacheBackend(new Map([["products", "prop"]]), systemClock, 10_000);
           const inner = backend.namespace("products")!.entries(products.fingerprint);
-          const l1 = createL1Store({ policy: "lru", capacity: 64, ttl: 60_000 }) as L1Store<L1Slot>;
+          const l1 = createL1Store({ policy: "lru", capacity: 64, ttl: 60_000 }) as L1Store<FrozenDocument>;
           const coordinator = new ReadThroughCoordinator({
             document: "products",
             repository,
@@ -227,7 +227,7 @@ describe("read-through coordinator under scheduled concurrency", () => {
               const cached = l1.get(id);
               if (cached !== undefined) {
                 expect(truth, `L1 holds deleted ${id.slice(-2)}\n${String(s)}`).toBeDefined();
-                expect(cached.doc.rev, String(s)).toBe(Number(truth!.rev));
+                expect(cached.rev, String(s)).toBe(Number(truth!.rev));
               }
             }
           };

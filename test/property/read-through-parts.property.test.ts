@@ -11,7 +11,6 @@ import { createL1Store } from "../../src/l1/create-l1-store.js";
 import type { L1Store } from "../../src/l1/l1-store.js";
 import type { FrozenDocument } from "../../src/read-through/document-codec.js";
 import { L1FillGuard } from "../../src/read-through/l1-fill-guard.js";
-import type { L1Slot } from "../../src/read-through/l1-slot.js";
 import { SingleFlight } from "../../src/read-through/single-flight.js";
 
 const ids = ["a", "b", "c"] as const;
@@ -123,7 +122,7 @@ describe("L1FillGuard", () => {
     fc.assert(
       fc.property(guardOps, (ops) => {
         const clock = { now: () => 0, random: () => 0.5 };
-        const l1 = createL1Store({ capacity: 16 }) as L1Store<L1Slot>;
+        const l1 = createL1Store({ capacity: 16 }) as L1Store<FrozenDocument>;
         const guard = new L1FillGuard(l1, clock);
         const fills: Array<{ id: string; token: number; void: boolean; done: boolean }> = [];
         let open = true;
@@ -163,7 +162,7 @@ describe("L1FillGuard", () => {
           for (const key of ids) {
             const slot = l1.get(key);
             const expected = cached.get(key);
-            expect(slot?.doc.rev).toBe(expected);
+            expect(slot?.rev).toBe(expected);
           }
         }
       }),
