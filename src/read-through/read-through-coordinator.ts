@@ -38,8 +38,9 @@ import { FreshnessJudge } from "./freshness-judge.js";
 import { InvalidationLag } from "./invalidation-lag.js";
 import { L1FillGuard } from "./l1-fill-guard.js";
 import { LifetimePolicy } from "./lifetime-policy.js";
+import { PendingFills } from "./pending-fills.js";
 import type { ReadOptions } from "./read-options.js";
-import { SingleFlight } from "./single-flight.js";
+import { type FlightTail, SingleFlight } from "./single-flight.js";
 import { WriteThrough } from "./write-through.js";
 
 export interface CoordinatorParts {
@@ -54,6 +55,8 @@ export interface CoordinatorParts {
   readonly l1: L1Store<FrozenDocument> | undefined;
   /** Runs XFetch background refreshes; shared by every document of the runtime. */
   readonly refresher: BackgroundRefresher | undefined;
+  /** Fills left running after their read answered; shared by the runtime, which drains it on stop (own one if absent). */
+  readonly fills?: PendingFills | undefined;
   readonly clock: Clock;
   readonly logger: Logger;
   /** Revives declared Date/bigint fields; undefined when the schema has none (nothing to do on a hit). */
@@ -111,8 +114,10 @@ export class ReadThroughCoordinator {
   readonly #lag: InvalidationLag;
   /** Set by stop(): L2 failures after it are the runtime closing Redis, not a degradation to report. */
   #stopped = false;
+  readonly #fills: PendingFills;
 
   constructor(private readonly parts: CoordinatorParts) {
+    this.#fills = parts.fills ?? new PendingFills(parts.logger);
     this.#guard = new L1FillGuard(parts.l1, parts.clock);
     this.#lifetimes = new LifetimePolicy(parts.cache, parts.clock);
     this.#judge = new FreshnessJudge(
@@ -185,8 +190,9 @@ export class ReadThroughCoordinator {
     }
     let work = this.#flights.join(id);
     if (work === undefined) {
-      work = this.#load(id);
-      this.#flights.lead(id, work);
+      const tail: FlightTail = {};
+      work = this.#load(id, tail);
+      this.#flights.lead(id, work, tail);
     } else {
       this.counters.collapsed++;
       if (readChannel.hasSubscribers) publishCoalesced(this.parts.document, id);
@@ -228,8 +234,9 @@ export class ReadThroughCoordinator {
     }
     let own: Promise<void> | undefined;
     if (batch !== undefined) {
-      const loaded = this.#loadBatch(batch);
-      this.#flights.leadBatch(batch, loaded);
+      const tail: FlightTail = {};
+      const loaded = this.#loadBatch(batch, undefined, tail);
+      this.#flights.leadBatch(batch, loaded, tail);
       own = loaded.then((docs) => {
         for (const [id, doc] of docs) found.set(id, doc);
       });
@@ -310,7 +317,7 @@ export class ReadThroughCoordinator {
   }
 
   /** The single flight of one id (the caller registers it): the per-id steps with single-id I/O. */
-  async #load(id: string): Promise<FrozenDocument | undefined> {
+  async #load(id: string, tail: FlightTail): Promise<FrozenDocument | undefined> {
     const token = this.#guard.begin(id);
     const trace = ReadTrace.begin(this.parts.document, id);
     const entries = this.parts.entries;
@@ -393,19 +400,23 @@ export class ReadThroughCoordinator {
       return undefined;
     }
     const fetched = documentFromRow(row, this.parts.codec);
-    let freshUntil = Number.POSITIVE_INFINITY;
     if (trusted && readOk) {
       const put = this.#fillFor(row, started);
-      freshUntil = this.#judge.l1Horizon(put.entry);
-      await this.#fill([put], started, hold);
-    }
-    this.#guard.finish(id, token, fetched, freshUntil);
+      const freshUntil = this.#judge.l1Horizon(put.entry);
+      // L1 after the fill, as when the read waited for it: the fill's own push invalidation (BCAST reaches this
+      // replica too) then voids the token instead of dropping an entry just cached.
+      const fill = this.#fill([put], started, hold);
+      this.#leaveBehind(
+        tail,
+        fill.then(() => this.#guard.finish(id, token, fetched, freshUntil)),
+      );
+    } else this.#guard.finish(id, token, fetched, Number.POSITIVE_INFINITY);
     trace?.end("postgres", decision === "fallback" ? "stale" : "miss", true);
     return fetched;
   }
 
   /** One batch of unique ids not in flight: the same per-id steps, with one L2 round trip and one SQL query. */
-  async #loadBatch(ids: ReadonlyArray<string>, deferred?: Deferred): Promise<Docs> {
+  async #loadBatch(ids: ReadonlyArray<string>, deferred: Deferred | undefined, tail: FlightTail): Promise<Docs> {
     const docs: Docs = new Map();
     const tokens =
       this.parts.l1 === undefined ? undefined : ids.map((id) => deferred?.tokens?.get(id) ?? this.#guard.begin(id));
@@ -452,7 +463,7 @@ export class ReadThroughCoordinator {
           const held = trusted.filter((_, i) => claimed.reads[i]!.state === "held");
           if (held.length > 0) {
             waiting = new Set(held);
-            later = this.#awaitHeld(lease, held, claimed.reads, trusted, ids, tokens);
+            later = this.#awaitHeld(lease, held, claimed.reads, trusted, ids, tokens, tail);
             later.catch(() => {}); // awaited below; handled even if this batch fails first
           }
         }
@@ -520,6 +531,7 @@ export class ReadThroughCoordinator {
     }
     if (background !== undefined) this.#refreshLater(background);
 
+    let filling: Promise<unknown> | undefined;
     if (fetch.length > 0) {
       const started = this.parts.clock.now();
       let rows: StoredRow[] | undefined;
@@ -560,19 +572,30 @@ export class ReadThroughCoordinator {
             puts.push(put);
           }
         }
-        if (puts.length > 0) await this.#fill(puts, started, hold);
+        if (puts.length > 0) filling = this.#fill(puts, started, hold);
       }
     }
-    if (hold !== undefined) lease!.release(hold); // leased ids that were absent or not filled
+    if (hold !== undefined) {
+      // Leased ids that were absent or not filled; after the fill, whose leased puts need the hold current.
+      const held = hold;
+      if (filling === undefined) lease!.release(held);
+      else filling = filling.then(() => lease!.release(held));
+    }
     if (tokens !== undefined) {
-      for (let i = 0; i < ids.length; i++) {
-        const id = ids[i] as string;
-        if (waiting?.has(id)) continue; // its L1 token passed to the deferred load
-        const doc = docs.get(id);
-        if (doc === undefined) this.#guard.end(id, tokens[i] as number);
-        else this.#guard.finish(id, tokens[i] as number, doc, freshUntil.get(id) ?? Number.POSITIVE_INFINITY);
-      }
+      const finishL1 = () => {
+        for (let i = 0; i < ids.length; i++) {
+          const id = ids[i] as string;
+          if (waiting?.has(id)) continue; // its L1 token passed to the deferred load
+          const doc = docs.get(id);
+          if (doc === undefined) this.#guard.end(id, tokens[i] as number);
+          else this.#guard.finish(id, tokens[i] as number, doc, freshUntil.get(id) ?? Number.POSITIVE_INFINITY);
+        }
+      };
+      // After the fill, as in #load (its own push invalidations void tokens rather than drop fresh entries).
+      if (filling === undefined) finishL1();
+      else filling = filling.then(finishL1);
     }
+    if (filling !== undefined) this.#leaveBehind(tail, filling);
     if (readChannel.hasSubscribers) {
       publishBatchReads(
         this.parts.document,
@@ -596,6 +619,7 @@ export class ReadThroughCoordinator {
     trusted: ReadonlyArray<string>,
     ids: ReadonlyArray<string>,
     tokens: ReadonlyArray<number> | undefined,
+    tail: FlightTail,
   ): Promise<Docs> {
     const waiting = new Set(held);
     const hold = lease.newHold(); // its own token: the batch releases its leases when it ends, maybe first
@@ -610,7 +634,7 @@ export class ReadThroughCoordinator {
     if (heldTokens !== undefined) {
       for (let i = 0; i < ids.length; i++) if (waiting.has(ids[i]!)) heldTokens.set(ids[i]!, tokens![i]!);
     }
-    return this.#loadBatch(held, { hold, reads, tokens: heldTokens });
+    return this.#loadBatch(held, { hold, reads, tokens: heldTokens }, tail);
   }
 
   /**
@@ -751,6 +775,15 @@ export class ReadThroughCoordinator {
       this.#l2Error("fill", error);
       return false;
     }
+  }
+
+  /**
+   * A read answers without waiting for its fill: the fill runs on (tracked for runtime.stop()), and the read's flight
+   * stays joinable until it settles (see PendingFills, FlightTail).
+   */
+  #leaveBehind(tail: FlightTail, fill: Promise<unknown>): void {
+    const tracked = this.#fills.track(fill);
+    tail.until = tail.until === undefined ? tracked : Promise.all([tail.until, tracked]);
   }
 
   /** Whether a stale entry may still be served (within grace). */

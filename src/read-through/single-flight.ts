@@ -4,9 +4,19 @@ class BatchFlight<V> {
 }
 
 /**
+ * What a read reports while it runs: `until`, the fill it leaves behind after answering (see PendingFills). The read
+ * stays joinable until that settles too, so a read of the same id in this process joins it rather than missing an L2
+ * entry still on its way.
+ */
+export interface FlightTail {
+  until?: Promise<unknown>;
+}
+
+/**
  * Single-flight reads, per id (invariant 5: one fetch per key per process). A read in flight — of one id, or of a
- * batch holding it — is joined by every later read of that id until it settles or is detached. A write or an
- * invalidation detaches the id, so no read that starts after it joins a fetch that may predate it.
+ * batch holding it — is joined by every later read of that id until it settles (and its fill, if it left one: see
+ * FlightTail) or is detached. A write or an invalidation detaches the id, so no read that starts after it joins a
+ * fetch that may predate it.
  */
 export class SingleFlight<V> {
   readonly #flights = new Map<string, Promise<V | undefined> | BatchFlight<V>>();
@@ -18,23 +28,28 @@ export class SingleFlight<V> {
     return flight instanceof BatchFlight ? flight.values.then((values) => values.get(id)) : flight;
   }
 
-  /** Registers the read of one id; it unregisters itself when it settles (unless detached or replaced by then). */
-  lead(id: string, load: Promise<V | undefined>): void {
+  /**
+   * Registers the read of one id; it unregisters itself when it settles — after `tail.until` when the read left a
+   * fill behind — unless detached or replaced by then.
+   */
+  lead(id: string, load: Promise<V | undefined>, tail?: FlightTail): void {
     this.#flights.set(id, load);
     const settle = () => {
       if (this.#flights.get(id) === load) this.#flights.delete(id);
     };
-    load.then(settle, settle);
+    const settled = tail === undefined ? settle : () => afterTail(tail, settle);
+    load.then(settled, settled);
   }
 
-  /** Registers one batch read for all of `ids` (unique); each id unregisters when the batch settles. */
-  leadBatch(ids: ReadonlyArray<string>, load: Promise<Map<string, V | undefined>>): void {
+  /** Registers one batch read for all of `ids` (unique); each id unregisters when the batch (and its tail) settles. */
+  leadBatch(ids: ReadonlyArray<string>, load: Promise<Map<string, V | undefined>>, tail?: FlightTail): void {
     const flight = new BatchFlight(load);
     for (const id of ids) this.#flights.set(id, flight);
     const settle = () => {
       for (const id of ids) if (this.#flights.get(id) === flight) this.#flights.delete(id);
     };
-    load.then(settle, settle);
+    const settled = tail === undefined ? settle : () => afterTail(tail, settle);
+    load.then(settled, settled);
   }
 
   /** Whether `load` is still the flight registered for `id` (not settled, detached or replaced). */
@@ -46,4 +61,9 @@ export class SingleFlight<V> {
   detach(id: string): void {
     this.#flights.delete(id);
   }
+}
+
+function afterTail(tail: FlightTail, settle: () => void): void {
+  if (tail.until === undefined) settle();
+  else tail.until.then(settle, settle);
 }

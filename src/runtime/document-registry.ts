@@ -15,6 +15,7 @@ import type { BackgroundRefresher } from "../read-through/background-refresher.j
 import type { FrozenDocument } from "../read-through/document-codec.js";
 import type { CommandSchemas } from "../read-through/document-command.js";
 import { entryLifetime } from "../read-through/lifetime-policy.js";
+import type { PendingFills } from "../read-through/pending-fills.js";
 import { ReadThroughCoordinator } from "../read-through/read-through-coordinator.js";
 import type { Database, DocumentRepository, TableRef } from "../repository/document-repository.js";
 import { FieldSealer } from "../sealing/field-sealer.js";
@@ -56,6 +57,8 @@ export class DocumentRegistry {
   readonly #warnedUncached = new Set<string>();
   /** Runs XFetch background refreshes for every document of the runtime. */
   refresher: BackgroundRefresher | undefined;
+  /** Fills left running after their reads answered, for every document of the runtime (drained on stop). */
+  fills: PendingFills | undefined;
   /** The runtime's dependencies: each coordinator reports its L2 and Postgres calls to theirs. */
   health: HealthBoard | undefined;
 
@@ -110,6 +113,7 @@ export class DocumentRegistry {
       entries: this.#entries(spec, cache, tenant),
       l1,
       refresher: this.refresher,
+      fills: this.fills,
       clock: this.clock,
       logger: this.logger,
       codec: base.schemas.codec,
@@ -212,6 +216,7 @@ export class DocumentRegistry {
       entries,
       l1,
       refresher: this.refresher,
+      fills: this.fills,
       clock: this.clock,
       logger: this.logger,
       codec,

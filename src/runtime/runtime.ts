@@ -20,6 +20,7 @@ import { HealthBoard } from "../observability/health-monitor.js";
 import type { HealthReport } from "../observability/health-report.js";
 import { BackgroundRefresher } from "../read-through/background-refresher.js";
 import type { DocumentStats } from "../read-through/document-stats.js";
+import { PendingFills } from "../read-through/pending-fills.js";
 import type { Database, TableRef } from "../repository/document-repository.js";
 import type { SealingStats } from "../sealing/sealing-stats.js";
 import type { CacheSpec, DocumentSpec } from "../spec/document-spec.js";
@@ -134,6 +135,12 @@ export interface Runtime {
    * and why — the same reason the warn/info log lines carry. `ready` is what a readiness probe should return.
    */
   health(): HealthReport;
+  /**
+   * Resolves once the L2 fills that reads left running have landed (or failed). A miss answers as soon as Postgres
+   * does and its fenced fill finishes behind it (README "Misses"); await this where the next step needs L2 filled —
+   * a test that inspects Redis or the fill counters, a handoff to another replica. Never rejects.
+   */
+  settled(): Promise<void>;
   /** Where the runtime is in its lifecycle. */
   readonly state: RuntimeState;
 }
@@ -254,6 +261,7 @@ class StrataRuntime implements Runtime {
   #captures: Array<{ readonly names: ReadonlyArray<string>; readonly capture: ChangeCapture }> = [];
   #registry: DocumentRegistry | undefined;
   #refresher: BackgroundRefresher | undefined;
+  #fills: PendingFills | undefined;
   #root: RuntimeContext | undefined;
   #cacheRegistry: CacheRegistry | undefined;
   /** Namespaces whose key/value L1 listens to push (the router's key parser looks them up first). */
@@ -359,6 +367,8 @@ class StrataRuntime implements Runtime {
         (document) => this.#attachPush(document),
       );
       this.#registry.refresher = this.#refresher;
+      this.#fills = new PendingFills(this.logger);
+      this.#registry.fills = this.#fills;
       this.#registry.health = health;
       for (const spec of this.documents) this.#registry.wire(spec); // throws ConfigurationError without a route
       for (const module of this.documentModules) {
@@ -478,6 +488,10 @@ class StrataRuntime implements Runtime {
     return { state: this.#state, documents, caches, changeCapture };
   }
 
+  async settled(): Promise<void> {
+    await this.#fills?.settled();
+  }
+
   health(): HealthReport {
     const board = this.#health;
     return {
@@ -525,6 +539,7 @@ class StrataRuntime implements Runtime {
       this.#backgroundStopped = true;
       this.#registry?.stop();
       await this.#refresher?.drain(5_000);
+      await this.#fills?.drain(5_000);
     }
     const channels = this.#channels;
     this.#channels = [];

@@ -20,6 +20,7 @@ describe("change capture on PGlite", () => {
   const warm = async (id: string) => {
     await pollsPass(runtime);
     await query().get(id);
+    await runtime.settled(); // L1 takes it once its fill has landed, right behind the read
     expect(query().peek(id)).toBeDefined();
   };
   const dropped = (id: string) =>

@@ -125,6 +125,7 @@ describe.skipIf(env.skip)("fill lease", () => {
     expect(await t.system.raw().exists(t.leaseKey(id))).toBe(0);
     held.release();
     expect((await held.read).rev).toBe(1); // its fill is refused: the lease is gone
+    await t.holder.settled(); // the fill lands (here: is refused) behind the read
     expect(t.stats(t.holder).lease!.lost).toBe(1);
     expect((await t.query(t.waiter).get(id)).rev).toBe(2);
   });

@@ -68,11 +68,13 @@ describe.skipIf(env.skip).each(["lru", "tinylfu"] as const)("L1 (%s) through the
     const query = a.context().document.query(spec);
     const x = await docs.create({ name: "x", price: 1 });
     const y = await docs.create({ name: "y", price: 2 });
-    await query.get(x.id); // x in L1
+    await query.get(x.id); // x in L1 (once its fill lands, right behind the read)
+    await a.settled();
     const l1Before = query.stats().l1!.hits;
     const got = await query.getMany([x.id, y.id, x.id]);
     expect(got.map((d) => d.name)).toEqual(["x", "y", "x"]);
     expect(query.stats().l1!.hits - l1Before).toBe(1);
+    await a.settled();
     expect(query.peek(y.id)?.name).toBe("y"); // the batch filled L1 too
   });
 
@@ -80,6 +82,7 @@ describe.skipIf(env.skip).each(["lru", "tinylfu"] as const)("L1 (%s) through the
     const query = a.context().document.query(spec);
     const created = await a.context().document.command(spec).create({ name: "w", price: 1 });
     await query.get(created.id);
+    await a.settled();
     expect(query.peek(created.id)?.price).toBe(1);
     await a.context().document.command(spec).update(created.id, 1, { price: 2 });
     expect(query.peek(created.id)).toBeUndefined(); // invalidated before update resolved
@@ -103,6 +106,7 @@ describe.skipIf(env.skip).each(["lru", "tinylfu"] as const)("L1 (%s) through the
     const query = a.context().document.query(spec);
     const created = await docs.create({ name: "gone", price: 1 });
     await query.get(created.id);
+    await a.settled();
     await docs.delete(created.id);
     expect(query.peek(created.id)).toBeUndefined();
     expect(await query.find(created.id)).toBeUndefined();

@@ -123,15 +123,17 @@ describe.skipIf(env.skip)("diagnostics channel events", () => {
     const query = runtime.context().document.query(pushProducts);
     subscribe();
 
-    // Miss: L2 GET misses, Postgres answers, the fenced fill lands; the fill's own SET comes back as a push.
+    // Miss: L2 GET misses, Postgres answers (the read ends), then the fenced fill lands behind it; the fill's own SET
+    // comes back as a push.
     await query.get(created.id);
+    await runtime.settled();
     expect(step()).toEqual([
       "read.start products",
       "call redis GET",
       "call postgres SELECT",
+      "read postgres miss",
       "call redis EVALSHA (no read)",
       "fill stored",
-      "read postgres miss",
     ]);
     expect(await nextPush()).toMatch(/^invalidate push (dropped|absent)$/); // before or after the fill reached L1
 
@@ -183,13 +185,14 @@ describe.skipIf(env.skip)("diagnostics channel events", () => {
     expect(step().sort()).toEqual(["health push ok", "health redis ok", "l1.flush rearm", "push armed"]);
     expect(lines.indexOf("l1.flush rearm")).toBeLessThan(lines.indexOf("push armed"));
     await query.get(created.id);
+    await runtime.settled();
     expect(step()).toEqual([
       "read.start products",
       "call redis GET",
       "call postgres SELECT",
+      "read postgres miss",
       "call redis EVALSHA (no read)",
       "fill stored",
-      "read postgres miss",
     ]);
     expect(runtime.stats().documents.products?.coherence.invalidationLag.samples).toBe(3);
   });

@@ -146,7 +146,9 @@ describe.skipIf(env.skip)("push invalidation under faults", () => {
     const created = await a.context().document.command(pushProducts).create({ name: "late", price: 1 });
     const query = b.context().document.query(pushProducts);
     await query.get(created.id);
+    await b.settled();
     await query.get(created.id);
+    await b.settled();
     expect(query.peek(created.id)).toBeUndefined();
     await redis.resume();
     await waitForState(b, "armed", 3_000);
@@ -173,6 +175,7 @@ describe.skipIf(env.skip)("push invalidation under faults", () => {
     const created = await b.context().document.command(pushProducts).create({ name: "ttl-only", price: 1 });
     const query = b.context().document.query(pushProducts);
     expect((await query.get(created.id)).rev).toBe(1);
+    await b.settled();
     expect(query.peek(created.id)?.rev).toBe(1);
     expect(logger.warnings.filter((w) => /push invalidation/.test(w.message))).toHaveLength(1);
   });
@@ -206,7 +209,9 @@ describe.skipIf(env.skip)("push invalidation under faults", () => {
     const created = await runtime.context().document.command(pushProducts).create({ name: "c", price: 1 });
     const query = runtime.context().document.query(pushProducts);
     expect((await query.get(created.id)).rev).toBe(1);
+    await runtime.settled();
     expect((await query.get(created.id)).rev).toBe(1);
+    await runtime.settled();
     expect(query.peek(created.id)).toBeUndefined();
   });
 });

@@ -136,6 +136,7 @@ describe.skipIf(env.skip)("push invalidation across runtimes", () => {
     const created = await docs.create({ name: "Stale", price: 10 });
     const query = offB.context().document.query(pushProducts);
     await query.get(created.id);
+    await offB.settled(); // L1 takes the document once its fill has landed
     expect(peekRev(offB, pushProducts, created.id)).toBe(1); // without push, the fill stays in L1 at once
     await docs.update(created.id, created.rev, { price: 12 });
     await drain(b); // the write has reached every subscriber by now

@@ -99,6 +99,7 @@ describe.skipIf(env.skip)("reads with signals and read options", () => {
 
   it("an L1 hit does not ignore an aborted signal", async () => {
     const doc = await query.get(id);
+    await runtime.settled();
     expect(query.peek(id)).toBe(doc); // held in L1
     await expect(query.get(id, { signal: aborted() })).rejects.toBeInstanceOf(AbortError);
     await expect(query.find(id, { signal: aborted() })).rejects.toBeInstanceOf(AbortError);

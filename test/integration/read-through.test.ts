@@ -95,6 +95,7 @@ describe.skipIf(env.skip)("read-through L2 on Redis", () => {
     for (let i = 0; i < 6; i++) made.push(await docs.create({ name: `p${i}`, price: i }));
     // Creates do not fill L2: read the first half so they are warm, and leave the rest cold.
     for (const doc of made.slice(0, 3)) await query.get(doc.id);
+    await runtime.settled();
     for (const doc of made.slice(3)) expect(await raw.exists(entryKeyOf(doc.id))).toBe(0);
     counter.reset();
     const mgetBefore = await commandCount("mget");
@@ -287,6 +288,7 @@ describe.skipIf(env.skip)("the stale-fill race (invariant 1)", () => {
       await write(created.id);
       proxy.releaseReplies();
       const stale = await slowRead;
+      await reader.settled(); // the read answered; its fill lands behind it
       return { created, stale, query, rejected: query.stats().source.fillsRejected - rejectedBefore };
     } finally {
       raw.disconnect();
@@ -370,6 +372,7 @@ describe.skipIf(env.skip)("a Redis that fails (invariant 4)", () => {
     const query = runtime.context().document.query(products);
     const created = await docs.create({ name: "Sturdy", price: 5 });
     await query.get(created.id); // miss, fill
+    await runtime.settled(); // the fill lands behind the read
     await query.get(created.id); // hit
     expect(query.stats().l2.hits).toBeGreaterThanOrEqual(1);
 

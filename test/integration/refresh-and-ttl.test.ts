@@ -273,6 +273,7 @@ describe.skipIf(env.skip)("sliding lifetimes", () => {
       const idle = await docs.create({ name: "idle", price: 1 });
       await query.get(hot.id);
       await query.get(idle.id);
+      await runtime.settled(); // their fills land behind the reads
       counter.reset();
       for (let t = 5_000; t < 60_000; t += 5_000) {
         clock.advance(5_000);
@@ -285,6 +286,7 @@ describe.skipIf(env.skip)("sliding lifetimes", () => {
       // The idle key was last read 60 s ago: long gone (it went after one window).
       await query.get(idle.id);
       expect(counter.selects).toBe(2);
+      await runtime.settled();
       // Idle for exactly one window after a fresh fill: expired.
       clock.advance(10_000);
       await query.get(idle.id);
@@ -366,6 +368,7 @@ describe.skipIf(env.skip)("grace (stale-if-error)", () => {
     const query = runtime.context().document.query(spec);
     const created = await docs.create({ name: "graceful", price: 1 });
     await query.get(created.id);
+    await runtime.settled();
     clock.advance(15_000); // past freshness (10 s), within grace (10 s + 30 s)
     proxy.cut();
     const stale = await query.get(created.id);
@@ -380,6 +383,7 @@ describe.skipIf(env.skip)("grace (stale-if-error)", () => {
     proxy.restore();
     const fresh = await eventuallyResolves(() => query.get(created.id));
     expect(fresh).toMatchObject({ rev: 1, name: "graceful" });
+    await runtime.settled();
     expect(query.stats().source.fills).toBeGreaterThanOrEqual(2);
   });
 
@@ -389,6 +393,7 @@ describe.skipIf(env.skip)("grace (stale-if-error)", () => {
     const query = runtime.context().document.query(spec);
     const created = await docs.create({ name: "hung", price: 1 });
     await query.get(created.id);
+    await runtime.settled();
     const serves = query.stats().refresh.staleServes;
     clock.advance(15_000); // past freshness, within grace
     proxy.blackhole(); // connections stay open; nothing comes back

@@ -120,6 +120,7 @@ describe.skipIf(env.skip)("early refresh through getMany", () => {
       const c = await docs.create({ name: "c", price: 1 });
       const ids = [a.id, b.id, c.id];
       await query.getMany(ids); // one batch fill: delta = 1000 ms each, fresh for 10 s
+      await runtime.settled();
       expect(query.stats().source).toMatchObject({ batchFetches: 1, fills: 3 });
       const header = await entryHeader(keysOf(namespace, name, spec.fingerprint, b.id).entry);
       expect(header).toMatchObject({ rev: 1, delta: 1_000 });
@@ -141,6 +142,7 @@ describe.skipIf(env.skip)("early refresh through getMany", () => {
         [c.id, 1, 1],
       ]);
       expect(counter.selects).toBe(1);
+      await runtime.settled();
       const after = query.stats();
       expect(after.refresh.electedInline - before.refresh.electedInline).toBe(1);
       expect(after.refresh.electedBackground).toBe(0);
@@ -384,6 +386,7 @@ describe.skipIf(env.skip)("age-based lifetimes and L1", () => {
           new Date(clock.now() - 30 * 86_400_000),
         ]);
         await query.get(old.id); // fill: a month old → the max, a day of freshness in L2
+        await runtime.settled();
         const header = await entryHeader(keysOf(namespace, name, spec.fingerprint, old.id).entry);
         expect(header!.freshUntil - header!.fetchedAt).toBe(86_400_000);
         counter.reset();
@@ -418,6 +421,7 @@ describe.skipIf(env.skip)("age-based lifetimes and L1", () => {
         const young = await docs.create({ name: "young", price: 1 });
         await admin.query(`UPDATE ${name} SET updated_at = $2 WHERE id = $1`, [young.id, new Date(clock.now())]);
         await query.get(young.id);
+        await runtime.settled();
         const youngHeader = await entryHeader(keysOf(namespace, name, spec.fingerprint, young.id).entry);
         expect(youngHeader!.freshUntil - youngHeader!.fetchedAt).toBe(500);
         counter.reset();

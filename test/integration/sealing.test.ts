@@ -42,6 +42,7 @@ describe.skipIf(env.skip).each(["redis", "memory"] as const)("sealed L2 round tr
     const small = await ctx.document.command(products).create({ name: SECRET, price: 1 });
     const big = await ctx.document.command(products).create({ name: SECRET.repeat(200), price: 2 });
     await query.getMany([small.id, big.id]); // fills
+    await system.runtime.settled();
     expect(await query.get(small.id)).toMatchObject({ name: SECRET, rev: 1 });
     expect(await query.getMany([small.id, big.id])).toMatchObject([{ name: SECRET }, { name: SECRET.repeat(200) }]);
     expect(query.stats().l2.hits).toBe(3);

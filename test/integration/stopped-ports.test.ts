@@ -19,6 +19,7 @@ describe.skipIf(env.skip)("ports after stop()", () => {
     const query = ctx.document.query(products);
     const created = await ctx.document.command(products).create({ name: "kept", price: 1 });
     await query.get(created.id);
+    await runtime.settled();
     await query.get(created.id);
     expect(query.peek(created.id)?.name).toBe("kept"); // it is in L1
     await runtime.stop();

@@ -139,6 +139,7 @@ await runtime.start();
 const created = await runtime.context().document.command(notes).create({ text: "hello" });
 const query = runtime.context().document.query(notes);
 await query.get(created.id);
+await runtime.settled(); // the miss's fill lands behind it: the next read is an L2 hit
 const again = await query.get(created.id);
 console.log(JSON.stringify({ text: again.text, l2: query.stats().l2 }));
 await runtime.stop();

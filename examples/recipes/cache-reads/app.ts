@@ -35,6 +35,7 @@ try {
   step(`create → ${created.name} at ${created.price} (rev ${created.rev})`);
 
   const first = await query.get(created.id);
+  await runtime.settled(); // a miss answers first; its cache fill lands right behind it
   step(`get #1 → price ${first.price} (miss: Postgres, then fills the cache)`);
 
   const second = await query.get(created.id);

@@ -232,6 +232,7 @@ try {
   step(`create → invalidate(id) (nothing held yet)`);
   check(calls.invalidate === 1, "a local create did not invalidate through the custom store");
   await query.get(created.id);
+  await runtime.settled(); // L1 takes the document once its L2 fill has landed, right behind the read
   step(`get #1 → store.get misses; L2 miss, Postgres; store.set`);
   check(calls.get === 1 && calls.set === 1, "the first read did not go through the custom store");
   console.log(
@@ -266,11 +267,13 @@ try {
   const y = await sDocs.create({ name: "Y", price: 2 });
   sStep(`create X and Y`);
   await sQuery.get(x.id);
+  await runtime.settled();
   sStep(`get X → L1 miss, L2 miss, Postgres; L1 now holds X`);
   await sQuery.get(x.id);
   sStep(`get X → L1 hit`);
   check(sQuery.stats().l1?.hits === 1, "the custom store did not serve X");
   await sQuery.get(y.id);
+  await runtime.settled();
   sStep(`get Y → L1 miss, Postgres; Y replaces X (an eviction)`);
   check(sQuery.stats().l1?.evictions === 1, "Y did not replace X");
   const l2Before = sQuery.stats().l2.hits;

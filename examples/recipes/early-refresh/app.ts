@@ -100,6 +100,7 @@ async function hotKey(spec: DocumentSpec, label: string) {
     clock.advanceTo(t0 + at);
     const before = query.stats();
     const doc = await query.get(created.id);
+    await runtime.settled(); // a miss answers first; its fill lands right behind it
     const after = query.stats();
     const refreshing = after.refresh.electedBackground > before.refresh.electedBackground;
     if (refreshing) await refreshLanded(() => query.stats().source.fills > before.source.fills);

@@ -108,6 +108,7 @@ try {
   const qc = c.context().document.query(patients);
   await qc.get(cid);
   await qc.get(ann.id);
+  await c.settled(); // Ann's refill lands right behind the read
   console.log(
     `\nC (keyring v2 only) get(Cy) → L2 hit; get(Ann) → miss (unknownKey=${sealing(c).unknownKey}), refilled with v2`,
   );

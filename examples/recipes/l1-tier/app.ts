@@ -102,6 +102,7 @@ async function walkThrough(spec: DocumentSpec<typeof fields>, policy: L1PolicyNa
   step(`create → ${created.name} at ${created.price} (rev ${created.rev})`);
 
   const first = await query.get(created.id);
+  await runtime.settled(); // L1 takes the document once its L2 fill has landed, right behind the read
   step(`get #1 → price ${first.price} (L1 miss, L2 miss: Postgres, fills L2 and L1)`);
   check(query.peek(created.id) === first, "the first read did not fill L1");
 

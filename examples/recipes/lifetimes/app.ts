@@ -53,6 +53,7 @@ try {
     const query = ctx.document.query(spec);
     const before = query.stats().source.fetches;
     await query.get(id);
+    await runtime.settled(); // a miss answers first; its fill lands right behind it
     const { l2, source } = query.stats();
     const from = source.fetches > before ? "Postgres" : "cache";
     console.log(

@@ -66,6 +66,7 @@ try {
   console.log("\n── documents: the cache table is the L2 ──");
   const created = await a.context().document.command(products).create({ name: "lamp", price: 30 });
   await a.context().document.query(products).get(created.id);
+  await a.settled(); // a miss answers first; its fill lands right behind it
   line("A: create, then get (fills the cache table)", `${created.name}, rev ${created.rev}`);
   const fromB = await b.context().document.query(products).get(created.id);
   line("B: get", `${fromB.name} — product-table reads by B: ${documentReads}`);

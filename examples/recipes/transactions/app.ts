@@ -53,6 +53,7 @@ try {
   step(`create alice (100) and bob (50), rev 1 each`);
   await query.get(alice.id);
   await query.get(bob.id);
+  await runtime.settled(); // a miss answers first; its fill lands right behind it
   step(`get alice, get bob → misses: Postgres, then filled into the L2`);
   check(counters().fills === 2, "the first reads did not fill the L2");
 
@@ -94,6 +95,7 @@ try {
 
   before = counters();
   const carol = await query.get(carolId);
+  await runtime.settled();
   step(`get carol → ${carol.balance} (rev ${carol.rev}): the create wrote no L2 entry; this read fills`);
   check(carol.balance === 25, "carol was not created");
   check(counters().pg === before.pg + 1 && counters().fills === before.fills + 1, "carol's first read did not fill");

@@ -1,0 +1,93 @@
+/**
+ * A miss answers before its fill lands (README "What it guarantees"), over real Postgres and Redis. The fill's reply
+ * is held at a TCP proxy in front of Redis — armed when the read's SELECT goes out, so the read's own GET has
+ * passed — which makes "the fill is still in flight" a fact, not a race: the read answers anyway; a second read of
+ * the id joins it (no second SELECT); `runtime.settled()` and `runtime.stop()` wait for the fill.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { waitUntil } from "../support/eventually.js";
+import { integrationEnv } from "../support/services.js";
+import { entryKey, productSpec, QueryCounter } from "../support/strata.js";
+import { buildSystem, type System } from "../support/system.js";
+
+const env = await integrationEnv({ postgres: true, redis: true });
+
+describe.skipIf(env.skip)("a miss answers before its fill lands", () => {
+  const systems: System[] = [];
+  afterEach(async () => {
+    await Promise.all(systems.splice(0).map((system) => system.stop()));
+  });
+
+  async function setup() {
+    const spec = productSpec({ ttl: "1m" });
+    const counter = new QueryCounter();
+    let armed = false;
+    const system = await buildSystem({
+      postgres: env.postgres!.url,
+      redis: "private",
+      proxy: "redis",
+      onQuery: (sql) => {
+        counter.onQuery(sql);
+        // The read's GET has been answered when its SELECT goes out: hold what Redis says from now on (the fill's).
+        if (armed && /^\s*select\b/i.test(sql)) system.proxy!.holdReplies();
+      },
+    });
+    systems.push(system);
+    const id = (await system.runtime.context().document.command(spec).create({ name: "behind", price: 1 })).id;
+    const query = system.runtime.context().document.query(spec);
+    counter.reset();
+    const arm = () => {
+      armed = true;
+    };
+    return { system, spec, counter, id, query, arm };
+  }
+
+  it("answers while the fill's reply is held; a second read joins it; settled() waits for the fill", async () => {
+    const { system, spec, counter, id, query, arm } = await setup();
+    arm();
+    let answered: unknown;
+    void query.get(id).then((doc) => {
+      answered = doc;
+    });
+    await waitUntil(() => answered !== undefined, { timeoutMs: 5_000, intervalMs: 2 });
+    expect(answered).toMatchObject({ id, rev: 1, price: 1 });
+    // The fill ran on the server; its reply is held at the proxy: the runtime has not seen it.
+    await waitUntil(() => system.proxy!.heldReplies > 0, { timeoutMs: 5_000, intervalMs: 2 });
+    expect(query.stats().source.fills).toBe(0);
+
+    const collapsed = query.stats().source.collapsed;
+    expect(await query.get(id)).toMatchObject({ rev: 1 }); // joins the read: its fill is still in flight
+    expect(query.stats().source.collapsed).toBe(collapsed + 1);
+    expect(counter.selects).toBe(1);
+
+    let settled = false;
+    void system.runtime.settled().then(() => {
+      settled = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toBe(false);
+    system.proxy!.releaseReplies();
+    await system.runtime.settled();
+    expect(query.stats().source.fills).toBe(1);
+    expect(await system.raw().exists(entryKey(system.namespace, spec, id))).toBe(1);
+    const hits = query.stats().l2.hits;
+    expect(await query.get(id)).toMatchObject({ rev: 1 }); // the flight is over: an L2 hit now
+    expect(query.stats().l2.hits).toBe(hits + 1);
+    expect(counter.selects).toBe(1);
+  });
+
+  it("stop() with a fill in flight: the fill still lands and is counted", async () => {
+    const { system, id, query, arm } = await setup();
+    arm();
+    await query.get(id);
+    await waitUntil(() => system.proxy!.heldReplies > 0, { timeoutMs: 5_000, intervalMs: 2 });
+    const stats = query.stats();
+    expect(stats.source.fills).toBe(0);
+    const stopping = system.runtime.stop();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(system.runtime.state).toBe("stopping");
+    system.proxy!.releaseReplies();
+    await stopping;
+    expect(query.stats().source.fills).toBe(1);
+  });
+});
