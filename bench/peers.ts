@@ -3,7 +3,8 @@
  * interleaved across contenders: bentocache 1.6.1, cacheable 2.5.0, cache-manager 7.2.9 (Keyv + @keyv/redis 5.1.6),
  * @epic-web/cachified 5.6.3 and layered-loader 16.1.0 (pinned in bench/package.json, installed on first use).
  *
- *   npm run build && npm run bench -- peers [--quick] [--runs 5]
+ *   npm run build                                 # first: this benchmark measures dist/
+ *   npm run bench -- peers [--quick] [--runs 5]   # --quick: about a minute
  *
  * stratacache runs from the built dist/ (the code users get), never through tsx: build first. Workloads (one table,
  * medians over rounds, ratios vs the fastest peer and vs raw):
@@ -68,11 +69,11 @@ const runs = Math.max(3, runsArg >= 0 ? Number(args[runsArg + 1]) : quick ? 3 : 
 const ROWS = quick ? 20_000 : 100_000; // table size, and the entries each heap instance holds
 const L1_DOCS = 1024; // resident documents of the L1 hit workload (a power of two: the cursor is masked)
 const WARM = 300; // ids read warm by the L2 hit and getMany warm workloads
-const MISS_OPS = quick ? 100 : 300;
-const HIT_OPS = quick ? 400 : 2_000;
-const MANY_WARM_OPS = quick ? 20 : 80;
-const MANY_COLD_OPS = quick ? 5 : 15;
-const THROUGHPUT = quick ? { rounds: 5, roundMs: 60 } : { rounds: 7, roundMs: 150 };
+const MISS_OPS = quick ? 150 : 300;
+const HIT_OPS = quick ? 600 : 2_000;
+const MANY_WARM_OPS = quick ? 30 : 80;
+const MANY_COLD_OPS = quick ? 10 : 20;
+const THROUGHPUT = quick ? { rounds: 5, roundMs: 80 } : { rounds: 7, roundMs: 150 };
 const TTL_MS = 3_600_000;
 const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const TABLE = `bench_peers_${process.pid}`;
