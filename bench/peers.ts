@@ -65,7 +65,8 @@ import { writeBarChart } from "./support/svg-bar-chart.js";
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const runsArg = args.indexOf("--runs");
-const runs = Math.max(3, runsArg >= 0 ? Number(args[runsArg + 1]) : quick ? 3 : 5);
+const runsGiven = runsArg >= 0 ? Number(args[runsArg + 1]) : Number.NaN;
+const runs = Math.max(3, Number.isInteger(runsGiven) ? runsGiven : quick ? 3 : 5);
 const ROWS = quick ? 20_000 : 100_000; // table size, and the entries each heap instance holds
 const L1_DOCS = 1024; // resident documents of the L1 hit workload (a power of two: the cursor is masked)
 const WARM = 300; // ids read warm by the L2 hit and getMany warm workloads
