@@ -28,7 +28,8 @@
  * API (1.6.1), so `Promise.all` of getOrSet. Loads share named prepared statements on one pg pool.
  *
  * Every round flushes the private Redis, so misses and cold batches are cold for everyone. A read that should hit
- * but reached Postgres fails the run. Goals (issue 19): miss p50 ≤ 1.0× the fastest peer and ≤ 1.3× raw; L2 hit
+ * but reached Postgres fails the run. Also prints Redis' own CPU per operation of each latency workload (INFO
+ * commandstats of the private server, reset before each contender's turn), and what each contender returns. Goals (issue 19): miss p50 ≤ 1.0× the fastest peer and ≤ 1.3× raw; L2 hit
  * p50 ≤ 1.1× raw; 64 concurrent ≥ the fastest peer; getMany warm ≤ 1.2× raw; cold ≤ 1.15× raw and ≤ 1.0× the
  * fastest peer; heap ≤ 1.1× lru-cache; L1 hit ≥ 2× the fastest peer (W-TinyLFU goals: l1-policies, l1-throughput).
  * Uses DATABASE_URL (else the local Postgres); spawns its own redis-server. Writes bench/results/peers.json and
@@ -112,6 +113,17 @@ async function heapGrowth(fill: () => Promise<unknown>): Promise<number> {
   const after = process.memoryUsage().heapUsed;
   if (held === undefined) throw new Error("heap: nothing held");
   return after - before;
+}
+
+/** `INFO commandstats` as { command: { calls, usec } }, without the benchmark's own CONFIG/INFO/FLUSHDB. */
+function parseCommandStats(info: string): Record<string, { calls: number; usec: number }> {
+  const stats: Record<string, { calls: number; usec: number }> = {};
+  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
+    const [, command, calls, usec] = match as unknown as [string, string, string, string];
+    if (/^(config|info|flushdb)(\||$)/.test(command)) continue; // Redis 7 names subcommands config|resetstat
+    stats[command] = { calls: Number(calls), usec: Number(usec) };
+  }
+  return stats;
 }
 
 const loadBefore = os.loadavg();
@@ -274,38 +286,66 @@ try {
     for (let i = 0; i < 200; i++) await c.get(warmIds[i % WARM] as string);
     for (let i = 0; i < 5; i++) await c.getMany(warmBatch(i));
   }
+  // Redis' own CPU per operation (INFO commandstats of the private server, reset before each contender's turn): what
+  // each contender's commands cost the server that Node and Postgres share the machine with.
+  const redisUs = new Map<Latency, Map<string, number[]>>();
+  const redisCommands = new Map<Latency, Map<string, Record<string, { calls: number; usec: number }>>>();
+  async function measured(
+    workload: Latency,
+    c: Contender,
+    ops: number,
+    loadsExpected: number,
+    op: (i: number) => Promise<unknown>,
+  ) {
+    await flusher.config("RESETSTAT");
+    const us = await expectLoads(c, workload, loadsExpected, () => p50Us(ops, op));
+    const stats = parseCommandStats(await flusher.info("commandstats"));
+    record(workload, c.name, us);
+    const total = Object.values(stats).reduce((sum, s) => sum + s.usec, 0);
+    const byName = redisUs.get(workload) ?? new Map<string, number[]>();
+    redisUs.set(workload, byName);
+    byName.set(c.name, [...(byName.get(c.name) ?? []), total / ops]);
+    const commands = redisCommands.get(workload) ?? new Map();
+    redisCommands.set(workload, commands);
+    const sum = commands.get(c.name) ?? {};
+    for (const [command, s] of Object.entries(stats)) {
+      const before = sum[command] ?? { calls: 0, usec: 0 };
+      sum[command] = { calls: before.calls + s.calls, usec: before.usec + s.usec };
+    }
+    commands.set(c.name, sum);
+  }
   for (let round = 0; round < runs; round++) {
     await flusher.flushdb();
     const order = rotated(round);
     for (const c of order) {
       const miss = c.miss ?? c.get;
-      record(
-        "miss p50",
-        c.name,
-        await expectLoads(c, "miss", MISS_OPS, () => p50Us(MISS_OPS, (i) => miss(ids[i] as string))),
-      );
+      await measured("miss p50", c, MISS_OPS, MISS_OPS, (i) => miss(ids[i] as string));
     }
     for (const c of order) await warm(c);
+    for (const c of order) await measured("L2 hit p50", c, HIT_OPS, 0, (i) => c.get(warmIds[i % WARM] as string));
     for (const c of order) {
-      record(
-        "L2 hit p50",
-        c.name,
-        await expectLoads(c, "L2 hit", 0, () => p50Us(HIT_OPS, (i) => c.get(warmIds[i % WARM] as string))),
-      );
-    }
-    for (const c of order) {
-      const us = await expectLoads(c, "getMany warm", 0, () => p50Us(MANY_WARM_OPS, (i) => c.getMany(warmBatch(i))));
-      record("getMany(100) warm p50", c.name, us);
+      await measured("getMany(100) warm p50", c, MANY_WARM_OPS, 0, (i) => c.getMany(warmBatch(i)));
     }
     for (const c of order) {
       const cold = c.getManyCold ?? c.getMany;
-      const us = await expectLoads(c, "getMany cold", MANY_COLD_OPS * 100, () =>
-        p50Us(MANY_COLD_OPS, (i) => cold(coldBatch(i))),
-      );
-      record("getMany(100) cold p50", c.name, us);
+      await measured("getMany(100) cold p50", c, MANY_COLD_OPS, MANY_COLD_OPS * 100, (i) => cold(coldBatch(i)));
     }
     process.stdout.write(`round ${round + 1}/${runs} done\n`);
   }
+  printTable(
+    "Redis CPU per operation, µs (INFO commandstats of the private server, medians of the rounds; the busiest commands)",
+    ["workload", ...contenders.map((c) => c.name)],
+    [...redisUs].map(([workload, byName]) => [
+      workload.replace(/ p50$/, ""),
+      ...contenders.map((c) => {
+        const commands = Object.entries(redisCommands.get(workload)?.get(c.name) ?? {})
+          .sort((a, b) => b[1].usec - a[1].usec)
+          .slice(0, 2)
+          .map(([command]) => command);
+        return `${fmt(median(byName.get(c.name) ?? []), 1)} (${commands.join("+")})`;
+      }),
+    ]),
+  );
 
   // ── throughput: L1 hits, and L2 hits from 64 callers (interleaved rounds inside measureThroughput) ──
   const l1Cases: ThroughputCase[] = contenders.map((c) => {
@@ -470,6 +510,15 @@ try {
     },
     configurations: Object.fromEntries(contenders.map((c) => [c.name, c.config])),
     fidelity,
+    redisCpuUsPerOp: Object.fromEntries(
+      [...redisUs].map(([workload, byName]) => [
+        workload,
+        Object.fromEntries([...byName].map(([who, values]) => [who, { median: median(values), rounds: values }])),
+      ]),
+    ),
+    redisCommands: Object.fromEntries(
+      [...redisCommands].map(([workload, byName]) => [workload, Object.fromEntries(byName)]),
+    ),
     workloads: summary.map((w) => ({
       name: w.name,
       unit: w.unit,
