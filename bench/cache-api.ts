@@ -16,7 +16,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { createRuntime, redisModule, silentLogger } from "../src/index.js";
-import { loadBentocache } from "./support/bentocache.js";
+import { bentoInMemory } from "./support/bentocache.js";
 import { reportGoals } from "./support/goals.js";
 import { fmt, printTable, writeResults } from "./support/measure.js";
 import { measureThroughput, type ThroughputCase, type ThroughputResult } from "./support/measure-throughput.js";
@@ -54,7 +54,6 @@ const runtime = createRuntime({
 await runtime.start();
 const results: Record<string, ThroughputResult[]> = {};
 try {
-  const { BentoCache, bentostore, memoryDriver } = await loadBentocache();
   const { Cacheable, cachified } = await loadPeers();
   const factory = async () => value;
   let misses = 0;
@@ -67,11 +66,7 @@ try {
   const l1 = runtime.cache("withl1");
   for (const key of keys) await l1.getOrSet(key, factory);
   for (const key of keys) await l1.getOrSet(key, counting); // fills L1
-  const bento = new BentoCache({
-    default: "memory",
-    ttl: "1h",
-    stores: { memory: bentostore().useL1Layer(memoryDriver({ maxItems: 4 * KEYS, serialize: false })) },
-  });
+  const bento = await bentoInMemory(4 * KEYS);
   const cacheable = new Cacheable();
   const cachifiedCache = new Map<string, unknown>();
   for (const key of keys) {

@@ -35,3 +35,16 @@ export async function loadBentocache(): Promise<BentoModules> {
   ]);
   return { BentoCache, bentostore, memoryDriver, redisDriver };
 }
+
+/**
+ * bentocache with its memory layer only, configured as fairly as it allows for an in-process hit: no L2, no bus,
+ * `serialize: false` (values kept by reference, like stratacache's L1), `capacity` items, a long ttl.
+ */
+export async function bentoInMemory(capacity: number, ttl = "1h"): Promise<BentoCacheLike> {
+  const { BentoCache, bentostore, memoryDriver } = await loadBentocache();
+  return new BentoCache({
+    default: "memory",
+    ttl,
+    stores: { memory: bentostore().useL1Layer(memoryDriver({ maxItems: capacity, serialize: false })) },
+  });
+}

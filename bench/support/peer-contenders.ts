@@ -21,7 +21,7 @@
 import type { Redis as Redis5 } from "ioredis";
 import { LRUCache } from "lru-cache";
 import type pg from "pg";
-import { loadBentocache } from "./bentocache.js";
+import { bentoInMemory, loadBentocache } from "./bentocache.js";
 import {
   type CachifiedCache,
   type CachifiedEntry,
@@ -166,11 +166,7 @@ export async function bentocacheContender(setup: PeerSetup): Promise<Contender> 
     get,
     getMany: (ids) => Promise.all(ids.map(get)),
     fillHeap: async (ids, capacity) => {
-      const alone = new BentoCache({
-        default: "s",
-        ttl: `${setup.ttlMs}ms`,
-        stores: { s: bentostore().useL1Layer(memory(capacity)) },
-      });
+      const alone = await bentoInMemory(capacity, `${setup.ttlMs}ms`);
       await fillThrough(source, ids, (key, load) => alone.getOrSet({ key, factory: load }));
       return alone;
     },
