@@ -202,7 +202,7 @@ try {
     await rawContender(setup),
   );
   const loads = (c: Contender) => (c.kind === "stratacache" ? strataStats() : c.source.loads);
-  /** Runs `body` and fails if `c` loaded from Postgres meanwhile (`expected` loads, when given). */
+  /** Runs `body` and fails unless `c` loaded exactly `expected` documents from Postgres meanwhile. */
   async function expectLoads<T>(c: Contender, what: string, expected: number, body: () => Promise<T>): Promise<T> {
     const before = loads(c);
     const result = await body();
@@ -305,7 +305,7 @@ try {
     const byName = redisUs.get(workload) ?? new Map<string, number[]>();
     redisUs.set(workload, byName);
     byName.set(c.name, [...(byName.get(c.name) ?? []), total / ops]);
-    const commands = redisCommands.get(workload) ?? new Map();
+    const commands = redisCommands.get(workload) ?? new Map<string, Record<string, { calls: number; usec: number }>>();
     redisCommands.set(workload, commands);
     const sum = commands.get(c.name) ?? {};
     for (const [command, s] of Object.entries(stats)) {
