@@ -16,10 +16,11 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { createRuntime, redisModule, silentLogger } from "../src/index.js";
-import { loadBentocache } from "./support/bentocache.js";
+import { bentoInMemory } from "./support/bentocache.js";
 import { reportGoals } from "./support/goals.js";
 import { fmt, printTable, writeResults } from "./support/measure.js";
 import { measureThroughput, type ThroughputCase, type ThroughputResult } from "./support/measure-throughput.js";
+import { loadCacheable, loadCachified } from "./support/peer-packages.js";
 import { renderLineChart } from "./support/svg-line-chart.js";
 
 const quick = process.argv.includes("--quick");
@@ -31,21 +32,8 @@ const keys = Array.from({ length: KEYS }, (_, i) => `key:${i}`);
 const value = { id: 1, name: "widget", price: 10, tags: ["a", "b"] };
 const rounds = quick ? 5 : 9;
 
-interface CacheableLike {
-  getOrSet<T>(key: string, fn: () => Promise<T>, options?: { ttl?: number | string }): Promise<T | undefined>;
-}
-type Cachified = (options: {
-  key: string;
-  cache: Map<string, unknown>;
-  getFreshValue: () => unknown;
-  ttl: number;
-}) => Promise<unknown>;
-
-async function loadPeers(): Promise<{ Cacheable: new () => CacheableLike; cachified: Cachified }> {
-  await loadBentocache(); // installs bench/node_modules on first use
-  const cacheableName: string = "cacheable";
-  const cachifiedName: string = "@epic-web/cachified";
-  const [{ Cacheable }, { cachified }] = await Promise.all([import(cacheableName), import(cachifiedName)]);
+async function loadPeers() {
+  const [{ Cacheable }, { cachified }] = await Promise.all([loadCacheable(), loadCachified()]);
   return { Cacheable, cachified };
 }
 
@@ -66,7 +54,6 @@ const runtime = createRuntime({
 await runtime.start();
 const results: Record<string, ThroughputResult[]> = {};
 try {
-  const { BentoCache, bentostore, memoryDriver } = await loadBentocache();
   const { Cacheable, cachified } = await loadPeers();
   const factory = async () => value;
   let misses = 0;
@@ -79,11 +66,7 @@ try {
   const l1 = runtime.cache("withl1");
   for (const key of keys) await l1.getOrSet(key, factory);
   for (const key of keys) await l1.getOrSet(key, counting); // fills L1
-  const bento = new BentoCache({
-    default: "memory",
-    ttl: "1h",
-    stores: { memory: bentostore().useL1Layer(memoryDriver({ maxItems: 4 * KEYS, serialize: false })) },
-  });
+  const bento = await bentoInMemory(4 * KEYS);
   const cacheable = new Cacheable();
   const cachifiedCache = new Map<string, unknown>();
   for (const key of keys) {

@@ -27,7 +27,7 @@ import { createRuntime, defineDocument, memoryCacheModule, postgresModule } from
 import type { L1PolicyName, L1Store } from "../src/l1/l1-store.js";
 import { LruL1Store } from "../src/l1/lru-l1-store.js";
 import { TinyLfuL1Store } from "../src/l1/tiny-lfu-l1-store.js";
-import { loadBentocache } from "./support/bentocache.js";
+import { bentoInMemory } from "./support/bentocache.js";
 import { reportGoals } from "./support/goals.js";
 import {
   formatTable,
@@ -113,12 +113,7 @@ async function bentoCase(
   prefill: ReadonlyArray<string>,
   capacity = CAPACITY,
 ): Promise<ThroughputCase> {
-  const { BentoCache, bentostore, memoryDriver } = await loadBentocache();
-  const bento = new BentoCache({
-    default: "memory",
-    ttl: "1h",
-    stores: { memory: bentostore().useL1Layer(memoryDriver({ maxItems: capacity, serialize: false })) },
-  });
+  const bento = await bentoInMemory(capacity);
   let misses = 0;
   const factory = (): Value => {
     misses++;

@@ -1,15 +1,13 @@
 /**
- * bentocache, loaded from bench/node_modules (bench/package.json, with its own lockfile) rather than the library's
- * dependency tree, so its dependencies and peers (ioredis, lru-cache, …) never pin ours. Installed on first use
- * (`npm ci --prefix bench`). Typed here with the little the benchmarks call, so `npm run typecheck` works without it.
+ * bentocache, loaded from bench/node_modules (see bench-packages.ts: installed on first use, never in the library's
+ * dependency tree). Typed here with the little the benchmarks call, so `npm run typecheck` works without it.
  */
-import { execFileSync } from "node:child_process";
-import { dirname } from "node:path";
-import { fileURLToPath } from "node:url";
+import { importBenchPackage } from "./bench-packages.js";
 
 export interface BentoCacheLike {
   set(options: { key: string; value: unknown }): Promise<unknown>;
   getOrSet(options: { key: string; factory: () => unknown }): Promise<unknown>;
+  disconnect(): Promise<void>;
 }
 
 interface BentoModules {
@@ -18,27 +16,35 @@ interface BentoModules {
     ttl: string;
     stores: Record<string, unknown>;
   }) => BentoCacheLike;
-  readonly bentostore: () => { useL1Layer(driver: unknown): unknown };
+  readonly bentostore: () => BentoStoreLike;
   readonly memoryDriver: (options: { maxItems: number; serialize: boolean }) => unknown;
+  /** `connection`: an ioredis client, which `disconnect()` closes. */
+  readonly redisDriver: (options: { connection: unknown }) => unknown;
 }
 
-const BENCH_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
-
-async function importBentocache(): Promise<BentoModules> {
-  // Specifiers held in variables: the type checker must not look for the package, which may not be installed.
-  const main: string = "bentocache";
-  const memory: string = "bentocache/drivers/memory";
-  const [{ BentoCache, bentostore }, { memoryDriver }] = await Promise.all([import(main), import(memory)]);
-  return { BentoCache, bentostore, memoryDriver };
+interface BentoStoreLike {
+  useL1Layer(driver: unknown): BentoStoreLike;
+  useL2Layer(driver: unknown): BentoStoreLike;
 }
 
 export async function loadBentocache(): Promise<BentoModules> {
-  try {
-    return await importBentocache();
-  } catch (error) {
-    if ((error as { code?: unknown }).code !== "ERR_MODULE_NOT_FOUND") throw error;
-  }
-  console.error("bentocache is not installed in bench/node_modules: npm ci --prefix bench");
-  execFileSync("npm", ["ci", "--prefix", BENCH_DIR, "--no-audit", "--no-fund"], { stdio: ["ignore", 2, 2] });
-  return importBentocache();
+  const [{ BentoCache, bentostore }, { memoryDriver }, { redisDriver }] = await Promise.all([
+    importBenchPackage<Pick<BentoModules, "BentoCache" | "bentostore">>("bentocache"),
+    importBenchPackage<Pick<BentoModules, "memoryDriver">>("bentocache/drivers/memory"),
+    importBenchPackage<Pick<BentoModules, "redisDriver">>("bentocache/drivers/redis"),
+  ]);
+  return { BentoCache, bentostore, memoryDriver, redisDriver };
+}
+
+/**
+ * bentocache with its memory layer only, configured as fairly as it allows for an in-process hit: no L2, no bus,
+ * `serialize: false` (values kept by reference, like stratacache's L1), `capacity` items, a long ttl.
+ */
+export async function bentoInMemory(capacity: number, ttl = "1h"): Promise<BentoCacheLike> {
+  const { BentoCache, bentostore, memoryDriver } = await loadBentocache();
+  return new BentoCache({
+    default: "memory",
+    ttl,
+    stores: { memory: bentostore().useL1Layer(memoryDriver({ maxItems: capacity, serialize: false })) },
+  });
 }

@@ -34,7 +34,7 @@ export function renderBarChart(chart: BarChart): string {
   const out: string[] = [];
   let y = 50;
   let group: string | undefined;
-  let color = -1;
+  let color = -1; // ungrouped bars (never a heading) take the first colour
   for (const bar of chart.bars) {
     if (bar.group !== group) {
       group = bar.group;
@@ -49,7 +49,7 @@ export function renderBarChart(chart: BarChart): string {
     const w = Math.max(1, (value / max) * plotW);
     out.push(
       `<text x="${labelW}" y="${y + 13}" text-anchor="end">${escapeXml(bar.label)}</text>`,
-      `<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${COLORS[color]}"/>`,
+      `<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${COLORS[Math.max(color, 0)]}"/>`,
       `<text x="${(left + w + 5).toFixed(1)}" y="${y + 13}">${escapeXml(formatValue(value))} ${escapeXml(chart.unit)}</text>`,
     );
     y += barH + gap;
