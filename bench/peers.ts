@@ -15,7 +15,7 @@
  *   L2 hit, 64 concurrent   the same from 64 callers in flight, ops/s
  *   miss p50                a cold key: Redis miss, Postgres SELECT by id, fill; vs SELECT + SET
  *   getMany(100) warm/cold  each peer's batch path (below) vs MGET + parse / `= ANY($1)` + pipelined SET
- *   heap per 100k entries   heap growth of a fresh in-process tier filled through each contender's read path (the
+ *   heap per 100k entries   growth of V8 heap + ArrayBuffers for a fresh in-process tier filled through each contender's read path (the
  *                           documents included), scaled to 100,000 entries, vs lru-cache holding pg's row objects
  *
  * How each peer is configured (support/peer-contenders.ts has the details; the run prints what each returns):
@@ -103,14 +103,19 @@ const strata = (await import(distSpecifier)) as typeof Strata;
 // ── heap measurement: gc on demand without a command-line flag ──
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
+/** V8 heap plus ArrayBuffer backing stores: typed-array links and deadlines (lru-cache's, ours) live off the heap. */
+function footprint(): number {
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  return heapUsed + arrayBuffers;
+}
 async function heapGrowth(fill: () => Promise<unknown>): Promise<number> {
   gc();
   gc();
-  const before = process.memoryUsage().heapUsed;
+  const before = footprint();
   const held = await fill();
   gc();
   gc();
-  const after = process.memoryUsage().heapUsed;
+  const after = footprint();
   if (held === undefined) throw new Error("heap: nothing held");
   return after - before;
 }
