@@ -62,6 +62,15 @@ export type { CreateL1StoreOptions } from "./l1/create-l1-store.js";
 export { createL1Store } from "./l1/create-l1-store.js";
 export type { L1PolicyName, L1Stats, L1Store, L1StoreFactory, L1StoreOptions } from "./l1/l1-store.js";
 export type { CachePort, CacheSetOptions, CacheValue } from "./l2/cache-port.js";
+export type {
+  CacheErrorEvent,
+  CacheReadEvent,
+  CacheReadOp,
+  CacheReadOutcome,
+  CacheReadTier,
+  CacheWriteEvent,
+  CacheWriteOp,
+} from "./observability/cache-events.js";
 export { STRATACACHE_CHANNELS } from "./observability/event-channels.js";
 export type {
   AbsorbedErrorEvent,

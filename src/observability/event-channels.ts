@@ -29,6 +29,14 @@ export const STRATACACHE_CHANNELS = Object.freeze({
   error: "stratacache:error",
   /** HealthEvent: a dependency changed state. */
   health: "stratacache:health",
+  // --- key/value cache API (payloads in cache-events.ts) ---
+  /** CacheReadEvent: a key/value read call ended (get, getMany, getOrSet, getManyOrSet, exists, pull, ttl). */
+  cacheRead: "stratacache:cache.read",
+  /** CacheWriteEvent: a key/value write, fill, delete or invalidation call ended. */
+  cacheWrite: "stratacache:cache.write",
+  /** CacheErrorEvent: a store failure getOrSet absorbed. */
+  cacheError: "stratacache:cache.error",
+  // --- end key/value cache API ---
 });
 
 export const readStartChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.readStart);
@@ -42,3 +50,7 @@ export const l1FlushChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.l
 export const pushChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.push);
 export const errorChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.error);
 export const healthChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.health);
+// --- key/value cache API ---
+export const cacheReadChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.cacheRead);
+export const cacheWriteChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.cacheWrite);
+export const cacheErrorChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.cacheError);

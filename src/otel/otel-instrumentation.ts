@@ -11,6 +11,7 @@ import type {
   TracerProvider,
 } from "@opentelemetry/api";
 import { context, metrics, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import type { CacheErrorEvent, CacheReadEvent, CacheWriteEvent } from "../observability/cache-events.js";
 import { STRATACACHE_CHANNELS } from "../observability/event-channels.js";
 import type {
   AbsorbedErrorEvent,
@@ -23,6 +24,7 @@ import type {
   ReadEvent,
   WriteEvent,
 } from "../observability/events.js";
+import { CacheInstruments } from "./cache-instruments.js";
 
 /** Options of instrumentStratacache. */
 export interface StratacacheInstrumentationOptions {
@@ -53,7 +55,8 @@ export interface StratacacheInstrumentationOptions {
    */
   readonly requireParentSpan?: boolean;
   /**
-   * Puts the document id on spans as `cache.key`. Ids never go on metrics (unbounded cardinality).
+   * Puts the document id (a key/value cache's key) on spans as `cache.key`. Ids and keys never go on metrics
+   * (unbounded cardinality).
    * @default false
    */
   readonly includeIds?: boolean;
@@ -118,6 +121,8 @@ const DB_SYSTEM = { redis: "redis", postgres: "postgresql" } as const;
  * (`cache.source`), `stratacache.invalidation.lag` (histogram, s), `stratacache.l1.flushes` (`cache.reason`),
  * `stratacache.errors` (`db.system.name`, `cache.operation`), `stratacache.push.transitions` (`cache.state`); with
  * `runtime`: `stratacache.l1.entries` (up-down) and `stratacache.health` (gauge, 1 for the current state).
+ * Key/value caches (`cache.name`): `stratacache.cache.lookups`, `stratacache.cache.operation.duration`,
+ * `stratacache.cache.writes`, `stratacache.cache.errors`, and spans `stratacache.cache.<op>`.
  *
  * Spans (INTERNAL `stratacache.read` and `stratacache.write`, CLIENT children named after the operation, `GET`,
  * `SELECT`, `EVALSHA`, with the stable DB attributes) are built from the events' own timings.
@@ -232,6 +237,11 @@ class OtelBridge implements StratacacheInstrumentation {
     this.#on(C.push, (event: PushEvent) => {
       this.#push.add(1, { "cache.channel": event.channel, "cache.state": event.state });
     });
+    // Key/value cache API (cache-instruments.ts).
+    const caches = new CacheInstruments(meter, this.#tracer, () => this.#parent(), options.includeIds === true);
+    this.#on(C.cacheRead, (event: CacheReadEvent) => caches.read(event));
+    this.#on(C.cacheWrite, (event: CacheWriteEvent) => caches.write(event));
+    this.#on(C.cacheError, (event: CacheErrorEvent) => caches.error(event));
   }
 
   dispose(): void {
