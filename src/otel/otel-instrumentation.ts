@@ -39,8 +39,9 @@ export interface StratacacheInstrumentationOptions {
    */
   readonly tracerProvider?: TracerProvider;
   /**
-   * A started runtime: adds the observable instruments `stratacache.l1.entries` (per document) and
-   * `stratacache.health` (per dependency and state), read from its `stats()` and `health()` at each collection.
+   * A started runtime: adds the observable instruments `stratacache.l1.entries` (per document),
+   * `stratacache.health` (per dependency and state), `stratacache.capture.depth` and `stratacache.capture.lag` (per
+   * document with change capture), read from its `stats()` and `health()` at each collection.
    */
   readonly runtime?: ObservedRuntime;
   /**
@@ -78,6 +79,20 @@ export interface ObservedRuntime {
                 readonly size: number;
               }
             | undefined;
+        }
+      >
+    >;
+    /** Per document with change capture: its database's capture (the same figures for every document of it). */
+    readonly changeCapture?: Readonly<
+      Record<
+        string,
+        {
+          /** `outbox` or `logical`. */
+          readonly mode: string;
+          /** Changes waiting at the last look (outbox rows pending). */
+          readonly depth: number;
+          /** Age in ms of the oldest change not yet applied. */
+          readonly lagMs: number;
         }
       >
     >;
@@ -120,7 +135,9 @@ const DB_SYSTEM = { redis: "redis", postgres: "postgresql" } as const;
  * `write-through`), `stratacache.write_throughs` (`cache.operation`, `cache.result`), `stratacache.invalidations`
  * (`cache.source`), `stratacache.invalidation.lag` (histogram, s), `stratacache.l1.flushes` (`cache.reason`),
  * `stratacache.errors` (`db.system.name`, `cache.operation`), `stratacache.push.transitions` (`cache.state`); with
- * `runtime`: `stratacache.l1.entries` (up-down) and `stratacache.health` (gauge, 1 for the current state).
+ * `runtime`: `stratacache.l1.entries` (up-down), `stratacache.health` (gauge, 1 for the current state), and for
+ * documents with change capture `stratacache.capture.depth` (up-down: outbox rows pending) and
+ * `stratacache.capture.lag` (gauge, s).
  * Key/value caches (`cache.name`): `stratacache.cache.lookups`, `stratacache.cache.operation.duration`,
  * `stratacache.cache.writes`, `stratacache.cache.errors`, and spans `stratacache.cache.<op>`.
  *
@@ -380,6 +397,29 @@ class OtelBridge implements StratacacheInstrumentation {
         if (stats.l1 !== undefined) result.observe(stats.l1.size, { "cache.document": document });
       }
     });
+    // Change capture (stats().changeCapture): the outbox backlog and the relay's lag, per captured document.
+    const depth = this.#meter.createObservableUpDownCounter("stratacache.capture.depth", {
+      description: "Captured changes waiting to be applied (outbox rows pending; logical: 0 when caught up).",
+    });
+    const lag = this.#meter.createObservableGauge("stratacache.capture.lag", {
+      unit: "s",
+      description: "Age of the oldest captured change not yet applied, at the relay's last look.",
+    });
+    const captureAttrs = new Map<string, Attributes>();
+    const captured = (observe: (stats: { depth: number; lagMs: number }, attrs: Attributes) => void) => {
+      if (this.#disposed) return;
+      for (const [document, stats] of Object.entries(runtime.stats().changeCapture ?? {})) {
+        const key = `${document}\u0000${stats.mode}`;
+        let attrs = captureAttrs.get(key);
+        if (attrs === undefined) {
+          attrs = { "cache.document": document, "cache.capture_mode": stats.mode };
+          captureAttrs.set(key, attrs);
+        }
+        observe(stats, attrs);
+      }
+    };
+    depth.addCallback((result) => captured((stats, attrs) => result.observe(stats.depth, attrs)));
+    lag.addCallback((result) => captured((stats, attrs) => result.observe(stats.lagMs / 1000, attrs)));
     const health = this.#meter.createObservableGauge("stratacache.health", {
       description: "1 for each dependency's current state (ok, degraded, down), 0 for the others.",
     });
