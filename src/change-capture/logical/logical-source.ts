@@ -27,8 +27,8 @@ import { qualifiedTableName, quoteIdent } from "../../repository/postgres/quote-
 import type { RelayState, SlotStats } from "../capture-stats.js";
 import type { CapturedChange } from "../captured-change.js";
 import type { ChangeSink, ChangeSource, SourceStats } from "../change-source.js";
-import type { RelayHealth } from "../relay-health.js";
 import { DELETE_MESSAGE_PREFIX } from "../outbox/outbox-ddl.js";
+import type { RelayHealth } from "../relay-health.js";
 
 export interface LogicalSourceOptions {
   readonly url: string;
