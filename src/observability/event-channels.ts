@@ -37,6 +37,8 @@ export const STRATACACHE_CHANNELS = Object.freeze({
   /** CacheErrorEvent: a store failure getOrSet absorbed. */
   cacheError: "stratacache:cache.error",
   // --- end key/value cache API ---
+  /** WriteRetryEvent: a failed write-through's retry scheduled, landed, or given up (write-retry-events.ts). */
+  writeRetry: "stratacache:write.retry",
 });
 
 export const readStartChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.readStart);
@@ -54,3 +56,5 @@ export const healthChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.he
 export const cacheReadChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.cacheRead);
 export const cacheWriteChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.cacheWrite);
 export const cacheErrorChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.cacheError);
+// --- write-through retries ---
+export const writeRetryChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.writeRetry);

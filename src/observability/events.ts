@@ -73,7 +73,7 @@ export interface FillEvent {
 /** The committed write a write-through follows. */
 export type WriteKind = "create" | "update" | "delete";
 
-/** `stratacache:write`: one post-commit write-through to L2 (first attempt; retries are not published). */
+/** `stratacache:write`: one post-commit write-through to L2 (first attempt; retries are on `stratacache:write.retry`). */
 export interface WriteEvent {
   /** The document name (from defineDocument). */
   readonly document: string;

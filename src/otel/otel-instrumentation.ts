@@ -24,6 +24,7 @@ import type {
   ReadEvent,
   WriteEvent,
 } from "../observability/events.js";
+import type { WriteRetryEvent } from "../observability/write-retry-events.js";
 import { CacheInstruments } from "./cache-instruments.js";
 
 /** Options of instrumentStratacache. */
@@ -138,6 +139,7 @@ const DB_SYSTEM = { redis: "redis", postgres: "postgresql" } as const;
  * `runtime`: `stratacache.l1.entries` (up-down), `stratacache.health` (gauge, 1 for the current state), and for
  * documents with change capture `stratacache.capture.depth` (up-down: outbox rows pending) and
  * `stratacache.capture.lag` (gauge, s).
+ * `stratacache.write_through.retries` (`cache.result`: `scheduled` | `succeeded` | `gave-up`).
  * Key/value caches (`cache.name`): `stratacache.cache.lookups`, `stratacache.cache.operation.duration`,
  * `stratacache.cache.writes`, `stratacache.cache.errors`, and spans `stratacache.cache.<op>`.
  *
@@ -259,6 +261,20 @@ class OtelBridge implements StratacacheInstrumentation {
     this.#on(C.cacheRead, (event: CacheReadEvent) => caches.read(event));
     this.#on(C.cacheWrite, (event: CacheWriteEvent) => caches.write(event));
     this.#on(C.cacheError, (event: CacheErrorEvent) => caches.error(event));
+    // Write-through retries.
+    const retries = meter.createCounter("stratacache.write_through.retries", {
+      description: "Failed write-throughs in the retrier: retries scheduled, landed, given up.",
+    });
+    const retryAttrs = new Map<string, Attributes>();
+    this.#on(C.writeRetry, (event: WriteRetryEvent) => {
+      const key = `${event.document}\u0000${event.state}`;
+      let attrs = retryAttrs.get(key);
+      if (attrs === undefined) {
+        attrs = { "cache.document": event.document, "cache.result": event.state };
+        retryAttrs.set(key, attrs);
+      }
+      retries.add(1, attrs);
+    });
   }
 
   dispose(): void {
