@@ -93,6 +93,7 @@ export type {
   WriteKind,
 } from "./observability/events.js";
 export type { DependencyHealth, HealthReport } from "./observability/health-report.js";
+export type { ReadBatchEvent } from "./observability/read-batch-events.js";
 export type { WriteRetryEvent, WriteRetryState } from "./observability/write-retry-events.js";
 export type { CoherenceStats } from "./read-through/coherence-stats.js";
 export type { DocumentCommand } from "./read-through/document-command.js";

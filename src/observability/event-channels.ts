@@ -39,6 +39,10 @@ export const STRATACACHE_CHANNELS = Object.freeze({
   // --- end key/value cache API ---
   /** WriteRetryEvent: a failed write-through's retry scheduled, landed, or given up (write-retry-events.ts). */
   writeRetry: "stratacache:write.retry",
+  /** ReadBatchEvent: a getMany batch past L1 began (read-batch-events.ts). */
+  readBatchStart: "stratacache:read.batch.start",
+  /** ReadBatchEvent: a getMany batch past L1 ended (the same object as its start). */
+  readBatch: "stratacache:read.batch",
 });
 
 export const readStartChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.readStart);
@@ -58,3 +62,6 @@ export const cacheWriteChannel = diagnostics_channel.channel(STRATACACHE_CHANNEL
 export const cacheErrorChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.cacheError);
 // --- write-through retries ---
 export const writeRetryChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.writeRetry);
+// --- getMany batches ---
+export const readBatchStartChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.readBatchStart);
+export const readBatchChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.readBatch);

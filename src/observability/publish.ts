@@ -16,6 +16,7 @@ import type {
   ReadEvent,
   WriteKind,
 } from "./events.js";
+import type { ReadBatchEvent } from "./read-batch-events.js";
 
 /*
  * Publish helpers. Every call site checks the channel's `hasSubscribers` first (so nothing is built without a
@@ -55,9 +56,10 @@ export function publishCall(
   startTime: number,
   error: unknown,
   read?: ReadEvent,
+  batch?: ReadBatchEvent,
 ): void {
   const end = wallNow();
-  callChannel.publish({ document, dependency, operation, durationMs: end - startTime, startTime, error, read });
+  callChannel.publish({ document, dependency, operation, durationMs: end - startTime, startTime, error, read, batch });
 }
 
 export function publishFill(document: string, id: string, result: FillResult): void {

@@ -24,6 +24,7 @@ import type {
   ReadEvent,
   WriteEvent,
 } from "../observability/events.js";
+import type { ReadBatchEvent } from "../observability/read-batch-events.js";
 import type { WriteRetryEvent } from "../observability/write-retry-events.js";
 import { CacheInstruments } from "./cache-instruments.js";
 
@@ -143,8 +144,9 @@ const DB_SYSTEM = { redis: "redis", postgres: "postgresql" } as const;
  * Key/value caches (`cache.name`): `stratacache.cache.lookups`, `stratacache.cache.operation.duration`,
  * `stratacache.cache.writes`, `stratacache.cache.errors`, and spans `stratacache.cache.<op>`.
  *
- * Spans (INTERNAL `stratacache.read` and `stratacache.write`, CLIENT children named after the operation, `GET`,
- * `SELECT`, `EVALSHA`, with the stable DB attributes) are built from the events' own timings.
+ * Spans (INTERNAL `stratacache.read`, `stratacache.getMany` for a batch past L1, and `stratacache.write`; CLIENT
+ * children named after the operation, `GET`, `MGET`, `SELECT`, `EVALSHA`, with the stable DB attributes) are built
+ * from the events' own timings.
  *
  * @example
  * ```ts
@@ -261,6 +263,9 @@ class OtelBridge implements StratacacheInstrumentation {
     this.#on(C.cacheRead, (event: CacheReadEvent) => caches.read(event));
     this.#on(C.cacheWrite, (event: CacheWriteEvent) => caches.write(event));
     this.#on(C.cacheError, (event: CacheErrorEvent) => caches.error(event));
+    // getMany batches past L1: a span each, the parent of the batch's Redis and Postgres call spans.
+    this.#on(C.readBatchStart, (event: ReadBatchEvent) => this.#batchStart(event));
+    this.#on(C.readBatch, (event: ReadBatchEvent) => this.#batchEnd(event));
     // Write-through retries.
     const retries = meter.createCounter("stratacache.write_through.retries", {
       description: "Failed write-throughs in the retrier: retries scheduled, landed, given up.",
@@ -327,6 +332,29 @@ class OtelBridge implements StratacacheInstrumentation {
     span.end(event.startTime + event.durationMs);
   }
 
+  #batchStart(event: ReadBatchEvent): void {
+    const tracer = this.#tracer;
+    if (tracer === undefined) return;
+    const parent = this.#parent();
+    if (parent === undefined) return;
+    const attributes: Attributes = { "cache.document": event.document, "cache.keys": event.ids };
+    const span = tracer.startSpan(
+      "stratacache.getMany",
+      { kind: SpanKind.INTERNAL, startTime: event.startTime, attributes },
+      parent,
+    );
+    this.#readSpans.set(event, span);
+  }
+
+  #batchEnd(event: ReadBatchEvent): void {
+    const span = this.#readSpans.get(event);
+    if (span === undefined) return;
+    this.#readSpans.delete(event);
+    span.setAttribute("cache.fetched", event.fetched ?? 0);
+    if (event.failed === true) span.setStatus({ code: SpanStatusCode.ERROR });
+    span.end(event.startTime + event.durationMs);
+  }
+
   #tally(event: ReadEvent): { attrs: Attributes; count: number } {
     let tiers = this.#lookupTallies.get(event.document);
     if (tiers === undefined) {
@@ -370,7 +398,12 @@ class OtelBridge implements StratacacheInstrumentation {
     this.#dbDuration.record(event.durationMs / 1000, attrs);
     const tracer = this.#tracer;
     if (tracer === undefined) return;
-    const readSpan = event.read === undefined ? undefined : this.#readSpans.get(event.read);
+    const readSpan =
+      event.read !== undefined
+        ? this.#readSpans.get(event.read)
+        : event.batch !== undefined
+          ? this.#readSpans.get(event.batch)
+          : undefined;
     const parent = readSpan === undefined ? this.#parent() : trace.setSpan(context.active(), readSpan);
     if (parent === undefined) return;
     const span = tracer.startSpan(

@@ -129,7 +129,7 @@ describe.skipIf(env.skip)("diagnostics channel events", () => {
       "read.start products",
       "call redis GET",
       "call postgres SELECT",
-      "call redis EVALSHA (no read)",
+      "call redis EVALSHA", // the fill, attached to its read
       "fill stored",
       "read postgres miss",
     ]);
@@ -187,7 +187,7 @@ describe.skipIf(env.skip)("diagnostics channel events", () => {
       "read.start products",
       "call redis GET",
       "call postgres SELECT",
-      "call redis EVALSHA (no read)",
+      "call redis EVALSHA",
       "fill stored",
       "read postgres miss",
     ]);
