@@ -169,6 +169,8 @@ class OtelBridge implements StratacacheInstrumentation {
    * and reported by an observable counter at each collection; an L1 hit costs a few map reads.
    */
   readonly #lookupTallies = new Map<string, Map<string, Map<string, { attrs: Attributes; count: number }>>>();
+  /** The L1 hit tally of each document (the same objects as in #lookupTallies), found with one map read. */
+  readonly #l1Tallies = new Map<string, { attrs: Attributes; count: number }>();
   readonly #readDuration: Histogram;
   readonly #dbDuration: Histogram;
   readonly #fills: Counter;
@@ -181,8 +183,12 @@ class OtelBridge implements StratacacheInstrumentation {
   readonly #push: Counter;
   /** Spans of reads in flight, by their (shared) event object. */
   readonly #readSpans = new WeakMap<object, Span>();
-  /** Call attributes per dependency and operation (successful calls), built once. */
-  readonly #callAttrs = new Map<string, Attributes>();
+  /** Call attributes per dependency and operation (successful calls), built once (no key string per call). */
+  readonly #callAttrs = { redis: new Map<string, Attributes>(), postgres: new Map<string, Attributes>() };
+  /** Span attributes of successful calls, per call attributes and document (see #callSpanAttrs). */
+  readonly #spanAttrs = new Map<Attributes, Map<string, Attributes>>();
+  /** `{ "cache.document": name }` per document: read span attributes when ids are not included. */
+  readonly #documentAttrs = new Map<string, Attributes>();
   #disposed = false;
 
   constructor(private readonly options: StratacacheInstrumentationOptions) {
@@ -306,8 +312,15 @@ class OtelBridge implements StratacacheInstrumentation {
     if (tracer === undefined) return;
     const parent = this.#parent();
     if (parent === undefined) return;
-    const attributes: Attributes = { "cache.document": event.document };
-    if (this.options.includeIds === true) attributes["cache.key"] = event.id;
+    let attributes: Attributes | undefined;
+    if (this.options.includeIds === true) attributes = { "cache.document": event.document, "cache.key": event.id };
+    else {
+      attributes = this.#documentAttrs.get(event.document);
+      if (attributes === undefined) {
+        attributes = { "cache.document": event.document };
+        this.#documentAttrs.set(event.document, attributes);
+      }
+    }
     const span = tracer.startSpan(
       "stratacache.read",
       { kind: SpanKind.INTERNAL, startTime: event.startTime, attributes },
@@ -317,6 +330,16 @@ class OtelBridge implements StratacacheInstrumentation {
   }
 
   #read(event: ReadEvent): void {
+    if (event.tier === "l1") {
+      // The L1 hit path: one map read and an increment (L1 hits are never timed).
+      let hit = this.#l1Tallies.get(event.document);
+      if (hit === undefined) {
+        hit = this.#tally(event);
+        this.#l1Tallies.set(event.document, hit);
+      }
+      hit.count++;
+      return;
+    }
     const tally = this.#tally(event);
     tally.count++;
     const attrs = tally.attrs;
@@ -381,11 +404,11 @@ class OtelBridge implements StratacacheInstrumentation {
   #call(event: CallEvent): void {
     let attrs: Attributes;
     if (event.error === undefined) {
-      const key = `${event.dependency}\u0000${event.operation}`;
-      let cached = this.#callAttrs.get(key);
+      const byOperation = this.#callAttrs[event.dependency];
+      let cached = byOperation.get(event.operation);
       if (cached === undefined) {
         cached = { "db.system.name": DB_SYSTEM[event.dependency], "db.operation.name": event.operation };
-        this.#callAttrs.set(key, cached);
+        byOperation.set(event.operation, cached);
       }
       attrs = cached;
     } else {
@@ -408,11 +431,27 @@ class OtelBridge implements StratacacheInstrumentation {
     if (parent === undefined) return;
     const span = tracer.startSpan(
       event.operation,
-      { kind: SpanKind.CLIENT, startTime: event.startTime, attributes: { ...attrs, "cache.document": event.document } },
+      { kind: SpanKind.CLIENT, startTime: event.startTime, attributes: this.#callSpanAttrs(attrs, event) },
       parent,
     );
     if (event.error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: errorType(event.error) });
     span.end(event.startTime + event.durationMs);
+  }
+
+  /** A call span's attributes: the metric's plus the document, built once per (call attributes, document). */
+  #callSpanAttrs(attrs: Attributes, event: CallEvent): Attributes {
+    if (event.error !== undefined) return { ...attrs, "cache.document": event.document };
+    let byDocument = this.#spanAttrs.get(attrs);
+    if (byDocument === undefined) {
+      byDocument = new Map();
+      this.#spanAttrs.set(attrs, byDocument);
+    }
+    let out = byDocument.get(event.document);
+    if (out === undefined) {
+      out = { ...attrs, "cache.document": event.document };
+      byDocument.set(event.document, out);
+    }
+    return out;
   }
 
   #write(event: WriteEvent): void {

@@ -325,7 +325,6 @@ export class ReadThroughCoordinator {
     let claim: Settled<EntryRead> | undefined;
     let hold: LeaseHold | undefined;
     if (trusted) {
-      trace?.callStart();
       try {
         if (lease === undefined) read = await entries.read(id, this.#lifetimes.slideMs);
         else {
@@ -420,8 +419,8 @@ export class ReadThroughCoordinator {
     let fallbacks: Map<string, Found> | undefined;
     let background: string[] | undefined;
     const observed = readChannel.hasSubscribers || callChannel.hasSubscribers;
-    const startTime = observed ? wallNow() : 0;
     const batchTrace = ReadBatchTrace.begin(this.parts.document, ids.length);
+    const startTime = batchTrace !== undefined ? batchTrace.startTime : observed ? wallNow() : 0;
     let pgFailed = false;
     const lease = this.#lease;
     let hold: LeaseHold | undefined;
@@ -437,7 +436,7 @@ export class ReadThroughCoordinator {
       // Suspect ids (a write-through pending or given up on) are read from Postgres and never filled.
       const trusted = this.#writes.idle ? ids : ids.filter((id) => !this.#writes.isSuspect(id));
       let reads: EntryRead[] | undefined;
-      const callStart = observed ? wallNow() : 0;
+      const callStart = startTime; // the MGET starts as the batch does
       let claims: Array<Settled<EntryRead>> | undefined;
       try {
         if (lease === undefined) {
