@@ -180,4 +180,24 @@ describe.skipIf(env.skip)("stratacache/otel", () => {
     expect(children).toEqual(["MGET", "SELECT", "EVALSHA"]);
     expect(finished.filter((span) => span.name === "stratacache.read")).toHaveLength(0); // per id: events, no spans
   });
+
+  it("dbMetrics: false records no db.client.operation.duration (the pg/ioredis instrumentations' metric)", async () => {
+    const ownReader = new TestReader();
+    const ownProvider = new MeterProvider({ readers: [ownReader] });
+    const own = instrumentStratacache({ meterProvider: ownProvider, spans: false, dbMetrics: false });
+    try {
+      const { runtime } = system;
+      const created = await runtime.context().document.command(pushProducts).create({ name: "d", price: 1 });
+      await runtime.context().document.query(pushProducts).get(created.id); // GET, SELECT, EVALSHA
+      const { resourceMetrics } = await ownReader.collect();
+      const names = resourceMetrics.scopeMetrics.flatMap((scope) =>
+        scope.metrics.filter((metric) => metric.dataPoints.length > 0).map((metric) => metric.descriptor.name),
+      );
+      expect(names).toContain("stratacache.read.duration");
+      expect(names).not.toContain("db.client.operation.duration");
+    } finally {
+      own.dispose();
+      await ownProvider.shutdown();
+    }
+  });
 });
