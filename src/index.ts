@@ -62,6 +62,15 @@ export type { CreateL1StoreOptions } from "./l1/create-l1-store.js";
 export { createL1Store } from "./l1/create-l1-store.js";
 export type { L1PolicyName, L1Stats, L1Store, L1StoreFactory, L1StoreOptions } from "./l1/l1-store.js";
 export type { CachePort, CacheSetOptions, CacheValue } from "./l2/cache-port.js";
+export type {
+  CacheErrorEvent,
+  CacheReadEvent,
+  CacheReadOp,
+  CacheReadOutcome,
+  CacheReadTier,
+  CacheWriteEvent,
+  CacheWriteOp,
+} from "./observability/cache-events.js";
 export { STRATACACHE_CHANNELS } from "./observability/event-channels.js";
 export type {
   AbsorbedErrorEvent,
@@ -84,6 +93,8 @@ export type {
   WriteKind,
 } from "./observability/events.js";
 export type { DependencyHealth, HealthReport } from "./observability/health-report.js";
+export type { ReadBatchEvent } from "./observability/read-batch-events.js";
+export type { WriteRetryEvent, WriteRetryState } from "./observability/write-retry-events.js";
 export type { CoherenceStats } from "./read-through/coherence-stats.js";
 export type { DocumentCommand } from "./read-through/document-command.js";
 export type { DocumentQuery, ReadOptions } from "./read-through/document-query.js";

@@ -3,6 +3,9 @@ import { TimeoutError, ValidationError } from "../kernel/errors.js";
 import { withTimeout } from "../kernel/with-timeout.js";
 import type { StoredEntry } from "../l2/key-value-store.js";
 import { encodeKvValue } from "../l2/kv-input.js";
+import type { CacheReadOutcome } from "../observability/cache-events.js";
+import { publishCacheError, publishCacheWrite } from "../observability/cache-publish.js";
+import { cacheErrorChannel, cacheWriteChannel } from "../observability/event-channels.js";
 import { xfetchElected } from "../read-through/xfetch.js";
 import type { BatchLoader, Loader } from "./cache.js";
 import type { CacheCore, Loaded } from "./cache-core.js";
@@ -13,6 +16,10 @@ import { decodeStored, UNDEFINED_VALUE } from "./stored-value.js";
 export interface Resolved {
   readonly value: unknown;
   readonly tier: "l1" | "l2" | "loader" | "stale";
+  /** How the read ended (observability events). */
+  readonly outcome: CacheReadOutcome;
+  /** Where the entry read came from, when one was (a grace answer's tier). */
+  readonly from: "l1" | "l2" | undefined;
 }
 
 const SOFT = Symbol("soft timeout");
@@ -54,12 +61,12 @@ export async function getOrSetOne(
           if (s.background) {
             refreshInBackground(core, key, loader, s, decoded);
             countHit(core, fromL1);
-            return { value: decoded.value, tier: fromL1 ? "l1" : "l2" };
+            return { value: decoded.value, tier: fromL1 ? "l1" : "l2", outcome: "hit", from: fromL1 ? "l1" : "l2" };
           }
           stale = decoded; // inline: this caller waits for the loader, the current value is its fallback
         } else {
           countHit(core, fromL1);
-          return { value: decoded.value, tier: fromL1 ? "l1" : "l2" };
+          return { value: decoded.value, tier: fromL1 ? "l1" : "l2", outcome: "hit", from: fromL1 ? "l1" : "l2" };
         }
       } else {
         stale = decoded;
@@ -68,6 +75,8 @@ export async function getOrSetOne(
   }
   core.counters.misses++;
   let flight = core.flights.join(key);
+  const from = stale === undefined ? undefined : fromL1 ? "l1" : "l2";
+  const outcome: CacheReadOutcome = flight !== undefined ? "coalesced" : stale !== undefined ? "stale" : "miss";
   if (flight !== undefined) core.counters.joined++;
   else flight = lead(core, key, loader, s, stale);
   try {
@@ -79,16 +88,16 @@ export async function getOrSetOne(
       if (first === SOFT) {
         core.counters.softTimeouts++;
         core.counters.staleServed++;
-        return { value: stale.value, tier: "stale" };
+        return { value: stale.value, tier: "stale", outcome: "grace", from };
       }
-      return { value: (first as Loaded).value, tier: "loader" };
+      return { value: (first as Loaded).value, tier: "loader", outcome, from };
     }
     const loaded = (await abortable(flight, s.signal)) as Loaded;
-    return { value: loaded.value, tier: "loader" };
+    return { value: loaded.value, tier: "loader", outcome, from };
   } catch (error) {
     if (stale !== undefined && !s.signal?.aborted && !(error instanceof ValidationError)) {
       core.counters.staleServed++;
-      return { value: stale.value, tier: "stale" };
+      return { value: stale.value, tier: "stale", outcome: "grace", from };
     }
     throw error;
   }
@@ -207,10 +216,17 @@ async function fill(
     });
   }
   if (writes.length === 0) return;
+  const startedAt = cacheWriteChannel.hasSubscribers ? performance.now() : 0;
   try {
     await core.store.write(writes);
     core.l1?.drop(writes.map((w) => w.key));
+    if (cacheWriteChannel.hasSubscribers && startedAt !== 0) {
+      publishCacheWrite(core.name, "fill", writes[0]?.key, writes.length, "ok", startedAt);
+    }
   } catch (error) {
+    if (cacheWriteChannel.hasSubscribers && startedAt !== 0) {
+      publishCacheWrite(core.name, "fill", writes[0]?.key, writes.length, "failed", startedAt, error);
+    }
     absorb(core, "write", error);
   }
 }
@@ -221,7 +237,7 @@ export async function getManyOrSet(
   keys: ReadonlyArray<string>,
   loader: BatchLoader<unknown>,
   s: GetOrSetSettings<unknown>,
-): Promise<{ values: unknown[]; hits: number }> {
+): Promise<{ values: unknown[]; hits: number; l1Hits: number }> {
   throwIfAborted(s.signal);
   let entries: Array<StoredEntry | undefined> = [];
   let fromL1 = 0;
@@ -291,7 +307,7 @@ export async function getManyOrSet(
     );
   }
   await abortable(Promise.all(waits), s.signal);
-  return { values, hits };
+  return { values, hits, l1Hits: Math.min(hits, fromL1) };
 }
 
 function batchResult(raw: unknown, keys: ReadonlyArray<string>): (key: string) => unknown {
@@ -316,8 +332,9 @@ function countHit(core: CacheCore, fromL1: boolean): void {
 }
 
 /** getOrSet never fails because the store did: the loader answers (invariant 4, for values). */
-function absorb(core: CacheCore, what: string, error: unknown): void {
+function absorb(core: CacheCore, what: "read" | "write", error: unknown): void {
   core.counters.storeErrors++;
+  if (cacheErrorChannel.hasSubscribers) publishCacheError(core.name, what, error);
   core.storeErrorLog.warn(what, `getOrSet: store ${what} failed; the loader answers`, {
     cache: core.name,
     error: error instanceof Error ? error.message : String(error),

@@ -8,6 +8,9 @@ import { ConfigurationError, ValidationError } from "../kernel/errors.js";
 import type { CacheValue } from "../l2/cache-port.js";
 import type { EntryWrite, StoredEntry } from "../l2/key-value-store.js";
 import { checkKvEntries, checkKvKey, checkKvKeys, encodeKvValue } from "../l2/kv-input.js";
+import type { CacheReadOp, CacheReadTier, CacheWriteOp } from "../observability/cache-events.js";
+import { cacheObserved, publishCacheRead, publishCacheWrite } from "../observability/cache-publish.js";
+import { cacheReadChannel, cacheWriteChannel } from "../observability/event-channels.js";
 import type { BatchLoader, Cache, CacheWriteOptions, CounterOptions, GetOrSetOptions, Loader } from "./cache.js";
 import type { CacheCore } from "./cache-core.js";
 import { checkCounter, checkGetOrSetOptions, checkTags, checkWriteOptions } from "./cache-input.js";
@@ -46,14 +49,13 @@ export class KvCache implements Cache {
       const { entries, fromL1 } = await this.core.read([checkKvKey(key)]);
       const found = entries[0] === undefined ? undefined : decodeStored(this.core, entries[0].value, undefined);
       this.#count(found !== undefined, fromL1 > 0);
-      this.#emit(
-        "get",
-        key,
-        1,
-        found !== undefined,
-        found === undefined ? undefined : fromL1 > 0 ? "l1" : "l2",
-        startedAt,
-      );
+      const tier = found === undefined ? undefined : fromL1 > 0 ? "l1" : "l2";
+      this.#emit("get", key, 1, found !== undefined, tier, startedAt);
+      if (cacheReadChannel.hasSubscribers && startedAt !== 0) {
+        const l1 = tier === "l1" ? 1 : 0;
+        const l2 = tier === "l2" ? 1 : 0;
+        publishCacheRead(this.name, "get", key, 1, tier, tier === undefined ? "miss" : "hit", l1, l2, startedAt);
+      }
       return found?.value as T | undefined;
     } catch (error) {
       throw this.#failed("get", key, 1, startedAt, error);
@@ -76,6 +78,20 @@ export class KvCache implements Cache {
       this.core.counters.hits += hits - fromL1;
       this.core.counters.misses += checked.length - hits;
       this.#emit("getMany", checked[0], checked.length, hits === checked.length, undefined, startedAt);
+      if (cacheReadChannel.hasSubscribers && startedAt !== 0) {
+        const outcome = hits === checked.length ? "hit" : "miss";
+        publishCacheRead(
+          this.name,
+          "getMany",
+          checked[0],
+          checked.length,
+          undefined,
+          outcome,
+          fromL1,
+          hits - fromL1,
+          startedAt,
+        );
+      }
       return values;
     } catch (error) {
       throw this.#failed("getMany", keys[0], keys.length, startedAt, error);
@@ -87,6 +103,7 @@ export class KvCache implements Cache {
     try {
       const [entry] = await this.core.store.read([checkKvKey(key)]);
       this.#emit("exists", key, 1, entry !== undefined, "l2", startedAt);
+      this.#read("exists", key, entry !== undefined, startedAt);
       return entry !== undefined;
     } catch (error) {
       throw this.#failed("exists", key, 1, startedAt, error);
@@ -101,6 +118,7 @@ export class KvCache implements Cache {
       await this.core.store.write([write]);
       this.core.touched([write.key]);
       this.#emit("set", key, 1, undefined, undefined, startedAt);
+      this.#wrote("set", key, 1, true, startedAt);
     } catch (error) {
       throw this.#failed("set", key, 1, startedAt, error);
     }
@@ -132,6 +150,7 @@ export class KvCache implements Cache {
       await this.core.store.write(writes);
       this.core.touched(keys);
       this.#emit("setMany", keys[0], keys.length, undefined, undefined, startedAt);
+      this.#wrote("setMany", keys[0], keys.length, true, startedAt);
     } catch (error) {
       throw this.#failed("setMany", undefined, 0, startedAt, error);
     }
@@ -144,6 +163,7 @@ export class KvCache implements Cache {
       const added = await this.core.store.add(write);
       if (added) this.core.touched([write.key]);
       this.#emit("add", key, 1, !added, undefined, startedAt);
+      this.#wrote("add", key, 1, added, startedAt);
       return added;
     } catch (error) {
       throw this.#failed("add", key, 1, startedAt, error);
@@ -159,6 +179,7 @@ export class KvCache implements Cache {
       this.core.touched([key]);
       const found = entry === undefined ? undefined : decodeStored(this.core, entry.value, undefined);
       this.#emit("pull", key, 1, found !== undefined, "l2", startedAt);
+      this.#read("pull", key, found !== undefined, startedAt);
       return found?.value as T | undefined;
     } catch (error) {
       throw this.#failed("pull", key, 1, startedAt, error);
@@ -173,6 +194,7 @@ export class KvCache implements Cache {
       const removed = (await this.core.store.remove([key])) === 1;
       this.core.touched([key]);
       this.#emit("delete", key, 1, undefined, undefined, startedAt);
+      this.#wrote("delete", key, 1, true, startedAt);
       return removed;
     } catch (error) {
       throw this.#failed("delete", key, 1, startedAt, error);
@@ -188,6 +210,7 @@ export class KvCache implements Cache {
       const removed = await this.core.store.remove(checked);
       this.core.touched(checked);
       this.#emit("deleteMany", checked[0], checked.length, undefined, undefined, startedAt);
+      this.#wrote("deleteMany", checked[0], checked.length, true, startedAt);
       return removed;
     } catch (error) {
       throw this.#failed("deleteMany", keys[0], keys.length, startedAt, error);
@@ -200,6 +223,7 @@ export class KvCache implements Cache {
       const ttlMs = ttl === undefined ? this.defaultTtlMs : parseDuration(ttl, "ttl");
       const touched = await this.core.store.expire(checkKvKey(key), ttlMs);
       this.#emit("touch", key, 1, touched, undefined, startedAt);
+      this.#wrote("touch", key, 1, touched, startedAt);
       return touched;
     } catch (error) {
       throw this.#failed("touch", key, 1, startedAt, error);
@@ -212,6 +236,7 @@ export class KvCache implements Cache {
       const ttlMs = parseDuration(ttl, "ttl");
       const expired = await this.core.store.expire(checkKvKey(key), ttlMs);
       this.#emit("expire", key, 1, expired, undefined, startedAt);
+      this.#wrote("expire", key, 1, expired, startedAt);
       return expired;
     } catch (error) {
       throw this.#failed("expire", key, 1, startedAt, error);
@@ -223,6 +248,7 @@ export class KvCache implements Cache {
     try {
       const remaining = await this.core.store.ttl(checkKvKey(key));
       this.#emit("ttl", key, 1, remaining !== undefined, "l2", startedAt);
+      this.#read("ttl", key, remaining !== undefined, startedAt);
       return remaining;
     } catch (error) {
       throw this.#failed("ttl", key, 1, startedAt, error);
@@ -238,6 +264,7 @@ export class KvCache implements Cache {
       const count = await this.core.store.increment(key, by, counter.ttlMs, counter.floor, counter.ceiling);
       this.core.touched([key]);
       this.#emit("increment", key, 1, undefined, undefined, startedAt);
+      this.#wrote("increment", key, 1, true, startedAt);
       return count;
     } catch (error) {
       throw this.#failed("increment", key, 1, startedAt, error);
@@ -257,6 +284,7 @@ export class KvCache implements Cache {
       const hit = l1.fastHit(key, this.core.clock.now(), this.#decode);
       if (hit !== NO_HIT) {
         this.core.counters.l1Hits++;
+        if (cacheReadChannel.hasSubscribers) publishCacheRead(this.name, "getOrSet", key, 1, "l1", "hit", 1, 0, 0);
         return Promise.resolve(hit as T);
       }
     }
@@ -273,6 +301,20 @@ export class KvCache implements Cache {
       const settings = checkGetOrSetOptions<unknown>(options, this.defaultTtlMs);
       const resolved = await getOrSetOne(this.core, key, loader as Loader<unknown>, settings);
       this.#emit("getOrSet", key, 1, resolved.tier !== "loader", resolved.tier, startedAt);
+      if (cacheReadChannel.hasSubscribers && startedAt !== 0) {
+        const { outcome } = resolved;
+        const tier: CacheReadTier =
+          outcome === "grace"
+            ? (resolved.from ?? "l2")
+            : resolved.tier === "l1"
+              ? "l1"
+              : resolved.tier === "l2"
+                ? "l2"
+                : "loader";
+        const l1 = outcome === "hit" && tier === "l1" ? 1 : 0;
+        const l2 = outcome === "hit" && tier === "l2" ? 1 : 0;
+        publishCacheRead(this.name, "getOrSet", key, 1, tier, outcome, l1, l2, startedAt);
+      }
       return resolved.value as T;
     } catch (error) {
       throw this.#failed("getOrSet", key, 1, startedAt, error);
@@ -302,8 +344,23 @@ export class KvCache implements Cache {
       }
       const settings = checkGetOrSetOptions<unknown>(options, this.defaultTtlMs);
       if (checked.length === 0) return [];
-      const { values, hits } = await getManyOrSet(this.core, checked, loader as BatchLoader<unknown>, settings);
+      const { values, hits, l1Hits } = await getManyOrSet(this.core, checked, loader as BatchLoader<unknown>, settings);
       this.#emit("getManyOrSet", checked[0], checked.length, hits === checked.length, undefined, startedAt);
+      if (cacheReadChannel.hasSubscribers && startedAt !== 0) {
+        const outcome = hits === checked.length ? "hit" : "miss";
+        const n = checked.length;
+        publishCacheRead(
+          this.name,
+          "getManyOrSet",
+          checked[0],
+          n,
+          undefined,
+          outcome,
+          l1Hits,
+          hits - l1Hits,
+          startedAt,
+        );
+      }
       return values as Array<T | undefined>;
     } catch (error) {
       throw this.#failed("getManyOrSet", keys[0], keys.length, startedAt, error);
@@ -319,6 +376,7 @@ export class KvCache implements Cache {
       await this.core.store.invalidateTags(checked);
       this.core.invalidatedAll();
       this.#emit("invalidateTags", undefined, 0, undefined, undefined, startedAt);
+      this.#wrote("invalidateTags", undefined, 0, true, startedAt);
     } catch (error) {
       throw this.#failed("invalidateTags", undefined, 0, startedAt, error);
     }
@@ -331,6 +389,7 @@ export class KvCache implements Cache {
       await this.core.store.clear();
       this.core.invalidatedAll();
       this.#emit("clear", undefined, 0, undefined, undefined, startedAt);
+      this.#wrote("clear", undefined, 0, true, startedAt);
     } catch (error) {
       throw this.#failed("clear", undefined, 0, startedAt, error);
     }
@@ -377,10 +436,24 @@ export class KvCache implements Cache {
     return { key, value: encodeKvValue(value, this.core.maxValueBytes), ttlMs, tags };
   }
 
-  /** Checks the runtime, and starts the clock only when someone listens. */
+  /** Checks the runtime, and starts the clock only when someone listens (onOperation or a diagnostics channel). */
   #start(): number {
     this.ensureRunning();
-    return this.core.observers.active ? performance.now() : 0;
+    return this.core.observers.active || cacheObserved() ? performance.now() : 0;
+  }
+
+  /** A single-key read answered by the store alone (exists, pull, ttl): `stratacache:cache.read`. */
+  #read(op: CacheReadOp, key: string, hit: boolean, startedAt: number): void {
+    if (cacheReadChannel.hasSubscribers && startedAt !== 0) {
+      publishCacheRead(this.name, op, key, 1, hit ? "l2" : undefined, hit ? "hit" : "miss", 0, hit ? 1 : 0, startedAt);
+    }
+  }
+
+  /** A write call ended (`applied` false: add found the key, touch/expire found none): `stratacache:cache.write`. */
+  #wrote(op: CacheWriteOp, key: string | undefined, keys: number, applied: boolean, startedAt: number): void {
+    if (cacheWriteChannel.hasSubscribers && startedAt !== 0) {
+      publishCacheWrite(this.name, op, key, keys, applied ? "ok" : "refused", startedAt);
+    }
   }
 
   #count(hit: boolean, fromL1: boolean): void {
@@ -402,6 +475,17 @@ export class KvCache implements Cache {
   }
 
   #failed(op: CacheOperationName, key: unknown, keys: number, startedAt: number, error: unknown): unknown {
+    if (startedAt !== 0 && cacheObserved()) {
+      const reported = typeof key === "string" ? key : undefined;
+      const readOp = READ_OPS.get(op);
+      if (readOp !== undefined) {
+        if (cacheReadChannel.hasSubscribers) {
+          publishCacheRead(this.name, readOp, reported, keys, undefined, "error", 0, 0, startedAt, error);
+        }
+      } else if (cacheWriteChannel.hasSubscribers) {
+        publishCacheWrite(this.name, op as CacheWriteOp, reported, keys, "failed", startedAt, error);
+      }
+    }
     if (this.core.observers.active) {
       const reported = typeof key === "string" ? key : undefined;
       this.core.observers.emit(this.core.name, op, reported, keys, undefined, undefined, startedAt, error);
@@ -409,6 +493,11 @@ export class KvCache implements Cache {
     return error;
   }
 }
+
+/** The read operations (published on `stratacache:cache.read`); every other operation is a write. */
+const READ_OPS = new Map<CacheOperationName, CacheReadOp>(
+  (["get", "getMany", "getOrSet", "getManyOrSet", "exists", "pull", "ttl"] as const).map((op) => [op, op]),
+);
 
 function checkLoader(loader: unknown): void {
   if (typeof loader !== "function") {

@@ -5,6 +5,7 @@ import type { CaptureTarget } from "./capture-target.js";
 import type { CapturedTable } from "./captured-change.js";
 import { ChangeRelay } from "./change-relay.js";
 import type { ChangeSource } from "./change-source.js";
+import type { RelayHealth } from "./relay-health.js";
 
 /** A database's change capture once opened by the runtime: its relay (when this runtime runs one) and its stats. */
 export interface ChangeCapture {
@@ -19,6 +20,8 @@ export interface CaptureEnv {
   readonly clock: Clock;
   /** The target of a captured table's document (undefined: this runtime does not route that table). */
   readonly targetFor: (table: CapturedTable) => CaptureTarget | undefined;
+  /** Where the relay reports failed and working attempts (`change-capture` in `runtime.health()`). */
+  readonly health?: RelayHealth;
 }
 
 /** Wires a source to a relay; `source` undefined means this runtime runs no relay (stats say "off"). */

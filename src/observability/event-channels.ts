@@ -29,6 +29,20 @@ export const STRATACACHE_CHANNELS = Object.freeze({
   error: "stratacache:error",
   /** HealthEvent: a dependency changed state. */
   health: "stratacache:health",
+  // --- key/value cache API (payloads in cache-events.ts) ---
+  /** CacheReadEvent: a key/value read call ended (get, getMany, getOrSet, getManyOrSet, exists, pull, ttl). */
+  cacheRead: "stratacache:cache.read",
+  /** CacheWriteEvent: a key/value write, fill, delete or invalidation call ended. */
+  cacheWrite: "stratacache:cache.write",
+  /** CacheErrorEvent: a store failure getOrSet absorbed. */
+  cacheError: "stratacache:cache.error",
+  // --- end key/value cache API ---
+  /** WriteRetryEvent: a failed write-through's retry scheduled, landed, or given up (write-retry-events.ts). */
+  writeRetry: "stratacache:write.retry",
+  /** ReadBatchEvent: a getMany batch past L1 began (read-batch-events.ts). */
+  readBatchStart: "stratacache:read.batch.start",
+  /** ReadBatchEvent: a getMany batch past L1 ended (the same object as its start). */
+  readBatch: "stratacache:read.batch",
 });
 
 export const readStartChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.readStart);
@@ -42,3 +56,12 @@ export const l1FlushChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.l
 export const pushChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.push);
 export const errorChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.error);
 export const healthChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.health);
+// --- key/value cache API ---
+export const cacheReadChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.cacheRead);
+export const cacheWriteChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.cacheWrite);
+export const cacheErrorChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.cacheError);
+// --- write-through retries ---
+export const writeRetryChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.writeRetry);
+// --- getMany batches ---
+export const readBatchStartChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.readBatchStart);
+export const readBatchChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.readBatch);

@@ -4,6 +4,8 @@
  * OpenTelemetry adapter never puts ids on metrics, and on spans only when asked to.
  */
 
+import type { ReadBatchEvent } from "./read-batch-events.js";
+
 /** The tier that answered a read. */
 export type ReadTier = "l1" | "l2" | "postgres";
 
@@ -55,6 +57,8 @@ export interface CallEvent {
   readonly error: unknown;
   /** The read this call was made for (the same object as its `stratacache:read.start` payload), if any. */
   readonly read: ReadEvent | undefined;
+  /** The getMany batch this call was made for (the same object as its `stratacache:read.batch.start` payload), if any. */
+  readonly batch: ReadBatchEvent | undefined;
 }
 
 /** How a fill after a Postgres read ended. `rejected`: the fence kept a newer version (no stale fill). */
@@ -73,7 +77,7 @@ export interface FillEvent {
 /** The committed write a write-through follows. */
 export type WriteKind = "create" | "update" | "delete";
 
-/** `stratacache:write`: one post-commit write-through to L2 (first attempt; retries are not published). */
+/** `stratacache:write`: one post-commit write-through to L2 (first attempt; retries are on `stratacache:write.retry`). */
 export interface WriteEvent {
   /** The document name (from defineDocument). */
   readonly document: string;

@@ -16,15 +16,19 @@ import type {
   ReadEvent,
   WriteKind,
 } from "./events.js";
+import type { ReadBatchEvent } from "./read-batch-events.js";
 
 /*
  * Publish helpers. Every call site checks the channel's `hasSubscribers` first (so nothing is built without a
  * subscriber); these only build the payload and publish it.
  */
 
+/** `performance.timeOrigin` read once: it is a getter, and wallNow runs several times per observed read. */
+const TIME_ORIGIN = performance.timeOrigin;
+
 /** Wall-clock ms with sub-ms precision, comparable with `Date.now()`: what spans take as start and end times. */
 export function wallNow(): number {
-  return performance.timeOrigin + performance.now();
+  return TIME_ORIGIN + performance.now();
 }
 
 /** A read answered by L1. */
@@ -55,9 +59,10 @@ export function publishCall(
   startTime: number,
   error: unknown,
   read?: ReadEvent,
+  batch?: ReadBatchEvent,
 ): void {
   const end = wallNow();
-  callChannel.publish({ document, dependency, operation, durationMs: end - startTime, startTime, error, read });
+  callChannel.publish({ document, dependency, operation, durationMs: end - startTime, startTime, error, read, batch });
 }
 
 export function publishFill(document: string, id: string, result: FillResult): void {

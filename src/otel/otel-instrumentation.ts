@@ -11,6 +11,7 @@ import type {
   TracerProvider,
 } from "@opentelemetry/api";
 import { context, metrics, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import type { CacheErrorEvent, CacheReadEvent, CacheWriteEvent } from "../observability/cache-events.js";
 import { STRATACACHE_CHANNELS } from "../observability/event-channels.js";
 import type {
   AbsorbedErrorEvent,
@@ -23,6 +24,9 @@ import type {
   ReadEvent,
   WriteEvent,
 } from "../observability/events.js";
+import type { ReadBatchEvent } from "../observability/read-batch-events.js";
+import type { WriteRetryEvent } from "../observability/write-retry-events.js";
+import { CacheInstruments } from "./cache-instruments.js";
 
 /** Options of instrumentStratacache. */
 export interface StratacacheInstrumentationOptions {
@@ -37,8 +41,9 @@ export interface StratacacheInstrumentationOptions {
    */
   readonly tracerProvider?: TracerProvider;
   /**
-   * A started runtime: adds the observable instruments `stratacache.l1.entries` (per document) and
-   * `stratacache.health` (per dependency and state), read from its `stats()` and `health()` at each collection.
+   * A started runtime: adds the observable instruments `stratacache.l1.entries` (per document),
+   * `stratacache.health` (per dependency and state), `stratacache.capture.depth` and `stratacache.capture.lag` (per
+   * document with change capture), read from its `stats()` and `health()` at each collection.
    */
   readonly runtime?: ObservedRuntime;
   /**
@@ -53,7 +58,16 @@ export interface StratacacheInstrumentationOptions {
    */
   readonly requireParentSpan?: boolean;
   /**
-   * Puts the document id on spans as `cache.key`. Ids never go on metrics (unbounded cardinality).
+   * Records `db.client.operation.duration` for stratacache's Redis and Postgres calls. Turn it off when the
+   * `@opentelemetry/instrumentation-pg` / `-ioredis` instrumentations already emit that metric (it would be counted
+   * twice), or to cut the adapter's cost on an L2 hit by about a third (one SDK histogram record fewer). Call spans
+   * are unaffected.
+   * @default true
+   */
+  readonly dbMetrics?: boolean;
+  /**
+   * Puts the document id (a key/value cache's key) on spans as `cache.key`. Ids and keys never go on metrics
+   * (unbounded cardinality).
    * @default false
    */
   readonly includeIds?: boolean;
@@ -75,6 +89,20 @@ export interface ObservedRuntime {
                 readonly size: number;
               }
             | undefined;
+        }
+      >
+    >;
+    /** Per document with change capture: its database's capture (the same figures for every document of it). */
+    readonly changeCapture?: Readonly<
+      Record<
+        string,
+        {
+          /** `outbox` or `logical`. */
+          readonly mode: string;
+          /** Changes waiting at the last look (outbox rows pending). */
+          readonly depth: number;
+          /** Age in ms of the oldest change not yet applied. */
+          readonly lagMs: number;
         }
       >
     >;
@@ -117,10 +145,16 @@ const DB_SYSTEM = { redis: "redis", postgres: "postgresql" } as const;
  * `write-through`), `stratacache.write_throughs` (`cache.operation`, `cache.result`), `stratacache.invalidations`
  * (`cache.source`), `stratacache.invalidation.lag` (histogram, s), `stratacache.l1.flushes` (`cache.reason`),
  * `stratacache.errors` (`db.system.name`, `cache.operation`), `stratacache.push.transitions` (`cache.state`); with
- * `runtime`: `stratacache.l1.entries` (up-down) and `stratacache.health` (gauge, 1 for the current state).
+ * `runtime`: `stratacache.l1.entries` (up-down), `stratacache.health` (gauge, 1 for the current state), and for
+ * documents with change capture `stratacache.capture.depth` (up-down: outbox rows pending) and
+ * `stratacache.capture.lag` (gauge, s).
+ * `stratacache.write_through.retries` (`cache.result`: `scheduled` | `succeeded` | `gave-up`).
+ * Key/value caches (`cache.name`): `stratacache.cache.lookups`, `stratacache.cache.operation.duration`,
+ * `stratacache.cache.writes`, `stratacache.cache.errors`, and spans `stratacache.cache.<op>`.
  *
- * Spans (INTERNAL `stratacache.read` and `stratacache.write`, CLIENT children named after the operation, `GET`,
- * `SELECT`, `EVALSHA`, with the stable DB attributes) are built from the events' own timings.
+ * Spans (INTERNAL `stratacache.read`, `stratacache.getMany` for a batch past L1, and `stratacache.write`; CLIENT
+ * children named after the operation, `GET`, `MGET`, `SELECT`, `EVALSHA`, with the stable DB attributes) are built
+ * from the events' own timings.
  *
  * @example
  * ```ts
@@ -143,6 +177,8 @@ class OtelBridge implements StratacacheInstrumentation {
    * and reported by an observable counter at each collection; an L1 hit costs a few map reads.
    */
   readonly #lookupTallies = new Map<string, Map<string, Map<string, { attrs: Attributes; count: number }>>>();
+  /** The L1 hit tally of each document (the same objects as in #lookupTallies), found with one map read. */
+  readonly #l1Tallies = new Map<string, { attrs: Attributes; count: number }>();
   readonly #readDuration: Histogram;
   readonly #dbDuration: Histogram;
   readonly #fills: Counter;
@@ -155,8 +191,12 @@ class OtelBridge implements StratacacheInstrumentation {
   readonly #push: Counter;
   /** Spans of reads in flight, by their (shared) event object. */
   readonly #readSpans = new WeakMap<object, Span>();
-  /** Call attributes per dependency and operation (successful calls), built once. */
-  readonly #callAttrs = new Map<string, Attributes>();
+  /** Call attributes per dependency and operation (successful calls), built once (no key string per call). */
+  readonly #callAttrs = { redis: new Map<string, Attributes>(), postgres: new Map<string, Attributes>() };
+  /** Span attributes of successful calls, per call attributes and document (see #callSpanAttrs). */
+  readonly #spanAttrs = new Map<Attributes, Map<string, Attributes>>();
+  /** `{ "cache.document": name }` per document: read span attributes when ids are not included. */
+  readonly #documentAttrs = new Map<string, Attributes>();
   #disposed = false;
 
   constructor(private readonly options: StratacacheInstrumentationOptions) {
@@ -232,6 +272,28 @@ class OtelBridge implements StratacacheInstrumentation {
     this.#on(C.push, (event: PushEvent) => {
       this.#push.add(1, { "cache.channel": event.channel, "cache.state": event.state });
     });
+    // Key/value cache API (cache-instruments.ts).
+    const caches = new CacheInstruments(meter, this.#tracer, () => this.#parent(), options.includeIds === true);
+    this.#on(C.cacheRead, (event: CacheReadEvent) => caches.read(event));
+    this.#on(C.cacheWrite, (event: CacheWriteEvent) => caches.write(event));
+    this.#on(C.cacheError, (event: CacheErrorEvent) => caches.error(event));
+    // getMany batches past L1: a span each, the parent of the batch's Redis and Postgres call spans.
+    this.#on(C.readBatchStart, (event: ReadBatchEvent) => this.#batchStart(event));
+    this.#on(C.readBatch, (event: ReadBatchEvent) => this.#batchEnd(event));
+    // Write-through retries.
+    const retries = meter.createCounter("stratacache.write_through.retries", {
+      description: "Failed write-throughs in the retrier: retries scheduled, landed, given up.",
+    });
+    const retryAttrs = new Map<string, Attributes>();
+    this.#on(C.writeRetry, (event: WriteRetryEvent) => {
+      const key = `${event.document}\u0000${event.state}`;
+      let attrs = retryAttrs.get(key);
+      if (attrs === undefined) {
+        attrs = { "cache.document": event.document, "cache.result": event.state };
+        retryAttrs.set(key, attrs);
+      }
+      retries.add(1, attrs);
+    });
   }
 
   dispose(): void {
@@ -242,7 +304,8 @@ class OtelBridge implements StratacacheInstrumentation {
   }
 
   #on<T>(name: string, fn: (event: T) => void): void {
-    const handler = (message: unknown) => fn(message as T);
+    // Subscribed as is (no wrapper: one call fewer per event; the channel's payload type is `T` by contract).
+    const handler = fn as (message: unknown) => void;
     diagnostics_channel.subscribe(name, handler);
     this.#subscriptions.push([name, handler]);
   }
@@ -258,8 +321,15 @@ class OtelBridge implements StratacacheInstrumentation {
     if (tracer === undefined) return;
     const parent = this.#parent();
     if (parent === undefined) return;
-    const attributes: Attributes = { "cache.document": event.document };
-    if (this.options.includeIds === true) attributes["cache.key"] = event.id;
+    let attributes: Attributes | undefined;
+    if (this.options.includeIds === true) attributes = { "cache.document": event.document, "cache.key": event.id };
+    else {
+      attributes = this.#documentAttrs.get(event.document);
+      if (attributes === undefined) {
+        attributes = { "cache.document": event.document };
+        this.#documentAttrs.set(event.document, attributes);
+      }
+    }
     const span = tracer.startSpan(
       "stratacache.read",
       { kind: SpanKind.INTERNAL, startTime: event.startTime, attributes },
@@ -269,18 +339,51 @@ class OtelBridge implements StratacacheInstrumentation {
   }
 
   #read(event: ReadEvent): void {
+    if (event.tier === "l1") {
+      // The L1 hit path: one map read and an increment (L1 hits are never timed).
+      let hit = this.#l1Tallies.get(event.document);
+      if (hit === undefined) {
+        hit = this.#tally(event);
+        this.#l1Tallies.set(event.document, hit);
+      }
+      hit.count++;
+      return;
+    }
     const tally = this.#tally(event);
     tally.count++;
     const attrs = tally.attrs;
     if (event.startTime === 0) return; // L1 hits and coalesced reads: counted, never timed
     this.#readDuration.record(event.durationMs / 1000, attrs);
+    // Kept in the (weak) map after it ends: a miss's fill lands after its read answered, and its call span still
+    // belongs under the read.
     const span = this.#readSpans.get(event);
     if (span === undefined) return;
-    this.#readSpans.delete(event);
     if (event.tier !== undefined) span.setAttribute("cache.tier", event.tier);
     span.setAttribute("cache.result", event.outcome ?? "error");
     span.setAttribute("cache.hit", event.outcome === "hit" || event.outcome === "grace");
     if (event.outcome === "error") span.setStatus({ code: SpanStatusCode.ERROR });
+    span.end(event.startTime + event.durationMs);
+  }
+
+  #batchStart(event: ReadBatchEvent): void {
+    const tracer = this.#tracer;
+    if (tracer === undefined) return;
+    const parent = this.#parent();
+    if (parent === undefined) return;
+    const attributes: Attributes = { "cache.document": event.document, "cache.keys": event.ids };
+    const span = tracer.startSpan(
+      "stratacache.getMany",
+      { kind: SpanKind.INTERNAL, startTime: event.startTime, attributes },
+      parent,
+    );
+    this.#readSpans.set(event, span);
+  }
+
+  #batchEnd(event: ReadBatchEvent): void {
+    const span = this.#readSpans.get(event); // kept after it ends, for the batch's fill (see #read)
+    if (span === undefined) return;
+    span.setAttribute("cache.fetched", event.fetched ?? 0);
+    if (event.failed === true) span.setStatus({ code: SpanStatusCode.ERROR });
     span.end(event.startTime + event.durationMs);
   }
 
@@ -310,11 +413,11 @@ class OtelBridge implements StratacacheInstrumentation {
   #call(event: CallEvent): void {
     let attrs: Attributes;
     if (event.error === undefined) {
-      const key = `${event.dependency}\u0000${event.operation}`;
-      let cached = this.#callAttrs.get(key);
+      const byOperation = this.#callAttrs[event.dependency];
+      let cached = byOperation.get(event.operation);
       if (cached === undefined) {
         cached = { "db.system.name": DB_SYSTEM[event.dependency], "db.operation.name": event.operation };
-        this.#callAttrs.set(key, cached);
+        byOperation.set(event.operation, cached);
       }
       attrs = cached;
     } else {
@@ -324,19 +427,40 @@ class OtelBridge implements StratacacheInstrumentation {
         "error.type": errorType(event.error),
       };
     }
-    this.#dbDuration.record(event.durationMs / 1000, attrs);
+    if (this.options.dbMetrics !== false) this.#dbDuration.record(event.durationMs / 1000, attrs);
     const tracer = this.#tracer;
     if (tracer === undefined) return;
-    const readSpan = event.read === undefined ? undefined : this.#readSpans.get(event.read);
+    const readSpan =
+      event.read !== undefined
+        ? this.#readSpans.get(event.read)
+        : event.batch !== undefined
+          ? this.#readSpans.get(event.batch)
+          : undefined;
     const parent = readSpan === undefined ? this.#parent() : trace.setSpan(context.active(), readSpan);
     if (parent === undefined) return;
     const span = tracer.startSpan(
       event.operation,
-      { kind: SpanKind.CLIENT, startTime: event.startTime, attributes: { ...attrs, "cache.document": event.document } },
+      { kind: SpanKind.CLIENT, startTime: event.startTime, attributes: this.#callSpanAttrs(attrs, event) },
       parent,
     );
     if (event.error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: errorType(event.error) });
     span.end(event.startTime + event.durationMs);
+  }
+
+  /** A call span's attributes: the metric's plus the document, built once per (call attributes, document). */
+  #callSpanAttrs(attrs: Attributes, event: CallEvent): Attributes {
+    if (event.error !== undefined) return { ...attrs, "cache.document": event.document };
+    let byDocument = this.#spanAttrs.get(attrs);
+    if (byDocument === undefined) {
+      byDocument = new Map();
+      this.#spanAttrs.set(attrs, byDocument);
+    }
+    let out = byDocument.get(event.document);
+    if (out === undefined) {
+      out = { ...attrs, "cache.document": event.document };
+      byDocument.set(event.document, out);
+    }
+    return out;
   }
 
   #write(event: WriteEvent): void {
@@ -370,6 +494,29 @@ class OtelBridge implements StratacacheInstrumentation {
         if (stats.l1 !== undefined) result.observe(stats.l1.size, { "cache.document": document });
       }
     });
+    // Change capture (stats().changeCapture): the outbox backlog and the relay's lag, per captured document.
+    const depth = this.#meter.createObservableUpDownCounter("stratacache.capture.depth", {
+      description: "Captured changes waiting to be applied (outbox rows pending; logical: 0 when caught up).",
+    });
+    const lag = this.#meter.createObservableGauge("stratacache.capture.lag", {
+      unit: "s",
+      description: "Age of the oldest captured change not yet applied, at the relay's last look.",
+    });
+    const captureAttrs = new Map<string, Attributes>();
+    const captured = (observe: (stats: { depth: number; lagMs: number }, attrs: Attributes) => void) => {
+      if (this.#disposed) return;
+      for (const [document, stats] of Object.entries(runtime.stats().changeCapture ?? {})) {
+        const key = `${document}\u0000${stats.mode}`;
+        let attrs = captureAttrs.get(key);
+        if (attrs === undefined) {
+          attrs = { "cache.document": document, "cache.capture_mode": stats.mode };
+          captureAttrs.set(key, attrs);
+        }
+        observe(stats, attrs);
+      }
+    };
+    depth.addCallback((result) => captured((stats, attrs) => result.observe(stats.depth, attrs)));
+    lag.addCallback((result) => captured((stats, attrs) => result.observe(stats.lagMs / 1000, attrs)));
     const health = this.#meter.createObservableGauge("stratacache.health", {
       description: "1 for each dependency's current state (ok, degraded, down), 0 for the others.",
     });

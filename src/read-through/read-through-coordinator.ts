@@ -22,6 +22,7 @@ import {
   publishL1Hit,
   wallNow,
 } from "../observability/publish.js";
+import { ReadBatchTrace } from "../observability/read-batch-trace.js";
 import { publishBatchReads, ReadTrace } from "../observability/read-trace.js";
 import type { DocumentRepository, StoredRow, TransactionScope } from "../repository/document-repository.js";
 import type { CacheSpec } from "../spec/document-spec.js";
@@ -330,7 +331,6 @@ export class ReadThroughCoordinator {
     let claim: Settled<EntryRead> | undefined;
     let hold: LeaseHold | undefined;
     if (trusted) {
-      trace?.callStart();
       try {
         if (lease === undefined) read = await entries.read(id, this.#lifetimes.slideMs);
         else {
@@ -405,7 +405,7 @@ export class ReadThroughCoordinator {
       const freshUntil = this.#judge.l1Horizon(put.entry);
       // L1 after the fill, as when the read waited for it: the fill's own push invalidation (BCAST reaches this
       // replica too) then voids the token instead of dropping an entry just cached.
-      const fill = this.#fill([put], started, hold);
+      const fill = this.#fill([put], started, hold, trace);
       this.#leaveBehind(
         tail,
         fill.then(() => this.#guard.finish(id, token, fetched, freshUntil)),
@@ -429,7 +429,8 @@ export class ReadThroughCoordinator {
     let fallbacks: Map<string, Found> | undefined;
     let background: string[] | undefined;
     const observed = readChannel.hasSubscribers || callChannel.hasSubscribers;
-    const startTime = observed ? wallNow() : 0;
+    const batchTrace = ReadBatchTrace.begin(this.parts.document, ids.length);
+    const startTime = batchTrace !== undefined ? batchTrace.startTime : observed ? wallNow() : 0;
     let pgFailed = false;
     const lease = this.#lease;
     let hold: LeaseHold | undefined;
@@ -445,7 +446,7 @@ export class ReadThroughCoordinator {
       // Suspect ids (a write-through pending or given up on) are read from Postgres and never filled.
       const trusted = this.#writes.idle ? ids : ids.filter((id) => !this.#writes.isSuspect(id));
       let reads: EntryRead[] | undefined;
-      const callStart = observed ? wallNow() : 0;
+      const callStart = startTime; // the MGET starts as the batch does
       let claims: Array<Settled<EntryRead>> | undefined;
       try {
         if (lease === undefined) {
@@ -469,10 +470,12 @@ export class ReadThroughCoordinator {
         }
       } catch (error) {
         this.#l2Error("readMany", error);
-        if (callChannel.hasSubscribers) publishCall(this.parts.document, "redis", "MGET", callStart, error);
+        if (callChannel.hasSubscribers) {
+          publishCall(this.parts.document, "redis", "MGET", callStart, error, undefined, batchTrace);
+        }
       }
       if (reads !== undefined && callChannel.hasSubscribers) {
-        publishCall(this.parts.document, "redis", "MGET", callStart, undefined);
+        publishCall(this.parts.document, "redis", "MGET", callStart, undefined, undefined, batchTrace);
       }
       const now = this.parts.clock.now(); // one clock read per batch, not per entry
       for (let i = 0; i < trusted.length; i++) {
@@ -544,17 +547,22 @@ export class ReadThroughCoordinator {
           rows = await lease.fetch(load);
         } else rows = await (timedOut > 0 ? lease.fallback(load, timedOut) : load());
         this.parts.sourceHealth?.succeeded();
-        if (callChannel.hasSubscribers) publishCall(this.parts.document, "postgres", "SELECT", callStart, undefined);
+        if (callChannel.hasSubscribers) {
+          publishCall(this.parts.document, "postgres", "SELECT", callStart, undefined, undefined, batchTrace);
+        }
       } catch (error) {
         if (hold !== undefined) lease!.release(hold);
         pgFailed = true;
         this.#pgFailed(error);
-        if (callChannel.hasSubscribers) publishCall(this.parts.document, "postgres", "SELECT", callStart, error);
+        if (callChannel.hasSubscribers) {
+          publishCall(this.parts.document, "postgres", "SELECT", callStart, error, undefined, batchTrace);
+        }
         // Every id needs a usable fallback, or the whole batch fails like the query did (releasing its fill tokens).
         try {
           for (const id of fetch) docs.set(id, this.#fallBack(fallbacks?.get(id), error));
         } catch (failure) {
           if (tokens !== undefined) for (let i = 0; i < ids.length; i++) this.#guard.end(ids[i]!, tokens[i]!);
+          batchTrace?.end(fetch.length, true);
           throw failure;
         }
       }
@@ -572,7 +580,7 @@ export class ReadThroughCoordinator {
             puts.push(put);
           }
         }
-        if (puts.length > 0) filling = this.#fill(puts, started, hold);
+        if (puts.length > 0) filling = this.#fill(puts, started, hold, batchTrace);
       }
     }
     if (hold !== undefined) {
@@ -607,6 +615,7 @@ export class ReadThroughCoordinator {
         startTime,
       );
     }
+    batchTrace?.end(fetch.length, false);
     if (later !== undefined) for (const [id, doc] of await later) docs.set(id, doc);
     return docs;
   }
@@ -715,16 +724,27 @@ export class ReadThroughCoordinator {
    * Fenced fills; counts the outcome. False when the store failed. Ids leased in `hold` are filled under their lease
    * (lease-script.ts); any lease of `hold` left unfilled is released.
    */
-  async #fill(puts: EntryPut[], started: number, hold?: LeaseHold): Promise<boolean> {
-    if (hold === undefined || hold.ids.size === 0) return this.#putFenced(puts, started, undefined);
+  /** `trace`: the read or batch the fill's Redis call belongs to (observability). */
+  async #fill(
+    puts: EntryPut[],
+    started: number,
+    hold?: LeaseHold,
+    trace?: ReadTrace | ReadBatchTrace,
+  ): Promise<boolean> {
+    if (hold === undefined || hold.ids.size === 0) return this.#putFenced(puts, started, undefined, trace);
     try {
-      return await this.#putFenced(puts, started, hold);
+      return await this.#putFenced(puts, started, hold, trace);
     } finally {
       this.#lease?.release(hold);
     }
   }
 
-  async #putFenced(puts: EntryPut[], started: number, hold: LeaseHold | undefined): Promise<boolean> {
+  async #putFenced(
+    puts: EntryPut[],
+    started: number,
+    hold: LeaseHold | undefined,
+    trace?: ReadTrace | ReadBatchTrace,
+  ): Promise<boolean> {
     const entries = this.parts.entries;
     if (entries === undefined) return true;
     if (this.#lifetimes.fillIsTooOld(started)) {
@@ -764,13 +784,13 @@ export class ReadThroughCoordinator {
         if (result === "stored") this.counters.fills++;
         else this.counters.fillsRejected++;
       }
-      if (callChannel.hasSubscribers) publishCall(this.parts.document, "redis", "EVALSHA", callStart, undefined);
+      if (callChannel.hasSubscribers) this.#publishFillCall(callStart, undefined, trace);
       if (fillChannel.hasSubscribers)
         for (const [i, put] of puts.entries()) publishFill(this.parts.document, put.id, results[i]!);
       return true;
     } catch (error) {
       this.counters.fillsFailed += puts.length;
-      if (callChannel.hasSubscribers) publishCall(this.parts.document, "redis", "EVALSHA", callStart, error);
+      if (callChannel.hasSubscribers) this.#publishFillCall(callStart, error, trace);
       if (fillChannel.hasSubscribers) for (const put of puts) publishFill(this.parts.document, put.id, "failed");
       this.#l2Error("fill", error);
       return false;
@@ -784,6 +804,12 @@ export class ReadThroughCoordinator {
   #leaveBehind(tail: FlightTail, fill: Promise<unknown>): void {
     const tracked = this.#fills.track(fill);
     tail.until = tail.until === undefined ? tracked : Promise.all([tail.until, tracked]);
+  }
+
+  #publishFillCall(callStart: number, error: unknown, trace: ReadTrace | ReadBatchTrace | undefined): void {
+    const read = trace instanceof ReadTrace ? trace : undefined;
+    const batch = trace instanceof ReadBatchTrace ? trace : undefined;
+    publishCall(this.parts.document, "redis", "EVALSHA", callStart, error, read, batch);
   }
 
   /** Whether a stale entry may still be served (within grace). */

@@ -3,6 +3,8 @@ import type { Clock } from "../kernel/clock.js";
 import type { Logger } from "../kernel/logger.js";
 import { RateLimitedLog } from "../kernel/rate-limited-log.js";
 import { compareVersions } from "../l2/version-order.js";
+import { writeRetryChannel } from "../observability/event-channels.js";
+import type { WriteRetryEvent, WriteRetryState } from "../observability/write-retry-events.js";
 
 /** A post-commit cache write that failed and is retried until it lands or is superseded. */
 export interface PendingWrite {
@@ -101,9 +103,19 @@ export class WriteThroughRetrier {
     this.#quarantine.clear();
   }
 
-  #arm(id: string, slot: { write: PendingWrite; attempt: number; timer: NodeJS.Timeout | undefined }): void {
+  #publish(id: string, state: WriteRetryState, attempts: number, delayMs: number, error: unknown): void {
+    const event: WriteRetryEvent = { document: this.document, id, state, attempts, delayMs, error };
+    writeRetryChannel.publish(event);
+  }
+
+  #arm(
+    id: string,
+    slot: { write: PendingWrite; attempt: number; timer: NodeJS.Timeout | undefined },
+    error?: unknown,
+  ): void {
     const { baseDelayMs, maxDelayMs } = this.options;
     const delay = backoffDelay(slot.attempt, baseDelayMs, maxDelayMs, () => this.clock.random());
+    if (writeRetryChannel.hasSubscribers) this.#publish(id, "scheduled", slot.attempt, delay, error);
     slot.timer = setTimeout(() => {
       slot.timer = undefined;
       void this.#attempt(id, slot);
@@ -116,6 +128,7 @@ export class WriteThroughRetrier {
     try {
       await slot.write.run();
       if (this.#pending.get(id) === slot) this.#pending.delete(id);
+      if (writeRetryChannel.hasSubscribers) this.#publish(id, "succeeded", slot.attempt + 1, 0, undefined);
       this.logger.info("cache write-through landed after retry", {
         document: this.document,
         id,
@@ -127,6 +140,7 @@ export class WriteThroughRetrier {
       if (slot.attempt >= this.options.maxAttempts) {
         this.#pending.delete(id);
         this.#quarantine.set(id, this.clock.now() + this.options.quarantineMs);
+        if (writeRetryChannel.hasSubscribers) this.#publish(id, "gave-up", slot.attempt, 0, error);
         this.logger.error("cache write-through gave up; id reads bypass L2 until its entries expire", {
           document: this.document,
           id,
@@ -140,7 +154,7 @@ export class WriteThroughRetrier {
         attempt: slot.attempt,
         error: error instanceof Error ? error.message : String(error),
       });
-      this.#arm(id, slot);
+      this.#arm(id, slot, error);
     }
   }
 }

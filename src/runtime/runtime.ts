@@ -375,7 +375,9 @@ class StrataRuntime implements Runtime {
         const setup = module.changeCapture;
         if (setup === undefined) continue;
         const targets = new CaptureTargets(module, this.#registry);
-        const env = { logger: this.logger, clock: this.clock, targetFor: targets.targetFor };
+        // The relay's health (`change-capture`, `change-capture#2`… per database), when this runtime relays.
+        const relayHealth = setup.relay ? health.add(setup, "change-capture") : undefined;
+        const env = { logger: this.logger, clock: this.clock, targetFor: targets.targetFor, health: relayHealth };
         const capture = await setup.open(env, module.migrate);
         this.#captures.push({ names: [...setup.routes.keys()], capture });
         this.#throwIfStopped();

@@ -3,13 +3,15 @@
  * with `wal_level=logical`: out-of-band writes (UPDATE without a rev bump, DELETE, re-INSERT, a multi-row
  * transaction, TRUNCATE; a rollback changes nothing) reach two runtimes' L1 and L2 through the slot; one consumer
  * per slot with the other standing by and taking over; changes made while no consumer runs are delivered after a
- * restart (no loss, no skip), also after the walsender is killed; a slot invalidated by `max_slot_wal_keep_size`
+ * restart (no loss, no skip), also after the walsender is killed (the relay's health degraded, then ok); a slot invalidated by `max_slot_wal_keep_size`
  * flushes the captured caches and is recreated.
  */
 import { randomUUID } from "node:crypto";
+import diagnostics_channel from "node:diagnostics_channel";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Runtime } from "../../src/index.js";
+import type { HealthEvent, Runtime } from "../../src/index.js";
+import { STRATACACHE_CHANNELS } from "../../src/index.js";
 import { captureStats, rawClient, seenEverywhere } from "../support/capture.js";
 import { waitUntil } from "../support/eventually.js";
 import { type PrivatePostgres, startPrivatePostgres } from "../support/private-postgres.js";
@@ -109,10 +111,27 @@ describe.skipIf(!canRun)("change capture: logical replication", () => {
     await sql.query(`UPDATE products SET data = data || '{"price": 7}' WHERE id = $1`, [id]);
     await running(second);
     await seenEverywhere([a, b], pushProducts, id, (rev) => rev === 3);
-    // The walsender killed under the consumer: it reconnects and resumes from the slot.
-    await sql.query("SELECT pg_terminate_backend(pid) FROM pg_stat_replication");
-    await sql.query(`UPDATE products SET data = data || '{"price": 8}' WHERE id = $1`, [id]);
-    await seenEverywhere([a, b], pushProducts, id, (rev) => rev === 4);
+    expect(second.health().dependencies["change-capture"]?.state).toBe("ok"); // standing by, then running
+    // The walsender killed under the consumer: it reconnects and resumes from the slot; its health says so.
+    const transitions: HealthEvent[] = [];
+    const onHealth = (event: unknown) => {
+      if ((event as HealthEvent).dependency === "change-capture") transitions.push(event as HealthEvent);
+    };
+    diagnostics_channel.subscribe(STRATACACHE_CHANNELS.health, onHealth);
+    try {
+      await sql.query("SELECT pg_terminate_backend(pid) FROM pg_stat_replication");
+      await sql.query(`UPDATE products SET data = data || '{"price": 8}' WHERE id = $1`, [id]);
+      await seenEverywhere([a, b], pushProducts, id, (rev) => rev === 4);
+      await waitUntil(() => transitions.at(-1)?.state === "ok", {
+        intervalMs: 5,
+        message: "the relay never recovered",
+      });
+    } finally {
+      diagnostics_channel.unsubscribe(STRATACACHE_CHANNELS.health, onHealth);
+    }
+    expect(transitions[0]).toMatchObject({ state: "degraded" });
+    expect(transitions[0]?.reason).toMatch(/^replication slot \S+: consumer failed \(.+\)$/);
+    expect(second.health().dependencies["change-capture"]?.state).toBe("ok");
     await second.stop();
   });
 

@@ -132,7 +132,7 @@ describe.skipIf(env.skip)("diagnostics channel events", () => {
       "call redis GET",
       "call postgres SELECT",
       "read postgres miss",
-      "call redis EVALSHA (no read)",
+      "call redis EVALSHA", // the fill, attached to its read (it lands after the read answered)
       "fill stored",
     ]);
     expect(await nextPush()).toMatch(/^invalidate push (dropped|absent)$/); // before or after the fill reached L1
@@ -191,7 +191,7 @@ describe.skipIf(env.skip)("diagnostics channel events", () => {
       "call redis GET",
       "call postgres SELECT",
       "read postgres miss",
-      "call redis EVALSHA (no read)",
+      "call redis EVALSHA", // the fill, attached to its read (it lands after the read answered)
       "fill stored",
     ]);
     expect(runtime.stats().documents.products?.coherence.invalidationLag.samples).toBe(3);

@@ -93,6 +93,7 @@ describe.skipIf(env.skip)("stratacache/otel", () => {
     const query = runtime.context().document.query(pushProducts);
     const created = await command.create({ name: "a", price: 1 }); // local invalidation 1
     await query.get(created.id); // miss, fill
+    await runtime.settled(); // the fill lands behind the read
     await waitPushes(2); // the fill's push
     await query.get(created.id); // L2 hit (a lag sample)
     await query.get(created.id); // L1 hit
@@ -155,9 +156,51 @@ describe.skipIf(env.skip)("stratacache/otel", () => {
     ]);
     const children = (read: (typeof reads)[number]) =>
       finished.filter((span) => span.parentSpanContext?.spanId === read.spanContext().spanId).map((span) => span.name);
-    expect(reads.map(children)).toEqual([["GET", "SELECT"], ["GET"], ["GET", "SELECT"]]);
+    // The fill's EVALSHA belongs to the read that filled (not after Redis died: no fill then).
+    expect(reads.map(children)).toEqual([["GET", "SELECT", "EVALSHA"], ["GET"], ["GET", "SELECT"]]);
     expect(finished.filter((span) => span.name === "stratacache.write")).toHaveLength(2);
     expect(finished.filter((span) => span.name === "EVALSHA")).toHaveLength(3);
     expect(finished.every((span) => span.attributes["cache.key"] === undefined)).toBe(true);
+  });
+
+  it("makes one getMany span per batch past L1, the parent of its MGET, SELECT and EVALSHA", async () => {
+    const { runtime } = system;
+    const command = runtime.context().document.command(pushProducts);
+    const query = runtime.context().document.query(pushProducts);
+    const one = await command.create({ name: "m1", price: 1 }); // a create leaves L2 empty: read, then filled
+    const absent = "00000000-0000-4000-8000-000000000001"; // no row: read from Postgres, nothing to fill
+    spans.reset();
+    expect((await query.findMany([one.id, absent])).map((doc) => doc?.id)).toEqual([one.id, undefined]);
+    await runtime.settled(); // the batch's fill lands after the batch answered; its span is still the batch's child
+    const finished = spans.getFinishedSpans();
+    const batches = finished.filter((span) => span.name === "stratacache.getMany");
+    expect(batches).toHaveLength(1);
+    expect(batches[0]?.attributes).toMatchObject({ "cache.document": "products", "cache.keys": 2, "cache.fetched": 2 });
+    const children = finished
+      .filter((span) => span.parentSpanContext?.spanId === batches[0]?.spanContext().spanId)
+      .map((span) => span.name);
+    expect(children).toEqual(["MGET", "SELECT", "EVALSHA"]);
+    expect(finished.filter((span) => span.name === "stratacache.read")).toHaveLength(0); // per id: events, no spans
+  });
+
+  it("dbMetrics: false records no db.client.operation.duration (the pg/ioredis instrumentations' metric)", async () => {
+    const ownReader = new TestReader();
+    const ownProvider = new MeterProvider({ readers: [ownReader] });
+    const own = instrumentStratacache({ meterProvider: ownProvider, spans: false, dbMetrics: false });
+    try {
+      const { runtime } = system;
+      const created = await runtime.context().document.command(pushProducts).create({ name: "d", price: 1 });
+      await runtime.context().document.query(pushProducts).get(created.id); // GET, SELECT, EVALSHA
+      await runtime.settled();
+      const { resourceMetrics } = await ownReader.collect();
+      const names = resourceMetrics.scopeMetrics.flatMap((scope) =>
+        scope.metrics.filter((metric) => metric.dataPoints.length > 0).map((metric) => metric.descriptor.name),
+      );
+      expect(names).toContain("stratacache.read.duration");
+      expect(names).not.toContain("db.client.operation.duration");
+    } finally {
+      own.dispose();
+      await ownProvider.shutdown();
+    }
   });
 });

@@ -21,6 +21,12 @@ describe.skipIf(env.skip)("observability recipe", () => {
       /db_client_operation_duration_count\{db_system_name="postgresql",db_operation_name="SELECT"\} \d+/,
     );
     expect(out).toMatch(/stratacache_health\{cache_dependency="redis",cache_state="ok"\} 1/);
+    expect(out).toMatch(
+      /stratacache_cache_lookups_total\{cache_name="observed_sessions",cache_result="miss",cache_tier="loader"\} 5/,
+    );
+    expect(out).toMatch(
+      /stratacache_cache_lookups_total\{cache_name="observed_sessions",cache_result="hit",cache_tier="l2"\} 5/,
+    );
     expect(out).toMatch(/^health: ready=true$/m);
     expect(out).toMatch(/^ {2}push \(push\): ok since /m);
     expect(out).toMatch(/^coherence on B: push lag [1-9]\d* samples, mean [\d.]+ ms/m);

@@ -50,7 +50,7 @@ try {
   server?.close();
   for (const runtime of replicas) await runtime.stop();
   await postgres?.close();
-  await redis?.cleanUp([namespace]);
+  await redis?.cleanUp([namespace, `${namespace}-sessions`]);
   await redis?.stop();
 }
 
@@ -59,7 +59,13 @@ async function demo(redis: RedisServer, postgres: PostgresServer): Promise<void>
     const runtime = createRuntime({
       modules: [
         postgres.module({ observed_products: { table: runTable("recipe_observability_products") } }),
-        redisModule({ url: redis.url, caches: { observed_products: { namespace, invalidationPush: true } } }),
+        redisModule({
+          url: redis.url,
+          caches: {
+            observed_products: { namespace, invalidationPush: true },
+            observed_sessions: { namespace: `${namespace}-sessions` }, // the cache API: stratacache.cache.* metrics
+          },
+        }),
       ],
       logger: silentLogger,
     });
@@ -92,12 +98,16 @@ async function demo(redis: RedisServer, postgres: PostgresServer): Promise<void>
   }
   await new Promise((resolve) => setTimeout(resolve, 100));
   for (const id of ids) await reader.get(id);
+  // The cache API on B: each key a loader miss, then a hit.
+  const sessions = b.cache("observed_sessions");
+  const keys = Array.from({ length: 5 }, (_, i) => `session-${i}-${process.pid}`);
+  for (let round = 0; round < 2; round++) for (const key of keys) await sessions.getOrSet(key, () => ({ user: key }));
 
   const response = await fetch(`http://127.0.0.1:${port}/metrics`);
   check(response.ok, `GET /metrics answered ${response.status}`);
   const text = await response.text();
   const wanted =
-    /^(stratacache_lookups_total|stratacache_fills_total|stratacache_invalidations_total|stratacache_invalidation_lag_(count|sum)|stratacache_read_duration_count|db_client_operation_duration_count|stratacache_l1_entries|stratacache_health\{.*\} 1$)/;
+    /^(stratacache_lookups_total|stratacache_cache_lookups_total|stratacache_cache_writes_total|stratacache_fills_total|stratacache_invalidations_total|stratacache_invalidation_lag_(count|sum)|stratacache_read_duration_count|db_client_operation_duration_count|stratacache_l1_entries|stratacache_health\{.*\} 1$)/;
   console.log(`GET http://127.0.0.1:${port}/metrics (stratacache lines):`);
   for (const line of text.split("\n")) {
     if (wanted.test(line)) console.log(`  ${line.replace(/,?otel_scope_name="stratacache"/, "")}`);
@@ -106,6 +116,8 @@ async function demo(redis: RedisServer, postgres: PostgresServer): Promise<void>
   check(/stratacache_invalidations_total\{[^}]*cache_source="push"/.test(text), "no push invalidations exported");
   check(/stratacache_invalidation_lag_count\{[^}]*\} [1-9]/.test(text), "no push lag in the exposition");
   check(!ids.some((id) => text.includes(id)), "a document id leaked into a metric label");
+  check(/stratacache_cache_lookups_total\{[^}]*cache_name="observed_sessions"/.test(text), "no cache API lookups");
+  check(!keys.some((key) => text.includes(key)), "a cache key leaked into a metric label");
 
   const health = b.health();
   console.log(`health: ready=${health.ready}`);

@@ -28,6 +28,7 @@ import type { RelayState, SlotStats } from "../capture-stats.js";
 import type { CapturedChange } from "../captured-change.js";
 import type { ChangeSink, ChangeSource, SourceStats } from "../change-source.js";
 import { DELETE_MESSAGE_PREFIX } from "../outbox/outbox-ddl.js";
+import type { RelayHealth } from "../relay-health.js";
 
 export interface LogicalSourceOptions {
   readonly url: string;
@@ -38,6 +39,8 @@ export interface LogicalSourceOptions {
   readonly pollIntervalMs: number;
   readonly logger: Logger;
   readonly clock: Clock;
+  /** Told of each failed and working session (the runtime's `change-capture` health; it then logs transitions). */
+  readonly health?: RelayHealth;
 }
 
 /** What we use of a pgoutput message (pg-logical-replication's `Message`), typed here so it stays optional. */
@@ -56,6 +59,7 @@ interface ReplicationService {
   on(event: "data", listener: (lsn: string, message: PgoutputMessage) => Promise<void>): unknown;
   on(event: "heartbeat", listener: (lsn: string, timestamp: number, shouldRespond: boolean) => void): unknown;
   on(event: "error", listener: (error: Error) => void): unknown;
+  on(event: "start", listener: () => void): unknown;
   subscribe(plugin: unknown, slot: string, uptoLsn: string): Promise<unknown>;
   acknowledge(lsn: string): Promise<boolean>;
   destroy(): Promise<unknown>;
@@ -161,6 +165,7 @@ export class LogicalSource implements ChangeSource {
         const code = (error as { code?: unknown } | null)?.code;
         if (code === SLOT_IN_USE) {
           this.#state = "standby"; // another runtime owns the slot
+          this.options.health?.succeeded();
           attempt = 0;
         } else if (code === SLOT_UNUSABLE) {
           await this.#recreateLostSlot(error).catch((e: unknown) => this.#fail(e));
@@ -187,10 +192,16 @@ export class LogicalSource implements ChangeSource {
   #fail(error: unknown): void {
     this.#failed++;
     this.#state = "failing";
-    this.#log.warn("capture-logical", "change capture: the replication slot consumer failed; retrying", {
-      slot: this.options.slot,
-      error: error instanceof Error ? error.message : String(error),
-    });
+    const message = error instanceof Error ? error.message : String(error);
+    const health = this.options.health;
+    // With a health monitor, it logs the transition (degraded, down, recovered) with this reason.
+    if (health !== undefined) health.failed(`replication slot ${this.options.slot}: consumer failed (${message})`);
+    else {
+      this.#log.warn("capture-logical", "change capture: the replication slot consumer failed; retrying", {
+        slot: this.options.slot,
+        error: message,
+      });
+    }
   }
 
   /** One replication session; resolves or rejects when the stream ends. */
@@ -225,6 +236,7 @@ export class LogicalSource implements ChangeSource {
       if (!streaming) {
         streaming = true;
         this.#state = "running";
+        this.options.health?.succeeded();
       }
       switch (message.tag) {
         case "begin":
@@ -280,6 +292,9 @@ export class LogicalSource implements ChangeSource {
         default:
           return;
       }
+    });
+    service.on("start", () => {
+      if (failure === undefined) this.options.health?.succeeded();
     });
     service.on("heartbeat", (lsn, _timestamp, shouldRespond) => {
       if (!shouldRespond || failure !== undefined) return;

@@ -18,6 +18,7 @@ import type { SqlDriver, SqlListener, SqlRow } from "../../repository/postgres/s
 import type { RelayState } from "../capture-stats.js";
 import type { CapturedChange } from "../captured-change.js";
 import type { ChangeSink, ChangeSource, SourceStats } from "../change-source.js";
+import type { RelayHealth } from "../relay-health.js";
 import { DOORBELL_CHANNEL, OUTBOX_TABLE } from "./outbox-ddl.js";
 
 export interface OutboxSourceOptions {
@@ -32,6 +33,8 @@ export interface OutboxSourceOptions {
   readonly applyTimeoutMs: number;
   readonly logger: Logger;
   readonly clock: Clock;
+  /** Told of each failed and working drain (the runtime's `change-capture` health; it then logs transitions). */
+  readonly health?: RelayHealth;
 }
 
 /** Depth is counted up to this many rows, so a huge backlog costs a bounded scan. */
@@ -172,13 +175,20 @@ export class OutboxSource implements ChangeSource {
         this.#lagMs = 0;
       }
       this.#state = "running";
+      this.options.health?.succeeded();
     } catch (error) {
       if (this.#stopped) return;
       this.#failed++;
       this.#state = "failing";
-      this.#log.warn("capture-relay", "change capture: applying outbox changes failed; retrying at the next poll", {
-        error: error instanceof Error ? error.message : String(error),
-      });
+      const message = error instanceof Error ? error.message : String(error);
+      const health = this.options.health;
+      // With a health monitor, it logs the transition (degraded, down, recovered) with this reason.
+      if (health !== undefined) health.failed(`outbox relay: applying changes failed (${message})`);
+      else {
+        this.#log.warn("capture-relay", "change capture: applying outbox changes failed; retrying at the next poll", {
+          error: message,
+        });
+      }
       await this.#measure().catch(() => {});
     }
   }

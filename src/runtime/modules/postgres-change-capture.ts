@@ -121,7 +121,7 @@ export function captureModule(
       }
       let source: ChangeSource | undefined;
       if (relay.enabled && mode === "outbox") {
-        source = new OutboxSource({ driver, ...relay, logger: env.logger, clock: env.clock });
+        source = new OutboxSource({ driver, ...relay, logger: env.logger, clock: env.clock, health: env.health });
       } else if (relay.enabled) {
         await loadReplication(); // a missing optional peer fails start with the fix in the message
         source = new LogicalSource({
@@ -132,6 +132,7 @@ export function captureModule(
           pollIntervalMs: relay.pollIntervalMs,
           logger: env.logger,
           clock: env.clock,
+          health: env.health,
         });
       } else {
         env.logger.warn(
