@@ -90,11 +90,13 @@ export class FillLease {
    * Waits for the keys whose claim is `held` by another token: re-claims them (`reclaim`, one call for all still
    * waiting) whenever a key is woken or a poll is due, until none is held or `maxWait` passed. A re-claim may grant
    * the lease to this caller (the holder released it or died). A failing `reclaim` ends the wait (timed out).
+   * `maxWaitMs`: this wait's bound, when not the spec's (a per-call option).
    */
   async settle<V>(
     keys: ReadonlyArray<string>,
     claims: ReadonlyArray<Claim<V>>,
     reclaim: (keys: ReadonlyArray<string>) => Promise<ReadonlyArray<Claim<V>>>,
+    maxWaitMs = this.spec.maxWaitMs,
   ): Promise<Array<Settled<V>>> {
     const out: Array<Settled<V>> = claims.map((claim) => ({ ...claim, timedOut: false }));
     this.counted(claims);
@@ -103,7 +105,7 @@ export class FillLease {
     if (pending.length === 0) return out;
     this.counters.waits += pending.length;
     const start = this.timers.now();
-    const deadline = start + this.spec.maxWaitMs;
+    const deadline = start + maxWaitMs;
     let delay = POLL_FIRST_MS;
     while (pending.length > 0) {
       const remaining = deadline - this.timers.now();
@@ -210,6 +212,11 @@ export class FillLease {
     if (wakers === undefined) return;
     this.#waiting.delete(key);
     for (const wake of wakers) wake();
+  }
+
+  /** Every key may have changed (a clear, a flush, a lost channel): every waiter re-claims at once. */
+  wakeAll(): void {
+    for (const key of [...this.#waiting.keys()]) this.wake(key);
   }
 
   #sleep(keys: ReadonlyArray<string>, ms: number): Promise<void> {

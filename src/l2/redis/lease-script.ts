@@ -6,7 +6,7 @@ import { FENCE_FUNCTION } from "./fence-script.js";
  * PX expiry: a lease key without one (planted, or left by a foreign writer) or of another type is dropped and
  * counts as absent, so nothing can wedge an id (the "lock without TTL" trap).
  */
-const LEASE_FUNCTIONS = `
+export const LEASE_FUNCTIONS = `
 local function leaseOf(lk)
   local v = redis.pcall('GET', lk)
   if type(v) == 'table' or (v and redis.call('PTTL', lk) == -1) then

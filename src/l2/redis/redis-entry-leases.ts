@@ -14,16 +14,17 @@ import {
 import { CommandDeadline } from "./redis-commands.js";
 
 /** The lease scripts, registered on the client (EVALSHA, reloaded by ioredis on NOSCRIPT). */
-interface LeaseCommands {
+export interface LeaseCommands {
   strataReadOrLease(numKeys: number, ...keysThenArgs: Array<string | number>): Promise<Array<string | number | null>>;
   strataLeasedFill(numKeys: number, ...keysThenArgs: Array<string | number>): Promise<number[]>;
   strataRenewLease(numKeys: number, ...keysThenArgs: Array<string | number>): Promise<number>;
   strataReleaseLease(numKeys: number, ...keysThenArgs: Array<string | number>): Promise<number>;
   strataTryLease(numKeys: number, ...keysThenArgs: Array<string | number>): Promise<number[]>;
 }
-type LeaseClient = (Redis | Cluster) & LeaseCommands;
+export type LeaseClient = (Redis | Cluster) & LeaseCommands;
 
-function withLeaseScripts(client: Redis | Cluster): LeaseClient {
+/** The client with the lease scripts defined (once per client). */
+export function withLeaseScripts(client: Redis | Cluster): LeaseClient {
   if (!("strataReadOrLease" in client)) {
     client.defineCommand("strataReadOrLease", { lua: READ_OR_LEASE_LUA });
     client.defineCommand("strataLeasedFill", { lua: LEASED_FILL_LUA });
