@@ -194,7 +194,7 @@ async function waitForFill(
   claim: KvClaim,
   s: GetOrSetSettings<unknown>,
 ): Promise<Loaded | { granted?: KvClaim; stale?: Loaded }> {
-  const settled = await lease.settle(key, claim, s.leaseMaxWaitMs ?? lease.spec.maxWaitMs, () => core.clock.now());
+  const settled = await lease.settle(key, claim, s.leaseMaxWaitMs ?? lease.spec.maxWaitMs);
   const found = settled.value.entry;
   const decoded = found === undefined ? undefined : decodeStored(core, found.value, s.schema);
   if (settled.state === "granted") return { granted: settled.value, stale: decoded };

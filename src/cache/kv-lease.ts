@@ -19,7 +19,7 @@ export interface KvClaim {
  * absorbed through `onError`, so a lease never turns a Redis fault into a failed getOrSet.
  */
 export class KvLease {
-  readonly #protocol: FillLease;
+  readonly #protocol: FillLease<KvClaim>;
   /** Whether a call used the lease yet (stats() shows lease counters from then on, or when the route asks). */
   used: boolean;
 
@@ -30,9 +30,14 @@ export class KvLease {
     readonly byDefault: boolean,
     pushed: boolean,
     private readonly onError: (operation: string, error: unknown) => void,
+    /** The cache's clock (entries' freshness is judged in its epoch ms). */
+    now: () => number,
     timers: LeaseTimers = realTimers,
   ) {
-    this.#protocol = new FillLease(spec, pushed, timers);
+    this.#protocol = new FillLease<KvClaim>(spec, pushed, timers, async (keys, tokens) => {
+      const reads = await this.leases.readOrLease(keys, tokens, this.#protocol.leaseMs, now());
+      return reads.map((read, i) => ({ value: { ...read, token: tokens[i]! }, state: read.state }));
+    });
     this.used = byDefault;
   }
 
@@ -50,16 +55,8 @@ export class KvLease {
   }
 
   /** Waits for another holder's fill of `key` (FillLease.settle): the entry then, a lease, or timed out. */
-  async settle(key: string, claim: KvClaim, maxWaitMs: number, now: () => number): Promise<Settled<KvClaim>> {
-    const [settled] = await this.#protocol.settle(
-      [key],
-      [{ value: claim, state: "held" }],
-      async (keys) => {
-        const reads = await this.leases.readOrLease(keys, [claim.token], this.#protocol.leaseMs, now());
-        return reads.map((read) => ({ value: { ...read, token: claim.token }, state: read.state }));
-      },
-      maxWaitMs,
-    );
+  async settle(key: string, claim: KvClaim, maxWaitMs: number): Promise<Settled<KvClaim>> {
+    const [settled] = await this.#protocol.settle([key], [{ value: claim, state: "held" }], [claim.token], maxWaitMs);
     return settled!;
   }
 

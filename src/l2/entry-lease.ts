@@ -33,12 +33,13 @@ export type LeasedPutResult = PutResult | "lost";
  */
 export interface EntryLeases {
   /**
-   * Per id, in order: the entry, and a lease for `token` (lasting `leaseMs`) when the entry is not fresh at `now`
-   * and nobody holds one. One round trip per hash slot.
+   * Per id, in order: the entry, and a lease for its token (lasting `leaseMs`) when the entry is not fresh at `now`
+   * and nobody holds one. `tokens`: one for every id, or one per id (waiters of several lookups polled together).
+   * One round trip per hash slot.
    */
   readOrLease(
     ids: ReadonlyArray<string>,
-    token: string,
+    tokens: string | ReadonlyArray<string>,
     leaseMs: number,
     now: number,
     slideMs?: number,

@@ -22,7 +22,9 @@ export interface LeaseHold {
  * failed read.
  */
 export class DocumentLease {
-  readonly #protocol: FillLease;
+  readonly #protocol: FillLease<EntryRead>;
+  /** The document's sliding window (constant per document: the batched re-claims use the last one seen). */
+  #slideMs = 0;
 
   constructor(
     private readonly leases: EntryLeases,
@@ -32,7 +34,10 @@ export class DocumentLease {
     private readonly onError: (operation: string, error: unknown) => void,
     timers: LeaseTimers = realTimers,
   ) {
-    this.#protocol = new FillLease(spec, pushed, timers);
+    this.#protocol = new FillLease<EntryRead>(spec, pushed, timers, async (ids, tokens) => {
+      const replies = await this.leases.readOrLease(ids, tokens, this.#protocol.leaseMs, clock.now(), this.#slideMs);
+      return replies.map((reply) => ({ value: reply.read, state: reply.state }));
+    });
   }
 
   get counters(): LeaseCounters {
@@ -67,7 +72,12 @@ export class DocumentLease {
     hold: LeaseHold,
     slideMs: number,
   ): Promise<Settled<EntryRead>[]> {
-    const reads = await this.#protocol.settle(ids, claims, (keys) => this.#lookup(keys, hold, slideMs));
+    this.#slideMs = slideMs;
+    const reads = await this.#protocol.settle(
+      ids,
+      claims,
+      ids.map(() => hold.token),
+    );
     reads.forEach((read, i) => {
       if (read.state === "granted") this.#held(hold, ids[i]!);
     });
@@ -90,6 +100,7 @@ export class DocumentLease {
   }
 
   async #lookup(ids: ReadonlyArray<string>, hold: LeaseHold, slideMs: number): Promise<Claim<EntryRead>[]> {
+    this.#slideMs = slideMs;
     const replies = await this.leases.readOrLease(ids, hold.token, this.#protocol.leaseMs, this.clock.now(), slideMs);
     return replies.map((reply, i) => {
       if (reply.state === "granted") this.#held(hold, ids[i]!);

@@ -16,6 +16,24 @@ export interface Settled<V> extends Claim<V> {
   readonly timedOut: boolean;
 }
 
+/**
+ * The batched re-claim of one lease user: per key, the claim that looking again (and leasing for `tokens[i]` when
+ * nobody holds the lease) finds. One call for every waiter of the process due at one poll tick.
+ */
+export type Reclaim<V> = (
+  keys: ReadonlyArray<string>,
+  tokens: ReadonlyArray<string>,
+) => Promise<ReadonlyArray<Claim<V>>>;
+
+/** One wait's next poll, queued for the process's batch (FillLease#poll). */
+interface Poll<V> {
+  readonly keys: ReadonlyArray<string>;
+  readonly tokens: ReadonlyArray<string>;
+  dueAt: number;
+  resolve(claims: ReadonlyArray<Claim<V>>): void;
+  reject(error: unknown): void;
+}
+
 /** Real time for waits and lease lives (Redis expires leases in real time); injectable for unit tests. */
 export interface LeaseTimers {
   /** Monotonic milliseconds. */
@@ -38,10 +56,18 @@ export const realTimers: LeaseTimers = {
   random: Math.random,
 };
 
-/** Polling backoff of waiters: 10 ms doubling to 50 ms (jittered); to 200 ms when push invalidation wakes them. */
+/**
+ * Polling backoff of waiters: 10 ms doubling to 40 ms; to 160 ms when push invalidation wakes them. Each period is
+ * a multiple of the previous, and a wait's polls fall on this process's grid of the period (offset by a random
+ * phase per process, so processes do not poll in step): waiters of one process poll together, in one batch.
+ */
 const POLL_FIRST_MS = 10;
-const POLL_MAX_MS = 50;
-const POLL_MAX_PUSHED_MS = 200;
+const POLL_MAX_MS = 40;
+const POLL_MAX_PUSHED_MS = 160;
+/** Waiters due within this long of a batch ride in it (timers of one grid tick fire a little apart). */
+const BATCH_WINDOW_MS = 2;
+/** This process's phase on the polling grid. */
+const PHASE = Math.random();
 /** The longest a holder keeps renewing: past it its leases lapse, whatever it is doing. */
 const MAX_HOLD_MS = 60_000;
 /** Timed-out waiters' own Postgres reads per process and document. */
@@ -58,19 +84,28 @@ let sequence = 0;
  * and the cap on timed-out waiters' own reads. The lease is an efficiency device only: the version fences decide
  * what is stored, and every path ends within `maxWait` plus one fetch even when the holder died or Redis failed.
  */
-export class FillLease {
+export class FillLease<V = unknown> {
   readonly counters = new LeaseCounters();
   readonly #ttl: LeaseTtl;
   readonly #cap = new OriginCap(ORIGIN_CAP);
-  /** Wake-ups of the waits in flight, per key. */
-  readonly #waiting = new Map<string, Set<() => void>>();
   readonly #pollMaxMs: number;
+  /** The polls queued for the next batch, and by key (a wake makes a key's polls due now). */
+  readonly #polls = new Set<Poll<V>>();
+  readonly #pollsByKey = new Map<string, Set<Poll<V>>>();
+  /** Whether the batching loop runs; what cuts its sleep short, and until when it sleeps. */
+  #polling = false;
+  #kick: (() => void) | undefined;
+  #sleepingUntil = Number.POSITIVE_INFINITY;
 
   constructor(
     readonly spec: LeaseSpec,
     /** Whether push invalidation wakes waiters (then polling is only a slow safety net). */
     pushed: boolean,
     private readonly timers: LeaseTimers = realTimers,
+    /** How waiters look again: every waiter of this lease user due at one tick, in one call. */
+    private readonly reclaim: Reclaim<V> = async () => {
+      throw new Error("FillLease: no reclaim given");
+    },
   ) {
     this.#ttl = new LeaseTtl(spec.ttlMs);
     this.#pollMaxMs = pushed ? POLL_MAX_PUSHED_MS : POLL_MAX_MS;
@@ -87,15 +122,16 @@ export class FillLease {
   }
 
   /**
-   * Waits for the keys whose claim is `held` by another token: re-claims them (`reclaim`, one call for all still
-   * waiting) whenever a key is woken or a poll is due, until none is held or `maxWait` passed. A re-claim may grant
-   * the lease to this caller (the holder released it or died). A failing `reclaim` ends the wait (timed out).
-   * `maxWaitMs`: this wait's bound, when not the spec's (a per-call option).
+   * Waits for the keys whose claim is `held` by another token: re-claims them (for `tokens[i]`) whenever a key is
+   * woken or a poll is due, until none is held or `maxWait` passed. The polls of every wait in this process that
+   * fall due together go in one `reclaim` call (one round trip per hash slot). A re-claim may grant the lease to this
+   * caller (the holder released it or died). A failing `reclaim` ends the wait (timed out). `maxWaitMs`: this
+   * wait's bound, when not the spec's (a per-call option).
    */
-  async settle<V>(
+  async settle(
     keys: ReadonlyArray<string>,
     claims: ReadonlyArray<Claim<V>>,
-    reclaim: (keys: ReadonlyArray<string>) => Promise<ReadonlyArray<Claim<V>>>,
+    tokens: ReadonlyArray<string>,
     maxWaitMs = this.spec.maxWaitMs,
   ): Promise<Array<Settled<V>>> {
     const out: Array<Settled<V>> = claims.map((claim) => ({ ...claim, timedOut: false }));
@@ -106,18 +142,21 @@ export class FillLease {
     this.counters.waits += pending.length;
     const start = this.timers.now();
     const deadline = start + maxWaitMs;
-    let delay = POLL_FIRST_MS;
+    let period = POLL_FIRST_MS;
     while (pending.length > 0) {
-      const remaining = deadline - this.timers.now();
-      if (remaining <= 0) break;
-      await this.#sleep(
-        pending.map((i) => keys[i]!),
-        Math.min(remaining, delay * (0.5 + this.timers.random())),
-      );
-      delay = Math.min(delay * 2, this.#pollMaxMs);
+      const now = this.timers.now();
+      if (deadline - now <= 0) break;
+      // The next tick of this period's grid, at least half a period away (a first poll comes after 5–15 ms).
+      const tick = (Math.floor((now + period / 2) / period - PHASE) + 1 + PHASE) * period;
+      const dueAt = Math.min(deadline, tick);
+      period = Math.min(period * 2, this.#pollMaxMs);
       let replies: ReadonlyArray<Claim<V>>;
       try {
-        replies = await reclaim(pending.map((i) => keys[i]!));
+        replies = await this.#poll(
+          pending.map((i) => keys[i]!),
+          pending.map((i) => tokens[i]!),
+          dueAt,
+        );
       } catch {
         break;
       }
@@ -134,6 +173,71 @@ export class FillLease {
     this.counters.holderTimeouts += pending.length;
     this.counters.waitMs += this.timers.now() - start;
     return out;
+  }
+
+  /** Queues one poll, answered by the batch it falls in (or earlier, when one of its keys is woken). */
+  #poll(keys: ReadonlyArray<string>, tokens: ReadonlyArray<string>, dueAt: number): Promise<ReadonlyArray<Claim<V>>> {
+    return new Promise((resolve, reject) => {
+      const poll: Poll<V> = { keys, tokens, dueAt, resolve, reject };
+      this.#polls.add(poll);
+      for (const key of keys) {
+        let set = this.#pollsByKey.get(key);
+        if (set === undefined) {
+          set = new Set();
+          this.#pollsByKey.set(key, set);
+        }
+        set.add(poll);
+      }
+      if (!this.#polling) {
+        this.#polling = true;
+        queueMicrotask(() => void this.#batches()); // after the polls queued in this same turn
+      } else if (dueAt < this.#sleepingUntil) this.#kick?.();
+    });
+  }
+
+  /** The batching loop: sleeps until the earliest poll is due, then sends every poll due by then in one call. */
+  async #batches(): Promise<void> {
+    while (this.#polls.size > 0) {
+      let next = Number.POSITIVE_INFINITY;
+      for (const poll of this.#polls) if (poll.dueAt < next) next = poll.dueAt;
+      const wait = next - this.timers.now();
+      if (wait > 0) {
+        this.#sleepingUntil = next;
+        await this.timers.sleep(wait, (resolve) => {
+          this.#kick = resolve;
+        });
+        this.#kick = undefined;
+        this.#sleepingUntil = Number.POSITIVE_INFINITY;
+        continue;
+      }
+      const horizon = this.timers.now() + BATCH_WINDOW_MS;
+      const batch: Array<Poll<V>> = [];
+      for (const poll of this.#polls) if (poll.dueAt <= horizon) batch.push(poll);
+      for (const poll of batch) this.#unqueue(poll);
+      try {
+        const replies = await this.reclaim(
+          batch.flatMap((poll) => poll.keys),
+          batch.flatMap((poll) => poll.tokens),
+        );
+        let at = 0;
+        for (const poll of batch) {
+          poll.resolve(replies.slice(at, at + poll.keys.length));
+          at += poll.keys.length;
+        }
+      } catch (error) {
+        for (const poll of batch) poll.reject(error);
+      }
+    }
+    this.#polling = false;
+  }
+
+  #unqueue(poll: Poll<V>): void {
+    this.#polls.delete(poll);
+    for (const key of poll.keys) {
+      const set = this.#pollsByKey.get(key);
+      set?.delete(poll);
+      if (set?.size === 0) this.#pollsByKey.delete(key);
+    }
   }
 
   /** Counts the leases granted in a lookup that is not waited on (`settle` counts its own). */
@@ -206,39 +310,22 @@ export class FillLease {
     return this.#cap.run(fetch);
   }
 
-  /** The key changed or was filled (a push invalidation, or a local write): its waiters re-claim at once. */
+  /**
+   * The key changed or was filled (a push invalidation, or a local write): its waiters re-claim at once, together
+   * with every other key woken in the same turn (one push message invalidates many keys).
+   */
   wake(key: string): void {
-    const wakers = this.#waiting.get(key);
-    if (wakers === undefined) return;
-    this.#waiting.delete(key);
-    for (const wake of wakers) wake();
+    const polls = this.#pollsByKey.get(key);
+    if (polls === undefined) return;
+    const now = this.timers.now();
+    for (const poll of polls) poll.dueAt = Math.min(poll.dueAt, now);
+    this.#kick?.();
   }
 
   /** Every key may have changed (a clear, a flush, a lost channel): every waiter re-claims at once. */
   wakeAll(): void {
-    for (const key of [...this.#waiting.keys()]) this.wake(key);
-  }
-
-  #sleep(keys: ReadonlyArray<string>, ms: number): Promise<void> {
-    let registered: (() => void) | undefined;
-    const done = this.timers.sleep(ms, (resolve) => {
-      registered = resolve;
-      for (const key of keys) {
-        let set = this.#waiting.get(key);
-        if (set === undefined) {
-          set = new Set();
-          this.#waiting.set(key, set);
-        }
-        set.add(resolve);
-      }
-    });
-    return done.finally(() => {
-      if (registered === undefined) return;
-      for (const key of keys) {
-        const set = this.#waiting.get(key);
-        set?.delete(registered);
-        if (set?.size === 0) this.#waiting.delete(key);
-      }
-    });
+    const now = this.timers.now();
+    for (const poll of this.#polls) poll.dueAt = Math.min(poll.dueAt, now);
+    this.#kick?.();
   }
 }

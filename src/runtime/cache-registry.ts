@@ -92,6 +92,7 @@ export class CacheRegistry {
           error: error instanceof Error ? error.message : String(error),
         });
       },
+      () => this.clock.now(),
     );
   }
 

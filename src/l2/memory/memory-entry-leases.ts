@@ -21,12 +21,13 @@ export class MemoryEntryLeases implements EntryLeases {
 
   async readOrLease(
     ids: ReadonlyArray<string>,
-    token: string,
+    tokens: string | ReadonlyArray<string>,
     leaseMs: number,
     now: number,
     slideMs = 0,
   ): Promise<LeaseRead[]> {
-    return ids.map((id) => {
+    return ids.map((id, i) => {
+      const token = typeof tokens === "string" ? tokens : tokens[i]!;
       const read = this.#read(id, slideMs);
       if (typeof read !== "string" && read.freshUntil > now) return { read, state: "fresh" };
       if (this.#holder(id) !== undefined) return { read, state: "held" };

@@ -18,15 +18,18 @@ end
 `;
 
 /**
- * Read or lease. KEYS: entry, idle clock, lease per id. ARGV: token, lease ms, now (ms), sliding window (0: off).
+ * Read or lease. KEYS: entry, idle clock, lease per id. ARGV: lease ms, now (ms), sliding window (0: off), then one
+ * token per id (the token its lease goes to: waiters of several lookups are polled in one call).
  * Per id, two values: the entry bytes (nil when absent or idle too long) and 0 = fresh by its header (no lease
  * taken), 1 = lease granted to the token, 2 = another token holds the lease. Only the header's rev and freshUntil
  * are read (entry-envelope.ts); whether the entry is usable stays the coordinator's decision.
  */
 export const READ_OR_LEASE_LUA = `${LEASE_FUNCTIONS}
-local token, ms, now, slide = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local ms, now, slide = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local out = {}
+local n = 3
 for i = 1, #KEYS, 3 do
+  n = n + 1
   local v = redis.pcall('GET', KEYS[i])
   if type(v) == 'table' then v = '' end -- another type: an empty value, which decodes as corrupt (a miss)
   if v and slide > 0 and redis.call('PEXPIRE', KEYS[i + 1], slide) == 0 then v = false end
@@ -36,7 +39,7 @@ for i = 1, #KEYS, 3 do
   if rev and rev ~= 'T' and tonumber(fresh) > now then
     state = 0
   elseif not leaseOf(KEYS[i + 2]) then
-    redis.call('SET', KEYS[i + 2], token, 'PX', ms)
+    redis.call('SET', KEYS[i + 2], ARGV[n], 'PX', ms)
     state = 1
   end
   out[#out + 1] = v

@@ -65,7 +65,7 @@ export class RedisEntryLeases implements EntryLeases {
 
   async readOrLease(
     ids: ReadonlyArray<string>,
-    token: string,
+    tokens: string | ReadonlyArray<string>,
     leaseMs: number,
     now: number,
     slideMs = 0,
@@ -75,11 +75,13 @@ export class RedisEntryLeases implements EntryLeases {
     await Promise.all(
       this.#slots(ids).map(async (group) => {
         const keys: string[] = [];
+        const owners: string[] = [];
         for (const i of group) {
           const id = ids[i]!;
           keys.push(idKey(this.prefix, id), idKey(this.clockPrefix, id), this.leaseKey(id));
+          owners.push(typeof tokens === "string" ? tokens : tokens[i]!);
         }
-        const call = this.#client.strataReadOrLease(keys.length, ...keys, token, ms, Math.floor(now), slideMs);
+        const call = this.#client.strataReadOrLease(keys.length, ...keys, ms, Math.floor(now), slideMs, ...owners);
         const reply = await this.#bound(call, "read or lease");
         group.forEach((index, j) => {
           const raw = reply[j * 2];
