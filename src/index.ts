@@ -77,6 +77,8 @@ export type {
   InvalidationLagEvent,
   InvalidationSource,
   L1FlushEvent,
+  LeaseAction,
+  LeaseEvent,
   PushEvent,
   ReadEvent,
   ReadOutcome,

@@ -32,12 +32,15 @@ export class KvLease {
     private readonly onError: (operation: string, error: unknown) => void,
     /** The cache's clock (entries' freshness is judged in its epoch ms). */
     now: () => number,
+    /** The cache's name, for lease events. */
+    name: string,
     timers: LeaseTimers = realTimers,
   ) {
     this.#protocol = new FillLease<KvClaim>(spec, pushed, timers, async (keys, tokens) => {
       const reads = await this.leases.readOrLease(keys, tokens, this.#protocol.leaseMs, now());
       return reads.map((read, i) => ({ value: { ...read, token: tokens[i]! }, state: read.state }));
     });
+    this.#protocol.events = { document: name, source: "cache" };
     this.used = byDefault;
   }
 
@@ -50,7 +53,7 @@ export class KvLease {
     this.used = true;
     const token = this.#protocol.token();
     const [read] = await this.leases.readOrLease([key], [token], this.#protocol.leaseMs, now);
-    if (read!.state === "granted") this.#protocol.took(1);
+    if (read!.state === "granted") this.#protocol.took([key]);
     return { entry: read!.entry, state: read!.state, token };
   }
 
@@ -92,7 +95,7 @@ export class KvLease {
     this.used = true;
     try {
       const won = await this.leases.tryLease(key, token, this.#protocol.leaseMs);
-      if (won) this.#protocol.took(1);
+      if (won) this.#protocol.took([key]);
       else this.counters.refreshesSkipped++;
       return won;
     } catch (error) {

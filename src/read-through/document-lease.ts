@@ -33,11 +33,14 @@ export class DocumentLease {
     private readonly clock: Clock,
     private readonly onError: (operation: string, error: unknown) => void,
     timers: LeaseTimers = realTimers,
+    /** The document's name, for lease events. */
+    document = "",
   ) {
     this.#protocol = new FillLease<EntryRead>(spec, pushed, timers, async (ids, tokens) => {
       const replies = await this.leases.readOrLease(ids, tokens, this.#protocol.leaseMs, clock.now(), this.#slideMs);
       return replies.map((reply) => ({ value: reply.read, state: reply.state }));
     });
+    this.#protocol.events = { document, source: "document" };
   }
 
   get counters(): LeaseCounters {
@@ -61,7 +64,7 @@ export class DocumentLease {
     const reads = wait
       ? await this.settle(ids, first, hold, slideMs)
       : first.map((claim) => ({ ...claim, timedOut: false }));
-    if (!wait) this.#protocol.counted(first);
+    if (!wait) this.#protocol.counted(ids, first);
     return { hold, reads };
   }
 
@@ -115,8 +118,9 @@ export class DocumentLease {
       won.forEach((taken, i) => {
         if (taken) this.#held(hold, ids[i]!);
       });
-      const taken = won.filter(Boolean).length;
-      this.#protocol.took(taken);
+      const takenIds = ids.filter((_, i) => won[i]);
+      const taken = takenIds.length;
+      this.#protocol.took(takenIds);
       this.counters.refreshesSkipped += won.length - taken;
       return won;
     } catch (error) {

@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { LeaseState } from "../l2/entry-lease.js";
+import { leaseChannel } from "../observability/event-channels.js";
+import { publishLease } from "../observability/publish.js";
 import type { LeaseSpec } from "../spec/document-spec.js";
 import { LeaseCounters } from "./lease-stats.js";
 import { LeaseTtl } from "./lease-ttl.js";
@@ -96,6 +98,8 @@ export class FillLease<V = unknown> {
   #polling = false;
   #kick: (() => void) | undefined;
   #sleepingUntil = Number.POSITIVE_INFINITY;
+  /** What lease events (`stratacache:lease`) name: the document or cache, and which kind. */
+  events: { readonly document: string; readonly source: "document" | "cache" } = { document: "", source: "document" };
 
   constructor(
     readonly spec: LeaseSpec,
@@ -135,7 +139,7 @@ export class FillLease<V = unknown> {
     maxWaitMs = this.spec.maxWaitMs,
   ): Promise<Array<Settled<V>>> {
     const out: Array<Settled<V>> = claims.map((claim) => ({ ...claim, timedOut: false }));
-    this.counted(claims);
+    this.counted(keys, claims);
     let pending: number[] = [];
     for (let i = 0; i < claims.length; i++) if (claims[i]!.state === "held") pending.push(i);
     if (pending.length === 0) return out;
@@ -165,11 +169,17 @@ export class FillLease<V = unknown> {
         const reply = replies[j]!;
         out[index] = { ...reply, timedOut: false };
         if (reply.state === "held") still.push(index);
-        else if (reply.state === "granted") this.counters.granted++;
+        else {
+          if (reply.state === "granted") this.counters.granted++;
+          if (leaseChannel.hasSubscribers) this.#waited(keys[index]!, reply.state, start);
+        }
       });
       pending = still;
     }
-    for (const i of pending) out[i] = { ...out[i]!, state: "held", timedOut: true };
+    for (const i of pending) {
+      out[i] = { ...out[i]!, state: "held", timedOut: true };
+      if (leaseChannel.hasSubscribers) this.#waited(keys[i]!, "held", start);
+    }
     this.counters.holderTimeouts += pending.length;
     this.counters.waitMs += this.timers.now() - start;
     return out;
@@ -240,14 +250,32 @@ export class FillLease<V = unknown> {
     }
   }
 
-  /** Counts the leases granted in a lookup that is not waited on (`settle` counts its own). */
-  counted(claims: ReadonlyArray<Claim<unknown>>): void {
-    for (const claim of claims) if (claim.state === "granted") this.counters.granted++;
+  /** Counts (and reports) the leases granted in a lookup (`settle` counts its re-claims itself). */
+  counted(keys: ReadonlyArray<string>, claims: ReadonlyArray<Claim<unknown>>): void {
+    claims.forEach((claim, i) => {
+      if (claim.state !== "granted") return;
+      this.counters.granted++;
+      if (leaseChannel.hasSubscribers) this.#granted(keys[i]!);
+    });
   }
 
-  /** Counts a lease taken outside `settle` (try-only). */
-  took(count: number): void {
-    this.counters.granted += count;
+  /** Counts (and reports) leases taken outside a lookup (try-only). */
+  took(keys: ReadonlyArray<string>): void {
+    this.counters.granted += keys.length;
+    if (leaseChannel.hasSubscribers) for (const key of keys) this.#granted(key);
+  }
+
+  #granted(key: string): void {
+    const { document, source } = this.events;
+    publishLease(document, source, key, "granted", undefined, 0);
+  }
+
+  /** A wait that ended: filled (`fresh`), granted, or timed out (`held`). */
+  #waited(key: string, state: LeaseState, start: number): void {
+    const { document, source } = this.events;
+    const outcome = state === "held" ? "timeout" : state === "granted" ? "granted" : "filled";
+    publishLease(document, source, key, "waited", outcome, this.timers.now() - start);
+    if (outcome === "granted") this.#granted(key); // the re-claim took the lease: counted as granted too
   }
 
   /**

@@ -141,8 +141,14 @@ export class ReadThroughCoordinator {
     this.#lease =
       leaseSpec === undefined || parts.leases === undefined || parts.entries === undefined
         ? undefined
-        : new DocumentLease(parts.leases.entries, leaseSpec, parts.leases.pushed, parts.clock, (operation, error) =>
-            this.#l2Error(operation, error),
+        : new DocumentLease(
+            parts.leases.entries,
+            leaseSpec,
+            parts.leases.pushed,
+            parts.clock,
+            (operation, error) => this.#l2Error(operation, error),
+            undefined,
+            parts.document,
           );
   }
 

@@ -93,6 +93,7 @@ export class CacheRegistry {
         });
       },
       () => this.clock.now(),
+      core.name,
     );
   }
 

@@ -1,12 +1,24 @@
 /**
  * getOrSet's fill lease in one process, runtimes side by side on one Redis (the cross-process cases are in
  * kv-lease-processes.test.ts): a holder whose loader throws releases the lease, so a waiter leases and loads at
- * once; Redis down leaves getOrSet answered by the loader; the options are checked and a call can opt out.
+ * once; Redis down leaves getOrSet answered by the loader; the options are checked and a call can opt out; lease
+ * events (`stratacache:lease`) and the OTel adapter's lease counters.
  */
+
+/** A pull reader: `collect()` on demand. */
+class TestReader extends MetricReader {
+  protected async onForceFlush(): Promise<void> {}
+  protected async onShutdown(): Promise<void> {}
+}
+
 import { randomUUID } from "node:crypto";
+import diagnostics_channel from "node:diagnostics_channel";
+import type { Attributes } from "@opentelemetry/api";
+import { type DataPoint, MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Runtime } from "../../src/index.js";
-import { createRuntime, redisModule, silentLogger } from "../../src/index.js";
+import type { LeaseEvent, Runtime } from "../../src/index.js";
+import { createRuntime, redisModule, STRATACACHE_CHANNELS, silentLogger } from "../../src/index.js";
+import { instrumentStratacache } from "../../src/otel/index.js";
 import { waitUntil } from "../support/eventually.js";
 import { integrationEnv } from "../support/services.js";
 import { proxiedUrl, proxyTo, type TcpProxy } from "../support/tcp-proxy.js";
@@ -76,5 +88,52 @@ describe.skipIf(env.skip)("getOrSet fill lease", () => {
     const leased = await start(`kl:${randomUUID().slice(0, 8)}`, true);
     expect(await leased.getOrSet("c", async () => 3, { lease: false })).toBe(3);
     expect(leased.stats().lease).toMatchObject({ granted: 0 });
+  });
+
+  it("publishes the grant and the wait on stratacache:lease; the OTel adapter counts them", async () => {
+    const namespace = `kl:${randomUUID().slice(0, 8)}`;
+    const lease = { ttl: "60s", maxWait: "60s" };
+    const holder = await start(namespace, lease);
+    const waiter = await start(namespace, lease);
+    const events: LeaseEvent[] = [];
+    const onLease = (message: unknown) => events.push(message as LeaseEvent);
+    diagnostics_channel.subscribe(STRATACACHE_CHANNELS.lease, onLease);
+    const reader = new TestReader();
+    const meterProvider = new MeterProvider({ readers: [reader] });
+    const instrumentation = instrumentStratacache({ meterProvider, spans: false });
+    try {
+      let open: (value: string) => void = () => {};
+      const held = holder.getOrSet("k", () => new Promise<string>((resolve) => (open = resolve)));
+      await waitUntil(() => holder.stats().lease?.granted === 1);
+      const waited = waiter.getOrSet("k", async () => "not this");
+      await waitUntil(() => waiter.stats().lease?.waits === 1);
+      open("filled");
+      expect([await held, await waited]).toEqual(["filled", "filled"]);
+      expect(events.map(({ waitMs, ...rest }) => rest)).toEqual([
+        { document: "c", source: "cache", id: "k", action: "granted", outcome: undefined },
+        { document: "c", source: "cache", id: "k", action: "waited", outcome: "filled" },
+      ]);
+      const { resourceMetrics } = await reader.collect();
+      const points = new Map<string, number>();
+      const key = (name: string, attributes: Attributes) =>
+        `${name}|${Object.entries(attributes)
+          .map(([k, v]) => `${k}=${String(v)}`)
+          .sort()
+          .join(",")}`;
+      for (const scope of resourceMetrics.scopeMetrics) {
+        for (const metric of scope.metrics) {
+          for (const point of metric.dataPoints as DataPoint<number>[]) {
+            points.set(key(metric.descriptor.name, point.attributes), point.value);
+          }
+        }
+      }
+      const attrs = { "cache.document": "c", "cache.source": "cache" };
+      expect(points.get(key("stratacache.lease.grants", attrs))).toBe(1);
+      expect(points.get(key("stratacache.lease.waits", { ...attrs, "cache.result": "filled" }))).toBe(1);
+    } finally {
+      diagnostics_channel.unsubscribe(STRATACACHE_CHANNELS.lease, onLease);
+      instrumentation.dispose();
+      await meterProvider.shutdown();
+    }
   });
 });
