@@ -86,6 +86,7 @@ export interface LeaseEvent {
   readonly source: "document" | "cache";
   /** The document id, or the cache key. */
   readonly id: string;
+  /** What happened (see LeaseAction). */
   readonly action: LeaseAction;
   /** For `waited`: how it ended; undefined for `granted`. */
   readonly outcome: "filled" | "granted" | "timeout" | undefined;
