@@ -148,6 +148,8 @@ function lead(
   const lease = claim === undefined ? undefined : core.lease;
   let flight: Promise<Loaded> | undefined;
   const run = async (): Promise<Loaded> => {
+    // Another process's loader just returned nothing (an absent marker): so does this call, without loading.
+    if (claim?.state === "absent") return { value: undefined, tier: "l2" };
     let held = claim?.state === "granted" ? claim : undefined;
     let fallback = false;
     if (claim?.state === "held" && lease !== undefined) {
@@ -198,6 +200,7 @@ async function waitForFill(
   const found = settled.value.entry;
   const decoded = found === undefined ? undefined : decodeStored(core, found.value, s.schema);
   if (settled.state === "granted") return { granted: settled.value, stale: decoded };
+  if (settled.state === "absent") return { value: undefined, tier: "l2" };
   if (decoded !== undefined && found !== undefined) {
     if (found.freshUntil === 0 || core.clock.now() < found.freshUntil) {
       return { value: decoded.value, tier: "l2" };
@@ -308,7 +311,12 @@ async function fill(
   }
   const lease = held === undefined ? undefined : core.lease;
   if (writes.length === 0) {
-    if (lease !== undefined) lease.release(values[0]![0], held!.token); // not cacheable: waiters load themselves
+    if (lease !== undefined) {
+      const [key, value] = values[0]!;
+      // Nothing to cache: an undefined tells the waiters (absent marker); a value too large lets them load it.
+      if (value === undefined) lease.markAbsent(key, held!.token);
+      else lease.release(key, held!.token);
+    }
     return;
   }
   try {

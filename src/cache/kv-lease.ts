@@ -90,6 +90,13 @@ export class KvLease {
     this.leases.release(key, token).catch((error: unknown) => this.onError("release lease", error));
   }
 
+  /** The holder's loader returned nothing to cache: its waiters read "absent" for one lease life, not load again. */
+  markAbsent(key: string, token: string): void {
+    this.leases
+      .markAbsent(key, token, this.#protocol.leaseMs)
+      .catch((error: unknown) => this.onError("mark absent", error));
+  }
+
   /** A try-only lease (early refresh); false when someone holds it (counted as skipped) or the store failed. */
   async tryLease(key: string, token: string): Promise<boolean> {
     this.used = true;

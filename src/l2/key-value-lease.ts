@@ -14,8 +14,8 @@ import type { EntryWrite, StoredEntry } from "./key-value-store.js";
 export interface KeyValueLeases {
   /**
    * Per key, in order: its live entry (a stale one too: grace data) and the lease state — `"fresh"` (live and
-   * fresh at `now`, no lease taken), `"granted"` (the lease is now `tokens[i]`'s, lasting `leaseMs`) or `"held"`
-   * (another token holds it). One round trip.
+   * fresh at `now`, no lease taken), `"granted"` (the lease is now `tokens[i]`'s, lasting `leaseMs`), `"held"`
+   * (another token holds it) or `"absent"` (a holder's loader just returned nothing: markAbsent). One round trip.
    */
   readOrLease(
     keys: ReadonlyArray<string>,
@@ -29,6 +29,8 @@ export interface KeyValueLeases {
   renew(key: string, token: string, leaseMs: number): Promise<boolean>;
   /** Drops the lease `token` holds on `key` (a holder that will not fill: the loader failed). */
   release(key: string, token: string): Promise<void>;
+  /** Turns the lease `token` holds into the absent marker for `leaseMs` (the loader returned nothing to cache). */
+  markAbsent(key: string, token: string, leaseMs: number): Promise<void>;
   /** Takes the lease only if nobody holds it (early refresh: whoever loses keeps serving the entry). */
   tryLease(key: string, token: string, leaseMs: number): Promise<boolean>;
 }

@@ -32,6 +32,7 @@ export class SealedKeyValueStore implements KeyValueStore {
         fill: (entry, token) => leases.fill(this.#seal(entry), token),
         renew: (key, token, leaseMs) => leases.renew(key, token, leaseMs),
         release: (key, token) => leases.release(key, token),
+        markAbsent: (key, token, leaseMs) => leases.markAbsent(key, token, leaseMs),
         tryLease: (key, token, leaseMs) => leases.tryLease(key, token, leaseMs),
       };
     }

@@ -74,7 +74,8 @@ export interface FillEvent {
  * What a fill lease event reports:
  * - `granted`: this process took the lease on the key (it loads and fills; on a miss, a re-claim, or try-only);
  * - `waited`: a wait for another process's fill ended — `outcome` `filled` (the entry came), `granted` (the holder
- *   released it or died: the lease came here), or `timeout` (`maxWait` passed: grace data or an own load follows).
+ *   released it or died: the lease came here), `absent` (the holder found nothing: no row, or a loader's
+ *   `undefined`), or `timeout` (`maxWait` passed: grace data or an own load follows).
  */
 export type LeaseAction = "granted" | "waited";
 
@@ -89,7 +90,7 @@ export interface LeaseEvent {
   /** What happened (see LeaseAction). */
   readonly action: LeaseAction;
   /** For `waited`: how it ended; undefined for `granted`. */
-  readonly outcome: "filled" | "granted" | "timeout" | undefined;
+  readonly outcome: "filled" | "granted" | "absent" | "timeout" | undefined;
   /** For `waited`: milliseconds the wait took; 0 for `granted`. */
   readonly waitMs: number;
 }

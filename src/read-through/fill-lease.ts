@@ -270,10 +270,10 @@ export class FillLease<V = unknown> {
     publishLease(document, source, key, "granted", undefined, 0);
   }
 
-  /** A wait that ended: filled (`fresh`), granted, or timed out (`held`). */
+  /** A wait that ended: filled (`fresh`), granted, absent, or timed out (`held`). */
   #waited(key: string, state: LeaseState, start: number): void {
     const { document, source } = this.events;
-    const outcome = state === "held" ? "timeout" : state === "granted" ? "granted" : "filled";
+    const outcome = state === "held" ? "timeout" : state === "fresh" ? "filled" : state;
     publishLease(document, source, key, "waited", outcome, this.timers.now() - start);
     if (outcome === "granted") this.#granted(key); // the re-claim took the lease: counted as granted too
   }

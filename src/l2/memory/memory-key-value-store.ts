@@ -1,3 +1,4 @@
+import { ABSENT_MARKER } from "../entry-lease.js";
 import type { KeyValueLeases, KvLeaseRead } from "../key-value-lease.js";
 import type { EntryWrite, KeyValueStore, StoredEntry } from "../key-value-store.js";
 import { nextCount } from "../kv-counter.js";
@@ -16,7 +17,9 @@ export class MemoryKeyValueStore implements KeyValueStore {
       keys.map((key, i): KvLeaseRead => {
         const entry = this.#live(key);
         if (entry !== undefined && (entry.freshUntil === 0 || entry.freshUntil > now)) return { entry, state: "fresh" };
-        if (this.#holder(key) !== undefined) return { entry, state: "held" };
+        const holder = this.#holder(key);
+        if (holder === ABSENT_MARKER) return { entry, state: "absent" };
+        if (holder !== undefined) return { entry, state: "held" };
         this.keyspace.set(this.leasePrefix + key, tokens[i] as string, Math.max(1, Math.ceil(leaseMs)));
         return { entry, state: "granted" };
       }),
@@ -32,6 +35,11 @@ export class MemoryKeyValueStore implements KeyValueStore {
     },
     release: async (key, token) => {
       if (this.#holder(key) === token) this.keyspace.delete(this.leasePrefix + key);
+    },
+    markAbsent: async (key, token, leaseMs) => {
+      if (this.#holder(key) === token) {
+        this.keyspace.set(this.leasePrefix + key, ABSENT_MARKER, Math.max(1, Math.ceil(leaseMs)));
+      }
     },
     tryLease: async (key, token, leaseMs) => {
       if (this.#holder(key) !== undefined) return false;

@@ -118,7 +118,7 @@ return s
  * Read or lease (getOrSet with a lease). KEYS: generation, then per key its entry and its fill lease. ARGV: tag
  * prefix, lease ms, now (epoch ms), then one token per key. Per key two values: the live entry's bytes (nil when
  * absent or not live; a stale one is returned: grace data) and 0 = fresh (no lease taken), 1 = lease granted to its
- * token, 2 = another token holds the lease. Fresh: a plain value, or an envelope whose freshUntil is 0 or after now.
+ * token, 2 = another token holds the lease, 3 = marked absent (the holder's loader returned nothing). Fresh: a plain value, or an envelope whose freshUntil is 0 or after now.
  */
 export const KV_READ_OR_LEASE_LUA = `${KV_LIVE_FUNCTIONS}${LEASE_FUNCTIONS}
 local tagPrefix, ms, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
@@ -136,9 +136,14 @@ for i = 2, #KEYS, 2 do
   end
   if fresh and (fresh == 0 or fresh > now) then
     state = 0
-  elseif not leaseOf(KEYS[i + 1]) then
-    redis.call('SET', KEYS[i + 1], ARGV[n], 'PX', ms)
-    state = 1
+  else
+    local holder = leaseOf(KEYS[i + 1])
+    if holder == '!absent' then
+      state = 3
+    elseif not holder then
+      redis.call('SET', KEYS[i + 1], ARGV[n], 'PX', ms)
+      state = 1
+    end
   end
   out[#out + 1] = v
   out[#out + 1] = state

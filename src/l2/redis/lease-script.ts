@@ -21,8 +21,9 @@ end
  * Read or lease. KEYS: entry, idle clock, lease per id. ARGV: lease ms, now (ms), sliding window (0: off), then one
  * token per id (the token its lease goes to: waiters of several lookups are polled in one call).
  * Per id, two values: the entry bytes (nil when absent or idle too long) and 0 = fresh by its header (no lease
- * taken), 1 = lease granted to the token, 2 = another token holds the lease. Only the header's rev and freshUntil
- * are read (entry-envelope.ts); whether the entry is usable stays the coordinator's decision.
+ * taken), 1 = lease granted to the token, 2 = another token holds the lease, 3 = a holder marked the id absent.
+ * Only the header's rev and freshUntil are read (entry-envelope.ts); whether the entry is usable stays the
+ * coordinator's decision.
  */
 export const READ_OR_LEASE_LUA = `${LEASE_FUNCTIONS}
 local ms, now, slide = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -38,9 +39,14 @@ for i = 1, #KEYS, 3 do
   if v then rev, fresh = string.match(v, '^s1|[^|]*|%d+|([%dT]+)|%d+|%d+|(%d+)|') end
   if rev and rev ~= 'T' and tonumber(fresh) > now then
     state = 0
-  elseif not leaseOf(KEYS[i + 2]) then
-    redis.call('SET', KEYS[i + 2], ARGV[n], 'PX', ms)
-    state = 1
+  else
+    local holder = leaseOf(KEYS[i + 2])
+    if holder == '!absent' then
+      state = 3
+    elseif not holder then
+      redis.call('SET', KEYS[i + 2], ARGV[n], 'PX', ms)
+      state = 1
+    end
   end
   out[#out + 1] = v
   out[#out + 1] = state
@@ -92,3 +98,13 @@ for i = 1, #KEYS do
   end
 end
 return out`;
+
+/**
+ * Absent markers. KEYS: leases. ARGV: token, marker life ms. Each lease the token holds becomes the absent marker
+ * (`!absent`, entry-lease.ts ABSENT_MARKER) for that long: its waiters learn the row is absent without reading it.
+ */
+export const MARK_ABSENT_LUA = `${LEASE_FUNCTIONS}
+for i = 1, #KEYS do
+  if leaseOf(KEYS[i]) == ARGV[1] then redis.call('SET', KEYS[i], '!absent', 'PX', ARGV[2]) end
+end
+return 0`;

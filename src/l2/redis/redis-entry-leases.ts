@@ -6,6 +6,7 @@ import { idKey } from "../key-layout.js";
 import { groupBySlot } from "./hash-slot.js";
 import {
   LEASED_FILL_LUA,
+  MARK_ABSENT_LUA,
   READ_OR_LEASE_LUA,
   RELEASE_LEASE_LUA,
   RENEW_LEASE_LUA,
@@ -20,6 +21,7 @@ export interface LeaseCommands {
   strataRenewLease(numKeys: number, ...keysThenArgs: Array<string | number>): Promise<number>;
   strataReleaseLease(numKeys: number, ...keysThenArgs: Array<string | number>): Promise<number>;
   strataTryLease(numKeys: number, ...keysThenArgs: Array<string | number>): Promise<number[]>;
+  strataMarkAbsent(numKeys: number, ...keysThenArgs: Array<string | number>): Promise<number>;
 }
 export type LeaseClient = (Redis | Cluster) & LeaseCommands;
 
@@ -31,11 +33,12 @@ export function withLeaseScripts(client: Redis | Cluster): LeaseClient {
     client.defineCommand("strataRenewLease", { lua: RENEW_LEASE_LUA });
     client.defineCommand("strataReleaseLease", { lua: RELEASE_LEASE_LUA });
     client.defineCommand("strataTryLease", { lua: TRY_LEASE_LUA });
+    client.defineCommand("strataMarkAbsent", { lua: MARK_ABSENT_LUA });
   }
   return client as LeaseClient;
 }
 
-const STATES: ReadonlyArray<LeaseState> = ["fresh", "granted", "held"];
+const STATES: ReadonlyArray<LeaseState> = ["fresh", "granted", "held", "absent"];
 
 /** Fill leases of one document in one Redis namespace (lease-script.ts); keys from key-layout.ts. */
 export class RedisEntryLeases implements EntryLeases {
@@ -135,6 +138,16 @@ export class RedisEntryLeases implements EntryLeases {
       this.#slots(ids).map((group) => {
         const keys = group.map((i) => this.leaseKey(ids[i]!));
         return this.#bound(this.#client.strataReleaseLease(keys.length, ...keys, token), "release lease");
+      }),
+    );
+  }
+
+  async markAbsent(ids: ReadonlyArray<string>, token: string, leaseMs: number): Promise<void> {
+    const ms = Math.max(1, Math.ceil(leaseMs));
+    await Promise.all(
+      this.#slots(ids).map((group) => {
+        const keys = group.map((i) => this.leaseKey(ids[i]!));
+        return this.#bound(this.#client.strataMarkAbsent(keys.length, ...keys, token, ms), "mark absent");
       }),
     );
   }

@@ -4,7 +4,7 @@ import type { EntryWrite } from "../key-value-store.js";
 import { parseKvEnvelope } from "../kv-envelope.js";
 import type { LeaseClient } from "./redis-entry-leases.js";
 
-const STATES: ReadonlyArray<LeaseState> = ["fresh", "granted", "held"];
+const STATES: ReadonlyArray<LeaseState> = ["fresh", "granted", "held", "absent"];
 
 /** What RedisKeyValueStore lends its leases: its client, key names, and its bounded script calls. */
 export interface KvLeaseHost {
@@ -72,6 +72,11 @@ export class RedisKeyValueLeases implements KeyValueLeases {
       this.host.client.strataReleaseLease(1, this.host.leaseKey(key), token),
       "RELEASE LEASE (script)",
     );
+  }
+
+  async markAbsent(key: string, token: string, leaseMs: number): Promise<void> {
+    const call = this.host.client.strataMarkAbsent(1, this.host.leaseKey(key), token, Math.max(1, Math.ceil(leaseMs)));
+    await this.host.call(call, "MARK ABSENT (script)");
   }
 
   async tryLease(key: string, token: string, leaseMs: number): Promise<boolean> {
