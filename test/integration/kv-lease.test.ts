@@ -67,6 +67,30 @@ describe.skipIf(env.skip)("getOrSet fill lease", () => {
     expect(await holder.get("k")).toBe("from the waiter");
   }, 20_000);
 
+  it("a holder's loader returns undefined (not cached): its waiters get undefined without loading", async () => {
+    const namespace = `kl:${randomUUID().slice(0, 8)}`;
+    const lease = { ttl: "60s", maxWait: "60s" };
+    const holder = await start(namespace, lease);
+    const waiter = await start(namespace, lease);
+    let open: (value: undefined) => void = () => {};
+    const held = holder.getOrSet("k", () => new Promise<undefined>((resolve) => (open = resolve)));
+    await waitUntil(() => holder.stats().lease?.granted === 1);
+    let loads = 0;
+    const waited = waiter.getOrSet("k", async () => {
+      loads++;
+      return "loaded";
+    });
+    await waitUntil(() => waiter.stats().lease?.waits === 1);
+    open(undefined);
+    expect([await held, await waited]).toEqual([undefined, undefined]);
+    expect(loads).toBe(0);
+    // Within the marker's life a later call is answered the same way; a set drops the marker.
+    expect(await waiter.getOrSet("k", async () => "loaded")).toBeUndefined();
+    await holder.set("k", "written");
+    expect(await waiter.getOrSet("k", async () => "loaded")).toBe("written");
+    expect(loads).toBe(0);
+  }, 20_000);
+
   it("Redis down: getOrSet with the lease is answered by the loader, as without one", async () => {
     const proxy = await proxyTo(env.redisUrl!);
     proxies.push(proxy);
