@@ -27,12 +27,18 @@ export type Reclaim<V> = (
   tokens: ReadonlyArray<string>,
 ) => Promise<ReadonlyArray<Claim<V>>>;
 
+/** What a poll got: the claims, and whether one of its keys was woken while it was in flight. */
+interface PollReply<V> {
+  readonly claims: ReadonlyArray<Claim<V>>;
+  readonly hurry: boolean;
+}
+
 /** One wait's next poll, queued for the process's batch (FillLease#poll). */
 interface Poll<V> {
   readonly keys: ReadonlyArray<string>;
   readonly tokens: ReadonlyArray<string>;
   dueAt: number;
-  resolve(claims: ReadonlyArray<Claim<V>>): void;
+  resolve(reply: PollReply<V>): void;
   reject(error: unknown): void;
 }
 
@@ -98,6 +104,9 @@ export class FillLease<V = unknown> {
   #polling = false;
   #kick: (() => void) | undefined;
   #sleepingUntil = Number.POSITIVE_INFINITY;
+  /** Keys of the batch in flight, and those of them woken meanwhile (their reply may predate the fill). */
+  #inFlight: ReadonlySet<string> = new Set();
+  #wokenInFlight = new Set<string>();
   /** What lease events (`stratacache:lease`) name: the document or cache, and which kind. */
   events: { readonly document: string; readonly source: "document" | "cache" } = { document: "", source: "document" };
 
@@ -147,20 +156,23 @@ export class FillLease<V = unknown> {
     const start = this.timers.now();
     const deadline = start + maxWaitMs;
     let period = POLL_FIRST_MS;
+    let hurry = false;
     while (pending.length > 0) {
       const now = this.timers.now();
       if (deadline - now <= 0) break;
       // The next tick of this period's grid, at least half a period away (a first poll comes after 5–15 ms).
       const tick = (Math.floor((now + period / 2) / period - PHASE) + 1 + PHASE) * period;
-      const dueAt = Math.min(deadline, tick);
+      const dueAt = hurry ? now : Math.min(deadline, tick);
       period = Math.min(period * 2, this.#pollMaxMs);
       let replies: ReadonlyArray<Claim<V>>;
       try {
-        replies = await this.#poll(
+        const reply = await this.#poll(
           pending.map((i) => keys[i]!),
           pending.map((i) => tokens[i]!),
           dueAt,
         );
+        replies = reply.claims;
+        hurry = reply.hurry;
       } catch {
         break;
       }
@@ -186,7 +198,7 @@ export class FillLease<V = unknown> {
   }
 
   /** Queues one poll, answered by the batch it falls in (or earlier, when one of its keys is woken). */
-  #poll(keys: ReadonlyArray<string>, tokens: ReadonlyArray<string>, dueAt: number): Promise<ReadonlyArray<Claim<V>>> {
+  #poll(keys: ReadonlyArray<string>, tokens: ReadonlyArray<string>, dueAt: number): Promise<PollReply<V>> {
     return new Promise((resolve, reject) => {
       const poll: Poll<V> = { keys, tokens, dueAt, resolve, reject };
       this.#polls.add(poll);
@@ -224,19 +236,27 @@ export class FillLease<V = unknown> {
       const batch: Array<Poll<V>> = [];
       for (const poll of this.#polls) if (poll.dueAt <= horizon) batch.push(poll);
       for (const poll of batch) this.#unqueue(poll);
+      this.#inFlight = new Set(batch.flatMap((poll) => poll.keys));
+      this.#wokenInFlight = new Set();
       try {
         const replies = await this.reclaim(
           batch.flatMap((poll) => poll.keys),
           batch.flatMap((poll) => poll.tokens),
         );
+        const woken = this.#wokenInFlight;
         let at = 0;
         for (const poll of batch) {
-          poll.resolve(replies.slice(at, at + poll.keys.length));
+          // A key woken while this poll was in flight: its reply may predate the fill, so it polls again at once.
+          poll.resolve({
+            claims: replies.slice(at, at + poll.keys.length),
+            hurry: poll.keys.some((k) => woken.has(k)),
+          });
           at += poll.keys.length;
         }
       } catch (error) {
         for (const poll of batch) poll.reject(error);
       }
+      this.#inFlight = new Set();
     }
     this.#polling = false;
   }
@@ -343,6 +363,7 @@ export class FillLease<V = unknown> {
    * with every other key woken in the same turn (one push message invalidates many keys).
    */
   wake(key: string): void {
+    if (this.#inFlight.has(key)) this.#wokenInFlight.add(key);
     const polls = this.#pollsByKey.get(key);
     if (polls === undefined) return;
     const now = this.timers.now();
@@ -352,6 +373,7 @@ export class FillLease<V = unknown> {
 
   /** Every key may have changed (a clear, a flush, a lost channel): every waiter re-claims at once. */
   wakeAll(): void {
+    for (const key of this.#inFlight) this.#wokenInFlight.add(key);
     const now = this.timers.now();
     for (const poll of this.#polls) poll.dueAt = Math.min(poll.dueAt, now);
     this.#kick?.();

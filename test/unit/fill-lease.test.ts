@@ -153,6 +153,32 @@ describe("FillLease batched polling", () => {
   });
 });
 
+describe("FillLease wake during a poll in flight", () => {
+  it("re-polls at once when its key is woken while its poll was in flight (the reply may predate the fill)", async () => {
+    const timers = new VirtualTimers();
+    timers.stalled = true; // no poll comes on its own: only wakes move the wait
+    let calls = 0;
+    const lease: FillLease<string> = new FillLease<string>(
+      { maxWaitMs: 1_000, ttlMs: 5_000 },
+      true,
+      timers,
+      async (keys) => {
+        calls++;
+        if (calls === 1) {
+          lease.wake("a"); // the fill's invalidation arrives while this poll is on the wire
+          return keys.map((key) => ({ value: key, state: "held" as const }));
+        }
+        return keys.map((key) => ({ value: `${key} filled`, state: "fresh" as const }));
+      },
+    );
+    const settled = lease.settle(["a"], [held("a")], ["t"]);
+    await Promise.resolve();
+    lease.wake("a");
+    expect(await settled).toEqual([{ value: "a filled", state: "fresh", timedOut: false }]);
+    expect(calls).toBe(2);
+  });
+});
+
 describe("LeaseTtl", () => {
   it("is the ceiling until enough fetches were seen, then 3× their p99 within [floor, ceiling]", () => {
     fc.assert(
