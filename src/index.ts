@@ -6,6 +6,7 @@ export type {
   CacheWriteOptions,
   CounterOptions,
   EarlyRefreshOptions,
+  GetOrSetLeaseOptions,
   GetOrSetOptions,
   Loader,
   LoaderContext,
@@ -85,6 +86,8 @@ export type {
   InvalidationLagEvent,
   InvalidationSource,
   L1FlushEvent,
+  LeaseAction,
+  LeaseEvent,
   PushEvent,
   ReadEvent,
   ReadOutcome,
@@ -106,7 +109,7 @@ export type { PGliteLike, PGliteQueryable } from "./repository/postgres/pglite-d
 export type { Context } from "./runtime/context.js";
 export type { RuntimeModule } from "./runtime/module.js";
 export { cacheModulesFromEnv } from "./runtime/modules/cache-modules-from-env.js";
-export type { KvL1Options } from "./runtime/modules/kv-route-options.js";
+export type { KvL1Options, KvLeaseOptions } from "./runtime/modules/kv-route-options.js";
 export type { MemoryCacheModuleOptions, MemoryCacheOptions } from "./runtime/modules/memory-cache-module.js";
 export { memoryCacheModule } from "./runtime/modules/memory-cache-module.js";
 export type { NullCacheModuleOptions, NullCacheOptions } from "./runtime/modules/null-cache-module.js";

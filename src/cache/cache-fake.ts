@@ -4,7 +4,7 @@ import { systemClock } from "../kernel/clock.js";
 import type { Duration } from "../kernel/duration.js";
 import { parseDuration } from "../kernel/duration.js";
 import { silentLogger } from "../kernel/logger.js";
-import { kvGenerationKey, kvPrefix, kvTagPrefix } from "../l2/key-layout.js";
+import { kvGenerationKey, kvLeasePrefix, kvPrefix, kvTagPrefix } from "../l2/key-layout.js";
 import { DEFAULT_MAX_VALUE_BYTES } from "../l2/kv-input.js";
 import { MemoryKeyspace } from "../l2/memory/memory-cache-backend.js";
 import { MemoryKeyValueStore } from "../l2/memory/memory-key-value-store.js";
@@ -80,7 +80,13 @@ export function createCacheFake(options: CacheFakeOptions = {}): CacheFake {
   const name = options.name ?? "fake";
   const ttlMs = options.ttl === undefined ? 5 * 60_000 : parseDuration(options.ttl, "ttl");
   const keyspace = new MemoryKeyspace(clock, Number.MAX_SAFE_INTEGER);
-  const store = new MemoryKeyValueStore(keyspace, kvPrefix(name), kvGenerationKey(name), kvTagPrefix(name));
+  const store = new MemoryKeyValueStore(
+    keyspace,
+    kvPrefix(name),
+    kvGenerationKey(name),
+    kvTagPrefix(name),
+    kvLeasePrefix(name),
+  );
   const core = new CacheCore(name, store, DEFAULT_MAX_VALUE_BYTES, clock, silentLogger, undefined, undefined);
   return new RecordingCache(core, ttlMs);
 }

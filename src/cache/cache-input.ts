@@ -33,6 +33,7 @@ const GET_OR_SET_KEYS = [
   "tags",
   "cacheUndefined",
   "notFoundTtl",
+  "lease",
 ] as const;
 
 export function checkWriteOptions(options: unknown, defaultTtlMs: number, path: ReadonlyArray<string | number> = []) {
@@ -94,6 +95,10 @@ export interface GetOrSetSettings<T> {
   readonly tags: ReadonlyArray<string>;
   /** Lifetime of a cached undefined; 0 = not cached. */
   readonly notFoundTtlMs: number;
+  /** The call's `lease`: undefined = the route's choice, false = off, true = on. */
+  readonly lease: boolean | undefined;
+  /** The call's `lease.maxWait`, ms; undefined = the route's. */
+  readonly leaseMaxWaitMs: number | undefined;
 }
 
 export function checkGetOrSetOptions<T>(options: unknown, defaultTtlMs: number): GetOrSetSettings<T> {
@@ -109,6 +114,8 @@ export function checkGetOrSetOptions<T>(options: unknown, defaultTtlMs: number):
       schema: undefined,
       tags: NO_TAGS,
       notFoundTtlMs: 0,
+      lease: undefined,
+      leaseMaxWaitMs: undefined,
     };
   }
   const opts = plainOptions(options, GET_OR_SET_KEYS, [], "{ ttl, grace, schema, … }") as GetOrSetOptions<T>;
@@ -160,7 +167,17 @@ export function checkGetOrSetOptions<T>(options: unknown, defaultTtlMs: number):
       : opts.cacheUndefined === true
         ? ttlMs
         : 0;
+  let lease: boolean | undefined;
+  let leaseMaxWaitMs: number | undefined;
+  if (typeof opts.lease === "boolean") lease = opts.lease;
+  else if (opts.lease !== undefined) {
+    const l = plainOptions(opts.lease, ["maxWait"], ["lease"], `{ maxWait: "2s" }`) as { maxWait?: unknown };
+    lease = true;
+    leaseMaxWaitMs = l.maxWait === undefined ? undefined : parseDuration(l.maxWait, "lease.maxWait");
+  }
   return {
+    lease,
+    leaseMaxWaitMs,
     ttlMs,
     graceMs: opts.grace === undefined ? 0 : parseDuration(opts.grace, "grace"),
     beta,

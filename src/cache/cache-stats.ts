@@ -1,3 +1,5 @@
+import type { LeaseStats } from "../read-through/lease-stats.js";
+
 /** What `cache.stats()` returns: counters since the runtime started, for one cache. */
 export interface CacheStats {
   /** Reads answered from the in-process L1. */
@@ -24,6 +26,13 @@ export interface CacheStats {
   readonly timeouts: TimeoutCounts;
   /** Store calls inside getOrSet that failed and were absorbed (the loader answered instead). */
   readonly storeErrors: number;
+  /**
+   * getOrSet's fill lease (README "Fill leases"), present once the route's `lease` is on or a call used one:
+   * `granted` loader runs under a lease, `waits` for another process's fill and their `waitMs`, `holderTimeouts`
+   * (maxWait passed), `graceServes`, `fallbacks` (own loader runs after a timeout), `lost` fills (a write voided the
+   * lease), `refreshesSkipped` (early refreshes another process was doing).
+   */
+  readonly lease?: LeaseStats;
 }
 
 /** Loader timeouts by kind (CacheStats.timeouts). */

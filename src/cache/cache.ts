@@ -111,6 +111,23 @@ export interface GetOrSetOptions<T> {
    * @default `ttl`
    */
   readonly notFoundTtl?: Duration;
+  /**
+   * The distributed fill lease for this call (README "Fill leases"): on a miss only one caller across every
+   * process runs the loader; the others wait for its fill, at most `maxWait`. `true`/`false` override the route's
+   * `lease`; `{ maxWait }` turns it on with this wait. Ignored on backends without leases (Postgres, null) and by
+   * getManyOrSet.
+   * @default the route's `lease` (off unless the route sets it)
+   */
+  readonly lease?: boolean | GetOrSetLeaseOptions;
+}
+
+/** A getOrSet call's fill lease (GetOrSetOptions.lease). */
+export interface GetOrSetLeaseOptions {
+  /**
+   * Longest wait for another process's fill; then grace data if any, else this caller's own loader run.
+   * @default the route's `lease.maxWait` (2 seconds)
+   */
+  readonly maxWait?: Duration;
 }
 
 /** Loads the values of the keys that missed, in one go: a Map, a Record, or an array in the order of `keys`. */

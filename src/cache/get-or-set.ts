@@ -10,6 +10,7 @@ import { xfetchElected } from "../read-through/xfetch.js";
 import type { BatchLoader, Loader } from "./cache.js";
 import type { CacheCore, Loaded } from "./cache-core.js";
 import type { GetOrSetSettings } from "./cache-input.js";
+import type { KvClaim, KvLease } from "./kv-lease.js";
 import { decodeStored, UNDEFINED_VALUE } from "./stored-value.js";
 
 /** A result of getOrSet and where it came from (for onOperation). */
@@ -36,12 +37,26 @@ export async function getOrSetOne(
   s: GetOrSetSettings<unknown>,
 ): Promise<Resolved> {
   throwIfAborted(s.signal);
+  const lease = leaseOf(core, s);
   let entry: StoredEntry | undefined;
   let fromL1 = false;
+  let claim: KvClaim | undefined;
   try {
-    const read = await abortable(core.read([key]), s.signal);
-    entry = read.entries[0];
-    fromL1 = read.fromL1 > 0;
+    if (lease === undefined) {
+      const read = await abortable(core.read([key]), s.signal);
+      entry = read.entries[0];
+      fromL1 = read.fromL1 > 0;
+    } else {
+      // Not abortable: a lease granted to a caller that left is released below, not left to expire.
+      const read = await core.claim(key, lease);
+      claim = read.claim;
+      entry = claim.entry;
+      fromL1 = read.fromL1;
+      if (s.signal?.aborted) {
+        if (claim.state === "granted") lease.release(key, claim.token);
+        throwIfAborted(s.signal);
+      }
+    }
   } catch (error) {
     if (s.signal?.aborted) throw error;
     absorb(core, "read", error);
@@ -52,18 +67,30 @@ export async function getOrSetOne(
     if (decoded !== undefined) {
       const now = core.clock.now();
       if (entry.freshUntil === 0 || now < entry.freshUntil) {
+        if (claim?.state === "granted") lease!.release(key, claim.token); // fresh by our clock after all
         if (
           s.beta > 0 &&
           entry.freshUntil > 0 &&
           xfetchElected(now, entry.deltaMs, s.beta, core.clock.random(), entry.freshUntil)
         ) {
           core.counters.earlyRefreshes++;
+          // Under a lease an early refresh is try-only: whoever loses keeps serving the cached value.
+          let refresh: KvClaim | undefined;
+          if (lease !== undefined && core.flights.join(key) === undefined) {
+            const token = lease.token();
+            refresh = (await lease.tryLease(key, token)) ? { entry, state: "granted", token } : undefined;
+          }
+          if (lease !== undefined && refresh === undefined) {
+            countHit(core, fromL1);
+            return { value: decoded.value, tier: fromL1 ? "l1" : "l2", outcome: "hit", from: fromL1 ? "l1" : "l2" };
+          }
           if (s.background) {
-            refreshInBackground(core, key, loader, s, decoded);
+            refreshInBackground(core, key, loader, s, decoded, refresh);
             countHit(core, fromL1);
             return { value: decoded.value, tier: fromL1 ? "l1" : "l2", outcome: "hit", from: fromL1 ? "l1" : "l2" };
           }
           stale = decoded; // inline: this caller waits for the loader, the current value is its fallback
+          claim = refresh;
         } else {
           countHit(core, fromL1);
           return { value: decoded.value, tier: fromL1 ? "l1" : "l2", outcome: "hit", from: fromL1 ? "l1" : "l2" };
@@ -77,8 +104,11 @@ export async function getOrSetOne(
   let flight = core.flights.join(key);
   const from = stale === undefined ? undefined : fromL1 ? "l1" : "l2";
   const outcome: CacheReadOutcome = flight !== undefined ? "coalesced" : stale !== undefined ? "stale" : "miss";
-  if (flight !== undefined) core.counters.joined++;
-  else flight = lead(core, key, loader, s, stale);
+  if (flight !== undefined) {
+    core.counters.joined++;
+    // This process already loads or waits for the key: a lease granted meanwhile goes back at once.
+    if (claim?.state === "granted") lease!.release(key, claim.token);
+  } else flight = lead(core, key, loader, s, stale, claim?.state === "fresh" ? undefined : claim);
   try {
     if (stale !== undefined && s.softMs > 0) {
       const first = await abortable(
@@ -90,10 +120,10 @@ export async function getOrSetOne(
         core.counters.staleServed++;
         return { value: stale.value, tier: "stale", outcome: "grace", from };
       }
-      return { value: (first as Loaded).value, tier: "loader", outcome, from };
+      return { value: (first as Loaded).value, tier: (first as Loaded).tier ?? "loader", outcome, from };
     }
     const loaded = (await abortable(flight, s.signal)) as Loaded;
-    return { value: loaded.value, tier: "loader", outcome, from };
+    return { value: loaded.value, tier: loaded.tier ?? "loader", outcome, from };
   } catch (error) {
     if (stale !== undefined && !s.signal?.aborted && !(error instanceof ValidationError)) {
       core.counters.staleServed++;
@@ -103,29 +133,94 @@ export async function getOrSetOne(
   }
 }
 
-/** Starts the one loader run of `key` and registers it for followers. */
+/** The cache's lease when this call leases (the call's `lease`, else the route's), else undefined. */
+function leaseOf(core: CacheCore, s: GetOrSetSettings<unknown>): KvLease | undefined {
+  const lease = core.lease;
+  if (lease === undefined || !(s.lease ?? lease.byDefault)) return undefined;
+  return lease;
+}
+
+/**
+ * Starts the one loader run of `key` and registers it for followers. With a lease `claim`: `"granted"` runs the
+ * loader as the lease holder (renewing the lease, filling under it); `"held"` first waits for the holder's fill
+ * (waitForFill), which may hand this process the lease, the value, or nothing by maxWait.
+ */
 function lead(
   core: CacheCore,
   key: string,
   loader: Loader<unknown>,
   s: GetOrSetSettings<unknown>,
   stale: Loaded | undefined,
+  claim?: KvClaim,
 ): Promise<Loaded> {
   const epoch = core.epoch;
+  const lease = claim === undefined ? undefined : core.lease;
   let flight: Promise<Loaded> | undefined;
   const run = async (): Promise<Loaded> => {
-    const [value, deltaMs] = await runLoader(core, (signal) => loader({ signal, stale: stale?.value }), s.hardMs);
-    const checked = checkLoaded(core, value, s);
+    // Another process's loader just returned nothing (an absent marker): so does this call, without loading.
+    if (claim?.state === "absent") return { value: undefined, tier: "l2" };
+    let held = claim?.state === "granted" ? claim : undefined;
+    let fallback = false;
+    if (claim?.state === "held" && lease !== undefined) {
+      const waited = await waitForFill(core, lease, key, claim, s);
+      if ("value" in waited) return waited;
+      held = waited.granted;
+      fallback = held === undefined;
+      if (waited.stale !== undefined) stale = waited.stale;
+    }
+    const stop = held === undefined ? undefined : lease!.keepAlive(key, held.token);
+    let value: unknown;
+    let deltaMs: number;
+    try {
+      const call = () => runLoader(core, (signal) => loader({ signal, stale: stale?.value }), s.hardMs);
+      [value, deltaMs] = await (held !== undefined ? lease!.load(call) : fallback ? lease!.fallback(call) : call());
+      value = checkLoaded(core, value, s);
+    } catch (error) {
+      stop?.();
+      if (held !== undefined) lease!.release(key, held.token);
+      throw error;
+    }
+    stop?.();
     // A set/delete/clear since the loader began makes its result possibly older than the store: keep it local.
     if (core.epoch === epoch && flight !== undefined && core.flights.isLeading(key, flight)) {
-      await fill(core, [[key, checked]], s, deltaMs);
-    }
-    return { value: checked };
+      await fill(core, [[key, value]], s, deltaMs, held);
+    } else if (held !== undefined) lease!.release(key, held.token);
+    return { value };
   };
   flight = run();
   core.flights.lead(key, flight as Promise<Loaded | undefined>);
   flight.catch(() => {}); // followers and soft-timed-out callers may all have gone: never unhandled
   return flight;
+}
+
+/**
+ * A waiter's side of the lease: the value another process filled (tier "l2"), or grace data once maxWait passed
+ * (tier "stale"); else `granted` when the lease came to this process (the holder released it or died), or nothing
+ * (timed out without grace data: the caller runs the loader itself, under the per-process cap).
+ */
+async function waitForFill(
+  core: CacheCore,
+  lease: KvLease,
+  key: string,
+  claim: KvClaim,
+  s: GetOrSetSettings<unknown>,
+): Promise<Loaded | { granted?: KvClaim; stale?: Loaded }> {
+  const settled = await lease.settle(key, claim, s.leaseMaxWaitMs ?? lease.spec.maxWaitMs);
+  const found = settled.value.entry;
+  const decoded = found === undefined ? undefined : decodeStored(core, found.value, s.schema);
+  if (settled.state === "granted") return { granted: settled.value, stale: decoded };
+  if (settled.state === "absent") return { value: undefined, tier: "l2" };
+  if (decoded !== undefined && found !== undefined) {
+    if (found.freshUntil === 0 || core.clock.now() < found.freshUntil) {
+      return { value: decoded.value, tier: "l2" };
+    }
+    if (settled.timedOut) {
+      lease.counters.graceServes++;
+      core.counters.staleServed++;
+      return { value: decoded.value, tier: "stale" };
+    }
+  }
+  return { stale: decoded };
 }
 
 function refreshInBackground(
@@ -134,14 +229,20 @@ function refreshInBackground(
   loader: Loader<unknown>,
   s: GetOrSetSettings<unknown>,
   current: Loaded,
+  claim: KvClaim | undefined,
 ): void {
-  if (core.flights.join(key) !== undefined) return;
-  const start = () => lead(core, key, loader, s, current).then(() => {});
+  if (core.flights.join(key) !== undefined) {
+    if (claim !== undefined) core.lease?.release(key, claim.token);
+    return;
+  }
+  const start = () => lead(core, key, loader, s, current, claim).then(() => {});
   if (core.refresher === undefined) {
     start().catch(() => {});
     return;
   }
-  core.refresher.start([`${core.name}\u0000${key}`], start, () => {});
+  core.refresher.start([`${core.name}\u0000${key}`], start, () => {
+    if (claim !== undefined) core.lease?.release(key, claim.token); // not started (queue full): nobody fills
+  });
 }
 
 /** Runs a loader (counted), bounded by the hard timeout: past it, the loader's signal fires and TimeoutError. */
@@ -191,6 +292,8 @@ async function fill(
   values: ReadonlyArray<readonly [string, unknown]>,
   s: GetOrSetSettings<unknown>,
   deltaMs: number,
+  /** The lease the (single) value is filled under: its fill lands only while the lease is still this token's. */
+  held?: KvClaim,
 ): Promise<void> {
   const now = core.clock.now();
   const keepsMeta = s.graceMs > 0 || s.beta > 0;
@@ -215,10 +318,20 @@ async function fill(
       tags: s.tags,
     });
   }
-  if (writes.length === 0) return;
+  const lease = held === undefined ? undefined : core.lease;
+  if (writes.length === 0) {
+    if (lease !== undefined) {
+      const [key, value] = values[0]!;
+      // Nothing to cache: an undefined tells the waiters (absent marker); a value too large lets them load it.
+      if (value === undefined) lease.markAbsent(key, held!.token);
+      else lease.release(key, held!.token);
+    }
+    return;
+  }
   const startedAt = cacheWriteChannel.hasSubscribers ? performance.now() : 0;
   try {
-    await core.store.write(writes);
+    if (lease !== undefined) await lease.fill(writes[0]!, held!.token);
+    else await core.store.write(writes);
     core.l1?.drop(writes.map((w) => w.key));
     if (cacheWriteChannel.hasSubscribers && startedAt !== 0) {
       publishCacheWrite(core.name, "fill", writes[0]?.key, writes.length, "ok", startedAt);

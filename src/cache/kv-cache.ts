@@ -428,7 +428,7 @@ export class KvCache implements Cache {
   }
 
   stats(): CacheStats {
-    return this.core.counters.snapshot();
+    return this.core.stats();
   }
 
   #entry(key: string, value: CacheValue, options: CacheWriteOptions | undefined): EntryWrite {

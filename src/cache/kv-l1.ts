@@ -53,11 +53,19 @@ export class KvL1 {
     return entry.memo.value;
   }
 
-  async read(
+  read(
     keys: ReadonlyArray<string>,
     backend: KeyValueStore,
   ): Promise<{ entries: Array<StoredEntry | undefined>; fromL1: number }> {
-    if (!this.#open) return { entries: await backend.read(keys), fromL1: 0 };
+    return this.readVia(keys, (missing) => backend.read(missing));
+  }
+
+  /** As `read`, the copies L1 lacks read by `fetch` (e.g. a leased read). */
+  async readVia(
+    keys: ReadonlyArray<string>,
+    fetch: (keys: ReadonlyArray<string>) => Promise<ReadonlyArray<StoredEntry | undefined>>,
+  ): Promise<{ entries: Array<StoredEntry | undefined>; fromL1: number }> {
+    if (!this.#open) return { entries: [...(await fetch(keys))], fromL1: 0 };
     const entries = new Array<StoredEntry | undefined>(keys.length);
     let missing: number[] | undefined;
     for (let i = 0; i < keys.length; i++) {
@@ -70,7 +78,7 @@ export class KvL1 {
     }
     if (missing === undefined) return { entries, fromL1: keys.length };
     const seq = this.#seq;
-    const found = await backend.read(missing.map((i) => keys[i] as string));
+    const found = await fetch(missing.map((i) => keys[i] as string));
     const fill = this.#open && seq === this.#seq;
     missing.forEach((index, j) => {
       const entry = found[j];

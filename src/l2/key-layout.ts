@@ -7,6 +7,7 @@
  * - version floor:   `<namespace>|floor:<fingerprint>:{<id>}` (see fence-script.ts)
  * - fill lease:      `<namespace>|lease:<fingerprint>:{<id>}` (see entry-lease.ts)
  * - key/value port:  `<namespace>:kv:<key>`, and `<namespace>:kv@<tenant>:<key>` in a tenant's context
+ * - key/value lease: `<namespace>|kvlease:<key>` (`<namespace>|kvlease@<tenant>:<key>`; see key-value-lease.ts)
  *
  * Under the tagged tenant tier a tenant's documents use the keyspace `<fingerprint>@<tenant>` in place of the
  * fingerprint (tenantKeyspace): its entries, clocks and floors all carry the tenant, and so does the envelope header.
@@ -42,6 +43,14 @@ export function leasePrefix(namespace: string, fingerprint: string): string {
 /** `<namespace>:kv:`, the prefix of the key/value port's keys (`<namespace>:kv@<tenant>:` for a tenant's). */
 export function kvPrefix(namespace: string, tenant?: string): string {
   return tenant === undefined ? `${namespace}:kv:` : `${namespace}:kv@${tenant}:`;
+}
+
+/**
+ * `<namespace>|kvlease:`, the prefix of the cache API's fill leases (key-value-lease.ts): outside the tracked
+ * `<namespace>:` prefix, so taking or dropping a lease invalidates nobody, and out of reach of any user key.
+ */
+export function kvLeasePrefix(namespace: string, tenant?: string): string {
+  return tenant === undefined ? `${namespace}|kvlease:` : `${namespace}|kvlease@${tenant}:`;
 }
 
 /** A tenant's keyspace under the tagged tier: `<fingerprint>@<tenant>` (tenant ids hold no `@`, `:`, `|`, `{`). */

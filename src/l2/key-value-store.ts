@@ -1,3 +1,5 @@
+import type { KeyValueLeases } from "./key-value-lease.js";
+
 /**
  * The backend port of the cache API (src/cache/): one namespace's key/value entries, with every operation that must
  * be atomic as a primitive of the backend (a Lua script on Redis, one synchronous step in memory, one SQL statement on
@@ -9,6 +11,11 @@
 export interface KeyValueStore {
   /** "redis", "memory", "null", "postgres"…: what stores the entries. */
   readonly kind: string;
+  /**
+   * Fill leases for `getOrSet` (key-value-lease.ts); absent on backends without them (Postgres, null), where a
+   * leased `getOrSet` runs unleased. Where present, `write`, `add`, `remove` and `pull` drop the key's lease.
+   */
+  readonly leases?: KeyValueLeases;
   /** The live entry of each key, in order (one round trip where the backend allows). */
   read(keys: ReadonlyArray<string>): Promise<Array<StoredEntry | undefined>>;
   /** Writes every entry (each with its own lifetime), stamped with the current generation and tag versions. */

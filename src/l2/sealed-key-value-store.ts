@@ -1,4 +1,5 @@
 import type { ValueSealer } from "../sealing/value-sealer.js";
+import type { KeyValueLeases } from "./key-value-lease.js";
 import type { EntryWrite, KeyValueStore, StoredEntry } from "./key-value-store.js";
 
 /**
@@ -10,6 +11,8 @@ import type { EntryWrite, KeyValueStore, StoredEntry } from "./key-value-store.j
  */
 export class SealedKeyValueStore implements KeyValueStore {
   readonly kind: string;
+  /** The inner store's leases, with values opened on read and sealed on fill. */
+  readonly leases?: KeyValueLeases;
 
   constructor(
     private readonly inner: KeyValueStore,
@@ -18,6 +21,21 @@ export class SealedKeyValueStore implements KeyValueStore {
     private readonly place: string,
   ) {
     this.kind = inner.kind;
+    const leases = inner.leases;
+    if (leases !== undefined) {
+      this.leases = {
+        readOrLease: async (keys, tokens, leaseMs, now) =>
+          (await leases.readOrLease(keys, tokens, leaseMs, now)).map((read, i) => ({
+            entry: this.#open(keys[i] as string, read.entry),
+            state: read.state,
+          })),
+        fill: (entry, token) => leases.fill(this.#seal(entry), token),
+        renew: (key, token, leaseMs) => leases.renew(key, token, leaseMs),
+        release: (key, token) => leases.release(key, token),
+        markAbsent: (key, token, leaseMs) => leases.markAbsent(key, token, leaseMs),
+        tryLease: (key, token, leaseMs) => leases.tryLease(key, token, leaseMs),
+      };
+    }
   }
 
   async read(keys: ReadonlyArray<string>): Promise<Array<StoredEntry | undefined>> {

@@ -15,6 +15,8 @@ export const STRATACACHE_CHANNELS = Object.freeze({
   call: "stratacache:call",
   /** FillEvent: an entry written (or refused) after a Postgres read. */
   fill: "stratacache:fill",
+  /** LeaseEvent: a fill lease granted to this process, or a wait for another process's fill that ended. */
+  lease: "stratacache:lease",
   /** WriteEvent: a post-commit write-through. */
   write: "stratacache:write",
   /** InvalidationEvent: an id dropped from L1 by a local write or a push. */
@@ -49,6 +51,7 @@ export const readStartChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS
 export const readChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.read);
 export const callChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.call);
 export const fillChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.fill);
+export const leaseChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.lease);
 export const writeChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.write);
 export const invalidateChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.invalidate);
 export const invalidationLagChannel = diagnostics_channel.channel(STRATACACHE_CHANNELS.invalidationLag);

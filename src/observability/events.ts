@@ -74,6 +74,31 @@ export interface FillEvent {
   readonly result: FillResult;
 }
 
+/**
+ * What a fill lease event reports:
+ * - `granted`: this process took the lease on the key (it loads and fills; on a miss, a re-claim, or try-only);
+ * - `waited`: a wait for another process's fill ended — `outcome` `filled` (the entry came), `granted` (the holder
+ *   released it or died: the lease came here), `absent` (the holder found nothing: no row, or a loader's
+ *   `undefined`), or `timeout` (`maxWait` passed: grace data or an own load follows).
+ */
+export type LeaseAction = "granted" | "waited";
+
+/** `stratacache:lease`: one fill lease event (README "Fill leases"), for documents and for the cache API's getOrSet. */
+export interface LeaseEvent {
+  /** The document name, or the cache name for the cache API. */
+  readonly document: string;
+  /** `document` (a document's entries) or `cache` (a key/value cache's getOrSet). */
+  readonly source: "document" | "cache";
+  /** The document id, or the cache key. */
+  readonly id: string;
+  /** What happened (see LeaseAction). */
+  readonly action: LeaseAction;
+  /** For `waited`: how it ended; undefined for `granted`. */
+  readonly outcome: "filled" | "granted" | "absent" | "timeout" | undefined;
+  /** For `waited`: milliseconds the wait took; 0 for `granted`. */
+  readonly waitMs: number;
+}
+
 /** The committed write a write-through follows. */
 export type WriteKind = "create" | "update" | "delete";
 

@@ -4,6 +4,7 @@ import {
   fillChannel,
   invalidateChannel,
   l1FlushChannel,
+  leaseChannel,
   readChannel,
   writeChannel,
 } from "./event-channels.js";
@@ -13,6 +14,7 @@ import type {
   FillResult,
   FlushReason,
   InvalidationSource,
+  LeaseEvent,
   ReadEvent,
   WriteKind,
 } from "./events.js";
@@ -67,6 +69,18 @@ export function publishCall(
 
 export function publishFill(document: string, id: string, result: FillResult): void {
   fillChannel.publish({ document, id, result });
+}
+
+export function publishLease(
+  document: string,
+  source: LeaseEvent["source"],
+  id: string,
+  action: LeaseEvent["action"],
+  outcome: LeaseEvent["outcome"],
+  waitMs: number,
+): void {
+  const event: LeaseEvent = { document, source, id, action, outcome, waitMs };
+  leaseChannel.publish(event);
 }
 
 export function publishWrite(

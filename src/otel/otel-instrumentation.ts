@@ -20,6 +20,7 @@ import type {
   InvalidationEvent,
   InvalidationLagEvent,
   L1FlushEvent,
+  LeaseEvent,
   PushEvent,
   ReadEvent,
   WriteEvent,
@@ -183,6 +184,8 @@ class OtelBridge implements StratacacheInstrumentation {
   readonly #dbDuration: Histogram;
   readonly #fills: Counter;
   readonly #fenceRejections: Counter;
+  readonly #leaseGrants: Counter;
+  readonly #leaseWaits: Counter;
   readonly #writes: Counter;
   readonly #invalidations: Counter;
   readonly #lag: Histogram;
@@ -229,6 +232,12 @@ class OtelBridge implements StratacacheInstrumentation {
     this.#fenceRejections = meter.createCounter("stratacache.fence.rejections", {
       description: "Writes the version fence refused (a newer version was in L2).",
     });
+    this.#leaseGrants = meter.createCounter("stratacache.lease.grants", {
+      description: "Fill leases this process took (each one loader run or Postgres read across the fleet).",
+    });
+    this.#leaseWaits = meter.createCounter("stratacache.lease.waits", {
+      description: "Waits for another process's fill that ended, by outcome (filled, granted, timeout).",
+    });
     this.#writes = meter.createCounter("stratacache.write_throughs", { description: "Post-commit L2 writes." });
     this.#invalidations = meter.createCounter("stratacache.invalidations", { description: "Ids dropped from L1." });
     this.#lag = meter.createHistogram("stratacache.invalidation.lag", {
@@ -251,6 +260,11 @@ class OtelBridge implements StratacacheInstrumentation {
       if (event.result === "rejected") {
         this.#fenceRejections.add(1, { "cache.document": event.document, "cache.operation": "fill" });
       }
+    });
+    this.#on(C.lease, (event: LeaseEvent) => {
+      const attrs: Attributes = { "cache.document": event.document, "cache.source": event.source };
+      if (event.action === "granted") this.#leaseGrants.add(1, attrs);
+      else this.#leaseWaits.add(1, { ...attrs, "cache.result": event.outcome ?? "timeout" });
     });
     this.#on(C.write, (event: WriteEvent) => this.#write(event));
     this.#on(C.invalidate, (event: InvalidationEvent) => {

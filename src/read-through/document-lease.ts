@@ -22,7 +22,9 @@ export interface LeaseHold {
  * failed read.
  */
 export class DocumentLease {
-  readonly #protocol: FillLease;
+  readonly #protocol: FillLease<EntryRead>;
+  /** The document's sliding window (constant per document: the batched re-claims use the last one seen). */
+  #slideMs = 0;
 
   constructor(
     private readonly leases: EntryLeases,
@@ -31,8 +33,14 @@ export class DocumentLease {
     private readonly clock: Clock,
     private readonly onError: (operation: string, error: unknown) => void,
     timers: LeaseTimers = realTimers,
+    /** The document's name, for lease events. */
+    document = "",
   ) {
-    this.#protocol = new FillLease(spec, pushed, timers);
+    this.#protocol = new FillLease<EntryRead>(spec, pushed, timers, async (ids, tokens) => {
+      const replies = await this.leases.readOrLease(ids, tokens, this.#protocol.leaseMs, clock.now(), this.#slideMs);
+      return replies.map((reply) => ({ value: reply.read, state: reply.state }));
+    });
+    this.#protocol.events = { document, source: "document" };
   }
 
   get counters(): LeaseCounters {
@@ -56,7 +64,7 @@ export class DocumentLease {
     const reads = wait
       ? await this.settle(ids, first, hold, slideMs)
       : first.map((claim) => ({ ...claim, timedOut: false }));
-    if (!wait) this.#protocol.counted(first);
+    if (!wait) this.#protocol.counted(ids, first);
     return { hold, reads };
   }
 
@@ -67,7 +75,12 @@ export class DocumentLease {
     hold: LeaseHold,
     slideMs: number,
   ): Promise<Settled<EntryRead>[]> {
-    const reads = await this.#protocol.settle(ids, claims, (keys) => this.#lookup(keys, hold, slideMs));
+    this.#slideMs = slideMs;
+    const reads = await this.#protocol.settle(
+      ids,
+      claims,
+      ids.map(() => hold.token),
+    );
     reads.forEach((read, i) => {
       if (read.state === "granted") this.#held(hold, ids[i]!);
     });
@@ -90,6 +103,7 @@ export class DocumentLease {
   }
 
   async #lookup(ids: ReadonlyArray<string>, hold: LeaseHold, slideMs: number): Promise<Claim<EntryRead>[]> {
+    this.#slideMs = slideMs;
     const replies = await this.leases.readOrLease(ids, hold.token, this.#protocol.leaseMs, this.clock.now(), slideMs);
     return replies.map((reply, i) => {
       if (reply.state === "granted") this.#held(hold, ids[i]!);
@@ -104,8 +118,9 @@ export class DocumentLease {
       won.forEach((taken, i) => {
         if (taken) this.#held(hold, ids[i]!);
       });
-      const taken = won.filter(Boolean).length;
-      this.#protocol.took(taken);
+      const takenIds = ids.filter((_, i) => won[i]);
+      const taken = takenIds.length;
+      this.#protocol.took(takenIds);
       this.counters.refreshesSkipped += won.length - taken;
       return won;
     } catch (error) {
@@ -145,6 +160,21 @@ export class DocumentLease {
     hold.ids.clear();
     this.#settled(hold);
     this.leases.release(ids, hold.token).catch((error: unknown) => this.onError("release lease", error));
+  }
+
+  /**
+   * The ids of `hold` whose row the holder found absent: their leases become absent markers for one lease life, so
+   * the waiters learn it without a Postgres read each; the rest of `hold` is released. Without waiting.
+   */
+  releaseAbsent(hold: LeaseHold, absent: ReadonlyArray<string>): void {
+    const marked = absent.filter((id) => hold.ids.has(id));
+    for (const id of marked) hold.ids.delete(id);
+    this.#settled(hold);
+    this.release(hold);
+    if (marked.length === 0) return;
+    this.leases
+      .markAbsent(marked, hold.token, this.#protocol.leaseMs)
+      .catch((error: unknown) => this.onError("mark absent", error));
   }
 
   /** After a write committed: void any lease on the id so the next reader leases (and reads the write) at once. */

@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { LeaseState } from "../l2/entry-lease.js";
+import { leaseChannel } from "../observability/event-channels.js";
+import { publishLease } from "../observability/publish.js";
 import type { LeaseSpec } from "../spec/document-spec.js";
 import { LeaseCounters } from "./lease-stats.js";
 import { LeaseTtl } from "./lease-ttl.js";
@@ -14,6 +16,30 @@ export interface Claim<V> {
 /** A claim after waiting: `timedOut` when another holder's lease was still on at `maxWait` (or Redis failed). */
 export interface Settled<V> extends Claim<V> {
   readonly timedOut: boolean;
+}
+
+/**
+ * The batched re-claim of one lease user: per key, the claim that looking again (and leasing for `tokens[i]` when
+ * nobody holds the lease) finds. One call for every waiter of the process due at one poll tick.
+ */
+export type Reclaim<V> = (
+  keys: ReadonlyArray<string>,
+  tokens: ReadonlyArray<string>,
+) => Promise<ReadonlyArray<Claim<V>>>;
+
+/** What a poll got: the claims, and whether one of its keys was woken while it was in flight. */
+interface PollReply<V> {
+  readonly claims: ReadonlyArray<Claim<V>>;
+  readonly hurry: boolean;
+}
+
+/** One wait's next poll, queued for the process's batch (FillLease#poll). */
+interface Poll<V> {
+  readonly keys: ReadonlyArray<string>;
+  readonly tokens: ReadonlyArray<string>;
+  dueAt: number;
+  resolve(reply: PollReply<V>): void;
+  reject(error: unknown): void;
 }
 
 /** Real time for waits and lease lives (Redis expires leases in real time); injectable for unit tests. */
@@ -38,10 +64,18 @@ export const realTimers: LeaseTimers = {
   random: Math.random,
 };
 
-/** Polling backoff of waiters: 10 ms doubling to 50 ms (jittered); to 200 ms when push invalidation wakes them. */
+/**
+ * Polling backoff of waiters: 10 ms doubling to 40 ms; to 160 ms when push invalidation wakes them. Each period is
+ * a multiple of the previous, and a wait's polls fall on this process's grid of the period (offset by a random
+ * phase per process, so processes do not poll in step): waiters of one process poll together, in one batch.
+ */
 const POLL_FIRST_MS = 10;
-const POLL_MAX_MS = 50;
-const POLL_MAX_PUSHED_MS = 200;
+const POLL_MAX_MS = 40;
+const POLL_MAX_PUSHED_MS = 160;
+/** Waiters due within this long of a batch ride in it (timers of one grid tick fire a little apart). */
+const BATCH_WINDOW_MS = 2;
+/** This process's phase on the polling grid. */
+const PHASE = Math.random();
 /** The longest a holder keeps renewing: past it its leases lapse, whatever it is doing. */
 const MAX_HOLD_MS = 60_000;
 /** Timed-out waiters' own Postgres reads per process and document. */
@@ -58,19 +92,33 @@ let sequence = 0;
  * and the cap on timed-out waiters' own reads. The lease is an efficiency device only: the version fences decide
  * what is stored, and every path ends within `maxWait` plus one fetch even when the holder died or Redis failed.
  */
-export class FillLease {
+export class FillLease<V = unknown> {
   readonly counters = new LeaseCounters();
   readonly #ttl: LeaseTtl;
   readonly #cap = new OriginCap(ORIGIN_CAP);
-  /** Wake-ups of the waits in flight, per key. */
-  readonly #waiting = new Map<string, Set<() => void>>();
   readonly #pollMaxMs: number;
+  /** The polls queued for the next batch, and by key (a wake makes a key's polls due now). */
+  readonly #polls = new Set<Poll<V>>();
+  readonly #pollsByKey = new Map<string, Set<Poll<V>>>();
+  /** Whether the batching loop runs; what cuts its sleep short, and until when it sleeps. */
+  #polling = false;
+  #kick: (() => void) | undefined;
+  #sleepingUntil = Number.POSITIVE_INFINITY;
+  /** Keys of the batch in flight, and those of them woken meanwhile (their reply may predate the fill). */
+  #inFlight: ReadonlySet<string> = new Set();
+  #wokenInFlight = new Set<string>();
+  /** What lease events (`stratacache:lease`) name: the document or cache, and which kind. */
+  events: { readonly document: string; readonly source: "document" | "cache" } = { document: "", source: "document" };
 
   constructor(
     readonly spec: LeaseSpec,
     /** Whether push invalidation wakes waiters (then polling is only a slow safety net). */
     pushed: boolean,
     private readonly timers: LeaseTimers = realTimers,
+    /** How waiters look again: every waiter of this lease user due at one tick, in one call. */
+    private readonly reclaim: Reclaim<V> = async () => {
+      throw new Error("FillLease: no reclaim given");
+    },
   ) {
     this.#ttl = new LeaseTtl(spec.ttlMs);
     this.#pollMaxMs = pushed ? POLL_MAX_PUSHED_MS : POLL_MAX_MS;
@@ -87,35 +135,44 @@ export class FillLease {
   }
 
   /**
-   * Waits for the keys whose claim is `held` by another token: re-claims them (`reclaim`, one call for all still
-   * waiting) whenever a key is woken or a poll is due, until none is held or `maxWait` passed. A re-claim may grant
-   * the lease to this caller (the holder released it or died). A failing `reclaim` ends the wait (timed out).
+   * Waits for the keys whose claim is `held` by another token: re-claims them (for `tokens[i]`) whenever a key is
+   * woken or a poll is due, until none is held or `maxWait` passed. The polls of every wait in this process that
+   * fall due together go in one `reclaim` call (one round trip per hash slot). A re-claim may grant the lease to this
+   * caller (the holder released it or died). A failing `reclaim` ends the wait (timed out). `maxWaitMs`: this
+   * wait's bound, when not the spec's (a per-call option).
    */
-  async settle<V>(
+  async settle(
     keys: ReadonlyArray<string>,
     claims: ReadonlyArray<Claim<V>>,
-    reclaim: (keys: ReadonlyArray<string>) => Promise<ReadonlyArray<Claim<V>>>,
+    tokens: ReadonlyArray<string>,
+    maxWaitMs = this.spec.maxWaitMs,
   ): Promise<Array<Settled<V>>> {
     const out: Array<Settled<V>> = claims.map((claim) => ({ ...claim, timedOut: false }));
-    this.counted(claims);
+    this.counted(keys, claims);
     let pending: number[] = [];
     for (let i = 0; i < claims.length; i++) if (claims[i]!.state === "held") pending.push(i);
     if (pending.length === 0) return out;
     this.counters.waits += pending.length;
     const start = this.timers.now();
-    const deadline = start + this.spec.maxWaitMs;
-    let delay = POLL_FIRST_MS;
+    const deadline = start + maxWaitMs;
+    let period = POLL_FIRST_MS;
+    let hurry = false;
     while (pending.length > 0) {
-      const remaining = deadline - this.timers.now();
-      if (remaining <= 0) break;
-      await this.#sleep(
-        pending.map((i) => keys[i]!),
-        Math.min(remaining, delay * (0.5 + this.timers.random())),
-      );
-      delay = Math.min(delay * 2, this.#pollMaxMs);
+      const now = this.timers.now();
+      if (deadline - now <= 0) break;
+      // The next tick of this period's grid, at least half a period away (a first poll comes after 5–15 ms).
+      const tick = (Math.floor((now + period / 2) / period - PHASE) + 1 + PHASE) * period;
+      const dueAt = hurry ? now : Math.min(deadline, tick);
+      period = Math.min(period * 2, this.#pollMaxMs);
       let replies: ReadonlyArray<Claim<V>>;
       try {
-        replies = await reclaim(pending.map((i) => keys[i]!));
+        const reply = await this.#poll(
+          pending.map((i) => keys[i]!),
+          pending.map((i) => tokens[i]!),
+          dueAt,
+        );
+        replies = reply.claims;
+        hurry = reply.hurry;
       } catch {
         break;
       }
@@ -124,24 +181,121 @@ export class FillLease {
         const reply = replies[j]!;
         out[index] = { ...reply, timedOut: false };
         if (reply.state === "held") still.push(index);
-        else if (reply.state === "granted") this.counters.granted++;
+        else {
+          if (reply.state === "granted") this.counters.granted++;
+          if (leaseChannel.hasSubscribers) this.#waited(keys[index]!, reply.state, start);
+        }
       });
       pending = still;
     }
-    for (const i of pending) out[i] = { ...out[i]!, state: "held", timedOut: true };
+    for (const i of pending) {
+      out[i] = { ...out[i]!, state: "held", timedOut: true };
+      if (leaseChannel.hasSubscribers) this.#waited(keys[i]!, "held", start);
+    }
     this.counters.holderTimeouts += pending.length;
     this.counters.waitMs += this.timers.now() - start;
     return out;
   }
 
-  /** Counts the leases granted in a lookup that is not waited on (`settle` counts its own). */
-  counted(claims: ReadonlyArray<Claim<unknown>>): void {
-    for (const claim of claims) if (claim.state === "granted") this.counters.granted++;
+  /** Queues one poll, answered by the batch it falls in (or earlier, when one of its keys is woken). */
+  #poll(keys: ReadonlyArray<string>, tokens: ReadonlyArray<string>, dueAt: number): Promise<PollReply<V>> {
+    return new Promise((resolve, reject) => {
+      const poll: Poll<V> = { keys, tokens, dueAt, resolve, reject };
+      this.#polls.add(poll);
+      for (const key of keys) {
+        let set = this.#pollsByKey.get(key);
+        if (set === undefined) {
+          set = new Set();
+          this.#pollsByKey.set(key, set);
+        }
+        set.add(poll);
+      }
+      if (!this.#polling) {
+        this.#polling = true;
+        queueMicrotask(() => void this.#batches()); // after the polls queued in this same turn
+      } else if (dueAt < this.#sleepingUntil) this.#kick?.();
+    });
   }
 
-  /** Counts a lease taken outside `settle` (try-only). */
-  took(count: number): void {
-    this.counters.granted += count;
+  /** The batching loop: sleeps until the earliest poll is due, then sends every poll due by then in one call. */
+  async #batches(): Promise<void> {
+    while (this.#polls.size > 0) {
+      let next = Number.POSITIVE_INFINITY;
+      for (const poll of this.#polls) if (poll.dueAt < next) next = poll.dueAt;
+      const wait = next - this.timers.now();
+      if (wait > 0) {
+        this.#sleepingUntil = next;
+        await this.timers.sleep(wait, (resolve) => {
+          this.#kick = resolve;
+        });
+        this.#kick = undefined;
+        this.#sleepingUntil = Number.POSITIVE_INFINITY;
+        continue;
+      }
+      const horizon = this.timers.now() + BATCH_WINDOW_MS;
+      const batch: Array<Poll<V>> = [];
+      for (const poll of this.#polls) if (poll.dueAt <= horizon) batch.push(poll);
+      for (const poll of batch) this.#unqueue(poll);
+      this.#inFlight = new Set(batch.flatMap((poll) => poll.keys));
+      this.#wokenInFlight = new Set();
+      try {
+        const replies = await this.reclaim(
+          batch.flatMap((poll) => poll.keys),
+          batch.flatMap((poll) => poll.tokens),
+        );
+        const woken = this.#wokenInFlight;
+        let at = 0;
+        for (const poll of batch) {
+          // A key woken while this poll was in flight: its reply may predate the fill, so it polls again at once.
+          poll.resolve({
+            claims: replies.slice(at, at + poll.keys.length),
+            hurry: poll.keys.some((k) => woken.has(k)),
+          });
+          at += poll.keys.length;
+        }
+      } catch (error) {
+        for (const poll of batch) poll.reject(error);
+      }
+      this.#inFlight = new Set();
+    }
+    this.#polling = false;
+  }
+
+  #unqueue(poll: Poll<V>): void {
+    this.#polls.delete(poll);
+    for (const key of poll.keys) {
+      const set = this.#pollsByKey.get(key);
+      set?.delete(poll);
+      if (set?.size === 0) this.#pollsByKey.delete(key);
+    }
+  }
+
+  /** Counts (and reports) the leases granted in a lookup (`settle` counts its re-claims itself). */
+  counted(keys: ReadonlyArray<string>, claims: ReadonlyArray<Claim<unknown>>): void {
+    claims.forEach((claim, i) => {
+      if (claim.state !== "granted") return;
+      this.counters.granted++;
+      if (leaseChannel.hasSubscribers) this.#granted(keys[i]!);
+    });
+  }
+
+  /** Counts (and reports) leases taken outside a lookup (try-only). */
+  took(keys: ReadonlyArray<string>): void {
+    this.counters.granted += keys.length;
+    if (leaseChannel.hasSubscribers) for (const key of keys) this.#granted(key);
+  }
+
+  #granted(key: string): void {
+    const { document, source } = this.events;
+    publishLease(document, source, key, "granted", undefined, 0);
+  }
+
+  /** A wait that ended: filled (`fresh`), granted, absent, or timed out (`held`). */
+  #waited(key: string, state: LeaseState, start: number): void {
+    const { document, source } = this.events;
+    const outcome = state === "held" ? "timeout" : state === "fresh" ? "filled" : state;
+    publishLease(document, source, key, "waited", outcome, this.timers.now() - start);
+    if (outcome === "granted") this.#granted(key); // the re-claim took the lease: counted as granted too
   }
 
   /**
@@ -204,34 +358,24 @@ export class FillLease {
     return this.#cap.run(fetch);
   }
 
-  /** The key changed or was filled (a push invalidation, or a local write): its waiters re-claim at once. */
+  /**
+   * The key changed or was filled (a push invalidation, or a local write): its waiters re-claim at once, together
+   * with every other key woken in the same turn (one push message invalidates many keys).
+   */
   wake(key: string): void {
-    const wakers = this.#waiting.get(key);
-    if (wakers === undefined) return;
-    this.#waiting.delete(key);
-    for (const wake of wakers) wake();
+    if (this.#inFlight.has(key)) this.#wokenInFlight.add(key);
+    const polls = this.#pollsByKey.get(key);
+    if (polls === undefined) return;
+    const now = this.timers.now();
+    for (const poll of polls) poll.dueAt = Math.min(poll.dueAt, now);
+    this.#kick?.();
   }
 
-  #sleep(keys: ReadonlyArray<string>, ms: number): Promise<void> {
-    let registered: (() => void) | undefined;
-    const done = this.timers.sleep(ms, (resolve) => {
-      registered = resolve;
-      for (const key of keys) {
-        let set = this.#waiting.get(key);
-        if (set === undefined) {
-          set = new Set();
-          this.#waiting.set(key, set);
-        }
-        set.add(resolve);
-      }
-    });
-    return done.finally(() => {
-      if (registered === undefined) return;
-      for (const key of keys) {
-        const set = this.#waiting.get(key);
-        set?.delete(registered);
-        if (set?.size === 0) this.#waiting.delete(key);
-      }
-    });
+  /** Every key may have changed (a clear, a flush, a lost channel): every waiter re-claims at once. */
+  wakeAll(): void {
+    for (const key of this.#inFlight) this.#wokenInFlight.add(key);
+    const now = this.timers.now();
+    for (const poll of this.#polls) poll.dueAt = Math.min(poll.dueAt, now);
+    this.#kick?.();
   }
 }

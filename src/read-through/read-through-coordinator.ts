@@ -146,8 +146,14 @@ export class ReadThroughCoordinator {
     this.#lease =
       leaseSpec === undefined || parts.leases === undefined || parts.entries === undefined
         ? undefined
-        : new DocumentLease(parts.leases.entries, leaseSpec, parts.leases.pushed, parts.clock, (operation, error) =>
-            this.#l2Error(operation, error),
+        : new DocumentLease(
+            parts.leases.entries,
+            leaseSpec,
+            parts.leases.pushed,
+            parts.clock,
+            (operation, error) => this.#l2Error(operation, error),
+            undefined,
+            parts.document,
           );
   }
 
@@ -346,6 +352,12 @@ export class ReadThroughCoordinator {
         trace?.callEnd("redis", "GET", error);
         this.#l2Error("read", error);
       }
+      if (claim?.state === "absent") {
+        // Another process's holder just found no row (an absent marker): not found, without a read of our own.
+        this.#guard.end(id, token);
+        trace?.end("l2", "miss", false);
+        return undefined;
+      }
       if (read !== undefined) {
         if (this.#lag.pending && typeof read !== "string") this.#lag.read(id, read);
         doc = this.#decode(id, read);
@@ -394,7 +406,7 @@ export class ReadThroughCoordinator {
     }
     this.counters.fetches++;
     if (row === undefined) {
-      if (hold !== undefined) lease!.release(hold);
+      if (hold !== undefined) lease!.releaseAbsent(hold, [id]); // its waiters learn it from the marker
       this.#guard.end(id, token);
       trace?.end("postgres", "miss", false);
       return undefined;
@@ -481,6 +493,10 @@ export class ReadThroughCoordinator {
       for (let i = 0; i < trusted.length; i++) {
         const id = trusted[i] as string;
         if (waiting?.has(id)) continue;
+        if (claims?.[i]?.state === "absent") {
+          docs.set(id, undefined); // a holder elsewhere just found no row
+          continue;
+        }
         const read = reads?.[i];
         if (this.#lag.pending && read !== undefined && typeof read !== "string") this.#lag.read(id, read);
         const doc = read === undefined ? undefined : this.#decode(id, read);
@@ -535,9 +551,10 @@ export class ReadThroughCoordinator {
     if (background !== undefined) this.#refreshLater(background);
 
     let filling: Promise<unknown> | undefined;
+    /** Set once Postgres answered for `fetch`: ids it lacks are absent. */
+    let rows: StoredRow[] | undefined;
     if (fetch.length > 0) {
       const started = this.parts.clock.now();
-      let rows: StoredRow[] | undefined;
       const callStart = observed ? wallNow() : 0;
       try {
         const load = () => this.parts.repository.getMany(this.parts.autocommit, fetch);
@@ -584,10 +601,12 @@ export class ReadThroughCoordinator {
       }
     }
     if (hold !== undefined) {
-      // Leased ids that were absent or not filled; after the fill, whose leased puts need the hold current.
+      // Leased ids without a row become absent markers (their waiters skip the read); the others, unfilled, go back —
+      // after the fill, whose leased puts need the hold current.
       const held = hold;
-      if (filling === undefined) lease!.release(held);
-      else filling = filling.then(() => lease!.release(held));
+      const absent = rows === undefined ? [] : fetch.filter((id) => docs.get(id) === undefined);
+      if (filling === undefined) lease!.releaseAbsent(held, absent);
+      else filling = filling.then(() => lease!.releaseAbsent(held, absent));
     }
     if (tokens !== undefined) {
       const finishL1 = () => {

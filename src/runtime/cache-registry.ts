@@ -1,6 +1,7 @@
 import { CacheCore } from "../cache/cache-core.js";
 import { KvCache } from "../cache/kv-cache.js";
 import { KvL1 } from "../cache/kv-l1.js";
+import { KvLease } from "../cache/kv-lease.js";
 import { CacheCoordination, type CoordinationStores } from "../coordination/cache-coordination.js";
 import type { Clock } from "../kernel/clock.js";
 import { systemClock } from "../kernel/clock.js";
@@ -14,7 +15,7 @@ import type { KeyValueStore, StoredEntry } from "../l2/key-value-store.js";
 import { SealedKeyValueStore } from "../l2/sealed-key-value-store.js";
 import type { BackgroundRefresher } from "../read-through/background-refresher.js";
 import type { CacheSpec } from "../spec/document-spec.js";
-import type { KvRouteSettings } from "./modules/kv-route-options.js";
+import { DEFAULT_KV_LEASE, type KvRouteSettings } from "./modules/kv-route-options.js";
 
 /** `cache(name)`'s default lifetime when no cache spec gives one. */
 export const DEFAULT_KV_TTL_MS = 5 * 60_000;
@@ -33,8 +34,8 @@ export class CacheRegistry {
     private readonly refresher: BackgroundRefresher | undefined,
     /** Per cache name: its default ttl and opt-in L1 (from the module's route options). */
     private readonly settings: ReadonlyMap<string, KvRouteSettings> = new Map(),
-    /** Puts a new L1 under its backend's push channel, when the route has one. */
-    private readonly attachPush: (namespace: CacheNamespace, l1: KvL1) => void = () => {},
+    /** Puts a new core's L1 and lease waiters under its backend's push channel, when the route has one. */
+    private readonly attachPush: (namespace: CacheNamespace, target: CacheCore["pushTarget"]) => void = () => {},
     /** The lock and rate-limit stores of a cache name, from the module that routes it. */
     private readonly coordinationFor: (name: string) => CoordinationStores | undefined = () => undefined,
   ) {}
@@ -63,10 +64,37 @@ export class CacheRegistry {
       );
       const stores = this.coordinationFor(name);
       if (stores !== undefined) core.coordination = new CacheCoordination(stores, this.clock);
+      core.lease = this.#leaseFor(core, namespace);
+      // Push drops L1 copies and wakes lease waiters; a tenant's core has no L1 and its waiters poll.
+      if (tenant === undefined && (core.l1 !== undefined || core.lease !== undefined)) {
+        this.attachPush(namespace, core.pushTarget);
+      }
       this.#cores.set(slot, core);
     }
     const ttlMs = typeof target === "string" ? (this.settings.get(name)?.ttlMs ?? DEFAULT_KV_TTL_MS) : target.ttlMs;
     return new KvCache(core, ttlMs, ensureRunning);
+  }
+
+  /** getOrSet's fill lease, on a backend with leases (route `lease`, or per call), else undefined. */
+  #leaseFor(core: CacheCore, namespace: CacheNamespace): KvLease | undefined {
+    const leases = core.store.leases;
+    if (leases === undefined) return undefined;
+    const spec = this.settings.get(core.name)?.lease;
+    return new KvLease(
+      leases,
+      spec ?? DEFAULT_KV_LEASE,
+      spec !== undefined,
+      namespace.invalidationPush === true,
+      (operation, error) => {
+        core.counters.storeErrors++;
+        core.storeErrorLog.warn(operation, `getOrSet: ${operation} failed; the lease is left to expire`, {
+          cache: core.name,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      },
+      () => this.clock.now(),
+      core.name,
+    );
   }
 
   #l1For(namespace: CacheNamespace): KvL1 | undefined {
@@ -79,9 +107,7 @@ export class CacheRegistry {
       // The default clock is coarsened on the L1 hit path (see coarse-clock.ts); an injected one is exact.
       now: this.clock === systemClock ? coarseNow : () => this.clock.now(),
     }) as L1Store<StoredEntry>;
-    const l1 = new KvL1(store, namespace.name);
-    this.attachPush(namespace, l1);
-    return l1;
+    return new KvL1(store, namespace.name);
   }
 
   #namespace(name: string): CacheNamespace {

@@ -1,5 +1,6 @@
 import type { Cache } from "../cache/cache.js";
-import { FLUSH_ALL_KEYS, type KvL1 } from "../cache/kv-l1.js";
+import type { CacheCore } from "../cache/cache-core.js";
+import { FLUSH_ALL_KEYS } from "../cache/kv-l1.js";
 import type { ChangeCaptureStats } from "../change-capture/capture-stats.js";
 import type { ChangeCapture } from "../change-capture/change-capture.js";
 import type { CoordinationStores } from "../coordination/cache-coordination.js";
@@ -394,7 +395,7 @@ class StrataRuntime implements Runtime {
       this.logger,
       this.#refresher,
       new Map(this.cacheModules.flatMap((module) => [...(module.kvRoutes ?? [])])),
-      (namespace, l1) => this.#attachKvPush(namespace, l1),
+      (namespace, target) => this.#attachKvPush(namespace, target),
       (name) => {
         for (const stores of coordination) {
           const found = stores(name);
@@ -519,13 +520,13 @@ class StrataRuntime implements Runtime {
     }
   }
 
-  /** Puts a key/value cache's L1 under its backend's push channel (when its route asked for push). */
-  #attachKvPush(namespace: CacheNamespace, l1: KvL1): void {
+  /** Puts a key/value cache's L1 and lease waiters under its backend's push channel (when its route asked for push). */
+  #attachKvPush(namespace: CacheNamespace, target: CacheCore["pushTarget"]): void {
     if (namespace.invalidationPush !== true) return;
     for (const [backend, router] of this.#push) {
       if (backend.namespace(namespace.name) === namespace) {
         this.#kvPushNamespaces.push(namespace.namespace);
-        router.attach(kvPrefix(namespace.namespace), l1, l1);
+        router.attach(kvPrefix(namespace.namespace), target, target);
       }
     }
   }

@@ -88,6 +88,23 @@ describe.skipIf(env.skip)("fill lease", () => {
     expect(await t.system.raw().exists(t.leaseKey(id))).toBe(0); // the fill dropped the lease
   });
 
+  it("an id with no row: the holder's absent marker answers its waiters, without a Postgres read of theirs", async () => {
+    const t = await pair({ lease: { maxWait: "30s", ttl: "30s" } }, { push: false });
+    const id = randomUUID(); // never created
+    const held = await t.holdFetch(id);
+    held.read.catch(() => {});
+    t.waiterReads.reset();
+    const waiting = [t.query(t.waiter).find(id), t.query(t.waiter).findMany([id])];
+    await waitUntil(() => t.stats(t.waiter).lease!.waits >= 1, { timeoutMs: 5_000, intervalMs: 2 });
+    held.release();
+    await held.read.catch(() => {});
+    const [one, many] = await Promise.all(waiting);
+    expect(one).toBeUndefined();
+    expect(many).toEqual([undefined]);
+    expect(t.waiterReads.selects).toBe(0);
+    expect(t.stats(t.waiter).lease).toMatchObject({ granted: 0, holderTimeouts: 0, fallbacks: 0 });
+  });
+
   it("a holder that never fills: after maxWait the waiter reads Postgres itself (counted), and nothing breaks", async () => {
     const t = await pair({ lease: { maxWait: "50ms", ttl: "30s" } });
     const id = await t.create();

@@ -28,7 +28,7 @@ type Op =
   | { kind: "lookup"; id: number; token: number; late: boolean }
   | { kind: "fill"; id: number; token: number; rev: number; fresh: number }
   | { kind: "writeThrough"; id: number; rev: number }
-  | { kind: "renew" | "release" | "try"; id: number; token: number }
+  | { kind: "renew" | "release" | "try" | "absent"; id: number; token: number }
   | { kind: "plant"; id: number; junk: boolean; expiry: boolean };
 
 const id = fc.nat(1);
@@ -43,7 +43,11 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     fresh: fc.nat(2),
   }),
   fc.record({ kind: fc.constant("writeThrough" as const), id, rev: fc.integer({ min: 1, max: 3 }) }),
-  fc.record({ kind: fc.constantFrom("renew" as const, "release" as const, "try" as const), id, token }),
+  fc.record({
+    kind: fc.constantFrom("renew" as const, "release" as const, "try" as const, "absent" as const),
+    id,
+    token,
+  }),
   fc.record({ kind: fc.constant("plant" as const), id, junk: fc.boolean(), expiry: fc.boolean() }),
 );
 
@@ -139,6 +143,8 @@ describe.skipIf(env.skip)("lease equivalence: in-process L2 and Lua", () => {
               return side.leases.release([key], TOKENS[op.token]!);
             case "try":
               return side.leases.tryLease([key], TOKENS[op.token]!, 60_000);
+            case "absent":
+              return side.leases.markAbsent([key], TOKENS[op.token]!, 60_000);
             case "plant":
               return side.set(leaseKey, op.junk ? "junk" : TOKENS[0], op.expiry ? 60_000 : undefined);
           }

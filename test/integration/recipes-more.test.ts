@@ -134,6 +134,9 @@ describe("fill-lease recipe", () => {
       expect(out).toMatch(/^ +lease stats: granted=1 waits=3 holderTimeouts=0 fallbacks=0$/m);
       expect(out).toMatch(/^lease off: 4 replicas × getMany of 30 cold ids → (6\d|[7-9]\d|1[01]\d|120) ids read/m);
       expect(out).toMatch(/^lease on : 4 replicas × getMany of 30 cold ids → 30 ids read from Postgres$/m);
+      expect(out).toMatch(/^lease off: 4 replicas × 250 concurrent getOrSet of one cold key → [2-4] loader run\(s\)$/m);
+      expect(out).toMatch(/^lease on : 4 replicas × 250 concurrent getOrSet of one cold key → 1 loader run\(s\)$/m);
+      expect(out).toMatch(/^ +lease stats: granted=1 waits=3 holderTimeouts=0 fallbacks=0\n(?![\s\S]*lease stats)/m);
     },
     90_000,
   );

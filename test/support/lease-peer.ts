@@ -7,7 +7,7 @@
  * getMany {ids, n} (n concurrent getMany of `ids`, each in its own shuffled order → distinct revs per id);
  * fetched (→ {selects, ids: {id: reads}}, then reset); gate {closed} (while closed, document reads run but their
  * replies are held);
- * stats (→ the document's stats); stop.
+ * stats (→ the document's stats, once its fills in flight have landed); stop.
  */
 import { createInterface } from "node:readline";
 import pg from "pg";
@@ -125,6 +125,7 @@ async function handle({ op, args }: Request): Promise<unknown> {
       }
       return null;
     case "stats":
+      await runtime.settled(); // fills land behind the reads that answered: count them too
       return query.stats();
     case "stop":
       openGate?.();

@@ -18,6 +18,9 @@ const script = join(dirname(fileURLToPath(import.meta.url)), "push-peer.ts");
 /** The key/value peer (kv-push-peer.ts): a cache API runtime with L1 and push in its own process. */
 export const KV_PEER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), "kv-push-peer.ts");
 
+/** The leased getOrSet peer (kv-lease-peer.ts): a cache API runtime whose getOrSet leases. */
+export const KV_LEASE_PEER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), "kv-lease-peer.ts");
+
 /** `peerScript`: another peer protocol speaker beside push-peer.ts (e.g. kv-push-peer.ts), with its own options. */
 export async function spawnPeer(
   options: PushRuntimeOptions | Record<string, unknown>,

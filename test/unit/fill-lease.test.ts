@@ -40,13 +40,13 @@ describe("FillLease.settle", () => {
         fc.array(fc.constantFrom<LeaseState>("held", "held", "fresh", "granted"), { minLength: 1, maxLength: 60 }),
         async (maxWaitMs, replies) => {
           const timers = new VirtualTimers();
-          const lease = new FillLease({ maxWaitMs, ttlMs: 5_000 }, false, timers);
           let calls = 0;
-          const [out] = await lease.settle(["k"], [held("first")], async () => {
+          const lease = new FillLease<string>({ maxWaitMs, ttlMs: 5_000 }, false, timers, async () => {
             const state = replies[Math.min(calls, replies.length - 1)]!;
             calls++;
             return [{ value: `reply ${calls}`, state }];
           });
+          const [out] = await lease.settle(["k"], [held("first")], ["t"]);
           expect(timers.now_).toBeLessThanOrEqual(maxWaitMs);
           const firstGone = replies.findIndex((state) => state !== "held");
           if (out!.timedOut) {
@@ -66,20 +66,20 @@ describe("FillLease.settle", () => {
   });
 
   it("a failing re-claim ends the wait (timed out), never the read", async () => {
-    const lease = new FillLease({ maxWaitMs: 1_000, ttlMs: 5_000 }, false, new VirtualTimers());
-    const [out] = await lease.settle(["k"], [held("first")], async () => {
+    const lease = new FillLease<string>({ maxWaitMs: 1_000, ttlMs: 5_000 }, false, new VirtualTimers(), async () => {
       throw new Error("redis down");
     });
+    const [out] = await lease.settle(["k"], [held("first")], ["t"]);
     expect(out).toMatchObject({ value: "first", timedOut: true });
   });
 
   it("is woken by an invalidation of its key: no poll has to pass", async () => {
     const timers = new VirtualTimers();
     timers.stalled = true; // a sleep never ends on its own
-    const lease = new FillLease({ maxWaitMs: 1_000, ttlMs: 5_000 }, true, timers);
-    const settled = lease.settle(["a", "b"], [held("a"), held("b")], async (keys) =>
+    const lease = new FillLease<string>({ maxWaitMs: 1_000, ttlMs: 5_000 }, true, timers, async (keys) =>
       keys.map((key) => ({ value: `${key} filled`, state: "fresh" as const })),
     );
+    const settled = lease.settle(["a", "b"], [held("a"), held("b")], ["t", "t"]);
     await Promise.resolve();
     lease.wake("other"); // another key: nothing
     lease.wake("b");
@@ -92,17 +92,90 @@ describe("FillLease.settle", () => {
 
   it("does not wait for claims that are not held", async () => {
     const timers = new VirtualTimers();
-    const lease = new FillLease({ maxWaitMs: 1_000, ttlMs: 5_000 }, false, timers);
+    const lease = new FillLease<string>({ maxWaitMs: 1_000, ttlMs: 5_000 }, false, timers, async () => {
+      throw new Error("not called");
+    });
     const claims: Claim<string>[] = [
       { value: "x", state: "fresh" },
       { value: "y", state: "granted" },
     ];
-    const out = await lease.settle(["x", "y"], claims, async () => {
-      throw new Error("not called");
-    });
+    const out = await lease.settle(["x", "y"], claims, ["t", "t"]);
     expect(out.map((claim) => claim.state)).toEqual(["fresh", "granted"]);
     expect(timers.sleeps).toBe(0);
     expect(lease.counters).toMatchObject({ granted: 1, waits: 0 });
+  });
+});
+
+describe("FillLease batched polling", () => {
+  it("the waits of one process poll together: one re-claim per tick for every key, each with its own token", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 2, max: 30 }), fc.integer({ min: 1, max: 4 }), async (waits, rounds) => {
+        const timers = new VirtualTimers();
+        const calls: Array<{ keys: string[]; tokens: string[] }> = [];
+        const lease = new FillLease<string>(
+          { maxWaitMs: 10_000, ttlMs: 5_000 },
+          false,
+          timers,
+          async (keys, tokens) => {
+            calls.push({ keys: [...keys], tokens: [...tokens] });
+            // Held for `rounds` polls, then filled.
+            return keys.map((key) => ({ value: key, state: calls.length < rounds ? "held" : ("fresh" as const) }));
+          },
+        );
+        const out = await Promise.all(
+          Array.from({ length: waits }, (_, i) => lease.settle([`k${i}`], [held("first")], [`t${i}`])),
+        );
+        expect(out.every(([claim]) => claim!.state === "fresh")).toBe(true);
+        expect(calls).toHaveLength(rounds); // not waits × rounds
+        for (const call of calls) {
+          expect(call.keys).toEqual(Array.from({ length: waits }, (_, i) => `k${i}`));
+          expect(call.tokens).toEqual(Array.from({ length: waits }, (_, i) => `t${i}`));
+        }
+      }),
+    );
+  });
+
+  it("a wake polls the woken waits at once, in one call", async () => {
+    const timers = new VirtualTimers();
+    timers.stalled = true;
+    const calls: string[][] = [];
+    const lease = new FillLease<string>({ maxWaitMs: 1_000, ttlMs: 5_000 }, true, timers, async (keys) => {
+      calls.push([...keys]);
+      return keys.map((key) => ({ value: key, state: "fresh" as const }));
+    });
+    const a = lease.settle(["a"], [held("a")], ["t1"]);
+    const b = lease.settle(["b"], [held("b")], ["t2"]);
+    await Promise.resolve();
+    lease.wake("a");
+    lease.wake("b");
+    await Promise.all([a, b]);
+    expect(calls).toEqual([["a", "b"]]);
+  });
+});
+
+describe("FillLease wake during a poll in flight", () => {
+  it("re-polls at once when its key is woken while its poll was in flight (the reply may predate the fill)", async () => {
+    const timers = new VirtualTimers();
+    timers.stalled = true; // no poll comes on its own: only wakes move the wait
+    let calls = 0;
+    const lease: FillLease<string> = new FillLease<string>(
+      { maxWaitMs: 1_000, ttlMs: 5_000 },
+      true,
+      timers,
+      async (keys) => {
+        calls++;
+        if (calls === 1) {
+          lease.wake("a"); // the fill's invalidation arrives while this poll is on the wire
+          return keys.map((key) => ({ value: key, state: "held" as const }));
+        }
+        return keys.map((key) => ({ value: `${key} filled`, state: "fresh" as const }));
+      },
+    );
+    const settled = lease.settle(["a"], [held("a")], ["t"]);
+    await Promise.resolve();
+    lease.wake("a");
+    expect(await settled).toEqual([{ value: "a filled", state: "fresh", timedOut: false }]);
+    expect(calls).toBe(2);
   });
 });
 

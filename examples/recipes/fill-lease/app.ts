@@ -27,7 +27,7 @@ function check(ok: boolean, message: string): void {
 }
 
 const base = `recipes:fill-lease:${process.pid}:${Date.now().toString(36)}`;
-const namespaces = [`${base}:off`, `${base}:on`];
+const namespaces = [`${base}:off`, `${base}:on`, `${base}:kv-off`, `${base}:kv-on`];
 let redis: RedisServer | undefined;
 let postgres: PostgresServer | undefined;
 const runtimes: Runtime[] = [];
@@ -59,7 +59,15 @@ async function demo(redis: RedisServer, postgres: PostgresServer): Promise<void>
           redisModule({
             url: redis.url,
             // Push on: a waiter is woken by the invalidation of the filled key (else it polls, 10 → 50 ms).
-            caches: { lease_products: { namespace: namespaces[lease ? 1 : 0]!, invalidationPush: true } },
+            caches: {
+              lease_products: { namespace: namespaces[lease ? 1 : 0]!, invalidationPush: true },
+              // The cache API's getOrSet leases the same way: route option `lease` (or per call `lease: true`).
+              lease_kv: {
+                namespace: namespaces[lease ? 3 : 2]!,
+                invalidationPush: true,
+                ...(lease ? { lease: { maxWait: "2s" } } : {}),
+              },
+            },
           }),
         ],
       });
@@ -67,7 +75,11 @@ async function demo(redis: RedisServer, postgres: PostgresServer): Promise<void>
       await runtime.start();
       replicas.push(runtime);
     }
-    return { spec, queries: replicas.map((runtime) => runtime.context().document.query(spec)) };
+    return {
+      spec,
+      queries: replicas.map((runtime) => runtime.context().document.query(spec)),
+      caches: replicas.map((runtime) => runtime.cache("lease_kv")),
+    };
   };
   const off = await fleet(false);
   const on = await fleet(true);
@@ -117,5 +129,32 @@ async function demo(redis: RedisServer, postgres: PostgresServer): Promise<void>
       : sum(after, (s) => s.l2.misses) - sum(before, (s) => s.l2.misses);
     console.log(`${label}: ${REPLICAS} replicas × getMany of ${IDS} cold ids → ${idsRead} ids read from Postgres`);
     if (label === "lease on ") check(idsRead === IDS, `expected ${IDS} ids read with the lease, got ${idsRead}`);
+  }
+
+  for (const [label, { caches }] of [
+    ["lease off", off],
+    ["lease on ", on],
+  ] as const) {
+    const key = `report:${label.trim()}`; // cold: never computed
+    let runs = 0;
+    const loader = async () => {
+      runs++;
+      await new Promise((resolve) => setTimeout(resolve, 50)); // an expensive computation
+      return { total: 42 };
+    };
+    await Promise.all(caches.flatMap((cache) => Array.from({ length: READS }, () => cache.getOrSet(key, loader))));
+    console.log(
+      `${label}: ${REPLICAS} replicas × ${READS} concurrent getOrSet of one cold key → ${runs} loader run(s)`,
+    );
+    if (label === "lease on ") {
+      const lease = caches.map((cache) => cache.stats().lease!);
+      const total = (pick: (s: (typeof lease)[number]) => number) => lease.reduce((n, s) => n + pick(s), 0);
+      console.log(
+        `           lease stats: granted=${total((s) => s.granted)} waits=${total((s) => s.waits)} holderTimeouts=${total((s) => s.holderTimeouts)} fallbacks=${total((s) => s.fallbacks)}`,
+      );
+      check(runs === 1, `expected one loader run with the lease, got ${runs}`);
+    } else {
+      check(runs >= 1, "no loader run at all");
+    }
   }
 }

@@ -23,6 +23,7 @@ import {
   idKey,
   idleClockPrefix,
   kvGenerationKey,
+  kvLeasePrefix,
   kvPrefix,
   kvTagPrefix,
   leasePrefix,
@@ -214,6 +215,7 @@ class MemoryNamespace implements CacheNamespace {
         kvPrefix(this.namespace, tenant),
         kvGenerationKey(this.namespace, tenant),
         kvTagPrefix(this.namespace, tenant),
+        kvLeasePrefix(this.namespace, tenant),
       );
     if (tenant !== undefined) return make(); // a tagged tenant's own keys, generation and tags
     this.#keyValues ??= make();

@@ -1,6 +1,6 @@
 import type { DocumentEntryStore, EntryPut, EntryRead, PutResult } from "../document-entry.js";
 import { decodeEntry } from "../entry-envelope.js";
-import type { EntryLeases, LeasedPutResult, LeaseRead } from "../entry-lease.js";
+import { ABSENT_MARKER, type EntryLeases, type LeasedPutResult, type LeaseRead } from "../entry-lease.js";
 import { idKey } from "../key-layout.js";
 import type { MemoryKeyspace } from "./memory-cache-backend.js";
 
@@ -21,15 +21,18 @@ export class MemoryEntryLeases implements EntryLeases {
 
   async readOrLease(
     ids: ReadonlyArray<string>,
-    token: string,
+    tokens: string | ReadonlyArray<string>,
     leaseMs: number,
     now: number,
     slideMs = 0,
   ): Promise<LeaseRead[]> {
-    return ids.map((id) => {
+    return ids.map((id, i) => {
+      const token = typeof tokens === "string" ? tokens : tokens[i]!;
       const read = this.#read(id, slideMs);
       if (typeof read !== "string" && read.freshUntil > now) return { read, state: "fresh" };
-      if (this.#holder(id) !== undefined) return { read, state: "held" };
+      const holder = this.#holder(id);
+      if (holder === ABSENT_MARKER) return { read, state: "absent" };
+      if (holder !== undefined) return { read, state: "held" };
       this.keyspace.set(idKey(this.leasePrefix, id), token, Math.max(1, Math.ceil(leaseMs)));
       return { read, state: "granted" };
     });
@@ -53,6 +56,14 @@ export class MemoryEntryLeases implements EntryLeases {
 
   async release(ids: ReadonlyArray<string>, token: string): Promise<void> {
     for (const id of ids) if (this.#holder(id) === token) this.keyspace.delete(idKey(this.leasePrefix, id));
+  }
+
+  async markAbsent(ids: ReadonlyArray<string>, token: string, leaseMs: number): Promise<void> {
+    for (const id of ids) {
+      if (this.#holder(id) === token) {
+        this.keyspace.set(idKey(this.leasePrefix, id), ABSENT_MARKER, Math.max(1, Math.ceil(leaseMs)));
+      }
+    }
   }
 
   async tryLease(ids: ReadonlyArray<string>, token: string, leaseMs: number): Promise<boolean[]> {

@@ -1,3 +1,5 @@
+import { ABSENT_MARKER } from "../entry-lease.js";
+import type { KeyValueLeases, KvLeaseRead } from "../key-value-lease.js";
 import type { EntryWrite, KeyValueStore, StoredEntry } from "../key-value-store.js";
 import { nextCount } from "../kv-counter.js";
 import { encodeKvEnvelope, type KvEnvelope, parseKvEnvelope } from "../kv-envelope.js";
@@ -5,10 +7,46 @@ import type { MemoryKeyspace } from "./memory-cache-backend.js";
 
 /**
  * The cache API's entries in the in-process keyspace: every primitive runs synchronously, hence atomically, with
- * the same bytes and decisions as the Redis scripts (so the contract suite holds both to one behaviour).
+ * the same bytes and decisions as the Redis scripts (so the contract suite holds both to one behaviour), fill
+ * leases included (`leases`: each method decides before its first await, so it is atomic like a script).
  */
 export class MemoryKeyValueStore implements KeyValueStore {
   readonly kind = "memory";
+  readonly leases: KeyValueLeases = {
+    readOrLease: async (keys, tokens, leaseMs, now) =>
+      keys.map((key, i): KvLeaseRead => {
+        const entry = this.#live(key);
+        if (entry !== undefined && (entry.freshUntil === 0 || entry.freshUntil > now)) return { entry, state: "fresh" };
+        const holder = this.#holder(key);
+        if (holder === ABSENT_MARKER) return { entry, state: "absent" };
+        if (holder !== undefined) return { entry, state: "held" };
+        this.keyspace.set(this.leasePrefix + key, tokens[i] as string, Math.max(1, Math.ceil(leaseMs)));
+        return { entry, state: "granted" };
+      }),
+    fill: async (entry, token) => {
+      if (this.#holder(entry.key) !== token) return "lost";
+      this.#write(entry);
+      return "stored";
+    },
+    renew: async (key, token, leaseMs) => {
+      if (this.#holder(key) !== token) return false;
+      this.keyspace.expire(this.leasePrefix + key, Math.max(1, Math.ceil(leaseMs)));
+      return true;
+    },
+    release: async (key, token) => {
+      if (this.#holder(key) === token) this.keyspace.delete(this.leasePrefix + key);
+    },
+    markAbsent: async (key, token, leaseMs) => {
+      if (this.#holder(key) === token) {
+        this.keyspace.set(this.leasePrefix + key, ABSENT_MARKER, Math.max(1, Math.ceil(leaseMs)));
+      }
+    },
+    tryLease: async (key, token, leaseMs) => {
+      if (this.#holder(key) !== undefined) return false;
+      this.keyspace.set(this.leasePrefix + key, token, Math.max(1, Math.ceil(leaseMs)));
+      return true;
+    },
+  };
 
   constructor(
     private readonly keyspace: MemoryKeyspace,
@@ -16,6 +54,8 @@ export class MemoryKeyValueStore implements KeyValueStore {
     private readonly prefix: string,
     private readonly generationKey: string,
     private readonly tagPrefix: string,
+    /** `<namespace>|kvlease:` (key-layout.ts kvLeasePrefix). */
+    private readonly leasePrefix: string,
   ) {}
 
   async read(keys: ReadonlyArray<string>): Promise<Array<StoredEntry | undefined>> {
@@ -35,12 +75,16 @@ export class MemoryKeyValueStore implements KeyValueStore {
   async pull(key: string): Promise<StoredEntry | undefined> {
     const live = this.#live(key);
     this.keyspace.delete(this.prefix + key);
+    this.keyspace.delete(this.leasePrefix + key);
     return live;
   }
 
   async remove(keys: ReadonlyArray<string>): Promise<number> {
     let removed = 0;
-    for (const key of keys) if (this.keyspace.delete(this.prefix + key)) removed++;
+    for (const key of keys) {
+      this.keyspace.delete(this.leasePrefix + key);
+      if (this.keyspace.delete(this.prefix + key)) removed++;
+    }
     return removed;
   }
 
@@ -78,6 +122,19 @@ export class MemoryKeyValueStore implements KeyValueStore {
     const tags = (entry.tags ?? []).map((tag) => [tag, this.#version(this.tagPrefix + tag)] as const);
     const bytes = encodeKvEnvelope(this.#generation(), entry.freshUntil ?? 0, entry.deltaMs ?? 0, tags, entry.value);
     this.keyspace.set(this.prefix + entry.key, bytes, entry.ttlMs);
+    this.keyspace.delete(this.leasePrefix + entry.key);
+  }
+
+  /** The token holding `key`'s lease; a lease without expiry (planted) is dropped, as in the scripts. */
+  #holder(key: string): string | undefined {
+    const full = this.leasePrefix + key;
+    const raw = this.keyspace.get(full);
+    if (raw === undefined) return undefined;
+    if (typeof raw !== "string" || this.keyspace.pttl(full) === -1) {
+      this.keyspace.delete(full);
+      return undefined;
+    }
+    return raw;
   }
 
   #live(key: string): StoredEntry | undefined {

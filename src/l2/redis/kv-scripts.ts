@@ -1,3 +1,5 @@
+import { LEASE_FUNCTIONS } from "./lease-script.js";
+
 /**
  * The cache API's atomic primitives on Redis (see l2/key-value-store.ts), one script each. Every script gets the
  * entry key as KEYS[1], the namespace's generation key as KEYS[2] and the tag-version prefix as the first ARGV; the
@@ -6,7 +8,7 @@
  * the script from that prefix: fine on a standalone server; on a Cluster they may live in other slots (not yet
  * supported there: ARCHITECTURE.md).
  */
-const LIVE = `
+export const KV_LIVE_FUNCTIONS = `
 local function generation()
   return tonumber(redis.call('GET', KEYS[2]) or '0') or 0
 end
@@ -29,32 +31,41 @@ end
 `;
 
 /**
- * Write (set or add). KEYS: entry, generation, then one tag-version key per tag. ARGV: tag prefix, value, ttl ms,
- * freshUntil, deltaMs, mode ("set" | "add"), then the tag names. Returns 1 when written, 0 when `add` found a live
- * entry. The header is built here, from the versions read in the same atomic step.
+ * Write (set, add, or a lease holder's fill). KEYS: entry, generation, the entry's fill lease (key-value-lease.ts),
+ * then one tag-version key per tag. ARGV: tag prefix, value, ttl ms, freshUntil, deltaMs, mode ("set" | "add" |
+ * "fill"), token (fill only), then the tag names. Returns 1 when written, 0 when `add` found a live entry, -1 when a
+ * fill's token no longer holds the lease (voided by a write, or expired). Every write drops the lease: a fill loaded
+ * before this write can no longer land. The header is built here, from the versions read in the same atomic step.
  */
-export const KV_WRITE_LUA = `${LIVE}
+export const KV_WRITE_LUA = `${KV_LIVE_FUNCTIONS}${LEASE_FUNCTIONS}
 local gen = generation()
 if ARGV[6] == 'add' then
   local cur = redis.call('GET', KEYS[1])
   if cur and live(cur, gen, ARGV[1]) then return 0 end
+elseif ARGV[6] == 'fill' and leaseOf(KEYS[3]) ~= ARGV[7] then
+  return -1
 end
-local ntags = #KEYS - 2
+local ntags = #KEYS - 3
 local value = ARGV[2]
 if gen ~= 0 or ntags > 0 or ARGV[4] ~= '0' or ARGV[5] ~= '0' then
   local parts = { 'e' .. gen, ARGV[4], ARGV[5] }
   for i = 1, ntags do
-    parts[#parts + 1] = ARGV[6 + i]
-    parts[#parts + 1] = redis.call('GET', KEYS[2 + i]) or '0'
+    parts[#parts + 1] = ARGV[7 + i]
+    parts[#parts + 1] = redis.call('GET', KEYS[3 + i]) or '0'
   end
   value = table.concat(parts, '|') .. '\\n' .. value
 end
 redis.call('SET', KEYS[1], value, 'PX', ARGV[3])
+redis.call('DEL', KEYS[3])
 return 1
 `;
 
-/** Pull: KEYS entry, generation; ARGV tag prefix. Deletes the key; returns its value if it was live, else nil. */
-export const KV_PULL_LUA = `${LIVE}
+/**
+ * Pull: KEYS entry, generation, fill lease; ARGV tag prefix. Deletes the key (and voids its lease); returns its
+ * value if it was live, else nil.
+ */
+export const KV_PULL_LUA = `${KV_LIVE_FUNCTIONS}
+redis.call('DEL', KEYS[3])
 local cur = redis.call('GET', KEYS[1])
 if not cur then return false end
 redis.call('DEL', KEYS[1])
@@ -66,7 +77,7 @@ return false
  * Lifetime: KEYS entry, generation; ARGV tag prefix, ttl ms ("" to only read). Returns the remaining ms of a live
  * entry (after setting the new lifetime when given; -1 for no expiry), or -2 when there is none.
  */
-export const KV_TTL_LUA = `${LIVE}
+export const KV_TTL_LUA = `${KV_LIVE_FUNCTIONS}
 local cur = redis.call('GET', KEYS[1])
 if not cur or not live(cur, generation(), ARGV[1]) then return -2 end
 if ARGV[2] ~= '' then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
@@ -77,7 +88,7 @@ return redis.call('PTTL', KEYS[1])
  * Increment: KEYS entry, generation; ARGV tag prefix, by, ttl ms, floor ("" none), ceiling ("" none). Returns the
  * new count as a string, or an error reply NOTCOUNTER / OVERFLOW (nothing written). Mirrors l2/kv-counter.ts.
  */
-export const KV_INCREMENT_LUA = `${LIVE}
+export const KV_INCREMENT_LUA = `${KV_LIVE_FUNCTIONS}
 local gen = generation()
 local cur = redis.call('GET', KEYS[1])
 local n = 0
@@ -101,4 +112,41 @@ else
   redis.call('SET', KEYS[1], value, 'PX', ARGV[3])
 end
 return s
+`;
+
+/**
+ * Read or lease (getOrSet with a lease). KEYS: generation, then per key its entry and its fill lease. ARGV: tag
+ * prefix, lease ms, now (epoch ms), then one token per key. Per key two values: the live entry's bytes (nil when
+ * absent or not live; a stale one is returned: grace data) and 0 = fresh (no lease taken), 1 = lease granted to its
+ * token, 2 = another token holds the lease, 3 = marked absent (the holder's loader returned nothing). Fresh: a plain value, or an envelope whose freshUntil is 0 or after now.
+ */
+export const KV_READ_OR_LEASE_LUA = `${KV_LIVE_FUNCTIONS}${LEASE_FUNCTIONS}
+local tagPrefix, ms, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local gen = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+local out = {}
+local n = 3
+for i = 2, #KEYS, 2 do
+  n = n + 1
+  local v = redis.pcall('GET', KEYS[i])
+  if type(v) == 'table' or (v and not live(v, gen, tagPrefix)) then v = false end
+  local state = 2
+  local fresh = nil
+  if v then
+    if string.byte(v, 1) ~= 101 then fresh = 0 else fresh = tonumber(string.match(v, '^e%d+|(%d+)|')) end
+  end
+  if fresh and (fresh == 0 or fresh > now) then
+    state = 0
+  else
+    local holder = leaseOf(KEYS[i + 1])
+    if holder == '!absent' then
+      state = 3
+    elseif not holder then
+      redis.call('SET', KEYS[i + 1], ARGV[n], 'PX', ms)
+      state = 1
+    end
+  end
+  out[#out + 1] = v
+  out[#out + 1] = state
+end
+return out
 `;

@@ -6,7 +6,7 @@ import { FENCE_FUNCTION } from "./fence-script.js";
  * PX expiry: a lease key without one (planted, or left by a foreign writer) or of another type is dropped and
  * counts as absent, so nothing can wedge an id (the "lock without TTL" trap).
  */
-const LEASE_FUNCTIONS = `
+export const LEASE_FUNCTIONS = `
 local function leaseOf(lk)
   local v = redis.pcall('GET', lk)
   if type(v) == 'table' or (v and redis.call('PTTL', lk) == -1) then
@@ -18,15 +18,19 @@ end
 `;
 
 /**
- * Read or lease. KEYS: entry, idle clock, lease per id. ARGV: token, lease ms, now (ms), sliding window (0: off).
+ * Read or lease. KEYS: entry, idle clock, lease per id. ARGV: lease ms, now (ms), sliding window (0: off), then one
+ * token per id (the token its lease goes to: waiters of several lookups are polled in one call).
  * Per id, two values: the entry bytes (nil when absent or idle too long) and 0 = fresh by its header (no lease
- * taken), 1 = lease granted to the token, 2 = another token holds the lease. Only the header's rev and freshUntil
- * are read (entry-envelope.ts); whether the entry is usable stays the coordinator's decision.
+ * taken), 1 = lease granted to the token, 2 = another token holds the lease, 3 = a holder marked the id absent.
+ * Only the header's rev and freshUntil are read (entry-envelope.ts); whether the entry is usable stays the
+ * coordinator's decision.
  */
 export const READ_OR_LEASE_LUA = `${LEASE_FUNCTIONS}
-local token, ms, now, slide = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local ms, now, slide = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local out = {}
+local n = 3
 for i = 1, #KEYS, 3 do
+  n = n + 1
   local v = redis.pcall('GET', KEYS[i])
   if type(v) == 'table' then v = '' end -- another type: an empty value, which decodes as corrupt (a miss)
   if v and slide > 0 and redis.call('PEXPIRE', KEYS[i + 1], slide) == 0 then v = false end
@@ -35,9 +39,14 @@ for i = 1, #KEYS, 3 do
   if v then rev, fresh = string.match(v, '^s1|[^|]*|%d+|([%dT]+)|%d+|%d+|(%d+)|') end
   if rev and rev ~= 'T' and tonumber(fresh) > now then
     state = 0
-  elseif not leaseOf(KEYS[i + 2]) then
-    redis.call('SET', KEYS[i + 2], token, 'PX', ms)
-    state = 1
+  else
+    local holder = leaseOf(KEYS[i + 2])
+    if holder == '!absent' then
+      state = 3
+    elseif not holder then
+      redis.call('SET', KEYS[i + 2], ARGV[n], 'PX', ms)
+      state = 1
+    end
   end
   out[#out + 1] = v
   out[#out + 1] = state
@@ -89,3 +98,13 @@ for i = 1, #KEYS do
   end
 end
 return out`;
+
+/**
+ * Absent markers. KEYS: leases. ARGV: token, marker life ms. Each lease the token holds becomes the absent marker
+ * (`!absent`, entry-lease.ts ABSENT_MARKER) for that long: its waiters learn the row is absent without reading it.
+ */
+export const MARK_ABSENT_LUA = `${LEASE_FUNCTIONS}
+for i = 1, #KEYS do
+  if leaseOf(KEYS[i]) == ARGV[1] then redis.call('SET', KEYS[i], '!absent', 'PX', ARGV[2]) end
+end
+return 0`;

@@ -13,6 +13,7 @@ import {
   entryPrefix,
   idleClockPrefix,
   kvGenerationKey,
+  kvLeasePrefix,
   kvPrefix,
   kvTagPrefix,
   leasePrefix,
@@ -177,6 +178,7 @@ class RedisNamespace implements CacheNamespace {
         kvGenerationKey(this.namespace, tenant),
         kvTagPrefix(this.namespace, tenant),
         this.backend.timeoutMs,
+        kvLeasePrefix(this.namespace, tenant),
       );
     if (tenant !== undefined) return make(); // a tagged tenant's own keys, generation and tags
     this.#keyValues ??= make();

@@ -6,6 +6,7 @@ import { idKey } from "../key-layout.js";
 import { groupBySlot } from "./hash-slot.js";
 import {
   LEASED_FILL_LUA,
+  MARK_ABSENT_LUA,
   READ_OR_LEASE_LUA,
   RELEASE_LEASE_LUA,
   RENEW_LEASE_LUA,
@@ -14,27 +15,30 @@ import {
 import { CommandDeadline } from "./redis-commands.js";
 
 /** The lease scripts, registered on the client (EVALSHA, reloaded by ioredis on NOSCRIPT). */
-interface LeaseCommands {
+export interface LeaseCommands {
   strataReadOrLease(numKeys: number, ...keysThenArgs: Array<string | number>): Promise<Array<string | number | null>>;
   strataLeasedFill(numKeys: number, ...keysThenArgs: Array<string | number>): Promise<number[]>;
   strataRenewLease(numKeys: number, ...keysThenArgs: Array<string | number>): Promise<number>;
   strataReleaseLease(numKeys: number, ...keysThenArgs: Array<string | number>): Promise<number>;
   strataTryLease(numKeys: number, ...keysThenArgs: Array<string | number>): Promise<number[]>;
+  strataMarkAbsent(numKeys: number, ...keysThenArgs: Array<string | number>): Promise<number>;
 }
-type LeaseClient = (Redis | Cluster) & LeaseCommands;
+export type LeaseClient = (Redis | Cluster) & LeaseCommands;
 
-function withLeaseScripts(client: Redis | Cluster): LeaseClient {
+/** The client with the lease scripts defined (once per client). */
+export function withLeaseScripts(client: Redis | Cluster): LeaseClient {
   if (!("strataReadOrLease" in client)) {
     client.defineCommand("strataReadOrLease", { lua: READ_OR_LEASE_LUA });
     client.defineCommand("strataLeasedFill", { lua: LEASED_FILL_LUA });
     client.defineCommand("strataRenewLease", { lua: RENEW_LEASE_LUA });
     client.defineCommand("strataReleaseLease", { lua: RELEASE_LEASE_LUA });
     client.defineCommand("strataTryLease", { lua: TRY_LEASE_LUA });
+    client.defineCommand("strataMarkAbsent", { lua: MARK_ABSENT_LUA });
   }
   return client as LeaseClient;
 }
 
-const STATES: ReadonlyArray<LeaseState> = ["fresh", "granted", "held"];
+const STATES: ReadonlyArray<LeaseState> = ["fresh", "granted", "held", "absent"];
 
 /** Fill leases of one document in one Redis namespace (lease-script.ts); keys from key-layout.ts. */
 export class RedisEntryLeases implements EntryLeases {
@@ -64,7 +68,7 @@ export class RedisEntryLeases implements EntryLeases {
 
   async readOrLease(
     ids: ReadonlyArray<string>,
-    token: string,
+    tokens: string | ReadonlyArray<string>,
     leaseMs: number,
     now: number,
     slideMs = 0,
@@ -74,11 +78,13 @@ export class RedisEntryLeases implements EntryLeases {
     await Promise.all(
       this.#slots(ids).map(async (group) => {
         const keys: string[] = [];
+        const owners: string[] = [];
         for (const i of group) {
           const id = ids[i]!;
           keys.push(idKey(this.prefix, id), idKey(this.clockPrefix, id), this.leaseKey(id));
+          owners.push(typeof tokens === "string" ? tokens : tokens[i]!);
         }
-        const call = this.#client.strataReadOrLease(keys.length, ...keys, token, ms, Math.floor(now), slideMs);
+        const call = this.#client.strataReadOrLease(keys.length, ...keys, ms, Math.floor(now), slideMs, ...owners);
         const reply = await this.#bound(call, "read or lease");
         group.forEach((index, j) => {
           const raw = reply[j * 2];
@@ -132,6 +138,16 @@ export class RedisEntryLeases implements EntryLeases {
       this.#slots(ids).map((group) => {
         const keys = group.map((i) => this.leaseKey(ids[i]!));
         return this.#bound(this.#client.strataReleaseLease(keys.length, ...keys, token), "release lease");
+      }),
+    );
+  }
+
+  async markAbsent(ids: ReadonlyArray<string>, token: string, leaseMs: number): Promise<void> {
+    const ms = Math.max(1, Math.ceil(leaseMs));
+    await Promise.all(
+      this.#slots(ids).map((group) => {
+        const keys = group.map((i) => this.leaseKey(ids[i]!));
+        return this.#bound(this.#client.strataMarkAbsent(keys.length, ...keys, token, ms), "mark absent");
       }),
     );
   }

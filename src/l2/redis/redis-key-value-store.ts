@@ -1,15 +1,19 @@
 import type { Cluster, Redis } from "ioredis";
+import type { KeyValueLeases } from "../key-value-lease.js";
 import type { EntryWrite, KeyValueStore, StoredEntry } from "../key-value-store.js";
 import { counterOverflow, notACounter } from "../kv-counter.js";
 import { type KvEnvelope, parseKvEnvelope } from "../kv-envelope.js";
 import { groupBySlot } from "./hash-slot.js";
-import { KV_INCREMENT_LUA, KV_PULL_LUA, KV_TTL_LUA, KV_WRITE_LUA } from "./kv-scripts.js";
+import { KV_INCREMENT_LUA, KV_PULL_LUA, KV_READ_OR_LEASE_LUA, KV_TTL_LUA, KV_WRITE_LUA } from "./kv-scripts.js";
 import { CommandDeadline } from "./redis-commands.js";
+import { type LeaseClient, withLeaseScripts } from "./redis-entry-leases.js";
+import { type KvLeaseHost, RedisKeyValueLeases } from "./redis-key-value-leases.js";
 import { unavailable } from "./redis-unavailable.js";
 
 interface KvCommands {
   strataKvWrite(numKeys: number, ...keysThenArgs: Array<string | number | Buffer>): Promise<number>;
-  strataKvPullBuffer(key: string, generationKey: string, tagPrefix: string): Promise<Buffer | null>;
+  strataKvPullBuffer(key: string, generationKey: string, leaseKey: string, tagPrefix: string): Promise<Buffer | null>;
+  strataKvReadOrLeaseBuffer(numKeys: number, ...keysThenArgs: Array<string | number>): Promise<unknown[]>;
   strataKvTtl(key: string, generationKey: string, tagPrefix: string, ttlMs: string): Promise<number>;
   strataKvIncrement(
     key: string,
@@ -21,28 +25,31 @@ interface KvCommands {
     ceiling: string,
   ): Promise<string>;
 }
-type KvClient = (Redis | Cluster) & KvCommands;
+type KvClient = LeaseClient & KvCommands;
 
 function withKvScripts(client: Redis | Cluster): KvClient {
   if (!("strataKvWrite" in client)) {
     client.defineCommand("strataKvWrite", { lua: KV_WRITE_LUA });
-    client.defineCommand("strataKvPull", { lua: KV_PULL_LUA, numberOfKeys: 2 });
+    client.defineCommand("strataKvPull", { lua: KV_PULL_LUA, numberOfKeys: 3 });
+    client.defineCommand("strataKvReadOrLease", { lua: KV_READ_OR_LEASE_LUA });
     client.defineCommand("strataKvTtl", { lua: KV_TTL_LUA, numberOfKeys: 2 });
     client.defineCommand("strataKvIncrement", { lua: KV_INCREMENT_LUA, numberOfKeys: 2 });
   }
-  return client as KvClient;
+  return withLeaseScripts(client) as KvClient;
 }
 
 /**
  * The cache API's entries in one Redis namespace. A read is one MGET of the generation key and the entry keys (a
  * second one, of tag versions, only when an entry carries tags); every write is one script (kv-scripts.ts) so the
- * generation and tag versions it stamps are the ones current at that instant.
+ * generation and tag versions it stamps are the ones current at that instant, and drops the key's fill lease
+ * (`leases`, redis-key-value-leases.ts) in the same step.
  */
 export class RedisKeyValueStore implements KeyValueStore {
   readonly kind = "redis";
   readonly #client: KvClient;
   readonly #cluster: boolean;
   readonly #deadline: CommandDeadline;
+  readonly leases: KeyValueLeases;
 
   constructor(
     client: Redis | Cluster,
@@ -51,10 +58,22 @@ export class RedisKeyValueStore implements KeyValueStore {
     private readonly generationKey: string,
     private readonly tagPrefix: string,
     timeoutMs: number,
+    /** `<namespace>|kvlease:` (key-layout.ts kvLeasePrefix). */
+    private readonly leasePrefix: string,
   ) {
     this.#client = withKvScripts(client);
     this.#cluster = client.isCluster;
     this.#deadline = new CommandDeadline(client, timeoutMs);
+    const host: KvLeaseHost = {
+      client: this.#client,
+      generationKey,
+      tagPrefix,
+      entryKey: (key) => this.prefix + key,
+      leaseKey: (key) => this.leasePrefix + key,
+      write: (entry, mode, token) => this.#write(entry, mode, token),
+      call: (promise, operation) => this.#call(promise, operation),
+    };
+    this.leases = new RedisKeyValueLeases(host);
   }
 
   async read(keys: ReadonlyArray<string>): Promise<Array<StoredEntry | undefined>> {
@@ -101,7 +120,7 @@ export class RedisKeyValueStore implements KeyValueStore {
 
   async pull(key: string): Promise<StoredEntry | undefined> {
     const raw = await this.#call(
-      this.#client.strataKvPullBuffer(this.prefix + key, this.generationKey, this.tagPrefix),
+      this.#client.strataKvPullBuffer(this.prefix + key, this.generationKey, this.leasePrefix + key, this.tagPrefix),
       "PULL (script)",
     );
     // The script judged it live; only its header is still to be read.
@@ -110,11 +129,17 @@ export class RedisKeyValueStore implements KeyValueStore {
 
   async remove(keys: ReadonlyArray<string>): Promise<number> {
     const full = keys.map((key) => this.prefix + key);
+    const leases = keys.map((key) => this.leasePrefix + key);
+    // Leases first, in the same write (one connection keeps the order): a fill loaded before this delete is refused.
+    const voided = groupBySlot(leases, this.#cluster).map((group) =>
+      this.#call(this.#client.del(...group.map((i) => leases[i]!)), "DEL"),
+    );
     const counts = await Promise.all(
       groupBySlot(full, this.#cluster).map((group) =>
         this.#call(this.#client.del(...group.map((i) => full[i]!)), "DEL"),
       ),
     );
+    await Promise.all(voided);
     return counts.reduce((sum, n) => sum + n, 0);
   }
 
@@ -159,9 +184,14 @@ export class RedisKeyValueStore implements KeyValueStore {
     await this.#call(this.#client.incr(this.generationKey), "INCR");
   }
 
-  #write(entry: EntryWrite, mode: "set" | "add"): Promise<number> {
+  #write(entry: EntryWrite, mode: "set" | "add" | "fill", token = ""): Promise<number> {
     const tags = entry.tags ?? [];
-    const keys = [this.prefix + entry.key, this.generationKey, ...tags.map((tag) => this.tagPrefix + tag)];
+    const keys = [
+      this.prefix + entry.key,
+      this.generationKey,
+      this.leasePrefix + entry.key,
+      ...tags.map((tag) => this.tagPrefix + tag),
+    ];
     return this.#call(
       this.#client.strataKvWrite(
         keys.length,
@@ -172,9 +202,10 @@ export class RedisKeyValueStore implements KeyValueStore {
         entry.freshUntil ?? 0,
         entry.deltaMs ?? 0,
         mode,
+        token,
         ...tags,
       ),
-      mode === "add" ? "ADD (script)" : "SET (script)",
+      mode === "add" ? "ADD (script)" : mode === "fill" ? "LEASED FILL (script)" : "SET (script)",
     );
   }
 

@@ -9,7 +9,7 @@ import { parseSealing } from "../../sealing/sealing-options.js";
 import { checkCacheName } from "../../spec/cache-name.js";
 import { parseTenancy } from "../../tenancy/tenancy-options.js";
 import type { CacheModule, ModuleEnv } from "../module.js";
-import type { KvL1Options, KvRouteSettings } from "./kv-route-options.js";
+import type { KvL1Options, KvLeaseOptions, KvRouteSettings } from "./kv-route-options.js";
 import { checkKvRoute, KV_ROUTE_KEYS } from "./kv-route-options.js";
 
 /** One cache route of memoryCacheModule. */
@@ -32,6 +32,14 @@ export interface MemoryCacheOptions extends SealingOptions {
   readonly ttl?: Duration;
   /** Opt-in L1 of the cache API for this cache (copies in the process, bounded by `l1.ttl`). */
   readonly l1?: KvL1Options;
+  /**
+   * The distributed fill lease of the cache API's `getOrSet` (README "Fill leases"): on a miss one caller across
+   * every replica runs the loader; the others wait for its fill (in one process (the in-process store is not shared), so it only matters for tests), at most `maxWait`, then serve grace data or
+   * run the loader themselves. A call's `lease` option overrides it. Costs one script instead of a read on every
+   * L2 lookup of getOrSet (none on an L1 hit).
+   * @default false
+   */
+  readonly lease?: boolean | KvLeaseOptions;
   /**
    * How tenant contexts are kept apart: `"tagged"` (the tenant in every key) or `{ namespace: (tenant) => string }`
    * (a namespace per tenant). See README "Multi-tenant".

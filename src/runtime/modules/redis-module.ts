@@ -26,7 +26,7 @@ import type { TenancyOption } from "../../tenancy/tenancy-options.js";
 import { parseTenancy } from "../../tenancy/tenancy-options.js";
 import type { CacheModule, ModuleEnv } from "../module.js";
 import { type DataLocation, redisLocation } from "../route-conflicts.js";
-import type { KvL1Options, KvRouteSettings } from "./kv-route-options.js";
+import type { KvL1Options, KvLeaseOptions, KvRouteSettings } from "./kv-route-options.js";
 import { checkKvRoute, KV_ROUTE_KEYS } from "./kv-route-options.js";
 
 /** One cache route of redisModule. */
@@ -56,6 +56,14 @@ export interface RedisCacheOptions extends SealingOptions {
    * replica (or by hand) drops every copy.
    */
   readonly l1?: KvL1Options;
+  /**
+   * The distributed fill lease of the cache API's `getOrSet` (README "Fill leases"): on a miss one caller across
+   * every replica runs the loader; the others wait for its fill (woken by push invalidation when `invalidationPush` is on, else by polling), at most `maxWait`, then serve grace data or
+   * run the loader themselves. A call's `lease` option overrides it. Costs one script instead of a read on every
+   * L2 lookup of getOrSet (none on an L1 hit).
+   * @default false
+   */
+  readonly lease?: boolean | KvLeaseOptions;
   /**
    * How tenant contexts (`runtime.context({ tenant })`) are kept apart: `"tagged"`, a per-tenant `namespace`
    * resolver, or a `dedicated` Redis per tenant (see TenancyOption and README "Multi-tenant").
