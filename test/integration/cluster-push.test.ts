@@ -120,6 +120,7 @@ describe.skipIf(env.skip)("push invalidation on a Redis Cluster", () => {
   it("getMany with a stale slot table (a slot pointed at the wrong master): the MOVED slots are re-read", async () => {
     const query = b.context().document.query(pushProducts);
     await query.getMany(ids); // fills L2 and the slot table
+    await b.settled();
     const docs = a.context().document.command(pushProducts);
     const clean = await b.context().document.query(pushProducts).getMany(ids);
     // L1 must not answer: drop it by writing each id once more through A (push empties B's L1).

@@ -183,6 +183,7 @@ describe.skipIf(env.skip)("NOSCRIPT after SCRIPT FLUSH", () => {
       const query = ctx.document.query(products);
       const created = await docs.create({ name: "Widget", price: 10 });
       expect(await query.get(created.id)).toMatchObject({ rev: 1, price: 10 }); // fills L2 through the fence
+      await runtime.settled();
       expect(await raw.get(entryKeyOf(created.id))).toMatch(/^s1\|[0-9a-f]{12}\|\d+\|1\|/);
       await flush();
       const before = await noscripts();

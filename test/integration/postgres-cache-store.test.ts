@@ -171,6 +171,7 @@ describe.skipIf(env.skip)("the Postgres cache store", () => {
     );
     const created = await a.context().document.command(spec).create({ name: "lamp", price: 10 });
     expect((await a.context().document.query(spec).get(created.id)).name).toBe("lamp"); // fills the table
+    await a.settled(); // the fill lands behind the read
     const before = counter.selects;
     expect((await b.context().document.query(spec).get(created.id)).name).toBe("lamp");
     expect(counter.selects).toBe(before); // served from the Postgres cache table, not the products table

@@ -48,6 +48,7 @@ describe.skipIf(env.skip)("read-through L2 on Redis", () => {
     const before = query.stats();
     const first = await query.get(created.id);
     expect(first).toMatchObject({ id: created.id, rev: 1, name: "Widget", price: 10 });
+    await runtime.settled(); // the fill lands behind the read
     expect(first.createdAt).toBeInstanceOf(Date);
     expect(counter.selects).toBe(1);
     expect(await raw.get(entryKeyOf(created.id))).toMatch(/^s1\|[0-9a-f]{12}\|\d+\|1\|/);
@@ -428,6 +429,7 @@ describe.skipIf(env.skip)("a write-through that fails after commit is retried (i
     const theirs = other.context().document.query(products);
     const created = await docs.create({ name: "Retry", price: 1 });
     await mine.get(created.id); // fills L2 with rev 1
+    await writer.settled();
     expect(await theirs.get(created.id)).toMatchObject({ rev: 1 });
 
     proxy.cut();

@@ -56,6 +56,7 @@ describe.skipIf(env.skip)("early refresh (XFetch)", () => {
       const query = runtime.context().document.query(spec);
       const created = await runtime.context().document.command(spec).create({ name: "x", price: 1 });
       await query.get(created.id); // fill: delta = 1000 ms, freshUntil = fetch end + 10 s
+      await runtime.settled();
       counter.reset();
       clock.fixedRandom = 0.5; // reach = 1000 · ln 2 ≈ 693 ms
       for (let i = 0; i < 20; i++) await query.get(created.id);
@@ -323,6 +324,7 @@ describe.skipIf(env.skip)("sliding lifetimes", () => {
       const query = runtime.context().document.query(spec);
       const doc = await docs.create({ name: "watched", price: 1 });
       await query.get(doc.id); // fill: a write, one message
+      await runtime.settled();
       await waitUntil(() => messages.length >= 1);
       const afterFill = messages.length;
       for (let i = 0; i < 50; i++) await query.get(doc.id); // sliding hits extend the idle clock

@@ -244,6 +244,7 @@ describe.skipIf(env.skip)("runtime.stop() with a background refresh in flight", 
       const doc = await docs.create({ name: "held", price: 1 });
       const other = await docs.create({ name: "other", price: 1 });
       await query.get(doc.id); // fill: delta 1 s
+      await runtime.settled();
       clock.fetchCostMs = 0;
       await bumpPrice(name, doc.id, 2);
       clock.advance(10_000 - 2_000);
