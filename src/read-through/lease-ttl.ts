@@ -2,8 +2,12 @@
 const SAMPLES = 64;
 /** Samples needed before the estimate replaces the configured lease life. */
 const MIN_SAMPLES = 8;
-/** The shortest lease: below this, scheduling noise alone would let leases lapse under a live holder. */
-export const LEASE_FLOOR_MS = 100;
+/**
+ * The shortest lease: below this, scheduling noise alone would let leases lapse under a live holder. 100 ms lapsed
+ * once under a loaded 2-core machine (an event-loop stall past the renewal at a third of the life let a second
+ * process read); 250 ms keeps a dead holder's waiters delayed by a quarter second at most.
+ */
+export const LEASE_FLOOR_MS = 250;
 
 /**
  * The life of a new fill lease: about 3× the p99 of recent Postgres fetch times, at least LEASE_FLOOR_MS, at most

@@ -201,7 +201,7 @@ describe("LeaseTtl", () => {
     );
   });
 
-  it("follows the fetch times: 20 ms fetches give a lease of 100 ms (the floor), 1 s fetches one of 3 s", () => {
+  it("follows the fetch times: 20 ms fetches give a lease of 250 ms (the floor), 1 s fetches one of 3 s", () => {
     const ttl = new LeaseTtl(5_000);
     for (let i = 0; i < 64; i++) ttl.observe(20);
     expect(ttl.ms).toBe(LEASE_FLOOR_MS);
