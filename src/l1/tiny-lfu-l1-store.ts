@@ -3,6 +3,20 @@ import { FrequencySketch } from "./frequency-sketch.js";
 import { toL1Stats } from "./l1-stats.js";
 import type { L1Stats, L1Store, L1StoreOptions } from "./l1-store.js";
 import { LinkedSlots } from "./linked-slots.js";
+import { ShadowLru } from "./shadow-lru.js";
+
+/** Experiment knobs (temporary). */
+export const TUNING = {
+  periodFactor: Number(process.env.T_PERIOD ?? 10),
+  minPeriod: Number(process.env.T_MINPERIOD ?? 0),
+  lruGap: Number(process.env.T_GAP ?? 0.01),
+  z: Number(process.env.T_Z ?? 2),
+  growFactor: Number(process.env.T_GROW ?? 2),
+  guardMin: Number(process.env.T_GUARDMIN ?? 256),
+  shadow: process.env.T_SHADOW !== "0",
+  reshare: process.env.T_RESHARE === "1",
+  startGrow: process.env.T_STARTGROW === "1",
+};
 
 export interface TinyLfuL1StoreOptions extends L1StoreOptions {
   /** Float in [0, 1); drives the random admission of warm candidates. Defaults to `Math.random`. */
@@ -77,6 +91,18 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
   #stepSize: number;
   /** Window resize still to apply, in entries (positive grows the window). */
   #adjustment = 0;
+  readonly #samplePeriod: number;
+  readonly #shadow: ShadowLru | undefined;
+  readonly #shadowMask: number;
+  readonly #guardPeriod: number;
+  #shadowRequests = 0;
+  /** Sampled lookups only LRU hit, and only this store hit: the two sides of a paired comparison. */
+  #lruOnlyHits = 0;
+  #ownOnlyHits = 0;
+  /** The guard's last growth (0 when LRU was not ahead), doubled while LRU stays ahead. */
+  #guardGrowth = 0;
+  /** The next climber sample only sets the baseline: the guard moved the window during the current one. */
+  #rebase = false;
 
   #hits = 0;
   #misses = 0;
@@ -107,7 +133,11 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     this.#windowMax = Math.max(1, capacity - Math.floor((1 - INITIAL_WINDOW) * capacity));
     this.#protectedMax = Math.floor(PROTECTED_SHARE * (capacity - this.#windowMax));
     // Caffeine starts by shrinking the window: most workloads favour frequency.
-    this.#stepSize = -STEP_SHARE * capacity;
+    this.#stepSize = (TUNING.startGrow ? 1 : -1) * STEP_SHARE * capacity;
+    this.#samplePeriod = Math.max(TUNING.minPeriod, Math.round(TUNING.periodFactor * capacity));
+    this.#shadow = this.#adaptive && TUNING.shadow ? new ShadowLru(capacity) : undefined;
+    this.#shadowMask = this.#shadow?.sampleMask ?? 0;
+    this.#guardPeriod = Math.max(TUNING.guardMin, this.#shadow?.capacity ?? 0);
   }
 
   get size(): number {
@@ -137,6 +167,10 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     this.#hits++;
     this.#sampleHits++;
     this.#onAccess(slot);
+    if (this.#shadow !== undefined) {
+      const h = this.#hashes[slot]!;
+      if ((h & this.#shadowMask) === 0) this.#observe(h, 1);
+    }
     return this.#values[slot];
   }
 
@@ -210,7 +244,8 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     this.#sampleMisses++;
     if (
       this.#adaptive &&
-      (this.#sampleHits + this.#sampleMisses >= this.#sketch.sampleSize ||
+      (this.#sampleHits + this.#sampleMisses >= this.#samplePeriod ||
+        this.#shadowRequests >= this.#guardPeriod ||
         this.#adjustment !== 0 ||
         this.#protectedSize > this.#protectedMax)
     ) {
@@ -248,7 +283,17 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     this.#index.set(key, slot);
     this.#lists.append(WINDOW, slot);
     this.#windowSize++;
+    if (this.#shadow !== undefined && (hash & this.#shadowMask) === 0) this.#observe(hash, 0);
     this.#evict();
+  }
+
+  #observe(h: number, ownHit: number): void {
+    this.#shadowRequests++;
+    if (this.#shadow!.access(h)) {
+      if (ownHit === 0) this.#lruOnlyHits++;
+    } else if (ownHit === 1) {
+      this.#ownOnlyHits++;
+    }
   }
 
   /**
@@ -341,17 +386,22 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
 
   /** Hill climbing (Caffeine's `climb`): decide a resize once per sample, then apply it in bounded steps. */
   #climb(): void {
+    if (this.#shadowRequests >= this.#guardPeriod) this.#guard();
     const requests = this.#sampleHits + this.#sampleMisses;
-    if (requests >= this.#sketch.sampleSize) {
+    if (requests >= this.#samplePeriod) {
       const hitRate = this.#sampleHits / requests;
-      const change = hitRate - this.#previousHitRate;
-      const amount = change >= 0 ? this.#stepSize : -this.#stepSize;
-      this.#stepSize =
-        Math.abs(change) >= RESTART_THRESHOLD
-          ? STEP_SHARE * this.capacity * (amount >= 0 ? 1 : -1)
-          : STEP_DECAY * amount;
+      if (this.#rebase) {
+        this.#rebase = false;
+      } else {
+        const change = hitRate - this.#previousHitRate;
+        const amount = change >= 0 ? this.#stepSize : -this.#stepSize;
+        this.#stepSize =
+          Math.abs(change) >= RESTART_THRESHOLD
+            ? STEP_SHARE * this.capacity * (amount >= 0 ? 1 : -1)
+            : STEP_DECAY * amount;
+        this.#adjustment = Math.trunc(amount);
+      }
       this.#previousHitRate = hitRate;
-      this.#adjustment = Math.trunc(amount);
       this.#sampleHits = 0;
       this.#sampleMisses = 0;
     }
@@ -360,9 +410,35 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     this.#demoteOverflow();
   }
 
+  /**
+   * The LRU guard: when plain LRU would have hit significantly more of the same sampled lookups (a sign test on
+   * the lookups where the two disagree), the window is too small for this workload — grow it now, doubling the
+   * growth while LRU stays ahead, and point the hill climber upwards.
+   */
+  #guard(): void {
+    const ahead = this.#lruOnlyHits - this.#ownOnlyHits;
+    const significant =
+      ahead > TUNING.z * Math.sqrt(this.#lruOnlyHits + this.#ownOnlyHits) &&
+      ahead > TUNING.lruGap * this.#shadowRequests;
+    if (significant) {
+      const restart = STEP_SHARE * this.capacity;
+      const growth = Math.max(restart, this.#guardGrowth * TUNING.growFactor);
+      this.#guardGrowth = growth;
+      this.#adjustment = Math.max(this.#adjustment, 0) + Math.trunc(growth);
+      this.#stepSize = restart;
+      this.#rebase = true;
+    } else {
+      this.#guardGrowth = 0;
+    }
+    this.#shadowRequests = 0;
+    this.#lruOnlyHits = 0;
+    this.#ownOnlyHits = 0;
+  }
+
   /** Moves capacity from protected to the window, and main's LRU entries with it (probation's first). */
   #growWindow(): void {
-    const quota = Math.min(this.#adjustment, this.#protectedMax);
+    const room = TUNING.reshare ? this.capacity - 1 - this.#windowMax : this.#protectedMax;
+    const quota = Math.min(this.#adjustment, room);
     const lists = this.#lists;
     let moved = 0;
     let mainEmpty = false;
@@ -384,7 +460,8 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     // Capacity follows the entries moved; what the transfer limit held back is owed to the next call.
     const applied = mainEmpty ? quota : moved;
     this.#windowMax += applied;
-    this.#protectedMax -= applied;
+    if (TUNING.reshare) this.#protectedMax = Math.floor(PROTECTED_SHARE * (this.capacity - this.#windowMax));
+    else this.#protectedMax -= applied;
     this.#adjustment = quota - applied;
   }
 
@@ -399,7 +476,8 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
       this.#windowSize--;
     }
     const windowMax = Math.max(target, this.#windowSize);
-    this.#protectedMax += this.#windowMax - windowMax;
+    if (TUNING.reshare) this.#protectedMax = Math.floor(PROTECTED_SHARE * (this.capacity - windowMax));
+    else this.#protectedMax += this.#windowMax - windowMax;
     this.#adjustment = target - windowMax;
     this.#windowMax = windowMax;
   }
