@@ -26,6 +26,9 @@ export class ShadowLru {
   readonly #table: Int32Array;
   readonly #tableMask: number;
   readonly #lru: LinkedSlots;
+  /** Slots given up by `remove`, reused before the LRU entry is evicted. */
+  readonly #free: Int32Array;
+  #freeCount = 0;
   #size = 0;
 
   constructor(storeCapacity: number) {
@@ -38,6 +41,7 @@ export class ShadowLru {
     this.#table = new Int32Array(tableSize);
     this.#tableMask = tableSize - 1;
     this.#lru = new LinkedSlots(this.capacity, 1);
+    this.#free = new Int32Array(this.capacity);
   }
 
   /** Records a lookup of the (sampled) key with hash `h`; returns whether LRU would have hit it. */
@@ -53,7 +57,9 @@ export class ShadowLru {
       i = (i + 1) & mask;
     }
     let slot: number;
-    if (this.#size < this.capacity) {
+    if (this.#freeCount > 0) {
+      slot = this.#free[--this.#freeCount]!;
+    } else if (this.#size < this.capacity) {
       slot = this.#size++;
     } else {
       slot = this.#lru.first(0);
@@ -69,11 +75,26 @@ export class ShadowLru {
     return false;
   }
 
+  /** Forgets the key with hash `h` (invalidated or expired: LRU would not have it either). */
+  remove(h: number): void {
+    const table = this.#table;
+    const mask = this.#tableMask;
+    for (let i = h & mask, entry = table[i]!; entry !== 0; i = (i + 1) & mask, entry = table[i]!) {
+      if (this.#hashes[entry - 1] === h) {
+        this.#lru.unlink(entry - 1);
+        this.#deleteFromTable(entry - 1);
+        this.#free[this.#freeCount++] = entry - 1;
+        return;
+      }
+    }
+  }
+
   /** Forgets every key. */
   clear(): void {
     this.#table.fill(0);
     this.#lru.clear();
     this.#size = 0;
+    this.#freeCount = 0;
   }
 
   /** Linear probing's deletion by backward shift: no tombstones, so lookups stay short forever. */

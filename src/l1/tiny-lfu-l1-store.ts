@@ -5,19 +5,6 @@ import type { L1Stats, L1Store, L1StoreOptions } from "./l1-store.js";
 import { LinkedSlots } from "./linked-slots.js";
 import { ShadowLru } from "./shadow-lru.js";
 
-/** Experiment knobs (temporary). */
-export const TUNING = {
-  periodFactor: Number(process.env.T_PERIOD ?? 10),
-  minPeriod: Number(process.env.T_MINPERIOD ?? 0),
-  lruGap: Number(process.env.T_GAP ?? 0.01),
-  z: Number(process.env.T_Z ?? 2),
-  growFactor: Number(process.env.T_GROW ?? 2),
-  guardMin: Number(process.env.T_GUARDMIN ?? 256),
-  shadow: process.env.T_SHADOW !== "0",
-  reshare: process.env.T_RESHARE === "1",
-  startGrow: process.env.T_STARTGROW === "1",
-};
-
 export interface TinyLfuL1StoreOptions extends L1StoreOptions {
   /** Float in [0, 1); drives the random admission of warm candidates. Defaults to `Math.random`. */
   readonly random?: () => number;
@@ -42,6 +29,15 @@ const WARM_ADMISSION = 1 / 128;
 const STEP_SHARE = 0.0625;
 const RESTART_THRESHOLD = 0.05;
 const STEP_DECAY = 0.98;
+/**
+ * The LRU guard (see `#guard`): it judges every GUARD_LOOKUPS sampled lookups (or the shadow's capacity, if
+ * larger); LRU is ahead when it hit GUARD_Z standard deviations and GUARD_MIN_LEAD of those lookups more than we
+ * did; the window then grows by GUARD_GAIN × the lead × capacity (at least one climber step).
+ */
+const GUARD_LOOKUPS = 512;
+const GUARD_Z = 2.5;
+const GUARD_MIN_LEAD = 0.01;
+const GUARD_GAIN = 2;
 /** Entries moved between regions per adaptation step; the rest of a large step carries over. */
 const TRANSFER_LIMIT = 1000;
 
@@ -57,10 +53,24 @@ const TRANSFER_LIMIT = 1000;
  *   one-off keys passes through the window without displacing the popular set.
  * - The window's share adapts by hill climbing: every sample period (10 × capacity lookups) the hit rate
  *   is compared with the previous period's; the window keeps moving in the same direction while that
- *   helps, reverses when it hurts, with a decaying step (recency-heavy workloads get a larger window).
+ *   helps, reverses when it hurts, with a decaying step (Caffeine's classic climber and constants).
+ * - An *LRU guard* makes the window follow recency-biased workloads, which the climber alone is too slow
+ *   for (a drifting working set, keys read a few times then never again: it ended 5-35 points below LRU
+ *   there). A ShadowLru (key hashes only, a spatial sample of ~1-2k keys for large caches) sees the same
+ *   lookups; about every capacity lookups, if LRU hit significantly more of them than we did (a sign test
+ *   on the lookups where the two disagree), the window grows at once in proportion to LRU's lead, up to
+ *   capacity − 1 (main then holds one entry: the store behaves as an LRU). The climber shrinks it again
+ *   when that pays. Design note: this is set dueling (Qureshi et al., ISCA 2007) against one fixed
+ *   reference policy, with miniature simulation's sampling (Waldspurger et al., ATC 2017; Caffeine's
+ *   simulator has a MiniSim climber over 100 window sizes) — one shadow is enough here because the goal is
+ *   "never clearly below LRU", and it is paired (same lookups), so ~1,000 of them resolve a 2-3 point lead.
+ *   Caffeine's newer hit-density climber (window vs main hits per entry, within one sample) was the other
+ *   candidate; its own notes record blind corners and give-backs on frequency traces, and it targets caches
+ *   above 4,096 entries.
  *
  * Storage is preallocated at construction (slot arrays, typed-array links, expiry times, and the key
- * hashes, so a resident entry is never rehashed): a hit and an overwrite allocate nothing.
+ * hashes, so a resident entry is never rehashed): a hit and an overwrite allocate nothing (the guard's
+ * bookkeeping on a sampled hit is counters and a typed-array hash table).
  */
 export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
   readonly capacity: number;
@@ -91,7 +101,6 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
   #stepSize: number;
   /** Window resize still to apply, in entries (positive grows the window). */
   #adjustment = 0;
-  readonly #samplePeriod: number;
   readonly #shadow: ShadowLru | undefined;
   readonly #shadowMask: number;
   readonly #guardPeriod: number;
@@ -99,8 +108,6 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
   /** Sampled lookups only LRU hit, and only this store hit: the two sides of a paired comparison. */
   #lruOnlyHits = 0;
   #ownOnlyHits = 0;
-  /** The guard's last growth (0 when LRU was not ahead), doubled while LRU stays ahead. */
-  #guardGrowth = 0;
   /** The next climber sample only sets the baseline: the guard moved the window during the current one. */
   #rebase = false;
 
@@ -133,11 +140,10 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     this.#windowMax = Math.max(1, capacity - Math.floor((1 - INITIAL_WINDOW) * capacity));
     this.#protectedMax = Math.floor(PROTECTED_SHARE * (capacity - this.#windowMax));
     // Caffeine starts by shrinking the window: most workloads favour frequency.
-    this.#stepSize = (TUNING.startGrow ? 1 : -1) * STEP_SHARE * capacity;
-    this.#samplePeriod = Math.max(TUNING.minPeriod, Math.round(TUNING.periodFactor * capacity));
-    this.#shadow = this.#adaptive && TUNING.shadow ? new ShadowLru(capacity) : undefined;
+    this.#stepSize = -STEP_SHARE * capacity;
+    this.#shadow = this.#adaptive ? new ShadowLru(capacity) : undefined;
     this.#shadowMask = this.#shadow?.sampleMask ?? 0;
-    this.#guardPeriod = Math.max(TUNING.guardMin, this.#shadow?.capacity ?? 0);
+    this.#guardPeriod = Math.max(GUARD_LOOKUPS, this.#shadow?.capacity ?? 0);
   }
 
   get size(): number {
@@ -160,6 +166,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     if (slot === undefined) return this.#miss();
     const expiresAt = this.#expiresAt[slot]!;
     if (expiresAt !== Number.POSITIVE_INFINITY && expiresAt < this.#now()) {
+      this.#forget(slot);
       this.#remove(slot);
       this.#expirations++;
       return this.#miss();
@@ -194,7 +201,10 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     // A ttl that is not positive, or an undefined value, deletes: the same contract as the lru store (lru-cache's).
     if (!(ttl > 0) || value === undefined) {
       const slot = this.#index.get(key);
-      if (slot !== undefined) this.#remove(slot);
+      if (slot !== undefined) {
+        this.#forget(slot);
+        this.#remove(slot);
+      }
       return;
     }
     const expiresAt = ttl === Number.POSITIVE_INFINITY ? ttl : this.#now() + ttl;
@@ -211,6 +221,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
   invalidate(key: string): boolean {
     const slot = this.#index.get(key);
     if (slot === undefined) return false;
+    this.#forget(slot);
     this.#remove(slot);
     this.#invalidations++;
     return true;
@@ -225,6 +236,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     this.#resetFreeSlots();
     this.#windowSize = 0;
     this.#protectedSize = 0;
+    this.#shadow?.clear();
   }
 
   stats(): L1Stats {
@@ -244,7 +256,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     this.#sampleMisses++;
     if (
       this.#adaptive &&
-      (this.#sampleHits + this.#sampleMisses >= this.#samplePeriod ||
+      (this.#sampleHits + this.#sampleMisses >= this.#sketch.sampleSize ||
         this.#shadowRequests >= this.#guardPeriod ||
         this.#adjustment !== 0 ||
         this.#protectedSize > this.#protectedMax)
@@ -287,6 +299,13 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     this.#evict();
   }
 
+  /** An entry dropped for a reason LRU shares (invalidated, expired, deleted) leaves the shadow too: a fair duel. */
+  #forget(slot: number): void {
+    const h = this.#hashes[slot]!;
+    if (this.#shadow !== undefined && (h & this.#shadowMask) === 0) this.#shadow.remove(h);
+  }
+
+  /** Feeds a sampled lookup (a hit, or the add after a miss) to the shadow LRU and counts where they differ. */
   #observe(h: number, ownHit: number): void {
     this.#shadowRequests++;
     if (this.#shadow!.access(h)) {
@@ -362,6 +381,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
 
   /** A dead entry found while evicting goes first, whatever its popularity: it is purged, not evicted. */
   #removeExpired(slot: number): void {
+    this.#forget(slot);
     this.#remove(slot);
     this.#expirations++;
   }
@@ -388,7 +408,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
   #climb(): void {
     if (this.#shadowRequests >= this.#guardPeriod) this.#guard();
     const requests = this.#sampleHits + this.#sampleMisses;
-    if (requests >= this.#samplePeriod) {
+    if (requests >= this.#sketch.sampleSize) {
       const hitRate = this.#sampleHits / requests;
       if (this.#rebase) {
         this.#rebase = false;
@@ -417,28 +437,27 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
    */
   #guard(): void {
     const ahead = this.#lruOnlyHits - this.#ownOnlyHits;
-    const significant =
-      ahead > TUNING.z * Math.sqrt(this.#lruOnlyHits + this.#ownOnlyHits) &&
-      ahead > TUNING.lruGap * this.#shadowRequests;
-    if (significant) {
-      const restart = STEP_SHARE * this.capacity;
-      const growth = Math.max(restart, this.#guardGrowth * TUNING.growFactor);
-      this.#guardGrowth = growth;
+    if (
+      ahead > GUARD_Z * Math.sqrt(this.#lruOnlyHits + this.#ownOnlyHits) &&
+      ahead > GUARD_MIN_LEAD * this.#shadowRequests
+    ) {
+      const step = STEP_SHARE * this.capacity;
+      const growth = Math.max(step, (GUARD_GAIN * ahead * this.capacity) / this.#shadowRequests);
       this.#adjustment = Math.max(this.#adjustment, 0) + Math.trunc(growth);
-      this.#stepSize = restart;
+      this.#stepSize = step;
       this.#rebase = true;
-    } else {
-      this.#guardGrowth = 0;
     }
     this.#shadowRequests = 0;
     this.#lruOnlyHits = 0;
     this.#ownOnlyHits = 0;
   }
 
-  /** Moves capacity from protected to the window, and main's LRU entries with it (probation's first). */
+  /**
+   * Moves capacity to the window (from protected's share first, like Caffeine, then probation's; the window
+   * stops at capacity − 1), and main's LRU entries with it (probation's first).
+   */
   #growWindow(): void {
-    const room = TUNING.reshare ? this.capacity - 1 - this.#windowMax : this.#protectedMax;
-    const quota = Math.min(this.#adjustment, room);
+    const quota = Math.min(this.#adjustment, this.capacity - 1 - this.#windowMax);
     const lists = this.#lists;
     let moved = 0;
     let mainEmpty = false;
@@ -460,12 +479,11 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     // Capacity follows the entries moved; what the transfer limit held back is owed to the next call.
     const applied = mainEmpty ? quota : moved;
     this.#windowMax += applied;
-    if (TUNING.reshare) this.#protectedMax = Math.floor(PROTECTED_SHARE * (this.capacity - this.#windowMax));
-    else this.#protectedMax -= applied;
+    this.#protectedMax = Math.max(0, this.#protectedMax - applied);
     this.#adjustment = quota - applied;
   }
 
-  /** Moves capacity from the window to protected, and the window's overflow to probation. */
+  /** Moves capacity from the window to protected (up to its 80% of main), and the window's overflow to probation. */
   #shrinkWindow(): void {
     const target = this.#windowMax - Math.min(-this.#adjustment, this.#windowMax - 1);
     const lists = this.#lists;
@@ -476,8 +494,10 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
       this.#windowSize--;
     }
     const windowMax = Math.max(target, this.#windowSize);
-    if (TUNING.reshare) this.#protectedMax = Math.floor(PROTECTED_SHARE * (this.capacity - windowMax));
-    else this.#protectedMax += this.#windowMax - windowMax;
+    this.#protectedMax = Math.min(
+      this.#protectedMax + this.#windowMax - windowMax,
+      Math.floor(PROTECTED_SHARE * (this.capacity - windowMax)),
+    );
     this.#adjustment = target - windowMax;
     this.#windowMax = windowMax;
   }
