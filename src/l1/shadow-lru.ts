@@ -28,6 +28,8 @@ export class ShadowLru {
   readonly #lru: LinkedSlots;
   /** Slots given up by `remove`, reused before the LRU entry is evicted. */
   readonly #free: Int32Array;
+  /** 1 for a slot in the free list: its stale hash must not satisfy `touch`. */
+  readonly #dead: Uint8Array;
   #freeCount = 0;
   #size = 0;
 
@@ -42,17 +44,31 @@ export class ShadowLru {
     this.#tableMask = tableSize - 1;
     this.#lru = new LinkedSlots(this.capacity, 1);
     this.#free = new Int32Array(this.capacity);
+    this.#dead = new Uint8Array(this.capacity);
   }
 
-  /** Records a lookup of the (sampled) key with hash `h`; returns whether LRU would have hit it. */
-  access(h: number): boolean {
+  /**
+   * The fast path of a lookup: when the key with hash `h` is the one held at `slot` (a slot an earlier `access`
+   * returned for it), refreshes it and returns true; otherwise returns false and the caller uses `access`.
+   */
+  touch(slot: number, h: number): boolean {
+    if (slot >= this.#size || this.#hashes[slot] !== h || this.#dead[slot] === 1) return false;
+    this.#lru.moveToEnd(0, slot);
+    return true;
+  }
+
+  /**
+   * Records a lookup of the (sampled) key with hash `h`: returns `slot * 2 + 1` when LRU would have hit it,
+   * `slot * 2` when not (it is now held at `slot`), so the caller can remember the slot for `touch`.
+   */
+  access(h: number): number {
     const table = this.#table;
     const mask = this.#tableMask;
     let i = h & mask;
     for (let entry = table[i]!; entry !== 0; entry = table[i]!) {
       if (this.#hashes[entry - 1] === h) {
         this.#lru.moveToEnd(0, entry - 1);
-        return true;
+        return ((entry - 1) << 1) | 1;
       }
       i = (i + 1) & mask;
     }
@@ -70,9 +86,10 @@ export class ShadowLru {
       while (table[i] !== 0) i = (i + 1) & mask;
     }
     this.#hashes[slot] = h;
+    this.#dead[slot] = 0;
     table[i] = slot + 1;
     this.#lru.append(0, slot);
-    return false;
+    return slot << 1;
   }
 
   /** Forgets the key with hash `h` (invalidated or expired: LRU would not have it either). */
@@ -83,6 +100,7 @@ export class ShadowLru {
       if (this.#hashes[entry - 1] === h) {
         this.#lru.unlink(entry - 1);
         this.#deleteFromTable(entry - 1);
+        this.#dead[entry - 1] = 1;
         this.#free[this.#freeCount++] = entry - 1;
         return;
       }

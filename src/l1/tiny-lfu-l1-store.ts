@@ -103,6 +103,8 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
   #adjustment = 0;
   readonly #shadow: ShadowLru | undefined;
   readonly #shadowMask: number;
+  /** Per store slot: where the shadow holds that key (a hint for `ShadowLru.touch`). */
+  readonly #shadowSlots: Int32Array;
   readonly #guardPeriod: number;
   #shadowRequests = 0;
   /** Sampled lookups only LRU hit, and only this store hit: the two sides of a paired comparison. */
@@ -143,6 +145,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     this.#stepSize = -STEP_SHARE * capacity;
     this.#shadow = this.#adaptive ? new ShadowLru(capacity) : undefined;
     this.#shadowMask = this.#shadow?.sampleMask ?? 0;
+    this.#shadowSlots = new Int32Array(this.#shadow === undefined ? 0 : slots);
     this.#guardPeriod = Math.max(GUARD_LOOKUPS, this.#shadow?.capacity ?? 0);
   }
 
@@ -176,7 +179,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     this.#onAccess(slot);
     if (this.#shadow !== undefined) {
       const h = this.#hashes[slot]!;
-      if ((h & this.#shadowMask) === 0) this.#observe(h, 1);
+      if ((h & this.#shadowMask) === 0) this.#observeHit(slot, h);
     }
     return this.#values[slot];
   }
@@ -295,7 +298,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     this.#index.set(key, slot);
     this.#lists.append(WINDOW, slot);
     this.#windowSize++;
-    if (this.#shadow !== undefined && (hash & this.#shadowMask) === 0) this.#observe(hash, 0);
+    if (this.#shadow !== undefined && (hash & this.#shadowMask) === 0) this.#observeAdd(slot, hash);
     this.#evict();
   }
 
@@ -305,14 +308,22 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     if (this.#shadow !== undefined && (h & this.#shadowMask) === 0) this.#shadow.remove(h);
   }
 
-  /** Feeds a sampled lookup (a hit, or the add after a miss) to the shadow LRU and counts where they differ. */
-  #observe(h: number, ownHit: number): void {
+  /** A sampled hit: would LRU have hit it too? (Usually answered by `touch`, without a hash-table probe.) */
+  #observeHit(slot: number, h: number): void {
     this.#shadowRequests++;
-    if (this.#shadow!.access(h)) {
-      if (ownHit === 0) this.#lruOnlyHits++;
-    } else if (ownHit === 1) {
-      this.#ownOnlyHits++;
-    }
+    const shadow = this.#shadow!;
+    if (shadow.touch(this.#shadowSlots[slot]!, h)) return;
+    const result = shadow.access(h);
+    this.#shadowSlots[slot] = result >>> 1;
+    if ((result & 1) === 0) this.#ownOnlyHits++;
+  }
+
+  /** A sampled add, after our miss: would LRU have hit it? */
+  #observeAdd(slot: number, h: number): void {
+    this.#shadowRequests++;
+    const result = this.#shadow!.access(h);
+    this.#shadowSlots[slot] = result >>> 1;
+    if ((result & 1) === 1) this.#lruOnlyHits++;
   }
 
   /**
