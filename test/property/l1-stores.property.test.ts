@@ -302,6 +302,9 @@ describe("ShadowLru", () => {
           if (o.kind === "remove") {
             shadow.remove(o.h);
             if (i >= 0) model.splice(i, 1);
+            // A removed key is gone for `touch` too, even on the slot that held it.
+            const hint = slotOf.get(o.h);
+            if (hint !== undefined) expect(shadow.touch(hint, o.h)).toBe(false);
             continue;
           }
           // As the store uses it: `touch` on the slot remembered for the hash, else `access`.
