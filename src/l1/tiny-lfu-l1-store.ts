@@ -83,6 +83,8 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
   readonly #hashes: Int32Array;
   readonly #expiresAt: Float64Array;
   readonly #region: Uint8Array;
+  /** Per slot: 1 + the sketch's reset count when the key's counters were found saturated (0: not known to be). */
+  readonly #saturatedAt: Int32Array;
   readonly #lists: LinkedSlots;
   /** Stack of unused slots. One slot more than capacity: a new entry is linked before the eviction it causes. */
   readonly #free: Int32Array;
@@ -134,6 +136,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     this.#hashes = new Int32Array(slots);
     this.#expiresAt = new Float64Array(slots);
     this.#region = new Uint8Array(slots);
+    this.#saturatedAt = new Int32Array(slots);
     this.#lists = new LinkedSlots(slots, 3);
     this.#free = new Int32Array(slots);
     this.#freeCount = 0;
@@ -271,7 +274,12 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
 
   /** A hit or an overwrite: count it in the sketch and refresh the entry's position in its region. */
   #onAccess(slot: number): void {
-    this.#sketch.increment(this.#hashes[slot]!);
+    // A key whose sketch counters are all saturated needs no counting until the next halving: the common case
+    // for hot keys, and the sketch update is most of the cost of a hit.
+    const sketch = this.#sketch;
+    const epoch = sketch.resets + 1;
+    if (this.#saturatedAt[slot] === epoch) sketch.countOnly();
+    else if (sketch.increment(this.#hashes[slot]!)) this.#saturatedAt[slot] = epoch;
     const region = this.#region[slot];
     if (region === WINDOW) {
       this.#lists.moveToEnd(WINDOW, slot);
@@ -289,7 +297,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
   #add(key: string, value: V, expiresAt: number): void {
     const slot = this.#free[--this.#freeCount]!;
     const hash = this.#sketch.hash(key);
-    this.#sketch.increment(hash);
+    this.#saturatedAt[slot] = this.#sketch.increment(hash) ? this.#sketch.resets + 1 : 0;
     this.#keys[slot] = key;
     this.#values[slot] = value;
     this.#hashes[slot] = hash;

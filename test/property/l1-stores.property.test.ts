@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { FrequencySketch } from "../../src/l1/frequency-sketch.js";
 import type { L1Store } from "../../src/l1/l1-store.js";
 import { LruL1Store } from "../../src/l1/lru-l1-store.js";
 import { ShadowLru } from "../../src/l1/shadow-lru.js";
@@ -265,6 +266,38 @@ describe("TinyLfuL1Store under random traffic", () => {
           expect(stats.hits + stats.misses).toBe(draws.length);
           // Every eviction is of an entry that was added: size = adds − evictions.
           expect(stats.size).toBe(stats.misses - stats.evictions);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe("FrequencySketch's saturation shortcut", () => {
+  it("countOnly for a key increment reported saturated (same reset epoch) changes nothing but the clock", () => {
+    fc.assert(
+      fc.property(
+        // Capacities whose reset period (10 × capacity increments) lets a key reach saturation between halvings.
+        fc.integer({ min: 4, max: 40 }),
+        fc.integer(),
+        fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 200, maxLength: 2000 }),
+        (capacity, seed, picks) => {
+          // Two sketches with one seed: `plain` always increments, `shortcut` does what TinyLfuL1Store does.
+          const plain = new FrequencySketch(capacity, seed);
+          const shortcut = new FrequencySketch(capacity, seed);
+          const hashes = [0, 1, 2, 3, 4, 5].map((i) => plain.hash(`k${i}`));
+          const saturatedAt = new Map<number, number>();
+          for (const pick of picks) {
+            const h = hashes[pick % 3 === 0 ? 0 : pick]!; // k0 drawn half the time: it saturates
+            plain.increment(h);
+            const epoch = shortcut.resets + 1;
+            if (saturatedAt.get(h) === epoch) shortcut.countOnly();
+            else if (shortcut.increment(h)) saturatedAt.set(h, epoch);
+            if (shortcut.resets !== plain.resets || shortcut.frequency(h) !== plain.frequency(h)) {
+              expect([shortcut.resets, shortcut.frequency(h)]).toEqual([plain.resets, plain.frequency(h)]);
+            }
+          }
+          for (const h of hashes) expect(shortcut.frequency(h)).toBe(plain.frequency(h));
         },
       ),
       { numRuns: 200 },
