@@ -38,6 +38,14 @@ const GUARD_LOOKUPS = 512;
 const GUARD_Z = 2.5;
 const GUARD_MIN_LEAD = 0.01;
 const GUARD_GAIN = 2;
+/**
+ * The guard's duty cycle: once the store is full, GUARD_QUIET decisions in a row without LRU ahead, while the window
+ * is at most SLEEP_WINDOW of the capacity (frequency mode: the guard is not holding a large window up), put the
+ * shadow to sleep; IDLE_SPAN × capacity misses later it wakes empty, warms for one period, and judges again.
+ */
+const GUARD_QUIET = 2;
+const SLEEP_WINDOW = 0.0625;
+const IDLE_SPAN = 1;
 /** Entries moved between regions per adaptation step; the rest of a large step carries over. */
 const TRANSFER_LIMIT = 1000;
 
@@ -66,7 +74,8 @@ const TRANSFER_LIMIT = 1000;
  *   "never clearly below LRU", and it is paired (same lookups), so ~1,000 of them resolve a 2-3 point lead.
  *   Caffeine's newer hit-density climber (window vs main hits per entry, within one sample) was the other
  *   candidate; its own notes record blind corners and give-backs on frequency traces, and it targets caches
- *   above 4,096 entries.
+ *   above 4,096 entries. The shadow costs a hit some work, so it is fed hits only once the store is full, and it
+ *   sleeps between duty cycles while the window is small and LRU keeps not being ahead (see GUARD_QUIET).
  *
  * Storage is preallocated at construction (slot arrays, typed-array links, expiry times, and the key
  * hashes, so a resident entry is never rehashed): a hit and an overwrite allocate nothing (the guard's
@@ -108,6 +117,19 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
   /** Per store slot: where the shadow holds that key (a hint for `ShadowLru.touch`). */
   readonly #shadowSlots: Int32Array;
   readonly #guardPeriod: number;
+  /** The shadow is fed only while on: asleep between duty cycles, once LRU was not ahead GUARD_QUIET times running. */
+  #shadowOn: boolean;
+  #warming = false;
+  /** Whether the store has been full since it was built or cleared. */
+  #filled = false;
+  /**
+   * Hits feed the shadow only once the store is full (before that neither side has evicted anything, so only the
+   * order of the adds matters) and while the shadow is on: a hit on a store that is not full costs nothing extra.
+   */
+  #feedHits = false;
+  #quiet = 0;
+  #idleMisses = 0;
+  readonly #idleSpan: number;
   #shadowRequests = 0;
   /** Sampled lookups only LRU hit, and only this store hit: the two sides of a paired comparison. */
   #lruOnlyHits = 0;
@@ -150,6 +172,8 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     this.#shadowMask = this.#shadow?.sampleMask ?? 0;
     this.#shadowSlots = new Int32Array(this.#shadow === undefined ? 0 : slots);
     this.#guardPeriod = Math.max(GUARD_LOOKUPS, this.#shadow?.capacity ?? 0);
+    this.#shadowOn = this.#shadow !== undefined;
+    this.#idleSpan = Math.round(IDLE_SPAN * capacity);
   }
 
   get size(): number {
@@ -180,7 +204,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     this.#hits++;
     this.#sampleHits++;
     this.#onAccess(slot);
-    if (this.#shadow !== undefined) {
+    if (this.#feedHits) {
       const h = this.#hashes[slot]!;
       if ((h & this.#shadowMask) === 0) this.#observeHit(slot, h);
     }
@@ -243,6 +267,8 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     this.#windowSize = 0;
     this.#protectedSize = 0;
     this.#shadow?.clear();
+    this.#filled = false;
+    this.#feedHits = false;
   }
 
   stats(): L1Stats {
@@ -260,6 +286,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
   #miss(): undefined {
     this.#misses++;
     this.#sampleMisses++;
+    if (!this.#shadowOn && this.#shadow !== undefined && ++this.#idleMisses >= this.#idleSpan) this.#wakeShadow();
     if (
       this.#adaptive &&
       (this.#sampleHits + this.#sampleMisses >= this.#sketch.sampleSize ||
@@ -306,19 +333,40 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     this.#index.set(key, slot);
     this.#lists.append(WINDOW, slot);
     this.#windowSize++;
-    if (this.#shadow !== undefined && (hash & this.#shadowMask) === 0) this.#observeAdd(slot, hash);
+    if (!this.#filled && this.#index.size > this.capacity) {
+      // The store just filled up: evictions start, so hits matter to the duel from now on.
+      this.#filled = true;
+      if (this.#shadow !== undefined) {
+        if (!this.#shadowOn) this.#wakeShadow();
+        this.#feedHits = true;
+      }
+    }
+    if (this.#shadowOn && (hash & this.#shadowMask) === 0) this.#observeAdd(slot, hash);
     this.#evict();
   }
 
   /** An entry dropped for a reason LRU shares (invalidated, expired, deleted) leaves the shadow too: a fair duel. */
   #forget(slot: number): void {
     const h = this.#hashes[slot]!;
-    if (this.#shadow !== undefined && (h & this.#shadowMask) === 0) this.#shadow.remove(h);
+    if (this.#shadowOn && (h & this.#shadowMask) === 0) this.#shadow!.remove(h);
+  }
+
+  /** Starts a duty cycle of the guard: an empty shadow, one period to warm it, then decisions. */
+  #wakeShadow(): void {
+    this.#shadow!.clear();
+    this.#shadowOn = true;
+    this.#feedHits = this.#filled;
+    this.#warming = true;
+    this.#idleMisses = 0;
+    this.#shadowRequests = 0;
+    this.#lruOnlyHits = 0;
+    this.#ownOnlyHits = 0;
   }
 
   /** A sampled hit: would LRU have hit it too? (Usually answered by `touch`, without a hash-table probe.) */
   #observeHit(slot: number, h: number): void {
-    this.#shadowRequests++;
+    // Judged here too, so a run of hits alone (nothing to gain from LRU) also lets the shadow sleep.
+    if (++this.#shadowRequests >= this.#guardPeriod) this.#guard();
     const shadow = this.#shadow!;
     if (shadow.touch(this.#shadowSlots[slot]!, h)) return;
     const result = shadow.access(h);
@@ -456,15 +504,23 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
    */
   #guard(): void {
     const ahead = this.#lruOnlyHits - this.#ownOnlyHits;
-    if (
+    if (this.#warming) {
+      this.#warming = false;
+    } else if (
       ahead > GUARD_Z * Math.sqrt(this.#lruOnlyHits + this.#ownOnlyHits) &&
       ahead > GUARD_MIN_LEAD * this.#shadowRequests
     ) {
+      this.#quiet = 0;
       const step = STEP_SHARE * this.capacity;
       const growth = Math.max(step, (GUARD_GAIN * ahead * this.capacity) / this.#shadowRequests);
       this.#adjustment = Math.max(this.#adjustment, 0) + Math.trunc(growth);
       this.#stepSize = step;
       this.#rebase = true;
+    } else if (this.#filled && ++this.#quiet >= GUARD_QUIET && this.#windowMax <= SLEEP_WINDOW * this.capacity) {
+      // LRU is not ahead: let the shadow sleep (its upkeep is most of what the guard costs a hit) for a while.
+      this.#quiet = 0;
+      this.#shadowOn = false;
+      this.#feedHits = false;
     }
     this.#shadowRequests = 0;
     this.#lruOnlyHits = 0;

@@ -161,6 +161,20 @@ describe("TinyLfuL1Store", () => {
       expect(adaptive.windowCapacity).toBeLessThan(500);
     });
 
+    it("wakes the LRU guard after a frequency-biased phase put it to sleep, and follows the recency phase after", () => {
+      const random = seededRandom(5);
+      const skewed = Array.from({ length: 60_000 }, () => `z${Math.floor(5000 ** random())}`);
+      const drifting = Array.from({ length: 60_000 }, (_, i) => `d${Math.floor(i / 2) + Math.floor(random() * 400)}`);
+      const phaseTwo = (store: TinyLfuL1Store<number> | LruL1Store<number>): number => {
+        for (const key of skewed) access(store, key);
+        return drifting.filter((key) => access(store, key)).length / drifting.length;
+      };
+      const adaptive = new TinyLfuL1Store<number>({ capacity: 500, seed: 9 });
+      const lru = phaseTwo(new LruL1Store<number>({ capacity: 500 }));
+      expect(phaseTwo(adaptive)).toBeGreaterThan(lru - 0.015);
+      expect(adaptive.windowCapacity).toBeGreaterThan(250);
+    });
+
     it("keeps the window small on a frequency-biased workload", () => {
       const store = new TinyLfuL1Store<number>({ capacity: 200, seed: 9 });
       const random = seededRandom(1);
