@@ -69,20 +69,39 @@ export class FrequencySketch {
     return h ^ (h >>> 16);
   }
 
-  /** Records one access of the key with hash `h`. */
-  increment(h: number): void {
+  /**
+   * Records one access of the key with hash `h`. Returns true when all four of its counters are now saturated (15):
+   * until the next halving (`resets` changes), further increments of this key change nothing but the sample clock,
+   * so a caller may record them with `countOnly()` instead.
+   */
+  increment(h: number): boolean {
+    let saturated = false;
     if (this.#admitToDoorkeeper(h)) {
       const block = (h & this.#blockMask) << 4;
       const spread = rehash(h);
       const table = this.#table;
+      saturated = true;
       for (let i = 0; i < 4; i++) {
         const bits = spread >>> (i << 3);
         const word = block + (i << 2) + (bits & 3);
         const shift = ((bits >>> 2) & 7) << 2;
         const value = table[word]!;
-        if (((value >>> shift) & 15) !== 15) table[word] = value + (1 << shift);
+        const count = (value >>> shift) & 15;
+        if (count !== 15) {
+          table[word] = value + (1 << shift);
+          if (count !== 14) saturated = false;
+        }
       }
     }
+    if (++this.#additions >= this.sampleSize) {
+      this.#reset();
+      return false;
+    }
+    return saturated;
+  }
+
+  /** An increment of a key whose counters are saturated (see `increment`): only the sample clock moves. */
+  countOnly(): void {
     if (++this.#additions >= this.sampleSize) this.#reset();
   }
 

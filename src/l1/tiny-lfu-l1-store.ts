@@ -3,6 +3,7 @@ import { FrequencySketch } from "./frequency-sketch.js";
 import { toL1Stats } from "./l1-stats.js";
 import type { L1Stats, L1Store, L1StoreOptions } from "./l1-store.js";
 import { LinkedSlots } from "./linked-slots.js";
+import { ShadowLru } from "./shadow-lru.js";
 
 export interface TinyLfuL1StoreOptions extends L1StoreOptions {
   /** Float in [0, 1); drives the random admission of warm candidates. Defaults to `Math.random`. */
@@ -28,6 +29,23 @@ const WARM_ADMISSION = 1 / 128;
 const STEP_SHARE = 0.0625;
 const RESTART_THRESHOLD = 0.05;
 const STEP_DECAY = 0.98;
+/**
+ * The LRU guard (see `#guard`): it judges every GUARD_LOOKUPS sampled lookups (or the shadow's capacity, if
+ * larger); LRU is ahead when it hit GUARD_Z standard deviations and GUARD_MIN_LEAD of those lookups more than we
+ * did; the window then grows by GUARD_GAIN × the lead × capacity (at least one climber step).
+ */
+const GUARD_LOOKUPS = 512;
+const GUARD_Z = 2.5;
+const GUARD_MIN_LEAD = 0.01;
+const GUARD_GAIN = 2;
+/**
+ * The guard's duty cycle: once the store is full, GUARD_QUIET decisions in a row without LRU ahead, while the window
+ * is at most SLEEP_WINDOW of the capacity (frequency mode: the guard is not holding a large window up), put the
+ * shadow to sleep; IDLE_SPAN × capacity misses later it wakes empty, warms for one period, and judges again.
+ */
+const GUARD_QUIET = 2;
+const SLEEP_WINDOW = 0.0625;
+const IDLE_SPAN = 1;
 /** Entries moved between regions per adaptation step; the rest of a large step carries over. */
 const TRANSFER_LIMIT = 1000;
 
@@ -43,10 +61,25 @@ const TRANSFER_LIMIT = 1000;
  *   one-off keys passes through the window without displacing the popular set.
  * - The window's share adapts by hill climbing: every sample period (10 × capacity lookups) the hit rate
  *   is compared with the previous period's; the window keeps moving in the same direction while that
- *   helps, reverses when it hurts, with a decaying step (recency-heavy workloads get a larger window).
+ *   helps, reverses when it hurts, with a decaying step (Caffeine's classic climber and constants).
+ * - An *LRU guard* makes the window follow recency-biased workloads, which the climber alone is too slow
+ *   for (a drifting working set, keys read a few times then never again: it ended 5-35 points below LRU
+ *   there). A ShadowLru (key hashes only, a spatial sample of ~1-2k keys for large caches) sees the same
+ *   lookups; about every capacity lookups, if LRU hit significantly more of them than we did (a sign test
+ *   on the lookups where the two disagree), the window grows at once in proportion to LRU's lead, up to
+ *   capacity − 1 (main then holds one entry: the store behaves as an LRU). The climber shrinks it again
+ *   when that pays. Design note: this is set dueling (Qureshi et al., ISCA 2007) against one fixed
+ *   reference policy, with miniature simulation's sampling (Waldspurger et al., ATC 2017; Caffeine's
+ *   simulator has a MiniSim climber over 100 window sizes) — one shadow is enough here because the goal is
+ *   "never clearly below LRU", and it is paired (same lookups), so ~1,000 of them resolve a 2-3 point lead.
+ *   Caffeine's newer hit-density climber (window vs main hits per entry, within one sample) was the other
+ *   candidate; its own notes record blind corners and give-backs on frequency traces, and it targets caches
+ *   above 4,096 entries. The shadow costs a hit some work, so it is fed hits only once the store is full, and it
+ *   sleeps between duty cycles while the window is small and LRU keeps not being ahead (see GUARD_QUIET).
  *
  * Storage is preallocated at construction (slot arrays, typed-array links, expiry times, and the key
- * hashes, so a resident entry is never rehashed): a hit and an overwrite allocate nothing.
+ * hashes, so a resident entry is never rehashed): a hit and an overwrite allocate nothing (the guard's
+ * bookkeeping on a sampled hit is counters and a typed-array hash table).
  */
 export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
   readonly capacity: number;
@@ -59,6 +92,8 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
   readonly #hashes: Int32Array;
   readonly #expiresAt: Float64Array;
   readonly #region: Uint8Array;
+  /** Per slot: 1 + the sketch's reset count when the key's counters were found saturated (0: not known to be). */
+  readonly #saturatedAt: Int32Array;
   readonly #lists: LinkedSlots;
   /** Stack of unused slots. One slot more than capacity: a new entry is linked before the eviction it causes. */
   readonly #free: Int32Array;
@@ -77,6 +112,30 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
   #stepSize: number;
   /** Window resize still to apply, in entries (positive grows the window). */
   #adjustment = 0;
+  readonly #shadow: ShadowLru | undefined;
+  readonly #shadowMask: number;
+  /** Per store slot: where the shadow holds that key (a hint for `ShadowLru.touch`). */
+  readonly #shadowSlots: Int32Array;
+  readonly #guardPeriod: number;
+  /** The shadow is fed only while on: asleep between duty cycles, once LRU was not ahead GUARD_QUIET times running. */
+  #shadowOn: boolean;
+  #warming = false;
+  /** Whether the store has been full since it was built or cleared. */
+  #filled = false;
+  /**
+   * Hits feed the shadow only once the store is full (before that neither side has evicted anything, so only the
+   * order of the adds matters) and while the shadow is on: a hit on a store that is not full costs nothing extra.
+   */
+  #feedHits = false;
+  #quiet = 0;
+  #idleMisses = 0;
+  readonly #idleSpan: number;
+  #shadowRequests = 0;
+  /** Sampled lookups only LRU hit, and only this store hit: the two sides of a paired comparison. */
+  #lruOnlyHits = 0;
+  #ownOnlyHits = 0;
+  /** The next climber sample only sets the baseline: the guard moved the window during the current one. */
+  #rebase = false;
 
   #hits = 0;
   #misses = 0;
@@ -99,6 +158,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     this.#hashes = new Int32Array(slots);
     this.#expiresAt = new Float64Array(slots);
     this.#region = new Uint8Array(slots);
+    this.#saturatedAt = new Int32Array(slots);
     this.#lists = new LinkedSlots(slots, 3);
     this.#free = new Int32Array(slots);
     this.#freeCount = 0;
@@ -108,6 +168,12 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     this.#protectedMax = Math.floor(PROTECTED_SHARE * (capacity - this.#windowMax));
     // Caffeine starts by shrinking the window: most workloads favour frequency.
     this.#stepSize = -STEP_SHARE * capacity;
+    this.#shadow = this.#adaptive ? new ShadowLru(capacity) : undefined;
+    this.#shadowMask = this.#shadow?.sampleMask ?? 0;
+    this.#shadowSlots = new Int32Array(this.#shadow === undefined ? 0 : slots);
+    this.#guardPeriod = Math.max(GUARD_LOOKUPS, this.#shadow?.capacity ?? 0);
+    this.#shadowOn = this.#shadow !== undefined;
+    this.#idleSpan = Math.round(IDLE_SPAN * capacity);
   }
 
   get size(): number {
@@ -130,6 +196,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     if (slot === undefined) return this.#miss();
     const expiresAt = this.#expiresAt[slot]!;
     if (expiresAt !== Number.POSITIVE_INFINITY && expiresAt < this.#now()) {
+      this.#forget(slot);
       this.#remove(slot);
       this.#expirations++;
       return this.#miss();
@@ -137,6 +204,10 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     this.#hits++;
     this.#sampleHits++;
     this.#onAccess(slot);
+    if (this.#feedHits) {
+      const h = this.#hashes[slot]!;
+      if ((h & this.#shadowMask) === 0) this.#observeHit(slot, h);
+    }
     return this.#values[slot];
   }
 
@@ -160,7 +231,10 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     // A ttl that is not positive, or an undefined value, deletes: the same contract as the lru store (lru-cache's).
     if (!(ttl > 0) || value === undefined) {
       const slot = this.#index.get(key);
-      if (slot !== undefined) this.#remove(slot);
+      if (slot !== undefined) {
+        this.#forget(slot);
+        this.#remove(slot);
+      }
       return;
     }
     const expiresAt = ttl === Number.POSITIVE_INFINITY ? ttl : this.#now() + ttl;
@@ -177,6 +251,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
   invalidate(key: string): boolean {
     const slot = this.#index.get(key);
     if (slot === undefined) return false;
+    this.#forget(slot);
     this.#remove(slot);
     this.#invalidations++;
     return true;
@@ -191,6 +266,9 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     this.#resetFreeSlots();
     this.#windowSize = 0;
     this.#protectedSize = 0;
+    this.#shadow?.clear();
+    this.#filled = false;
+    this.#feedHits = false;
   }
 
   stats(): L1Stats {
@@ -208,9 +286,11 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
   #miss(): undefined {
     this.#misses++;
     this.#sampleMisses++;
+    if (!this.#shadowOn && this.#shadow !== undefined && ++this.#idleMisses >= this.#idleSpan) this.#wakeShadow();
     if (
       this.#adaptive &&
       (this.#sampleHits + this.#sampleMisses >= this.#sketch.sampleSize ||
+        this.#shadowRequests >= this.#guardPeriod ||
         this.#adjustment !== 0 ||
         this.#protectedSize > this.#protectedMax)
     ) {
@@ -221,7 +301,12 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
 
   /** A hit or an overwrite: count it in the sketch and refresh the entry's position in its region. */
   #onAccess(slot: number): void {
-    this.#sketch.increment(this.#hashes[slot]!);
+    // A key whose sketch counters are all saturated needs no counting until the next halving: the common case
+    // for hot keys, and the sketch update is most of the cost of a hit.
+    const sketch = this.#sketch;
+    const epoch = sketch.resets + 1;
+    if (this.#saturatedAt[slot] === epoch) sketch.countOnly();
+    else if (sketch.increment(this.#hashes[slot]!)) this.#saturatedAt[slot] = epoch;
     const region = this.#region[slot];
     if (region === WINDOW) {
       this.#lists.moveToEnd(WINDOW, slot);
@@ -239,7 +324,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
   #add(key: string, value: V, expiresAt: number): void {
     const slot = this.#free[--this.#freeCount]!;
     const hash = this.#sketch.hash(key);
-    this.#sketch.increment(hash);
+    this.#saturatedAt[slot] = this.#sketch.increment(hash) ? this.#sketch.resets + 1 : 0;
     this.#keys[slot] = key;
     this.#values[slot] = value;
     this.#hashes[slot] = hash;
@@ -248,7 +333,53 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     this.#index.set(key, slot);
     this.#lists.append(WINDOW, slot);
     this.#windowSize++;
+    if (!this.#filled && this.#index.size > this.capacity) {
+      // The store just filled up: evictions start, so hits matter to the duel from now on.
+      this.#filled = true;
+      if (this.#shadow !== undefined) {
+        if (!this.#shadowOn) this.#wakeShadow();
+        this.#feedHits = true;
+      }
+    }
+    if (this.#shadowOn && (hash & this.#shadowMask) === 0) this.#observeAdd(slot, hash);
     this.#evict();
+  }
+
+  /** An entry dropped for a reason LRU shares (invalidated, expired, deleted) leaves the shadow too: a fair duel. */
+  #forget(slot: number): void {
+    const h = this.#hashes[slot]!;
+    if (this.#shadowOn && (h & this.#shadowMask) === 0) this.#shadow!.remove(h);
+  }
+
+  /** Starts a duty cycle of the guard: an empty shadow, one period to warm it, then decisions. */
+  #wakeShadow(): void {
+    this.#shadow!.clear();
+    this.#shadowOn = true;
+    this.#feedHits = this.#filled;
+    this.#warming = true;
+    this.#idleMisses = 0;
+    this.#shadowRequests = 0;
+    this.#lruOnlyHits = 0;
+    this.#ownOnlyHits = 0;
+  }
+
+  /** A sampled hit: would LRU have hit it too? (Usually answered by `touch`, without a hash-table probe.) */
+  #observeHit(slot: number, h: number): void {
+    // Judged here too, so a run of hits alone (nothing to gain from LRU) also lets the shadow sleep.
+    if (++this.#shadowRequests >= this.#guardPeriod) this.#guard();
+    const shadow = this.#shadow!;
+    if (shadow.touch(this.#shadowSlots[slot]!, h)) return;
+    const result = shadow.access(h);
+    this.#shadowSlots[slot] = result >>> 1;
+    if ((result & 1) === 0) this.#ownOnlyHits++;
+  }
+
+  /** A sampled add, after our miss: would LRU have hit it? */
+  #observeAdd(slot: number, h: number): void {
+    this.#shadowRequests++;
+    const result = this.#shadow!.access(h);
+    this.#shadowSlots[slot] = result >>> 1;
+    if ((result & 1) === 1) this.#lruOnlyHits++;
   }
 
   /**
@@ -317,6 +448,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
 
   /** A dead entry found while evicting goes first, whatever its popularity: it is purged, not evicted. */
   #removeExpired(slot: number): void {
+    this.#forget(slot);
     this.#remove(slot);
     this.#expirations++;
   }
@@ -341,17 +473,22 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
 
   /** Hill climbing (Caffeine's `climb`): decide a resize once per sample, then apply it in bounded steps. */
   #climb(): void {
+    if (this.#shadowRequests >= this.#guardPeriod) this.#guard();
     const requests = this.#sampleHits + this.#sampleMisses;
     if (requests >= this.#sketch.sampleSize) {
       const hitRate = this.#sampleHits / requests;
-      const change = hitRate - this.#previousHitRate;
-      const amount = change >= 0 ? this.#stepSize : -this.#stepSize;
-      this.#stepSize =
-        Math.abs(change) >= RESTART_THRESHOLD
-          ? STEP_SHARE * this.capacity * (amount >= 0 ? 1 : -1)
-          : STEP_DECAY * amount;
+      if (this.#rebase) {
+        this.#rebase = false;
+      } else {
+        const change = hitRate - this.#previousHitRate;
+        const amount = change >= 0 ? this.#stepSize : -this.#stepSize;
+        this.#stepSize =
+          Math.abs(change) >= RESTART_THRESHOLD
+            ? STEP_SHARE * this.capacity * (amount >= 0 ? 1 : -1)
+            : STEP_DECAY * amount;
+        this.#adjustment = Math.trunc(amount);
+      }
       this.#previousHitRate = hitRate;
-      this.#adjustment = Math.trunc(amount);
       this.#sampleHits = 0;
       this.#sampleMisses = 0;
     }
@@ -360,9 +497,42 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     this.#demoteOverflow();
   }
 
-  /** Moves capacity from protected to the window, and main's LRU entries with it (probation's first). */
+  /**
+   * The LRU guard: when plain LRU would have hit significantly more of the same sampled lookups (a sign test on
+   * the lookups where the two disagree), the window is too small for this workload — grow it now, doubling the
+   * growth while LRU stays ahead, and point the hill climber upwards.
+   */
+  #guard(): void {
+    const ahead = this.#lruOnlyHits - this.#ownOnlyHits;
+    if (this.#warming) {
+      this.#warming = false;
+    } else if (
+      ahead > GUARD_Z * Math.sqrt(this.#lruOnlyHits + this.#ownOnlyHits) &&
+      ahead > GUARD_MIN_LEAD * this.#shadowRequests
+    ) {
+      this.#quiet = 0;
+      const step = STEP_SHARE * this.capacity;
+      const growth = Math.max(step, (GUARD_GAIN * ahead * this.capacity) / this.#shadowRequests);
+      this.#adjustment = Math.max(this.#adjustment, 0) + Math.trunc(growth);
+      this.#stepSize = step;
+      this.#rebase = true;
+    } else if (this.#filled && ++this.#quiet >= GUARD_QUIET && this.#windowMax <= SLEEP_WINDOW * this.capacity) {
+      // LRU is not ahead: let the shadow sleep (its upkeep is most of what the guard costs a hit) for a while.
+      this.#quiet = 0;
+      this.#shadowOn = false;
+      this.#feedHits = false;
+    }
+    this.#shadowRequests = 0;
+    this.#lruOnlyHits = 0;
+    this.#ownOnlyHits = 0;
+  }
+
+  /**
+   * Moves capacity to the window (from protected's share first, like Caffeine, then probation's; the window
+   * stops at capacity − 1), and main's LRU entries with it (probation's first).
+   */
   #growWindow(): void {
-    const quota = Math.min(this.#adjustment, this.#protectedMax);
+    const quota = Math.min(this.#adjustment, this.capacity - 1 - this.#windowMax);
     const lists = this.#lists;
     let moved = 0;
     let mainEmpty = false;
@@ -384,11 +554,11 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     // Capacity follows the entries moved; what the transfer limit held back is owed to the next call.
     const applied = mainEmpty ? quota : moved;
     this.#windowMax += applied;
-    this.#protectedMax -= applied;
+    this.#protectedMax = Math.max(0, this.#protectedMax - applied);
     this.#adjustment = quota - applied;
   }
 
-  /** Moves capacity from the window to protected, and the window's overflow to probation. */
+  /** Moves capacity from the window to protected (up to its 80% of main), and the window's overflow to probation. */
   #shrinkWindow(): void {
     const target = this.#windowMax - Math.min(-this.#adjustment, this.#windowMax - 1);
     const lists = this.#lists;
@@ -399,7 +569,10 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
       this.#windowSize--;
     }
     const windowMax = Math.max(target, this.#windowSize);
-    this.#protectedMax += this.#windowMax - windowMax;
+    this.#protectedMax = Math.min(
+      this.#protectedMax + this.#windowMax - windowMax,
+      Math.floor(PROTECTED_SHARE * (this.capacity - windowMax)),
+    );
     this.#adjustment = target - windowMax;
     this.#windowMax = windowMax;
   }

@@ -1,8 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { FrequencySketch } from "../../src/l1/frequency-sketch.js";
 import type { L1Store } from "../../src/l1/l1-store.js";
 import { LruL1Store } from "../../src/l1/lru-l1-store.js";
+import { ShadowLru } from "../../src/l1/shadow-lru.js";
 import { TinyLfuL1Store } from "../../src/l1/tiny-lfu-l1-store.js";
+import { seededRandom } from "../support/seeded-random.js";
 
 type Op =
   | { readonly kind: "get"; readonly key: string }
@@ -269,3 +272,146 @@ describe("TinyLfuL1Store under random traffic", () => {
     );
   });
 });
+
+describe("FrequencySketch's saturation shortcut", () => {
+  it("countOnly for a key increment reported saturated (same reset epoch) changes nothing but the clock", () => {
+    fc.assert(
+      fc.property(
+        // Capacities whose reset period (10 × capacity increments) lets a key reach saturation between halvings.
+        fc.integer({ min: 4, max: 40 }),
+        fc.integer(),
+        fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 200, maxLength: 2000 }),
+        (capacity, seed, picks) => {
+          // Two sketches with one seed: `plain` always increments, `shortcut` does what TinyLfuL1Store does.
+          const plain = new FrequencySketch(capacity, seed);
+          const shortcut = new FrequencySketch(capacity, seed);
+          const hashes = [0, 1, 2, 3, 4, 5].map((i) => plain.hash(`k${i}`));
+          const saturatedAt = new Map<number, number>();
+          for (const pick of picks) {
+            const h = hashes[pick % 3 === 0 ? 0 : pick]!; // k0 drawn half the time: it saturates
+            plain.increment(h);
+            const epoch = shortcut.resets + 1;
+            if (saturatedAt.get(h) === epoch) shortcut.countOnly();
+            else if (shortcut.increment(h)) saturatedAt.set(h, epoch);
+            if (shortcut.resets !== plain.resets || shortcut.frequency(h) !== plain.frequency(h)) {
+              expect([shortcut.resets, shortcut.frequency(h)]).toEqual([plain.resets, plain.frequency(h)]);
+            }
+          }
+          for (const h of hashes) expect(shortcut.frequency(h)).toBe(plain.frequency(h));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe("ShadowLru", () => {
+  it("answers exactly as an LRU of hashes, through evictions, removals and clears", () => {
+    type ShadowOp = { kind: "access" | "remove"; h: number } | { kind: "clear" };
+    // Hashes in a few clusters, so table probes collide and deletions have entries to shift back.
+    const hash = fc.oneof(
+      fc.integer({ min: 0, max: 40 }),
+      fc.integer().map((n) => (n & ~63) | 7),
+      fc.integer(),
+    );
+    const shadowOp: fc.Arbitrary<ShadowOp> = fc.oneof(
+      { weight: 8, arbitrary: hash.map((h) => ({ kind: "access" as const, h })) },
+      { weight: 2, arbitrary: hash.map((h) => ({ kind: "remove" as const, h })) },
+      { weight: 1, arbitrary: fc.constant({ kind: "clear" as const }) },
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.array(shadowOp, { maxLength: 600 }), (capacity, ops) => {
+        const shadow = new ShadowLru(capacity);
+        expect(shadow.sampleMask).toBe(0); // small capacities track every key
+        const model: number[] = []; // least recent first
+        const slotOf = new Map<number, number>();
+        for (const o of ops) {
+          if (o.kind === "clear") {
+            shadow.clear();
+            model.length = 0;
+            continue;
+          }
+          const i = model.indexOf(o.h);
+          if (o.kind === "remove") {
+            shadow.remove(o.h);
+            if (i >= 0) model.splice(i, 1);
+            // A removed key is gone for `touch` too, even on the slot that held it.
+            const hint = slotOf.get(o.h);
+            if (hint !== undefined) expect(shadow.touch(hint, o.h)).toBe(false);
+            continue;
+          }
+          // As the store uses it: `touch` on the slot remembered for the hash, else `access`.
+          const hint = slotOf.get(o.h);
+          if (hint !== undefined && shadow.touch(hint, o.h)) {
+            expect(i).toBeGreaterThanOrEqual(0);
+          } else {
+            const result = shadow.access(o.h);
+            expect((result & 1) === 1).toBe(i >= 0);
+            slotOf.set(o.h, result >>> 1);
+          }
+          if (i >= 0) model.splice(i, 1);
+          model.push(o.h);
+          if (model.length > capacity) model.shift();
+        }
+        // Every resident hash is still found (a lost table entry would read as a miss here).
+        for (const h of [...model]) expect(shadow.access(h) & 1).toBe(1);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("samples large caches down to a shadow of 1,024 to 2,047 keys", () => {
+    for (const capacity of [2048, 10_000, 1_000_000]) {
+      const shadow = new ShadowLru(capacity);
+      expect(shadow.capacity).toBeGreaterThanOrEqual(1024);
+      expect(shadow.capacity).toBeLessThan(2048);
+      expect(shadow.sampleMask).not.toBe(0);
+    }
+  });
+});
+
+describe("TinyLfuL1Store's adaptive window under recency-biased traffic", () => {
+  it("keeps the window within [1, capacity − 1] and the store within capacity while the guard moves it", () => {
+    let grew = 0;
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 48 }),
+        fc.integer({ min: 1200, max: 3000 }),
+        fc.integer(),
+        fc.nat(),
+        (capacity, length, seed, trafficSeed) => {
+          const store = new TinyLfuL1Store<number>({ capacity, seed });
+          const random = seededRandom(trafficSeed);
+          let largest = store.windowCapacity;
+          for (let i = 0; i < length; i++) {
+            // A working set of 40 keys drifting forward one key every 3 operations (recency wins), with
+            // invalidations and, rarely, a clear.
+            const key = `k${Math.floor(i / 3) + Math.floor(random() * 40)}`;
+            const draw = random();
+            if (draw < 0.002) store.clear();
+            else if (draw < 0.06) store.invalidate(key);
+            else access(store, key);
+            const window = store.windowCapacity;
+            // Plain checks per step (expect() per step would dominate the run time); expect() reports a failure.
+            if (store.size > capacity || window < 1 || window > capacity - 1) {
+              expect({ step: i, size: store.size, window }).toEqual({
+                step: i,
+                size: "≤ capacity",
+                window: "in range",
+              });
+            }
+            largest = Math.max(largest, window);
+          }
+          if (largest > Math.max(1, Math.floor(capacity / 4))) grew++;
+        },
+      ),
+      { numRuns: 100, seed: 19 },
+    );
+    // The property covered a moving window, not only the initial 1%.
+    expect(grew).toBeGreaterThan(10);
+  });
+});
+
+function access(store: TinyLfuL1Store<number>, key: string): void {
+  if (store.get(key) === undefined) store.set(key, 1);
+}

@@ -146,6 +146,35 @@ describe("TinyLfuL1Store", () => {
       expect(adaptiveRate).toBeGreaterThan(fixedRate + 0.2);
     });
 
+    it("follows a drifting working set to within 1 point of LRU (the LRU guard grows the window)", () => {
+      // 400 live keys, uniform, sliding one key every 2 accesses: each key is read about twice, then never again.
+      // The frequency filter rejects every newcomer here (the fixed window ends ~40 points below LRU); the
+      // climber alone ended ~15 points below.
+      const random = seededRandom(3);
+      const keys = Array.from({ length: 80_000 }, (_, i) => `d${Math.floor(i / 2) + Math.floor(random() * 400)}`);
+      const hitRate = (store: TinyLfuL1Store<number> | LruL1Store<number>): number =>
+        keys.filter((key) => access(store, key)).length / keys.length;
+      const adaptive = new TinyLfuL1Store<number>({ capacity: 500, seed: 9 });
+      const lru = hitRate(new LruL1Store<number>({ capacity: 500 }));
+      expect(hitRate(adaptive)).toBeGreaterThan(lru - 0.01);
+      expect(adaptive.windowCapacity).toBeGreaterThan(250);
+      expect(adaptive.windowCapacity).toBeLessThan(500);
+    });
+
+    it("wakes the LRU guard after a frequency-biased phase put it to sleep, and follows the recency phase after", () => {
+      const random = seededRandom(5);
+      const skewed = Array.from({ length: 60_000 }, () => `z${Math.floor(5000 ** random())}`);
+      const drifting = Array.from({ length: 60_000 }, (_, i) => `d${Math.floor(i / 2) + Math.floor(random() * 400)}`);
+      const phaseTwo = (store: TinyLfuL1Store<number> | LruL1Store<number>): number => {
+        for (const key of skewed) access(store, key);
+        return drifting.filter((key) => access(store, key)).length / drifting.length;
+      };
+      const adaptive = new TinyLfuL1Store<number>({ capacity: 500, seed: 9 });
+      const lru = phaseTwo(new LruL1Store<number>({ capacity: 500 }));
+      expect(phaseTwo(adaptive)).toBeGreaterThan(lru - 0.015);
+      expect(adaptive.windowCapacity).toBeGreaterThan(250);
+    });
+
     it("keeps the window small on a frequency-biased workload", () => {
       const store = new TinyLfuL1Store<number>({ capacity: 200, seed: 9 });
       const random = seededRandom(1);
