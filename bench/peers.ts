@@ -193,6 +193,7 @@ try {
       fillHeap: async (heapIds, capacity) => {
         const heap = await strataRuntime("peers_heap", capacity, 5_000);
         for (let i = 0; i < heapIds.length; i += 1000) await heap.query.getMany(heapIds.slice(i, i + 1000));
+        await heap.runtime.settled(); // L1 takes each document once its fill has landed, right behind the read
         const resident = heapIds.filter((id) => heap.query.peek(id) !== undefined).length;
         if (resident !== heapIds.length) throw new Error(`stratacache heap: ${resident} of ${heapIds.length} in L1`);
         return heap;
@@ -284,6 +285,7 @@ try {
   const warm = (c: Contender) => (c.getManyCold ?? c.getMany)(warmIds);
   const rotated = (round: number) => contenders.map((_, j) => contenders[(j + round) % contenders.length] as Contender);
   // Untimed warm-up of every path, so V8 has optimised each contender before anything is recorded.
+  for (const runtime of runtimes) await runtime.settled();
   await flusher.flushdb();
   for (const c of contenders) {
     for (let i = 0; i < 20; i++) await (c.miss ?? c.get)(ids[WARM + 2_000 + i] as string);
@@ -320,6 +322,9 @@ try {
     commands.set(c.name, sum);
   }
   for (let round = 0; round < runs; round++) {
+    // stratacache's fills land behind its reads: let the last round's settle, or a cold batch of this round joins
+    // a read still in flight from the last (single-flight) and loads nothing.
+    for (const runtime of runtimes) await runtime.settled();
     await flusher.flushdb();
     const order = rotated(round);
     for (const c of order) {

@@ -30,6 +30,13 @@ export interface L1Store<V = unknown> {
    * (e.g. after a background refresh), so they do not skew stats or the policy. Optional for custom stores.
    */
   peek?(key: string): V | undefined;
+  /**
+   * Like `get`, counted the same, but the value as a promise already settled to it: made on the first such lookup of
+   * an entry and kept with it until the entry is replaced or removed. The async read path's L1 hit — awaiting a
+   * settled promise allocates nothing and is faster in V8 than awaiting a fresh `Promise.resolve(value)` — for ~48
+   * bytes per entry read this way. Optional for custom stores (the library then wraps `get` in `Promise.resolve`).
+   */
+  getSettled?(key: string): Promise<V> | undefined;
   /** Stores `value`; `ttlMs` (when given) shortens the store's default lifetime for this entry. */
   set(key: string, value: V, ttlMs?: number): void;
   /** Removes `key`; returns whether an entry was removed. Counted as an invalidation when it was. */

@@ -15,7 +15,8 @@ const FREE = 1;
  * Expiry is checked against `now()` on a hit: an entry set at `t` with lifetime `ttl` is live while
  * `now <= t + ttl`, and is dropped (as an expiration) when a lookup finds it dead. Dead entries occupy a slot
  * until then or until evicted; `size` counts them. Slots are handed out in order, then reused from the free list,
- * so a store that never fills touches only what it uses; a hit and an overwrite allocate nothing.
+ * so a store that never fills touches only what it uses; a hit and an overwrite allocate nothing (getSettled's promise is
+ * made once per entry, on its first async hit).
  */
 export class LruL1Store<V = unknown> implements L1Store<V> {
   readonly capacity: number;
@@ -24,6 +25,8 @@ export class LruL1Store<V = unknown> implements L1Store<V> {
   readonly #index = new Map<string, number>();
   readonly #keys: Array<string | undefined>;
   readonly #values: Array<V | undefined>;
+  /** Each value as a settled promise, made by its first getSettled (the array itself on the first ever). */
+  #settled: Array<Promise<V> | undefined> | undefined;
   readonly #expiresAt: Float64Array;
   readonly #lists: LinkedSlots;
   /** Slots below this have been handed out (they are resident or on the free list). */
@@ -50,21 +53,24 @@ export class LruL1Store<V = unknown> implements L1Store<V> {
   }
 
   get(key: string): V | undefined {
-    const slot = this.#index.get(key);
-    if (slot === undefined) {
-      this.#misses++;
-      return undefined;
+    const slot = this.#lookup(key);
+    return slot < 0 ? undefined : this.#values[slot];
+  }
+
+  getSettled(key: string): Promise<V> | undefined {
+    const slot = this.#lookup(key);
+    if (slot < 0) return undefined;
+    let settled = this.#settled;
+    if (settled === undefined) {
+      settled = new Array<Promise<V> | undefined>(this.capacity).fill(undefined);
+      this.#settled = settled;
     }
-    const expiresAt = this.#expiresAt[slot]!;
-    if (expiresAt !== Number.POSITIVE_INFINITY && expiresAt < this.#now()) {
-      this.#remove(slot);
-      this.#expirations++;
-      this.#misses++;
-      return undefined;
+    let promise = settled[slot];
+    if (promise === undefined) {
+      promise = Promise.resolve(this.#values[slot] as V);
+      settled[slot] = promise;
     }
-    this.#hits++;
-    this.#lists.moveToEnd(RESIDENT, slot);
-    return this.#values[slot];
+    return promise;
   }
 
   peek(key: string): V | undefined {
@@ -99,6 +105,7 @@ export class LruL1Store<V = unknown> implements L1Store<V> {
       this.#lists.append(RESIDENT, slot);
     }
     this.#values[slot] = value;
+    if (this.#settled !== undefined) this.#settled[slot] = undefined;
     this.#expiresAt[slot] = expiresAt;
   }
 
@@ -114,6 +121,7 @@ export class LruL1Store<V = unknown> implements L1Store<V> {
     this.#index.clear();
     this.#keys.fill(undefined, 0, this.#used);
     this.#values.fill(undefined, 0, this.#used);
+    this.#settled?.fill(undefined, 0, this.#used);
     this.#lists.clear();
     this.#used = 0;
   }
@@ -128,6 +136,25 @@ export class LruL1Store<V = unknown> implements L1Store<V> {
       expirations: this.#expirations,
       invalidations: this.#invalidations,
     });
+  }
+
+  /** The slot of `key`'s live entry, counted as a hit (and made most recent), or -1 (a miss; a dead entry goes). */
+  #lookup(key: string): number {
+    const slot = this.#index.get(key);
+    if (slot === undefined) {
+      this.#misses++;
+      return -1;
+    }
+    const expiresAt = this.#expiresAt[slot]!;
+    if (expiresAt !== Number.POSITIVE_INFINITY && expiresAt < this.#now()) {
+      this.#remove(slot);
+      this.#expirations++;
+      this.#misses++;
+      return -1;
+    }
+    this.#hits++;
+    this.#lists.moveToEnd(RESIDENT, slot);
+    return slot;
   }
 
   /** A slot for a new entry: never used yet, else freed, else the least recently used entry's (an eviction). */
@@ -148,6 +175,7 @@ export class LruL1Store<V = unknown> implements L1Store<V> {
     this.#index.delete(this.#keys[slot]!);
     this.#keys[slot] = undefined;
     this.#values[slot] = undefined;
+    if (this.#settled !== undefined) this.#settled[slot] = undefined;
     this.#lists.moveToEnd(FREE, slot);
   }
 }

@@ -7,12 +7,14 @@ import type { L1Stats, L1Store } from "./l1-store.js";
  */
 export class PrefixedL1Store<V> implements L1Store<V> {
   readonly peek?: (key: string) => V | undefined;
+  readonly getSettled?: (key: string) => Promise<V> | undefined;
 
   constructor(
     private readonly inner: L1Store<V>,
     private readonly prefix: string,
   ) {
     if (inner.peek !== undefined) this.peek = (key) => inner.peek?.(this.prefix + key);
+    if (inner.getSettled !== undefined) this.getSettled = (key) => inner.getSettled?.(this.prefix + key);
   }
 
   get(key: string): V | undefined {

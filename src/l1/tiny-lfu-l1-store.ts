@@ -89,6 +89,8 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
   readonly #index = new Map<string, number>();
   readonly #keys: Array<string | undefined>;
   readonly #values: Array<V | undefined>;
+  /** Each value as a settled promise, made by its first getSettled (the array itself on the first ever). */
+  #settled: Array<Promise<V> | undefined> | undefined;
   readonly #hashes: Int32Array;
   readonly #expiresAt: Float64Array;
   readonly #region: Uint8Array;
@@ -192,14 +194,41 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
   }
 
   get(key: string): V | undefined {
+    const slot = this.#lookup(key);
+    return slot < 0 ? undefined : this.#values[slot];
+  }
+
+  /** See L1Store.getSettled: the value as a settled promise, made by the entry's first such lookup and kept. */
+  getSettled(key: string): Promise<V> | undefined {
+    const slot = this.#lookup(key);
+    if (slot < 0) return undefined;
+    let settled = this.#settled;
+    if (settled === undefined) {
+      settled = new Array<Promise<V> | undefined>(this.capacity + 1).fill(undefined);
+      this.#settled = settled;
+    }
+    let promise = settled[slot];
+    if (promise === undefined) {
+      promise = Promise.resolve(this.#values[slot] as V);
+      settled[slot] = promise;
+    }
+    return promise;
+  }
+
+  /** The slot of `key`'s live entry, counted as a hit (an access to the policy), or -1 (a miss). */
+  #lookup(key: string): number {
     const slot = this.#index.get(key);
-    if (slot === undefined) return this.#miss();
+    if (slot === undefined) {
+      this.#miss();
+      return -1;
+    }
     const expiresAt = this.#expiresAt[slot]!;
     if (expiresAt !== Number.POSITIVE_INFINITY && expiresAt < this.#now()) {
       this.#forget(slot);
       this.#remove(slot);
       this.#expirations++;
-      return this.#miss();
+      this.#miss();
+      return -1;
     }
     this.#hits++;
     this.#sampleHits++;
@@ -208,7 +237,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
       const h = this.#hashes[slot]!;
       if ((h & this.#shadowMask) === 0) this.#observeHit(slot, h);
     }
-    return this.#values[slot];
+    return slot;
   }
 
   peek(key: string): V | undefined {
@@ -241,6 +270,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     const slot = this.#index.get(key);
     if (slot !== undefined) {
       this.#values[slot] = value;
+      if (this.#settled !== undefined) this.#settled[slot] = undefined;
       this.#expiresAt[slot] = expiresAt;
       this.#onAccess(slot);
       return;
@@ -262,6 +292,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     this.#index.clear();
     this.#keys.fill(undefined);
     this.#values.fill(undefined);
+    this.#settled?.fill(undefined);
     this.#lists.clear();
     this.#resetFreeSlots();
     this.#windowSize = 0;
@@ -461,6 +492,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     this.#index.delete(this.#keys[slot]!);
     this.#keys[slot] = undefined;
     this.#values[slot] = undefined;
+    if (this.#settled !== undefined) this.#settled[slot] = undefined;
     this.#free[this.#freeCount++] = slot;
   }
 

@@ -42,16 +42,15 @@ export class CachedDocumentQuery<S extends DocumentSpec> implements DocumentQuer
   }
 
   get(id: string, options?: ReadOptions): Promise<Doc<S>> {
-    // The L1 hit path: no validation (only checked ids are ever stored); its one allocation is the promise the
-    // caller awaits. L1 keeps the document alone: a settled promise per entry was ~47 bytes of every entry for
-    // ~25 ns per hit (bench/l1-memory.ts, bench/l1-throughput.ts). With
-    // options, they are checked first (an aborted signal rejects even what L1 holds).
+    // The L1 hit path: no validation (only checked ids are ever stored) and no allocation (the store keeps each
+    // entry's settled promise, see L1Store.getSettled). With options, they are checked first (an aborted signal
+    // rejects even what L1 holds).
     const l1 = this.#l1;
     if (options === undefined && l1 !== undefined) {
-      const hit = l1.get(id);
+      const hit = l1.getSettled === undefined ? settle(l1.get(id)) : l1.getSettled(id);
       if (hit !== undefined) {
         if (readChannel.hasSubscribers) publishL1Hit(this.coordinator.document, id);
-        return Promise.resolve(hit as Doc<S>);
+        return hit as Promise<Doc<S>>;
       }
       return this.#get(id, options, true);
     }
@@ -62,10 +61,10 @@ export class CachedDocumentQuery<S extends DocumentSpec> implements DocumentQuer
     // The same L1 hit path as get().
     const l1 = this.#l1;
     if (options === undefined && l1 !== undefined) {
-      const hit = l1.get(id);
+      const hit = l1.getSettled === undefined ? settle(l1.get(id)) : l1.getSettled(id);
       if (hit !== undefined) {
         if (readChannel.hasSubscribers) publishL1Hit(this.coordinator.document, id);
-        return Promise.resolve(hit as Doc<S>);
+        return hit as Promise<Doc<S>>;
       }
       return this.#find(id, options, true);
     }
@@ -119,4 +118,9 @@ export class CachedDocumentQuery<S extends DocumentSpec> implements DocumentQuer
     if (doc === undefined) throw new NotFoundError(this.coordinator.document, [id]);
     return doc as Doc<S>;
   }
+}
+
+/** A custom store's hit as a promise (the built-in stores keep one per entry: getSettled). */
+function settle<T>(value: T | undefined): Promise<T> | undefined {
+  return value === undefined ? undefined : Promise.resolve(value);
 }

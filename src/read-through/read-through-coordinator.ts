@@ -189,10 +189,10 @@ export class ReadThroughCoordinator {
     if (scope.inTransaction || options?.skipCache === true) return this.#direct(scope, id, options?.signal);
     const l1 = this.parts.l1;
     if (l1 !== undefined && !l1Missed) {
-      const hit = l1.get(id);
+      const hit = l1.getSettled === undefined ? l1.get(id) : l1.getSettled(id);
       if (hit !== undefined) {
         if (readChannel.hasSubscribers) publishL1Hit(this.parts.document, id);
-        return Promise.resolve(hit);
+        return hit instanceof Promise ? hit : Promise.resolve(hit);
       }
     }
     let work = this.#flights.join(id);

@@ -32,6 +32,35 @@ describe.each(stores)("%s store", (_name, make) => {
     expect(store.stats()).toMatchObject({ hits: 0, misses: 0 });
   });
 
+  it("getSettled hands out one settled promise per entry, renewed when the entry is replaced, gone with it", async () => {
+    const clock = new ManualClock(0);
+    const store = make({ capacity: 2, ttlMs: 100, now: clock.now });
+    store.set("a", "1");
+    const first = store.getSettled?.("a");
+    expect(first).toBeInstanceOf(Promise);
+    expect(await first).toBe("1");
+    expect(store.getSettled?.("a")).toBe(first); // the same promise: a hit allocates nothing
+    expect(store.stats()).toMatchObject({ hits: 2, misses: 0 }); // counted like get
+    store.set("a", "2"); // replaced: a new promise, never the old value
+    const second = store.getSettled?.("a");
+    expect(second).not.toBe(first);
+    expect(await second).toBe("2");
+    expect(store.getSettled?.("b")).toBeUndefined();
+    store.invalidate("a");
+    expect(store.getSettled?.("a")).toBeUndefined();
+    store.set("c", "3");
+    store.set("d", "4");
+    store.set("e", "5"); // capacity 2: one of c, d is evicted; its slot's promise must not leak to e
+    expect(await store.getSettled?.("e")).toBe("5");
+    clock.advance(101);
+    expect(store.getSettled?.("e")).toBeUndefined(); // expired
+    store.set("f", "6");
+    store.clear();
+    expect(store.getSettled?.("f")).toBeUndefined();
+    store.set("f", "7");
+    expect(await store.getSettled?.("f")).toBe("7");
+  });
+
   it("treats set(key, undefined) as a delete: absent afterwards, and a lookup of it is a miss", () => {
     const store = make({ capacity: 4 }) as unknown as L1Store<string | undefined>;
     store.set("a", "1");
