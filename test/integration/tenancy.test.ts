@@ -157,14 +157,16 @@ describe.skipIf(env.skip)("namespace and dedicated tiers", () => {
       specs: [notes],
       push: true,
       cacheOptions: { tenancy: { dedicated: (tenant: string) => (tenant === "acme" ? own.url : env.redisUrl!) } },
+      redisTimeoutMs: 5_000, // a fill that timed out on a loaded machine would leave the entry in L1 only
     });
     const id = randomUUID();
     const ctx = system.runtime.context({ tenant: "acme" });
     await ctx.document.command(notes).create({ id, owner: "acme", text: "a" });
-    await waitUntil(
-      async () =>
-        (await ctx.document.query(notes).get(id)) !== undefined && ctx.document.query(notes).stats().source.fills > 0,
-    );
+    await waitUntil(async () => {
+      const found = await ctx.document.query(notes).get(id);
+      await system.runtime.settled(); // the fill lands behind the read
+      return found !== undefined && ctx.document.query(notes).stats().source.fills > 0;
+    });
     const ownRaw = new Redis(own.url);
     try {
       const key = idKey(entryPrefix(`${system.namespace}:notes`, notes.fingerprint), id);
