@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { Cache } from "../../src/cache/cache.js";
 import { AbortError, ConfigurationError, TimeoutError, ValidationError } from "../../src/kernel/errors.js";
+import { waitUntil } from "./eventually.js";
 import { rejection } from "./throws.js";
 
 export interface CacheFixture {
@@ -269,8 +270,9 @@ export function describeCacheContract(name: string, open: () => Promise<CacheFix
           }),
         ),
       );
-      await tick();
-      await tick();
+      // Every caller has read the store and missed (then joined or led, synchronously) before the loader answers: a
+      // store that reads slowly (Postgres, a loaded machine) must not let a late miss start a second load here.
+      await waitUntil(() => cache.stats().misses >= 100, { timeoutMs: 10_000, intervalMs: 1 });
       gate.resolve("one");
       expect(new Set(await all)).toEqual(new Set(["one"]));
       expect(calls).toBe(1);
