@@ -161,6 +161,16 @@ describe.skipIf(env.skip)("namespace and dedicated tiers", () => {
     });
     const id = randomUUID();
     const ctx = system.runtime.context({ tenant: "acme" });
+    // The tenant's own Redis is connected in the background on first use: until it answers, writes to it fail and a
+    // read goes to Postgres and fills L1 only (for l1.ttl). Wait for the connection before the document's first read.
+    await waitUntil(async () => {
+      try {
+        await ctx.cache("notes").set("ready", "1");
+        return (await ctx.cache("notes").get("ready")) === "1";
+      } catch {
+        return false; // UnavailableError while the tenant's connection is not up yet
+      }
+    });
     await ctx.document.command(notes).create({ id, owner: "acme", text: "a" });
     await waitUntil(async () => {
       const found = await ctx.document.query(notes).get(id);
