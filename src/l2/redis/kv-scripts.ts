@@ -1,4 +1,4 @@
-import { LEASE_FUNCTIONS } from "./lease-script.js";
+import { LEASE_CLAIM_FUNCTION, LEASE_FUNCTIONS } from "./lease-script.js";
 
 /**
  * The cache API's atomic primitives on Redis (see l2/key-value-store.ts), one script each. Every script gets the
@@ -120,7 +120,7 @@ return s
  * absent or not live; a stale one is returned: grace data) and 0 = fresh (no lease taken), 1 = lease granted to its
  * token, 2 = another token holds the lease, 3 = marked absent (the holder's loader returned nothing). Fresh: a plain value, or an envelope whose freshUntil is 0 or after now.
  */
-export const KV_READ_OR_LEASE_LUA = `${KV_LIVE_FUNCTIONS}${LEASE_FUNCTIONS}
+export const KV_READ_OR_LEASE_LUA = `${KV_LIVE_FUNCTIONS}${LEASE_FUNCTIONS}${LEASE_CLAIM_FUNCTION}
 local tagPrefix, ms, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local gen = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
 local out = {}
@@ -129,7 +129,7 @@ for i = 2, #KEYS, 2 do
   n = n + 1
   local v = redis.pcall('GET', KEYS[i])
   if type(v) == 'table' or (v and not live(v, gen, tagPrefix)) then v = false end
-  local state = 2
+  local state
   local fresh = nil
   if v then
     if string.byte(v, 1) ~= 101 then fresh = 0 else fresh = tonumber(string.match(v, '^e%d+|(%d+)|')) end
@@ -137,13 +137,7 @@ for i = 2, #KEYS, 2 do
   if fresh and (fresh == 0 or fresh > now) then
     state = 0
   else
-    local holder = leaseOf(KEYS[i + 1])
-    if holder == '!absent' then
-      state = 3
-    elseif not holder then
-      redis.call('SET', KEYS[i + 1], ARGV[n], 'PX', ms)
-      state = 1
-    end
+    state = claim(KEYS[i + 1], ARGV[n], ms)
   end
   out[#out + 1] = v
   out[#out + 1] = state

@@ -17,6 +17,18 @@ local function leaseOf(lk)
 end
 `;
 
+/** The claim of a lookup that needs its value filled, shared by the read-or-lease scripts (documents and getOrSet). */
+export const LEASE_CLAIM_FUNCTION = `
+-- 1 = the lease goes to token now, 2 = another token holds it, 3 = a holder marked the key absent.
+local function claim(lk, token, ms)
+  local holder = leaseOf(lk)
+  if holder == '!absent' then return 3 end
+  if holder then return 2 end
+  redis.call('SET', lk, token, 'PX', ms)
+  return 1
+end
+`;
+
 /**
  * Read or lease. KEYS: entry, idle clock, lease per id. ARGV: lease ms, now (ms), sliding window (0: off), then one
  * token per id (the token its lease goes to: waiters of several lookups are polled in one call).
@@ -25,7 +37,7 @@ end
  * Only the header's rev and freshUntil are read (entry-envelope.ts); whether the entry is usable stays the
  * coordinator's decision.
  */
-export const READ_OR_LEASE_LUA = `${LEASE_FUNCTIONS}
+export const READ_OR_LEASE_LUA = `${LEASE_FUNCTIONS}${LEASE_CLAIM_FUNCTION}
 local ms, now, slide = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local out = {}
 local n = 3
@@ -34,19 +46,13 @@ for i = 1, #KEYS, 3 do
   local v = redis.pcall('GET', KEYS[i])
   if type(v) == 'table' then v = '' end -- another type: an empty value, which decodes as corrupt (a miss)
   if v and slide > 0 and redis.call('PEXPIRE', KEYS[i + 1], slide) == 0 then v = false end
-  local state = 2
+  local state
   local rev, fresh = nil, nil
   if v then rev, fresh = string.match(v, '^s1|[^|]*|%d+|([%dT]+)|%d+|%d+|(%d+)|') end
   if rev and rev ~= 'T' and tonumber(fresh) > now then
     state = 0
   else
-    local holder = leaseOf(KEYS[i + 2])
-    if holder == '!absent' then
-      state = 3
-    elseif not holder then
-      redis.call('SET', KEYS[i + 2], ARGV[n], 'PX', ms)
-      state = 1
-    end
+    state = claim(KEYS[i + 2], ARGV[n], ms)
   end
   out[#out + 1] = v
   out[#out + 1] = state
