@@ -2,6 +2,7 @@ import { checkL1StoreOptions } from "./check-l1-store-options.js";
 import { toL1Stats } from "./l1-stats.js";
 import type { L1Stats, L1Store, L1StoreOptions } from "./l1-store.js";
 import { LinkedSlots } from "./linked-slots.js";
+import { SettledValues } from "./settled-values.js";
 
 // Lists of `LinkedSlots`: resident entries, least recently used first; and slots freed by a removal.
 const RESIDENT = 0;
@@ -25,8 +26,7 @@ export class LruL1Store<V = unknown> implements L1Store<V> {
   readonly #index = new Map<string, number>();
   readonly #keys: Array<string | undefined>;
   readonly #values: Array<V | undefined>;
-  /** Each value as a settled promise, made by its first getSettled (the array itself on the first ever). */
-  #settled: Array<Promise<V> | undefined> | undefined;
+  readonly #settled: SettledValues<V>;
   readonly #expiresAt: Float64Array;
   readonly #lists: LinkedSlots;
   /** Slots below this have been handed out (they are resident or on the free list). */
@@ -46,6 +46,7 @@ export class LruL1Store<V = unknown> implements L1Store<V> {
     this.#values = new Array<V | undefined>(capacity).fill(undefined);
     this.#expiresAt = new Float64Array(capacity);
     this.#lists = new LinkedSlots(capacity, 2);
+    this.#settled = new SettledValues<V>(capacity);
   }
 
   get size(): number {
@@ -59,18 +60,7 @@ export class LruL1Store<V = unknown> implements L1Store<V> {
 
   getSettled(key: string): Promise<V> | undefined {
     const slot = this.#lookup(key);
-    if (slot < 0) return undefined;
-    let settled = this.#settled;
-    if (settled === undefined) {
-      settled = new Array<Promise<V> | undefined>(this.capacity).fill(undefined);
-      this.#settled = settled;
-    }
-    let promise = settled[slot];
-    if (promise === undefined) {
-      promise = Promise.resolve(this.#values[slot] as V);
-      settled[slot] = promise;
-    }
-    return promise;
+    return slot < 0 ? undefined : this.#settled.of(slot, this.#values[slot] as V);
   }
 
   peek(key: string): V | undefined {
@@ -105,7 +95,7 @@ export class LruL1Store<V = unknown> implements L1Store<V> {
       this.#lists.append(RESIDENT, slot);
     }
     this.#values[slot] = value;
-    if (this.#settled !== undefined) this.#settled[slot] = undefined;
+    this.#settled.drop(slot);
     this.#expiresAt[slot] = expiresAt;
   }
 
@@ -121,7 +111,7 @@ export class LruL1Store<V = unknown> implements L1Store<V> {
     this.#index.clear();
     this.#keys.fill(undefined, 0, this.#used);
     this.#values.fill(undefined, 0, this.#used);
-    this.#settled?.fill(undefined, 0, this.#used);
+    this.#settled.clear();
     this.#lists.clear();
     this.#used = 0;
   }
@@ -175,7 +165,7 @@ export class LruL1Store<V = unknown> implements L1Store<V> {
     this.#index.delete(this.#keys[slot]!);
     this.#keys[slot] = undefined;
     this.#values[slot] = undefined;
-    if (this.#settled !== undefined) this.#settled[slot] = undefined;
+    this.#settled.drop(slot);
     this.#lists.moveToEnd(FREE, slot);
   }
 }

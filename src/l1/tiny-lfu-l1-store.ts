@@ -3,6 +3,7 @@ import { FrequencySketch } from "./frequency-sketch.js";
 import { toL1Stats } from "./l1-stats.js";
 import type { L1Stats, L1Store, L1StoreOptions } from "./l1-store.js";
 import { LinkedSlots } from "./linked-slots.js";
+import { SettledValues } from "./settled-values.js";
 import { ShadowLru } from "./shadow-lru.js";
 
 export interface TinyLfuL1StoreOptions extends L1StoreOptions {
@@ -89,8 +90,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
   readonly #index = new Map<string, number>();
   readonly #keys: Array<string | undefined>;
   readonly #values: Array<V | undefined>;
-  /** Each value as a settled promise, made by its first getSettled (the array itself on the first ever). */
-  #settled: Array<Promise<V> | undefined> | undefined;
+  readonly #settled: SettledValues<V>;
   readonly #hashes: Int32Array;
   readonly #expiresAt: Float64Array;
   readonly #region: Uint8Array;
@@ -157,6 +157,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     const slots = capacity + 1;
     this.#keys = new Array<string | undefined>(slots).fill(undefined);
     this.#values = new Array<V | undefined>(slots).fill(undefined);
+    this.#settled = new SettledValues<V>(slots);
     this.#hashes = new Int32Array(slots);
     this.#expiresAt = new Float64Array(slots);
     this.#region = new Uint8Array(slots);
@@ -201,18 +202,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
   /** See L1Store.getSettled: the value as a settled promise, made by the entry's first such lookup and kept. */
   getSettled(key: string): Promise<V> | undefined {
     const slot = this.#lookup(key);
-    if (slot < 0) return undefined;
-    let settled = this.#settled;
-    if (settled === undefined) {
-      settled = new Array<Promise<V> | undefined>(this.capacity + 1).fill(undefined);
-      this.#settled = settled;
-    }
-    let promise = settled[slot];
-    if (promise === undefined) {
-      promise = Promise.resolve(this.#values[slot] as V);
-      settled[slot] = promise;
-    }
-    return promise;
+    return slot < 0 ? undefined : this.#settled.of(slot, this.#values[slot] as V);
   }
 
   /** The slot of `key`'s live entry, counted as a hit (an access to the policy), or -1 (a miss). */
@@ -270,7 +260,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     const slot = this.#index.get(key);
     if (slot !== undefined) {
       this.#values[slot] = value;
-      if (this.#settled !== undefined) this.#settled[slot] = undefined;
+      this.#settled.drop(slot);
       this.#expiresAt[slot] = expiresAt;
       this.#onAccess(slot);
       return;
@@ -292,7 +282,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     this.#index.clear();
     this.#keys.fill(undefined);
     this.#values.fill(undefined);
-    this.#settled?.fill(undefined);
+    this.#settled.clear();
     this.#lists.clear();
     this.#resetFreeSlots();
     this.#windowSize = 0;
@@ -492,7 +482,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     this.#index.delete(this.#keys[slot]!);
     this.#keys[slot] = undefined;
     this.#values[slot] = undefined;
-    if (this.#settled !== undefined) this.#settled[slot] = undefined;
+    this.#settled.drop(slot);
     this.#free[this.#freeCount++] = slot;
   }
 
