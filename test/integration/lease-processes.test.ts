@@ -107,8 +107,14 @@ describe.skipIf(env.skip)("fill lease across processes", () => {
   it("a write during a leased fill: the fill is refused, waiters get the new version", async () => {
     const id = await create();
     await holder.call("gate", { closed: true });
+    const heldBefore = await holder.call<number>("heldRuns");
     const held = holder.call<number[]>("get", { id }); // reads rev 1; the reply is held
     await waitUntil(async () => (await raw.exists(leaseKey(id))) === 1, { timeoutMs: 10_000, message: "no lease" });
+    // The holder's SELECT has run (rev 1) before the write below, however slow the machine: its rows wait at the gate.
+    await waitUntil(async () => (await holder.call<number>("heldRuns")) > heldBefore, {
+      timeoutMs: 10_000,
+      message: "the holder never read",
+    });
     const waiters = others.slice(1);
     const waiting = Promise.all(waiters.map((peer) => peer.call<number[]>("get", { id, n: 100 })));
     await waitUntil(async () => (await leaseStats(waiters)).every((s) => s.waits > 0), {

@@ -6,7 +6,7 @@
  * Ops: create, update (→ {id, rev}); get {id, n} (n concurrent reads → distinct revs seen, null for absent);
  * getMany {ids, n} (n concurrent getMany of `ids`, each in its own shuffled order → distinct revs per id);
  * fetched (→ {selects, ids: {id: reads}}, then reset); gate {closed} (while closed, document reads run but their
- * replies are held);
+ * replies are held); heldRuns (→ how many such held reads have run on the server);
  * stats (→ the document's stats, once its fills in flight have landed); stop.
  */
 import { createInterface } from "node:readline";
@@ -30,6 +30,8 @@ let selects = 0;
 let reads = new Map<string, number>();
 let gate: Promise<void> | undefined;
 let openGate: (() => void) | undefined;
+/** Document reads that have run on the server while the gate was closed (their rows held). */
+let heldRuns = 0;
 /** The repository's get and getMany (sql-document-repository.ts), not its rev checks. */
 const isDocumentRead = (text: string) => /^SELECT (?!rev )/.test(text) && /WHERE id = (\$1|ANY\(\$1)/.test(text);
 /** The pool the runtime gets: counts document reads by id, and holds them while the gate is closed. */
@@ -42,6 +44,7 @@ const countingPool = {
       if (gate !== undefined) {
         // The statement runs now; its rows reach the runtime only when the gate opens (a slow reply).
         const result = await pool.query(text, values);
+        heldRuns++;
         await gate;
         return result;
       }
@@ -114,6 +117,8 @@ async function handle({ op, args }: Request): Promise<unknown> {
       reads = new Map();
       return out;
     }
+    case "heldRuns":
+      return heldRuns;
     case "gate":
       if (args.closed === true && gate === undefined) {
         gate = new Promise<void>((resolve) => {
