@@ -48,6 +48,7 @@ describe.skipIf(env.skip).each(["lru", "tinylfu"] as const)("L1 (%s) through the
     const missesBefore = query.stats().l1!.misses;
     const first = await query.get(created.id);
     expect(query.stats().l1!.misses - missesBefore).toBe(1); // one lookup, one miss — not one per layer
+    await a.settled(); // L1 takes it once its fill has landed, right behind the read
     const upper = await query.get(created.id.toUpperCase()); // a non-canonical id finds the same entry
     expect(upper).toBe(first);
     const before = await redisReads();
