@@ -8,26 +8,19 @@
 
 import { randomUUID } from "node:crypto";
 import diagnostics_channel from "node:diagnostics_channel";
-import type { Attributes } from "@opentelemetry/api";
-import { type DataPoint, MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
+import { MeterProvider } from "@opentelemetry/sdk-metrics";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CacheErrorEvent, CacheReadEvent, CacheWriteEvent, Runtime } from "../../src/index.js";
 import { createRuntime, memoryCacheModule, redisModule, STRATACACHE_CHANNELS, silentLogger } from "../../src/index.js";
 import { instrumentStratacache, type StratacacheInstrumentation } from "../../src/otel/index.js";
+import { collectPoints, pointValue, TestReader } from "../support/metric-reader.js";
 import { integrationEnv } from "../support/services.js";
 import { ManualClock } from "../support/strata.js";
 import { proxiedUrl, proxyTo, type TcpProxy } from "../support/tcp-proxy.js";
 import { rejection } from "../support/throws.js";
 
 const env = await integrationEnv({ redis: true });
-
-class TestReader extends MetricReader {
-  protected async onForceFlush(): Promise<void> {}
-  protected async onShutdown(): Promise<void> {}
-}
-
-type Point = DataPoint<unknown>;
 
 function line(name: string, message: unknown): string {
   const C = STRATACACHE_CHANNELS;
@@ -84,29 +77,8 @@ describe("key/value cache events", () => {
     await meterProvider.shutdown();
   });
 
-  const collect = async () => {
-    const { resourceMetrics, errors } = await reader.collect();
-    expect(errors).toEqual([]);
-    const out = new Map<string, Map<string, Point>>();
-    for (const scope of resourceMetrics.scopeMetrics) {
-      for (const metric of scope.metrics) {
-        const points = new Map<string, Point>();
-        for (const point of metric.dataPoints as Point[]) points.set(key(point.attributes), point);
-        out.set(metric.descriptor.name, points);
-      }
-    }
-    return out;
-  };
-  const key = (attributes: Attributes) =>
-    Object.entries(attributes)
-      .map(([k, v]) => `${k}=${String(v)}`)
-      .sort()
-      .join(",");
-  const value = (metrics: Map<string, Map<string, Point>>, name: string, attributes: Attributes) => {
-    const point = metrics.get(name)?.get(key(attributes));
-    if (point === undefined) return 0;
-    return typeof point.value === "number" ? point.value : (point.value as { count: number }).count;
-  };
+  const collect = () => collectPoints(reader);
+  const value = pointValue;
 
   it("publishes reads, writes and fills in order, and the adapter counts them by cache name", async () => {
     const kv = runtime.cache("kv");

@@ -7,22 +7,18 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Attributes } from "@opentelemetry/api";
-import { type DataPoint, MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
+import { type DataPoint, MeterProvider } from "@opentelemetry/sdk-metrics";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Logger, Runtime } from "../../src/index.js";
 import { instrumentStratacache, type StratacacheInstrumentation } from "../../src/otel/index.js";
 import { captureStats } from "../support/capture.js";
 import { waitUntil } from "../support/eventually.js";
+import { TestReader } from "../support/metric-reader.js";
 import { pushProducts } from "../support/push-runtime.js";
 import { integrationEnv } from "../support/services.js";
 import { buildSystem, type System } from "../support/system.js";
 
 const env = await integrationEnv({ postgres: true, privateRedis: true });
-
-class TestReader extends MetricReader {
-  protected async onForceFlush(): Promise<void> {}
-  protected async onShutdown(): Promise<void> {}
-}
 
 /** Every log line of the `change-capture` dependency: `level message`. */
 class HealthLog implements Logger {

@@ -5,21 +5,16 @@
  * events (`stratacache:lease`) and the OTel adapter's lease counters.
  */
 
-/** A pull reader: `collect()` on demand. */
-class TestReader extends MetricReader {
-  protected async onForceFlush(): Promise<void> {}
-  protected async onShutdown(): Promise<void> {}
-}
-
 import { randomUUID } from "node:crypto";
 import diagnostics_channel from "node:diagnostics_channel";
 import type { Attributes } from "@opentelemetry/api";
-import { type DataPoint, MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
+import { type DataPoint, MeterProvider } from "@opentelemetry/sdk-metrics";
 import { afterEach, describe, expect, it } from "vitest";
 import type { LeaseEvent, Runtime } from "../../src/index.js";
 import { createRuntime, redisModule, STRATACACHE_CHANNELS, silentLogger } from "../../src/index.js";
 import { instrumentStratacache } from "../../src/otel/index.js";
 import { waitUntil } from "../support/eventually.js";
+import { TestReader } from "../support/metric-reader.js";
 import { integrationEnv } from "../support/services.js";
 import { proxiedUrl, proxyTo, type TcpProxy } from "../support/tcp-proxy.js";
 

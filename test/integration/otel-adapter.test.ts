@@ -4,26 +4,18 @@
  * bounded attributes (no ids on metrics), and spans for reads past L1 with their Redis and Postgres children.
  */
 import diagnostics_channel from "node:diagnostics_channel";
-import type { Attributes } from "@opentelemetry/api";
-import { type DataPoint, MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
+import { MeterProvider } from "@opentelemetry/sdk-metrics";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { STRATACACHE_CHANNELS } from "../../src/index.js";
 import { instrumentStratacache, type StratacacheInstrumentation } from "../../src/otel/index.js";
 import { waitUntil } from "../support/eventually.js";
+import { attributesKey, collectPoints, pointValue, TestReader } from "../support/metric-reader.js";
 import { FAST_TIMING, pushProducts, waitForState } from "../support/push-runtime.js";
 import { integrationEnv } from "../support/services.js";
 import { buildSystem, type System } from "../support/system.js";
 
 const env = await integrationEnv({ postgres: true, privateRedis: true });
-
-/** A pull reader: `collect()` on demand. */
-class TestReader extends MetricReader {
-  protected async onForceFlush(): Promise<void> {}
-  protected async onShutdown(): Promise<void> {}
-}
-
-type Point = DataPoint<unknown>;
 
 describe.skipIf(env.skip)("stratacache/otel", () => {
   let system: System;
@@ -59,31 +51,8 @@ describe.skipIf(env.skip)("stratacache/otel", () => {
     await meterProvider.shutdown();
   });
 
-  /** Every data point of a metric, by its attributes (`k=v,…`, sorted). */
-  const collect = async () => {
-    const { resourceMetrics, errors } = await reader.collect();
-    expect(errors).toEqual([]);
-    const out = new Map<string, Map<string, Point>>();
-    for (const scope of resourceMetrics.scopeMetrics) {
-      for (const metric of scope.metrics) {
-        const points = new Map<string, Point>();
-        for (const point of metric.dataPoints as Point[]) points.set(key(point.attributes), point);
-        out.set(metric.descriptor.name, points);
-      }
-    }
-    return out;
-  };
-  const key = (attributes: Attributes) =>
-    Object.entries(attributes)
-      .map(([k, v]) => `${k}=${String(v)}`)
-      .sort()
-      .join(",");
-  /** A counter's value, or a histogram's count, for the attributes given. */
-  const value = (metrics: Map<string, Map<string, Point>>, name: string, attributes: Attributes) => {
-    const point = metrics.get(name)?.get(key(attributes));
-    if (point === undefined) return 0;
-    return typeof point.value === "number" ? point.value : (point.value as { count: number }).count;
-  };
+  const collect = () => collectPoints(reader);
+  const value = pointValue;
   const waitPushes = (n: number) =>
     waitUntil(() => pushes >= n, { timeoutMs: 5_000, intervalMs: 2, message: `fewer than ${n} invalidations` });
 
@@ -143,7 +112,7 @@ describe.skipIf(env.skip)("stratacache/otel", () => {
     // Gauges from the runtime: the L1 size, and each dependency's state.
     expect(value(m, "stratacache.health", { "cache.dependency": "redis", "cache.state": "ok" })).toBe(1);
     expect(value(m, "stratacache.health", { "cache.dependency": "push", "cache.state": "down" })).toBe(0);
-    expect(m.get("stratacache.l1.entries")?.get(key(doc))?.value).toBe(0);
+    expect(m.get("stratacache.l1.entries")?.get(attributesKey(doc))?.value).toBe(0);
     // Bounded cardinality: no id anywhere in a metric attribute.
     for (const points of m.values()) for (const k of points.keys()) expect(k).not.toContain(created.id);
 

@@ -3,7 +3,7 @@
  * that lands, and giving up; the OTel adapter counts them as `stratacache.write_through.retries` by result.
  */
 import diagnostics_channel from "node:diagnostics_channel";
-import { type DataPoint, MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
+import { type DataPoint, MeterProvider } from "@opentelemetry/sdk-metrics";
 import { afterEach, describe, expect, it } from "vitest";
 import type { WriteRetryEvent } from "../../src/index.js";
 import { STRATACACHE_CHANNELS } from "../../src/index.js";
@@ -11,11 +11,7 @@ import { silentLogger } from "../../src/kernel/logger.js";
 import { instrumentStratacache } from "../../src/otel/index.js";
 import { WriteThroughRetrier } from "../../src/read-through/write-through-retrier.js";
 import { waitUntil } from "../support/eventually.js";
-
-class TestReader extends MetricReader {
-  protected async onForceFlush(): Promise<void> {}
-  protected async onShutdown(): Promise<void> {}
-}
+import { TestReader } from "../support/metric-reader.js";
 
 describe("write-through retry events", () => {
   const events: string[] = [];
