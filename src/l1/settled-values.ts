@@ -1,3 +1,5 @@
+import type { L1Store } from "./l1-store.js";
+
 /**
  * The values of a store's slots as promises already settled to them (L1Store.getSettled): made on a slot's first
  * such lookup and kept until the slot's value changes, so an async L1 hit allocates nothing after the first. The
@@ -32,4 +34,11 @@ export class SettledValues<V> {
   clear(): void {
     this.#promises?.fill(undefined);
   }
+}
+
+/** An async L1 hit: the store's settled promise (getSettled), or — a custom store without it — a new one. */
+export function settledHit<V>(store: L1Store<V>, key: string): Promise<V> | undefined {
+  if (store.getSettled !== undefined) return store.getSettled(key);
+  const value = store.get(key);
+  return value === undefined ? undefined : Promise.resolve(value);
 }

@@ -1,6 +1,7 @@
 import { describeValue } from "../kernel/config-object.js";
 import { NotFoundError, ValidationError } from "../kernel/errors.js";
 import type { L1Store } from "../l1/l1-store.js";
+import { settledHit } from "../l1/settled-values.js";
 import { readChannel } from "../observability/event-channels.js";
 import { publishL1Hit } from "../observability/publish.js";
 import { checkDocumentId } from "../repository/document-id.js";
@@ -47,7 +48,7 @@ export class CachedDocumentQuery<S extends DocumentSpec> implements DocumentQuer
     // rejects even what L1 holds).
     const l1 = this.#l1;
     if (options === undefined && l1 !== undefined) {
-      const hit = l1.getSettled === undefined ? settle(l1.get(id)) : l1.getSettled(id);
+      const hit = settledHit(l1, id);
       if (hit !== undefined) {
         if (readChannel.hasSubscribers) publishL1Hit(this.coordinator.document, id);
         return hit as Promise<Doc<S>>;
@@ -61,7 +62,7 @@ export class CachedDocumentQuery<S extends DocumentSpec> implements DocumentQuer
     // The same L1 hit path as get().
     const l1 = this.#l1;
     if (options === undefined && l1 !== undefined) {
-      const hit = l1.getSettled === undefined ? settle(l1.get(id)) : l1.getSettled(id);
+      const hit = settledHit(l1, id);
       if (hit !== undefined) {
         if (readChannel.hasSubscribers) publishL1Hit(this.coordinator.document, id);
         return hit as Promise<Doc<S>>;
@@ -118,9 +119,4 @@ export class CachedDocumentQuery<S extends DocumentSpec> implements DocumentQuer
     if (doc === undefined) throw new NotFoundError(this.coordinator.document, [id]);
     return doc as Doc<S>;
   }
-}
-
-/** A custom store's hit as a promise (the built-in stores keep one per entry: getSettled). */
-function settle<T>(value: T | undefined): Promise<T> | undefined {
-  return value === undefined ? undefined : Promise.resolve(value);
 }

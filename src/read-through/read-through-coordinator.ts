@@ -3,6 +3,7 @@ import type { Clock } from "../kernel/clock.js";
 import type { Logger } from "../kernel/logger.js";
 import { RateLimitedLog } from "../kernel/rate-limited-log.js";
 import type { L1Store } from "../l1/l1-store.js";
+import { settledHit } from "../l1/settled-values.js";
 import type { DocumentEntry, DocumentEntryStore, EntryPut, EntryRead } from "../l2/document-entry.js";
 import type { EntryLeases } from "../l2/entry-lease.js";
 import {
@@ -189,10 +190,10 @@ export class ReadThroughCoordinator {
     if (scope.inTransaction || options?.skipCache === true) return this.#direct(scope, id, options?.signal);
     const l1 = this.parts.l1;
     if (l1 !== undefined && !l1Missed) {
-      const hit = l1.getSettled === undefined ? l1.get(id) : l1.getSettled(id);
+      const hit = settledHit(l1, id);
       if (hit !== undefined) {
         if (readChannel.hasSubscribers) publishL1Hit(this.parts.document, id);
-        return hit instanceof Promise ? hit : Promise.resolve(hit);
+        return hit;
       }
     }
     let work = this.#flights.join(id);
