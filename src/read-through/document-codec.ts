@@ -27,8 +27,19 @@ export function documentFromRow(row: StoredRow, codec?: FieldCodec): FrozenDocum
 /**
  * The L2 body of a document: the document itself as JSON, timestamps as epoch milliseconds. Decoding is one
  * JSON.parse plus two Dates, with no copy; rev and incarnation are also in the envelope header, for the fence.
+ *
+ * The meta members are spliced onto the fields' own JSON rather than stringified from a spread copy: ~10× cheaper
+ * (JSON.stringify of a freshly spread object takes its slow path; this runs for every entry a fill or write puts).
+ * A field named like a meta member then appears twice, and JSON.parse keeps the last — the meta, as the spread did.
  */
 export function encodeBody(row: StoredRow): string {
+  const fields = JSON.stringify(row.data);
+  const meta = `"id":${JSON.stringify(row.id)},"rev":${row.rev},"createdAt":${row.createdAt.getTime()},"updatedAt":${row.updatedAt.getTime()}}`;
+  // An object's JSON is `{…}`; anything else (a caller's toJSON) goes the general way.
+  if (fields === "{}") return `{${meta}`;
+  if (typeof fields === "string" && fields.charCodeAt(0) === 123 /* { */ && fields.endsWith("}")) {
+    return `${fields.slice(0, -1)},${meta}`;
+  }
   return JSON.stringify({
     ...row.data,
     id: row.id,
