@@ -4,12 +4,17 @@
  */
 import { ValidationError } from "../kernel/errors.js";
 
+/** The canonical form: V8's regex engine checks it in about half the time of a char loop (100 ids per getMany). */
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /**
- * 0: not a UUID (8-4-4-4-12 hex digits); 1: a UUID in canonical lower case; 2: a UUID with upper-case digits. A char
- * loop instead of a case-insensitive regex plus `toLowerCase`: it runs for every id of every read (100 per getMany).
+ * 0: not a UUID (8-4-4-4-12 hex digits); 1: a UUID in canonical lower case; 2: a UUID with upper-case digits. The
+ * common canonical id is one regex test; the rest a char loop (rather than a case-insensitive regex and a second
+ * pass to tell the cases apart).
  */
 function uuidForm(value: string): 0 | 1 | 2 {
   if (value.length !== 36) return 0;
+  if (CANONICAL_UUID.test(value)) return 1;
   let upper = false;
   for (let i = 0; i < 36; i++) {
     const c = value.charCodeAt(i);
