@@ -245,6 +245,8 @@ export class ReadThroughCoordinator {
       const tail: FlightTail = {};
       const loaded = this.#loadBatch(batch, undefined, tail);
       this.#flights.leadBatch(batch, loaded, tail);
+      // The whole batch is this read's own (no L1 hit, nothing joined): its map is the answer, not copied.
+      if (joined === undefined && found.size === 0) return signal === undefined ? loaded : abortable(loaded, signal);
       own = loaded.then((docs) => {
         for (const [id, doc] of docs) found.set(id, doc);
       });
