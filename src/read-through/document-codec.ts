@@ -34,7 +34,8 @@ export function documentFromRow(row: StoredRow, codec?: FieldCodec): FrozenDocum
  */
 export function encodeBody(row: StoredRow): string {
   const fields = JSON.stringify(row.data);
-  const meta = `"id":${JSON.stringify(row.id)},"rev":${row.rev},"createdAt":${row.createdAt.getTime()},"updatedAt":${row.updatedAt.getTime()}}`;
+  // An id is a canonical UUID (checked on every way in, and Postgres' uuid text): nothing in it needs escaping.
+  const meta = `"id":"${row.id}","rev":${row.rev},"createdAt":${row.createdAt.getTime()},"updatedAt":${row.updatedAt.getTime()}}`;
   // An object's JSON is `{…}`; anything else (a caller's toJSON) goes the general way.
   if (fields === "{}") return `{${meta}`;
   if (typeof fields === "string" && fields.charCodeAt(0) === 123 /* { */ && fields.endsWith("}")) {
