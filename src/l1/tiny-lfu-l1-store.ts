@@ -32,6 +32,12 @@ const RESTART_THRESHOLD = 0.05;
 const STEP_DECAY = 0.98;
 /** Longest wait, in pinned samples, between explorations away from a bound (see `#step`). */
 const EXPLORE_BACKOFF_MAX = 16;
+/**
+ * An exploration wins when it gains more than EXPLORE_WIN_NOISE × the noise (the mean |change| between samples of
+ * one configuration, a moving average with weight NOISE_WEIGHT): ~1.6 standard deviations of such a change, if it
+ * were Gaussian, so a false win is ~5%. (1× let loop@250 keep chance wins: −0.97 vs −0.39 points at 2×, 3× ≈ 2×.)
+ */
+const EXPLORE_WIN_NOISE = 2;
 const NOISE_WEIGHT = 0.25;
 /**
  * The LRU guard (see `#guard`): it judges every GUARD_LOOKUPS sampled lookups (or the shadow's capacity, if
@@ -533,7 +539,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
    * (the last step moved nothing, so the two samples are one configuration and the change is noise; it also
    * feeds the noise estimate). There a fall is a chance to explore away from the bound, taken with exponential
    * backoff (after an exploration that lost, the next one waits for twice as many falls, up to
-   * EXPLORE_BACKOFF_MAX). An exploration wins only by gaining more than the noise; else the window goes straight
+   * EXPLORE_BACKOFF_MAX). An exploration wins only by gaining clearly more than the noise; else the window goes straight
    * back to where it was and the next sample is only a baseline. On a loop larger than the cache the hit rate
    * swings ±5 points sample to sample at a fixed window: turning back on every fall sent the window from 1 entry
    * to a full step and back every few samples (~1 point lost), while a rare exploration still finds a larger
@@ -544,7 +550,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     if (!moved) this.#noise += NOISE_WEIGHT * (Math.abs(change) - this.#noise);
     if (this.#exploring) {
       this.#exploring = false;
-      if (change <= this.#noise) {
+      if (change <= EXPLORE_WIN_NOISE * this.#noise) {
         this.#exploreAfter = Math.min(2 * this.#exploreAfter, EXPLORE_BACKOFF_MAX);
         this.#stepSize = -STEP_DECAY * this.#stepSize;
         this.#rebase = true;
