@@ -590,13 +590,19 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     ) {
       this.#quiet = 0;
       const step = STEP_SHARE * this.capacity;
-      const growth = Math.max(step, (GUARD_GAIN * ahead * this.capacity) / this.#shadowRequests);
+      let growth = Math.max(step, (GUARD_GAIN * ahead * this.capacity) / this.#shadowRequests);
+      if (this.#exploring) {
+        // The climber was exploring: downwards, it lost (LRU says so), so the window goes back at least to where it
+        // started, and the next exploration waits longer; upwards, this growth takes over.
+        this.#exploring = false;
+        if (this.#exploredFrom > this.#windowMax) {
+          growth = Math.max(growth, this.#exploredFrom - this.#windowMax);
+          this.#exploreAfter = Math.min(2 * this.#exploreAfter, EXPLORE_BACKOFF_MAX);
+        }
+      }
       this.#adjustment = Math.max(this.#adjustment, 0) + Math.trunc(growth);
       this.#stepSize = step;
       this.#rebase = true;
-      // A new regime: the climber's backoff at a bound starts over.
-      this.#exploring = false;
-      this.#exploreAfter = 1;
     } else if (this.#filled && ++this.#quiet >= GUARD_QUIET && this.#windowMax <= SLEEP_WINDOW * this.capacity) {
       // LRU is not ahead: let the shadow sleep (its upkeep is most of what the guard costs a hit) for a while.
       this.#quiet = 0;

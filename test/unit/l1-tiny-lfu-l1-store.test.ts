@@ -161,6 +161,20 @@ describe("TinyLfuL1Store", () => {
       expect(adaptive.windowCapacity).toBeLessThan(500);
     });
 
+    it("goes straight back up when the LRU guard catches an exploration downwards on a drifting working set", () => {
+      // The guard holds the window near capacity here; the climber, pinned there, now and then explores a smaller
+      // window. When LRU gets ahead meanwhile, that exploration lost: the window returns at least to where it was
+      // (growing by the guard's step alone, or leaving the exploration to be judged later, ended ~0.65 below LRU).
+      const random = seededRandom(3);
+      const keys = Array.from({ length: 200_000 }, (_, i) => `d${Math.floor(i / 8) + Math.floor(random() * 300)}`);
+      const hitRate = (store: TinyLfuL1Store<number> | LruL1Store<number>): number =>
+        keys.filter((key) => access(store, key)).length / keys.length;
+      const lru = hitRate(new LruL1Store<number>({ capacity: 250 }));
+      let lag = 0;
+      for (const seed of [1, 2, 3, 4]) lag += lru - hitRate(new TinyLfuL1Store<number>({ capacity: 250, seed }));
+      expect(lag / 4).toBeLessThan(0.005);
+    });
+
     it("wakes the LRU guard after a frequency-biased phase put it to sleep, and follows the recency phase after", () => {
       const random = seededRandom(5);
       const skewed = Array.from({ length: 60_000 }, () => `z${Math.floor(5000 ** random())}`);
@@ -195,19 +209,21 @@ describe("TinyLfuL1Store", () => {
       expect(window / (4 * keys.length)).toBeLessThan(4);
     });
 
-    it("does not take a gain within the noise for a win when it explores away from the smallest window", () => {
-      // A loop four times the cache: the hit rate swings a few points sample to sample whatever the window, so an
-      // exploration often "gains" by chance. Counting any gain as a win kept the window at ~12 on average here.
-      const keys = Array.from({ length: 200_000 }, (_, i) => `l${i % 1011}`);
+    it("comes straight back from an exploration away from the smallest window that did not clearly pay", () => {
+      // A loop twice the cache: the hit rate swings a few points sample to sample whatever the window, so an
+      // exploration often "gains" by chance, and the way back often "loses". Taking a gain within the noise for a
+      // win, or judging the way back as a step of its own, let the window wander (mean 11-13 here, up to 50 on
+      // some seeds, 5-10 points lost there); it stays at 1-2.
+      const keys = Array.from({ length: 150_000 }, (_, i) => `l${i % 600}`);
       let window = 0;
       for (let seed = 1; seed <= 8; seed++) {
-        const adaptive = new TinyLfuL1Store<number>({ capacity: 250, seed });
+        const adaptive = new TinyLfuL1Store<number>({ capacity: 300, seed });
         for (const key of keys) {
           access(adaptive, key);
           window += adaptive.windowCapacity;
         }
       }
-      expect(window / (8 * keys.length)).toBeLessThan(9.5);
+      expect(window / (8 * keys.length)).toBeLessThan(5);
     });
 
     it("explores away from the smallest window when a larger one pays, though LRU is not ahead", () => {
