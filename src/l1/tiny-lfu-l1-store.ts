@@ -30,7 +30,7 @@ const WARM_ADMISSION = 1 / 128;
 const STEP_SHARE = 0.0625;
 const RESTART_THRESHOLD = 0.05;
 const STEP_DECAY = 0.98;
-/** Longest wait, in pinned samples, between explorations away from a bound (see `#step`). */
+/** Longest wait, in falls of the hit rate at a bound, before an exploration away from it (see `#step`). */
 const EXPLORE_BACKOFF_MAX = 16;
 /**
  * An exploration wins when it gains more than EXPLORE_WIN_NOISE × the noise (the mean |change| between samples of
@@ -536,14 +536,14 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
   /**
    * The climber's move after a sample whose hit rate changed by `change` (Caffeine's rule: keep going while the
    * hit rate does not fall, else turn back, with a decaying step) — except while the window is pinned at a bound
-   * (the last step moved nothing, so the two samples are one configuration and the change is noise; it also
-   * feeds the noise estimate). There a fall is a chance to explore away from the bound, taken with exponential
-   * backoff (after an exploration that lost, the next one waits for twice as many falls, up to
-   * EXPLORE_BACKOFF_MAX). An exploration wins only by gaining clearly more than the noise; else the window goes straight
-   * back to where it was and the next sample is only a baseline. On a loop larger than the cache the hit rate
-   * swings ±5 points sample to sample at a fixed window: turning back on every fall sent the window from 1 entry
-   * to a full step and back every few samples (~1 point lost), while a rare exploration still finds a larger
-   * window that pays (loop-and-drift).
+   * (the last step moved nothing, so the two samples are one configuration and the change is noise; it also feeds
+   * the noise estimate). There a fall is a chance to explore away from the bound, taken with exponential backoff
+   * (after an exploration that lost, the next one waits for twice as many falls, up to EXPLORE_BACKOFF_MAX). An
+   * exploration wins only by gaining clearly more than the noise; else the window goes straight back to where it
+   * was, and the next sample is only a baseline (judged as a step of its own, the way back restarted the wander).
+   * On a loop larger than the cache the hit rate swings ±5 points sample to sample at a fixed window: turning back
+   * on every fall sent the window from 1 entry to a full step and back every few samples (~1 point lost), while a
+   * rare exploration still finds a larger window that pays (loop-and-drift).
    */
   #step(change: number): number {
     const moved = this.#windowMax !== this.#decidedWindow;
