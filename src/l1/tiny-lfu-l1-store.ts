@@ -30,6 +30,15 @@ const WARM_ADMISSION = 1 / 128;
 const STEP_SHARE = 0.0625;
 const RESTART_THRESHOLD = 0.05;
 const STEP_DECAY = 0.98;
+/** Longest wait, in falls of the hit rate at a bound, before an exploration away from it (see `#step`). */
+const EXPLORE_BACKOFF_MAX = 16;
+/**
+ * An exploration wins when it gains more than EXPLORE_WIN_NOISE × the noise (the mean |change| between samples of
+ * one configuration, a moving average with weight NOISE_WEIGHT): ~1.6 standard deviations of such a change, if it
+ * were Gaussian, so a false win is ~5%. (1× let loop@250 keep chance wins: −0.97 vs −0.39 points at 2×, 3× ≈ 2×.)
+ */
+const EXPLORE_WIN_NOISE = 2;
+const NOISE_WEIGHT = 0.25;
 /**
  * The LRU guard (see `#guard`): it judges every GUARD_LOOKUPS sampled lookups (or the shadow's capacity, if
  * larger); LRU is ahead when it hit GUARD_Z standard deviations and GUARD_MIN_LEAD of those lookups more than we
@@ -62,7 +71,8 @@ const TRANSFER_LIMIT = 1000;
  *   one-off keys passes through the window without displacing the popular set.
  * - The window's share adapts by hill climbing: every sample period (10 × capacity lookups) the hit rate
  *   is compared with the previous period's; the window keeps moving in the same direction while that
- *   helps, reverses when it hurts, with a decaying step (Caffeine's classic climber and constants).
+ *   helps, reverses when it hurts, with a decaying step (Caffeine's classic climber and constants); pinned at a
+ *   bound, it takes a fall in the hit rate as noise and explores away only with backoff (see `#step`).
  * - An *LRU guard* makes the window follow recency-biased workloads, which the climber alone is too slow
  *   for (a drifting working set, keys read a few times then never again: it ended 5-35 points below LRU
  *   there). A ShadowLru (key hashes only, a spatial sample of ~1-2k keys for large caches) sees the same
@@ -111,6 +121,15 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
   #sampleHits = 0;
   #sampleMisses = 0;
   #previousHitRate = 0;
+  /** The window's size when the climber last decided: whether the sample since then was a different configuration. */
+  #decidedWindow = 0;
+  /** Falls seen at a bound since the last exploration (see `#step`), and how many the next exploration waits for. */
+  #pinned = 0;
+  #exploreAfter = 1;
+  #exploring = false;
+  #exploredFrom = 0;
+  /** Moving average of the hit rate's change between samples at a bound: the noise an exploration must beat. */
+  #noise = 0;
   #stepSize: number;
   /** Window resize still to apply, in entries (positive grows the window). */
   #adjustment = 0;
@@ -502,21 +521,58 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
       if (this.#rebase) {
         this.#rebase = false;
       } else {
-        const change = hitRate - this.#previousHitRate;
-        const amount = change >= 0 ? this.#stepSize : -this.#stepSize;
-        this.#stepSize =
-          Math.abs(change) >= RESTART_THRESHOLD
-            ? STEP_SHARE * this.capacity * (amount >= 0 ? 1 : -1)
-            : STEP_DECAY * amount;
-        this.#adjustment = Math.trunc(amount);
+        this.#adjustment = Math.trunc(this.#step(hitRate - this.#previousHitRate));
       }
       this.#previousHitRate = hitRate;
+      this.#decidedWindow = this.#windowMax;
       this.#sampleHits = 0;
       this.#sampleMisses = 0;
     }
     if (this.#adjustment > 0) this.#growWindow();
     else if (this.#adjustment < 0) this.#shrinkWindow();
     this.#demoteOverflow();
+  }
+
+  /**
+   * The climber's move after a sample whose hit rate changed by `change` (Caffeine's rule: keep going while the
+   * hit rate does not fall, else turn back, with a decaying step) — except while the window is pinned at a bound
+   * (the last step moved nothing, so the two samples are one configuration and the change is noise; it also feeds
+   * the noise estimate). There a fall is a chance to explore away from the bound, taken with exponential backoff
+   * (after an exploration that lost, the next one waits for twice as many falls, up to EXPLORE_BACKOFF_MAX). An
+   * exploration wins only by gaining clearly more than the noise; else the window goes straight back to where it
+   * was, and the next sample is only a baseline (judged as a step of its own, the way back restarted the wander).
+   * On a loop larger than the cache the hit rate swings ±5 points sample to sample at a fixed window: turning back
+   * on every fall sent the window from 1 entry to a full step and back every few samples (~1 point lost), while a
+   * rare exploration still finds a larger window that pays (loop-and-drift).
+   */
+  #step(change: number): number {
+    const moved = this.#windowMax !== this.#decidedWindow;
+    if (!moved) this.#noise += NOISE_WEIGHT * (Math.abs(change) - this.#noise);
+    if (this.#exploring) {
+      this.#exploring = false;
+      if (change <= EXPLORE_WIN_NOISE * this.#noise) {
+        this.#exploreAfter = Math.min(2 * this.#exploreAfter, EXPLORE_BACKOFF_MAX);
+        this.#stepSize = -STEP_DECAY * this.#stepSize;
+        this.#rebase = true;
+        return this.#exploredFrom - this.#windowMax;
+      }
+      this.#exploreAfter = 1;
+    }
+    let reverse = change < 0;
+    if (!moved) {
+      if (reverse && ++this.#pinned < this.#exploreAfter) reverse = false;
+      else if (reverse) {
+        this.#pinned = 0;
+        this.#exploring = true;
+        this.#exploredFrom = this.#windowMax;
+      }
+    } else {
+      this.#pinned = 0;
+    }
+    const amount = reverse ? -this.#stepSize : this.#stepSize;
+    this.#stepSize =
+      Math.abs(change) >= RESTART_THRESHOLD ? STEP_SHARE * this.capacity * (amount >= 0 ? 1 : -1) : STEP_DECAY * amount;
+    return amount;
   }
 
   /**
@@ -534,7 +590,16 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     ) {
       this.#quiet = 0;
       const step = STEP_SHARE * this.capacity;
-      const growth = Math.max(step, (GUARD_GAIN * ahead * this.capacity) / this.#shadowRequests);
+      let growth = Math.max(step, (GUARD_GAIN * ahead * this.capacity) / this.#shadowRequests);
+      if (this.#exploring) {
+        // The climber was exploring: downwards, it lost (LRU says so), so the window goes back at least to where it
+        // started, and the next exploration waits longer; upwards, this growth takes over.
+        this.#exploring = false;
+        if (this.#exploredFrom > this.#windowMax) {
+          growth = Math.max(growth, this.#exploredFrom - this.#windowMax);
+          this.#exploreAfter = Math.min(2 * this.#exploreAfter, EXPLORE_BACKOFF_MAX);
+        }
+      }
       this.#adjustment = Math.max(this.#adjustment, 0) + Math.trunc(growth);
       this.#stepSize = step;
       this.#rebase = true;
