@@ -35,9 +35,11 @@ export async function getOrSetOne(
   key: string,
   loader: Loader<unknown>,
   s: GetOrSetSettings<unknown>,
+  reread = false,
 ): Promise<Resolved> {
   throwIfAborted(s.signal);
   const lease = leaseOf(core, s);
+  const mark = core.flights.mark();
   let entry: StoredEntry | undefined;
   let fromL1 = false;
   let claim: KvClaim | undefined;
@@ -100,8 +102,13 @@ export async function getOrSetOne(
       }
     }
   }
-  core.counters.misses++;
   let flight = core.flights.join(key);
+  if (flight === undefined && lease === undefined && !reread && core.flights.settledSince(key, mark)) {
+    // A load of this key ended while our read was on its way, maybe before its fill landed: read once more rather
+    // than load again (one load per key per process). Under a lease the lease keeps other loads out instead.
+    return getOrSetOne(core, key, loader, s, true);
+  }
+  core.counters.misses++;
   const from = stale === undefined ? undefined : fromL1 ? "l1" : "l2";
   const outcome: CacheReadOutcome = flight !== undefined ? "coalesced" : stale !== undefined ? "stale" : "miss";
   if (flight !== undefined) {

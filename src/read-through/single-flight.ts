@@ -13,6 +13,9 @@ class BatchFlight<V> {
   constructor(public values: Promise<Map<string, V | undefined>> | undefined) {}
 }
 
+/** Settled ids remembered for settledSince (a getManyOrSet batch of more counts as "unknown": one more read). */
+const RECENT = 256;
+
 /**
  * What a read reports while it runs: `until`, the fill it leaves behind after answering (see PendingFills). The read
  * stays joinable until that settles too, so a read of the same id in this process joins it rather than missing an L2
@@ -30,6 +33,33 @@ export interface FlightTail {
  */
 export class SingleFlight<V> {
   readonly #flights = new Map<string, Flight<V> | BatchFlight<V>>();
+  /** How many ids' flights have settled, and the last RECENT of those ids (a ring): see settledSince. */
+  #settles = 0;
+  readonly #recent = new Array<string | undefined>(RECENT);
+
+  /** A point in the settle history, taken before a store read; see settledSince. */
+  mark(): number {
+    return this.#settles;
+  }
+
+  /**
+   * Whether a flight of `id` may have settled since `mark`: a store read that began before then and missed may have
+   * raced that flight's fill, and reads again rather than lead a second load (stores whose reads are not ordered
+   * with writes — a Postgres pool — let a whole flight start and end during one read). Also true when more than
+   * RECENT settles happened since (unknown, so the caller reads again: one more store read, never a lost load).
+   */
+  settledSince(id: string, mark: number): boolean {
+    const since = this.#settles - mark;
+    if (since === 0) return false;
+    if (since > RECENT) return true;
+    for (let seq = mark; seq < this.#settles; seq++) if (this.#recent[seq % RECENT] === id) return true;
+    return false;
+  }
+
+  #settled(id: string): void {
+    this.#recent[this.#settles % RECENT] = id;
+    this.#settles++;
+  }
 
   /** The result of the read of `id` in flight, or undefined when none is. */
   join(id: string): Promise<V | undefined> | undefined {
@@ -49,6 +79,7 @@ export class SingleFlight<V> {
     const settle = () => {
       if (this.#flights.get(id) === flight) this.#flights.delete(id);
       flight.load = undefined; // whether settled, detached or replaced: nobody finds this box from here on
+      this.#settled(id);
     };
     const settled = tail === undefined ? settle : () => afterTail(tail, settle);
     load.then(settled, settled);
@@ -59,7 +90,10 @@ export class SingleFlight<V> {
     const flight = new BatchFlight(load);
     for (const id of ids) this.#flights.set(id, flight);
     const settle = () => {
-      for (const id of ids) if (this.#flights.get(id) === flight) this.#flights.delete(id);
+      for (const id of ids) {
+        if (this.#flights.get(id) === flight) this.#flights.delete(id);
+        this.#settled(id);
+      }
       flight.values = undefined;
     };
     const settled = tail === undefined ? settle : () => afterTail(tail, settle);
