@@ -274,7 +274,16 @@ export function redisModule(options: RedisModuleOptions): CacheModule {
       }
       const backend = new RedisCacheBackend(client, routes, owned, timeoutMs, env.logger, (url) => {
         const dedicated = connect(url, timeoutMs);
-        // Connects in the background: until it answers, the tenant's reads fall through to Postgres.
+        // Connects on the tenant's first use. Commands sent during that first attempt wait for it (each still bounded
+        // by commandTimeout), so the tenant's first write or fill is not refused for a connection still opening;
+        // once the attempt ends either way, the client fails fast like the shared one (reads fall through to Postgres).
+        dedicated.options.enableOfflineQueue = true;
+        const failFast = () => {
+          dedicated.options.enableOfflineQueue = false;
+        };
+        dedicated.once("ready", failFast);
+        dedicated.once("error", failFast);
+        dedicated.once("close", failFast);
         const log = new RateLimitedLog(env.logger, env.clock);
         dedicated.on("error", (error: Error) =>
           log.warn("dedicated", "redis connection error", { error: error.message }),
