@@ -29,7 +29,8 @@
  *
  * Every round flushes the private Redis, so misses and cold batches are cold for everyone. A read that should hit
  * but reached Postgres fails the run. Also prints Redis' own CPU per operation of each latency workload (INFO
- * commandstats of the private server, reset before each contender's turn), and what each contender returns. Goals (issue 19): miss p50 ≤ 1.0× the fastest peer and ≤ 1.3× raw; L2 hit
+ * commandstats of the private server, reset before each contender's turn), Node's CPU per operation (every thread of
+ * the process: the contenders share it, one at a time), and what each contender returns. Goals (issue 19): miss p50 ≤ 1.0× the fastest peer and ≤ 1.3× raw; L2 hit
  * p50 ≤ 1.1× raw; 64 concurrent ≥ the fastest peer; getMany warm ≤ 1.2× raw; cold ≤ 1.15× raw and ≤ 1.0× the
  * fastest peer; heap ≤ 1.1× lru-cache; L1 hit ≥ 2× the fastest peer (W-TinyLFU goals: l1-policies, l1-throughput).
  * Uses DATABASE_URL (else the local Postgres); spawns its own redis-server. Writes bench/results/peers.json and
@@ -296,6 +297,8 @@ try {
   // Redis' own CPU per operation (INFO commandstats of the private server, reset before each contender's turn): what
   // each contender's commands cost the server that Node and Postgres share the machine with.
   const redisUs = new Map<Latency, Map<string, number[]>>();
+  /** Node CPU (user + system, all threads: GC included) per operation, per contender and workload. */
+  const nodeUs = new Map<Latency, Map<string, number[]>>();
   const redisCommands = new Map<Latency, Map<string, Record<string, { calls: number; usec: number }>>>();
   async function measured(
     workload: Latency,
@@ -305,9 +308,14 @@ try {
     op: (i: number) => Promise<unknown>,
   ) {
     await flusher.config("RESETSTAT");
+    const cpu = process.cpuUsage();
     const us = await expectLoads(c, workload, loadsExpected, () => p50Us(ops, op));
+    const used = process.cpuUsage(cpu);
     const stats = parseCommandStats(await flusher.info("commandstats"));
     record(workload, c.name, us);
+    const nodeByName = nodeUs.get(workload) ?? new Map<string, number[]>();
+    nodeUs.set(workload, nodeByName);
+    nodeByName.set(c.name, [...(nodeByName.get(c.name) ?? []), (used.user + used.system) / ops]);
     const total = Object.values(stats).reduce((sum, s) => sum + s.usec, 0);
     const byName = redisUs.get(workload) ?? new Map<string, number[]>();
     redisUs.set(workload, byName);
@@ -354,6 +362,15 @@ try {
           .map(([command]) => command);
         return `${fmt(median(byName.get(c.name) ?? []), 1)} (${commands.join("+")})`;
       }),
+    ]),
+  );
+
+  printTable(
+    "Node CPU per operation, µs (process.cpuUsage over each contender's turn: every thread of this process, GC included; medians of the rounds)",
+    ["workload", ...contenders.map((c) => c.name)],
+    [...nodeUs].map(([workload, byName]) => [
+      workload.replace(/ p50$/, ""),
+      ...contenders.map((c) => fmt(median(byName.get(c.name) ?? []), 1)),
     ]),
   );
 
@@ -522,6 +539,12 @@ try {
     fidelity,
     redisCpuUsPerOp: Object.fromEntries(
       [...redisUs].map(([workload, byName]) => [
+        workload,
+        Object.fromEntries([...byName].map(([who, values]) => [who, { median: median(values), rounds: values }])),
+      ]),
+    ),
+    nodeCpuUsPerOp: Object.fromEntries(
+      [...nodeUs].map(([workload, byName]) => [
         workload,
         Object.fromEntries([...byName].map(([who, values]) => [who, { median: median(values), rounds: values }])),
       ]),
