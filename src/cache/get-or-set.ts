@@ -361,6 +361,7 @@ export async function getManyOrSet(
   throwIfAborted(s.signal);
   let entries: Array<StoredEntry | undefined> = [];
   let fromL1 = 0;
+  const mark = core.flights.mark();
   try {
     const read = await abortable(core.read(keys), s.signal);
     entries = read.entries;
@@ -399,6 +400,38 @@ export async function getManyOrSet(
     if (at) at.push(i);
     else toLoad.set(key, [i]);
   });
+  // Keys whose load ended while this read was on its way (see getOrSetOne): read once more rather than load again.
+  const raced = [...toLoad.keys()].filter((key) => core.flights.settledSince(key, mark));
+  if (raced.length > 0) {
+    try {
+      const again = await abortable(core.read(raced), s.signal);
+      fromL1 += again.fromL1;
+      raced.forEach((key, j) => {
+        const entry = again.entries[j];
+        const decoded = entry === undefined ? undefined : decodeStored(core, entry.value, s.schema);
+        const indices = toLoad.get(key) as number[];
+        if (
+          decoded !== undefined &&
+          entry !== undefined &&
+          (entry.freshUntil === 0 || core.clock.now() < entry.freshUntil)
+        ) {
+          for (const i of indices) values[i] = decoded.value;
+          hits += indices.length;
+          toLoad.delete(key);
+          return;
+        }
+        const joined = core.flights.join(key); // a load that began since
+        if (joined !== undefined) {
+          core.counters.joined++;
+          waits.push(joined.then((loaded) => void indices.forEach((i) => (values[i] = loaded?.value))));
+          toLoad.delete(key);
+        }
+      });
+    } catch (error) {
+      if (s.signal?.aborted) throw error;
+      absorb(core, "read", error);
+    }
+  }
   core.counters.hits += hits - Math.min(hits, fromL1);
   core.counters.l1Hits += Math.min(hits, fromL1);
   core.counters.misses += keys.length - hits;

@@ -64,6 +64,23 @@ describe("getOrSet: a read that raced a whole load", () => {
     expect(reads()).toBe(3); // the late caller read once more (and hit)
   });
 
+  it("getManyOrSet: the keys whose load raced the read are read again, the others loaded", async () => {
+    const { cache, release, reads } = storeWithLateRead(2);
+    let calls = 0;
+    const loaded: string[][] = [];
+    const first = cache.getOrSet("k", async () => `v${++calls}`);
+    const many = cache.getManyOrSet(["k", "other"], async (keys) => {
+      loaded.push([...keys]);
+      return keys.map((key) => `${key}!`);
+    });
+    expect(await first).toBe("v1");
+    await waitUntil(() => reads() >= 2);
+    release();
+    expect(await many).toEqual(["v1", "other!"]);
+    expect(calls).toBe(1);
+    expect(loaded).toEqual([["other"]]); // "k" came from the second read, not from a second load
+  });
+
   it("a load that ended for another key leads no extra read", async () => {
     const { cache, release, reads } = storeWithLateRead(2);
     let calls = 0;
