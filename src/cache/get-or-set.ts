@@ -423,7 +423,11 @@ export async function getManyOrSet(
         const joined = core.flights.join(key); // a load that began since
         if (joined !== undefined) {
           core.counters.joined++;
-          waits.push(joined.then((loaded) => void indices.forEach((i) => (values[i] = loaded?.value))));
+          waits.push(
+            joined.then((loaded) => {
+              for (const i of indices) values[i] = loaded?.value;
+            }),
+          );
           toLoad.delete(key);
         }
       });
