@@ -71,38 +71,55 @@ export class FrequencySketch {
 
   /**
    * Records one access of the key with hash `h`. Returns true when all four of its counters are now saturated (15):
-   * until the next halving (`resets` changes), further increments of this key change nothing but the sample clock,
-   * so a caller may record them with `countOnly()` instead.
+   * until the next halving (`resets` changes), further accesses of this key change nothing but the sample clock.
    */
   increment(h: number): boolean {
-    let saturated = false;
-    if (this.#admitToDoorkeeper(h)) {
-      const block = (h & this.#blockMask) << 4;
-      const spread = rehash(h);
-      const table = this.#table;
-      saturated = true;
-      for (let i = 0; i < 4; i++) {
-        const bits = spread >>> (i << 3);
-        const word = block + (i << 2) + (bits & 3);
-        const shift = ((bits >>> 2) & 7) << 2;
-        const value = table[word]!;
-        const count = (value >>> shift) & 15;
-        if (count !== 15) {
-          table[word] = value + (1 << shift);
-          if (count !== 14) saturated = false;
-        }
-      }
-    }
-    if (++this.#additions >= this.sampleSize) {
-      this.#reset();
+    const saturated = this.add(h, 1);
+    if (this.tick()) {
+      this.reset();
       return false;
     }
     return saturated;
   }
 
-  /** An increment of a key whose counters are saturated (see `increment`): only the sample clock moves. */
-  countOnly(): void {
-    if (++this.#additions >= this.sampleSize) this.#reset();
+  /**
+   * Records `n` (≥ 1) accesses of the key with hash `h` in the counters, without moving the sample clock: for a caller
+   * that batches accesses (HitBuffer) and has counted each one with `tick()`. The same as `n` increments in a row (a
+   * key's first sighting in a sample period only sets the doorkeeper; counters stop at 15), so a batch applied in the
+   * order of each key's first access leaves the sketch as it would have been. Returns true as `increment` does.
+   */
+  add(h: number, n: number): boolean {
+    if (!this.#admitToDoorkeeper(h) && --n === 0) return false;
+    const block = (h & this.#blockMask) << 4;
+    const spread = rehash(h);
+    const table = this.#table;
+    // One counter in each quarter of the block (so four distinct words), unrolled: this runs on every counted hit.
+    const w0 = block + (spread & 3);
+    const w1 = block + 4 + ((spread >>> 8) & 3);
+    const w2 = block + 8 + ((spread >>> 16) & 3);
+    const w3 = block + 12 + ((spread >>> 24) & 3);
+    const s0 = ((spread >>> 2) & 7) << 2;
+    const s1 = ((spread >>> 10) & 7) << 2;
+    const s2 = ((spread >>> 18) & 7) << 2;
+    const s3 = ((spread >>> 26) & 7) << 2;
+    const v0 = table[w0]!;
+    const v1 = table[w1]!;
+    const v2 = table[w2]!;
+    const v3 = table[w3]!;
+    const c0 = Math.min(15, ((v0 >>> s0) & 15) + n);
+    const c1 = Math.min(15, ((v1 >>> s1) & 15) + n);
+    const c2 = Math.min(15, ((v2 >>> s2) & 15) + n);
+    const c3 = Math.min(15, ((v3 >>> s3) & 15) + n);
+    table[w0] = (v0 & ~(15 << s0)) | (c0 << s0);
+    table[w1] = (v1 & ~(15 << s1)) | (c1 << s1);
+    table[w2] = (v2 & ~(15 << s2)) | (c2 << s2);
+    table[w3] = (v3 & ~(15 << s3)) | (c3 << s3);
+    return c0 === 15 && c1 === 15 && c2 === 15 && c3 === 15;
+  }
+
+  /** Counts one access on the sample clock; true when the period is over: the caller then calls `reset()`. */
+  tick(): boolean {
+    return ++this.#additions >= this.sampleSize;
   }
 
   /** Estimated accesses of the key with hash `h` in the recent past: 0 … 16. */
@@ -143,8 +160,8 @@ export class FrequencySketch {
     return (door[a >>> 5]! & (1 << (a & 31))) !== 0 && (door[b >>> 5]! & (1 << (b & 31))) !== 0;
   }
 
-  /** Halves every counter (all eight nibbles of a word at once) and forgets the doorkeeper. */
-  #reset(): void {
+  /** Halves every counter (all eight nibbles of a word at once) and forgets the doorkeeper: the end of a sample period. */
+  reset(): void {
     const table = this.#table;
     for (let i = 0; i < table.length; i++) table[i] = (table[i]! >>> 1) & 0x77777777;
     this.#doorkeeper.fill(0);

@@ -51,6 +51,8 @@ export class LinkedSlots {
 
   /** Moves `slot` (in any list) to the end of `list`. */
   moveToEnd(list: number, slot: number): void {
+    // Already there (a key hit twice running): nothing to relink.
+    if (this.#next[slot] === this.#slots + list) return;
     this.unlink(slot);
     this.append(list, slot);
   }

@@ -1,5 +1,6 @@
 import { checkL1StoreOptions } from "./check-l1-store-options.js";
 import { FrequencySketch } from "./frequency-sketch.js";
+import { HitBuffer } from "./hit-buffer.js";
 import { toL1Stats } from "./l1-stats.js";
 import type { L1Stats, L1Store, L1StoreOptions } from "./l1-store.js";
 import { LinkedSlots } from "./linked-slots.js";
@@ -104,13 +105,13 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
   readonly #hashes: Int32Array;
   readonly #expiresAt: Float64Array;
   readonly #region: Uint8Array;
-  /** Per slot: 1 + the sketch's reset count when the key's counters were found saturated (0: not known to be). */
-  readonly #saturatedAt: Int32Array;
   readonly #lists: LinkedSlots;
   /** Stack of unused slots. One slot more than capacity: a new entry is linked before the eviction it causes. */
   readonly #free: Int32Array;
   #freeCount: number;
   readonly #sketch: FrequencySketch;
+  /** Accesses on their way to the sketch: a hit notes one, batches are applied before the sketch is read. */
+  readonly #hitBuffer: HitBuffer;
 
   #windowSize = 0;
   #protectedSize = 0;
@@ -180,7 +181,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     this.#hashes = new Int32Array(slots);
     this.#expiresAt = new Float64Array(slots);
     this.#region = new Uint8Array(slots);
-    this.#saturatedAt = new Int32Array(slots);
+    this.#hitBuffer = new HitBuffer(this.#sketch, this.#hashes);
     this.#lists = new LinkedSlots(slots, 3);
     this.#free = new Int32Array(slots);
     this.#freeCount = 0;
@@ -209,6 +210,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
 
   /** The estimated recent popularity of `key` (0 … 16), as the admission policy sees it. */
   frequency(key: string): number {
+    this.#hitBuffer.flush();
     const slot = this.#index.get(key);
     return this.#sketch.frequency(slot === undefined ? this.#sketch.hash(key) : this.#hashes[slot]!);
   }
@@ -233,9 +235,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     }
     const expiresAt = this.#expiresAt[slot]!;
     if (expiresAt !== Number.POSITIVE_INFINITY && expiresAt < this.#now()) {
-      this.#forget(slot);
-      this.#remove(slot);
-      this.#expirations++;
+      this.#removeExpired(slot);
       this.#miss();
       return -1;
     }
@@ -341,30 +341,26 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
 
   /** A hit or an overwrite: count it in the sketch and refresh the entry's position in its region. */
   #onAccess(slot: number): void {
-    // A key whose sketch counters are all saturated needs no counting until the next halving: the common case
-    // for hot keys, and the sketch update is most of the cost of a hit.
-    const sketch = this.#sketch;
-    const epoch = sketch.resets + 1;
-    if (this.#saturatedAt[slot] === epoch) sketch.countOnly();
-    else if (sketch.increment(this.#hashes[slot]!)) this.#saturatedAt[slot] = epoch;
-    const region = this.#region[slot];
-    if (region === WINDOW) {
-      this.#lists.moveToEnd(WINDOW, slot);
-    } else if (region === PROTECTED) {
-      this.#lists.moveToEnd(PROTECTED, slot);
-    } else {
-      // A second access in main proves the entry: promote it, demoting protected's LRU if that overflows.
-      this.#lists.moveToEnd(PROTECTED, slot);
-      this.#region[slot] = PROTECTED;
-      this.#protectedSize++;
-      if (this.#protectedSize > this.#protectedMax) this.#demoteProtected();
-    }
+    // Counted in the sketch later, in a batch: the sketch update was most of the cost of a hit.
+    this.#hitBuffer.record(slot);
+    const region = this.#region[slot]!;
+    // Kept small, so that V8 inlines the whole hit: a region's id is its list's.
+    if (region === PROBATION) this.#promote(slot);
+    else this.#lists.moveToEnd(region, slot);
+  }
+
+  /** A second access in main proves the entry: promote it, demoting protected's LRU if that overflows. */
+  #promote(slot: number): void {
+    this.#lists.moveToEnd(PROTECTED, slot);
+    this.#region[slot] = PROTECTED;
+    this.#protectedSize++;
+    if (this.#protectedSize > this.#protectedMax) this.#demoteProtected();
   }
 
   #add(key: string, value: V, expiresAt: number): void {
     const slot = this.#free[--this.#freeCount]!;
     const hash = this.#sketch.hash(key);
-    this.#saturatedAt[slot] = this.#sketch.increment(hash) ? this.#sketch.resets + 1 : 0;
+    this.#hitBuffer.recordNew(slot, hash); // before the slot takes `hash`
     this.#keys[slot] = key;
     this.#values[slot] = value;
     this.#hashes[slot] = hash;

@@ -273,34 +273,116 @@ describe("TinyLfuL1Store under random traffic", () => {
   });
 });
 
-describe("FrequencySketch's saturation shortcut", () => {
-  it("countOnly for a key increment reported saturated (same reset epoch) changes nothing but the clock", () => {
+describe("FrequencySketch.add", () => {
+  it("records n accesses as n increments in a row would (the clock aside), and reports saturation as they do", () => {
     fc.assert(
       fc.property(
-        // Capacities whose reset period (10 × capacity increments) lets a key reach saturation between halvings.
         fc.integer({ min: 4, max: 40 }),
         fc.integer(),
-        fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 200, maxLength: 2000 }),
-        (capacity, seed, picks) => {
-          // Two sketches with one seed: `plain` always increments, `shortcut` does what TinyLfuL1Store does.
+        fc.array(fc.record({ pick: fc.integer({ min: 0, max: 5 }), n: fc.integer({ min: 1, max: 20 }) }), {
+          maxLength: 200,
+        }),
+        (capacity, seed, batches) => {
+          // `plain` increments one at a time; `batched` adds n at once and ticks n times, resetting when told to.
           const plain = new FrequencySketch(capacity, seed);
-          const shortcut = new FrequencySketch(capacity, seed);
+          const batched = new FrequencySketch(capacity, seed);
           const hashes = [0, 1, 2, 3, 4, 5].map((i) => plain.hash(`k${i}`));
-          const saturatedAt = new Map<number, number>();
-          for (const pick of picks) {
-            const h = hashes[pick % 3 === 0 ? 0 : pick]!; // k0 drawn half the time: it saturates
-            plain.increment(h);
-            const epoch = shortcut.resets + 1;
-            if (saturatedAt.get(h) === epoch) shortcut.countOnly();
-            else if (shortcut.increment(h)) saturatedAt.set(h, epoch);
-            if (shortcut.resets !== plain.resets || shortcut.frequency(h) !== plain.frequency(h)) {
-              expect([shortcut.resets, shortcut.frequency(h)]).toEqual([plain.resets, plain.frequency(h)]);
+          for (const { pick, n } of batches) {
+            const h = hashes[pick]!;
+            // Stop at a halving: `add` is never asked to straddle one (the hit buffer applies its batch first).
+            let count = n;
+            let saturated = false;
+            for (let i = 0; i < count; i++) {
+              saturated = plain.increment(h);
+              if (plain.resets !== batched.resets) {
+                count = i + 1;
+                break;
+              }
             }
+            const reported = batched.add(h, count);
+            let reset = false;
+            for (let i = 0; i < count; i++) reset = batched.tick() || reset;
+            if (reset) batched.reset();
+            expect(batched.resets).toBe(plain.resets);
+            if (!reset) expect(reported).toBe(saturated);
+            for (const other of hashes) expect(batched.frequency(other)).toBe(plain.frequency(other));
           }
-          for (const h of hashes) expect(shortcut.frequency(h)).toBe(plain.frequency(h));
         },
       ),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe("TinyLfuL1Store's hit buffer", () => {
+  it("leaves the sketch reading exactly as if every access were counted on the spot", () => {
+    type SketchOp =
+      | { readonly kind: "get"; readonly key: number; readonly times: number }
+      | { readonly kind: "invalidate" | "frequency"; readonly key: number }
+      | { readonly kind: "set"; readonly key: number; readonly ttl: number | undefined }
+      | { readonly kind: "clear" }
+      | { readonly kind: "tick"; readonly ms: number };
+    const k = fc.integer({ min: 0, max: 15 });
+    const sketchOp: fc.Arbitrary<SketchOp> = fc.oneof(
+      // Mostly hits on a few keys, some in runs (past saturation within one batch), with adds, removals and expiry.
+      {
+        weight: 12,
+        arbitrary: fc.record({
+          kind: fc.constant("get" as const),
+          key: fc.integer({ min: 0, max: 3 }),
+          times: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 24 })),
+        }),
+      },
+      { weight: 4, arbitrary: k.map((key) => ({ kind: "get" as const, key, times: 1 })) },
+      {
+        weight: 4,
+        arbitrary: fc.record({
+          kind: fc.constant("set" as const),
+          key: k,
+          ttl: fc.option(fc.integer({ min: -2, max: 30 }), { nil: undefined }),
+        }),
+      },
+      { weight: 1, arbitrary: k.map((key) => ({ kind: "invalidate" as const, key })) },
+      { weight: 2, arbitrary: k.map((key) => ({ kind: "frequency" as const, key })) },
+      { weight: 1, arbitrary: fc.constant({ kind: "clear" as const }) },
+      { weight: 1, arbitrary: fc.integer({ min: 0, max: 20 }).map((ms) => ({ kind: "tick" as const, ms })) },
+    );
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 8 }),
+        fc.integer(),
+        fc.boolean(),
+        fc.array(sketchOp, { minLength: 50, maxLength: 600 }),
+        (capacity, seed, adaptive, ops) => {
+          let now = 0;
+          const store = new TinyLfuL1Store<number>({ capacity, seed, adaptive, ttlMs: 40, now: () => now });
+          // The reference: a sketch with the same seed, incremented on every access the store counts.
+          const sketch = new FrequencySketch(capacity, seed);
+          const hashOf = (key: number) => sketch.hash(`k${key}`);
+          for (const o of ops) {
+            if (o.kind === "get") {
+              for (let i = 0; i < o.times; i++) {
+                const hit = (i & 1) === 0 ? store.get(`k${o.key}`) : store.getSettled(`k${o.key}`);
+                if (hit !== undefined) sketch.increment(hashOf(o.key));
+              }
+            } else if (o.kind === "set") {
+              store.set(`k${o.key}`, o.key, o.ttl);
+              // A positive lifetime stores: an add or an overwrite, each an access. Otherwise a delete, uncounted.
+              if (o.ttl === undefined || o.ttl > 0) sketch.increment(hashOf(o.key));
+            } else if (o.kind === "invalidate") {
+              store.invalidate(`k${o.key}`);
+            } else if (o.kind === "frequency") {
+              expect(store.frequency(`k${o.key}`)).toBe(sketch.frequency(hashOf(o.key)));
+            } else if (o.kind === "clear") {
+              store.clear();
+            } else if (o.kind === "tick") {
+              now += o.ms;
+            }
+          }
+          for (let key = 0; key < 16; key++) expect(store.frequency(`k${key}`)).toBe(sketch.frequency(hashOf(key)));
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });

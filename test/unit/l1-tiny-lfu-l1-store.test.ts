@@ -295,4 +295,17 @@ describe("TinyLfuL1Store", () => {
     expect(store.stats()).toMatchObject({ expirations: 1, evictions: 0, size: 10 });
     expect(store.get("old")).toBeUndefined();
   });
+
+  it("counts every hit of a batch up to saturation: 16 hits after a halving read as 16", () => {
+    // Capacity 4: the sketch halves at 40 accesses (and then every 20). "a" is added, then "b" is added and hit
+    // until the halving, which leaves "a" with zero counters and out of the doorkeeper; then 16 hits of "a" with no
+    // add between them (one batch): the first only enters the doorkeeper, the other 15 saturate the counters.
+    const store = new TinyLfuL1Store<number>({ capacity: 4, seed: 1, adaptive: false });
+    store.set("a", 1);
+    store.set("b", 2);
+    for (let i = 0; i < 38; i++) store.get("b");
+    expect(store.frequency("a")).toBe(0);
+    for (let i = 0; i < 16; i++) store.get("a");
+    expect(store.frequency("a")).toBe(16);
+  });
 });

@@ -1,0 +1,88 @@
+import type { FrequencySketch } from "./frequency-sketch.js";
+
+/** More accesses of one key in a batch change nothing: 15 saturate its counters, plus the doorkeeper's sighting. */
+const MAX_PENDING = 16;
+/** The pending count of a key whose counters are saturated: nothing to count until the next halving. */
+const SATURATED = 255;
+
+/**
+ * The accesses of TinyLfuL1Store's resident entries on their way to the FrequencySketch, counted per slot and applied
+ * in batches (Caffeine records reads in a buffer and replays them later too; here the point is that a key hit several
+ * times between two batches costs one counter update, not one per hit).
+ *
+ * A hit moves the sketch's sample clock at once but only notes the access against its slot. The batch is applied
+ * (`flush`) before the sketch is read or halved, and before a new entry's own access — so in the order of each key's
+ * first access since the last batch, the order an unbuffered sketch would have seen them, with nothing reading the
+ * sketch in between. Applying a key's n accesses at once equals n increments in a row (FrequencySketch.add), and
+ * counter increments of different keys commute, so the sketch reads exactly as if every hit had been counted on the
+ * spot: the policy is unchanged.
+ *
+ * It also keeps the saturation shortcut: a key whose counters are all at 15 needs no counting until the next halving.
+ * Everything is preallocated; recording a hit allocates nothing.
+ */
+export class HitBuffer {
+  readonly #sketch: FrequencySketch;
+  /** The store's per-slot key hashes (read here, written by the store). */
+  readonly #hashes: Int32Array;
+  /** Per slot: accesses noted since the last batch (1 … MAX_PENDING), 0, or SATURATED (until the next halving). */
+  readonly #pending: Uint8Array;
+  /** Slots with accesses noted, in the order of their first one; each slot at most once. */
+  readonly #dirty: Int32Array;
+  #dirtyCount = 0;
+
+  constructor(sketch: FrequencySketch, hashes: Int32Array) {
+    this.#sketch = sketch;
+    this.#hashes = hashes;
+    this.#pending = new Uint8Array(hashes.length);
+    this.#dirty = new Int32Array(hashes.length);
+  }
+
+  /** An access of the resident entry at `slot` (a hit or an overwrite). */
+  record(slot: number): void {
+    const pending = this.#pending[slot]!;
+    if (pending < MAX_PENDING) this.#note(slot, pending);
+    if (this.#sketch.tick()) this.#endPeriod();
+  }
+
+  /** A slot's access to count in the batch (kept out of `record`: hot keys are saturated, and V8 inlines less). */
+  #note(slot: number, pending: number): void {
+    if (pending === 0) this.#dirty[this.#dirtyCount++] = slot;
+    this.#pending[slot] = pending + 1;
+  }
+
+  /**
+   * The first access of a new entry at `slot`, with hash `hash`: counted at once, after the batch. Call it before
+   * the store keeps `hash` for `slot`: a removed entry's accesses noted at this slot are applied under its own hash.
+   */
+  recordNew(slot: number, hash: number): void {
+    this.flush();
+    const saturated = this.#sketch.add(hash, 1);
+    if (this.#sketch.tick()) {
+      this.#endPeriod();
+      this.#pending[slot] = 0;
+    } else {
+      this.#pending[slot] = saturated ? SATURATED : 0;
+    }
+  }
+
+  /** Applies the accesses noted since the last batch to the sketch. */
+  flush(): void {
+    const count = this.#dirtyCount;
+    if (count === 0) return;
+    const sketch = this.#sketch;
+    const dirty = this.#dirty;
+    const pending = this.#pending;
+    for (let i = 0; i < count; i++) {
+      const slot = dirty[i]!;
+      pending[slot] = sketch.add(this.#hashes[slot]!, pending[slot]!) ? SATURATED : 0;
+    }
+    this.#dirtyCount = 0;
+  }
+
+  /** The sample period is over: the batch first, then the halving, which unsaturates every key. */
+  #endPeriod(): void {
+    this.flush();
+    this.#sketch.reset();
+    this.#pending.fill(0);
+  }
+}
