@@ -51,7 +51,7 @@ import type * as Strata from "../src/index.js";
 import { startRedis } from "../test/support/redis.js";
 import { reportGoals } from "./support/goals.js";
 import { fmt, median, percentile, printTable, writeResults } from "./support/measure.js";
-import { measureThroughput, type ThroughputCase } from "./support/measure-throughput.js";
+import { measureThroughput, pairedRatio, type ThroughputCase } from "./support/measure-throughput.js";
 import {
   bentocacheContender,
   type Contender,
@@ -462,23 +462,26 @@ try {
       rounds: new Map([...heapBytes].map(([who, bytes]) => [who, [bytes / 1e6]])),
     },
   ];
-  /** stratacache's cost over another's (time, bytes or 1/throughput): below 1 means stratacache is ahead. */
-  const costRatio = (w: Workload, other: number) => {
-    const ours = w.values.get("stratacache") as number;
-    return w.better === "lower" ? ours / other : other / ours;
+  /**
+   * stratacache's cost over another's (time, bytes or 1/throughput): below 1 means stratacache is ahead. The median
+   * of per-round ratios (every round measures every contender back to back; see pairedRatio).
+   */
+  const costRatio = (w: Workload, other: string) => {
+    const ours = w.rounds.get("stratacache") as ReadonlyArray<number>;
+    const theirs = w.rounds.get(other) as ReadonlyArray<number>;
+    return w.better === "lower" ? pairedRatio(ours, theirs) : pairedRatio(theirs, ours);
   };
   const summary = workloads.map((w) => {
     const peerValues = peers.map((p) => [p.name, w.values.get(p.name) as number] as const);
-    const [fastestName, fastestValue] = peerValues.reduce((best, next) =>
+    const [fastestName] = peerValues.reduce((best, next) =>
       (w.better === "lower" ? next[1] < best[1] : next[1] > best[1]) ? next : best,
     );
-    const raw = w.values.get("raw") as number;
-    return { ...w, fastestName, vsFastest: costRatio(w, fastestValue), vsRaw: costRatio(w, raw) };
+    return { ...w, fastestName, vsFastest: costRatio(w, fastestName), vsRaw: costRatio(w, "raw") };
   });
   const shown = (w: Workload, value: number | undefined) =>
     value === undefined ? "—" : w.unit === "ops/s" ? `${fmt(value / 1e3, 0)}k` : fmt(value, w.unit === "MB" ? 1 : 0);
   printTable(
-    `stratacache vs peers — medians of ${runs} rounds (throughput: ${THROUGHPUT.rounds}); ratios are stratacache's cost ÷ the other's (time, bytes, 1/throughput): < 1 is ahead`,
+    `stratacache vs peers — medians of ${runs} rounds (throughput: ${THROUGHPUT.rounds}); ratios are stratacache's cost ÷ the other's (time, bytes, 1/throughput), medians of per-round ratios: < 1 is ahead`,
     ["workload", "unit", ...contenders.map((c) => c.name), "fastest peer", "÷ fastest peer", "÷ raw"],
     summary.map((w) => [
       w.name,

@@ -68,6 +68,16 @@ async function timed(c: ThroughputCase, ops: number): Promise<number> {
   return performance.now() - start;
 }
 
+/**
+ * `a`'s rate over `b`'s, as the median of their per-round ratios: rounds interleave every case, so a round's pair
+ * shared the machine's state, and a slow stretch (another process, a GC) moves both sides of its ratio. Steadier on
+ * a shared machine than the ratio of the two medians. Falls back to that when the round counts differ.
+ */
+export function pairedRatio(a: ReadonlyArray<number>, b: ReadonlyArray<number>): number {
+  if (a.length !== b.length || a.length === 0) return median(a) / median(b);
+  return median(a.map((value, i) => value / b[i]!));
+}
+
 export function median(values: ReadonlyArray<number>): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
