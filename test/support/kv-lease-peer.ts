@@ -8,9 +8,9 @@
  * gated, once `open` is called; → the values), loads (→ loader runs since the last call), started (→ loader runs
  * begun so far), open (lets gated loaders finish), set { key, value }, get { key }, stats, stop.
  */
-import { createInterface } from "node:readline";
 import type { KvLeaseOptions } from "../../src/index.js";
 import { createRuntime, redisModule, silentLogger } from "../../src/index.js";
+import { servePeer } from "./peer-protocol.js";
 
 const options = JSON.parse(process.env.PUSH_PEER ?? "{}") as {
   redisUrl: string;
@@ -87,12 +87,4 @@ async function handle(op: string, args: Args): Promise<unknown> {
   }
 }
 
-const send = (message: unknown) => process.stdout.write(`${JSON.stringify(message)}\n`);
-createInterface({ input: process.stdin }).on("line", (line) => {
-  const request = JSON.parse(line) as { seq: number; op: string; args: Args };
-  handle(request.op, request.args).then(
-    (value) => send({ seq: request.seq, ok: true, value }),
-    (error: unknown) => send({ seq: request.seq, ok: false, error: String(error) }),
-  );
-});
-send({ ready: true });
+servePeer(handle);

@@ -6,8 +6,8 @@
  *
  * Ops: get (→ value or null), l1Hits (→ the cache's L1 hit count), armed (→ whether push is armed), stop.
  */
-import { createInterface } from "node:readline";
 import { createRuntime, redisModule, silentLogger } from "../../src/index.js";
+import { servePeer } from "./peer-protocol.js";
 
 const options = JSON.parse(process.env.PUSH_PEER ?? "{}") as { redisUrl: string; namespace: string };
 const runtime = createRuntime({
@@ -39,12 +39,4 @@ async function handle(op: string, args: { key?: string }): Promise<unknown> {
   }
 }
 
-const send = (message: unknown) => process.stdout.write(`${JSON.stringify(message)}\n`);
-createInterface({ input: process.stdin }).on("line", (line) => {
-  const request = JSON.parse(line) as { seq: number; op: string; args: { key?: string } };
-  handle(request.op, request.args).then(
-    (value) => send({ seq: request.seq, ok: true, value }),
-    (error: unknown) => send({ seq: request.seq, ok: false, error: String(error) }),
-  );
-});
-send({ ready: true });
+servePeer(handle);

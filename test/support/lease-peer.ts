@@ -9,10 +9,10 @@
  * replies are held); heldRuns (→ how many such held reads have run on the server);
  * stats (→ the document's stats, once its fills in flight have landed); stop.
  */
-import { createInterface } from "node:readline";
 import pg from "pg";
 import type { CacheSpecInput, RuntimeModule } from "../../src/index.js";
 import { createRuntime, postgresModule, redisModule, silentLogger } from "../../src/index.js";
+import { servePeer } from "./peer-protocol.js";
 import { FAST_TIMING, type PushRuntimeOptions } from "./push-runtime.js";
 import { productSpec } from "./strata.js";
 
@@ -83,7 +83,7 @@ function shuffled<T>(items: ReadonlyArray<T>): T[] {
   return out;
 }
 
-async function handle({ op, args }: Request): Promise<unknown> {
+async function handle(op: string, args: Request["args"]): Promise<unknown> {
   switch (op) {
     case "create": {
       const doc = await docs.create({ name: "x", price: args.price ?? 0 });
@@ -143,12 +143,4 @@ async function handle({ op, args }: Request): Promise<unknown> {
   }
 }
 
-const send = (message: unknown) => process.stdout.write(`${JSON.stringify(message)}\n`);
-createInterface({ input: process.stdin }).on("line", (line) => {
-  const request = JSON.parse(line) as Request;
-  handle(request).then(
-    (value) => send({ seq: request.seq, ok: true, value }),
-    (error: unknown) => send({ seq: request.seq, ok: false, error: String(error) }),
-  );
-});
-send({ ready: true });
+servePeer(handle);

@@ -7,7 +7,8 @@
  * Ops: create, update, delete, get (→ rev or null), peek (→ L1 rev or null), stats (→ push stats), stop.
  * It prints {"ready":true} once started.
  */
-import { createInterface } from "node:readline";
+
+import { servePeer } from "./peer-protocol.js";
 import { type PushRuntimeOptions, pushProducts, pushStats, pushWiring } from "./push-runtime.js";
 import { startRuntime } from "./strata.js";
 
@@ -22,7 +23,7 @@ interface Request {
   readonly args: { id?: string; rev?: number; name?: string; price?: number };
 }
 
-async function handle({ op, args }: Request): Promise<unknown> {
+async function handle(op: string, args: Request["args"]): Promise<unknown> {
   switch (op) {
     case "create": {
       const doc = await docs.create({ name: args.name ?? "x", price: args.price ?? 0 });
@@ -50,12 +51,4 @@ async function handle({ op, args }: Request): Promise<unknown> {
   }
 }
 
-const send = (message: unknown) => process.stdout.write(`${JSON.stringify(message)}\n`);
-createInterface({ input: process.stdin }).on("line", (line) => {
-  const request = JSON.parse(line) as Request;
-  handle(request).then(
-    (value) => send({ seq: request.seq, ok: true, value }),
-    (error: unknown) => send({ seq: request.seq, ok: false, error: String(error) }),
-  );
-});
-send({ ready: true });
+servePeer(handle);
