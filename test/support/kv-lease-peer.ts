@@ -78,13 +78,11 @@ async function handle(op: string, args: Args): Promise<unknown> {
       return (await cache.get(args.key)) ?? null;
     case "stats":
       return cache.stats();
-    case "stop":
-      await runtime.stop();
-      setImmediate(() => process.exit(0));
-      return null;
     default:
       throw new Error(`unknown op ${op}`);
   }
 }
 
-servePeer(handle);
+servePeer(handle, async () => {
+  await runtime.stop();
+});

@@ -30,13 +30,11 @@ async function handle(op: string, args: { key?: string }): Promise<unknown> {
       return cache.stats().l1Hits;
     case "armed":
       return runtime.stats().caches.c?.push.state === "armed";
-    case "stop":
-      await runtime.stop();
-      setImmediate(() => process.exit(0));
-      return null;
     default:
       throw new Error(`unknown op ${op}`);
   }
 }
 
-servePeer(handle);
+servePeer(handle, async () => {
+  await runtime.stop();
+});

@@ -132,15 +132,13 @@ async function handle(op: string, args: Request["args"]): Promise<unknown> {
     case "stats":
       await runtime.settled(); // fills land behind the reads that answered: count them too
       return query.stats();
-    case "stop":
-      openGate?.();
-      await runtime.stop();
-      await pool.end();
-      setImmediate(() => process.exit(0));
-      return null;
     default:
       throw new Error(`unknown op ${op}`);
   }
 }
 
-servePeer(handle);
+servePeer(handle, async () => {
+  openGate?.();
+  await runtime.stop();
+  await pool.end();
+});

@@ -42,13 +42,11 @@ async function handle(op: string, args: Request["args"]): Promise<unknown> {
       return query.peek(args.id as string)?.rev ?? null;
     case "stats":
       return pushStats(runtime);
-    case "stop":
-      await runtime.stop();
-      setImmediate(() => process.exit(0));
-      return null;
     default:
       throw new Error(`unknown op ${op}`);
   }
 }
 
-servePeer(handle);
+servePeer(handle, async () => {
+  await runtime.stop();
+});
