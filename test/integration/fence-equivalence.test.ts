@@ -4,17 +4,11 @@
  * run against both stores side by side, and every result, every read and every version floor must agree.
  */
 import fc from "fast-check";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { systemClock } from "../../src/kernel/clock.js";
-import { silentLogger } from "../../src/kernel/logger.js";
-import type { CacheBackend } from "../../src/l2/cache-backend.js";
 import type { DocumentEntry, DocumentEntryStore } from "../../src/l2/document-entry.js";
 import { encodeEntry } from "../../src/l2/entry-envelope.js";
 import { idKey, versionFloorPrefix } from "../../src/l2/key-layout.js";
-import type { MemoryKeyspace } from "../../src/l2/memory/memory-cache-backend.js";
-import { memoryCacheModule } from "../../src/runtime/modules/memory-cache-module.js";
-import { redisModule } from "../../src/runtime/modules/redis-module.js";
+import { type BackendPair, openBackendPair } from "../support/backend-pair.js";
 import { integrationEnv } from "../support/services.js";
 
 const env = await integrationEnv({ redis: true });
@@ -61,57 +55,26 @@ interface Side {
 }
 
 describe.skipIf(env.skip)("fence equivalence: in-process L2 and Lua", () => {
-  const closers: Array<() => Promise<void>> = [];
+  let pair: BackendPair;
   let memory: Side;
   let redis: Side;
-  let raw: Redis;
 
   beforeAll(async () => {
     const namespace = `feq:${Math.random()}`;
-    const mem: CacheBackend = await memoryCacheModule({ caches: { d: { namespace } } })
-      .open({
-        logger: silentLogger,
-        clock: systemClock,
-      })
-      .then((opened) => opened.backend);
-    const red: CacheBackend = await redisModule({ url: env.redisUrl!, caches: { d: { namespace } } })
-      .open({
-        logger: silentLogger,
-        clock: systemClock,
-      })
-      .then((opened) => opened.backend);
-    raw = new Redis(env.redisUrl!);
-    closers.push(
-      () => mem.close(),
-      () => red.close(),
-      async () => void raw.disconnect(),
-    );
-    const keyspace = (mem as unknown as { keyspace: MemoryKeyspace }).keyspace;
-    const side = (backend: CacheBackend) => {
+    pair = await openBackendPair(env.redisUrl!, "d", namespace);
+    const side = ({ backend, raw }: BackendPair["memory"]): Side => {
       const ns = backend.namespace("d")!;
       return {
+        ...raw,
         store: ns.entries(FP, MAX_TTL),
         entryPrefix: ns.entryPrefix(FP),
         floorPrefix: versionFloorPrefix(namespace, FP),
       };
     };
-    memory = {
-      ...side(mem),
-      set: async (key, value, ttlMs) => keyspace.set(key, value, ttlMs ?? Number.POSITIVE_INFINITY),
-      get: async (key) => keyspace.get(key)?.toString(),
-      del: async (key) => void keyspace.delete(key),
-    };
-    redis = {
-      ...side(red),
-      set: async (key, value, ttlMs) =>
-        void (ttlMs === undefined ? await raw.set(key, value) : await raw.set(key, value, "PX", ttlMs)),
-      get: async (key) => (await raw.get(key)) ?? undefined,
-      del: async (key) => void (await raw.del(key)),
-    };
+    memory = side(pair.memory);
+    redis = side(pair.redis);
   });
-  afterAll(async () => {
-    for (const close of closers) await close();
-  });
+  afterAll(() => pair?.close());
 
   it("agrees on every decision, read and floor", async () => {
     let run = 0;

@@ -6,16 +6,10 @@
  * agree. On the way: a fill lands only under the token that holds the lease, and a set or delete voids it.
  */
 import fc from "fast-check";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { systemClock } from "../../src/kernel/clock.js";
-import { silentLogger } from "../../src/kernel/logger.js";
-import type { CacheBackend } from "../../src/l2/cache-backend.js";
 import { kvLeasePrefix } from "../../src/l2/key-layout.js";
 import type { KeyValueStore } from "../../src/l2/key-value-store.js";
-import type { MemoryKeyspace } from "../../src/l2/memory/memory-cache-backend.js";
-import { memoryCacheModule } from "../../src/runtime/modules/memory-cache-module.js";
-import { redisModule } from "../../src/runtime/modules/redis-module.js";
+import { type BackendPair, openBackendPair } from "../support/backend-pair.js";
 import { integrationEnv } from "../support/services.js";
 
 const env = await integrationEnv({ redis: true });
@@ -53,7 +47,7 @@ interface Side {
 }
 
 describe.skipIf(env.skip)("key/value lease equivalence: in-process and Lua", () => {
-  const closers: Array<() => Promise<void>> = [];
+  let pair: BackendPair;
   let memory: Side;
   let redis: Side;
   let leasePrefix: string;
@@ -61,23 +55,11 @@ describe.skipIf(env.skip)("key/value lease equivalence: in-process and Lua", () 
   beforeAll(async () => {
     const namespace = `kleq:${Math.random()}`;
     leasePrefix = kvLeasePrefix(namespace);
-    const open = (module: ReturnType<typeof memoryCacheModule>) =>
-      module.open({ logger: silentLogger, clock: systemClock }).then((opened) => opened.backend as CacheBackend);
-    const mem = await open(memoryCacheModule({ caches: { c: { namespace } } }));
-    const red = await open(redisModule({ url: env.redisUrl!, caches: { c: { namespace } } }));
-    const raw = new Redis(env.redisUrl!);
-    closers.push(
-      () => mem.close(),
-      () => red.close(),
-      async () => void raw.disconnect(),
-    );
-    const keyspace = (mem as unknown as { keyspace: MemoryKeyspace }).keyspace;
-    memory = { store: mem.namespace("c")!.keyValues(), get: async (k) => keyspace.get(k)?.toString() };
-    redis = { store: red.namespace("c")!.keyValues(), get: async (k) => (await raw.get(k)) ?? undefined };
+    pair = await openBackendPair(env.redisUrl!, "c", namespace);
+    memory = { store: pair.memory.backend.namespace("c")!.keyValues(), get: pair.memory.raw.get };
+    redis = { store: pair.redis.backend.namespace("c")!.keyValues(), get: pair.redis.raw.get };
   });
-  afterAll(async () => {
-    for (const close of closers) await close();
-  });
+  afterAll(() => pair?.close());
 
   it("agrees on every lease decision, entry and lease key; fills land only under the current token", async () => {
     await fc.assert(

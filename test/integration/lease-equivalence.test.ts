@@ -6,17 +6,11 @@
  * and a fill lands only under the token that holds the lease.
  */
 import fc from "fast-check";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { systemClock } from "../../src/kernel/clock.js";
-import { silentLogger } from "../../src/kernel/logger.js";
-import type { CacheBackend } from "../../src/l2/cache-backend.js";
 import type { DocumentEntry, DocumentEntryStore } from "../../src/l2/document-entry.js";
 import type { EntryLeases } from "../../src/l2/entry-lease.js";
 import { idKey, leasePrefix } from "../../src/l2/key-layout.js";
-import type { MemoryKeyspace } from "../../src/l2/memory/memory-cache-backend.js";
-import { memoryCacheModule } from "../../src/runtime/modules/memory-cache-module.js";
-import { redisModule } from "../../src/runtime/modules/redis-module.js";
+import { type BackendPair, openBackendPair } from "../support/backend-pair.js";
 import { integrationEnv } from "../support/services.js";
 
 const env = await integrationEnv({ redis: true });
@@ -60,46 +54,27 @@ interface Side {
 }
 
 describe.skipIf(env.skip)("lease equivalence: in-process L2 and Lua", () => {
-  const closers: Array<() => Promise<void>> = [];
+  let pair: BackendPair;
   let memory: Side;
   let redis: Side;
 
   beforeAll(async () => {
     const namespace = `leq:${Math.random()}`;
-    const open = (module: ReturnType<typeof memoryCacheModule>) =>
-      module.open({ logger: silentLogger, clock: systemClock }).then((opened) => opened.backend as CacheBackend);
-    const mem = await open(memoryCacheModule({ caches: { d: { namespace } } }));
-    const red = await open(redisModule({ url: env.redisUrl!, caches: { d: { namespace } } }));
-    const raw = new Redis(env.redisUrl!);
-    closers.push(
-      () => mem.close(),
-      () => red.close(),
-      async () => void raw.disconnect(),
-    );
-    const keyspace = (mem as unknown as { keyspace: MemoryKeyspace }).keyspace;
-    const side = (backend: CacheBackend) => {
+    pair = await openBackendPair(env.redisUrl!, "d", namespace);
+    const side = ({ backend, raw }: BackendPair["memory"]): Side => {
       const ns = backend.namespace("d")!;
       return {
+        set: raw.set,
+        get: raw.get,
         store: ns.entries(FP, MAX_TTL),
         leases: ns.leases!(FP, MAX_TTL),
         leasePrefix: leasePrefix(namespace, FP),
       };
     };
-    memory = {
-      ...side(mem),
-      set: async (key, value, ttlMs) => keyspace.set(key, value, ttlMs ?? Number.POSITIVE_INFINITY),
-      get: async (key) => keyspace.get(key)?.toString(),
-    };
-    redis = {
-      ...side(red),
-      set: async (key, value, ttlMs) =>
-        void (ttlMs === undefined ? await raw.set(key, value) : await raw.set(key, value, "PX", ttlMs)),
-      get: async (key) => (await raw.get(key)) ?? undefined,
-    };
+    memory = side(pair.memory);
+    redis = side(pair.redis);
   });
-  afterAll(async () => {
-    for (const close of closers) await close();
-  });
+  afterAll(() => pair?.close());
 
   it("agrees on every lease decision, read and lease key; one holder at a time", async () => {
     let run = 0;
