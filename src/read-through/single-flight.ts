@@ -16,6 +16,12 @@ class BatchFlight<V> {
 /** Settled ids remembered for settledSince (a getManyOrSet batch of more counts as "unknown": one more read). */
 const RECENT = 256;
 
+/** What the entry of an id holds once its read has ended, until a sweep deletes it (see SingleFlight.#release). */
+const IDLE = Symbol("idle");
+
+/** Idle entries kept before a sweep: about 80 bytes each (the entry and its id, unless the id lives on elsewhere). */
+const IDLE_KEPT = 1024;
+
 /**
  * What a read reports while it runs: `until`, the fill it leaves behind after answering (see PendingFills). The read
  * stays joinable until that settles too, so a read of the same id in this process joins it rather than missing an L2
@@ -32,10 +38,22 @@ export interface FlightTail {
  * fetch that may predate it.
  */
 export class SingleFlight<V> {
-  readonly #flights = new Map<string, Flight<V> | BatchFlight<V>>();
+  readonly #flights = new Map<string, Flight<V> | BatchFlight<V> | typeof IDLE>();
+  /** Entries holding IDLE, and how often they were swept. */
+  #idle = 0;
+  #sweeps = 0;
   /** How many ids' flights have settled, and the last RECENT of those ids (a ring): see settledSince. */
   #settles = 0;
   readonly #recent = new Array<string | undefined>(RECENT);
+
+  /** Entries in the table, in use or idle, and the sweeps of idle ones so far (tests bound both). */
+  get entries(): number {
+    return this.#flights.size;
+  }
+
+  get sweeps(): number {
+    return this.#sweeps;
+  }
 
   /** A point in the settle history, taken before a store read; see settledSince. */
   mark(): number {
@@ -64,9 +82,30 @@ export class SingleFlight<V> {
   /** The result of the read of `id` in flight, or undefined when none is. */
   join(id: string): Promise<V | undefined> | undefined {
     const flight = this.#flights.get(id);
-    if (flight === undefined) return undefined;
+    if (flight === undefined || flight === IDLE) return undefined;
     if (flight instanceof Flight) return flight.load;
     return flight.values?.then((values) => values.get(id));
+  }
+
+  /** `id`'s entry now holds `flight`. */
+  #register(id: string, flight: Flight<V> | BatchFlight<V>): void {
+    if (this.#flights.get(id) === IDLE) this.#idle--;
+    this.#flights.set(id, flight);
+  }
+
+  /**
+   * `id` has no read in flight any more. Its entry is emptied (IDLE), not deleted: a long-lived Map that grows and
+   * shrinks by a batch's ids on every batch reallocates its backing table each time, in the old generation, and a
+   * warm getMany(100) left ~11 KB there per batch (full GCs to match). Ids read again reuse their entries; once more
+   * than IDLE_KEPT entries are idle, and more than are in use, a sweep deletes them all.
+   */
+  #release(id: string): void {
+    this.#flights.set(id, IDLE);
+    if (++this.#idle > IDLE_KEPT && this.#idle > this.#flights.size - this.#idle) {
+      for (const [key, flight] of this.#flights) if (flight === IDLE) this.#flights.delete(key);
+      this.#idle = 0;
+      this.#sweeps++;
+    }
   }
 
   /**
@@ -75,9 +114,9 @@ export class SingleFlight<V> {
    */
   lead(id: string, load: Promise<V | undefined>, tail?: FlightTail): void {
     const flight = new Flight(load);
-    this.#flights.set(id, flight);
+    this.#register(id, flight);
     const settle = () => {
-      if (this.#flights.get(id) === flight) this.#flights.delete(id);
+      if (this.#flights.get(id) === flight) this.#release(id);
       flight.load = undefined; // whether settled, detached or replaced: nobody finds this box from here on
       this.#settled(id);
     };
@@ -88,10 +127,10 @@ export class SingleFlight<V> {
   /** Registers one batch read for all of `ids` (unique); each id unregisters when the batch (and its tail) settles. */
   leadBatch(ids: ReadonlyArray<string>, load: Promise<Map<string, V | undefined>>, tail?: FlightTail): void {
     const flight = new BatchFlight(load);
-    for (const id of ids) this.#flights.set(id, flight);
+    for (const id of ids) this.#register(id, flight);
     const settle = () => {
       for (const id of ids) {
-        if (this.#flights.get(id) === flight) this.#flights.delete(id);
+        if (this.#flights.get(id) === flight) this.#release(id);
         this.#settled(id);
       }
       flight.values = undefined;
@@ -108,7 +147,8 @@ export class SingleFlight<V> {
 
   /** Later reads of `id` start their own fetch; the one in flight finishes for those already waiting on it. */
   detach(id: string): void {
-    this.#flights.delete(id);
+    const flight = this.#flights.get(id);
+    if (flight !== undefined && flight !== IDLE) this.#release(id);
   }
 }
 

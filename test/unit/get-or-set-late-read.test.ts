@@ -118,3 +118,30 @@ describe("SingleFlight.settledSince", () => {
     expect(flights.settledSince("id0", flights.mark() - 1)).toBe(false);
   });
 });
+
+describe("SingleFlight idle entries", () => {
+  it("keeps the entries of ended reads for reuse, and sweeps them once there are many", async () => {
+    const flights = new SingleFlight<string>();
+    const settle = async (ids: string[]) => {
+      const load = Promise.resolve(new Map<string, string | undefined>());
+      flights.leadBatch(ids, load);
+      await load;
+      await Promise.resolve();
+    };
+    const warm = Array.from({ length: 100 }, (_, i) => `warm${i}`);
+    for (let round = 0; round < 50; round++) await settle(warm);
+    expect(flights.entries).toBe(100); // the same ids: their entries reused, nothing swept or grown
+    expect(flights.sweeps).toBe(0);
+    expect(flights.join("warm1")).toBeUndefined();
+    for (let round = 0; round < 50; round++) await settle(Array.from({ length: 100 }, (_, i) => `cold${round}:${i}`));
+    expect(flights.entries).toBeLessThanOrEqual(2 * 1024 + 100); // 5,000 ids seen once: swept, not kept
+    expect(flights.sweeps).toBeGreaterThan(0);
+    const load = new Promise<string | undefined>(() => {});
+    flights.lead("warm1", load);
+    expect(flights.join("warm1")).toBe(load); // an idle entry takes a new read
+    flights.detach("warm1");
+    expect(flights.join("warm1")).toBeUndefined();
+    flights.detach("never-read");
+    expect(flights.join("never-read")).toBeUndefined();
+  });
+});
