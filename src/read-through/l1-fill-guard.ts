@@ -1,3 +1,4 @@
+import { ChurnMap } from "../kernel/churn-map.js";
 import type { Clock } from "../kernel/clock.js";
 import type { L1Store } from "../l1/l1-store.js";
 import type { FrozenDocument } from "./document-codec.js";
@@ -10,8 +11,8 @@ import type { FrozenDocument } from "./document-codec.js";
  * router. Without an L1 every method is a no-op.
  */
 export class L1FillGuard {
-  /** id → token of the fill in flight (single-flight makes it at most one per id). */
-  readonly #tokens = new Map<string, number>();
+  /** id → token of the fill in flight (single-flight makes it at most one per id); tokens start at 1, 0 is idle. */
+  readonly #tokens = new ChurnMap<number>(0);
   #nextToken = 1;
   /** While false (push channel down), fills do not reach L1. */
   #open = true;

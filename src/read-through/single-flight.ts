@@ -1,7 +1,9 @@
+import { ChurnMap } from "../kernel/churn-map.js";
+
 /**
  * A read in flight as the map holds it: a one-field box, emptied when the read settles. The map's backing table is
- * old-generation memory that V8 reallocates as ids come and go, and a dropped table keeps pointing at what it held
- * until the next full GC; through a box it keeps only the box, not the read's promise and the documents it resolved to
+ * old-generation memory, and a table V8 drops (when the map grows, or is swept) keeps pointing at what it held until
+ * the next full GC; through a box it keeps only the box, not the read's promise and the documents it resolved to
  * (pointing at those promoted every batch's documents out of the young generation: GC was ~15% of a warm getMany).
  */
 class Flight<V> {
@@ -16,11 +18,8 @@ class BatchFlight<V> {
 /** Settled ids remembered for settledSince (a getManyOrSet batch of more counts as "unknown": one more read). */
 const RECENT = 256;
 
-/** What the entry of an id holds once its read has ended, until a sweep deletes it (see SingleFlight.#release). */
-const IDLE = Symbol("idle");
-
-/** Idle entries kept before a sweep: about 80 bytes each (the entry and its id, unless the id lives on elsewhere). */
-const IDLE_KEPT = 1024;
+/** The value of an id's entry once its read has ended (see ChurnMap). */
+const IDLE = new BatchFlight<never>(undefined);
 
 /**
  * What a read reports while it runs: `until`, the fill it leaves behind after answering (see PendingFills). The read
@@ -38,21 +37,19 @@ export interface FlightTail {
  * fetch that may predate it.
  */
 export class SingleFlight<V> {
-  readonly #flights = new Map<string, Flight<V> | BatchFlight<V> | typeof IDLE>();
-  /** Entries holding IDLE, and how often they were swept. */
-  #idle = 0;
-  #sweeps = 0;
+  /** The read in flight of each id; an id whose read ended keeps an idle entry for a while (see ChurnMap). */
+  readonly #flights = new ChurnMap<Flight<V> | BatchFlight<V>>(IDLE);
   /** How many ids' flights have settled, and the last RECENT of those ids (a ring): see settledSince. */
   #settles = 0;
   readonly #recent = new Array<string | undefined>(RECENT);
 
   /** Entries in the table, in use or idle, and the sweeps of idle ones so far (tests bound both). */
   get entries(): number {
-    return this.#flights.size;
+    return this.#flights.entries;
   }
 
   get sweeps(): number {
-    return this.#sweeps;
+    return this.#flights.sweeps;
   }
 
   /** A point in the settle history, taken before a store read; see settledSince. */
@@ -82,30 +79,9 @@ export class SingleFlight<V> {
   /** The result of the read of `id` in flight, or undefined when none is. */
   join(id: string): Promise<V | undefined> | undefined {
     const flight = this.#flights.get(id);
-    if (flight === undefined || flight === IDLE) return undefined;
+    if (flight === undefined) return undefined;
     if (flight instanceof Flight) return flight.load;
     return flight.values?.then((values) => values.get(id));
-  }
-
-  /** `id`'s entry now holds `flight`. */
-  #register(id: string, flight: Flight<V> | BatchFlight<V>): void {
-    if (this.#flights.get(id) === IDLE) this.#idle--;
-    this.#flights.set(id, flight);
-  }
-
-  /**
-   * `id` has no read in flight any more. Its entry is emptied (IDLE), not deleted: a long-lived Map that grows and
-   * shrinks by a batch's ids on every batch reallocates its backing table each time, in the old generation, and a
-   * warm getMany(100) left ~11 KB there per batch (full GCs to match). Ids read again reuse their entries; once more
-   * than IDLE_KEPT entries are idle, and more than are in use, a sweep deletes them all.
-   */
-  #release(id: string): void {
-    this.#flights.set(id, IDLE);
-    if (++this.#idle > IDLE_KEPT && this.#idle > this.#flights.size - this.#idle) {
-      for (const [key, flight] of this.#flights) if (flight === IDLE) this.#flights.delete(key);
-      this.#idle = 0;
-      this.#sweeps++;
-    }
   }
 
   /**
@@ -114,9 +90,9 @@ export class SingleFlight<V> {
    */
   lead(id: string, load: Promise<V | undefined>, tail?: FlightTail): void {
     const flight = new Flight(load);
-    this.#register(id, flight);
+    this.#flights.set(id, flight);
     const settle = () => {
-      if (this.#flights.get(id) === flight) this.#release(id);
+      if (this.#flights.get(id) === flight) this.#flights.delete(id);
       flight.load = undefined; // whether settled, detached or replaced: nobody finds this box from here on
       this.#settled(id);
     };
@@ -127,10 +103,10 @@ export class SingleFlight<V> {
   /** Registers one batch read for all of `ids` (unique); each id unregisters when the batch (and its tail) settles. */
   leadBatch(ids: ReadonlyArray<string>, load: Promise<Map<string, V | undefined>>, tail?: FlightTail): void {
     const flight = new BatchFlight(load);
-    for (const id of ids) this.#register(id, flight);
+    for (const id of ids) this.#flights.set(id, flight);
     const settle = () => {
       for (const id of ids) {
-        if (this.#flights.get(id) === flight) this.#release(id);
+        if (this.#flights.get(id) === flight) this.#flights.delete(id);
         this.#settled(id);
       }
       flight.values = undefined;
@@ -147,8 +123,7 @@ export class SingleFlight<V> {
 
   /** Later reads of `id` start their own fetch; the one in flight finishes for those already waiting on it. */
   detach(id: string): void {
-    const flight = this.#flights.get(id);
-    if (flight !== undefined && flight !== IDLE) this.#release(id);
+    this.#flights.delete(id);
   }
 }
 
