@@ -25,7 +25,7 @@ export interface Loaded {
 export class CacheCore {
   readonly counters = new CacheCounters();
   readonly observers = new CacheObservers();
-  readonly flights = new SingleFlight<Loaded>();
+  readonly flights = new SingleFlight<Loaded>({ remember: true });
   /**
    * Moves on every clear() and invalidateTags() of this runtime: a loader that began before it does not write its
    * (possibly older) result back. Per key, `flights.detach` does the same for set/delete.

@@ -39,9 +39,16 @@ export interface FlightTail {
 export class SingleFlight<V> {
   /** The read in flight of each id; an id whose read ended keeps an idle entry for a while (see ChurnMap). */
   readonly #flights = new ChurnMap<Flight<V> | BatchFlight<V>>(IDLE);
-  /** How many ids' flights have settled, and the last RECENT of those ids (a ring): see settledSince. */
+  /**
+   * How many ids' flights have settled, and the last RECENT of those ids (a ring): see settledSince. Only kept when
+   * asked for (`remember`): the document reads never ask, and their batches would write it 100 times each for nothing.
+   */
   #settles = 0;
-  readonly #recent = new Array<string | undefined>(RECENT);
+  readonly #recent: Array<string | undefined> | undefined;
+
+  constructor(options?: { readonly remember?: boolean }) {
+    this.#recent = options?.remember === true ? new Array<string | undefined>(RECENT) : undefined;
+  }
 
   /** Entries in the table, in use or idle, and the sweeps of idle ones so far (tests bound both). */
   get entries(): number {
@@ -64,15 +71,19 @@ export class SingleFlight<V> {
    * RECENT settles happened since (unknown, so the caller reads again: one more store read, never a lost load).
    */
   settledSince(id: string, mark: number): boolean {
+    const recent = this.#recent;
+    if (recent === undefined) throw new Error("SingleFlight: settledSince needs { remember: true }");
     const since = this.#settles - mark;
     if (since === 0) return false;
     if (since > RECENT) return true;
-    for (let seq = mark; seq < this.#settles; seq++) if (this.#recent[seq % RECENT] === id) return true;
+    for (let seq = mark; seq < this.#settles; seq++) if (recent[seq % RECENT] === id) return true;
     return false;
   }
 
   #settled(id: string): void {
-    this.#recent[this.#settles % RECENT] = id;
+    const recent = this.#recent;
+    if (recent === undefined) return;
+    recent[this.#settles % RECENT] = id;
     this.#settles++;
   }
 

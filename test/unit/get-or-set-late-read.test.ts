@@ -95,7 +95,7 @@ describe("getOrSet: a read that raced a whole load", () => {
 
 describe("SingleFlight.settledSince", () => {
   it("names the ids whose flights settled since a mark, and says 'maybe' once the memory overflowed", async () => {
-    const flights = new SingleFlight<string>();
+    const flights = new SingleFlight<string>({ remember: true });
     const mark = flights.mark();
     expect(flights.settledSince("x", mark)).toBe(false);
     const one = Promise.resolve("1");
@@ -132,6 +132,7 @@ describe("SingleFlight idle entries", () => {
     for (let round = 0; round < 50; round++) await settle(warm);
     expect(flights.entries).toBe(100); // the same ids: their entries reused, nothing swept or grown
     expect(flights.sweeps).toBe(0);
+    expect(() => flights.settledSince("warm1", 0)).toThrow(/remember/); // not kept unless asked for
     expect(flights.join("warm1")).toBeUndefined();
     for (let round = 0; round < 50; round++) await settle(Array.from({ length: 100 }, (_, i) => `cold${round}:${i}`));
     expect(flights.entries).toBeLessThanOrEqual(2 * 1024 + 100); // 5,000 ids seen once: swept, not kept
