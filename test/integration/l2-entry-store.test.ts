@@ -10,7 +10,7 @@ import { silentLogger } from "../../src/kernel/logger.js";
 import type { CacheBackend } from "../../src/l2/cache-backend.js";
 import type { DocumentEntry, DocumentEntryStore } from "../../src/l2/document-entry.js";
 import { encodeEntry } from "../../src/l2/entry-envelope.js";
-import { idKey, versionFloorPrefix } from "../../src/l2/key-layout.js";
+import { idKey, idleClockPrefix, versionFloorPrefix } from "../../src/l2/key-layout.js";
 import { memoryCacheModule } from "../../src/runtime/modules/memory-cache-module.js";
 import { redisModule } from "../../src/runtime/modules/redis-module.js";
 import { integrationEnv } from "../support/services.js";
@@ -112,6 +112,7 @@ describe.skipIf(env.skip).each(backends)("document entries on $name", (kind) => 
   /** The same document's store as a runtime opens it: it knows the longest TTL it ever writes. */
   let bounded: DocumentEntryStore;
   let floorKey: (id: string) => string;
+  let clockKey: (id: string) => string;
 
   beforeAll(async () => {
     const opened_ = await kind.open();
@@ -127,6 +128,7 @@ describe.skipIf(env.skip).each(backends)("document entries on $name", (kind) => 
     get = opened_.get;
     bounded = namespace.entries(FP, MAX_TTL);
     floorKey = (id) => idKey(versionFloorPrefix(namespace.namespace, FP), id);
+    clockKey = (id) => idKey(idleClockPrefix(namespace.namespace, FP), id);
   });
 
   const fresh = () => `00000000-0000-4000-8000-${String(Math.floor(Math.random() * 1e12)).padStart(12, "0")}`;
@@ -273,6 +275,24 @@ describe.skipIf(env.skip).each(backends)("document entries on $name", (kind) => 
     expect((await store.readMany(ids)).map((read) => (typeof read === "string" ? read : read.rev))).toEqual(
       ids.map((_, i) => (i % 3 === 0 ? 9 : 3)),
     );
+  });
+
+  it("starts every item's idle clock when a batch is put sliding: cold items, compared ones, and rejected ones not", async () => {
+    const [cold, older, newer] = [fresh(), fresh(), fresh()];
+    await store.put(older, entry(1, 1), 60_000);
+    await store.put(newer, entry(1, 9), 60_000);
+    const results = await store.putMany(
+      [cold, older, newer].map((id) => ({ id, entry: entry(1, 2), ttlMs: 60_000 })),
+      5_000,
+    );
+    expect(results).toEqual(["stored", "stored", "rejected"]);
+    for (const id of [cold, older]) {
+      const left = await pttl(clockKey(id));
+      expect(left, id === cold ? "cold item" : "compared item").toBeGreaterThan(0);
+      expect(left).toBeLessThanOrEqual(5_000);
+    }
+    expect(await pttl(clockKey(newer))).toBeLessThan(0); // kept out: its (never started) clock is left alone
+    expect(await store.readMany([cold, older, newer], 5_000)).toMatchObject([{ rev: 2 }, { rev: 2 }, "miss"]);
   });
 
   it("keeps the body opaque: a body containing the separator round-trips", async () => {

@@ -60,41 +60,43 @@ end
 -- answers nil for a key of another type (a hash, a list…: never ours), so such a key is absent here and can never
 -- make the script fail: SET replaces it.
 local function putWith(ek, fk, ck, envelope, ttl, fp, inc, rev, fresh, slide, raise, maxttl, floor, cur)
-  local ni = tonumber(inc)
-  local nr = revOf(rev)
-  maxttl = tonumber(maxttl) or 0
   -- The version order below (floor, then entry) is version-order.ts' supersedes(), which the memory backend runs.
   -- A TTL is asked for (PTTL) only when a key would reject the put: a key the put supersedes cannot keep it out
-  -- whatever its TTL, so the common fill costs MGET + SET.
-  if floor then
-    local si, sr = string.match(floor, '^(%d+)|([%dT]+)$')
-    local fi, fr = num(si), revOf(sr)
-    if fi == nil or fr == nil then
-      redis.call('DEL', fk)
-    elseif fi > ni or (fi == ni and (fr == INF or fr > nr)) then
-      if ttlClass(fk, maxttl) < 0 then
+  -- whatever its TTL, so the common fill costs MGET + SET. With neither key there (a cold fill), nothing is parsed.
+  if floor or cur then
+    local ni = tonumber(inc)
+    local nr = revOf(rev)
+    maxttl = tonumber(maxttl) or 0
+    if floor then
+      local si, sr = string.match(floor, '^(%d+)|([%dT]+)$')
+      local fi, fr = num(si), revOf(sr)
+      if fi == nil or fr == nil then
         redis.call('DEL', fk)
-      else
-        -- Rejected by the floor: the entry is not examined, but it may not outlive the bound either.
-        local pttl = redis.call('PTTL', ek)
-        if maxttl > 0 and (pttl == -1 or pttl > maxttl) then redis.call('PEXPIRE', ek, maxttl) end
-        return 0
+      elseif fi > ni or (fi == ni and (fr == INF or fr > nr)) then
+        if ttlClass(fk, maxttl) < 0 then
+          redis.call('DEL', fk)
+        else
+          -- Rejected by the floor: the entry is not examined, but it may not outlive the bound either.
+          local pttl = redis.call('PTTL', ek)
+          if maxttl > 0 and (pttl == -1 or pttl > maxttl) then redis.call('PEXPIRE', ek, maxttl) end
+          return 0
+        end
       end
     end
-  end
-  if cur then
-    local _, e, cfp, si, sr, sa, sd, su = string.find(cur, '^s1|([^|]*)|(%d+)|([^|]*)|(%d+)|(%d+)|(%d+)|')
-    local ci, cr = num(si), revOf(sr)
-    local ok = cfp == fp and ci ~= nil and cr ~= nil and num(sa) ~= nil and num(sd) ~= nil and num(su) ~= nil
-    if ok and (cr == INF) ~= (e == #cur) then ok = false end
-    if ok then
-      -- 2: newer (keeps the put out when ours), 1: the same version at least as fresh (only when its TTL is ours)
-      local keep = 0
-      if ci > ni or (ci == ni and (cr == INF or (nr ~= INF and cr > nr))) then keep = 2
-      elseif ci == ni and nr ~= INF and cr == nr and num(su) >= tonumber(fresh) then keep = 1 end
-      if keep > 0 then
-        local class = ttlClass(ek, maxttl)
-        if class == 0 or (class > 0 and keep == 2) then return 0 end
+    if cur then
+      local _, e, cfp, si, sr, sa, sd, su = string.find(cur, '^s1|([^|]*)|(%d+)|([^|]*)|(%d+)|(%d+)|(%d+)|')
+      local ci, cr = num(si), revOf(sr)
+      local ok = cfp == fp and ci ~= nil and cr ~= nil and num(sa) ~= nil and num(sd) ~= nil and num(su) ~= nil
+      if ok and (cr == INF) ~= (e == #cur) then ok = false end
+      if ok then
+        -- 2: newer (keeps the put out when ours), 1: the same version at least as fresh (only when its TTL is ours)
+        local keep = 0
+        if ci > ni or (ci == ni and (cr == INF or (nr ~= INF and cr > nr))) then keep = 2
+        elseif ci == ni and nr ~= INF and cr == nr and num(su) >= tonumber(fresh) then keep = 1 end
+        if keep > 0 then
+          local class = ttlClass(ek, maxttl)
+          if class == 0 or (class > 0 and keep == 2) then return 0 end
+        end
       end
     end
   end
@@ -131,30 +133,35 @@ return put(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5
 
 /**
  * Many fenced puts in one script call (all keys in one hash slot): a Lua call costs Redis several microseconds, so a
- * batch fill of 100 entries pays it once, not 100 times. KEYS: entry, floor, clock per item; ARGV: the window, then
- * envelope, ttl, incarnation, rev, freshUntil per item (fingerprint, raise flag and max ttl are shared: ARGV[2],
- * ARGV[3], ARGV[4]). Returns one 1/0 per item.
+ * batch fill of 100 entries pays it once, not 100 times. Every argument costs Redis a Lua string and the client an
+ * encoding, so an item carries only what a cold fill needs: KEYS are entry and floor per item, plus the idle clock
+ * when sliding (ARGV[1] > 0); ARGV is the window, fingerprint, raise flag and max ttl (shared), then envelope and ttl
+ * per item. The version (incarnation, rev, freshUntil) is read from the envelope's own header, and only when a floor
+ * or entry is there to compare it with. Returns the 1-based positions of the items the fence kept out (usually none).
  */
 export const FENCED_PUT_MANY_LUA = `${FENCE_FUNCTION}
-local out = {}
 local slide, fp, raise, maxttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local n = #KEYS / 3
+local sliding = tonumber(slide) > 0
+local stride = sliding and 3 or 2
+local n = #KEYS / stride
 -- Every floor and entry is read up front, with one MGET per 500 items (a call inside a script costs Redis several
 -- microseconds; unpack's stack bounds a chunk), so a batch of 100 costs 1 read and 100 SETs, not 200 calls.
 local got = {}
 for first = 0, n - 1, 500 do
   local ask = {}
   for i = first, math.min(n, first + 500) - 1 do
-    ask[#ask + 1] = KEYS[i * 3 + 2]
-    ask[#ask + 1] = KEYS[i * 3 + 1]
+    ask[#ask + 1] = KEYS[i * stride + 2]
+    ask[#ask + 1] = KEYS[i * stride + 1]
   end
   local part = redis.call('MGET', unpack(ask))
   for j = 1, #ask do got[first * 2 + j] = part[j] end
 end
+local rejected = {}
 local touched = {}
 for i = 0, n - 1 do
-  local k, a = i * 3, 4 + i * 5
+  local k = i * stride
   local ek, fk = KEYS[k + 1], KEYS[k + 2]
+  local envelope, ttl = ARGV[5 + i * 2], ARGV[6 + i * 2]
   local floor, cur = got[i * 2 + 1], got[i * 2 + 2]
   if touched[ek] then
     -- The same id twice in one batch: the first put may have changed its keys since the read up front.
@@ -162,10 +169,20 @@ for i = 0, n - 1 do
     floor, cur = both[1], both[2]
   end
   touched[ek] = true
-  out[i + 1] = putWith(ek, fk, KEYS[k + 3], ARGV[a + 1], ARGV[a + 2], fp, ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], slide,
-    raise, maxttl, floor, cur)
+  if not floor and not cur and raise ~= '1' then
+    -- A cold fill, the common case of a batch: putWith would do just this, after parsing nothing.
+    redis.call('SET', ek, envelope, 'PX', ttl)
+    if sliding then redis.call('SET', KEYS[k + 3], '1', 'PX', slide) end
+  else
+    local inc, rev, fresh = string.match(envelope, '^s1|[^|]*|(%d+)|([%dT]+)|%d+|%d+|(%d+)|')
+    if inc == nil then return redis.error_reply('stratacache: not an entry envelope at item ' .. (i + 1)) end
+    if putWith(ek, fk, sliding and KEYS[k + 3] or '', envelope, ttl, fp, inc, rev, fresh, slide, raise, maxttl, floor,
+        cur) == 0 then
+      rejected[#rejected + 1] = i + 1
+    end
+  end
 end
-return out`;
+return rejected`;
 
 /**
  * A sliding read: for each (entry, idle-clock) key pair, the entry when its idle clock is still running — and the

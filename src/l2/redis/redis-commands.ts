@@ -21,7 +21,10 @@ export type FencedPutArgs = [
 /** Our Lua scripts, registered on the client (EVALSHA, with ioredis reloading a script on NOSCRIPT). */
 interface StrataCommands {
   strataFencedPut(...args: FencedPutArgs): Promise<number>;
-  /** `numKeys` entry/floor/clock keys (3 per item), then the window, fingerprint, raise flag, max ttl and 5 values per item. */
+  /**
+   * `numKeys` entry/floor keys per item (plus the clock when sliding), then the window, fingerprint, raise flag, max
+   * ttl, and envelope and ttl per item; answers the 1-based positions of the items kept out.
+   */
   strataFencedPutMany(numKeys: number, ...keysThenArgs: Array<string | number>): Promise<number[]>;
   /** `numKeys` entry/clock keys, then the window. */
   strataSlidingRead(numKeys: number, ...keysThenWindow: Array<string | number>): Promise<Array<string | null>>;

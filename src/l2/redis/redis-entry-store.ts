@@ -111,28 +111,27 @@ export class RedisEntryStore implements DocumentEntryStore {
 
   async putMany(items: ReadonlyArray<EntryPut>, slideMs = 0): Promise<PutResult[]> {
     const keys = items.map((item) => this.key(item.id));
-    const out = new Array<PutResult>(items.length);
+    const out = new Array<PutResult>(items.length).fill("stored");
+    const sliding = slideMs > 0;
     await Promise.all(
       groupBySlot(keys, this.#cluster).map(async (group) => {
-        // One script call per slot (see FENCED_PUT_MANY_LUA): keys first, then shared and per-item arguments.
-        const keyArgs: string[] = [];
-        const valueArgs: Array<string | number> = [slideMs, this.fingerprint, "0", this.maxTtlMs];
+        // One script call per slot (see FENCED_PUT_MANY_LUA): keys first, then shared and per-item arguments. The
+        // script reads each item's version from its envelope, so only the envelope and its TTL travel per item.
+        const args: Array<string | number> = [];
         for (const i of group) {
-          const { id, entry, ttlMs } = items[i]!;
-          keyArgs.push(this.key(id), this.floorKey(id), this.clockKey(id));
-          valueArgs.push(
-            encodeEntry(this.fingerprint, entry),
-            Math.max(1, Math.ceil(ttlMs)),
-            entry.incarnation,
-            String(entry.rev),
-            entry.freshUntil,
-          );
+          const id = items[i]!.id;
+          args.push(keys[i]!, this.floorKey(id));
+          if (sliding) args.push(this.clockKey(id));
         }
-        const call = this.#client.strataFencedPutMany(keyArgs.length, ...keyArgs, ...valueArgs);
-        const replies = await this.#bound(call, "fenced put of many");
-        group.forEach((index, j) => {
-          out[index] = replies[j] === 1 ? "stored" : "rejected";
-        });
+        const keyCount = args.length;
+        args.push(slideMs, this.fingerprint, "0", this.maxTtlMs);
+        for (const i of group) {
+          const { entry, ttlMs } = items[i]!;
+          args.push(encodeEntry(this.fingerprint, entry), Math.max(1, Math.ceil(ttlMs)));
+        }
+        const call = this.#client.strataFencedPutMany(keyCount, ...args);
+        const rejected = await this.#bound(call, "fenced put of many");
+        for (const position of rejected) out[group[position - 1]!] = "rejected";
       }),
     );
     return out;
