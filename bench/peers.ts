@@ -28,9 +28,9 @@
  * API (1.6.1), so `Promise.all` of getOrSet. Loads share named prepared statements on one pg pool.
  *
  * Every round flushes the private Redis, so misses and cold batches are cold for everyone. A read that should hit
- * but reached Postgres fails the run. Also prints Redis' own CPU per operation of each latency workload (INFO
- * commandstats of the private server, reset before each contender's turn), Node's main-thread busy time per operation
- * (event loop utilisation over each turn), and what each contender returns. Goals (issue 19): miss p50 ≤ 1.0× the fastest peer and ≤ 1.3× raw; L2 hit
+ * but reached Postgres fails the run. Also prints Redis' own CPU per operation of each latency workload (the private
+ * server's main-thread CPU time over each contender's turn, with its busiest commands), Node's main-thread busy time
+ * per operation (event loop utilisation over each turn), and what each contender returns. Goals (issue 19): miss p50 ≤ 1.0× the fastest peer and ≤ 1.3× raw; L2 hit
  * p50 ≤ 1.1× raw; 64 concurrent ≥ the fastest peer; getMany warm ≤ 1.2× raw; cold ≤ 1.15× raw and ≤ 1.0× the
  * fastest peer; heap ≤ 1.1× lru-cache; L1 hit ≥ 2× the fastest peer (W-TinyLFU goals: l1-policies, l1-throughput).
  * Uses DATABASE_URL (else the local Postgres); spawns its own redis-server. Writes bench/results/peers.json and
@@ -120,6 +120,12 @@ async function heapGrowth(fill: () => Promise<unknown>): Promise<number> {
   const after = footprint();
   if (held === undefined) throw new Error("heap: nothing held");
   return after - before;
+}
+
+/** The server's main-thread CPU time so far (user + system), µs, from `INFO cpu`. */
+function mainThreadCpuUs(info: string): number {
+  const seconds = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, "m").exec(info)?.[1] ?? Number.NaN);
+  return (seconds("used_cpu_user_main_thread") + seconds("used_cpu_sys_main_thread")) * 1e6;
 }
 
 /** `INFO commandstats` as { command: { calls, usec } }, without the benchmark's own CONFIG/INFO/FLUSHDB. */
@@ -295,8 +301,10 @@ try {
     for (let i = 0; i < 200; i++) await c.get(warmIds[i % WARM] as string);
     for (let i = 0; i < 5; i++) await c.getMany(warmBatch(i));
   }
-  // Redis' own CPU per operation (INFO commandstats of the private server, reset before each contender's turn): what
-  // each contender's commands cost the server that Node and Postgres share the machine with.
+  // Redis' own CPU per operation: the server's main-thread CPU time (INFO cpu) over each contender's turn, so socket
+  // reads, command parsing, execution and replies all count, each once. (Summing INFO commandstats would count a
+  // script's inner calls twice: inside EVALSHA's time and again as their own commands.) What each contender costs the
+  // server that Node and Postgres share the machine with.
   const redisUs = new Map<Latency, Map<string, number[]>>();
   /**
    * Node's main-thread busy time per operation (event loop utilisation: running JS, GC pauses and callbacks, not
@@ -313,18 +321,19 @@ try {
     op: (i: number) => Promise<unknown>,
   ) {
     await flusher.config("RESETSTAT");
+    const serverBefore = mainThreadCpuUs(await flusher.info("cpu"));
     const busy = performance.eventLoopUtilization();
     const us = await expectLoads(c, workload, loadsExpected, () => p50Us(ops, op));
     const active = performance.eventLoopUtilization(busy).active; // ms the main thread was not waiting
+    const serverUs = mainThreadCpuUs(await flusher.info("cpu")) - serverBefore;
     const stats = parseCommandStats(await flusher.info("commandstats"));
     record(workload, c.name, us);
     const nodeByName = nodeUs.get(workload) ?? new Map<string, number[]>();
     nodeUs.set(workload, nodeByName);
     nodeByName.set(c.name, [...(nodeByName.get(c.name) ?? []), (active * 1_000) / ops]);
-    const total = Object.values(stats).reduce((sum, s) => sum + s.usec, 0);
     const byName = redisUs.get(workload) ?? new Map<string, number[]>();
     redisUs.set(workload, byName);
-    byName.set(c.name, [...(byName.get(c.name) ?? []), total / ops]);
+    byName.set(c.name, [...(byName.get(c.name) ?? []), serverUs / ops]);
     const commands = redisCommands.get(workload) ?? new Map<string, Record<string, { calls: number; usec: number }>>();
     redisCommands.set(workload, commands);
     const sum = commands.get(c.name) ?? {};
@@ -356,7 +365,7 @@ try {
     process.stdout.write(`round ${round + 1}/${runs} done\n`);
   }
   printTable(
-    "Redis CPU per operation, µs (INFO commandstats of the private server, medians of the rounds; the busiest commands)",
+    "Redis CPU per operation, µs (the private server's main-thread CPU time, INFO cpu, medians of the rounds; the busiest commands by INFO commandstats)",
     ["workload", ...contenders.map((c) => c.name)],
     [...redisUs].map(([workload, byName]) => [
       workload.replace(/ p50$/, ""),
