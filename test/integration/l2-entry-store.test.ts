@@ -277,6 +277,22 @@ describe.skipIf(env.skip).each(backends)("document entries on $name", (kind) => 
     );
   });
 
+  it("gives each item of a batch its own TTL, shared or not", async () => {
+    const [a, b, c] = [fresh(), fresh(), fresh()];
+    await store.putMany([a, b].map((id) => ({ id, entry: entry(1, 1), ttlMs: 20_000 })));
+    await store.putMany([
+      { id: c, entry: entry(1, 1), ttlMs: 5_000 },
+      { id: a, entry: entry(1, 2), ttlMs: 50_000 },
+    ]);
+    const left = await Promise.all([a, b, c].map((id) => pttl(`${prefix}{${id}}`)));
+    expect(left[0]).toBeGreaterThan(20_000); // a's second put: its own 50 s, not c's 5 s
+    expect(left[0]).toBeLessThanOrEqual(50_000);
+    expect(left[1]).toBeGreaterThan(5_000);
+    expect(left[1]).toBeLessThanOrEqual(20_000);
+    expect(left[2]).toBeGreaterThan(0);
+    expect(left[2]).toBeLessThanOrEqual(5_000);
+  });
+
   it("starts every item's idle clock when a batch is put sliding: cold items, compared ones, and rejected ones not", async () => {
     const [cold, older, newer] = [fresh(), fresh(), fresh()];
     await store.put(older, entry(1, 1), 60_000);

@@ -135,12 +135,14 @@ return put(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5
  * Many fenced puts in one script call (all keys in one hash slot): a Lua call costs Redis several microseconds, so a
  * batch fill of 100 entries pays it once, not 100 times. Every argument costs Redis a Lua string and the client an
  * encoding, so an item carries only what a cold fill needs: KEYS are entry and floor per item, plus the idle clock
- * when sliding (ARGV[1] > 0); ARGV is the window, fingerprint, raise flag and max ttl (shared), then envelope and ttl
- * per item. The version (incarnation, rev, freshUntil) is read from the envelope's own header, and only when a floor
+ * when sliding (ARGV[1] > 0); ARGV is the window, fingerprint, raise flag, max ttl and the TTL when every item has the
+ * same (shared), then per item its envelope, followed by its own TTL when the shared one is empty. The version (incarnation, rev, freshUntil) is read from the envelope's own header, and only when a floor
  * or entry is there to compare it with. Returns the 1-based positions of the items the fence kept out (usually none).
  */
 export const FENCED_PUT_MANY_LUA = `${FENCE_FUNCTION}
-local slide, fp, raise, maxttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local slide, fp, raise, maxttl, shared = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+-- One TTL for every item (the usual batch), or, when ARGV[5] is empty, a TTL after each envelope.
+local width = shared == '' and 2 or 1
 local sliding = tonumber(slide) > 0
 local stride = sliding and 3 or 2
 local n = #KEYS / stride
@@ -161,7 +163,8 @@ local touched = {}
 for i = 0, n - 1 do
   local k = i * stride
   local ek, fk = KEYS[k + 1], KEYS[k + 2]
-  local envelope, ttl = ARGV[5 + i * 2], ARGV[6 + i * 2]
+  local envelope, ttl = ARGV[6 + i * width], shared
+  if width == 2 then ttl = ARGV[7 + i * 2] end
   local floor, cur = got[i * 2 + 1], got[i * 2 + 2]
   if touched[ek] then
     -- The same id twice in one batch: the first put may have changed its keys since the read up front.

@@ -23,7 +23,8 @@ interface StrataCommands {
   strataFencedPut(...args: FencedPutArgs): Promise<number>;
   /**
    * `numKeys` entry/floor keys per item (plus the clock when sliding), then the window, fingerprint, raise flag, max
-   * ttl, and envelope and ttl per item; answers the 1-based positions of the items kept out.
+   * ttl, the TTL shared by every item (or ""), and per item its envelope (and its TTL when none is shared); answers
+   * the 1-based positions of the items kept out.
    */
   strataFencedPutMany(numKeys: number, ...keysThenArgs: Array<string | number>): Promise<number[]>;
   /** `numKeys` entry/clock keys, then the window. */

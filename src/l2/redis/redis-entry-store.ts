@@ -116,7 +116,8 @@ export class RedisEntryStore implements DocumentEntryStore {
     await Promise.all(
       groupBySlot(keys, this.#cluster).map(async (group) => {
         // One script call per slot (see FENCED_PUT_MANY_LUA): keys first, then shared and per-item arguments. The
-        // script reads each item's version from its envelope, so only the envelope and its TTL travel per item.
+        // script reads each item's version from its envelope, so only the envelope (and its TTL, unless all items
+        // share one) travels per item.
         const args: Array<string | number> = [];
         for (const i of group) {
           const id = items[i]!.id;
@@ -124,10 +125,13 @@ export class RedisEntryStore implements DocumentEntryStore {
           if (sliding) args.push(this.clockKey(id));
         }
         const keyCount = args.length;
-        args.push(slideMs, this.fingerprint, "0", this.maxTtlMs);
+        const ttlOf = (i: number) => Math.max(1, Math.ceil(items[i]!.ttlMs));
+        const first = ttlOf(group[0]!);
+        const shared = group.every((i) => ttlOf(i) === first);
+        args.push(slideMs, this.fingerprint, "0", this.maxTtlMs, shared ? first : "");
         for (const i of group) {
-          const { entry, ttlMs } = items[i]!;
-          args.push(encodeEntry(this.fingerprint, entry), Math.max(1, Math.ceil(ttlMs)));
+          args.push(encodeEntry(this.fingerprint, items[i]!.entry));
+          if (!shared) args.push(ttlOf(i));
         }
         const call = this.#client.strataFencedPutMany(keyCount, ...args);
         const rejected = await this.#bound(call, "fenced put of many");
