@@ -4,6 +4,7 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { PGlite } from "@electric-sql/pglite";
+import fc from "fast-check";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -198,6 +199,43 @@ describe.each([pgEngine(), pgliteEngine()])("$name", (engine) => {
       expect(queries[0]).toContain("= ANY($1::uuid[])");
       expect(rows.map((row) => row.id).sort()).toEqual([a.id, b.id].sort());
       expect(await repo.getMany(db.autocommit, [])).toEqual([]);
+    });
+
+    it("reads timestamps to the millisecond the drivers' own date parsing gives: pre-1970, any fraction; ±infinity as an Invalid Date", async () => {
+      const { db, repo, table } = await harness();
+      const rows = await Promise.all(Array.from({ length: 8 }, (_, n) => repo.insert(db.autocommit, undefined, { n })));
+      const ids = rows.map((row) => row.id);
+      const name = `"${table.schema}"."${table.table}"`;
+      // Microseconds since the epoch, 1900–2100, biased to whole milliseconds and to fractions near one.
+      const micros = fc.oneof(
+        fc.integer({ min: -2_208_988_800_000_000, max: 4_102_444_800_000_000 }),
+        fc.integer({ min: -2_208_988_800_000, max: 4_102_444_800_000 }).map((ms) => ms * 1000),
+        fc.integer({ min: -2_208_988_800_000, max: 4_102_444_800_000 }).map((ms) => ms * 1000 + 999),
+      );
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.tuple(micros, micros), { minLength: 8, maxLength: 8 }), async (times) => {
+          for (const [i, [created, updated]] of times.entries()) {
+            await engine.raw(
+              `UPDATE ${name} SET created_at = 'epoch'::timestamptz + $2::int8 * interval '1 microsecond', updated_at = 'epoch'::timestamptz + $3::int8 * interval '1 microsecond' WHERE id = $1`,
+              [ids[i], created, updated],
+            );
+          }
+          const parsed = await engine.raw(`SELECT id, created_at, updated_at FROM ${name}`); // the driver's Dates
+          const byId = new Map(parsed.map((row) => [row.id, row]));
+          for (const row of await repo.getMany(db.autocommit, ids)) {
+            const [created, updated] = times[ids.indexOf(row.id)]!;
+            expect(row.createdAt.getTime()).toBe(Math.floor(created / 1000));
+            expect(row.updatedAt.getTime()).toBe(Math.floor(updated / 1000));
+            expect(row.createdAt).toEqual(byId.get(row.id)?.created_at);
+            expect(row.updatedAt).toEqual(byId.get(row.id)?.updated_at);
+          }
+        }),
+        { numRuns: 15 },
+      );
+      await engine.raw(`UPDATE ${name} SET created_at = 'infinity', updated_at = '-infinity' WHERE id = $1`, [ids[0]]);
+      const [infinite] = await repo.getMany(db.autocommit, [ids[0]!]);
+      expect(Number.isNaN(infinite!.createdAt.getTime())).toBe(true);
+      expect(Number.isNaN(infinite!.updatedAt.getTime())).toBe(true);
     });
 
     it("lets exactly one of 20 concurrent updates at the same rev win", async () => {
