@@ -143,8 +143,12 @@ export class SingleFlight<V> {
     const flight = this.#flights.setIfAbsent(id, batch);
     if (flight === undefined) return "lead";
     if (flight === batch) return "again";
-    if (flight instanceof Flight) return flight.load ?? "lead"; // an emptied box is never left in the table
-    return flight.values?.then((values) => values.get(id)) ?? "lead";
+    const joined = flight instanceof Flight ? flight.load : flight.values?.then((values) => values.get(id));
+    if (joined !== undefined) return joined;
+    // An empty box: a batch whose assembly threw before it started (a custom L1 store's get, say). Nothing is in
+    // flight: this batch takes the id over, as lead() would.
+    this.#flights.set(id, batch);
+    return "lead";
   }
 
   /** Starts `batch` with its load of `ids` (those joinOrAdd answered `"lead"` for); they unregister as in leadBatch. */

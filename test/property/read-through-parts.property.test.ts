@@ -23,6 +23,8 @@ const flightOps = fc.array(
     fc.record({ kind: fc.constant("batch" as const), ids: fc.uniqueArray(id, { minLength: 1, maxLength: 3 }) }),
     // The getMany path: openBatch, joinOrAdd per id (repeats allowed), startBatch.
     fc.record({ kind: fc.constant("open" as const), ids: fc.array(id, { minLength: 1, maxLength: 4 }) }),
+    // A batch whose assembly threw after claiming some ids, never started: nothing is in flight for them.
+    fc.record({ kind: fc.constant("abandon" as const), ids: fc.uniqueArray(id, { minLength: 1, maxLength: 3 }) }),
     fc.record({ kind: fc.constant("detach" as const), id }),
     fc.record({ kind: fc.constant("settle" as const), flight: fc.nat(20) }),
   ),
@@ -97,6 +99,13 @@ describe("SingleFlight", () => {
               deferred.promise.then(() => values),
             );
             for (const i of leading) model.set(i, n);
+          } else if (op.kind === "abandon") {
+            const batch = flights.openBatch();
+            for (const i of op.ids) {
+              const answer = flights.joinOrAdd(i, batch);
+              if (model.get(i) === undefined) expect(answer).toBe("lead");
+              else if (typeof answer !== "string") joinedByAdd.push([answer, `${i}@${model.get(i)}`]);
+            }
           } else if (op.kind === "detach") {
             flights.detach(op.id);
             model.delete(op.id);
