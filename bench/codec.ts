@@ -9,14 +9,15 @@
  *
  * Rows, each the median of the rounds:
  * - decode: JSON.parse of the body (the floor: what a raw client does); decodeBody (parse, id/rev checks, Dates,
- *   deep freeze); decodeEntry + decodeBody (what an L2 hit runs: the envelope header too).
+ *   deep freeze); decodeEntry + decodeBody (what an L2 hit runs: the envelope header too); decodeEntryBytes +
+ *   decodeBody (what a getMany hit runs: from the Buffer reply).
  * - encode: JSON.stringify of the fields (the floor); encodeBody (the meta spliced onto the fields' JSON); a spread
  *   copy stringified (the encoding before issue 19: JSON.stringify's slow path on a freshly spread object);
  *   JSON.stringify of the whole row (what a plain client does: Dates through toJSON).
  * Writes bench/results/codec.json and .svg.
  */
 import { randomUUID } from "node:crypto";
-import { decodeEntry, encodeEntry } from "../src/l2/entry-envelope.js";
+import { decodeEntry, decodeEntryBytes, encodeEntry } from "../src/l2/entry-envelope.js";
 import { decodeBody, encodeBody } from "../src/read-through/document-codec.js";
 import type { StoredRow } from "../src/repository/document-repository.js";
 import { reportGoals } from "./support/goals.js";
@@ -50,6 +51,10 @@ const envelopes = rows.map((row, i) =>
   }),
 );
 
+/** The envelopes as Redis' Buffer replies (the batch read decodes those). */
+const envelopeBytes = envelopes.map((envelope) => Buffer.from(envelope));
+const FINGERPRINT_BYTES = Buffer.from(FINGERPRINT);
+
 let sink: unknown;
 /** µs per batch of `BATCH` documents: the median of ROUNDS rounds of CALLS batches, after a warm-up round. */
 function measure(batch: () => void): number {
@@ -81,6 +86,16 @@ const decode = [
     us: measure(() => {
       for (let i = 0; i < BATCH; i++) {
         const entry = decodeEntry(FINGERPRINT, envelopes[i] as string);
+        if (typeof entry === "string") throw new Error(`codec bench: envelope ${i} is ${entry}`);
+        sink = decodeBody(entry.body, rows[i]!.id, entry.rev);
+      }
+    }),
+  },
+  {
+    name: "decodeEntryBytes + decodeBody (a getMany hit)",
+    us: measure(() => {
+      for (let i = 0; i < BATCH; i++) {
+        const entry = decodeEntryBytes(FINGERPRINT_BYTES, envelopeBytes[i] as Buffer);
         if (typeof entry === "string") throw new Error(`codec bench: envelope ${i} is ${entry}`);
         sink = decodeBody(entry.body, rows[i]!.id, entry.rev);
       }

@@ -30,9 +30,28 @@ export class ChurnMap<V> {
     this.#map.set(key, value);
   }
 
+  /** The value of `key` when it has one; otherwise sets it to `value` and answers undefined. One lookup, one store. */
+  setIfAbsent(key: string, value: V): V | undefined {
+    const current = this.#map.get(key);
+    if (current !== undefined && current !== this.idle) return current;
+    if (current === this.idle) this.#idle--;
+    this.#map.set(key, value);
+    return undefined;
+  }
+
+  /** Deletes `key` if its value is `value` (a settle that must not remove a successor's entry): one lookup, one store. */
+  deleteIf(key: string, value: V): void {
+    if (value !== undefined && value !== this.idle && this.#map.get(key) === value) this.#empty(key);
+  }
+
   delete(key: string): void {
     const value = this.#map.get(key);
     if (value === undefined || value === this.idle) return;
+    this.#empty(key);
+  }
+
+  /** Empties the entry of `key`, which holds a value; sweeps when too many are idle. */
+  #empty(key: string): void {
     this.#map.set(key, this.idle);
     if (++this.#idle > this.kept && this.#idle > this.#map.size - this.#idle) {
       for (const [k, v] of this.#map) if (v === this.idle) this.#map.delete(k);

@@ -66,10 +66,15 @@ export function decodeBody(body: string, id: string, rev: number, codec?: FieldC
     doc.id = id; // a catchall's codec must not touch meta
     doc.rev = rev;
   }
-  doc.createdAt = new Date(createdAt);
-  doc.updatedAt = new Date(updatedAt);
-  freezeFresh(doc);
-  return doc as FrozenDocument;
+  // The fields first, while the timestamps are still numbers: the Dates are then frozen as they are made, with no
+  // walk into them (freezeFresh enumerates an object's keys, up a Date's prototype chain too).
+  for (const key in doc) {
+    const item = doc[key];
+    if (typeof item === "object" && item !== null) freezeFresh(item);
+  }
+  doc.createdAt = Object.freeze(new Date(createdAt));
+  doc.updatedAt = Object.freeze(new Date(updatedAt));
+  return Object.freeze(doc) as FrozenDocument;
 }
 
 /**

@@ -74,12 +74,14 @@ export class CachedDocumentQuery<S extends DocumentSpec> implements DocumentQuer
 
   async getMany(ids: ReadonlyArray<string>, options?: ReadOptions): Promise<Array<Doc<S>>> {
     const docs = await this.findMany(ids, options);
-    const missing: string[] = [];
-    docs.forEach((doc, i) => {
+    let missing: string[] | undefined;
+    for (let i = 0; i < docs.length; i++) {
+      if (docs[i] !== undefined) continue;
       const id = ids[i] as string;
-      if (doc === undefined && !missing.includes(id)) missing.push(id);
-    });
-    if (missing.length > 0) throw new NotFoundError(this.coordinator.document, missing);
+      if (missing === undefined) missing = [id];
+      else if (!missing.includes(id)) missing.push(id);
+    }
+    if (missing !== undefined) throw new NotFoundError(this.coordinator.document, missing);
     return docs as Array<Doc<S>>;
   }
 
@@ -89,11 +91,10 @@ export class CachedDocumentQuery<S extends DocumentSpec> implements DocumentQuer
       const message = `expected an array of ids, got ${describeValue(ids)}`;
       throw new ValidationError(this.coordinator.document, [{ path: ["ids"], message, code: "invalid_ids" }], "ids");
     }
-    const keys = ids.map((id, i) => checkDocumentId(this.coordinator.document, id, i));
+    const keys = canonicalIds(this.coordinator.document, ids);
     if (keys.length === 0) return [];
-    const unique = [...new Set(keys)];
-    const found = await this.coordinator.getMany(this.scope, unique, read);
-    return keys.map((key) => found.get(key) as Doc<S> | undefined);
+    // In the order asked, repeats included (the coordinator reads each id once).
+    return (await this.coordinator.getMany(this.scope, keys, read)) as Array<Doc<S> | undefined>;
   }
 
   peek(id: string): Doc<S> | undefined {
@@ -119,4 +120,19 @@ export class CachedDocumentQuery<S extends DocumentSpec> implements DocumentQuer
     if (doc === undefined) throw new NotFoundError(this.coordinator.document, [id]);
     return doc as Doc<S>;
   }
+}
+
+/** The ids checked and in canonical form: `ids` itself when every one already is (the common case: no copy). */
+function canonicalIds(document: string, ids: ReadonlyArray<unknown>): ReadonlyArray<string> {
+  let keys: string[] | undefined;
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    const key = checkDocumentId(document, id, i);
+    if (keys !== undefined) keys.push(key);
+    else if (key !== id) {
+      keys = ids.slice(0, i) as string[];
+      keys.push(key);
+    }
+  }
+  return keys ?? (ids as ReadonlyArray<string>);
 }

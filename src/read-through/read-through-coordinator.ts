@@ -29,6 +29,7 @@ import type { DocumentRepository, StoredRow, TransactionScope } from "../reposit
 import type { CacheSpec } from "../spec/document-spec.js";
 import type { FieldCodec } from "../spec/field-codec.js";
 import type { BackgroundRefresher } from "./background-refresher.js";
+import { BatchDocs } from "./batch-docs.js";
 import { fitsIn } from "./body-size.js";
 import type { FrozenDocument } from "./document-codec.js";
 import { decodeBody, documentFromRow } from "./document-codec.js";
@@ -71,8 +72,6 @@ export interface CoordinatorParts {
   /** Fill leases on `entries` (used when the cache spec has `lease`); `pushed`: push invalidation wakes waiters. */
   readonly leases?: { readonly entries: EntryLeases; readonly pushed: boolean } | undefined;
 }
-
-type Docs = Map<string, FrozenDocument | undefined>;
 
 /** Ids of a batch that waited for another holder's lease, loaded with the reads their wait ended on. */
 interface Deferred {
@@ -208,53 +207,87 @@ export class ReadThroughCoordinator {
     return options?.signal === undefined ? work : abortable(work, options.signal);
   }
 
-  /** Documents by id (unique ids); the map has every id asked, `undefined` where one does not exist. */
-  async getMany(scope: TransactionScope, ids: ReadonlyArray<string>, options: ReadOptions | undefined): Promise<Docs> {
-    const found: Docs = new Map();
+  /**
+   * Documents by id, in the order asked, `undefined` where one does not exist; an id asked more than once is read
+   * once. The array is the caller's own.
+   */
+  async getMany(
+    scope: TransactionScope,
+    ids: ReadonlyArray<string>,
+    options: ReadOptions | undefined,
+  ): Promise<Array<FrozenDocument | undefined>> {
     const signal = options?.signal;
     if (scope.inTransaction || options?.skipCache === true) {
       const rows = await abortable(this.parts.repository.getMany(scope, ids, { signal }), signal);
       this.counters.batchFetches++;
-      for (const id of ids) found.set(id, undefined);
-      for (const row of rows) found.set(row.id, documentFromRow(row, this.parts.codec));
-      return found;
+      const byId = new Map<string, FrozenDocument>();
+      for (const row of rows) byId.set(row.id, documentFromRow(row, this.parts.codec));
+      return ids.map((id) => byId.get(id));
     }
-    let batch: string[] | undefined;
-    let joined: Array<Promise<void>> | undefined;
     const l1 = this.parts.l1;
-    for (const id of ids) {
+    if (l1 !== undefined) {
+      // L1 is looked up (and its frequencies counted) once per id: repeats are taken out first.
+      const unique = new Set(ids);
+      if (unique.size < ids.length) {
+        const uniqueIds = [...unique];
+        const docs = await this.getMany(scope, uniqueIds, options);
+        const byId = new Map(uniqueIds.map((id, i) => [id, docs[i]] as const));
+        return ids.map((id) => byId.get(id));
+      }
+    }
+    const out = new Array<FrozenDocument | undefined>(ids.length).fill(undefined);
+    const batch: string[] = [];
+    let joined: Array<Promise<void>> | undefined;
+    /** Positions answered by L1 or by a read in flight (the others by this call's batch), and the ids joined. */
+    const elsewhere = new Set<number>();
+    const joinedIds = new Set<string>();
+    // One table lookup per id joins a read in flight or claims the id for this batch (and spots a repeated id).
+    const open = this.#flights.openBatch();
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] as string;
       const hit = l1?.get(id);
       if (hit !== undefined) {
-        found.set(id, hit);
+        out[i] = hit;
+        elsewhere.add(i);
         if (readChannel.hasSubscribers) publishL1Hit(this.parts.document, id);
         continue;
       }
-      const flight = this.#flights.join(id);
-      if (flight === undefined) {
-        if (batch === undefined) batch = [];
-        batch.push(id);
-      } else {
-        this.counters.collapsed++;
-        if (readChannel.hasSubscribers) publishCoalesced(this.parts.document, id);
+      const flight = this.#flights.joinOrAdd(id, open);
+      if (flight === "lead") batch.push(id);
+      else if (flight !== "again") {
+        elsewhere.add(i);
+        if (!joinedIds.has(id)) {
+          joinedIds.add(id);
+          this.counters.collapsed++;
+          if (readChannel.hasSubscribers) publishCoalesced(this.parts.document, id);
+        }
         if (joined === undefined) joined = [];
-        joined.push(flight.then((value) => void found.set(id, value)));
+        joined.push(
+          flight.then((value) => {
+            out[i] = value;
+          }),
+        );
       }
     }
     let own: Promise<void> | undefined;
-    if (batch !== undefined) {
+    if (batch.length > 0) {
       const tail: FlightTail = {};
       const loaded = this.#loadBatch(batch, undefined, tail);
-      this.#flights.leadBatch(batch, loaded, tail);
-      // The whole batch is this read's own (no L1 hit, nothing joined): its map is the answer, not copied.
-      if (joined === undefined && found.size === 0) return signal === undefined ? loaded : abortable(loaded, signal);
+      this.#flights.startBatch(open, batch, loaded, tail);
+      if (batch.length === ids.length) {
+        // The whole call is this batch, in the order asked: its documents are the answer (a copy: the batch's
+        // joiners read its own array).
+        const answer = loaded.then((docs) => docs.values.slice());
+        return signal === undefined ? answer : abortable(answer, signal);
+      }
       own = loaded.then((docs) => {
-        for (const [id, doc] of docs) found.set(id, doc);
+        for (let i = 0; i < ids.length; i++) if (!elsewhere.has(i)) out[i] = docs.get(ids[i] as string);
       });
     }
     const pending: Promise<unknown> | undefined =
       joined === undefined ? own : Promise.all(own === undefined ? joined : [own, ...joined]);
     if (pending !== undefined) await (signal === undefined ? pending : abortable(pending, signal));
-    return found;
+    return out;
   }
 
   /** After a create committed: clear older L2 data of the id (see WriteThrough.afterCreate), then drop L1's. */
@@ -431,8 +464,8 @@ export class ReadThroughCoordinator {
   }
 
   /** One batch of unique ids not in flight: the same per-id steps, with one L2 round trip and one SQL query. */
-  async #loadBatch(ids: ReadonlyArray<string>, deferred: Deferred | undefined, tail: FlightTail): Promise<Docs> {
-    const docs: Docs = new Map();
+  async #loadBatch(ids: ReadonlyArray<string>, deferred: Deferred | undefined, tail: FlightTail): Promise<BatchDocs> {
+    const docs = new BatchDocs(ids);
     const tokens =
       this.parts.l1 === undefined ? undefined : ids.map((id) => deferred?.tokens?.get(id) ?? this.#guard.begin(id));
     const entries = this.parts.entries;
@@ -454,7 +487,7 @@ export class ReadThroughCoordinator {
     let elected: string[] | undefined;
     /** Ids another process holds the lease of: waited for apart from this batch (see DocumentLease.claim). */
     let waiting: Set<string> | undefined;
-    let later: Promise<Docs> | undefined;
+    let later: Promise<BatchDocs> | undefined;
     if (entries === undefined) {
       fetch.push(...ids);
     } else {
@@ -505,7 +538,9 @@ export class ReadThroughCoordinator {
         const doc = read === undefined ? undefined : this.#decode(id, read);
         const decision = read === undefined ? "fetch" : this.#decide(doc, read, now);
         if (decision === "serve" || decision === "refresh") {
-          docs.set(id, doc);
+          if (trusted === ids)
+            docs.values[i] = doc; // the warm path: by index
+          else docs.set(id, doc);
           if (tokens !== undefined) freshUntil.set(id, this.#judge.l1Horizon(read as DocumentEntry));
           if (decision === "refresh") {
             if (background === undefined) background = [];
@@ -616,7 +651,7 @@ export class ReadThroughCoordinator {
         for (let i = 0; i < ids.length; i++) {
           const id = ids[i] as string;
           if (waiting?.has(id)) continue; // its L1 token passed to the deferred load
-          const doc = docs.get(id);
+          const doc = docs.values[i];
           if (doc === undefined) this.#guard.end(id, tokens[i] as number);
           else this.#guard.finish(id, tokens[i] as number, doc, freshUntil.get(id) ?? Number.POSITIVE_INFINITY);
         }
@@ -638,7 +673,10 @@ export class ReadThroughCoordinator {
       );
     }
     batchTrace?.end(fetch.length, false);
-    if (later !== undefined) for (const [id, doc] of await later) docs.set(id, doc);
+    if (later !== undefined) {
+      const held = await later;
+      for (let j = 0; j < held.ids.length; j++) docs.set(held.ids[j] as string, held.values[j]);
+    }
     return docs;
   }
 
@@ -651,7 +689,7 @@ export class ReadThroughCoordinator {
     ids: ReadonlyArray<string>,
     tokens: ReadonlyArray<number> | undefined,
     tail: FlightTail,
-  ): Promise<Docs> {
+  ): Promise<BatchDocs> {
     const waiting = new Set(held);
     const hold = lease.newHold(); // its own token: the batch releases its leases when it ends, maybe first
     const settled = await lease.settle(

@@ -10,10 +10,18 @@ class Flight<V> {
   constructor(public load: Promise<V | undefined> | undefined) {}
 }
 
-/** A getMany batch in flight (boxed like Flight): joiners look their id up in the batch's result. */
-class BatchFlight<V> {
-  constructor(public values: Promise<Map<string, V | undefined>> | undefined) {}
+/** What a batch read resolves to: each of its ids' value (a Map, or the coordinator's BatchDocs). */
+export interface BatchValues<V> {
+  get(id: string): V | undefined;
 }
+
+/** A getMany batch in flight (boxed like Flight): joiners look their id up in the batch's result. */
+export class BatchFlight<V> {
+  constructor(public values: Promise<BatchValues<V>> | undefined) {}
+}
+
+/** A batch read being assembled (SingleFlight.openBatch); callers only hand it back. */
+export type OpenBatch<V> = BatchFlight<V>;
 
 /** Settled ids remembered for settledSince (a getManyOrSet batch of more counts as "unknown": one more read). */
 const RECENT = 256;
@@ -112,12 +120,52 @@ export class SingleFlight<V> {
   }
 
   /** Registers one batch read for all of `ids` (unique); each id unregisters when the batch (and its tail) settles. */
-  leadBatch(ids: ReadonlyArray<string>, load: Promise<Map<string, V | undefined>>, tail?: FlightTail): void {
+  leadBatch(ids: ReadonlyArray<string>, load: Promise<BatchValues<V>>, tail?: FlightTail): void {
     const flight = new BatchFlight(load);
     for (const id of ids) this.#flights.set(id, flight);
+    this.#settleBatch(flight, ids, load, tail);
+  }
+
+  /**
+   * A batch read about to start, for joinOrAdd and startBatch: the getMany path, which looks each id up once to
+   * join a read in flight or to claim the id for its batch (rather than a lookup, then a registration).
+   */
+  openBatch(): OpenBatch<V> {
+    return new BatchFlight<V>(undefined);
+  }
+
+  /**
+   * The read of `id` in flight to wait for; otherwise `id` joins `batch` (answer `"lead"`: the caller loads it), or
+   * was already in it (`"again"`: a repeated id, loaded once). Between the first `"lead"` and startBatch, joiners
+   * find no read (there is none yet): call startBatch before anything else can run.
+   */
+  joinOrAdd(id: string, batch: OpenBatch<V>): Promise<V | undefined> | "lead" | "again" {
+    const flight = this.#flights.setIfAbsent(id, batch);
+    if (flight === undefined) return "lead";
+    if (flight === batch) return "again";
+    const joined = flight instanceof Flight ? flight.load : flight.values?.then((values) => values.get(id));
+    if (joined !== undefined) return joined;
+    // An empty box: a batch whose assembly threw before it started (a custom L1 store's get, say). Nothing is in
+    // flight: this batch takes the id over, as lead() would.
+    this.#flights.set(id, batch);
+    return "lead";
+  }
+
+  /** Starts `batch` with its load of `ids` (those joinOrAdd answered `"lead"` for); they unregister as in leadBatch. */
+  startBatch(batch: OpenBatch<V>, ids: ReadonlyArray<string>, load: Promise<BatchValues<V>>, tail?: FlightTail): void {
+    batch.values = load;
+    this.#settleBatch(batch, ids, load, tail);
+  }
+
+  #settleBatch(
+    flight: BatchFlight<V>,
+    ids: ReadonlyArray<string>,
+    load: Promise<BatchValues<V>>,
+    tail: FlightTail | undefined,
+  ): void {
     const settle = () => {
       for (const id of ids) {
-        if (this.#flights.get(id) === flight) this.#flights.delete(id);
+        this.#flights.deleteIf(id, flight);
         this.#settled(id);
       }
       flight.values = undefined;

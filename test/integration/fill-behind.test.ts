@@ -76,6 +76,25 @@ describe.skipIf(env.skip)("a miss answers before its fill lands", () => {
     expect(counter.selects).toBe(1);
   });
 
+  it("a batch's answer is the caller's own: emptying it leaves what the batch's joiners read untouched", async () => {
+    const { system, spec, counter, id, query, arm } = await setup();
+    const other = (await system.runtime.context().document.command(spec).create({ name: "other", price: 2 })).id;
+    counter.reset();
+    arm();
+    const docs = await query.getMany([id, other]); // answers with its fill held: the batch stays joinable
+    await waitUntil(() => system.proxy!.heldReplies > 0, { timeoutMs: 5_000, intervalMs: 2 });
+    docs.fill(undefined as never);
+    docs.length = 0;
+    const collapsed = query.stats().source.collapsed;
+    expect(await query.get(other)).toMatchObject({ id: other, price: 2 }); // joins the batch in flight
+    // A repeated id joins once.
+    expect(await query.findMany([id, other, other])).toMatchObject([{ id }, { id: other }, { id: other }]);
+    expect(query.stats().source.collapsed).toBe(collapsed + 3);
+    expect(counter.selects).toBe(1);
+    system.proxy!.releaseReplies();
+    await system.runtime.settled();
+  });
+
   it("stop() with a fill in flight: the fill still lands and is counted", async () => {
     const { system, id, query, arm } = await setup();
     arm();

@@ -101,12 +101,17 @@ describe.skipIf(env.skip)("read-through L2 on Redis", () => {
     counter.reset();
     const mgetBefore = await commandCount("mget");
     const before = query.stats().l2;
+    const fillsBefore = query.stats().source.fills;
+    // Repeated ids, warm and cold, one of them in upper case (the same id once canonical): each is read once.
     const ids = [made[5]!.id, made[0]!.id, made[3]!.id, made[0]!.id, made[4]!.id, made[1]!.id, made[2]!.id];
-    const got = await query.getMany(ids);
-    expect(got.map((d) => d.id)).toEqual(ids);
-    expect(got.map((d) => d.price)).toEqual([5, 0, 3, 0, 4, 1, 2]);
+    const got = await query.getMany([...ids, made[3]!.id.toUpperCase(), made[5]!.id]);
+    expect(got.map((d) => d.id)).toEqual([...ids, made[3]!.id, made[5]!.id]);
+    expect(got.map((d) => d.price)).toEqual([5, 0, 3, 0, 4, 1, 2, 3, 5]);
+    expect(got[8]).toBe(got[0]); // one document per id, whatever the repeats
     expect(query.stats().l2.hits - before.hits).toBe(3); // the warm half, once each
     expect(query.stats().l2.misses - before.misses).toBe(3);
+    await runtime.settled();
+    expect(query.stats().source.fills - fillsBefore).toBe(3); // the cold half, once each
     expect(counter.selects).toBe(1);
     expect(counter.statements.filter((sql) => /ANY\(\$1/i.test(sql))).toHaveLength(1);
     // One MGET for the reads; Redis also counts the one inside the batch fill of the 3 cold ids (fence-script.ts).

@@ -1,7 +1,8 @@
 /**
  * The parts of the read-through core that own state, each against a model, explored by fast-check:
  *  - SingleFlight: a join returns the flight registered for the id now; a settled or detached flight is gone, and a
- *    settled flight never unregisters a newer one (invariant 5);
+ *    settled flight never unregisters a newer one (invariant 5); a batch assembled id by id (joinOrAdd) joins what
+ *    is in flight, leads the rest, and reads a repeated id once;
  *  - L1FillGuard: a fill reaches L1 only when nothing invalidated its id, flushed or closed the guard, and no newer
  *    fill of the id began since it started (invariant 3).
  */
@@ -20,6 +21,10 @@ const flightOps = fc.array(
   fc.oneof(
     fc.record({ kind: fc.constant("lead" as const), id }),
     fc.record({ kind: fc.constant("batch" as const), ids: fc.uniqueArray(id, { minLength: 1, maxLength: 3 }) }),
+    // The getMany path: openBatch, joinOrAdd per id (repeats allowed), startBatch.
+    fc.record({ kind: fc.constant("open" as const), ids: fc.array(id, { minLength: 1, maxLength: 4 }) }),
+    // A batch whose assembly threw after claiming some ids, never started: nothing is in flight for them.
+    fc.record({ kind: fc.constant("abandon" as const), ids: fc.uniqueArray(id, { minLength: 1, maxLength: 3 }) }),
     fc.record({ kind: fc.constant("detach" as const), id }),
     fc.record({ kind: fc.constant("settle" as const), flight: fc.nat(20) }),
   ),
@@ -40,6 +45,8 @@ describe("SingleFlight", () => {
         /** The model: id → number of the flight registered for it. */
         const model = new Map<string, number>();
         const made: Deferred[] = [];
+        /** Reads joined by joinOrAdd, and the value each must get: its id's flight's, when it joined. */
+        const joinedByAdd: Array<[Promise<string | undefined>, string]> = [];
         /** A new flight, settled by a later "settle" op (or at the end). */
         const open = () => {
           let resolve!: () => void;
@@ -70,6 +77,35 @@ describe("SingleFlight", () => {
               deferred.promise.then(() => values),
             );
             for (const i of op.ids) model.set(i, n);
+          } else if (op.kind === "open") {
+            const { n, deferred } = open();
+            const batch = flights.openBatch();
+            const leading: string[] = [];
+            for (const i of op.ids) {
+              const answer = flights.joinOrAdd(i, batch);
+              const current = model.get(i);
+              if (leading.includes(i)) expect(answer).toBe("again");
+              else if (current !== undefined && typeof answer !== "string")
+                joinedByAdd.push([answer, `${i}@${current}`]);
+              else {
+                expect(answer).toBe(current === undefined ? "lead" : "a join");
+                leading.push(i);
+              }
+            }
+            const values = new Map(leading.map((i) => [i, `${i}@${n}`] as [string, string]));
+            flights.startBatch(
+              batch,
+              leading,
+              deferred.promise.then(() => values),
+            );
+            for (const i of leading) model.set(i, n);
+          } else if (op.kind === "abandon") {
+            const batch = flights.openBatch();
+            for (const i of op.ids) {
+              const answer = flights.joinOrAdd(i, batch);
+              if (model.get(i) === undefined) expect(answer).toBe("lead");
+              else if (typeof answer !== "string") joinedByAdd.push([answer, `${i}@${model.get(i)}`]);
+            }
           } else if (op.kind === "detach") {
             flights.detach(op.id);
             model.delete(op.id);
@@ -98,6 +134,7 @@ describe("SingleFlight", () => {
         for (const [i, [joined, expected]] of joins.entries()) {
           if (expected !== undefined) expect(await joined).toBe(`${ids[i]}@${expected}`);
         }
+        for (const [joined, expected] of joinedByAdd) expect(await joined).toBe(expected);
       }),
       { numRuns: 300 },
     );

@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from "ioredis";
 import type { DocumentEntry, DocumentEntryStore, EntryPut, EntryRead, PutResult } from "../document-entry.js";
-import { decodeEntry, encodeEntry, encodeTombstone } from "../entry-envelope.js";
+import { decodeEntry, decodeEntryBytes, encodeEntry, encodeTombstone } from "../entry-envelope.js";
 import { idKey } from "../key-layout.js";
 import { clusterMget } from "./cluster-mget.js";
 import { GetBatcher } from "./get-batcher.js";
@@ -17,6 +17,8 @@ export class RedisEntryStore implements DocumentEntryStore {
   readonly #client: FencedClient;
   readonly #cluster: boolean;
   readonly #deadline: CommandDeadline;
+  /** The fingerprint's UTF-8 bytes, for decodeEntryBytes. */
+  readonly #fingerprintBytes: Uint8Array;
 
   constructor(
     client: Redis | Cluster,
@@ -31,6 +33,7 @@ export class RedisEntryStore implements DocumentEntryStore {
     this.#client = withFence(client);
     this.#cluster = client.isCluster;
     this.#deadline = new CommandDeadline(client, timeoutMs);
+    this.#fingerprintBytes = Buffer.from(fingerprint);
   }
 
   key(id: string): string {
@@ -75,9 +78,16 @@ export class RedisEntryStore implements DocumentEntryStore {
   async readMany(ids: ReadonlyArray<string>, slideMs = 0): Promise<EntryRead[]> {
     const keys = ids.map((id) => this.key(id));
     if (!this.#cluster && slideMs === 0 && keys.length > 0) {
-      // One server: a single MGET in the callers' order, decoded in place.
-      const raws = await this.#bound(this.#client.mget(keys), "MGET");
-      return raws.map((raw) => (typeof raw === "string" ? decodeEntry(this.fingerprint, raw) : "miss"));
+      // One server: a single MGET in the callers' order, its replies kept as bytes and decoded in place (see
+      // decodeEntryBytes: only the bodies become strings).
+      const raws = await this.#bound(this.#client.mgetBuffer(keys), "MGET");
+      const fingerprint = this.#fingerprintBytes;
+      const out = new Array<EntryRead>(raws.length);
+      for (let i = 0; i < raws.length; i++) {
+        const raw = raws[i];
+        out[i] = raw === null || raw === undefined ? "miss" : decodeEntryBytes(fingerprint, raw);
+      }
+      return out;
     }
     if (slideMs === 0 && keys.length > 0) {
       // A Cluster: one MGET per slot, pipelined per node (cluster-mget.ts).
