@@ -102,6 +102,13 @@ describe("row mapping", () => {
       updatedAt: new Date("2024-01-02T00:00:00Z"),
       data: { a: 1 },
     });
+    // Timestamps as rowColumns selects them (epoch ms: pg's int8 text, PGlite's number or bigint), and NULL.
+    const at = (created_at: unknown) => toStoredRow({ ...base, created_at }).createdAt.getTime();
+    const base = { id: "00000000-0000-0000-0000-000000000001", rev: 1, incarnation: 1, updated_at: 0, data: {} };
+    expect(at("1704067200123")).toBe(1704067200123);
+    expect(at(-124)).toBe(-124);
+    expect(at(1704067200123n)).toBe(1704067200123);
+    expect(at(null)).toBeNaN();
     expect(toNumber(5n, "rev")).toBe(5);
     expect(() => toNumber("9007199254740993", "rev")).toThrow(/not a safe integer/);
     expect(() =>

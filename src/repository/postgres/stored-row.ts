@@ -38,10 +38,17 @@ export function toNumber(value: unknown, column: string): number {
   return n;
 }
 
-/** Epoch milliseconds (rowColumns): an int8 is a string from pg, a number or bigint from PGlite; NULL: Invalid Date. */
+/**
+ * Epoch milliseconds (rowColumns): an int8 is a string from pg, a number or bigint from PGlite; NULL is an Invalid
+ * Date. A Date or timestamp text (a caller's own type parser, a hand-written query) is taken as it is.
+ */
 function toDate(value: unknown): Date {
   if (typeof value === "number") return new Date(value);
-  if (typeof value === "string" || typeof value === "bigint") return new Date(Number(value));
+  if (typeof value === "string") {
+    const ms = Number(value);
+    return new Date(Number.isNaN(ms) ? value : ms);
+  }
+  if (typeof value === "bigint") return new Date(Number(value));
   return value instanceof Date ? value : new Date(Number.NaN);
 }
 
