@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from "ioredis";
 import { withTimeout } from "../../kernel/with-timeout.js";
+import { DeadlineRedis } from "./deadline-redis.js";
 import { FENCED_PUT_LUA, FENCED_PUT_MANY_LUA, SLIDING_READ_LUA } from "./fence-script.js";
 
 /** The arguments of FENCED_PUT_LUA, in order (see fence-script.ts). */
@@ -43,12 +44,13 @@ export function withFence(client: Redis | Cluster): FencedClient {
 
 /** Whether calls on this client need our own deadline: true when it has no `commandTimeout` of its own. */
 export function lacksCommandTimeout(client: Redis | Cluster): boolean {
+  if (client instanceof DeadlineRedis) return false; // ours: commandTimeout, on one timer
   const options = client.isCluster ? (client as Cluster).options.redisOptions : (client as Redis).options;
   return !options?.commandTimeout;
 }
 
 /**
- * Bounds a command on a client we did not create (ours get ioredis' `commandTimeout`). The command itself is not
+ * Bounds a command on a client we did not create (ours are DeadlineRedis: ioredis' `commandTimeout`, on one timer). The command itself is not
  * cancelled; its late reply is ignored.
  */
 export function boundCommand<T>(promise: Promise<T>, ms: number, operation: string): Promise<T> {
