@@ -6,6 +6,7 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DeadlineRedis } from "../../src/l2/redis/deadline-redis.js";
+import { CommandDeadline } from "../../src/l2/redis/redis-commands.js";
 import { type RedisProcess, redisServerVersion, startRedis } from "../support/redis.js";
 import { servicesUnavailable } from "../support/services.js";
 
@@ -87,5 +88,37 @@ describe.skipIf(!redisVersion)("DeadlineRedis", () => {
     }
     const answers = await Promise.all(pending);
     expect(answers.every((answer) => (answer as { value?: unknown }).value === null)).toBe(true);
+  });
+
+  it("a client passed in without commandTimeout: CommandDeadline's own error, one timer for all pending calls", async () => {
+    const theirs = await connected(new Redis(server.url, { ...options, lazyConnect: true }));
+    const deadline = new CommandDeadline(theirs, 150);
+    expect(await deadline.bound(theirs.set("deadline:k", "v"), "SET")).toBe("OK");
+    const before = timers();
+    await server.pause();
+    let answers: unknown[];
+    try {
+      const pending = Array.from({ length: 50 }, () => outcome(deadline.bound(theirs.get("deadline:k"), "GET")));
+      expect(timers() - before).toBeLessThanOrEqual(1); // not one per call
+      answers = await Promise.all(pending);
+    } finally {
+      await server.resume();
+    }
+    for (const answer of answers) {
+      expect(answer).toBeInstanceOf(Error);
+      expect((answer as Error).message).toBe("redis GET timed out after 150ms");
+    }
+    // The late replies are ignored; calls made after resume are answered.
+    expect(await deadline.bound(theirs.get("deadline:k"), "GET")).toBe("v");
+  });
+
+  it("a client passed in with its own commandTimeout keeps it: CommandDeadline adds nothing", async () => {
+    const theirs = await connected(new Redis(server.url, { ...options, lazyConnect: true, commandTimeout: 100 }));
+    const call = theirs.get("deadline:k");
+    expect(new CommandDeadline(theirs, 5_000).bound(call, "GET")).toBe(call);
+    expect(
+      new CommandDeadline(await connected(new DeadlineRedis(server.url, options, 100)), 5_000).bound(call, "GET"),
+    ).toBe(call);
+    await call;
   });
 });
