@@ -8,8 +8,9 @@ import { DeadlineQueue } from "../../kernel/deadline-queue.js";
  * ioredis arms a timer per command for `commandTimeout` (a Timeout object, a timer-list insert, then a clearTimeout:
  * about a tenth of the Node CPU of an L2 hit). Every command here has the same timeout, so the deadlines are in
  * send order and one DeadlineQueue holds them all. What a caller sees is ioredis' own: a command unanswered after
- * `timeoutMs` — sent, or refused before it could be — rejects with `Error("Command timed out")`, its late reply
- * ignored; every command goes through `sendCommand` (pipelines and scripts too), where ioredis armed its timer.
+ * `timeoutMs` — sent, or still in the offline queue (a dedicated tenant connection's first attempt) — rejects with
+ * `Error("Command timed out")`, its late reply ignored. Every command goes through `sendCommand` (pipelines and
+ * scripts too), where ioredis armed its timer; one resent after a reconnect keeps its first deadline, as there.
  */
 export class DeadlineRedis extends Redis {
   /** The deadline of every command, in ms (what `commandTimeout` would have been). */
