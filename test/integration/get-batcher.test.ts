@@ -81,6 +81,23 @@ describe.skipIf(env.skip)("GetBatcher", () => {
     expect(await calls("mget")).toBe(1);
   });
 
+  it("decodes every answer, lone or batched, and turns a lone failure into an answer through loneError", async () => {
+    const decoded = new GetBatcher<string>(
+      (keys) => client.mget(keys),
+      (key) => (key === "fail" ? Promise.reject(new Error("lone failed")) : client.get(key)),
+      (value) => `<${value}>`,
+      (error) => `failed: ${(error as Error).message}`,
+    );
+    expect(await decoded.get("k1")).toBe("<v1>"); // lone: GET
+    expect(await decoded.get("fail")).toBe("failed: lone failed");
+    expect(await Promise.all(["k1", "k2", "absent"].map((key) => decoded.get(key)))).toEqual([
+      "<v1>",
+      "<v2>",
+      "<null>",
+    ]); // the first alone, the others one MGET: all decoded
+    expect(await decoded.get("k3")).toBe("<v3>"); // nothing left in flight
+  });
+
   it("rejects the batch when fetch throws synchronously", async () => {
     const throwing = new GetBatcher(() => {
       throw new Error("sync");

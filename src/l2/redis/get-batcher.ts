@@ -7,9 +7,9 @@
  * continuations of a burst of replies — are queued and flushed together on `process.nextTick`, which runs once the
  * current microtask burst is done.
  */
-export class GetBatcher {
+export class GetBatcher<R = string | null> {
   #keys: string[] = [];
-  #waiters: Array<Waiter> = [];
+  #waiters: Array<Waiter<R>> = [];
   #scheduled = false;
   /** Multi-key reads sent and not yet answered. */
   #inFlight = 0;
@@ -18,13 +18,19 @@ export class GetBatcher {
    * `fetch` reads many keys in one go (one value or null per key, in order). `one`, when given, reads a lone key: a
    * read that finds nothing in flight and nothing queued is sent through it directly, without the queue's promise,
    * waiter and arrays (the common case of an L2 hit that is not part of a burst).
+   *
+   * `decode` turns each value into what `get` answers (it must not throw); `loneError`, when given, turns a lone
+   * read's failure into an answer (or rethrows). Both run in the reaction that also ends the lone read's bookkeeping:
+   * on an L2 hit the caller's decode is not one more promise and microtask behind the batcher's.
    */
   constructor(
     private readonly fetch: (keys: string[]) => Promise<ReadonlyArray<string | null>>,
     private readonly one?: (key: string) => Promise<string | null>,
+    private readonly decode: (value: string | null) => R = identity as (value: string | null) => R,
+    private readonly loneError?: (error: unknown) => R,
   ) {}
 
-  get(key: string): Promise<string | null> {
+  get(key: string): Promise<R> {
     if (this.one !== undefined && this.#inFlight === 0 && this.#keys.length === 0) {
       this.#inFlight++;
       let call: Promise<string | null>;
@@ -33,10 +39,9 @@ export class GetBatcher {
       } catch (error) {
         call = Promise.reject(error);
       }
-      call.then(this.#settled, this.#settled);
-      return call;
+      return call.then(this.#loneValue, this.#loneFailure);
     }
-    return new Promise<string | null>((resolve, reject) => {
+    return new Promise<R>((resolve, reject) => {
       this.#keys.push(key);
       this.#waiters.push({ resolve, reject });
       if (this.#inFlight === 0) this.#flush();
@@ -47,8 +52,15 @@ export class GetBatcher {
     });
   }
 
-  readonly #settled = (): void => {
+  readonly #loneValue = (value: string | null): R => {
     this.#inFlight--;
+    return this.decode(value);
+  };
+
+  readonly #loneFailure = (error: unknown): R => {
+    this.#inFlight--;
+    if (this.loneError === undefined) throw error;
+    return this.loneError(error);
   };
 
   readonly #flush = (): void => {
@@ -68,7 +80,7 @@ export class GetBatcher {
     call.then(
       (values) => {
         this.#inFlight--;
-        for (let i = 0; i < waiters.length; i++) waiters[i]!.resolve(values[i] ?? null);
+        for (let i = 0; i < waiters.length; i++) waiters[i]!.resolve(this.decode(values[i] ?? null));
       },
       (error: unknown) => {
         this.#inFlight--;
@@ -78,7 +90,11 @@ export class GetBatcher {
   };
 }
 
-interface Waiter {
-  resolve(value: string | null): void;
+interface Waiter<R> {
+  resolve(value: R): void;
   reject(error: unknown): void;
+}
+
+function identity<T>(value: T): T {
+  return value;
 }

@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from "ioredis";
-import { withTimeout } from "../../kernel/with-timeout.js";
+import { DeadlineQueue } from "../../kernel/deadline-queue.js";
+import { DeadlineRedis } from "./deadline-redis.js";
 import { FENCED_PUT_LUA, FENCED_PUT_MANY_LUA, SLIDING_READ_LUA } from "./fence-script.js";
 
 /** The arguments of FENCED_PUT_LUA, in order (see fence-script.ts). */
@@ -43,33 +44,58 @@ export function withFence(client: Redis | Cluster): FencedClient {
 
 /** Whether calls on this client need our own deadline: true when it has no `commandTimeout` of its own. */
 export function lacksCommandTimeout(client: Redis | Cluster): boolean {
+  if (client instanceof DeadlineRedis) return false; // ours: commandTimeout, on one timer
   const options = client.isCluster ? (client as Cluster).options.redisOptions : (client as Redis).options;
   return !options?.commandTimeout;
 }
 
-/**
- * Bounds a command on a client we did not create (ours get ioredis' `commandTimeout`). The command itself is not
- * cancelled; its late reply is ignored.
- */
-export function boundCommand<T>(promise: Promise<T>, ms: number, operation: string): Promise<T> {
-  // The message is built only when the deadline passes: this runs on every L2 hit of such a client.
-  return withTimeout(promise, ms, () => {
-    throw new Error(`redis ${operation} timed out after ${ms}ms`);
-  });
+/** A command bounded by CommandDeadline: settled by its reply, or by its deadline (then its late reply is ignored). */
+class Bounded {
+  settled = false;
+  constructor(
+    readonly reject: (error: Error) => void,
+    readonly operation: string,
+  ) {}
 }
 
 /**
- * The deadline of one client's commands: a client we created has ioredis' `commandTimeout` and needs nothing more;
- * a client passed in gets boundCommand's. Decided once, so the L2 hit path pays one field check.
+ * The deadline of one client's commands: a client we created (DeadlineRedis) has ioredis' `commandTimeout` and needs
+ * nothing more; a client passed in without one gets ours, `redis <operation> timed out after <ms>ms`. Decided once, so
+ * the L2 hit path pays one field check. Every command gets the same timeout, so their deadlines are in call order:
+ * one DeadlineQueue, one timer, rather than a timer per call. The command itself is not cancelled.
  */
 export class CommandDeadline {
-  readonly #ms: number | undefined;
+  readonly #deadlines: DeadlineQueue<Bounded> | undefined;
 
   constructor(client: Redis | Cluster, ms: number) {
-    this.#ms = lacksCommandTimeout(client) ? ms : undefined;
+    this.#deadlines = lacksCommandTimeout(client)
+      ? new DeadlineQueue<Bounded>(ms, isSettled, (bounded) => {
+          bounded.settled = true;
+          bounded.reject(new Error(`redis ${bounded.operation} timed out after ${ms}ms`));
+        })
+      : undefined;
   }
 
   bound<T>(promise: Promise<T>, operation: string): Promise<T> {
-    return this.#ms === undefined ? promise : boundCommand(promise, this.#ms, operation);
+    const deadlines = this.#deadlines;
+    if (deadlines === undefined) return promise;
+    return new Promise<T>((resolve, reject) => {
+      const bounded = new Bounded(reject, operation);
+      deadlines.add(bounded);
+      promise.then(
+        (value) => {
+          bounded.settled = true;
+          resolve(value);
+        },
+        (error: unknown) => {
+          bounded.settled = true;
+          reject(error);
+        },
+      );
+    });
   }
+}
+
+function isSettled(bounded: Bounded): boolean {
+  return bounded.settled;
 }

@@ -48,32 +48,36 @@ export class RedisEntryStore implements DocumentEntryStore {
     return idKey(this.floorPrefix, id);
   }
 
-  async read(id: string, slideMs = 0): Promise<EntryRead> {
-    if (slideMs > 0) return (await this.readMany([id], slideMs))[0] ?? "miss";
-    let raw: string | null;
-    try {
-      raw = await this.#gets.get(this.key(id));
-    } catch (error) {
-      raw = corruptOnWrongType(error); // a lone GET of a key of another type (an MGET reads it as nil)
-    }
-    return raw === null ? "miss" : decodeEntry(this.fingerprint, raw);
+  read(id: string, slideMs = 0): Promise<EntryRead> {
+    if (slideMs > 0) return this.readMany([id], slideMs).then(firstRead);
+    // Not async: the batcher decodes in the reaction to the GET, one promise per hit (see GetBatcher).
+    return this.#gets.get(this.key(id));
   }
 
   readonly #getOne = (key: string): Promise<string | null> => this.#bound(this.#client.get(key), "GET");
 
-  /** Single reads of one tick, as one GET (alone) or one MGET per hash slot. */
-  readonly #gets = new GetBatcher(async (keys) => {
-    // MGET answers nil for a key of another type; a lone GET errors with WRONGTYPE: a corrupt entry, not a failure.
-    if (keys.length === 1) {
-      try {
-        return [await this.#bound(this.#client.get(keys[0]!), "GET")];
-      } catch (error) {
-        return [corruptOnWrongType(error)];
+  /** An L2 value as an entry read. */
+  readonly #decodeRaw = (raw: string | null): EntryRead => (raw === null ? "miss" : decodeEntry(this.fingerprint, raw));
+
+  /** Single reads of one tick, as one GET (alone) or one MGET per hash slot, decoded. */
+  readonly #gets = new GetBatcher<EntryRead>(
+    async (keys) => {
+      // MGET answers nil for a key of another type; a lone GET errors with WRONGTYPE: a corrupt entry, not a failure.
+      if (keys.length === 1) {
+        try {
+          return [await this.#bound(this.#client.get(keys[0]!), "GET")];
+        } catch (error) {
+          return [corruptOnWrongType(error)];
+        }
       }
-    }
-    if (!this.#cluster) return this.#bound(this.#client.mget(keys), "MGET"); // one slot space: no regrouping
-    return this.#bound(clusterMget(this.#client as Cluster, keys, groupBySlot(keys, true), hashSlot), "MGET");
-  }, this.#getOne);
+      if (!this.#cluster) return this.#bound(this.#client.mget(keys), "MGET"); // one slot space: no regrouping
+      return this.#bound(clusterMget(this.#client as Cluster, keys, groupBySlot(keys, true), hashSlot), "MGET");
+    },
+    this.#getOne,
+    this.#decodeRaw,
+    // A lone GET of a key of another type errors with WRONGTYPE (an MGET reads it as nil): a corrupt entry.
+    (error) => this.#decodeRaw(corruptOnWrongType(error)),
+  );
 
   async readMany(ids: ReadonlyArray<string>, slideMs = 0): Promise<EntryRead[]> {
     const keys = ids.map((id) => this.key(id));
@@ -238,6 +242,10 @@ export class RedisEntryStore implements DocumentEntryStore {
   #bound<T>(promise: Promise<T>, operation: string): Promise<T> {
     return this.#deadline.bound(promise, operation);
   }
+}
+
+function firstRead(reads: EntryRead[]): EntryRead {
+  return reads[0] ?? "miss";
 }
 
 /** A SCAN MATCH pattern that matches `text` literally. */

@@ -16,6 +16,7 @@ import {
 import type { Duration } from "../../kernel/duration.js";
 import { ConfigurationError } from "../../kernel/errors.js";
 import { RateLimitedLog } from "../../kernel/rate-limited-log.js";
+import { DeadlineRedis } from "../../l2/redis/deadline-redis.js";
 import type { RedisCacheRoute } from "../../l2/redis/redis-cache-backend.js";
 import { RedisCacheBackend } from "../../l2/redis/redis-cache-backend.js";
 import { guardDatabase, redisUrlDatabase } from "../../l2/redis/redis-database-number.js";
@@ -379,21 +380,21 @@ function connectSentinel(sentinel: { sentinels: SentinelAddress[]; name: string 
   // No failoverDetector here: in ioredis 5.11 a `+switch-master` that arrives while the client is reconnecting
   // (its master just died) aborts that attempt and ends the client for good. A demoted master's clients are killed
   // by Sentinel anyway, so the data connection follows the switch through its own reconnects.
-  return new Redis({
-    sentinels: sentinel.sentinels.map((s) => ({ ...s })),
-    name: sentinel.name,
-    ...clientOptions(timeoutMs),
-  });
+  return new DeadlineRedis(
+    undefined,
+    { sentinels: sentinel.sentinels.map((s) => ({ ...s })), name: sentinel.name, ...clientOptions(timeoutMs) },
+    timeoutMs,
+  );
 }
 
 function connect(url: string, timeoutMs: number): Redis {
-  return new Redis(url, clientOptions(timeoutMs));
+  return new DeadlineRedis(url, clientOptions(timeoutMs), timeoutMs);
 }
 
+/** Our clients' options; their command timeout is DeadlineRedis' (ioredis' `commandTimeout`, on one timer). */
 function clientOptions(timeoutMs: number) {
   return {
     lazyConnect: true,
-    commandTimeout: timeoutMs,
     connectTimeout: Math.min(MAX_TIMER_DELAY_MS, Math.max(1_000, timeoutMs * 4)),
     // Fail fast while disconnected: a read should fall through to Postgres, not wait in a queue.
     enableOfflineQueue: false,
@@ -413,7 +414,10 @@ function trackingConnection(url: string | undefined, client: Redis, timing: Push
   if (url !== undefined) return new Redis(url, options);
   // Sentinel mode: every attempt asks the sentinels for the master anew; failoverDetector closes the connection on
   // `+switch-master` at once instead of when the demoted master kills our client.
-  return client.duplicate(isSentinelClient(client) ? { ...options, failoverDetector: true } : options);
+  // A duplicate is a plain Redis with the client's options: ours carry no commandTimeout (DeadlineRedis has its
+  // own), so it is given back, as the tracking connection of a Sentinel client always had it.
+  const inherited = client instanceof DeadlineRedis ? { ...options, commandTimeout: client.timeoutMs } : options;
+  return client.duplicate(isSentinelClient(client) ? { ...inherited, failoverDetector: true } : inherited);
 }
 
 /** The tracking connection to one Cluster node: the cluster's own per-node options (auth, TLS), then ours. */
