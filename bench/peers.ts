@@ -22,7 +22,7 @@
  * in-process tiers hand out cached objects by reference where the peer allows (bentocache `serialize: false`,
  * CacheableMemory `useClone: false`; layered-loader and cachified always do), stratacache hands out deep-frozen
  * documents with Dates; peers write JSON to Redis, so their L2 hits return timestamps as strings; only stratacache
- * validates (ids, entry header); only stratacache has timeouts on by default (a timer per Redis call, 250 ms), the
+ * validates (ids, entry header); only stratacache has timeouts on by default (every Redis call, 250 ms, on one timer per connection), the
  * peers' are left at their defaults (off). Batches: layered-loader `getMany`, cachified `createBatch`, cacheable
  * `getMany`/`setMany` and cache-manager `mget`/`mset` with one `= ANY` for the missing ids; bentocache has no bulk
  * API (1.6.1), so `Promise.all` of getOrSet. Loads share named prepared statements on one pg pool.

@@ -12,7 +12,7 @@
  * - Redis values are JSON for every peer (their default serializers); stratacache writes its own entry format
  *   (header + JSON) through a fenced script;
  * - nobody validates on read except stratacache (ids checked, entries decoded against the spec's fingerprint);
- * - timeouts: stratacache bounds every Redis call (`timeoutMs` 250, a timer per call) and every statement
+ * - timeouts: stratacache bounds every Redis call (`timeoutMs` 250, one timer per connection) and every statement
  *   (`queryTimeoutMs` 10 s); layered-loader's `timeoutInMsecs` is off by default and left off; bentocache's soft
  *   timeout only acts with grace (off), its hard timeout is off; cacheable, cache-manager and cachified have none;
  * - loads use the same named prepared statements (`= $1`, `= ANY($1)`) on one `pg.Pool` (stratacache has its own
