@@ -74,6 +74,16 @@ describe.skipIf(!redisVersion)("DeadlineRedis", () => {
     expect(await ours.get("deadline:k")).toBe("v");
   });
 
+  it("an error reply settles its command: the commands behind it are not held until its deadline", async () => {
+    const ours = await connected(new DeadlineRedis(server.url, options, 60_000));
+    await ours.lpush("deadline:list", "x");
+    const wrong = await outcome(ours.get("deadline:list")); // WRONGTYPE: rejected by Redis' reply
+    expect(String(wrong)).toMatch(/WRONGTYPE/);
+    await Promise.all(Array.from({ length: 200 }, () => ours.get("deadline:k")));
+    await ours.get("deadline:k"); // its add drops every answered command at the head
+    expect(ours.pendingDeadlines).toBeLessThanOrEqual(1);
+  });
+
   it("holds one timer (unref'd) for any number of pending commands, not one each", async () => {
     const ours = await connected(new DeadlineRedis(server.url, options, 2_000));
     await ours.ping();

@@ -25,13 +25,26 @@ export class DeadlineRedis extends Redis {
     this.#deadlines = new DeadlineQueue<Command>(timeoutMs, isResolved, timeOut);
   }
 
+  /** Commands held for their deadline: unanswered ones, and answered ones not yet dropped (tests). */
+  get pendingDeadlines(): number {
+    return this.#deadlines.size;
+  }
+
   override sendCommand(command: Command, stream?: Parameters<Redis["sendCommand"]>[1]): unknown {
+    // ioredis marks a command resolved only when a reply resolves it. One rejected (an error reply, a closed
+    // connection) would look pending until its deadline, and hold every command queued behind it until then, so
+    // its rejection marks it too. (isResolved only gates ioredis' own timers, which this client does not arm.)
+    const reject = command.reject;
+    command.reject = (error: Error) => {
+      command.isResolved = true;
+      reject(error);
+    };
     this.#deadlines.add(command);
     return super.sendCommand(command, stream);
   }
 }
 
-/** ioredis sets it once a reply resolved the command (a rejected one stays false: it is rejected again, a no-op). */
+/** Answered: resolved by ioredis, or rejected (see sendCommand). */
 function isResolved(command: Command): boolean {
   return command.isResolved;
 }
