@@ -12,6 +12,9 @@
  *
  * Time is monotonic (`performance.now()` by default): a wall clock stepped back would break the FIFO order.
  */
+/** Ring slots kept once the queue is empty: a ring grown past this by a burst is replaced by a small one. */
+const RETAINED = 1024;
+
 export class DeadlineQueue<T> {
   /** A ring of items and their deadlines (same capacity, a power of two): no allocation per add once it has grown. */
   #items: Array<T | undefined> = new Array<T | undefined>(16);
@@ -36,6 +39,11 @@ export class DeadlineQueue<T> {
     return this.#size;
   }
 
+  /** Slots in the ring (tests: a burst's growth is given back once the queue drains). */
+  get capacity(): number {
+    return this.#items.length;
+  }
+
   /** Whether the timer is armed (tests: none is left once the queue drains). */
   get armed(): boolean {
     return this.#timer !== undefined;
@@ -43,6 +51,7 @@ export class DeadlineQueue<T> {
 
   add(item: T): void {
     while (this.#size > 0 && this.settled(this.#items[this.#head] as T)) this.#shift();
+    if (this.#size === 0 && this.#items.length > RETAINED) this.#reset(); // a burst's ring is not kept for good
     if (this.#size === this.#items.length) this.#grow();
     const tail = (this.#head + this.#size) & (this.#items.length - 1);
     this.#items[tail] = item;
@@ -79,6 +88,12 @@ export class DeadlineQueue<T> {
     this.#items[this.#head] = undefined; // nothing settled stays reachable from here
     this.#head = (this.#head + 1) & (this.#items.length - 1);
     this.#size--;
+  }
+
+  #reset(): void {
+    this.#items = new Array<T | undefined>(16);
+    this.#deadlines = new Float64Array(16);
+    this.#head = 0;
   }
 
   #grow(): void {

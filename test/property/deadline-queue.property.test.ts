@@ -121,4 +121,21 @@ describe("DeadlineQueue", () => {
     vi.advanceTimersByTime(250);
     expect(queue.size).toBe(0);
   });
+
+  it("gives a burst's ring back once it has drained", () => {
+    vi.setSystemTime(0);
+    const queue = new DeadlineQueue<{ done: boolean }>(
+      250,
+      (item) => item.done,
+      () => {},
+      () => Date.now(),
+    );
+    const burst = Array.from({ length: 5_000 }, () => ({ done: false }));
+    for (const item of burst) queue.add(item);
+    expect(queue.capacity).toBeGreaterThanOrEqual(5_000);
+    for (const item of burst) item.done = true;
+    queue.add({ done: false }); // drops the settled burst first, then finds the ring empty
+    expect(queue.size).toBe(1);
+    expect(queue.capacity).toBeLessThanOrEqual(1_024);
+  });
 });
