@@ -413,13 +413,16 @@ export function describeCacheContract(name: string, open: () => Promise<CacheFix
       await cache.set("a", "A");
       const batches: string[][] = [];
       const gate = deferred<void>();
+      const loading = deferred<void>();
       const many = cache.getManyOrSet(["a", "b", "c", "b"], async (keys) => {
         batches.push([...keys]);
+        loading.resolve();
         await gate.promise;
         return new Map(keys.filter((k) => k !== "c").map((k) => [k, k.toUpperCase()]));
       });
-      await tick();
-      await tick();
+      // The batch is loading (its store read done, its keys in flight): a few ticks are not enough on a store whose
+      // read is real I/O (Postgres), and a getOrSet sent before would lead its own load, which the batch then joins.
+      await loading.promise;
       let single = 0;
       const joined = cache.getOrSet("b", () => `single${++single}`);
       gate.resolve();
