@@ -117,7 +117,7 @@ local function putWith(ek, fk, ck, envelope, ttl, fp, inc, rev, fresh, slide, ra
   end
   return 1
 end
--- One put that reads its own floor and entry (one MGET): the single-item fence, and other scripts' fills.
+-- One put that reads its own floor and entry (one MGET): other scripts' fills.
 local function put(ek, fk, ck, envelope, ttl, fp, inc, rev, fresh, slide, raise, maxttl)
   local both = redis.call('MGET', fk, ek)
   return putWith(ek, fk, ck, envelope, ttl, fp, inc, rev, fresh, slide, raise, maxttl, both[1], both[2])
@@ -125,11 +125,27 @@ end
 `;
 
 /**
- * One fenced put. KEYS: entry, floor, idle clock. ARGV: envelope, ttl, fingerprint, incarnation, rev, freshUntil,
- * sliding window, raise-floor flag, max ttl (see `put` above).
+ * One fenced put (a fill, write-through, tombstone or clear). KEYS: entry, floor, and the idle clock only when
+ * sliding. ARGV: envelope, ttl, fingerprint, raise-floor flag, max ttl, sliding window ("0": not sliding), and — only
+ * to clear, whose envelope is empty — incarnation and rev. The version otherwise comes from the envelope's own header
+ * (as in the batch script): every argument costs Redis a Lua string and the client an encoding, and a fill is the
+ * common call. A cold fill (no floor, no entry, not a writer) returns before the fence's functions are even defined:
+ * one MGET and one SET, nothing parsed.
  */
-export const FENCED_PUT_LUA = `${FENCE_FUNCTION}
-return put(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9])`;
+export const FENCED_PUT_LUA = `local ek, fk, envelope, ttl, raise = KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[4]
+local both = redis.call('MGET', fk, ek)
+if not both[1] and not both[2] and raise ~= '1' and envelope ~= '' then
+  redis.call('SET', ek, envelope, 'PX', ttl)
+  if KEYS[3] then redis.call('SET', KEYS[3], '1', 'PX', ARGV[6]) end
+  return 1
+end
+${FENCE_FUNCTION}
+local inc, rev, fresh = ARGV[7], ARGV[8], '0'
+if envelope ~= '' then
+  inc, rev, fresh = string.match(envelope, '^s1|[^|]*|(%d+)|([%dT]+)|%d+|%d+|(%d+)|')
+  if inc == nil then return redis.error_reply('stratacache: not an entry envelope') end
+end
+return putWith(ek, fk, KEYS[3] or '', envelope, ttl, ARGV[3], inc, rev, fresh, ARGV[6], raise, ARGV[5], both[1], both[2])`;
 
 /**
  * Many fenced puts in one script call (all keys in one hash slot): a Lua call costs Redis several microseconds, so a

@@ -5,8 +5,8 @@ import { idKey } from "../key-layout.js";
 import { clusterMget } from "./cluster-mget.js";
 import { GetBatcher } from "./get-batcher.js";
 import { groupBySlot, hashSlot } from "./hash-slot.js";
-import type { FencedClient, FencedPutArgs } from "./redis-commands.js";
-import { CommandDeadline, withFence } from "./redis-commands.js";
+import type { FencedClient } from "./redis-commands.js";
+import { CommandDeadline, fencedPut, withFence } from "./redis-commands.js";
 import { corruptOnWrongType } from "./wrong-type.js";
 
 /**
@@ -156,18 +156,15 @@ export class RedisEntryStore implements DocumentEntryStore {
   }
 
   async clear(id: string, incarnation: number, rev: number, ttlMs: number, slideMs = 0): Promise<PutResult> {
-    const call = this.#client.strataFencedPut(
-      ...this.#fenceArgs(id, "", ttlMs, incarnation, String(rev), 0, slideMs, "1"),
-    );
+    const call = this.#fencedPut(id, "", ttlMs, slideMs, "1", incarnation, String(rev));
     return (await this.#bound(call, "clear")) === 1 ? "stored" : "rejected";
   }
 
   async tombstone(id: string, incarnation: number, ttlMs: number, slideMs = 0): Promise<PutResult> {
     const envelope = encodeTombstone(this.fingerprint, incarnation, Date.now());
-    const call = this.#client.strataFencedPut(
-      ...this.#fenceArgs(id, envelope, ttlMs, incarnation, "T", 0, slideMs, "1"),
-    );
-    return (await this.#bound(call, "tombstone")) === 1 ? "stored" : "rejected";
+    return (await this.#bound(this.#fencedPut(id, envelope, ttlMs, slideMs, "1"), "tombstone")) === 1
+      ? "stored"
+      : "rejected";
   }
 
   /**
@@ -201,42 +198,47 @@ export class RedisEntryStore implements DocumentEntryStore {
     slideMs: number,
     raiseFloor: "0" | "1",
   ): Promise<PutResult> {
-    const call = this.#client.strataFencedPut(...this.#entryArgs(id, entry, ttlMs, slideMs, raiseFloor));
+    const call = this.#fencedPut(id, encodeEntry(this.fingerprint, entry), ttlMs, slideMs, raiseFloor);
     return (await this.#bound(call, "fenced put")) === 1 ? "stored" : "rejected";
   }
 
-  #entryArgs(id: string, entry: DocumentEntry, ttlMs: number, slideMs: number, raiseFloor: "0" | "1"): FencedPutArgs {
-    const envelope = encodeEntry(this.fingerprint, entry);
-    const rev = String(entry.rev);
-    return this.#fenceArgs(id, envelope, ttlMs, entry.incarnation, rev, entry.freshUntil, slideMs, raiseFloor);
-  }
-
-  /** One fenced put's keys and arguments (fence-script.ts); the clock key is ignored by the script unless sliding. */
-  #fenceArgs(
+  /**
+   * One FENCED_PUT_LUA call: the script reads the version from the envelope, so only a clear (an empty envelope)
+   * sends it; the idle clock key goes only when sliding.
+   */
+  #fencedPut(
     id: string,
     envelope: string,
     ttlMs: number,
-    incarnation: number,
-    rev: string,
-    freshUntil: number,
     slideMs: number,
     raiseFloor: "0" | "1",
-  ): FencedPutArgs {
+    incarnation?: number,
+    rev?: string,
+  ): Promise<number> {
     const ttl = Math.max(1, Math.ceil(ttlMs));
-    return [
-      this.key(id),
-      this.floorKey(id),
-      this.clockKey(id),
-      envelope,
-      ttl,
-      this.fingerprint,
-      incarnation,
-      rev,
-      freshUntil,
-      slideMs,
-      raiseFloor,
-      this.maxTtlMs,
-    ];
+    const fp = this.fingerprint;
+    if (slideMs <= 0 && incarnation === undefined) {
+      // The common call (a fill or write-through without sliding), without an argument array to spread.
+      return fencedPut(
+        this.#client,
+        2,
+        this.key(id),
+        this.floorKey(id),
+        envelope,
+        ttl,
+        fp,
+        raiseFloor,
+        this.maxTtlMs,
+        0,
+      );
+    }
+    const sliding = slideMs > 0;
+    const args: Array<string | number> = sliding
+      ? [3, this.key(id), this.floorKey(id), this.clockKey(id)]
+      : [2, this.key(id), this.floorKey(id)];
+    args.push(envelope, ttl, fp, raiseFloor, this.maxTtlMs, sliding ? slideMs : 0);
+    if (incarnation !== undefined && rev !== undefined) args.push(incarnation, rev);
+    return fencedPut(this.#client, ...(args as [number, ...Array<string | number>]));
   }
 
   #bound<T>(promise: Promise<T>, operation: string): Promise<T> {
