@@ -31,10 +31,11 @@ export interface L1Store<V = unknown> {
    */
   peek?(key: string): V | undefined;
   /**
-   * Like `get`, counted the same, but the value as a promise already settled to it: made on the first such lookup of
-   * an entry and kept with it until the entry is replaced or removed. The async read path's L1 hit — awaiting a
-   * settled promise allocates nothing and is faster in V8 than awaiting a fresh `Promise.resolve(value)` — for ~48
-   * bytes per entry read this way. Optional for custom stores (the library then wraps `get` in `Promise.resolve`).
+   * Like `get`, counted the same, but the value as a promise already settled to it: kept with the entry from its
+   * second such lookup until the entry is replaced or removed (the first hands out a promise of its own, so an entry
+   * read once holds none). The async read path's L1 hit — awaiting a settled promise allocates nothing and is faster
+   * in V8 than awaiting a fresh `Promise.resolve(value)` — for ~57 bytes per entry read more than once this way.
+   * Optional for custom stores (the library then wraps `get` in `Promise.resolve`).
    */
   getSettled?(key: string): Promise<V> | undefined;
   /** Stores `value`; `ttlMs` (when given) shortens the store's default lifetime for this entry. */

@@ -17,7 +17,7 @@ const FREE = 1;
  * `now <= t + ttl`, and is dropped (as an expiration) when a lookup finds it dead. Dead entries occupy a slot
  * until then or until evicted; `size` counts them. Slots are handed out in order, then reused from the free list,
  * so a store that never fills touches only what it uses; a hit and an overwrite allocate nothing (getSettled's promise is
- * made once per entry, on its first async hit).
+ * made once per entry, on its second async hit: see SettledValues).
  */
 export class LruL1Store<V = unknown> implements L1Store<V> {
   readonly capacity: number;

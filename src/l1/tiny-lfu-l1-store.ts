@@ -220,7 +220,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     return slot < 0 ? undefined : this.#values[slot];
   }
 
-  /** See L1Store.getSettled: the value as a settled promise, made by the entry's first such lookup and kept. */
+  /** See L1Store.getSettled: the value as a settled promise, kept from the entry's second such lookup. */
   getSettled(key: string): Promise<V> | undefined {
     const slot = this.#lookup(key);
     return slot < 0 ? undefined : this.#settled.of(slot, this.#values[slot] as V);
