@@ -4,42 +4,21 @@
  */
 import { ValidationError } from "../kernel/errors.js";
 
-/** 0 for the lower-case hex digits, 1 for every other ASCII code (a code above 127 is rejected by its high bits). */
-const NOT_HEX = new Uint8Array(128).fill(1);
-for (const digit of "0123456789abcdef") NOT_HEX[digit.charCodeAt(0)] = 0;
-
-/** Non-zero unless value[from, to) is all lower-case hex digits: branch-free, one table load per char. */
-function notHex(value: string, from: number, to: number): number {
-  let bad = 0;
-  for (let i = from; i < to; i++) {
-    const c = value.charCodeAt(i);
-    bad |= NOT_HEX[c & 127]! | (c >> 7);
-  }
-  return bad;
-}
+/**
+ * The canonical form: V8's regex engine checks it in about half the time of a char loop (100 ids per getMany). A
+ * branch-free table lookup per char measured ~3x faster than the regex in isolation, but made the peers bench's warm
+ * getMany ~15% slower (1.40x -> 1.60x raw in alternating runs): the regex stays.
+ */
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * 0: not a UUID (8-4-4-4-12 hex digits); 1: a UUID in canonical lower case; 2: a UUID with upper-case digits. The
- * common canonical id is four dash checks and one OR-ed table lookup per digit — measured ~3× faster than the
- * anchored regex it replaced (73 against 220–270 ns an id; 100 of them per getMany); the rest a char loop that tells
- * the cases apart.
+ * common canonical id is one regex test; the rest a char loop (rather than a case-insensitive regex and a second
+ * pass to tell the cases apart).
  */
 function uuidForm(value: string): 0 | 1 | 2 {
   if (value.length !== 36) return 0;
-  if (
-    value.charCodeAt(8) === 45 &&
-    value.charCodeAt(13) === 45 &&
-    value.charCodeAt(18) === 45 &&
-    value.charCodeAt(23) === 45 &&
-    (notHex(value, 0, 8) |
-      notHex(value, 9, 13) |
-      notHex(value, 14, 18) |
-      notHex(value, 19, 23) |
-      notHex(value, 24, 36)) ===
-      0
-  ) {
-    return 1;
-  }
+  if (CANONICAL_UUID.test(value)) return 1;
   let upper = false;
   for (let i = 0; i < 36; i++) {
     const c = value.charCodeAt(i);
