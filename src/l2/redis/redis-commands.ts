@@ -19,7 +19,7 @@ const FENCED_PUT_SHA = createHash("sha1").update(FENCED_PUT_LUA).digest("hex");
  * costs a copy of the arguments, a closure and a set lookup per command (~2 µs of the miss path); the reload rule is
  * the same.
  */
-export function fencedPut(client: Redis | Cluster, numKeys: number, ...keysThenArgs: FencedPutArgs): Promise<number> {
+export function fencedPut(client: Redis | Cluster, numKeys: number, keysThenArgs: FencedPutArgs): Promise<number> {
   return (client.evalsha(FENCED_PUT_SHA, numKeys, ...keysThenArgs) as Promise<number>).catch((error: unknown) => {
     if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
     return client.eval(FENCED_PUT_LUA, numKeys, ...keysThenArgs) as Promise<number>;

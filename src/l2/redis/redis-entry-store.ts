@@ -5,7 +5,7 @@ import { idKey } from "../key-layout.js";
 import { clusterMget } from "./cluster-mget.js";
 import { GetBatcher } from "./get-batcher.js";
 import { groupBySlot, hashSlot } from "./hash-slot.js";
-import type { FencedClient } from "./redis-commands.js";
+import type { FencedClient, FencedPutArgs } from "./redis-commands.js";
 import { CommandDeadline, fencedPut, withFence } from "./redis-commands.js";
 import { corruptOnWrongType } from "./wrong-type.js";
 
@@ -162,9 +162,8 @@ export class RedisEntryStore implements DocumentEntryStore {
 
   async tombstone(id: string, incarnation: number, ttlMs: number, slideMs = 0): Promise<PutResult> {
     const envelope = encodeTombstone(this.fingerprint, incarnation, Date.now());
-    return (await this.#bound(this.#fencedPut(id, envelope, ttlMs, slideMs, "1"), "tombstone")) === 1
-      ? "stored"
-      : "rejected";
+    const call = this.#fencedPut(id, envelope, ttlMs, slideMs, "1");
+    return (await this.#bound(call, "tombstone")) === 1 ? "stored" : "rejected";
   }
 
   /**
@@ -215,30 +214,20 @@ export class RedisEntryStore implements DocumentEntryStore {
     incarnation?: number,
     rev?: string,
   ): Promise<number> {
-    const ttl = Math.max(1, Math.ceil(ttlMs));
-    const fp = this.fingerprint;
-    if (slideMs <= 0 && incarnation === undefined) {
-      // The common call (a fill or write-through without sliding), without an argument array to spread.
-      return fencedPut(
-        this.#client,
-        2,
-        this.key(id),
-        this.floorKey(id),
-        envelope,
-        ttl,
-        fp,
-        raiseFloor,
-        this.maxTtlMs,
-        0,
-      );
-    }
     const sliding = slideMs > 0;
-    const args: Array<string | number> = sliding
-      ? [3, this.key(id), this.floorKey(id), this.clockKey(id)]
-      : [2, this.key(id), this.floorKey(id)];
-    args.push(envelope, ttl, fp, raiseFloor, this.maxTtlMs, sliding ? slideMs : 0);
+    const args: FencedPutArgs = sliding
+      ? [this.key(id), this.floorKey(id), this.clockKey(id)]
+      : [this.key(id), this.floorKey(id)];
+    args.push(
+      envelope,
+      Math.max(1, Math.ceil(ttlMs)),
+      this.fingerprint,
+      raiseFloor,
+      this.maxTtlMs,
+      sliding ? slideMs : 0,
+    );
     if (incarnation !== undefined && rev !== undefined) args.push(incarnation, rev);
-    return fencedPut(this.#client, ...(args as [number, ...Array<string | number>]));
+    return fencedPut(this.#client, sliding ? 3 : 2, args);
   }
 
   #bound<T>(promise: Promise<T>, operation: string): Promise<T> {
