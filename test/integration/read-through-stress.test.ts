@@ -11,7 +11,7 @@ import { ConflictError } from "../../src/index.js";
 import type { RedisProcess } from "../support/redis.js";
 import { seededRandom } from "../support/seeded-random.js";
 import { integrationEnv } from "../support/services.js";
-import { entryKey, productSpec, sleep } from "../support/strata.js";
+import { entryKey, productSpec, sleep, versionFloorKey } from "../support/strata.js";
 import { buildSystem, type System } from "../support/system.js";
 
 const env = await integrationEnv({ postgres: true, privateRedis: true });
@@ -62,6 +62,18 @@ describe.skipIf(env.skip)("read-through under concurrent readers and writers", (
       let writes = 0;
       let conflicts = 0;
       const violations: string[] = [];
+      /**
+       * What L2 holds for `id` as a violation is found — the entry's incarnation|rev and the version floor — so a
+       * failure tells a stale L2 (a fence problem) from a stale in-process answer (L1, or a read joined in flight).
+       */
+      const l2Now = async (id: string) => {
+        const [entry, floor] = await raw.mget(
+          entryKey(namespace, products, id),
+          versionFloorKey(namespace, products, id),
+        );
+        const version = entry == null ? "none" : entry.split("|").slice(2, 4).join("|");
+        return `; L2 then: entry ${version}, floor ${floor ?? "none"}`;
+      };
 
       const reader = async () => {
         for (let n = 0; n < 60; n++) {
@@ -77,10 +89,12 @@ describe.skipIf(env.skip)("read-through under concurrent readers and writers", (
             // already in flight when the write resolved (single flight), so only for about one fetch.
             const missed = resolved.get(`${id}:${doc.rev + 1}`);
             const what = `read rev ${doc.rev} of ${id} on ${here} after rev ${floor} had resolved`;
-            if (missed === undefined || missed.on === here) violations.push(`${what} (written on this runtime)`);
-            else if (startedAt - missed.at > CROSS_REPLICA_WINDOW_MS)
-              violations.push(`${what}, ${Math.round(startedAt - missed.at)} ms after the write on the other runtime`);
-            else joinedEarlierFlight++;
+            if (missed === undefined || missed.on === here) {
+              violations.push(`${what} (written on this runtime)${await l2Now(id)}`);
+            } else if (startedAt - missed.at > CROSS_REPLICA_WINDOW_MS) {
+              const after = Math.round(startedAt - missed.at);
+              violations.push(`${what}, ${after} ms after the write on the other runtime${await l2Now(id)}`);
+            } else joinedEarlierFlight++;
           }
           if (random() < 0.2) await sleep(Math.floor(random() * 3));
         }

@@ -23,7 +23,7 @@ import {
   redisModule,
   silentLogger,
 } from "../../src/index.js";
-import { entryPrefix, idKey, idleClockPrefix } from "../../src/l2/key-layout.js";
+import { entryPrefix, idKey, idleClockPrefix, versionFloorPrefix } from "../../src/l2/key-layout.js";
 import { seededRandom } from "./seeded-random.js";
 
 export const productFields = z.object({
@@ -181,6 +181,15 @@ export function sleep(ms: number): Promise<void> {
  */
 export function entryKey(namespace: string, spec: Pick<DocumentSpec, "name" | "fingerprint">, id: string): string {
   return idKey(entryPrefix(`${namespace}:${spec.name}`, spec.fingerprint), id);
+}
+
+/** The version floor key of a document entry, beside `entryKey` (what the fence keeps stale fills out with). */
+export function versionFloorKey(
+  namespace: string,
+  spec: Pick<DocumentSpec, "name" | "fingerprint">,
+  id: string,
+): string {
+  return idKey(versionFloorPrefix(`${namespace}:${spec.name}`, spec.fingerprint), id);
 }
 
 /** The idle-clock key of a sliding entry, beside `entryKey` (same hash slot, outside the tracked prefix). */
