@@ -26,12 +26,12 @@ import {
   ValidationError,
 } from "../../src/index.js";
 import { decodeEntry } from "../../src/l2/entry-envelope.js";
-import { idKey, kvPrefix, versionFloorPrefix } from "../../src/l2/key-layout.js";
+import { kvPrefix } from "../../src/l2/key-layout.js";
 import type { BadInputRow } from "../support/bad-input.js";
 import { BadInputHarness, checkUniqueNames, rejects, resolves } from "../support/bad-input.js";
 import { startRedis } from "../support/redis.js";
 import { integrationEnv } from "../support/services.js";
-import { entryKey, productFields } from "../support/strata.js";
+import { entryKey, productFields, versionFloorKey } from "../support/strata.js";
 
 const env = await integrationEnv({ postgres: true, privateRedis: true });
 
@@ -1011,10 +1011,7 @@ const plantedFloors: ReadonlyArray<readonly [string, string]> = [
 function plantedRow(index: number, what: string, plant: (t: World, doc: Doc<typeof products>) => Promise<void>): Row {
   const keys = (t: World) => {
     const doc = t.spare[index] as Doc<typeof products>;
-    return [
-      entryKey(NAMESPACE, products, doc.id),
-      idKey(versionFloorPrefix(`${NAMESPACE}:products`, products.fingerprint), doc.id),
-    ];
+    return [entryKey(NAMESPACE, products, doc.id), versionFloorKey(NAMESPACE, products, doc.id)];
   };
   return {
     name: `planted: ${what}`,
@@ -1044,7 +1041,7 @@ const plantedRows: Row[] = [
   ),
   ...plantedFloors.map(([what, value], i) =>
     plantedRow(plantedEntries.length + i, `version floor is ${what}`, async (t, doc) => {
-      const floor = idKey(versionFloorPrefix(`${NAMESPACE}:products`, products.fingerprint), doc.id);
+      const floor = versionFloorKey(NAMESPACE, products, doc.id);
       await t.h.redis.set(floor, value, "PX", 600_000);
     }),
   ),
@@ -1091,7 +1088,7 @@ const plantedForeignRows: Row[] = plantedForeign.flatMap(([what, plant], i): Row
   (["get", "getMany"] as const).map((read, j) =>
     plantedRow(plantedEntries.length + plantedFloors.length + i * 2 + j, `${what} (${read})`, async (t, doc) => {
       const entry = entryKey(NAMESPACE, products, doc.id);
-      const floor = `${versionFloorPrefix(`${NAMESPACE}:products`, products.fingerprint)}{${doc.id}}`;
+      const floor = versionFloorKey(NAMESPACE, products, doc.id);
       await t.h.redis.del(entry, floor); // the create left a floor: replace it by the planted key
       await plant(t, entry, floor, doc.id);
       // The getMany path reads with MGET (nil for a key of another type); fills go through the fence either way.

@@ -46,6 +46,10 @@ local function revOf(s)
   if n == nil or n < 1 then return nil end
   return n
 end
+-- The version an envelope's header carries: incarnation, rev (or T) and freshUntil, as strings; nil when not ours.
+local function headerVersion(envelope)
+  return string.match(envelope, '^s1|[^|]*|(%d+)|([%dT]+)|%d+|%d+|(%d+)|')
+end
 -- -1: no TTL (foreign: the library always sets one); 1: longer than the library ever writes (cut down); 0: ours
 local function ttlClass(key, maxttl)
   local pttl = redis.call('PTTL', key)
@@ -142,7 +146,7 @@ end
 ${FENCE_FUNCTION}
 local inc, rev, fresh = ARGV[7], ARGV[8], '0'
 if envelope ~= '' then
-  inc, rev, fresh = string.match(envelope, '^s1|[^|]*|(%d+)|([%dT]+)|%d+|%d+|(%d+)|')
+  inc, rev, fresh = headerVersion(envelope)
   if inc == nil then return redis.error_reply('stratacache: not an entry envelope') end
 end
 return putWith(ek, fk, KEYS[3] or '', envelope, ttl, ARGV[3], inc, rev, fresh, ARGV[6], raise, ARGV[5], both[1], both[2])`;
@@ -193,7 +197,7 @@ for i = 0, n - 1 do
     redis.call('SET', ek, envelope, 'PX', ttl)
     if sliding then redis.call('SET', KEYS[k + 3], '1', 'PX', slide) end
   else
-    local inc, rev, fresh = string.match(envelope, '^s1|[^|]*|(%d+)|([%dT]+)|%d+|%d+|(%d+)|')
+    local inc, rev, fresh = headerVersion(envelope)
     if inc == nil then return redis.error_reply('stratacache: not an entry envelope at item ' .. (i + 1)) end
     if putWith(ek, fk, sliding and KEYS[k + 3] or '', envelope, ttl, fp, inc, rev, fresh, slide, raise, maxttl, floor,
         cur) == 0 then
