@@ -1,5 +1,5 @@
 /** Small, dependency-free measuring helpers shared by the benchmarks. */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -67,6 +67,11 @@ export function printTable(
 }
 
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), "..", "results");
+
+/** What writeResults wrote for `name` (bench/results/<name>.json). */
+export function readResults(name: string): unknown {
+  return JSON.parse(readFileSync(join(resultsDir, `${name}.json`), "utf8"));
+}
 
 export function writeResults(name: string, data: unknown): string {
   mkdirSync(resultsDir, { recursive: true });

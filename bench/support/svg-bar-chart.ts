@@ -66,6 +66,14 @@ export function renderBarChart(chart: BarChart): string {
 }
 
 /** Renders and writes bench/results/<name>.svg; returns its path relative to the repository. */
+/** A chart's file name for a workload: `prefix-` and the workload's name in lower-case words joined by dashes. */
+export function chartName(prefix: string, workload: string): string {
+  return `${prefix}-${workload
+    .replace(/[^a-z0-9]+/gi, "-")
+    .replace(/-+$/, "")
+    .toLowerCase()}`;
+}
+
 export function writeBarChart(name: string, chart: BarChart): string {
   const dir = path.join(REPO_ROOT, "bench/results");
   mkdirSync(dir, { recursive: true });
