@@ -1,4 +1,5 @@
 import { abortable } from "../kernel/abortable.js";
+import { afterTurn } from "../kernel/after-turn.js";
 import type { Clock } from "../kernel/clock.js";
 import type { Logger } from "../kernel/logger.js";
 import { RateLimitedLog } from "../kernel/rate-limited-log.js";
@@ -451,9 +452,10 @@ export class ReadThroughCoordinator {
     if (trusted && readOk) {
       const put = this.#fillFor(row, started);
       const freshUntil = this.#judge.l1Horizon(put.entry);
-      // L1 after the fill, as when the read waited for it: the fill's own push invalidation (BCAST reaches this
-      // replica too) then voids the token instead of dropping an entry just cached.
-      const fill = this.#fill([put], started, hold, trace);
+      // Sent after this turn, behind what the caller does next (see afterTurn). L1 after the fill, as when the read
+      // waited for it: the fill's own push invalidation (BCAST reaches this replica too) then voids the token instead
+      // of dropping an entry just cached.
+      const fill = afterTurn(() => this.#fill([put], started, hold, trace));
       this.#leaveBehind(
         tail,
         fill.then(() => this.#guard.finish(id, token, fetched, freshUntil)),
@@ -635,7 +637,7 @@ export class ReadThroughCoordinator {
             puts.push(put);
           }
         }
-        if (puts.length > 0) filling = this.#fill(puts, started, hold, batchTrace);
+        if (puts.length > 0) filling = afterTurn(() => this.#fill(puts, started, hold, batchTrace)); // as in #load
       }
     }
     if (hold !== undefined) {

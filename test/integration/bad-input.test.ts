@@ -1024,6 +1024,7 @@ function plantedRow(index: number, what: string, plant: (t: World, doc: Doc<type
       const doc = t.spare[index] as Doc<typeof products>;
       expect(value).toEqual(doc);
       // The garbage was replaced by the real entry: the next read is an L2 hit of the committed version.
+      await t.runtime.settled(); // the fill goes right behind the read
       const raw = await t.h.redis.get(entryKey(NAMESPACE, products, doc.id));
       const decoded = decodeEntry(products.fingerprint, raw ?? "");
       expect(decoded).toMatchObject({ rev: doc.rev });

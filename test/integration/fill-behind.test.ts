@@ -2,8 +2,10 @@
  * A miss answers before its fill lands (README "What it guarantees"), over real Postgres and Redis. The fill's reply
  * is held at a TCP proxy in front of Redis — armed when the read's SELECT goes out, so the read's own GET has
  * passed — which makes "the fill is still in flight" a fact, not a race: the read answers anyway; a second read of
- * the id joins it (no second SELECT); `runtime.settled()` and `runtime.stop()` wait for the fill.
+ * the id joins it (no second SELECT); `runtime.settled()` and `runtime.stop()` wait for the fill. The fill itself is
+ * sent after the turn (kernel/after-turn.ts): what the caller does next reaches Redis first (seen with MONITOR).
  */
+import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { waitUntil } from "../support/eventually.js";
 import { integrationEnv } from "../support/services.js";
@@ -75,6 +77,36 @@ describe.skipIf(env.skip)("a miss answers before its fill lands", () => {
     expect(query.stats().l2.hits).toBe(hits + 1);
     expect(counter.selects).toBe(1);
   });
+
+  for (const kind of ["get", "getMany"] as const) {
+    it(`the fill goes out after the turn: the caller's next read reaches Redis before it (${kind})`, async () => {
+      const { system, spec, id, query } = await setup();
+      const other = (await system.runtime.context().document.command(spec).create({ name: "next", price: 2 })).id;
+      await system.runtime.settled();
+      // MONITOR lists the commands Redis runs, in the order it runs them.
+      const monitor = await new Redis(system.redisUrl!).monitor();
+      const ran: string[] = [];
+      monitor.on("monitor", (_time: string, args: string[]) => ran.push(`${args[0]!.toLowerCase()} ${args[1] ?? ""}`));
+      const read = (one: string) => (kind === "get" ? query.get(one) : query.getMany([one]));
+      try {
+        await read(id); // a miss: answers when Postgres does
+        const next = read(other); // in the same turn, as a caller reading one thing after another does
+        await next;
+        await system.runtime.settled();
+        const fill = /^evalsha |^eval /;
+        await waitUntil(() => ran.filter((c) => fill.test(c)).length >= 2, {
+          timeoutMs: 5_000,
+          intervalMs: 2,
+          message: "both fills reached Redis",
+        });
+        const nextRead = ran.findIndex((c) => /^m?get /.test(c) && c.endsWith(entryKey(system.namespace, spec, other)));
+        expect(nextRead).toBeGreaterThanOrEqual(0);
+        expect(ran.findIndex((c) => fill.test(c))).toBeGreaterThan(nextRead);
+      } finally {
+        monitor.disconnect();
+      }
+    });
+  }
 
   it("a batch's answer is the caller's own: emptying it leaves what the batch's joiners read untouched", async () => {
     const { system, spec, counter, id, query, arm } = await setup();

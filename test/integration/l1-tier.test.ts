@@ -94,7 +94,8 @@ describe.skipIf(env.skip).each(["lru", "tinylfu"] as const)("L1 (%s) through the
   it("another runtime's write is visible here after l1.ttl at most (push off)", async () => {
     const onB = b.context().document.query(spec);
     const created = await a.context().document.command(spec).create({ name: "remote", price: 1 });
-    expect((await onB.get(created.id)).price).toBe(1); // B caches rev 1 in its L1
+    expect((await onB.get(created.id)).price).toBe(1);
+    await b.settled(); // B caches rev 1 in its L1 once the fill has landed, right behind the read
     await a.context().document.command(spec).update(created.id, 1, { price: 2 });
     expect((await onB.get(created.id)).price).toBe(1); // within the staleness budget: B's L1 still answers
     clock.advance(2_001); // past l1.ttl

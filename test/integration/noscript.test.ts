@@ -204,6 +204,7 @@ describe.skipIf(env.skip)("NOSCRIPT after SCRIPT FLUSH", () => {
       const query = ctx.document.query(products);
       const created = await docs.create({ name: "Doomed", price: 1 });
       await query.get(created.id);
+      await runtime.settled(); // its fill loads the script before the flush, not after
       await flush();
       const before = await noscripts();
       const failuresBefore = query.stats().source.writeThroughFailures;

@@ -219,6 +219,7 @@ describe.skipIf(env.skip)("read-through L2 on Redis", () => {
       const doc = await query.get(created.id);
       expect(doc).toMatchObject({ name: "Fragile", price: 9 });
       expect(query.stats().l2.corrupt - before).toBe(1);
+      await runtime.settled(); // the refill lands right behind the read
       expect(await raw.get(entryKeyOf(created.id))).toMatch(new RegExp(`^s1\\|${fp}\\|`));
       expect((await query.get(created.id)).name).toBe("Fragile");
     }

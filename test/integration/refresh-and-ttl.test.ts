@@ -242,6 +242,7 @@ describe.skipIf(env.skip)("age-based lifetimes", () => {
         const doc = await docs.create({ name: "aged", price: 1 });
         await admin.query(`UPDATE ${name} SET updated_at = $2 WHERE id = $1`, [doc.id, new Date(clock.now() - agoMs)]);
         await query.get(doc.id);
+        await runtime.settled(); // the fill lands right behind the read
         const header = (await raw.get(entryKey(namespace, spec, doc.id)))!.split("|");
         return Number(header[6]) - Number(header[4]); // freshUntil − fetchedAt
       };

@@ -89,6 +89,7 @@ describe.skipIf(env.skip)("sealed L2 under attack (redis)", () => {
     const ctx = runtime.context();
     const doc = await ctx.document.command(products).create({ name: SECRET, price: 7 });
     await ctx.document.query(products).get(doc.id);
+    await runtime.settled(); // its fill lands right behind the read
     const stored = (await raw.get(entryKey(system.namespace, products, doc.id)))!;
     expect(stored).toMatch(new RegExp(`^s1\\|${products.fingerprint}\\|\\d+\\|1\\|\\d+\\|\\d+\\|\\d+\\|~`));
     expect(stored).not.toContain(SECRET);
@@ -103,6 +104,7 @@ describe.skipIf(env.skip)("sealed L2 under attack (redis)", () => {
     const a = await ctx.document.command(products).create({ name: "A", price: 1 });
     const b = await ctx.document.command(products).create({ name: "B", price: 2 });
     await query.getMany([a.id, b.id]);
+    await runtime.settled();
     const before = sealingStats().authFailed;
     const keyB = entryKey(system.namespace, products, b.id);
     await raw.set(keyB, (await raw.get(entryKey(system.namespace, products, a.id)))!, "PX", 60_000);
@@ -133,6 +135,7 @@ describe.skipIf(env.skip)("sealed L2 under attack (redis)", () => {
     const ctx = runtime.context();
     const doc = await ctx.document.command(products).create({ name: "N", price: 1 });
     await ctx.document.query(products).get(doc.id);
+    await runtime.settled();
     await raw.set(
       entryKey(`${system.namespace}-2`, products, doc.id),
       (await raw.get(entryKey(system.namespace, products, doc.id)))!,
@@ -150,6 +153,7 @@ describe.skipIf(env.skip)("sealed L2 under attack (redis)", () => {
     const query = ctx.document.query(products);
     const doc = await ctx.document.command(products).create({ name: SECRET, price: 3 });
     await query.get(doc.id);
+    await runtime.settled();
     const key = entryKey(system.namespace, products, doc.id);
     const good = (await raw.get(key))!;
     const bodyAt = good.indexOf("~");
@@ -169,6 +173,7 @@ describe.skipIf(env.skip)("sealed L2 under attack (redis)", () => {
       expect(await query.get(doc.id)).toMatchObject({ name: SECRET, rev: 1 });
       const after = query.stats().l2;
       if (after.hits === before.hits) misses++;
+      await runtime.settled(); // this read's refill lands before the next flip
     }
     expect(misses).toBe(positions.length);
   });
@@ -177,12 +182,14 @@ describe.skipIf(env.skip)("sealed L2 under attack (redis)", () => {
     const ctx = runtime.context(); // k1 only
     const old = await ctx.document.command(products).create({ name: "old", price: 1 });
     await ctx.document.query(products).get(old.id);
+    await runtime.settled();
     const rotated = await system.startPeer({ cacheOptions: sealing({ k1, k2 }, "k2") });
     const rq = rotated.context().document.query(products);
     expect(await rq.get(old.id)).toMatchObject({ name: "old" });
     expect(rq.stats().l2.hits).toBe(1); // opened with k1
     const young = await rotated.context().document.command(products).create({ name: "young", price: 2 });
     await rq.get(young.id);
+    await rotated.settled();
     const youngRaw = (await raw.get(entryKey(system.namespace, products, young.id)))!;
     const sealed = Buffer.from(youngRaw.slice(youngRaw.indexOf("~") + 1), "base64");
     expect(sealed.toString("latin1", 3, 3 + sealed[2]!)).toBe("k2");

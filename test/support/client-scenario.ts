@@ -42,6 +42,7 @@ export async function readThroughAndPush(
     const created = await docs.create({ name: "Widget", price: 10 });
     const query = b.context().document.query(pushProducts);
     expect(await query.get(created.id)).toMatchObject({ name: "Widget", price: 10, rev: 1 });
+    await b.settled(); // the fill lands right behind the read
     expect(await entryCount(`${namespace}:*`)).toBeGreaterThan(0); // the read filled Redis
     expect(await warm(b, pushProducts, created.id)).toBe(1);
     // The fill's own SET comes back as an invalidation, so settling in L1 took an L2 hit: push is not deaf.

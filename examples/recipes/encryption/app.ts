@@ -60,6 +60,7 @@ try {
     .create({ name: "Ann", diagnosis: "hypertension", notes: "follow-up in 3 months. ".repeat(80) });
   const bob = await ctx.document.command(patients).create({ name: "Bob", diagnosis: "asthma", notes: "inhaler" });
   await ctx.document.query(patients).getMany([ann.id, bob.id]); // fills L2, sealed
+  await a.settled(); // the fills land right behind the read
   console.log(`\nA (keyring v1) created Ann and Bob and read them: L2 now holds their sealed entries`);
 
   const key = (id: string) => idKey(entryPrefix(namespace, patients.fingerprint), id);
@@ -93,6 +94,7 @@ try {
   check(l2(b).hits === 1, "B could not read the v1 entry");
   const cid = (await b.context().document.command(patients).create({ name: "Cy", diagnosis: "none", notes: "" })).id;
   await qb.get(cid);
+  await b.settled(); // Cy's fill lands right behind the read
   if (raw !== undefined) {
     const stored = (await raw.get(key(cid)))!;
     const sealed = Buffer.from(stored.slice(stored.indexOf("~") + 1), "base64");

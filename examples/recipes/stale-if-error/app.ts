@@ -88,6 +88,7 @@ try {
   console.log(`\nttl 1m for both; grace 10m on ${withGrace.name} only (the clock jumps to the times shown)`);
   await read(withGrace, "+0s", graceful.id);
   await read(noGrace, "+0s", plain.id);
+  await runtime.settled(); // both fills have landed in L2 (they go right behind the reads)
 
   await takeDown();
   console.log(`\nPostgres taken away (${engines.postgres.startsWith("PGlite") ? "PGlite closed" : "pg.Pool ended"})`);
