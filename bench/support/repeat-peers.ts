@@ -55,7 +55,11 @@ export async function repeatPeers(times: number, args: ReadonlyArray<string>): P
   }
   const last = runs[runs.length - 1] as RunResult;
   const workloads = last.workloads.map((w) => {
-    const each = runs.map((run) => run.workloads.find((x) => x.name === w.name) ?? w);
+    const each = runs.map((run) => {
+      const found = run.workloads.find((x) => x.name === w.name);
+      if (found === undefined) throw new Error(`peers run of ${run.at} has no workload ${w.name}`);
+      return found;
+    });
     const contenders = Object.keys(w.median);
     return {
       name: w.name,
