@@ -6,8 +6,9 @@
  * fill (a Lua fence, the costliest command a read issues) sits in the connection ahead of whatever the caller does
  * next — typically its next read — and Redis runs it first: on a small machine a cold batch's fill took a quarter
  * to a third of the next batch's latency. Sent after the turn, the caller's next commands go first and the fill runs
- * while they wait on Postgres. Nothing waits longer for it in a way that matters: the fence decides what lands whenever it
- * arrives, and a read of the same id in this process joins the first until its fill settles (SingleFlight).
+ * while they wait on Postgres. Nothing waits longer for it in a way that matters: the fence decides what lands
+ * whenever it arrives, and a read of the same id in this process joins the first until its fill settles
+ * (SingleFlight).
  *
  * Everything queued starts in the one pass, however much: the same work each read did in its own continuation before,
  * moved to the end of the same turn. A cap per pass would let a sustained burst build a backlog that keeps flights
