@@ -5,6 +5,7 @@
  *
  *   npx tsx bench/l1-throughput.ts            # 9 rounds
  *   npx tsx bench/l1-throughput.ts --quick    # 5 short rounds
+ *   npm run bench -- l1-throughput --repeat 3 # 3 whole runs, each in a fresh process; goals on their medians
  *
  * Workloads (capacity 10,000 everywhere; keys precomputed, Zipf s = 0.99):
  * - "get hit": lookups over 10,000 resident keys — every lookup hits.
@@ -17,6 +18,10 @@
  *   on every stratacache channel, and with the OpenTelemetry adapter (SDK in-memory reader and exporter), each
  *   attached only during its own rounds. Goal: the OTel adapter costs ≤ 30% of the unobserved hit path.
  * Also writes bench/results/l1-throughput.svg (M ops/s per case).
+ *
+ * The goals' ratios sit near their bounds and move between runs on a small shared machine (one run's V8 may optimise
+ * one policy's path worse: a single run once read tinylfu ÷ lru as 1.72), so `--repeat N` judges them on the medians
+ * of N runs, each in a fresh process (support/repeat-l1-throughput.ts).
  */
 
 import { mkdir, writeFile } from "node:fs/promises";
@@ -28,7 +33,9 @@ import type { L1PolicyName, L1Store } from "../src/l1/l1-store.js";
 import { LruL1Store } from "../src/l1/lru-l1-store.js";
 import { TinyLfuL1Store } from "../src/l1/tiny-lfu-l1-store.js";
 import { bentoInMemory } from "./support/bentocache.js";
+import { repeatArgument } from "./support/fresh-run.js";
 import { reportGoals } from "./support/goals.js";
+import { judgeL1ThroughputGoals, type L1ThroughputRatios } from "./support/l1-throughput-goals.js";
 import {
   formatTable,
   measureThroughput,
@@ -37,6 +44,7 @@ import {
   type ThroughputResult,
 } from "./support/measure-throughput.js";
 import { attach, collectMetrics, OBSERVERS } from "./support/observers.js";
+import { repeatL1Throughput } from "./support/repeat-l1-throughput.js";
 import { writeBarChart } from "./support/svg-bar-chart.js";
 import { REPO_ROOT } from "./support/traces.js";
 import { zipfKeys } from "./support/zipf-keys.js";
@@ -44,6 +52,18 @@ import { zipfKeys } from "./support/zipf-keys.js";
 const CAPACITY = 10_000;
 const KEY_COUNT = 1 << 20;
 const MASK = KEY_COUNT - 1;
+let repeat: ReturnType<typeof repeatArgument>;
+try {
+  repeat = repeatArgument(process.argv.slice(2));
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(1);
+}
+if (repeat.times !== undefined) {
+  // Missed goals are said in the output and the results, not by the exit code (as in a single run).
+  await repeatL1Throughput(repeat.times, repeat.rest);
+  process.exit(0);
+}
 const quick = process.argv.includes("--quick");
 const options = quick ? { rounds: 5, roundMs: 60 } : { rounds: 9, roundMs: 150 };
 
@@ -299,60 +319,37 @@ for (const section of sections) {
 }
 console.log(formatTable(["workload", "case", "M ops/s (median)", "vs lru-cache"], rows));
 
-const tinyHit = json.find((r) => r.case === "TinyLfuL1Store" && String(r.workload).startsWith("get hit"))!;
-const tinyMixed = json.find((r) => r.case === "TinyLfuL1Store" && String(r.workload).startsWith("read-through"))!;
 const ratioOf = (workload: string, name: string) =>
   json.find((r) => r.case === name && String(r.workload).startsWith(workload))!.vsLruCache as number;
-const pct = (ratio: number) => `${(ratio * 100).toFixed(0)}%`;
-const bento = ratioOf("query.get", "bentocache getOrSet (L1 hit)");
-// Goals: >= 30% of raw lru-cache, >= 2x the fastest peer, TinyLFU >= 0.9x LRU. bentocache is the only peer
-// measured here, so it stands for "the fastest peer".
-const lruGet = ratioOf("query.get", "query.get L1 hit (lru)");
-const tinyGet = ratioOf("query.get", "query.get L1 hit (tinylfu)");
 const roundsOf = (workload: string, name: string) =>
   json.find((r) => r.case === name && String(r.workload).startsWith(workload))!.rounds as number[];
 /** Case `a` over case `b` of one workload, as the median of their per-round ratios (see pairedRatio). */
 const paired = (workload: string, a: string, b: string) => pairedRatio(roundsOf(workload, a), roundsOf(workload, b));
-const tinyOverLru = paired("query.get", "query.get L1 hit (tinylfu)", "query.get L1 hit (lru)");
-const goals = [
-  {
-    goal: `W-TinyLFU throughput ≥ 50% of lru-cache (get hit ${pct(tinyHit.vsLruCache as number)}, read-through ${pct(tinyMixed.vsLruCache as number)})`,
-    met: (tinyHit.vsLruCache as number) >= 0.5 && (tinyMixed.vsLruCache as number) >= 0.5,
-  },
-  ...(["lru", "tinylfu"] as const).flatMap((policy) => {
-    const ours = policy === "lru" ? lruGet : tinyGet;
-    return [
-      { goal: `query.get L1 hit (${policy}) ≥ 30% of lru-cache (${pct(ours)})`, met: ours >= 0.3 },
-      {
-        goal: `query.get L1 hit (${policy}) ≥ 2× the fastest peer, bentocache (${(ours / bento).toFixed(1)}×)`,
-        met: ours >= 2 * bento,
-      },
-    ];
-  }),
-  {
-    goal: `query.get L1 hit: tinylfu ≥ 0.9× lru (${tinyOverLru.toFixed(2)}×, median of per-round ratios)`,
-    met: tinyOverLru >= 0.9,
-  },
-];
 const observedRatio = (kind: string) =>
   paired("query.get L1 hit, observed", `query.get L1 hit (lru, ${kind})`, "query.get L1 hit (lru, no subscriber)");
-goals.push(
-  {
-    goal: `query.get L1 hit with a diagnostics subscriber ≥ 0.7× unobserved (${observedRatio("diagnostics subscriber").toFixed(2)}×)`,
-    met: observedRatio("diagnostics subscriber") >= 0.7,
-  },
-  {
-    goal: `query.get L1 hit with the OTel adapter ≥ 0.7× unobserved, i.e. metrics cost ≤ 30% (${observedRatio("OTel adapter").toFixed(2)}×)`,
-    met: observedRatio("OTel adapter") >= 0.7,
-  },
-);
+// bentocache is the only peer measured here, so it stands for "the fastest peer".
+const bento = ratioOf("query.get", "bentocache getOrSet (L1 hit)");
+const lruGet = ratioOf("query.get", "query.get L1 hit (lru)");
+const tinyGet = ratioOf("query.get", "query.get L1 hit (tinylfu)");
+const ratios: L1ThroughputRatios = {
+  tinyHitVsLruCache: ratioOf("get hit", "TinyLfuL1Store"),
+  tinyMixedVsLruCache: ratioOf("read-through", "TinyLfuL1Store"),
+  lruGetVsLruCache: lruGet,
+  tinyGetVsLruCache: tinyGet,
+  lruGetVsBento: lruGet / bento,
+  tinyGetVsBento: tinyGet / bento,
+  tinyOverLru: paired("query.get", "query.get L1 hit (tinylfu)", "query.get L1 hit (lru)"),
+  diagnosticsOverUnobserved: observedRatio("diagnostics subscriber"),
+  otelOverUnobserved: observedRatio("OTel adapter"),
+};
+const goals = judgeL1ThroughputGoals(ratios);
 const met = reportGoals(goals);
 
 const resultsDir = path.join(REPO_ROOT, "bench/results");
 await mkdir(resultsDir, { recursive: true });
 await writeFile(
   path.join(resultsDir, "l1-throughput.json"),
-  `${JSON.stringify({ generatedAt: new Date().toISOString(), node: process.version, quick, capacity: CAPACITY, rows: json, goals, goalMet: met }, null, 2)}\n`,
+  `${JSON.stringify({ generatedAt: new Date().toISOString(), node: process.version, quick, capacity: CAPACITY, rows: json, ratios, goals, goalMet: met }, null, 2)}\n`,
 );
 writeBarChart("l1-throughput", {
   title: `L1 throughput — medians of ${options.rounds} rounds (higher is better)`,

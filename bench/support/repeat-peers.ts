@@ -7,8 +7,8 @@
  * Each run prints its own tables and writes bench/results/peers.json as usual; this then rewrites that file with the
  * medians, every run's ratios and verdicts (`runsDetail`), and the charts from the medians.
  */
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { runFresh } from "./fresh-run.js";
 import type { Goal } from "./goals.js";
 import { reportGoals } from "./goals.js";
 import { fmt, median, printTable, readResults, writeResults } from "./measure.js";
@@ -34,23 +34,12 @@ interface RunResult {
 
 const peersScript = fileURLToPath(new URL("../peers.ts", import.meta.url));
 
-/** One run of bench/peers.ts with `args`, in a child process with this one's loader (tsx); rejects when it fails. */
-function runOnce(args: ReadonlyArray<string>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, peersScript, ...args], { stdio: "inherit" });
-    child.on("error", reject);
-    child.on("exit", (code, signal) =>
-      code === 0 ? resolve() : reject(new Error(`peers run failed (${signal ?? `exit code ${code}`})`)),
-    );
-  });
-}
-
 /** Runs the benchmark `times` times with `args` and reports the medians and the verdicts on them. */
 export async function repeatPeers(times: number, args: ReadonlyArray<string>): Promise<void> {
   const runs: RunResult[] = [];
   for (let i = 0; i < times; i++) {
     console.log(`\n════ run ${i + 1} of ${times} ════`);
-    await runOnce(args);
+    await runFresh(peersScript, args);
     runs.push(readResults("peers") as RunResult);
   }
   const last = runs[runs.length - 1] as RunResult;

@@ -1,0 +1,31 @@
+/**
+ * One whole run of a benchmark script in a child process of its own, with this process' loader (tsx): what
+ * `--repeat N` is built on. A fresh process per run means each run starts from a cold JIT and heap, so one run whose
+ * code V8 happened to optimise badly (an outlier) is just one of N, not the state every later run inherits.
+ */
+import { spawn } from "node:child_process";
+
+/** Runs `script` with `args` to completion, output inherited; rejects when it fails. */
+export function runFresh(script: string, args: ReadonlyArray<string>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, script, ...args], { stdio: "inherit" });
+    child.on("error", reject);
+    child.on("exit", (code, signal) =>
+      code === 0 ? resolve() : reject(new Error(`${script} failed (${signal ?? `exit code ${code}`})`)),
+    );
+  });
+}
+
+/**
+ * The `--repeat N` of a benchmark's arguments: `times` (undefined without the flag) and the other arguments, to pass
+ * to each run. Throws for a count that is not a whole number ≥ 2 (goals are judged on medians of 3 or more).
+ */
+export function repeatArgument(args: ReadonlyArray<string>): { times: number | undefined; rest: string[] } {
+  const at = args.indexOf("--repeat");
+  if (at < 0) return { times: undefined, rest: [...args] };
+  const times = Number(args[at + 1]);
+  if (!Number.isInteger(times) || times < 2) {
+    throw new Error("--repeat takes a whole number of runs, at least 2 (the goals are judged on medians of 3 or more)");
+  }
+  return { times, rest: [...args.slice(0, at), ...args.slice(at + 2)] };
+}

@@ -1,0 +1,74 @@
+/**
+ * `npm run bench -- l1-throughput --repeat N`: the whole L1 throughput benchmark N times, each in a fresh process,
+ * then the verdicts on the median of each goal's ratio over the N runs (as `peers --repeat`). Each run prints its own
+ * tables and writes bench/results/l1-throughput.json; this then rewrites that file with the median rates and ratios,
+ * every run's ratios and verdicts (`runsDetail`), and the chart from the medians.
+ */
+import { fileURLToPath } from "node:url";
+import { runFresh } from "./fresh-run.js";
+import type { Goal } from "./goals.js";
+import { reportGoals } from "./goals.js";
+import { judgeL1ThroughputGoals, L1_THROUGHPUT_GOALS, type L1ThroughputRatios } from "./l1-throughput-goals.js";
+import { fmt, median, printTable, readResults, writeResults } from "./measure.js";
+import { writeBarChart } from "./svg-bar-chart.js";
+
+/** The part of one run's l1-throughput.json read here. */
+interface RunResult {
+  readonly generatedAt: string;
+  readonly rows: ReadonlyArray<{ readonly workload: string; readonly case: string; readonly opsPerSec: number }>;
+  readonly ratios: L1ThroughputRatios;
+  readonly goals: ReadonlyArray<Goal>;
+  readonly [key: string]: unknown;
+}
+
+const script = fileURLToPath(new URL("../l1-throughput.ts", import.meta.url));
+
+export async function repeatL1Throughput(times: number, args: ReadonlyArray<string>): Promise<void> {
+  const runs: RunResult[] = [];
+  for (let i = 0; i < times; i++) {
+    console.log(`\n════ run ${i + 1} of ${times} ════`);
+    await runFresh(script, args);
+    runs.push(readResults("l1-throughput") as RunResult);
+  }
+  const last = runs[runs.length - 1] as RunResult;
+  const keys = Object.keys(last.ratios) as Array<keyof L1ThroughputRatios>;
+  const ratios = Object.fromEntries(
+    keys.map((key) => [key, median(runs.map((run) => run.ratios[key] ?? Number.NaN))]),
+  ) as unknown as L1ThroughputRatios;
+  printTable(
+    `the goals' ratios per run and their median over ${times} runs (higher is better)`,
+    ["ratio", ...runs.map((_, i) => `run ${i + 1}`), "median", "bound"],
+    L1_THROUGHPUT_GOALS.map((g) => [
+      g.ratio,
+      ...runs.map((run) => fmt(run.ratios[g.ratio], 3)),
+      fmt(ratios[g.ratio], 3),
+      `≥ ${g.atLeast}`,
+    ]),
+  );
+  const goals = judgeL1ThroughputGoals(ratios, `, median of ${times} runs`);
+  const goalMet = reportGoals(goals);
+  const rows = last.rows.map((row) => ({
+    ...row,
+    opsPerSec: Math.round(
+      median(
+        runs.map((run) => run.rows.find((r) => r.workload === row.workload && r.case === row.case)?.opsPerSec ?? NaN),
+      ),
+    ),
+  }));
+  const file = writeResults("l1-throughput", {
+    ...last,
+    generatedAt: new Date().toISOString(),
+    repeat: times,
+    rows,
+    ratios,
+    goals,
+    goalMet,
+    runsDetail: runs.map((run) => ({ generatedAt: run.generatedAt, ratios: run.ratios, goals: run.goals })),
+  });
+  const chart = writeBarChart("l1-throughput", {
+    title: `L1 throughput — medians of ${times} runs (higher is better)`,
+    unit: "M ops/s",
+    bars: rows.map((r) => ({ group: r.workload, label: r.case, value: r.opsPerSec / 1e6 })),
+  });
+  console.log(`\nwrote ${file} and ${chart}`);
+}
