@@ -53,6 +53,13 @@ export interface EntryPut {
  * All methods may reject on a store failure; the coordinator counts and absorbs those.
  */
 export interface DocumentEntryStore {
+  /**
+   * True when every call completes in this process with no connection to queue on (the memory backend). A read's
+   * fill is then made at once instead of after the turn (see kernel/after-turn.ts): nothing the caller sends next
+   * can wait behind it, and a loop that never yields to the event loop — an embedded Postgres answers in microtasks
+   * — would otherwise never see a fill land.
+   */
+  readonly inProcess?: boolean;
   read(id: string, slideMs?: number): Promise<EntryRead>;
   /** One result per id, in order; one round trip per hash slot. */
   readMany(ids: ReadonlyArray<string>, slideMs?: number): Promise<EntryRead[]>;

@@ -16,12 +16,16 @@ const SEALED_MARK = "~";
  * fails authentication and reads as "corrupt" — a miss, counted, replaced by the next fill.
  */
 export class SealedEntryStore implements DocumentEntryStore {
+  readonly inProcess: boolean | undefined;
+
   constructor(
     private readonly inner: DocumentEntryStore,
     private readonly sealer: ValueSealer,
     /** Where the entries live, e.g. `d|<namespace>|<tenant>|<keyspace>`. */
     private readonly place: string,
-  ) {}
+  ) {
+    this.inProcess = inner.inProcess;
+  }
 
   async read(id: string, slideMs?: number): Promise<EntryRead> {
     return this.#open(id, await this.inner.read(id, slideMs));

@@ -452,10 +452,10 @@ export class ReadThroughCoordinator {
     if (trusted && readOk) {
       const put = this.#fillFor(row, started);
       const freshUntil = this.#judge.l1Horizon(put.entry);
-      // Sent after this turn, behind what the caller does next (see afterTurn). L1 after the fill, as when the read
+      // Sent after this turn, behind what the caller does next (see #sendFill). L1 after the fill, as when the read
       // waited for it: the fill's own push invalidation (BCAST reaches this replica too) then voids the token instead
       // of dropping an entry just cached.
-      const fill = afterTurn(() => this.#fill([put], started, hold, trace));
+      const fill = this.#sendFill(() => this.#fill([put], started, hold, trace));
       this.#leaveBehind(
         tail,
         fill.then(() => this.#guard.finish(id, token, fetched, freshUntil)),
@@ -637,7 +637,7 @@ export class ReadThroughCoordinator {
             puts.push(put);
           }
         }
-        if (puts.length > 0) filling = afterTurn(() => this.#fill(puts, started, hold, batchTrace)); // as in #load
+        if (puts.length > 0) filling = this.#sendFill(() => this.#fill(puts, started, hold, batchTrace)); // as in #load
       }
     }
     if (hold !== undefined) {
@@ -726,6 +726,15 @@ export class ReadThroughCoordinator {
     }
   }
 
+  /**
+   * A read's fill, started after this turn (afterTurn: the caller's next commands reach the connection first), or at
+   * once when L2 lives in this process (DocumentEntryStore.inProcess: no connection, and a caller looping in
+   * microtasks would starve a fill left for the next turn, its flight and every read joining it open until then).
+   */
+  #sendFill<T>(send: () => Promise<T>): Promise<T> {
+    return this.parts.entries?.inProcess === true ? send() : afterTurn(send);
+  }
+
   /** The fenced fill of a version just read from Postgres by a fetch that began at `started`. */
   #fillFor(row: StoredRow, started: number): EntryPut {
     const entry = this.#lifetimes.entryFor(row, started);
@@ -784,9 +793,9 @@ export class ReadThroughCoordinator {
 
   /**
    * Fenced fills; counts the outcome. False when the store failed. Ids leased in `hold` are filled under their lease
-   * (lease-script.ts); any lease of `hold` left unfilled is released.
+   * (lease-script.ts); any lease of `hold` left unfilled is released. `trace`: the read or batch the fill's Redis
+   * call belongs to (observability).
    */
-  /** `trace`: the read or batch the fill's Redis call belongs to (observability). */
   async #fill(
     puts: EntryPut[],
     started: number,

@@ -256,6 +256,8 @@ class MemoryNamespace implements CacheNamespace {
 }
 
 class MemoryEntryStore implements DocumentEntryStore {
+  readonly inProcess = true;
+
   constructor(
     private readonly keyspace: MemoryKeyspace,
     private readonly prefix: string,

@@ -134,6 +134,7 @@ class NullCachePort implements CachePort {
 const stored = async (): Promise<PutResult> => "stored";
 
 const NULL_ENTRIES: DocumentEntryStore = {
+  inProcess: true,
   read: async (): Promise<EntryRead> => "miss",
   readMany: async (ids: ReadonlyArray<string>): Promise<EntryRead[]> => ids.map(() => "miss"),
   put: stored,
