@@ -33,7 +33,7 @@ import type { L1PolicyName, L1Store } from "../src/l1/l1-store.js";
 import { LruL1Store } from "../src/l1/lru-l1-store.js";
 import { TinyLfuL1Store } from "../src/l1/tiny-lfu-l1-store.js";
 import { bentoInMemory } from "./support/bentocache.js";
-import { repeatArgument } from "./support/fresh-run.js";
+import { repeatIfAsked } from "./support/fresh-run.js";
 import { reportGoals } from "./support/goals.js";
 import { judgeL1ThroughputGoals, type L1ThroughputRatios } from "./support/l1-throughput-goals.js";
 import {
@@ -52,18 +52,7 @@ import { zipfKeys } from "./support/zipf-keys.js";
 const CAPACITY = 10_000;
 const KEY_COUNT = 1 << 20;
 const MASK = KEY_COUNT - 1;
-let repeat: ReturnType<typeof repeatArgument>;
-try {
-  repeat = repeatArgument(process.argv.slice(2));
-} catch (error) {
-  console.error((error as Error).message);
-  process.exit(1);
-}
-if (repeat.times !== undefined) {
-  // Missed goals are said in the output and the results, not by the exit code (as in a single run).
-  await repeatL1Throughput(repeat.times, repeat.rest);
-  process.exit(0);
-}
+await repeatIfAsked(process.argv.slice(2), repeatL1Throughput);
 const quick = process.argv.includes("--quick");
 const options = quick ? { rounds: 5, roundMs: 60 } : { rounds: 9, roundMs: 150 };
 

@@ -50,7 +50,7 @@ import pg from "pg";
 import { z } from "zod";
 import type * as Strata from "../src/index.js";
 import { startRedis } from "../test/support/redis.js";
-import { repeatArgument } from "./support/fresh-run.js";
+import { repeatIfAsked } from "./support/fresh-run.js";
 import { reportGoals } from "./support/goals.js";
 import { fmt, median, percentile, printTable, writeResults } from "./support/measure.js";
 import { measureThroughput, pairedRatio, type ThroughputCase } from "./support/measure-throughput.js";
@@ -104,18 +104,7 @@ if (newest(join(repo, "src")) > statSync(distIndex).mtimeMs) {
   console.warn("warning: src/ changed after dist/ was built; `npm run build` to measure the current source.");
 }
 // --repeat N: N whole runs, each in its own process, judged on their medians (support/repeat-peers.ts).
-let repeat: ReturnType<typeof repeatArgument>;
-try {
-  repeat = repeatArgument(args);
-} catch (error) {
-  console.error((error as Error).message);
-  process.exit(1);
-}
-if (repeat.times !== undefined) {
-  // Missed goals are said in the output and the results, not by the exit code (as in a single run).
-  await repeatPeers(repeat.times, repeat.rest);
-  process.exit(0);
-}
+await repeatIfAsked(args, repeatPeers);
 const distSpecifier: string = new URL("../dist/index.js", import.meta.url).href;
 const strata = (await import(distSpecifier)) as typeof Strata;
 

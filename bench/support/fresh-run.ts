@@ -4,6 +4,7 @@
  * code V8 happened to optimise badly (an outlier) is just one of N, not the state every later run inherits.
  */
 import { spawn } from "node:child_process";
+import { readResults } from "./measure.js";
 
 /** Runs `script` with `args` to completion, output inherited; rejects when it fails. */
 export function runFresh(script: string, args: ReadonlyArray<string>): Promise<void> {
@@ -28,4 +29,44 @@ export function repeatArgument(args: ReadonlyArray<string>): { times: number | u
     throw new Error("--repeat takes a whole number of runs, at least 2 (the goals are judged on medians of 3 or more)");
   }
   return { times, rest: [...args.slice(0, at), ...args.slice(at + 2)] };
+}
+
+/**
+ * `script` run `times` times, each in a fresh process with `args`, and what each run wrote as
+ * bench/results/<results>.json, in run order.
+ */
+export async function freshRuns(
+  script: string,
+  results: string,
+  times: number,
+  args: ReadonlyArray<string>,
+): Promise<unknown[]> {
+  const runs: unknown[] = [];
+  for (let i = 0; i < times; i++) {
+    console.log(`\n════ run ${i + 1} of ${times} ════`);
+    await runFresh(script, args);
+    runs.push(readResults(results));
+  }
+  return runs;
+}
+
+/**
+ * A benchmark's `--repeat N`: without the flag, returns (the benchmark then runs once). With it, runs `repeat` and
+ * exits 0 — missed goals are said in the output and the results, not by the exit code, as in a single run; a bad
+ * count exits 1 with the reason.
+ */
+export async function repeatIfAsked(
+  args: ReadonlyArray<string>,
+  repeat: (times: number, rest: ReadonlyArray<string>) => Promise<void>,
+): Promise<void> {
+  let parsed: ReturnType<typeof repeatArgument>;
+  try {
+    parsed = repeatArgument(args);
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(1);
+  }
+  if (parsed.times === undefined) return;
+  await repeat(parsed.times, parsed.rest);
+  process.exit(0);
 }

@@ -5,11 +5,11 @@
  * every run's ratios and verdicts (`runsDetail`), and the chart from the medians.
  */
 import { fileURLToPath } from "node:url";
-import { runFresh } from "./fresh-run.js";
+import { freshRuns } from "./fresh-run.js";
 import type { Goal } from "./goals.js";
 import { reportGoals } from "./goals.js";
 import { judgeL1ThroughputGoals, L1_THROUGHPUT_GOALS, type L1ThroughputRatios } from "./l1-throughput-goals.js";
-import { fmt, median, printTable, readResults, writeResults } from "./measure.js";
+import { fmt, median, printTable, writeResults } from "./measure.js";
 import { writeBarChart } from "./svg-bar-chart.js";
 
 /** The part of one run's l1-throughput.json read here. */
@@ -24,12 +24,7 @@ interface RunResult {
 const script = fileURLToPath(new URL("../l1-throughput.ts", import.meta.url));
 
 export async function repeatL1Throughput(times: number, args: ReadonlyArray<string>): Promise<void> {
-  const runs: RunResult[] = [];
-  for (let i = 0; i < times; i++) {
-    console.log(`\n════ run ${i + 1} of ${times} ════`);
-    await runFresh(script, args);
-    runs.push(readResults("l1-throughput") as RunResult);
-  }
+  const runs = (await freshRuns(script, "l1-throughput", times, args)) as RunResult[];
   const last = runs[runs.length - 1] as RunResult;
   const keys = Object.keys(last.ratios) as Array<keyof L1ThroughputRatios>;
   const ratios = Object.fromEntries(

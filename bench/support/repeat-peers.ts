@@ -8,10 +8,10 @@
  * medians, every run's ratios and verdicts (`runsDetail`), and the charts from the medians.
  */
 import { fileURLToPath } from "node:url";
-import { runFresh } from "./fresh-run.js";
+import { freshRuns } from "./fresh-run.js";
 import type { Goal } from "./goals.js";
 import { reportGoals } from "./goals.js";
-import { fmt, median, printTable, readResults, writeResults } from "./measure.js";
+import { fmt, median, printTable, writeResults } from "./measure.js";
 import { judgePeerGoals } from "./peer-goals.js";
 import { chartName, writeBarChart } from "./svg-bar-chart.js";
 
@@ -36,12 +36,7 @@ const peersScript = fileURLToPath(new URL("../peers.ts", import.meta.url));
 
 /** Runs the benchmark `times` times with `args` and reports the medians and the verdicts on them. */
 export async function repeatPeers(times: number, args: ReadonlyArray<string>): Promise<void> {
-  const runs: RunResult[] = [];
-  for (let i = 0; i < times; i++) {
-    console.log(`\n════ run ${i + 1} of ${times} ════`);
-    await runFresh(peersScript, args);
-    runs.push(readResults("peers") as RunResult);
-  }
+  const runs = (await freshRuns(peersScript, "peers", times, args)) as RunResult[];
   const last = runs[runs.length - 1] as RunResult;
   const workloads = last.workloads.map((w) => {
     const each = runs.map((run) => {
