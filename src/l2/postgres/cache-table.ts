@@ -21,6 +21,8 @@ import { StrataError, UnavailableError } from "../../kernel/errors.js";
  *   `gen`, `tags`, `tag_versions`, and their freshness in `fresh_until`, `delta_ms`.
  */
 export interface CacheSql {
+  /** True when statements run in this process (PGlite; see SqlDriver.inProcess). */
+  readonly inProcess?: boolean;
   /** Runs one statement with `$1…` parameters; a failure should be an UnavailableError("postgres"). */
   query<R extends Record<string, unknown> = Record<string, unknown>>(
     text: string,

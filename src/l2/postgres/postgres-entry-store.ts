@@ -24,6 +24,8 @@ interface PutItem {
  * (the table is ours), so the Redis fence's foreign-key and over-long-TTL rules have no counterpart here.
  */
 export class PostgresEntryStore implements DocumentEntryStore {
+  /** On PGlite the cache table is in this process: fills are made at once (DocumentEntryStore.inProcess). */
+  readonly inProcess: boolean | undefined;
   readonly #t: string;
   readonly #put: string;
 
@@ -33,6 +35,7 @@ export class PostgresEntryStore implements DocumentEntryStore {
     private readonly prefix: string,
     private readonly fingerprint: string,
   ) {
+    this.inProcess = sql.inProcess;
     const t = quoteTable(table);
     this.#t = t;
     this.#put = `INSERT INTO ${t} AS c (key, value, expires_at, inc, rev, fresh_until, floor_inc, floor_rev, floor_until,

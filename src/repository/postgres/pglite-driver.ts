@@ -43,6 +43,7 @@ export function pgliteDriver(options: PgliteDriverOptions = {}): SqlDriver {
 
 class PgliteDriver implements SqlDriver {
   readonly endpoint: string;
+  readonly inProcess = true;
   readonly #owned: boolean;
   #instance: Promise<PGliteLike> | undefined;
   #closed = false;

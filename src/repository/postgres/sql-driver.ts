@@ -19,6 +19,8 @@ export interface SqlExecutor {
 export interface SqlDriver extends SqlExecutor {
   /** Where the server is, safe to print (`host:port`, never credentials). */
   readonly endpoint: string;
+  /** True when statements run in this process (PGlite): no connection, and answers may come in microtasks. */
+  readonly inProcess?: boolean;
   /**
    * Runs `fn` on one connection inside BEGIN … COMMIT; rolls back and rethrows when `fn` throws or COMMIT fails.
    * Resolves only once COMMIT has succeeded.
