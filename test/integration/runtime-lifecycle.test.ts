@@ -156,10 +156,12 @@ describe.skipIf(env.skip)("runtime start/stop interleavings", () => {
     const system = await buildSystem({
       postgres: env.postgres!.url,
       redis: { url: redis.url },
-      push: { heartbeatIntervalMs: 50, heartbeatTimeoutMs: 20 },
+      // Timeout below the interval, yet long enough that a loaded 2-core machine (the whole suite running) does not
+      // miss a PONG: 20 ms did once (disarmed), which is what the timeout is for, not what this test is about.
+      push: { heartbeatIntervalMs: 150, heartbeatTimeoutMs: 100 },
     });
     try {
-      await sleep(400); // about eight heartbeats
+      await sleep(700); // about four heartbeats
       const push = system.runtime.stats().caches.products?.push;
       expect(push?.state).toBe("armed");
       expect(push?.disarmings).toBe(0);
