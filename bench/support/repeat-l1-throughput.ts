@@ -42,14 +42,19 @@ export async function repeatL1Throughput(times: number, args: ReadonlyArray<stri
   );
   const goals = judgeL1ThroughputGoals(ratios, `, median of ${times} runs`);
   const goalMet = reportGoals(goals);
-  const rows = last.rows.map((row) => ({
-    ...row,
-    opsPerSec: Math.round(
-      median(
-        runs.map((run) => run.rows.find((r) => r.workload === row.workload && r.case === row.case)?.opsPerSec ?? NaN),
-      ),
-    ),
-  }));
+  // Each row's median rate over the runs, and its ratio to that workload's median raw lru-cache rate (not the last
+  // run's ratio or rounds: a row holds the medians only; every run's ratios are in runsDetail).
+  const medianRate = (workload: string, name: string) =>
+    median(runs.map((run) => run.rows.find((r) => r.workload === workload && r.case === name)?.opsPerSec ?? NaN));
+  const rows = last.rows.map(({ workload, case: name }) => {
+    const opsPerSec = medianRate(workload, name);
+    return {
+      workload,
+      case: name,
+      opsPerSec: Math.round(opsPerSec),
+      vsLruCache: opsPerSec / medianRate(workload, "lru-cache (raw)"),
+    };
+  });
   const file = writeResults("l1-throughput", {
     ...last,
     generatedAt: new Date().toISOString(),

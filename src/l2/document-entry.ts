@@ -55,10 +55,9 @@ export interface EntryPut {
 export interface DocumentEntryStore {
   /**
    * True when every call completes in this process with no connection to queue on (the memory backend, a Postgres
-   * cache table on PGlite). A read's
-   * fill is then made at once instead of after the turn (see kernel/after-turn.ts): nothing the caller sends next
-   * can wait behind it, and a loop that never yields to the event loop — an embedded Postgres answers in microtasks
-   * — would otherwise never see a fill land.
+   * cache table on PGlite). A read's fill is then made at once instead of after the turn (see kernel/after-turn.ts):
+   * nothing the caller sends next can wait behind it, and a loop that never yields to the event loop — an embedded
+   * Postgres answers in microtasks — would otherwise never see a fill land.
    */
   readonly inProcess?: boolean;
   read(id: string, slideMs?: number): Promise<EntryRead>;

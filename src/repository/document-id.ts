@@ -5,10 +5,9 @@
 import { ValidationError } from "../kernel/errors.js";
 
 /**
- * The canonical form: V8's regex engine checks it in about half the time of a char loop (100 ids per getMany). A
- * branch-free table lookup per char measured ~3x faster than the regex in isolation (~0.1 µs an id), but the peers
- * bench's warm getMany read 1.40x -> 1.60x raw with it in one set of alternating runs, a gap within that bench's
- * run-to-run spread on a shared 2-core machine: unproven either way, so the regex stays.
+ * The canonical form, by regex. A per-char table loop was measured twice: in an earlier session ~3x faster in
+ * isolation, with a peers-bench difference inside that bench's run-to-run spread; on 2026-11-30 no faster at all
+ * (108–140 ns an id for the regex, 117–136 for the loop). The regex stays.
  */
 const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
