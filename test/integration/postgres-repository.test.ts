@@ -734,4 +734,16 @@ describe("pglite only", () => {
     await db.close();
     await expect(driver.query("SELECT 1")).rejects.toThrow(/closed/);
   });
+
+  it("ping bounds the answer, not PGlite's start: a created PGlite passes a 1 ms ping", async () => {
+    // Creating PGlite (load, compile, initdb) takes hundreds of ms, and longer on a loaded machine; SELECT 1 then
+    // answers in microtasks, before any timer can fire. Timing the start too failed a CI run at the 5 s default.
+    const db = createSqlDatabase({ driver: pgliteDriver(), pingTimeoutMs: 1 });
+    try {
+      await db.ping();
+      await db.ping();
+    } finally {
+      await db.close();
+    }
+  });
 });

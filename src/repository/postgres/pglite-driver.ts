@@ -54,6 +54,14 @@ class PgliteDriver implements SqlDriver {
     this.endpoint = `pglite:${options.pglite ? "supplied" : (options.dataDir ?? "memory")}`;
   }
 
+  async open(): Promise<void> {
+    try {
+      await this.#db();
+    } catch (error) {
+      throw postgresFailure(error, this.endpoint);
+    }
+  }
+
   async query<R extends SqlRow>(text: string, params?: ReadonlyArray<unknown>): Promise<SqlResult<R>> {
     try {
       const db = await this.#db();

@@ -40,7 +40,10 @@ export interface SqlDatabaseOptions {
    * the BEGIN/COMMIT/ROLLBACK a driver issues). For statistics and tests; must not throw (errors are logged).
    */
   readonly onQuery?: ((sql: string) => void) | undefined;
-  /** Upper bound for `ping()`, connecting included (default 5000 ms). */
+  /**
+   * Upper bound for `ping()`, connecting included (default 5000 ms). An in-process engine's start (PGlite) is awaited
+   * before the timer starts.
+   */
   readonly pingTimeoutMs?: number | undefined;
 }
 
@@ -118,6 +121,7 @@ class SqlDatabase implements Database {
     this.#checkOpen();
     const ms = this.#pingTimeoutMs;
     try {
+      await this.#driver.open?.();
       await withTimeout(this.#instrument(this.#driver).query("SELECT 1"), ms, rejectWith(`no answer within ${ms} ms`));
     } catch (error) {
       // The driver already wrapped its own error: report (and keep) the original.

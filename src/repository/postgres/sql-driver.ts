@@ -22,6 +22,12 @@ export interface SqlDriver extends SqlExecutor {
   /** True when statements run in this process (PGlite): no connection, and answers may come in microtasks. */
   readonly inProcess?: boolean;
   /**
+   * Starts an in-process engine (PGlite: loads the package and creates the instance); idempotent. `ping()` awaits it
+   * before its timer starts: a slow start on a busy machine is not an unreachable server. Absent on network drivers,
+   * whose connecting is part of what the ping bounds.
+   */
+  open?(): Promise<void>;
+  /**
    * Runs `fn` on one connection inside BEGIN … COMMIT; rolls back and rethrows when `fn` throws or COMMIT fails.
    * Resolves only once COMMIT has succeeded.
    */
