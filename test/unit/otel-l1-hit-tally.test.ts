@@ -8,32 +8,31 @@ import { publishL1Hit } from "../../src/observability/publish.js";
 import { instrumentStratacache } from "../../src/otel/index.js";
 import { collectPoints, pointValue, TestReader } from "../support/metric-reader.js";
 
+const ID = "00000000-0000-4000-8000-000000000000";
+
+/** The `stratacache.lookups` L1 hit count of each document, as collected now. */
+async function l1Hits(reader: TestReader, documents: ReadonlyArray<string>): Promise<number[]> {
+  const points = await collectPoints(reader);
+  return documents.map((document) =>
+    pointValue(points, "stratacache.lookups", {
+      "cache.document": document,
+      "cache.tier": "l1",
+      "cache.result": "hit",
+    }),
+  );
+}
+
 describe("OTel L1 hit tally", () => {
   it("counts each document's L1 hits, interleaved or in runs", async () => {
     const reader = new TestReader();
     const meterProvider = new MeterProvider({ readers: [reader] });
     const instrumentation = instrumentStratacache({ meterProvider, spans: false });
     try {
-      const hits = ["a", "a", "b", "a", "b", "b", "b", "c", "a"];
-      for (const document of hits) publishL1Hit(document, "00000000-0000-4000-8000-000000000000");
-      const points = await collectPoints(reader);
-      const l1 = (document: string) =>
-        pointValue(points, "stratacache.lookups", {
-          "cache.document": document,
-          "cache.tier": "l1",
-          "cache.result": "hit",
-        });
-      expect([l1("a"), l1("b"), l1("c")]).toEqual([4, 4, 1]);
-      publishL1Hit("c", "00000000-0000-4000-8000-000000000000");
-      publishL1Hit("a", "00000000-0000-4000-8000-000000000000");
-      const again = await collectPoints(reader);
-      const total = (document: string) =>
-        pointValue(again, "stratacache.lookups", {
-          "cache.document": document,
-          "cache.tier": "l1",
-          "cache.result": "hit",
-        });
-      expect([total("a"), total("b"), total("c")]).toEqual([5, 4, 2]);
+      for (const document of ["a", "a", "b", "a", "b", "b", "b", "c", "a"]) publishL1Hit(document, ID);
+      expect(await l1Hits(reader, ["a", "b", "c"])).toEqual([4, 4, 1]);
+      publishL1Hit("c", ID);
+      publishL1Hit("a", ID);
+      expect(await l1Hits(reader, ["a", "b", "c"])).toEqual([5, 4, 2]);
     } finally {
       instrumentation.dispose();
       await meterProvider.shutdown();
