@@ -37,11 +37,8 @@
  * Uses DATABASE_URL (else the local Postgres); spawns its own redis-server. Writes bench/results/peers.json and
  * bench/results/peers-<workload>.svg.
  */
-import { existsSync, readdirSync, statSync } from "node:fs";
 import os from "node:os";
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { Redis } from "ioredis";
@@ -50,6 +47,7 @@ import pg from "pg";
 import { z } from "zod";
 import type * as Strata from "../src/index.js";
 import { startRedis } from "../test/support/redis.js";
+import { importDist, requireBuiltDist } from "./support/built-dist.js";
 import { repeatIfAsked } from "./support/fresh-run.js";
 import { reportGoals } from "./support/goals.js";
 import { fmt, median, percentile, printTable, writeResults } from "./support/measure.js";
@@ -87,26 +85,10 @@ const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:
 const TABLE = `bench_peers_${process.pid}`;
 
 // ── stratacache from dist/ ──
-const repo = fileURLToPath(new URL("..", import.meta.url));
-const distIndex = join(repo, "dist", "index.js");
-if (!existsSync(distIndex)) {
-  console.error("bench/peers.ts measures the built library: dist/index.js is missing. Run `npm run build` first.");
-  process.exit(1);
-}
-const newest = (dir: string): number =>
-  Math.max(
-    0,
-    ...readdirSync(dir, { withFileTypes: true }).map((entry) =>
-      entry.isDirectory() ? newest(join(dir, entry.name)) : statSync(join(dir, entry.name)).mtimeMs,
-    ),
-  );
-if (newest(join(repo, "src")) > statSync(distIndex).mtimeMs) {
-  console.warn("warning: src/ changed after dist/ was built; `npm run build` to measure the current source.");
-}
+requireBuiltDist("peers");
 // --repeat N: N whole runs, each in its own process, judged on their medians (support/repeat-peers.ts).
 await repeatIfAsked(args, repeatPeers);
-const distSpecifier: string = new URL("../dist/index.js", import.meta.url).href;
-const strata = (await import(distSpecifier)) as typeof Strata;
+const strata = await importDist<typeof Strata>("index.js");
 
 // ── heap measurement: gc on demand without a command-line flag ──
 setFlagsFromString("--expose-gc");
