@@ -154,8 +154,10 @@ interface Rung {
   readonly name: string;
   readonly adds: string;
   readonly op: (i: number) => Promise<unknown>;
-  /** The id a result must carry (checked once, before timing). */
-  readonly idOf: (result: unknown, i: number) => string | undefined;
+  /** The id (or the ids, joined) a result carries: checked against what was asked, once, before timing. */
+  readonly idOf: (result: unknown) => string | undefined;
+  /** What read `i` asks for, when not the workload's own ids (the other build's documents). */
+  readonly asked?: (i: number) => string;
 }
 
 try {
@@ -229,6 +231,7 @@ try {
       adds: "the other build",
       op: (i) => other.query.get(other.ids[i % DOCS] as string),
       idOf: docId,
+      asked: (i) => other.ids[i % DOCS] as string,
     });
   }
   const idsOf = (result: unknown) => (result as Array<{ id?: string }>).map((doc) => doc?.id).join(",");
@@ -294,6 +297,10 @@ try {
       adds: "the other build",
       op: (i) => other.query.getMany(batchAt(i).map((k) => other.ids[k] as string)),
       idOf: idsOf,
+      asked: (i) =>
+        batchAt(i)
+          .map((k) => other.ids[k] as string)
+          .join(","),
     });
   }
 
@@ -306,17 +313,19 @@ try {
   ) {
     for (const rung of rungs) {
       for (let i = 0; i < 3; i++) {
-        const got = rung.idOf(await rung.op(i), i);
-        const otherBuild = rung.name.endsWith("(--against)");
-        if (!otherBuild && got !== expectedIds(i))
-          throw new Error(`${workload}, ${rung.name}: answered ${got} for ${expectedIds(i)}`);
+        const asked = (rung.asked ?? expectedIds)(i);
+        const got = rung.idOf(await rung.op(i));
+        if (got !== asked) throw new Error(`${workload}, ${rung.name}: answered ${got} for ${asked}`);
       }
     }
     for (let i = 0; i < 100; i++) for (const rung of rungs) await rung.op(i); // V8 optimises every rung first
-    const lookups = () => {
-      const stats = mine.query.stats();
-      return stats.l2.misses + stats.l2.errors + stats.source.fetches + stats.source.batchFetches;
-    };
+    const lookups = () =>
+      [mine, other].reduce((sum, build) => {
+        const stats = build?.query.stats();
+        return stats === undefined
+          ? sum
+          : sum + stats.l2.misses + stats.l2.errors + stats.source.fetches + stats.source.batchFetches;
+      }, 0);
     const lookupsBefore = lookups();
     const samples = rungs.map(() => [] as number[]);
     const perRound = rungs.map(() => [] as number[]);
