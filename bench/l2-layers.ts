@@ -39,6 +39,7 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import { z } from "zod";
 import type * as Strata from "../src/index.js";
+import type { DocumentEntryStore, EntryRead } from "../src/l2/document-entry.js";
 import type * as Envelope from "../src/l2/entry-envelope.js";
 import type * as Deadline from "../src/l2/redis/deadline-redis.js";
 import type * as Codec from "../src/read-through/document-codec.js";
@@ -77,12 +78,8 @@ interface Internals {
   };
   readonly scope: unknown;
 }
-type Read = "miss" | "corrupt" | "tombstone" | { readonly rev: number; readonly body: string };
-interface EntryStore {
-  key(id: string): string;
-  read(id: string): Promise<Read>;
-  readMany(ids: ReadonlyArray<string>): Promise<Read[]>;
-}
+/** The Redis entry store behind the query: the L2 port, plus the key of an id. */
+type EntryStore = DocumentEntryStore & { key(id: string): string };
 
 function internals(query: unknown): Internals & { readonly entries: EntryStore } {
   const inside = query as Partial<Internals>;
@@ -94,7 +91,7 @@ function internals(query: unknown): Internals & { readonly entries: EntryStore }
 }
 
 /** A decoded body, or a failure naming the rung (every rung must answer a document). */
-function documentOf(rung: string, read: Read, id: string): Codec.FrozenDocument {
+function documentOf(rung: string, read: EntryRead, id: string): Codec.FrozenDocument {
   const doc = typeof read === "string" ? undefined : decodeBody(read.body, id, read.rev);
   if (doc === undefined) throw new Error(`${rung}: ${id} did not decode (${typeof read === "string" ? read : "body"})`);
   return doc;
@@ -180,6 +177,13 @@ try {
   const key = (i: number) => entryKeys[i % DOCS] as string;
   const batchAt = (i: number) => Array.from({ length: 100 }, (_, j) => (i * 7 + j) % DOCS);
   const docId = (result: unknown) => (result as { id?: string } | undefined)?.id;
+  /** The entries at positions `at` through our client, as bytes decoded in place (as `readMany` does). */
+  const entriesAt = async (rung: string, at: ReadonlyArray<number>) =>
+    (await ours.mgetBuffer(at.map((k) => entryKeys[k] as string))).map((value) => {
+      const read = value === null ? "miss" : decodeEntryBytes(fingerprintBytes, value);
+      if (typeof read === "string") throw new Error(`${rung}: not an entry (${read})`);
+      return read;
+    });
   const envelope = (rung: string, value: string | null) => {
     const read = value === null ? "miss" : decodeEntry(fingerprint, value);
     if (typeof read === "string") throw new Error(`${rung}: not an entry (${read})`);
@@ -253,12 +257,7 @@ try {
     {
       name: "our client",
       adds: "deadline, bytes, headers decoded",
-      op: async (i) =>
-        (await ours.mgetBuffer(batchAt(i).map((k) => entryKeys[k] as string))).map((value) => {
-          const read = value === null ? "miss" : decodeEntryBytes(fingerprintBytes, value);
-          if (typeof read === "string") throw new Error(`our client: not an entry (${read})`);
-          return JSON.parse(read.body);
-        }),
+      op: async (i) => (await entriesAt("our client", batchAt(i))).map((entry) => JSON.parse(entry.body)),
       idOf: idsOf,
     },
     {
@@ -266,11 +265,8 @@ try {
       adds: "id/rev checks, Dates, deep freeze",
       op: async (i) => {
         const at = batchAt(i);
-        const values = await ours.mgetBuffer(at.map((k) => entryKeys[k] as string));
-        return values.map((value, j) => {
-          const read = value === null ? "miss" : decodeEntryBytes(fingerprintBytes, value);
-          return documentOf("document decode", read, ids[at[j] as number] as string);
-        });
+        const found = await entriesAt("document decode", at);
+        return found.map((entry, j) => documentOf("document decode", entry, ids[at[j] as number] as string));
       },
       idOf: idsOf,
     },
