@@ -17,7 +17,8 @@
  *   raw                ioredis 5 GET of the row as JSON (id, rev, timestamps, data), JSON.parse (the peers' raw)
  *   our key and value  the same client, our entry key; JSON.parse of the body after the envelope header (skipped)
  *   our client         stratacache's ioredis client (a deadline on every command); the header decoded and checked
- *   document decode    the document built as callers get it: id and rev checked, two Dates, deep-frozen
+ *   document decode    the document built as callers get it: id and rev checked, two Dates, deep-frozen (a batch's
+ *                      bodies parsed in one JSON.parse, as the read-through does)
  *   entry store        the L2 port's read (the single-read batcher), then the same decode
  *   coordinator        the read-through: single flight, freshness decision, stats
  *   query.get          the public call: id validation, NotFoundError
@@ -62,7 +63,7 @@ requireBuiltDist("l2-layers");
 const strata = await importDist<typeof Strata>("index.js");
 const { DeadlineRedis } = await importDist<typeof Deadline>("l2/redis/deadline-redis.js");
 const { decodeEntry, decodeEntryBytes } = await importDist<typeof Envelope>("l2/entry-envelope.js");
-const { decodeBody } = await importDist<typeof Codec>("read-through/document-codec.js");
+const { decodeBody, decodeParsed, parseBodies } = await importDist<typeof Codec>("read-through/document-codec.js");
 const otherDist = against === undefined ? undefined : resolve(against);
 if (otherDist !== undefined && !existsSync(join(otherDist, "index.js"))) {
   console.error(`--against: ${otherDist}/index.js is missing (give the dist/ directory of another build)`);
@@ -91,10 +92,25 @@ function internals(query: unknown): Internals & { readonly entries: EntryStore }
 }
 
 /** A decoded body, or a failure naming the rung (every rung must answer a document). */
-function documentOf(rung: string, read: EntryRead, id: string): Codec.FrozenDocument {
-  const doc = typeof read === "string" ? undefined : decodeBody(read.body, id, read.rev);
+function documentOf(rung: string, read: EntryRead, id: string, parsed?: unknown): Codec.FrozenDocument {
+  const doc =
+    typeof read === "string"
+      ? undefined
+      : parsed === undefined
+        ? decodeBody(read.body, id, read.rev)
+        : decodeParsed(parsed, id, read.rev);
   if (doc === undefined) throw new Error(`${rung}: ${id} did not decode (${typeof read === "string" ? read : "body"})`);
   return doc;
+}
+
+/** A batch's documents as the coordinator decodes them: the bodies parsed at once (parseBodies), then each checked. */
+function documentsOf(
+  rung: string,
+  reads: ReadonlyArray<EntryRead>,
+  ids: ReadonlyArray<string>,
+): Codec.FrozenDocument[] {
+  const parsed = parseBodies(reads);
+  return reads.map((read, j) => documentOf(rung, read, ids[j] as string, parsed?.[j]));
 }
 
 const redisServer = await startRedis();
@@ -262,11 +278,15 @@ try {
     },
     {
       name: "document decode",
-      adds: "id/rev checks, Dates, deep freeze",
+      adds: "one parse; id/rev checks, Dates, freeze",
       op: async (i) => {
         const at = batchAt(i);
         const found = await entriesAt("document decode", at);
-        return found.map((entry, j) => documentOf("document decode", entry, ids[at[j] as number] as string));
+        return documentsOf(
+          "document decode",
+          found,
+          at.map((k) => ids[k] as string),
+        );
       },
       idOf: idsOf,
     },
@@ -275,7 +295,7 @@ try {
       adds: "L2 port (readMany)",
       op: async (i) => {
         const batch = batchIds(i);
-        return (await entries.readMany(batch)).map((read, j) => documentOf("entry store", read, batch[j] as string));
+        return documentsOf("entry store", await entries.readMany(batch), batch);
       },
       idOf: idsOf,
     },

@@ -1,3 +1,4 @@
+import type { EntryRead } from "../l2/document-entry.js";
 import type { StoredRow } from "../repository/document-repository.js";
 import type { DocumentMeta } from "../spec/document-spec.js";
 import type { FieldCodec } from "../spec/field-codec.js";
@@ -52,13 +53,65 @@ export function encodeBody(row: StoredRow): string {
 
 /** The document in a body, or `undefined` when the body is not one (truncated, foreign, another id or rev). */
 export function decodeBody(body: string, id: string, rev: number, codec?: FieldCodec): FrozenDocument | undefined {
-  let doc: Record<string, unknown>;
+  let parsed: unknown;
   try {
-    doc = JSON.parse(body);
+    parsed = JSON.parse(body);
   } catch {
     return undefined;
   }
-  if (typeof doc !== "object" || doc === null || doc.id !== id || doc.rev !== rev) return undefined;
+  return decodeParsed(parsed, id, rev, codec);
+}
+
+/** Joined bodies longer than this (UTF-16 units in all) are parsed one by one: a big body gains nothing from it. */
+const JOINED_LIMIT = 1 << 20;
+
+/**
+ * The bodies of a batch's entries in one JSON.parse: the value of each body, at its entry's index (`undefined` where
+ * a read has no body), or `undefined` when they cannot be parsed together — then decodeBody parses each on its own.
+ *
+ * Why: a JSON.parse call has a fixed cost that a small body does not amortise. One parse of `[b0,b1,…]` decoded a
+ * warm 100-document batch ~0.07 µs a document faster than 100 parses of the same fresh strings (measured with the
+ * envelope decode in front, as readMany does it; the same contract steps after). It answers what decodeBody would
+ * for each entry: a body is only joined when it starts with `{` and ends with `}`; any body that does not parse
+ * fails the whole parse (then each is parsed alone), and one whose top level holds more than one value changes the
+ * count (likewise). Bodies could still be crafted so that two of them parse as two values at the wrong indices,
+ * but each value is then checked against its own index's id and rev, as any body is: a writer able to craft that
+ * could write those ids' entries outright.
+ */
+export function parseBodies(reads: ReadonlyArray<EntryRead>): Array<unknown> | undefined {
+  let joined = "[";
+  let count = 0;
+  for (let i = 0; i < reads.length; i++) {
+    const read = reads[i]!;
+    if (typeof read === "string") continue;
+    const body = read.body;
+    if (body.charCodeAt(0) !== 123 /* { */ || body.charCodeAt(body.length - 1) !== 125 /* } */) return undefined;
+    joined += count === 0 ? body : `,${body}`;
+    count++;
+    if (joined.length > JOINED_LIMIT) return undefined;
+  }
+  if (count < 2) return undefined; // nothing to save
+  let values: unknown;
+  try {
+    values = JSON.parse(`${joined}]`);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(values) || values.length !== count) return undefined;
+  if (count === reads.length) return values; // every read an entry: already at their indices
+  const out = new Array<unknown>(reads.length);
+  for (let i = 0, k = 0; i < reads.length; i++) if (typeof reads[i] !== "string") out[i] = values[k++];
+  return out;
+}
+
+/**
+ * The document in a body's parsed value (see decodeBody), which this call takes over: it must be fresh from
+ * JSON.parse and shared with nobody (it is revived, frozen and returned as is).
+ */
+export function decodeParsed(parsed: unknown, id: string, rev: number, codec?: FieldCodec): FrozenDocument | undefined {
+  if (typeof parsed !== "object" || parsed === null) return undefined;
+  const doc = parsed as Record<string, unknown>;
+  if (doc.id !== id || doc.rev !== rev) return undefined;
   const { createdAt, updatedAt } = doc;
   if (typeof createdAt !== "number" || typeof updatedAt !== "number") return undefined;
   if (codec !== undefined) {

@@ -33,7 +33,7 @@ import type { BackgroundRefresher } from "./background-refresher.js";
 import { BatchDocs } from "./batch-docs.js";
 import { fitsIn } from "./body-size.js";
 import type { FrozenDocument } from "./document-codec.js";
-import { decodeBody, documentFromRow } from "./document-codec.js";
+import { decodeBody, decodeParsed, documentFromRow, parseBodies } from "./document-codec.js";
 import { DocumentLease, type LeaseHold } from "./document-lease.js";
 import type { DocumentStats } from "./document-stats.js";
 import { DocumentCounters } from "./document-stats.js";
@@ -528,6 +528,7 @@ export class ReadThroughCoordinator {
         publishCall(this.parts.document, "redis", "MGET", callStart, undefined, undefined, batchTrace);
       }
       const now = this.parts.clock.now(); // one clock read per batch, not per entry
+      const parsed = reads === undefined ? undefined : parseBodies(reads); // one JSON.parse for the batch
       for (let i = 0; i < trusted.length; i++) {
         const id = trusted[i] as string;
         if (waiting?.has(id)) continue;
@@ -537,7 +538,7 @@ export class ReadThroughCoordinator {
         }
         const read = reads?.[i];
         if (this.#lag.pending && read !== undefined && typeof read !== "string") this.#lag.read(id, read);
-        const doc = read === undefined ? undefined : this.#decode(id, read);
+        const doc = read === undefined ? undefined : this.#decode(id, read, parsed?.[i]);
         const decision = read === undefined ? "fetch" : this.#decide(doc, read, now);
         if (decision === "serve" || decision === "refresh") {
           if (trusted === ids)
@@ -921,14 +922,20 @@ export class ReadThroughCoordinator {
     for (const put of puts) if (!fitting.includes(put)) publishFill(this.parts.document, put.id, "too-large");
   }
 
-  /** The document in an L2 read when it decodes; counts misses and corrupt entries. */
-  #decode(id: string, read: EntryRead): FrozenDocument | undefined {
+  /**
+   * The document in an L2 read when it decodes; counts misses and corrupt entries. `parsed`: the read's body already
+   * parsed (see parseBodies), else it is parsed here.
+   */
+  #decode(id: string, read: EntryRead, parsed?: unknown): FrozenDocument | undefined {
     if (typeof read === "string") {
       if (read === "corrupt") this.counters.l2Corrupt++;
       this.counters.l2Misses++;
       return undefined;
     }
-    const doc = decodeBody(read.body, id, read.rev, this.parts.codec);
+    const doc =
+      parsed === undefined
+        ? decodeBody(read.body, id, read.rev, this.parts.codec)
+        : decodeParsed(parsed, id, read.rev, this.parts.codec);
     if (doc === undefined) {
       this.counters.l2Corrupt++;
       this.counters.l2Misses++;

@@ -225,6 +225,45 @@ describe.skipIf(env.skip)("read-through L2 on Redis", () => {
     }
   });
 
+  it("getMany parses a batch's bodies at once, and answers exactly as entry by entry when some are corrupt", async () => {
+    const docs = runtime.context().document.command(products);
+    const query = runtime.context().document.query(products);
+    const made = [];
+    for (let i = 0; i < 6; i++) made.push(await docs.create({ name: `Batch ${i}`, price: i }));
+    const ids = made.map((d) => d.id);
+    await query.getMany(ids);
+    await runtime.settled();
+    const entries = await Promise.all(ids.map((id) => raw.get(entryKeyOf(id))));
+    const good = entries.map((e) => e as string);
+    // Each plant keeps a valid header: only its body is wrong. Its index's document must come from Postgres; every
+    // other one from L2, as if each body had been parsed on its own.
+    const plants: Array<[string, (entry: string) => string]> = [
+      ["two values at the top level", (entry) => `${entry},${entry.slice(entry.indexOf("{"))}`],
+      ["truncated", (entry) => entry.slice(0, -3)],
+      ["another id's body", (_entry) => good[0] as string],
+      ["not an object", (entry) => `${entry.slice(0, entry.indexOf("{"))}[1,2]`],
+    ];
+    for (const [what, plant] of plants) {
+      for (const at of [1, 4]) {
+        await raw.set(entryKeyOf(ids[at] as string), plant(good[at] as string));
+        const before = query.stats();
+        counter.reset();
+        const read = await query.getMany(ids);
+        expect(
+          read.map((d) => d.name),
+          what,
+        ).toEqual(made.map((d) => d.name));
+        const after = query.stats();
+        expect(after.l2.corrupt - before.l2.corrupt, what).toBe(1);
+        expect(after.l2.hits - before.l2.hits, what).toBe(ids.length - 1);
+        expect(counter.selects, what).toBe(1); // the corrupt one alone
+        await runtime.settled(); // refilled
+        const refilled = (await raw.get(entryKeyOf(ids[at] as string))) ?? "";
+        expect(refilled.slice(refilled.indexOf("{")), what).toBe(good[at]?.slice(good[at]?.indexOf("{")));
+      }
+    }
+  });
+
   it("an entry of another schema is never read: the fingerprint is part of the key", async () => {
     const other = productSpec({ ttl: "5m" }, "products");
     expect(other.fingerprint).toBe(products.fingerprint);

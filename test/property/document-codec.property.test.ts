@@ -4,7 +4,14 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeBody, documentFromRow, encodeBody } from "../../src/read-through/document-codec.js";
+import type { EntryRead } from "../../src/l2/document-entry.js";
+import {
+  decodeBody,
+  decodeParsed,
+  documentFromRow,
+  encodeBody,
+  parseBodies,
+} from "../../src/read-through/document-codec.js";
 import type { StoredRow } from "../../src/repository/document-repository.js";
 
 const META = ["id", "rev", "createdAt", "updatedAt"];
@@ -56,6 +63,50 @@ describe("document body codec", () => {
         expect(decodeBody(body, other.toLowerCase(), r.rev)).toBeUndefined();
         expect(decodeBody(body, r.id, r.rev + 1)).toBeUndefined();
       }),
+    );
+  });
+
+  it("a batch parsed at once decodes each entry as decodeBody does, whatever is corrupt among them", () => {
+    /** What a read of `r` may hold: its body, a broken or foreign one, or no entry at all. */
+    const slot = row.chain((r) =>
+      fc
+        .oneof(
+          fc.constant((body: string): string | EntryRead => body),
+          fc.nat(40).map((cut) => (body: string) => body.slice(0, Math.max(0, body.length - 1 - cut))),
+          fc.constant((body: string) => `${body},${body}`),
+          fc.constant((body: string) => `${body} `),
+          fc.constant((body: string) => `[${body}]`),
+          fc.constant((body: string) => body.replace(r.id, "00000000-0000-4000-8000-000000000000")),
+          fc.constantFrom<EntryRead>("miss", "tombstone", "corrupt").map((state) => (_body: string) => state),
+        )
+        .map((shape) => ({ r, held: shape(encodeBody(r)) })),
+    );
+    fc.assert(
+      fc.property(fc.array(slot, { maxLength: 12 }), (slots) => {
+        const reads: EntryRead[] = slots.map(({ r, held }) =>
+          typeof held === "string" && !["miss", "tombstone", "corrupt"].includes(held)
+            ? { incarnation: 1, rev: r.rev, fetchedAt: 0, delta: 0, freshUntil: 0, body: held }
+            : (held as EntryRead),
+        );
+        const parsed = parseBodies(reads);
+        if (parsed !== undefined) expect(parsed).toHaveLength(reads.length);
+        reads.forEach((read, i) => {
+          if (typeof read === "string") return;
+          const { r } = slots[i]!;
+          const one = decodeBody(read.body, r.id, r.rev);
+          const batched =
+            parsed?.[i] === undefined ? decodeBody(read.body, r.id, r.rev) : decodeParsed(parsed[i], r.id, r.rev);
+          expect(batched).toEqual(one);
+          if (one !== undefined) expect(isDeepFrozen(batched)).toBe(true);
+        });
+        // Two or more entries, every one whole (each decodes, `{…}` with nothing around): one parse served them.
+        const entries = reads.flatMap((read, i) => (typeof read === "string" ? [] : [{ read, r: slots[i]!.r }]));
+        const whole = entries.every(
+          ({ read, r }) => /^\{.*\}$/s.test(read.body) && decodeBody(read.body, r.id, r.rev) !== undefined,
+        );
+        if (entries.length >= 2 && whole) expect(parsed).toBeDefined();
+      }),
+      { numRuns: 500 },
     );
   });
 
