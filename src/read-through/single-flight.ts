@@ -1,10 +1,9 @@
-import { ChurnMap } from "../kernel/churn-map.js";
-
 /**
- * A read in flight as the map holds it: a one-field box, emptied when the read settles. The map's backing table is
- * old-generation memory, and a table V8 drops (when the map grows, or is swept) keeps pointing at what it held until
- * the next full GC; through a box it keeps only the box, not the read's promise and the documents it resolved to
- * (pointing at those promoted every batch's documents out of the young generation: GC was ~15% of a warm getMany).
+ * A read in flight as an id's cell holds it: a one-field box, emptied when the read settles. Cells are long-lived
+ * (old-generation) memory, as was the Map's backing table before them, and an old object that points at young ones
+ * keeps them alive until the next full GC; through a box it keeps only the box, not the read's promise and the
+ * documents it resolved to (pointing at those promoted every batch's documents out of the young generation: GC was
+ * ~15% of a warm getMany).
  */
 class Flight<V> {
   constructor(public load: Promise<V | undefined> | undefined) {}
@@ -20,14 +19,27 @@ export class BatchFlight<V> {
   constructor(public values: Promise<BatchValues<V>> | undefined) {}
 }
 
+/**
+ * An id's place in the table: the read in flight for it, or none. A cell outlives its reads, so an id read again
+ * reuses it with a field write instead of two Map operations (a lookup and a store) to register and two more to
+ * unregister; a batch keeps its ids' cells and unregisters them without a lookup. On a warm getMany(100) the
+ * table's Map operations were ~5% of the batch (bench/l2-layers.ts with single flight taken out, 2026-11-30).
+ */
+class Cell<V> {
+  flight: Flight<V> | BatchFlight<V> | undefined = undefined;
+}
+
 /** A batch read being assembled (SingleFlight.openBatch); callers only hand it back. */
-export type OpenBatch<V> = BatchFlight<V>;
+export class OpenBatch<V> extends BatchFlight<V> {
+  /** The cells of the ids that joinOrAdd made this batch's, in order. */
+  readonly cells: Array<Cell<V>> = [];
+}
 
 /** Settled ids remembered for settledSince (a getManyOrSet batch of more counts as "unknown": one more read). */
 const RECENT = 256;
 
-/** The value of an id's entry once its read has ended (see ChurnMap). */
-const IDLE = new BatchFlight<never>(undefined);
+/** Idle cells kept before a sweep (each about 100 bytes with its Map entry and key), as ChurnMap does. */
+const KEPT = 1024;
 
 /**
  * What a read reports while it runs: `until`, the fill it leaves behind after answering (see PendingFills). The read
@@ -45,8 +57,13 @@ export interface FlightTail {
  * fetch that may predate it.
  */
 export class SingleFlight<V> {
-  /** The read in flight of each id; an id whose read ended keeps an idle entry for a while (see ChurnMap). */
-  readonly #flights = new ChurnMap<Flight<V> | BatchFlight<V>>(IDLE);
+  /**
+   * Each id's cell, holding its read in flight or none (idle). Idle cells stay for reuse until more than KEPT are
+   * idle and more are idle than in use; one sweep then deletes them all (see ChurnMap, which this table replaces).
+   */
+  readonly #cells = new Map<string, Cell<V>>();
+  #idle = 0;
+  #sweeps = 0;
   /**
    * How many ids' flights have settled, and the last RECENT of those ids (a ring): see settledSince. Only kept when
    * asked for (`remember`): the document reads never ask, and their batches would write it 100 times each for nothing.
@@ -60,11 +77,16 @@ export class SingleFlight<V> {
 
   /** Entries in the table, in use or idle, and the sweeps of idle ones so far (tests bound both). */
   get entries(): number {
-    return this.#flights.entries;
+    return this.#cells.size;
   }
 
   get sweeps(): number {
-    return this.#flights.sweeps;
+    return this.#sweeps;
+  }
+
+  /** Idle entries: ids whose reads have all ended (tests check the count against the table). */
+  get idle(): number {
+    return this.#idle;
   }
 
   /** A point in the settle history, taken before a store read; see settledSince. */
@@ -97,7 +119,7 @@ export class SingleFlight<V> {
 
   /** The result of the read of `id` in flight, or undefined when none is. */
   join(id: string): Promise<V | undefined> | undefined {
-    const flight = this.#flights.get(id);
+    const flight = this.#cells.get(id)?.flight;
     if (flight === undefined) return undefined;
     if (flight instanceof Flight) return flight.load;
     return flight.values?.then((values) => values.get(id));
@@ -109,11 +131,12 @@ export class SingleFlight<V> {
    */
   lead(id: string, load: Promise<V | undefined>, tail?: FlightTail): void {
     const flight = new Flight(load);
-    this.#flights.set(id, flight);
+    const cell = this.#register(id, flight);
     const settle = () => {
-      if (this.#flights.get(id) === flight) this.#flights.delete(id);
+      this.#release(cell, flight);
       flight.load = undefined; // whether settled, detached or replaced: nobody finds this box from here on
       this.#settled(id);
+      this.#maybeSweep();
     };
     const settled = tail === undefined ? settle : () => afterTail(tail, settle);
     load.then(settled, settled);
@@ -121,8 +144,8 @@ export class SingleFlight<V> {
 
   /** Registers one batch read for all of `ids` (unique); each id unregisters when the batch (and its tail) settles. */
   leadBatch(ids: ReadonlyArray<string>, load: Promise<BatchValues<V>>, tail?: FlightTail): void {
-    const flight = new BatchFlight(load);
-    for (const id of ids) this.#flights.set(id, flight);
+    const flight = new OpenBatch<V>(load);
+    for (const id of ids) flight.cells.push(this.#register(id, flight));
     this.#settleBatch(flight, ids, load, tail);
   }
 
@@ -131,7 +154,7 @@ export class SingleFlight<V> {
    * join a read in flight or to claim the id for its batch (rather than a lookup, then a registration).
    */
   openBatch(): OpenBatch<V> {
-    return new BatchFlight<V>(undefined);
+    return new OpenBatch<V>(undefined);
   }
 
   /**
@@ -140,14 +163,22 @@ export class SingleFlight<V> {
    * find no read (there is none yet): call startBatch before anything else can run.
    */
   joinOrAdd(id: string, batch: OpenBatch<V>): Promise<V | undefined> | "lead" | "again" {
-    const flight = this.#flights.setIfAbsent(id, batch);
-    if (flight === undefined) return "lead";
-    if (flight === batch) return "again";
-    const joined = flight instanceof Flight ? flight.load : flight.values?.then((values) => values.get(id));
-    if (joined !== undefined) return joined;
-    // An empty box: a batch whose assembly threw before it started (a custom L1 store's get, say). Nothing is in
-    // flight: this batch takes the id over, as lead() would.
-    this.#flights.set(id, batch);
+    let cell = this.#cells.get(id);
+    if (cell === undefined) {
+      cell = new Cell<V>();
+      this.#cells.set(id, cell);
+    } else {
+      const flight = cell.flight;
+      if (flight === batch) return "again";
+      if (flight !== undefined) {
+        const joined = flight instanceof Flight ? flight.load : flight.values?.then((values) => values.get(id));
+        if (joined !== undefined) return joined;
+        // An empty box: a batch whose assembly threw before it started (a custom L1 store's get, say). Nothing is in
+        // flight: this batch takes the id over, as lead() would.
+      } else this.#idle--;
+    }
+    cell.flight = batch;
+    batch.cells.push(cell);
     return "lead";
   }
 
@@ -158,17 +189,17 @@ export class SingleFlight<V> {
   }
 
   #settleBatch(
-    flight: BatchFlight<V>,
+    flight: OpenBatch<V>,
     ids: ReadonlyArray<string>,
     load: Promise<BatchValues<V>>,
     tail: FlightTail | undefined,
   ): void {
     const settle = () => {
-      for (const id of ids) {
-        this.#flights.deleteIf(id, flight);
-        this.#settled(id);
-      }
+      const cells = flight.cells;
+      for (let i = 0; i < cells.length; i++) this.#release(cells[i]!, flight);
+      if (this.#recent !== undefined) for (const id of ids) this.#settled(id);
       flight.values = undefined;
+      this.#maybeSweep();
     };
     const settled = tail === undefined ? settle : () => afterTail(tail, settle);
     load.then(settled, settled);
@@ -176,13 +207,43 @@ export class SingleFlight<V> {
 
   /** Whether `load` is still the flight registered for `id` (not settled, detached or replaced). */
   isLeading(id: string, load: Promise<V | undefined>): boolean {
-    const flight = this.#flights.get(id);
+    const flight = this.#cells.get(id)?.flight;
     return flight instanceof Flight && flight.load === load;
   }
 
   /** Later reads of `id` start their own fetch; the one in flight finishes for those already waiting on it. */
   detach(id: string): void {
-    this.#flights.delete(id);
+    const cell = this.#cells.get(id);
+    if (cell === undefined || cell.flight === undefined) return;
+    cell.flight = undefined;
+    this.#idle++;
+    this.#maybeSweep();
+  }
+
+  /** Makes `flight` the read of `id` (replacing whatever was there), in its cell, made and kept if it has none. */
+  #register(id: string, flight: Flight<V> | BatchFlight<V>): Cell<V> {
+    let cell = this.#cells.get(id);
+    if (cell === undefined) {
+      cell = new Cell<V>();
+      this.#cells.set(id, cell);
+    } else if (cell.flight === undefined) this.#idle--;
+    cell.flight = flight;
+    return cell;
+  }
+
+  /** `flight` has ended: its id's cell goes idle, unless another read took it since. */
+  #release(cell: Cell<V>, flight: Flight<V> | BatchFlight<V>): void {
+    if (cell.flight !== flight) return;
+    cell.flight = undefined;
+    this.#idle++;
+  }
+
+  /** One sweep of every idle cell once more than KEPT are idle and more are idle than in use. */
+  #maybeSweep(): void {
+    if (this.#idle <= KEPT || this.#idle <= this.#cells.size - this.#idle) return;
+    for (const [id, cell] of this.#cells) if (cell.flight === undefined) this.#cells.delete(id);
+    this.#idle = 0;
+    this.#sweeps++;
   }
 }
 

@@ -131,6 +131,7 @@ describe("SingleFlight idle entries", () => {
     const warm = Array.from({ length: 100 }, (_, i) => `warm${i}`);
     for (let round = 0; round < 50; round++) await settle(warm);
     expect(flights.entries).toBe(100); // the same ids: their entries reused, nothing swept or grown
+    expect(flights.idle).toBe(100); // every read ended: every entry idle, none held
     expect(flights.sweeps).toBe(0);
     expect(() => flights.settledSince("warm1", 0)).toThrow(/remember/); // not kept unless asked for
     expect(flights.join("warm1")).toBeUndefined();
