@@ -73,7 +73,7 @@ export class CachedDocumentQuery<S extends DocumentSpec> implements DocumentQuer
   }
 
   async getMany(ids: ReadonlyArray<string>, options?: ReadOptions): Promise<Array<Doc<S>>> {
-    const docs = await this.findMany(ids, options);
+    const docs = await this.#findMany(ids, options);
     let missing: string[] | undefined;
     for (let i = 0; i < docs.length; i++) {
       if (docs[i] !== undefined) continue;
@@ -86,15 +86,7 @@ export class CachedDocumentQuery<S extends DocumentSpec> implements DocumentQuer
   }
 
   async findMany(ids: ReadonlyArray<string>, options?: ReadOptions): Promise<Array<Doc<S> | undefined>> {
-    const read = checkReadOptions(this.coordinator.document, options);
-    if (!Array.isArray(ids)) {
-      const message = `expected an array of ids, got ${describeValue(ids)}`;
-      throw new ValidationError(this.coordinator.document, [{ path: ["ids"], message, code: "invalid_ids" }], "ids");
-    }
-    const keys = canonicalIds(this.coordinator.document, ids);
-    if (keys.length === 0) return [];
-    // In the order asked, repeats included (the coordinator reads each id once).
-    return (await this.coordinator.getMany(this.scope, keys, read)) as Array<Doc<S> | undefined>;
+    return await this.#findMany(ids, options);
   }
 
   peek(id: string): Doc<S> | undefined {
@@ -104,6 +96,25 @@ export class CachedDocumentQuery<S extends DocumentSpec> implements DocumentQuer
 
   stats(): DocumentStats {
     return this.coordinator.stats();
+  }
+
+  /**
+   * findMany's work, not async itself: getMany awaits it directly rather than through findMany's own promise (one
+   * promise and one turn of the microtask queue less per batch). Bad input throws here, inside the async caller.
+   */
+  #findMany(
+    ids: ReadonlyArray<string>,
+    options: ReadOptions | undefined,
+  ): Promise<Array<Doc<S> | undefined>> | Array<Doc<S> | undefined> {
+    const read = checkReadOptions(this.coordinator.document, options);
+    if (!Array.isArray(ids)) {
+      const message = `expected an array of ids, got ${describeValue(ids)}`;
+      throw new ValidationError(this.coordinator.document, [{ path: ["ids"], message, code: "invalid_ids" }], "ids");
+    }
+    const keys = canonicalIds(this.coordinator.document, ids);
+    if (keys.length === 0) return [];
+    // In the order asked, repeats included (the coordinator reads each id once).
+    return this.coordinator.getMany(this.scope, keys, read) as Promise<Array<Doc<S> | undefined>>;
   }
 
   async #find(id: string, options: ReadOptions | undefined, l1Missed: boolean): Promise<Doc<S> | undefined> {

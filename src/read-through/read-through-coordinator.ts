@@ -236,19 +236,22 @@ export class ReadThroughCoordinator {
         return ids.map((id) => byId.get(id));
       }
     }
-    const out = new Array<FrozenDocument | undefined>(ids.length).fill(undefined);
+    /** The answer, made once a position is answered by L1 or by a read in flight (the others by this call's batch). */
+    let out: Array<FrozenDocument | undefined> | undefined;
+    /** Those positions, and the ids joined (the common all-new batch makes none of these). */
+    let elsewhere: Set<number> | undefined;
+    let joinedIds: Set<string> | undefined;
     const batch: string[] = [];
     let joined: Array<Promise<void>> | undefined;
-    /** Positions answered by L1 or by a read in flight (the others by this call's batch), and the ids joined. */
-    const elsewhere = new Set<number>();
-    const joinedIds = new Set<string>();
     // One table lookup per id joins a read in flight or claims the id for this batch (and spots a repeated id).
     const open = this.#flights.openBatch();
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i] as string;
       const hit = l1?.get(id);
       if (hit !== undefined) {
+        out ??= new Array<FrozenDocument | undefined>(ids.length).fill(undefined);
         out[i] = hit;
+        elsewhere ??= new Set();
         elsewhere.add(i);
         if (readChannel.hasSubscribers) publishL1Hit(this.parts.document, id);
         continue;
@@ -256,7 +259,11 @@ export class ReadThroughCoordinator {
       const flight = this.#flights.joinOrAdd(id, open);
       if (flight === "lead") batch.push(id);
       else if (flight !== "again") {
+        out ??= new Array<FrozenDocument | undefined>(ids.length).fill(undefined);
+        const answer = out;
+        elsewhere ??= new Set();
         elsewhere.add(i);
+        joinedIds ??= new Set();
         if (!joinedIds.has(id)) {
           joinedIds.add(id);
           this.counters.collapsed++;
@@ -265,7 +272,7 @@ export class ReadThroughCoordinator {
         if (joined === undefined) joined = [];
         joined.push(
           flight.then((value) => {
-            out[i] = value;
+            answer[i] = value;
           }),
         );
       }
@@ -281,14 +288,19 @@ export class ReadThroughCoordinator {
         const answer = loaded.then((docs) => docs.values.slice());
         return signal === undefined ? answer : abortable(answer, signal);
       }
+      // Some ids are repeats, or answered elsewhere: positions by id.
+      out ??= new Array<FrozenDocument | undefined>(ids.length).fill(undefined);
+      const answer = out;
+      const taken = elsewhere;
       own = loaded.then((docs) => {
-        for (let i = 0; i < ids.length; i++) if (!elsewhere.has(i)) out[i] = docs.get(ids[i] as string);
+        for (let i = 0; i < ids.length; i++)
+          if (taken === undefined || !taken.has(i)) answer[i] = docs.get(ids[i] as string);
       });
     }
     const pending: Promise<unknown> | undefined =
       joined === undefined ? own : Promise.all(own === undefined ? joined : [own, ...joined]);
     if (pending !== undefined) await (signal === undefined ? pending : abortable(pending, signal));
-    return out;
+    return out ?? new Array<FrozenDocument | undefined>(ids.length).fill(undefined);
   }
 
   /** After a create committed: clear older L2 data of the id (see WriteThrough.afterCreate), then drop L1's. */
