@@ -122,6 +122,20 @@ export class FrequencySketch {
     return ++this.#additions >= this.sampleSize;
   }
 
+  /**
+   * Accesses left in this sample period, for a caller that counts them itself rather than calling tick() for each
+   * (HitBuffer: one field of its own on the hit path); after that many it calls endPeriod().
+   */
+  get ticksLeft(): number {
+    return this.sampleSize - this.#additions;
+  }
+
+  /** The period counted by the caller (see ticksLeft) is over: as `ticksLeft` tick()s and then reset() would leave it. */
+  endPeriod(): void {
+    this.#additions = this.sampleSize;
+    this.reset();
+  }
+
   /** Estimated accesses of the key with hash `h` in the recent past: 0 … 16. */
   frequency(h: number): number {
     const block = (h & this.#blockMask) << 4;

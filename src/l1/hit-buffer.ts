@@ -29,19 +29,25 @@ export class HitBuffer {
   /** Slots with accesses noted, in the order of their first one; each slot at most once. */
   readonly #dirty: Int32Array;
   #dirtyCount = 0;
+  /**
+   * The sketch's sample clock, counted down here (FrequencySketch.ticksLeft): a hit decrements one field of this
+   * object instead of reading the sketch's count and its period.
+   */
+  #ticksLeft: number;
 
   constructor(sketch: FrequencySketch, hashes: Int32Array) {
     this.#sketch = sketch;
     this.#hashes = hashes;
     this.#pending = new Uint8Array(hashes.length);
     this.#dirty = new Int32Array(hashes.length);
+    this.#ticksLeft = sketch.ticksLeft;
   }
 
   /** An access of the resident entry at `slot` (a hit or an overwrite). */
   record(slot: number): void {
     const pending = this.#pending[slot]!;
     if (pending < MAX_PENDING) this.#note(slot, pending);
-    if (this.#sketch.tick()) this.#endPeriod();
+    if (--this.#ticksLeft === 0) this.#endPeriod();
   }
 
   /** A slot's access to count in the batch (kept out of `record`: hot keys are saturated, and V8 inlines less). */
@@ -57,7 +63,7 @@ export class HitBuffer {
   recordNew(slot: number, hash: number): void {
     this.flush();
     const saturated = this.#sketch.add(hash, 1);
-    if (this.#sketch.tick()) {
+    if (--this.#ticksLeft === 0) {
       this.#endPeriod();
       this.#pending[slot] = 0;
     } else {
@@ -82,7 +88,8 @@ export class HitBuffer {
   /** The sample period is over: the batch first, then the halving, which unsaturates every key. */
   #endPeriod(): void {
     this.flush();
-    this.#sketch.reset();
+    this.#sketch.endPeriod();
+    this.#ticksLeft = this.#sketch.ticksLeft;
     this.#pending.fill(0);
   }
 }

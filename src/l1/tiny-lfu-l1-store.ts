@@ -119,7 +119,8 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
   #protectedMax: number;
 
   readonly #adaptive: boolean;
-  #sampleHits = 0;
+  /** `#hits` when the climber's sample began: the sample's hits are the difference (one counter less per hit). */
+  #hitsAtSample = 0;
   #sampleMisses = 0;
   #previousHitRate = 0;
   /** The window's size when the climber last decided: whether the sample since then was a different configuration. */
@@ -240,7 +241,6 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
       return -1;
     }
     this.#hits++;
-    this.#sampleHits++;
     this.#onAccess(slot);
     if (this.#feedHits) {
       const h = this.#hashes[slot]!;
@@ -329,7 +329,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
     if (!this.#shadowOn && this.#shadow !== undefined && ++this.#idleMisses >= this.#idleSpan) this.#wakeShadow();
     if (
       this.#adaptive &&
-      (this.#sampleHits + this.#sampleMisses >= this.#sketch.sampleSize ||
+      (this.#hits - this.#hitsAtSample + this.#sampleMisses >= this.#sketch.sampleSize ||
         this.#shadowRequests >= this.#guardPeriod ||
         this.#adjustment !== 0 ||
         this.#protectedSize > this.#protectedMax)
@@ -511,9 +511,10 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
   /** Hill climbing (Caffeine's `climb`): decide a resize once per sample, then apply it in bounded steps. */
   #climb(): void {
     if (this.#shadowRequests >= this.#guardPeriod) this.#guard();
-    const requests = this.#sampleHits + this.#sampleMisses;
+    const sampleHits = this.#hits - this.#hitsAtSample;
+    const requests = sampleHits + this.#sampleMisses;
     if (requests >= this.#sketch.sampleSize) {
-      const hitRate = this.#sampleHits / requests;
+      const hitRate = sampleHits / requests;
       if (this.#rebase) {
         this.#rebase = false;
       } else {
@@ -521,7 +522,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
       }
       this.#previousHitRate = hitRate;
       this.#decidedWindow = this.#windowMax;
-      this.#sampleHits = 0;
+      this.#hitsAtSample = this.#hits;
       this.#sampleMisses = 0;
     }
     if (this.#adjustment > 0) this.#growWindow();
