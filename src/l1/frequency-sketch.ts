@@ -72,6 +72,7 @@ export class FrequencySketch {
   /**
    * Records one access of the key with hash `h`. Returns true when all four of its counters are now saturated (15):
    * until the next halving (`resets` changes), further accesses of this key change nothing but the sample clock.
+   * It ticks the clock: not for a sketch a HitBuffer drives (see tick).
    */
   increment(h: number): boolean {
     const saturated = this.add(h, 1);
@@ -117,7 +118,10 @@ export class FrequencySketch {
     return c0 === 15 && c1 === 15 && c2 === 15 && c3 === 15;
   }
 
-  /** Counts one access on the sample clock; true when the period is over: the caller then calls `reset()`. */
+  /**
+   * Counts one access on the sample clock; true when the period is over: the caller then calls `reset()`. Not for a
+   * sketch a HitBuffer drives: the buffer keeps the count itself (ticksLeft), and a tick here would put it out of step.
+   */
   tick(): boolean {
     return ++this.#additions >= this.sampleSize;
   }

@@ -128,8 +128,9 @@ export function decodeParsed(parsed: unknown, id: string, rev: number, codec?: F
   const created = Object.freeze(new Date(createdAt));
   doc.createdAt = created;
   // A document never updated has both at one instant: one frozen Date serves both. Each Date is ~60 ns to make and
-  // freeze, a tenth of a small document's decode; the document is immutable, so only an identity comparison of the
-  // two fields tells (a document read from Postgres has two Date objects).
+  // freeze, a tenth of a small document's decode. Freezing does not stop a Date's setters: a caller that calls
+  // `doc.createdAt.setTime(…)` (on a document meant to be immutable, and shared through L1 with every other reader
+  // already) now moves `updatedAt` too. Documents read from Postgres have two Date objects.
   doc.updatedAt = updatedAt === createdAt ? created : Object.freeze(new Date(updatedAt));
   return Object.freeze(doc) as FrozenDocument;
 }

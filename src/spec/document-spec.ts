@@ -152,7 +152,7 @@ export interface DocumentMeta {
   readonly rev: number;
   /** When the row was inserted (Postgres time). */
   readonly createdAt: Date;
-  /** When the row was last written (Postgres time); may be the same Date object as `createdAt` when equal. */
+  /** When the row was last written (Postgres time); may be the same Date object as `createdAt` when equal (read-only). */
   readonly updatedAt: Date;
 }
 
