@@ -4,6 +4,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import type { EntryRead } from "../../src/l2/document-entry.js";
 import {
   decodeBody,
@@ -13,6 +14,7 @@ import {
   parseBodies,
 } from "../../src/read-through/document-codec.js";
 import type { StoredRow } from "../../src/repository/document-repository.js";
+import { fieldCodec } from "../../src/spec/field-codec.js";
 
 const META = ["id", "rev", "createdAt", "updatedAt"];
 /** Field names, biased towards the meta names a document's fields may shadow. */
@@ -116,6 +118,42 @@ describe("document body codec", () => {
         if (entries.length >= 2 && whole) expect(parsed).toBeDefined();
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it("a batch parsed at once revives a codec's Dates and bigints as decodeBody does, each document its own", () => {
+    const codec = fieldCodec(z.object({ at: z.date(), big: z.bigint(), list: z.array(z.object({ when: z.date() })) }));
+    if (codec === undefined) throw new Error("expected a codec for z.date()/z.bigint() fields");
+    const stored = fc.record({
+      at: fc.integer({ min: 0, max: 4e12 }).map((ms) => new Date(ms).toISOString()),
+      big: fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }).map(String),
+      list: fc.array(fc.record({ when: fc.integer({ min: 0, max: 4e12 }).map((ms) => new Date(ms).toISOString()) }), {
+        maxLength: 3,
+      }),
+    });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(row, stored), { minLength: 2, maxLength: 8 }), (pairs) => {
+        const rows = pairs.map(([r, data]) => ({ ...r, data }));
+        const reads: EntryRead[] = rows.map((r) => ({
+          incarnation: 1,
+          rev: r.rev,
+          fetchedAt: 0,
+          delta: 0,
+          freshUntil: 0,
+          body: encodeBody(r),
+        }));
+        const parsed = parseBodies(reads);
+        expect(parsed).toBeDefined();
+        const docs = rows.map((r, i) => decodeParsed(parsed?.[i], r.id, r.rev, codec));
+        rows.forEach((r, i) => {
+          const alone = decodeBody(encodeBody(r), r.id, r.rev, codec);
+          expect(docs[i]).toEqual(alone);
+          expect(docs[i]?.at).toBeInstanceOf(Date);
+          expect(typeof docs[i]?.big).toBe("bigint");
+          expect(isDeepFrozen(docs[i])).toBe(true);
+        });
+      }),
+      { numRuns: 200 },
     );
   });
 
