@@ -21,7 +21,7 @@ import { join } from "node:path";
 import { Redis } from "ioredis";
 import { dockerAvailable, startContainer } from "./docker.js";
 import { waitUntil } from "./eventually.js";
-import { freePort, redisPing } from "./net.js";
+import { freeClusterPort, freePort, redisPing } from "./net.js";
 
 /** A server a test file may use. `stop()` releases what this helper started (no-op for `REDIS_URL`). */
 export interface RedisService {
@@ -166,8 +166,9 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   let port = 0;
   let current: Spawned | undefined;
   let lastError: unknown;
+  const cluster = extra.includes("--cluster-enabled");
   for (let attempt = 0; attempt < 5 && !current; attempt++) {
-    port = await freePort(HOST);
+    port = cluster ? await freeClusterPort(HOST) : await freePort(HOST);
     try {
       current = await bootServer(port, dir, extra);
     } catch (error) {

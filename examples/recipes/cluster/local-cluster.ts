@@ -45,6 +45,29 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Whether `port` can be listened on right now. */
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, HOST, () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A free port for a cluster node. Its cluster bus listens on port + 10,000, so that port must be free too (a node
+ * whose bus port is taken exits), and at most 65,535 (a node above 55,535 refuses to start). Linux hands out bind(0)
+ * ports from the lower half of its ephemeral range, so the bus port lands in the upper half, where outgoing
+ * connections take theirs.
+ */
+async function freeClusterPort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = await freePort();
+    if (port <= 55_535 && (await isFree(port + 10_000))) return port;
+  }
+  throw new Error("found no free port whose cluster bus port (port + 10000) is free too");
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function until(probe: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
@@ -92,18 +115,31 @@ export async function findCluster(): Promise<ClusterServers> {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   };
   try {
+    /** One node up and answering; a port taken between the probe and the bind costs a retry on another. */
+    const startNode = async (): Promise<number> => {
+      for (let attempt = 1; ; attempt++) {
+        const port = await freeClusterPort();
+        const dir = mkdtempSync(join(tmpdir(), "strata-recipe-cluster-"));
+        dirs.push(dir);
+        const args = ["--port", String(port), "--bind", HOST, "--dir", dir, "--save", "", "--appendonly", "no"];
+        args.push("--cluster-enabled", "yes", "--cluster-node-timeout", "1000");
+        const child = spawn(SERVER, args, { stdio: "ignore" });
+        children.push(child);
+        let exited = false;
+        child.once("exit", () => {
+          exited = true;
+        });
+        const deadline = Date.now() + 20_000;
+        while (!exited && Date.now() < deadline) {
+          if ((await cli(port, "PING").catch(() => "")) === "PONG") return port;
+          await sleep(100);
+        }
+        child.kill("SIGKILL");
+        if (attempt === 5) throw new Error(`node ${port} never answered (${exited ? "it exited" : "waited 20000 ms"})`);
+      }
+    };
     const ports: number[] = [];
-    for (let i = 0; i < 6; i++) {
-      const port = await freePort();
-      const dir = mkdtempSync(join(tmpdir(), "strata-recipe-cluster-"));
-      dirs.push(dir);
-      ports.push(port);
-      const args = ["--port", String(port), "--bind", HOST, "--dir", dir, "--save", "", "--appendonly", "no"];
-      args.push("--cluster-enabled", "yes", "--cluster-node-timeout", "1000");
-      children.push(spawn(SERVER, args, { stdio: "ignore" }));
-    }
-    for (const port of ports)
-      await until(async () => (await cli(port, "PING")) === "PONG", `node ${port} never answered`);
+    for (let i = 0; i < 6; i++) ports.push(await startNode());
     await run(
       CLI,
       ["--cluster", "create", ...ports.map((p) => `${HOST}:${p}`), "--cluster-replicas", "1", "--cluster-yes"],
