@@ -173,6 +173,14 @@ async function demo(servers: ClusterServers, postgres: PostgresServer): Promise<
     );
     await writeAndWatch("push after the failover");
   }
+  // After a failover a node's subscriber may still be re-arming (the roles just swapped): the stats below are read
+  // once every node's is armed again, and the recipe fails if that never happens.
+  await until(() => {
+    const nodes = Object.values(push(b).nodes ?? {});
+    return (
+      push(b).state === "armed" && nodes.length === servers.seeds.length && nodes.every((n) => n.state === "armed")
+    );
+  }, "B's push never re-armed on every node");
   const stats = push(b);
   console.log(
     `B's push stats: state ${stats.state}, armings ${stats.armings}, disarmings ${stats.disarmings}, invalidations ${stats.invalidations}, dropped ${stats.dropped}`,
