@@ -1,5 +1,5 @@
 /**
- * A string-keyed Map for a long-lived owner whose entries come and go by the batch (reads in flight, fill tokens).
+ * A string-keyed Map for a long-lived owner whose entries come and go by the batch (the L1 fill tokens).
  *
  * A Map that grows and shrinks by a batch's keys on every batch reallocates its backing table each time, and the
  * table of a long-lived Map lives in the old generation: a warm getMany(100) loop grew it by ~6.8 MB between two
@@ -28,20 +28,6 @@ export class ChurnMap<V> {
   set(key: string, value: V): void {
     if (this.#map.get(key) === this.idle) this.#idle--;
     this.#map.set(key, value);
-  }
-
-  /** The value of `key` when it has one; otherwise sets it to `value` and answers undefined. One lookup, one store. */
-  setIfAbsent(key: string, value: V): V | undefined {
-    const current = this.#map.get(key);
-    if (current !== undefined && current !== this.idle) return current;
-    if (current === this.idle) this.#idle--;
-    this.#map.set(key, value);
-    return undefined;
-  }
-
-  /** Deletes `key` if its value is `value` (a settle that must not remove a successor's entry): one lookup, one store. */
-  deleteIf(key: string, value: V): void {
-    if (value !== undefined && value !== this.idle && this.#map.get(key) === value) this.#empty(key);
   }
 
   delete(key: string): void {
