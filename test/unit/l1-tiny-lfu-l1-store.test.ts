@@ -308,4 +308,15 @@ describe("TinyLfuL1Store", () => {
     for (let i = 0; i < 16; i++) store.get("a");
     expect(store.frequency("a")).toBe(16);
   });
+
+  it("counts each key of a batch that hit every resident entry several times (the batch lists a slot once)", () => {
+    // 64 entries, each hit three times running, with no add between (one batch): the batch must hold all 64 slots,
+    // once each. A slot listed again on its second hit would overrun the list and drop the later slots' hits.
+    const store = new TinyLfuL1Store<number>({ capacity: 64, seed: 3, adaptive: false });
+    const keys = Array.from({ length: 64 }, (_, i) => `k${i}`);
+    for (const key of keys) store.set(key, 1);
+    const before = keys.map((key) => store.frequency(key));
+    for (const key of keys) for (let hit = 0; hit < 3; hit++) store.get(key);
+    expect(keys.map((key) => store.frequency(key))).toEqual(before.map((f) => Math.min(16, f + 3)));
+  });
 });
