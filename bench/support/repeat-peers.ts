@@ -32,6 +32,12 @@ interface RunResult {
   readonly [key: string]: unknown;
 }
 
+/** peers.ts's `l1HitFloor`: the floor's rate, and each contender's L1 hit cost over the floor's. */
+interface L1HitFloor {
+  readonly opsPerSec: number;
+  readonly costOverFloor: Readonly<Record<string, number>>;
+}
+
 const peersScript = fileURLToPath(new URL("../peers.ts", import.meta.url));
 
 /** Runs the benchmark `times` times with `args` and reports the medians and the verdicts on them. */
@@ -65,6 +71,25 @@ export async function repeatPeers(times: number, args: ReadonlyArray<string>): P
       `${fmt(w.vsRaw, 2)}×`,
     ]),
   );
+  // The L1 hit floor (peers.ts): each contender's cost over it, the median of the runs.
+  const floors = runs.map((run) => run.l1HitFloor as L1HitFloor);
+  const l1HitFloor: L1HitFloor = {
+    opsPerSec: median(floors.map((f) => f.opsPerSec)),
+    costOverFloor: Object.fromEntries(
+      Object.keys(floors[0]?.costOverFloor ?? {}).map((name) => [
+        name,
+        median(floors.map((f) => f.costOverFloor[name] ?? Number.NaN)),
+      ]),
+    ),
+  };
+  console.log(
+    `\nL1 hit cost ÷ the floor (await of a promise kept in a Map), median of ${times} runs: ${Object.entries(
+      l1HitFloor.costOverFloor,
+    )
+      .filter(([name]) => name !== "raw")
+      .map(([name, ratio]) => `${name} ${fmt(ratio, 2)}×`)
+      .join(", ")}`,
+  );
   const row = (name: string) => {
     const w = workloads.find((x) => x.name === name);
     if (w === undefined) throw new Error(`peers: no workload ${name}`);
@@ -76,6 +101,7 @@ export async function repeatPeers(times: number, args: ReadonlyArray<string>): P
     ...last,
     at: new Date().toISOString(),
     repeat: times,
+    l1HitFloor,
     workloads,
     goals,
     goalMet,
