@@ -71,25 +71,30 @@ export async function repeatPeers(times: number, args: ReadonlyArray<string>): P
       `${fmt(w.vsRaw, 2)}×`,
     ]),
   );
-  // The L1 hit floor (peers.ts): each contender's cost over it, the median of the runs.
-  const floors = runs.map((run) => run.l1HitFloor as L1HitFloor);
-  const l1HitFloor: L1HitFloor = {
-    opsPerSec: median(floors.map((f) => f.opsPerSec)),
-    costOverFloor: Object.fromEntries(
-      Object.keys(floors[0]?.costOverFloor ?? {}).map((name) => [
-        name,
-        median(floors.map((f) => f.costOverFloor[name] ?? Number.NaN)),
-      ]),
-    ),
-  };
-  console.log(
-    `\nL1 hit cost ÷ the floor (await of a promise kept in a Map), median of ${times} runs: ${Object.entries(
-      l1HitFloor.costOverFloor,
-    )
-      .filter(([name]) => name !== "raw")
-      .map(([name, ratio]) => `${name} ${fmt(ratio, 2)}×`)
-      .join(", ")}`,
-  );
+  // The L1 hit floor (peers.ts): each contender's cost over it, the median of the runs that measured it.
+  const floors = runs.map((run) => run.l1HitFloor as L1HitFloor | undefined).filter((f) => f !== undefined);
+  const l1HitFloor: L1HitFloor | undefined =
+    floors.length === 0
+      ? undefined
+      : {
+          opsPerSec: median(floors.map((f) => f.opsPerSec)),
+          costOverFloor: Object.fromEntries(
+            Object.keys(floors[0]?.costOverFloor ?? {}).map((name) => [
+              name,
+              median(floors.map((f) => f.costOverFloor[name] ?? Number.NaN)),
+            ]),
+          ),
+        };
+  if (l1HitFloor !== undefined) {
+    console.log(
+      `\nL1 hit cost ÷ the floor (await of a promise kept in a Map), median of ${floors.length} runs: ${Object.entries(
+        l1HitFloor.costOverFloor,
+      )
+        .filter(([name]) => name !== "raw")
+        .map(([name, ratio]) => `${name} ${fmt(ratio, 2)}×`)
+        .join(", ")}`,
+    );
+  }
   const row = (name: string) => {
     const w = workloads.find((x) => x.name === name);
     if (w === undefined) throw new Error(`peers: no workload ${name}`);
