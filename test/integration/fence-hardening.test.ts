@@ -31,9 +31,14 @@ describe.skipIf(env.skip)("bad data in Redis costs misses, never a stuck key", (
   const namespace = `fh:${randomUUID().slice(0, 8)}`;
   const keyOf = (id: string) => entryKey(namespace, products, id);
   const floorOf = (id: string) => idKey(versionFloorPrefix(`${namespace}:products`, products.fingerprint), id);
-  /** The incarnation of `id` as cached (read once so that it is), to forge a version right above the real one. */
+  /**
+   * The incarnation of `id` as cached (read once so that it is), to forge a version right above the real one. The
+   * read's fill is awaited: until it settles, a read of the same id joins this one (single flight) and never looks at
+   * what the test plants next.
+   */
   const incarnationOf = async (runtime: Runtime, id: string) => {
     await runtime.context().document.query(products).get(id);
+    await runtime.settled();
     return Number(/^s1\|[^|]+\|(\d+)\|/.exec((await raw.get(keyOf(id))) ?? "")?.[1]);
   };
 
