@@ -385,6 +385,34 @@ describe("TinyLfuL1Store's hit buffer", () => {
       { numRuns: 300 },
     );
   });
+
+  it("stays exact through long runs of hits: the hit ring fills and drains, periods end part way through it", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 8 }),
+        fc.integer(),
+        fc.array(fc.integer({ min: 0, max: 7 }), { minLength: 300, maxLength: 3000 }),
+        fc.array(fc.integer({ min: 0, max: 3000 }), { maxLength: 4 }),
+        (capacity, seed, hits, readsAt) => {
+          const store = new TinyLfuL1Store<number>({ capacity, seed, adaptive: false });
+          const sketch = new FrequencySketch(capacity, seed);
+          const hashOf = (key: number) => sketch.hash(`k${key}`);
+          for (let key = 0; key < capacity; key++) {
+            store.set(`k${key}`, key);
+            sketch.increment(hashOf(key));
+          }
+          const reads = new Set(readsAt);
+          hits.forEach((key, i) => {
+            // Now and then a read of the sketch, which drains a partly filled ring.
+            if (reads.has(i)) expect(store.frequency(`k${key}`)).toBe(sketch.frequency(hashOf(key)));
+            if (store.get(`k${key}`) !== undefined) sketch.increment(hashOf(key));
+          });
+          for (let key = 0; key < 8; key++) expect(store.frequency(`k${key}`)).toBe(sketch.frequency(hashOf(key)));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
 });
 
 describe("ShadowLru", () => {
