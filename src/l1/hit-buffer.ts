@@ -51,7 +51,7 @@ export class HitBuffer {
   }
 
   /**
-   * A hit of the resident entry at `slot`: only appended to the ring. Noting each hit where it happened (five memory
+   * An access of the resident entry at `slot` (a hit or an overwrite): only appended to the ring. Noting each hit where it happened (five memory
    * operations and a clock tick) was most of what tinylfu's `query.get` hit costs over lru's: builds without the call
    * ran 1.18–1.30× faster, and with the ring 1.05–1.13× faster than noting in place (in-process A/Bs of two builds
    * each, 2026-12-01). The notes are the same work, done later in a tight loop; a store read synchronously in a tight

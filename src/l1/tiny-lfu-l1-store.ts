@@ -110,7 +110,7 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
   readonly #free: Int32Array;
   #freeCount: number;
   readonly #sketch: FrequencySketch;
-  /** Accesses on their way to the sketch: a hit notes one, batches are applied before the sketch is read. */
+  /** Accesses on their way to the sketch (a hit or an overwrite records one), all applied before the sketch is read. */
   readonly #hitBuffer: HitBuffer;
 
   #windowSize = 0;
@@ -471,6 +471,8 @@ export class TinyLfuL1Store<V = unknown> implements L1Store<V> {
    * (hash flooding) would otherwise freeze the main area and starve every newcomer.
    */
   #admit(candidateHash: number, victimHash: number): boolean {
+    // The add that evicts has flushed already (recordNew); flushing here keeps this read from depending on that.
+    this.#hitBuffer.flush();
     const candidateFrequency = this.#sketch.frequency(candidateHash);
     const victimFrequency = this.#sketch.frequency(victimHash);
     if (candidateFrequency > victimFrequency) return true;

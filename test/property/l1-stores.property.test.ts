@@ -386,14 +386,15 @@ describe("TinyLfuL1Store's hit buffer", () => {
     );
   });
 
-  it("stays exact through long runs of hits: the hit ring fills and drains, periods end part way through it", () => {
+  it("stays exact through long runs of hits: the hit ring fills and drains, periods end part way through it, adds evict", () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 2, max: 8 }),
         fc.integer(),
         fc.array(fc.integer({ min: 0, max: 7 }), { minLength: 300, maxLength: 3000 }),
         fc.array(fc.integer({ min: 0, max: 3000 }), { maxLength: 4 }),
-        (capacity, seed, hits, readsAt) => {
+        fc.array(fc.integer({ min: 0, max: 3000 }), { maxLength: 8 }),
+        (capacity, seed, hits, readsAt, writesAt) => {
           const store = new TinyLfuL1Store<number>({ capacity, seed, adaptive: false });
           const sketch = new FrequencySketch(capacity, seed);
           const hashOf = (key: number) => sketch.hash(`k${key}`);
@@ -402,10 +403,15 @@ describe("TinyLfuL1Store's hit buffer", () => {
             sketch.increment(hashOf(key));
           }
           const reads = new Set(readsAt);
+          const writes = new Set(writesAt);
           hits.forEach((key, i) => {
             // Now and then a read of the sketch, which drains a partly filled ring.
             if (reads.has(i)) expect(store.frequency(`k${key}`)).toBe(sketch.frequency(hashOf(key)));
-            if (store.get(`k${key}`) !== undefined) sketch.increment(hashOf(key));
+            if (writes.has(i)) {
+              // An overwrite (recorded like a hit) or, for a key not resident, an add that may evict (admission).
+              store.set(`k${key}`, key);
+              sketch.increment(hashOf(key));
+            } else if (store.get(`k${key}`) !== undefined) sketch.increment(hashOf(key));
           });
           for (let key = 0; key < 8; key++) expect(store.frequency(`k${key}`)).toBe(sketch.frequency(hashOf(key)));
         },
