@@ -14,7 +14,7 @@ const RING_SIZE = 256;
  * batches costs one counter update, not one per hit):
  *
  * 1. A hit only appends its slot to a small ring (`record`): one store and one counter on the hit path.
- * 2. A full ring is drained in arrival order (`#note`): each access moves the sketch's sample clock and is noted
+ * 2. A full ring is drained in arrival order (`#drain`): each access moves the sketch's sample clock and is noted
  *    against its slot (a count per slot, each slot listed once, in the order of its first access).
  *
  * The noted batch is applied (`flush`) before the sketch is read or halved, and before a new entry's own access — so
@@ -51,11 +51,11 @@ export class HitBuffer {
   }
 
   /**
-   * An access of the resident entry at `slot` (a hit or an overwrite): only appended to the ring. Noting each hit where it happened (five memory
-   * operations and a clock tick) was most of what tinylfu's `query.get` hit costs over lru's: builds without the call
-   * ran 1.18–1.30× faster, and with the ring 1.05–1.13× faster than noting in place (in-process A/Bs of two builds
-   * each, 2026-12-01). The notes are the same work, done later in a tight loop; a store read synchronously in a tight
-   * loop of its own pays for the second pass (0.85–0.97× in the same A/Bs).
+   * An access of the resident entry at `slot` (a hit or an overwrite): only appended to the ring. Noting each access
+   * where it happened (five memory operations and a clock tick) was most of what tinylfu's `query.get` hit costs over
+   * lru's: builds without the call ran 1.18–1.30× faster, and with the ring 1.05–1.13× faster than noting in place
+   * (in-process A/Bs of two builds each, 2026-12-01). The notes are the same work, done later in a tight loop; a store
+   * read synchronously in a tight loop of its own pays for the second pass (0.85–0.97× in the same A/Bs).
    */
   record(slot: number): void {
     const count = this.#ringCount;
