@@ -90,7 +90,6 @@ export async function repeatPeers(times: number, args: ReadonlyArray<string>): P
       `\nL1 hit cost ÷ the floor (await of a promise kept in a Map), median of ${floors.length} runs: ${Object.entries(
         l1HitFloor.costOverFloor,
       )
-        .filter(([name]) => name !== "raw")
         .map(([name, ratio]) => `${name} ${fmt(ratio, 2)}×`)
         .join(", ")}`,
     );
