@@ -4,22 +4,47 @@
  */
 import { ValidationError } from "../kernel/errors.js";
 
+/** Per ASCII code: 1 for a lower-case hex digit (0-9, a-f), else 0. */
+const LOWER_HEX = new Uint8Array(128);
+for (const c of "0123456789abcdef") LOWER_HEX[c.charCodeAt(0)] = 1;
+
 /**
- * The canonical form, by regex. A per-char table loop was tried three times: in fresh microbenchmarks it ran from
- * 2x faster to 1.3x slower than the regex depending on what else the process had run (~40–70 ns an id against
- * ~50–120); inside `bench/peers.ts`, on that benchmark's ids, it took 250–330 ns an id against the regex's 80–90
- * (2026-11-30). The regex's cost holds steady across processes and string shapes; the loop's does not.
+ * Whether a 36-character string is a UUID in canonical lower case: branch-free over the digits (a char ≥ 128 fails
+ * on its own high bits; `& 127` keeps the table read in bounds), then the four dashes.
+ *
+ * It replaced a regex test (`/^[0-9a-f]{8}-…$/`): on ids read from Postgres, 58–66 ns an id against the regex's
+ * 184–206 (the two builds interleaved in one process, 2026-12-01), and 50–75 against ~175 on JSON-parsed, sliced,
+ * cons, thin and external strings alike. An earlier loop with a branch per position had lost to the regex inside
+ * bench/peers.ts (250–330 ns an id against 80–90, 2026-11-30); this one has no branch per character.
  */
-const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+function isCanonicalUuid(value: string): boolean {
+  let bad = 0;
+  for (let i = 0; i < 8; i++) bad |= hexMiss(value.charCodeAt(i));
+  for (let i = 9; i < 13; i++) bad |= hexMiss(value.charCodeAt(i));
+  for (let i = 14; i < 18; i++) bad |= hexMiss(value.charCodeAt(i));
+  for (let i = 19; i < 23; i++) bad |= hexMiss(value.charCodeAt(i));
+  for (let i = 24; i < 36; i++) bad |= hexMiss(value.charCodeAt(i));
+  return (
+    bad === 0 &&
+    value.charCodeAt(8) === 45 /* - */ &&
+    value.charCodeAt(13) === 45 &&
+    value.charCodeAt(18) === 45 &&
+    value.charCodeAt(23) === 45
+  );
+}
+
+/** Non-zero unless `c` is a lower-case hex digit's code. */
+function hexMiss(c: number): number {
+  return (LOWER_HEX[c & 127]! ^ 1) | (c >>> 7);
+}
 
 /**
  * 0: not a UUID (8-4-4-4-12 hex digits); 1: a UUID in canonical lower case; 2: a UUID with upper-case digits. The
- * common canonical id is one regex test; the rest a char loop (rather than a case-insensitive regex and a second
- * pass to tell the cases apart).
+ * common canonical id takes one pass; anything else a second, slower one that tells the cases apart.
  */
 function uuidForm(value: string): 0 | 1 | 2 {
   if (value.length !== 36) return 0;
-  if (CANONICAL_UUID.test(value)) return 1;
+  if (isCanonicalUuid(value)) return 1;
   let upper = false;
   for (let i = 0; i < 36; i++) {
     const c = value.charCodeAt(i);
