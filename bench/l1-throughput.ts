@@ -17,6 +17,10 @@
  * - "query.get L1 hit, observed": the same lru path with nobody listening, with a diagnostics_channel subscriber
  *   on every stratacache channel, and with the OpenTelemetry adapter (SDK in-memory reader and exporter), each
  *   attached only during its own rounds. Goal: the OTel adapter costs ≤ 30% of the unobserved hit path.
+ * - "query.get L1 hit, one policy per process": tinylfu ÷ lru with each policy in a child process of its own, each
+ *   against raw lru-cache in that process, in pairs (support/policy-pairs.ts). The goal (≥ 0.9×) is judged on it: in
+ *   one process both policies share `query.get`, whose store calls then go polymorphic. The in-process ratio is
+ *   still reported (`tinyOverLruShared`), not judged.
  * Also writes bench/results/l1-throughput.svg (M ops/s per case).
  *
  * The goals' ratios sit near their bounds and move between runs on a small shared machine (one run's V8 may optimise
@@ -27,10 +31,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { LRUCache } from "lru-cache";
-import { z } from "zod";
-import { createRuntime, defineDocument, memoryCacheModule, postgresModule } from "../src/index.js";
 import { coarseNow } from "../src/kernel/coarse-clock.js";
-import type { L1PolicyName, L1Store } from "../src/l1/l1-store.js";
+import type { L1Store } from "../src/l1/l1-store.js";
 import { LruL1Store } from "../src/l1/lru-l1-store.js";
 import { TinyLfuL1Store } from "../src/l1/tiny-lfu-l1-store.js";
 import { bentoInMemory } from "./support/bentocache.js";
@@ -45,6 +47,8 @@ import {
   type ThroughputResult,
 } from "./support/measure-throughput.js";
 import { attach, collectMetrics, OBSERVERS } from "./support/observers.js";
+import { policyPairs } from "./support/policy-pairs.js";
+import { QUERY_GET_DOCS, queryGetCase, rawDocsCase } from "./support/query-get-case.js";
 import { repeatL1Throughput } from "./support/repeat-l1-throughput.js";
 import { writeBarChart } from "./support/svg-bar-chart.js";
 import { REPO_ROOT } from "./support/traces.js";
@@ -163,91 +167,26 @@ interface Section {
 }
 const sections: Section[] = [];
 
-/**
- * The library's own hit path: one runtime per policy, documents created and read once (so L1 holds them), then
- * `query.get` over Zipf-distributed ids. The case fails if anything but an L1 hit happened while it ran.
- */
-const DOCS = 1_000;
-const docKeys = zipfKeys({ count: KEY_COUNT, distinct: DOCS, seed: 13 });
-
-async function queryGetCase(policy: L1PolicyName) {
-  const spec = defineDocument({
-    name: "bench_docs",
-    fields: z.object({ n: z.number().int() }),
-    cache: { ttl: "1h", l1: { ttl: "30m", capacity: 2 * DOCS, policy } },
-  });
-  const runtime = createRuntime({
-    modules: [
-      postgresModule({ pglite: true, documents: { bench_docs: { table: "bench_docs" } } }),
-      memoryCacheModule({ caches: { bench_docs: { namespace: "bench" } } }),
-    ],
-  });
-  await runtime.start();
-  const command = runtime.context().document.command(spec);
-  const ids: string[] = [];
-  for (let n = 0; n < DOCS; n++) ids.push((await command.create({ n })).id);
-  const query = runtime.context().document.query(spec);
-  for (const id of ids) await query.get(id);
-  // Map the Zipf key `key:<rank>` to a document id once, so the loop only indexes arrays.
-  const idOf = docKeys.map((key) => ids[Number(key.slice(4))]!);
-  const before = query.stats();
-  let cursor = 0;
-  const testCase: ThroughputCase = {
-    name: `query.get L1 hit (${policy})`,
-    run: async (ops) => {
-      for (let i = 0; i < ops; i++) await query.get(idOf[cursor++ & MASK]!);
-    },
-  };
-  const check = () => {
-    const after = query.stats();
-    // A read that joined a read in flight (its fill not landed) would be no L1 hit either.
-    if (
-      after.l2.hits + after.l2.misses !== before.l2.hits + before.l2.misses ||
-      after.source.fetches !== before.source.fetches ||
-      after.source.collapsed !== before.source.collapsed
-    )
-      throw new Error(`query.get (${policy}): a read left L1`);
-  };
-  return { testCase, idOf, check, stop: () => runtime.stop() };
-}
-
 const lruPath = await queryGetCase("lru");
 const tinyPath = await queryGetCase("tinylfu");
-const rawForDocs = new LRUCache<string, Value>({ max: 2 * DOCS });
-for (const id of lruPath.idOf) rawForDocs.set(id, value);
-let rawCursor = 0;
 sections.push({
-  workload: `query.get L1 hit (${DOCS} docs)`,
+  workload: `query.get L1 hit (${QUERY_GET_DOCS} docs)`,
   results: await measureThroughput(
     [
-      {
-        name: "lru-cache (raw)",
-        run: (ops) => {
-          let found = 0;
-          for (let i = 0; i < ops; i++) if (rawForDocs.get(lruPath.idOf[rawCursor++ & MASK]!) !== undefined) found++;
-          if (found !== ops) throw new Error("lru-cache: expected only hits");
-        },
-      },
+      rawDocsCase(lruPath.idOf),
       lruPath.testCase,
       tinyPath.testCase,
-      await bentoCase(lruPath.idOf, [...new Set(lruPath.idOf)], 2 * DOCS),
+      await bentoCase(lruPath.idOf, [...new Set(lruPath.idOf)], 2 * QUERY_GET_DOCS),
     ],
     options,
   ),
 });
 // The lru hit path again, with each observer attached only while its own case runs.
 sections.push({
-  workload: `query.get L1 hit, observed (${DOCS} docs)`,
+  workload: `query.get L1 hit, observed (${QUERY_GET_DOCS} docs)`,
   results: await measureThroughput(
     [
-      {
-        name: "lru-cache (raw)",
-        run: (ops) => {
-          let found = 0;
-          for (let i = 0; i < ops; i++) if (rawForDocs.get(lruPath.idOf[rawCursor++ & MASK]!) !== undefined) found++;
-          if (found !== ops) throw new Error("lru-cache: expected only hits");
-        },
-      },
+      rawDocsCase(lruPath.idOf),
       ...OBSERVERS.map(
         (kind): ThroughputCase => ({
           name: `query.get L1 hit (lru, ${kind})`,
@@ -298,6 +237,20 @@ tinyPath.check();
 await lruPath.stop();
 await tinyPath.stop();
 
+// tinylfu ÷ lru with each policy in a process of its own (see support/policy-pairs.ts): what the goal judges.
+const pairs = await policyPairs(quick ? 2 : 3, options);
+console.log(
+  `\nquery.get L1 hit, one policy per process (${pairs.pairs.length} pairs; each process against raw lru-cache)\n${formatTable(
+    ["pair", "lru ÷ lru-cache", "tinylfu ÷ lru-cache", "tinylfu ÷ lru"],
+    pairs.pairs.map((p, i) => [
+      `${i + 1}`,
+      p.lru.vsLruCache.toFixed(3),
+      p.tinylfu.vsLruCache.toFixed(3),
+      p.tinyOverLru.toFixed(3),
+    ]),
+  )}\nmedian tinylfu ÷ lru: ${pairs.tinyOverLru.toFixed(3)}\n`,
+);
+
 const rows: string[][] = [];
 const json: Array<Record<string, unknown>> = [];
 for (const section of sections) {
@@ -336,10 +289,14 @@ const ratios: L1ThroughputRatios = {
   tinyGetVsLruCache: tinyGet,
   lruGetVsBento: lruGet / bento,
   tinyGetVsBento: tinyGet / bento,
-  tinyOverLru: paired("query.get", "query.get L1 hit (tinylfu)", "query.get L1 hit (lru)"),
+  tinyOverLru: pairs.tinyOverLru,
+  tinyOverLruShared: paired("query.get", "query.get L1 hit (tinylfu)", "query.get L1 hit (lru)"),
   diagnosticsOverUnobserved: observedRatio("diagnostics subscriber"),
   otelOverUnobserved: observedRatio("OTel adapter"),
 };
+console.log(
+  `query.get L1 hit, tinylfu ÷ lru with both policies in one process (reported, not judged): ${ratios.tinyOverLruShared.toFixed(3)}`,
+);
 const goals = judgeL1ThroughputGoals(ratios);
 const met = reportGoals(goals);
 
@@ -347,7 +304,7 @@ const resultsDir = path.join(REPO_ROOT, "bench/results");
 await mkdir(resultsDir, { recursive: true });
 await writeFile(
   path.join(resultsDir, "l1-throughput.json"),
-  `${JSON.stringify({ generatedAt: new Date().toISOString(), node: process.version, quick, capacity: CAPACITY, rows: json, ratios, goals, goalMet: met }, null, 2)}\n`,
+  `${JSON.stringify({ generatedAt: new Date().toISOString(), node: process.version, quick, capacity: CAPACITY, rows: json, policyPairs: pairs.pairs, ratios, goals, goalMet: met }, null, 2)}\n`,
 );
 writeBarChart("l1-throughput", {
   title: `L1 throughput — medians of ${options.rounds} rounds (higher is better)`,

@@ -17,8 +17,16 @@ export interface L1ThroughputRatios {
   /** `query.get` served from L1 ÷ bentocache `getOrSet` (the only peer measured here), per policy. */
   readonly lruGetVsBento: number;
   readonly tinyGetVsBento: number;
-  /** `query.get` with W-TinyLFU ÷ with LRU (median of per-round ratios). */
+  /**
+   * `query.get` with W-TinyLFU ÷ with LRU, each policy in a process of its own (median over pairs of processes; see
+   * support/policy-pairs.ts).
+   */
   readonly tinyOverLru: number;
+  /**
+   * The same with both policies in one process (median of per-round ratios): both paths then polymorphic. Reported,
+   * not judged: it measures running both policies at once.
+   */
+  readonly tinyOverLruShared: number;
   /** The lru hit path with a diagnostics_channel subscriber, and with the OTel adapter, ÷ unobserved. */
   readonly diagnosticsOverUnobserved: number;
   readonly otelOverUnobserved: number;
@@ -45,7 +53,11 @@ export const L1_THROUGHPUT_GOALS: ReadonlyArray<L1ThroughputGoal> = [
   { text: "query.get L1 hit (lru) ≥ 2× the fastest peer, bentocache", ratio: "lruGetVsBento", atLeast: 2 },
   { text: "query.get L1 hit (tinylfu) ≥ 30% of lru-cache", ratio: "tinyGetVsLruCache", atLeast: 0.3, percent: true },
   { text: "query.get L1 hit (tinylfu) ≥ 2× the fastest peer, bentocache", ratio: "tinyGetVsBento", atLeast: 2 },
-  { text: "query.get L1 hit: tinylfu ≥ 0.9× lru, by per-round ratios", ratio: "tinyOverLru", atLeast: 0.9 },
+  {
+    text: "query.get L1 hit: tinylfu ≥ 0.9× lru, one policy per process",
+    ratio: "tinyOverLru",
+    atLeast: 0.9,
+  },
   {
     text: "query.get L1 hit with a diagnostics subscriber ≥ 0.7× unobserved",
     ratio: "diagnosticsOverUnobserved",

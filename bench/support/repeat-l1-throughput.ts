@@ -33,12 +33,21 @@ export async function repeatL1Throughput(times: number, args: ReadonlyArray<stri
   printTable(
     `the goals' ratios per run and their median over ${times} runs (higher is better)`,
     ["ratio", ...runs.map((_, i) => `run ${i + 1}`), "median", "bound"],
-    L1_THROUGHPUT_GOALS.map((g) => [
-      g.ratio,
-      ...runs.map((run) => fmt(run.ratios[g.ratio], 3)),
-      fmt(ratios[g.ratio], 3),
-      `≥ ${g.atLeast}`,
-    ]),
+    [
+      ...L1_THROUGHPUT_GOALS.map((g) => [
+        g.ratio,
+        ...runs.map((run) => fmt(run.ratios[g.ratio], 3)),
+        fmt(ratios[g.ratio], 3),
+        `≥ ${g.atLeast}`,
+      ]),
+      // Reported, not judged (see L1ThroughputRatios).
+      [
+        "tinyOverLruShared",
+        ...runs.map((run) => fmt(run.ratios.tinyOverLruShared, 3)),
+        fmt(ratios.tinyOverLruShared, 3),
+        "—",
+      ],
+    ],
   );
   const goals = judgeL1ThroughputGoals(ratios, `, median of ${times} runs`);
   const goalMet = reportGoals(goals);
