@@ -72,7 +72,14 @@ export async function repeatL1Throughput(times: number, args: ReadonlyArray<stri
     ratios,
     goals,
     goalMet,
-    runsDetail: runs.map((run) => ({ generatedAt: run.generatedAt, ratios: run.ratios, goals: run.goals })),
+    // Every run's process pairs, under its run (the last run's alone at the top level would read as all of them).
+    policyPairs: undefined,
+    runsDetail: runs.map((run) => ({
+      generatedAt: run.generatedAt,
+      ratios: run.ratios,
+      goals: run.goals,
+      policyPairs: run.policyPairs,
+    })),
   });
   const chart = writeBarChart("l1-throughput", {
     title: `L1 throughput — medians of ${times} runs (higher is better)`,
