@@ -4,47 +4,24 @@
  */
 import { ValidationError } from "../kernel/errors.js";
 
-/** Per ASCII code: 1 for a lower-case hex digit (0-9, a-f), else 0. */
-const LOWER_HEX = new Uint8Array(128);
-for (const c of "0123456789abcdef") LOWER_HEX[c.charCodeAt(0)] = 1;
-
 /**
- * Whether a 36-character string is a UUID in canonical lower case: branch-free over the digits (a char ≥ 128 fails
- * on its own high bits; `& 127` keeps the table read in bounds), then the four dashes.
- *
- * It replaced a regex test (`/^[0-9a-f]{8}-…$/`): on ids read from Postgres, 58–66 ns an id against the regex's
- * 184–206 (the two builds interleaved in one process, 2026-12-01), and 50–75 against ~175 on JSON-parsed, sliced,
- * cons, thin and external strings alike. An earlier loop with a branch per position had lost to the regex inside
- * bench/peers.ts (250–330 ns an id against 80–90, 2026-11-30); this one has no branch per character.
+ * The canonical form, by regex: its cost holds steady across processes; a `charCodeAt` loop's does not. Once any
+ * object in the process has `String.prototype` as a prototype (`class X extends String`, which node-redis 5 does for
+ * its VerbatimString, or `Object.create(String.prototype)`), V8 stops inlining `charCodeAt` and `codePointAt` for
+ * good, and every call costs ~15 ns. A branch-free table loop ran 50–75 ns an id in a clean process against the
+ * regex's ~175, and 340–700 ns after that (inside `bench/peers.ts`, which loads node-redis for two peers: 433–708 ns
+ * against the regex's 200–258; 2026-12-01). `value[i]` stays fast, but compares characters as strings.
  */
-function isCanonicalUuid(value: string): boolean {
-  let bad = 0;
-  for (let i = 0; i < 8; i++) bad |= hexMiss(value.charCodeAt(i));
-  for (let i = 9; i < 13; i++) bad |= hexMiss(value.charCodeAt(i));
-  for (let i = 14; i < 18; i++) bad |= hexMiss(value.charCodeAt(i));
-  for (let i = 19; i < 23; i++) bad |= hexMiss(value.charCodeAt(i));
-  for (let i = 24; i < 36; i++) bad |= hexMiss(value.charCodeAt(i));
-  return (
-    bad === 0 &&
-    value.charCodeAt(8) === 45 /* - */ &&
-    value.charCodeAt(13) === 45 &&
-    value.charCodeAt(18) === 45 &&
-    value.charCodeAt(23) === 45
-  );
-}
-
-/** Non-zero unless `c` is a lower-case hex digit's code. */
-function hexMiss(c: number): number {
-  return (LOWER_HEX[c & 127]! ^ 1) | (c >>> 7);
-}
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * 0: not a UUID (8-4-4-4-12 hex digits); 1: a UUID in canonical lower case; 2: a UUID with upper-case digits. The
- * common canonical id takes one pass; anything else a second, slower one that tells the cases apart.
+ * common canonical id is one regex test; the rest a char loop (rather than a case-insensitive regex and a second
+ * pass to tell the cases apart).
  */
 function uuidForm(value: string): 0 | 1 | 2 {
   if (value.length !== 36) return 0;
-  if (isCanonicalUuid(value)) return 1;
+  if (CANONICAL_UUID.test(value)) return 1;
   let upper = false;
   for (let i = 0; i < 36; i++) {
     const c = value.charCodeAt(i);

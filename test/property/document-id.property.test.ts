@@ -1,8 +1,8 @@
 /**
- * The id check is two hand-written char loops (it runs for every id of every read): a table lookup per char for
- * canonical ids, then one for any case. It must accept and canonicalise exactly what the 8-4-4-4-12 hex pattern
- * accepts, in any case. The near-UUIDs include non-ASCII characters whose low seven bits are a hex digit or a dash
- * (° is 0xB0, á 0xE1, soft hyphen 0xAD), the shape a check on a char's low byte alone would take for ASCII.
+ * The id check is a regex plus a hand-written char loop (it runs for every id of every read): it must accept and
+ * canonicalise exactly what the 8-4-4-4-12 hex pattern accepts, in any case. The near-UUIDs include non-ASCII
+ * characters whose low seven bits are a hex digit or a dash (° is 0xB0, á 0xE1, soft hyphen 0xAD), the shape a
+ * check on a char's low byte alone would take for ASCII.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
