@@ -238,7 +238,7 @@ await lruPath.stop();
 await tinyPath.stop();
 
 // tinylfu ÷ lru with each policy in a process of its own (see support/policy-pairs.ts): what the goal judges.
-const pairs = await policyPairs(quick ? 2 : 3, options);
+const pairs = await policyPairs(quick ? 2 : 4, options); // an even count: each policy first as often
 console.log(
   `\nquery.get L1 hit, one policy per process (${pairs.pairs.length} pairs; each process against raw lru-cache)\n${formatTable(
     ["pair", "lru ÷ lru-cache", "tinylfu ÷ lru-cache", "tinylfu ÷ lru"],

@@ -3,20 +3,33 @@
  * what choosing one policy over the other costs an application, whose document types share a policy.
  *
  * Why not in one process: there `query.get` and the code under it serve both stores, so their calls into the store
- * are polymorphic, and V8 spends its inlining budget on whichever policy it happened to optimise for — a cost of
- * running both policies at once, not of either. One process per policy leaves each path monomorphic.
+ * are polymorphic — a cost of running both policies at once, not of either. One process per policy leaves each path
+ * monomorphic. (On the 2-core VM, lru gained more from that than tinylfu: 0.36–0.43× lru-cache alone against
+ * 0.31–0.36× beside tinylfu, tinylfu 0.29–0.37× against 0.29–0.33×; 2026-12-01.)
  *
- * Processes run in pairs, back to back, the first policy of a pair alternating; each measures its policy against raw
- * lru-cache in the same process, so a pair's ratio is of two such ratios (the machine's speed moves between
- * processes; within one, both cases share it). The result is the median over the pairs.
+ * Processes run in pairs, back to back, the first policy alternating from pair to pair (use an even count: the order
+ * may matter); each measures its policy against raw lru-cache in the same process, so a pair's ratio is of two such
+ * ratios (the machine's speed moves between processes; within one, both cases share it). The result is the median
+ * over the pairs.
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { L1PolicyName } from "../../src/l1/l1-store.js";
 import { median } from "./measure-throughput.js";
-import type { OnePolicyResult } from "./one-policy-query-get.js";
 
 const script = fileURLToPath(new URL("./one-policy-query-get.ts", import.meta.url));
+
+/** The line a policy's process prints its result on, after this tag. */
+export const RESULT_TAG = "policy-result ";
+
+/** What one policy's process measured. */
+export interface OnePolicyResult {
+  readonly policy: L1PolicyName;
+  readonly opsPerSec: number;
+  readonly lruCacheOpsPerSec: number;
+  /** query.get ÷ lru-cache, the median of per-round ratios. */
+  readonly vsLruCache: number;
+}
 
 export interface PolicyPair {
   readonly lru: OnePolicyResult;
@@ -48,6 +61,7 @@ export async function policyPairs(
 }
 
 function runOne(policy: L1PolicyName, options: { rounds: number; roundMs: number }): Promise<OnePolicyResult> {
+  const failed = (why: string) => new Error(`${script} ${policy}: ${why}`);
   return new Promise((resolve, reject) => {
     const args = [...process.execArgv, script, policy, String(options.rounds), String(options.roundMs)];
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
@@ -57,14 +71,21 @@ function runOne(policy: L1PolicyName, options: { rounds: number; roundMs: number
       out += chunk;
     });
     child.on("error", reject);
-    child.on("exit", (code, signal) => {
-      if (code !== 0) return reject(new Error(`${script} ${policy} failed (${signal ?? `exit code ${code}`})`));
-      const last = out.trim().split("\n").at(-1) ?? "";
+    // `close`, not `exit`: only then has all of its output arrived.
+    child.on("close", (code, signal) => {
+      if (code !== 0) return reject(failed(`failed (${signal ?? `exit code ${code}`})`));
+      const line = out.split("\n").find((l) => l.startsWith(RESULT_TAG));
+      let result: Partial<OnePolicyResult> | undefined;
       try {
-        resolve(JSON.parse(last) as OnePolicyResult);
+        result =
+          line === undefined ? undefined : (JSON.parse(line.slice(RESULT_TAG.length)) as Partial<OnePolicyResult>);
       } catch {
-        reject(new Error(`${script} ${policy} printed no result: ${JSON.stringify(last)}`));
+        result = undefined;
       }
+      if (result?.policy !== policy || !(Number.isFinite(result.vsLruCache) && result.vsLruCache! > 0)) {
+        return reject(failed(`printed no result for it: ${JSON.stringify(line ?? out.slice(-200))}`));
+      }
+      resolve(result as OnePolicyResult);
     });
   });
 }

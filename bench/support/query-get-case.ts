@@ -20,8 +20,6 @@ export interface QueryGetCase {
   readonly testCase: ThroughputCase;
   /** The id each lookup reads, in order (`KEY_COUNT` of them, over `QUERY_GET_DOCS` documents). */
   readonly idOf: ReadonlyArray<string>;
-  /** The number of ids in `idOf`, less one: a loop's index mask. */
-  readonly mask: number;
   readonly check: () => void;
   readonly stop: () => Promise<void>;
 }
@@ -66,7 +64,7 @@ export async function queryGetCase(policy: L1PolicyName): Promise<QueryGetCase> 
     )
       throw new Error(`query.get (${policy}): a read left L1`);
   };
-  return { testCase, idOf, mask: MASK, check, stop: () => runtime.stop() };
+  return { testCase, idOf, check, stop: () => runtime.stop() };
 }
 
 /**
