@@ -7,12 +7,29 @@ import { spawn } from "node:child_process";
 import { readResults } from "./measure.js";
 
 /** Runs `script` with `args` to completion, output inherited; rejects when it fails. */
-export function runFresh(script: string, args: ReadonlyArray<string>): Promise<void> {
+export async function runFresh(script: string, args: ReadonlyArray<string>): Promise<void> {
+  await spawnRun(script, args, false);
+}
+
+/** runFresh, with the child's standard output captured and returned rather than shown (its errors still are). */
+export function runCapturing(script: string, args: ReadonlyArray<string>): Promise<string> {
+  return spawnRun(script, args, true);
+}
+
+function spawnRun(script: string, args: ReadonlyArray<string>, capture: boolean): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, script, ...args], { stdio: "inherit" });
+    const child = spawn(process.execPath, [...process.execArgv, script, ...args], {
+      stdio: ["inherit", capture ? "pipe" : "inherit", "inherit"],
+    });
+    let out = "";
+    child.stdout?.setEncoding("utf8");
+    child.stdout?.on("data", (chunk: string) => {
+      out += chunk;
+    });
     child.on("error", reject);
-    child.on("exit", (code, signal) =>
-      code === 0 ? resolve() : reject(new Error(`${script} failed (${signal ?? `exit code ${code}`})`)),
+    // `close`, not `exit`: only then has all of its output arrived.
+    child.on("close", (code, signal) =>
+      code === 0 ? resolve(out) : reject(new Error(`${script} failed (${signal ?? `exit code ${code}`})`)),
     );
   });
 }

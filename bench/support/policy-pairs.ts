@@ -12,9 +12,9 @@
  * ratios (the machine's speed moves between processes; within one, both cases share it). The result is the median
  * over the pairs.
  */
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { L1PolicyName } from "../../src/l1/l1-store.js";
+import { runCapturing } from "./fresh-run.js";
 import { median } from "./measure-throughput.js";
 
 const script = fileURLToPath(new URL("./one-policy-query-get.ts", import.meta.url));
@@ -60,32 +60,17 @@ export async function policyPairs(
   return { pairs, tinyOverLru: median(pairs.map((p) => p.tinyOverLru)) };
 }
 
-function runOne(policy: L1PolicyName, options: { rounds: number; roundMs: number }): Promise<OnePolicyResult> {
-  const failed = (why: string) => new Error(`${script} ${policy}: ${why}`);
-  return new Promise((resolve, reject) => {
-    const args = [...process.execArgv, script, policy, String(options.rounds), String(options.roundMs)];
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.setEncoding("utf8");
-    child.stdout.on("data", (chunk: string) => {
-      out += chunk;
-    });
-    child.on("error", reject);
-    // `close`, not `exit`: only then has all of its output arrived.
-    child.on("close", (code, signal) => {
-      if (code !== 0) return reject(failed(`failed (${signal ?? `exit code ${code}`})`));
-      const line = out.split("\n").find((l) => l.startsWith(RESULT_TAG));
-      let result: Partial<OnePolicyResult> | undefined;
-      try {
-        result =
-          line === undefined ? undefined : (JSON.parse(line.slice(RESULT_TAG.length)) as Partial<OnePolicyResult>);
-      } catch {
-        result = undefined;
-      }
-      if (result?.policy !== policy || !(Number.isFinite(result.vsLruCache) && result.vsLruCache! > 0)) {
-        return reject(failed(`printed no result for it: ${JSON.stringify(line ?? out.slice(-200))}`));
-      }
-      resolve(result as OnePolicyResult);
-    });
-  });
+async function runOne(policy: L1PolicyName, options: { rounds: number; roundMs: number }): Promise<OnePolicyResult> {
+  const out = await runCapturing(script, [policy, String(options.rounds), String(options.roundMs)]);
+  const line = out.split("\n").find((l) => l.startsWith(RESULT_TAG));
+  let result: Partial<OnePolicyResult> | undefined;
+  try {
+    result = line === undefined ? undefined : (JSON.parse(line.slice(RESULT_TAG.length)) as Partial<OnePolicyResult>);
+  } catch {
+    result = undefined;
+  }
+  if (result?.policy !== policy || !(Number.isFinite(result.vsLruCache) && result.vsLruCache! > 0)) {
+    throw new Error(`${script} ${policy}: printed no result for it: ${JSON.stringify(line ?? out.slice(-200))}`);
+  }
+  return result as OnePolicyResult;
 }
