@@ -30,7 +30,6 @@
 
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { LRUCache } from "lru-cache";
 import { coarseNow } from "../src/kernel/coarse-clock.js";
 import type { L1Store } from "../src/l1/l1-store.js";
 import { LruL1Store } from "../src/l1/lru-l1-store.js";
@@ -39,6 +38,7 @@ import { bentoInMemory } from "./support/bentocache.js";
 import { repeatIfAsked } from "./support/fresh-run.js";
 import { reportGoals } from "./support/goals.js";
 import { judgeL1ThroughputGoals, type L1ThroughputRatios } from "./support/l1-throughput-goals.js";
+import { lruCacheCase } from "./support/lru-cache-case.js";
 import {
   formatTable,
   measureThroughput,
@@ -90,31 +90,6 @@ function storeCase(
           let found = 0;
           for (let i = 0; i < ops; i++) if (store.get(keys[cursor++ & MASK]!) !== undefined) found++;
           if (found !== ops) throw new Error(`${name}: expected only hits`);
-        },
-  };
-}
-
-function lruCacheCase(
-  keys: ReadonlyArray<string>,
-  readThrough: boolean,
-  prefill: ReadonlyArray<string>,
-): ThroughputCase {
-  const cache = new LRUCache<string, Value>({ max: CAPACITY });
-  for (const key of prefill) cache.set(key, value);
-  let cursor = 0;
-  return {
-    name: "lru-cache (raw)",
-    run: readThrough
-      ? (ops) => {
-          for (let i = 0; i < ops; i++) {
-            const key = keys[cursor++ & MASK]!;
-            if (cache.get(key) === undefined) cache.set(key, value);
-          }
-        }
-      : (ops) => {
-          let found = 0;
-          for (let i = 0; i < ops; i++) if (cache.get(keys[cursor++ & MASK]!) !== undefined) found++;
-          if (found !== ops) throw new Error("lru-cache: expected only hits");
         },
   };
 }
@@ -211,7 +186,7 @@ const hitSection: Section = {
   workload: "get hit (10k resident keys)",
   results: await measureThroughput(
     [
-      lruCacheCase(hitKeys, false, resident),
+      lruCacheCase(hitKeys, { max: CAPACITY, prefill: resident }),
       storeCase("LruL1Store", prefilled(new LruL1Store<Value>(STORE_OPTIONS), resident), hitKeys, false),
       storeCase("TinyLfuL1Store", prefilled(new TinyLfuL1Store<Value>(STORE_OPTIONS), resident), hitKeys, false),
       await bentoCase(hitKeys, resident),
@@ -223,7 +198,7 @@ const readThroughSection: Section = {
   workload: "read-through get/set (100k keys)",
   results: await measureThroughput(
     [
-      lruCacheCase(mixedKeys, true, []),
+      lruCacheCase(mixedKeys, { max: CAPACITY, prefill: [], readThrough: true }),
       storeCase("LruL1Store", new LruL1Store<Value>(STORE_OPTIONS), mixedKeys, true),
       storeCase("TinyLfuL1Store", new TinyLfuL1Store<Value>(STORE_OPTIONS), mixedKeys, true),
     ],

@@ -50,11 +50,10 @@ export async function policyPairs(
 ): Promise<PolicyPairs> {
   const pairs: PolicyPair[] = [];
   for (let i = 0; i < count; i++) {
-    const order: L1PolicyName[] = i % 2 === 0 ? ["lru", "tinylfu"] : ["tinylfu", "lru"];
-    const results = new Map<L1PolicyName, OnePolicyResult>();
-    for (const policy of order) results.set(policy, await runOne(policy, options));
-    const lru = results.get("lru")!;
-    const tinylfu = results.get("tinylfu")!;
+    const lruFirst = i % 2 === 0;
+    const first = await runOne(lruFirst ? "lru" : "tinylfu", options);
+    const second = await runOne(lruFirst ? "tinylfu" : "lru", options);
+    const [lru, tinylfu] = lruFirst ? [first, second] : [second, first];
     pairs.push({ lru, tinylfu, tinyOverLru: tinylfu.vsLruCache / lru.vsLruCache });
   }
   return { pairs, tinyOverLru: median(pairs.map((p) => p.tinyOverLru)) };
@@ -65,9 +64,9 @@ async function runOne(policy: L1PolicyName, options: { rounds: number; roundMs: 
   const line = out.split("\n").find((l) => l.startsWith(RESULT_TAG));
   let result: Partial<OnePolicyResult> | undefined;
   try {
-    result = line === undefined ? undefined : (JSON.parse(line.slice(RESULT_TAG.length)) as Partial<OnePolicyResult>);
+    if (line !== undefined) result = JSON.parse(line.slice(RESULT_TAG.length)) as Partial<OnePolicyResult>;
   } catch {
-    result = undefined;
+    // not JSON: reported below
   }
   if (result?.policy !== policy || !(Number.isFinite(result.vsLruCache) && result.vsLruCache! > 0)) {
     throw new Error(`${script} ${policy}: printed no result for it: ${JSON.stringify(line ?? out.slice(-200))}`);

@@ -3,10 +3,10 @@
  * reached) with a document L1 of the given policy, documents created and read once (so L1 holds them), then
  * `query.get` over Zipf-distributed ids. `check` fails if anything but an L1 hit happened since the case was built.
  */
-import { LRUCache } from "lru-cache";
 import { z } from "zod";
 import { createRuntime, defineDocument, memoryCacheModule, postgresModule } from "../../src/index.js";
 import type { L1PolicyName } from "../../src/l1/l1-store.js";
+import { lruCacheCase } from "./lru-cache-case.js";
 import type { ThroughputCase } from "./measure-throughput.js";
 import { zipfKeys } from "./zipf-keys.js";
 
@@ -67,21 +67,7 @@ export async function queryGetCase(policy: L1PolicyName): Promise<QueryGetCase> 
   return { testCase, idOf, check, stop: () => runtime.stop() };
 }
 
-/**
- * Raw lru-cache `get` over the same lookups, the baseline the query.get cases are judged against: sized as the
- * document L1, holding a small frozen value per id. Each call makes a case with a cache and a cursor of its own.
- */
+/** Raw lru-cache `get` over the same lookups, sized as the document L1: the baseline of the query.get cases. */
 export function rawDocsCase(idOf: ReadonlyArray<string>): ThroughputCase {
-  const value = Object.freeze({ id: 1 });
-  const cache = new LRUCache<string, { readonly id: number }>({ max: 2 * QUERY_GET_DOCS });
-  for (const id of idOf) cache.set(id, value);
-  let cursor = 0;
-  return {
-    name: "lru-cache (raw)",
-    run: (ops) => {
-      let found = 0;
-      for (let i = 0; i < ops; i++) if (cache.get(idOf[cursor++ & MASK]!) !== undefined) found++;
-      if (found !== ops) throw new Error("lru-cache: expected only hits");
-    },
-  };
+  return lruCacheCase(idOf, { max: 2 * QUERY_GET_DOCS, prefill: idOf });
 }
