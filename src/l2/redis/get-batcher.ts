@@ -7,7 +7,7 @@
  * continuations of a burst of replies — are queued and flushed together on `process.nextTick`, which runs once the
  * current microtask burst is done.
  */
-export class GetBatcher<R = string | null> {
+export class GetBatcher<R = string | null, V = string> {
   #keys: string[] = [];
   #waiters: Array<Waiter<R>> = [];
   #scheduled = false;
@@ -24,16 +24,16 @@ export class GetBatcher<R = string | null> {
    * on an L2 hit the caller's decode is not one more promise and microtask behind the batcher's.
    */
   constructor(
-    private readonly fetch: (keys: string[]) => Promise<ReadonlyArray<string | null>>,
-    private readonly one?: (key: string) => Promise<string | null>,
-    private readonly decode: (value: string | null) => R = identity as (value: string | null) => R,
+    private readonly fetch: (keys: string[]) => Promise<ReadonlyArray<V | null>>,
+    private readonly one?: (key: string) => Promise<V | null>,
+    private readonly decode: (value: V | null) => R = identity as (value: V | null) => R,
     private readonly loneError?: (error: unknown) => R,
   ) {}
 
   get(key: string): Promise<R> {
     if (this.one !== undefined && this.#inFlight === 0 && this.#keys.length === 0) {
       this.#inFlight++;
-      let call: Promise<string | null>;
+      let call: Promise<V | null>;
       try {
         call = this.one(key);
       } catch (error) {
@@ -52,7 +52,7 @@ export class GetBatcher<R = string | null> {
     });
   }
 
-  readonly #loneValue = (value: string | null): R => {
+  readonly #loneValue = (value: V | null): R => {
     this.#inFlight--;
     return this.decode(value);
   };
@@ -71,7 +71,7 @@ export class GetBatcher<R = string | null> {
     this.#scheduled = false;
     if (keys.length === 0) return;
     this.#inFlight++;
-    let call: Promise<ReadonlyArray<string | null>>;
+    let call: Promise<ReadonlyArray<V | null>>;
     try {
       call = this.fetch(keys);
     } catch (error) {
