@@ -6,6 +6,7 @@
  *   npm run build                                        # first: this benchmark measures dist/
  *   npm run bench -- l2-layers [--quick]                 # --quick: about 20 s
  *   npm run bench -- l2-layers --against dist-base       # adds the top rungs from another build (an A/B of two builds)
+ *   npm run bench -- l2-layers --cliff                   # first subclasses String, as node-redis 5 does (see below)
  *
  * Why: the peers benchmark runs each contender for a whole turn of 2,000 reads, so on a shared machine a ratio moves
  * ±10% between runs, and a microbenchmark of one layer misses what it costs between two system calls, with the
@@ -28,6 +29,10 @@
  * its imports resolve to this node_modules), build the change, then `--against dist-base`: its `query.get` and
  * `getMany` join the ladder as a last rung each, interleaved with everything else ("÷ previous" is then the ratio of
  * the base build to this one).
+ *
+ * `--cliff`: once any object in the process has `String.prototype` as a prototype (node-redis 5's `class VerbatimString
+ * extends String`; the peers benchmark loads it for two peers, and so does any app that uses it), V8 stops inlining
+ * `charCodeAt` for good. The flag makes one such object before anything runs, so an A/B can be read in both worlds.
  *
  * Reaches into dist/ internals (the coordinator behind a query, its entry store) on purpose: a diagnostic of the
  * layering, not an API. It has no goals of its own (the peers benchmark judges issue 19's); it prints the bounds for
@@ -53,6 +58,12 @@ const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const againstArg = args.indexOf("--against");
 const against = againstArg >= 0 ? args[againstArg + 1] : undefined;
+const cliff = args.includes("--cliff");
+if (cliff) {
+  class SubclassedString extends String {}
+  // Kept reachable for the run, like a library's own instances would be.
+  (globalThis as { __stringSubclass?: unknown }).__stringSubclass = new SubclassedString("");
+}
 const ROUNDS = quick ? 60 : 200;
 const LONE_OPS = 100; // lone reads per rung per round
 const BATCH_OPS = 10; // batches of 100 per rung per round
@@ -410,6 +421,7 @@ try {
     generatedAt: new Date().toISOString(),
     node: process.version,
     quick,
+    cliff,
     rounds: ROUNDS,
     against: otherDist ?? null,
     rows: results,
