@@ -71,6 +71,34 @@ describe("FrequencySketch", () => {
     expect(a.hash("ab")).not.toBe(a.hash("ba"));
   });
 
+  it("hashes long keys (24–512 units: from their UTF-8 bytes) deterministically per seed, and every byte counts", () => {
+    const a = new FrequencySketch(16, 1);
+    const b = new FrequencySketch(16, 1);
+    const c = new FrequencySketch(16, 2);
+    const id = "0b7c3f0e-5d2a-4c1b-9e8f-1a2b3c4d5e6f";
+    expect(a.hash(id)).toBe(b.hash(id));
+    expect(a.hash(id)).not.toBe(c.hash(id));
+    // Around the bounds of the byte path, and at each length a change in the last unit (the tail of the last word).
+    for (const length of [23, 24, 25, 26, 27, 28, 511, 512, 513]) {
+      const base = "k".repeat(length - 1);
+      const hashes = new Set(
+        ["a", "b", "c", "\u00e9", "\u0101", "\u4e2d", "\ud83d"].map((last) => a.hash(base + last)),
+      );
+      expect(hashes.size).toBe(7);
+      expect(a.hash(`${base}a`)).toBe(b.hash(`${base}a`));
+    }
+    // A unit whose low byte is another unit's: the bytes differ (UTF-8), so the hashes do.
+    expect(a.hash(`${id}\u0161`)).not.toBe(a.hash(`${id}a`));
+    expect(a.hash(`\u0161${id}`)).not.toBe(a.hash(`a${id}`));
+  });
+
+  it("spreads long keys as it spreads short ones", () => {
+    const sketch = new FrequencySketch(1000, 5);
+    const hashes = new Set<number>();
+    for (let i = 0; i < 50_000; i++) hashes.add(sketch.hash(`document-${String(i).padStart(20, "0")}`));
+    expect(hashes.size).toBeGreaterThan(49_990);
+  });
+
   it("draws a random seed per instance by default", () => {
     const hashes = new Set(Array.from({ length: 8 }, () => new FrequencySketch(16).hash("same key")));
     expect(hashes.size).toBeGreaterThan(1);
