@@ -63,18 +63,9 @@ export class FrequencySketch {
     let h = this.#seed;
     const even = length & ~1;
     let i = 0;
-    for (; i < even; i += 2) {
-      h = mixRound(h, key.charCodeAt(i) | (key.charCodeAt(i + 1) << 16));
-      h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64;
-    }
+    for (; i < even; i += 2) h = fullRound(h, key.charCodeAt(i) | (key.charCodeAt(i + 1) << 16));
     if (i < length) h = mixRound(h, key.charCodeAt(i));
-    h ^= length;
-    // fmix32: every input bit affects every output bit, so any slice of the result is usable as an index.
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    return h ^ (h >>> 16);
+    return finalMix(h, length);
   }
 
   /** `hash` of a key BYTES_FROM to BYTES_UP_TO units long, from its UTF-8 bytes. */
@@ -82,21 +73,13 @@ export class FrequencySketch {
     const n = utf8.encodeInto(key, scratchBytes).written; // all of it: the scratch holds 3 bytes a unit
     let h = this.#seed;
     const whole = n >>> 2;
-    for (let i = 0; i < whole; i++) {
-      h = mixRound(h, scratchWords[i]!);
-      h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64;
-    }
+    for (let i = 0; i < whole; i++) h = fullRound(h, scratchWords[i]!);
     if ((n & 3) !== 0) {
       let tail = 0;
       for (let i = n & ~3; i < n; i++) tail = (tail << 8) | scratchBytes[i]!;
       h = mixRound(h, tail);
     }
-    h ^= n;
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    return h ^ (h >>> 16);
+    return finalMix(h, n);
   }
 
   /**
@@ -238,6 +221,22 @@ function mixRound(h: number, k: number): number {
   k = Math.imul(k, 0xcc9e2d51);
   k = (k << 15) | (k >>> 17);
   return h ^ Math.imul(k, 0x1b873593);
+}
+
+/** One whole 32-bit block: mixed in, then the state stirred (the last, partial block is only mixed in). */
+function fullRound(h: number, k: number): number {
+  h = mixRound(h, k);
+  return Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64;
+}
+
+/** The length folded in, then fmix32: every input bit affects every output bit, so any slice of it is an index. */
+function finalMix(h: number, length: number): number {
+  h ^= length;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
 }
 
 /**
